@@ -1,0 +1,217 @@
+"""The Parquet contract: one schema per table, defined here and nowhere else.
+
+Rules every table follows (see README "Tables"):
+- ids are strings; offsets are int32 character offsets (Python ``str`` indices)
+  into ``documents.text``, the normalised text of the document;
+- no unsigned 64-bit columns (Spark reads them badly); signatures are uint32,
+  which Spark reads as long;
+- timestamps are UTC with microsecond precision;
+- each file's metadata carries ``newsprov.schema`` = ``<table>/<version>``;
+  a schema change only adds nullable columns and bumps the version.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_KEY = b"newsprov.schema"
+
+UTC_MICROS = pa.timestamp("us", tz="UTC")
+
+
+def _field(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
+
+
+def _schema(table: str, version: int, fields: list[pa.Field]) -> pa.Schema:
+    return pa.schema(fields, metadata={SCHEMA_KEY: f"{table}/{version}".encode()})
+
+
+SPAN = pa.struct(
+    [
+        pa.field("a_start", pa.int32(), nullable=False),
+        pa.field("a_end", pa.int32(), nullable=False),
+        pa.field("b_start", pa.int32(), nullable=False),
+        pa.field("b_end", pa.int32(), nullable=False),
+    ]
+)
+
+OFFSET_BREAK = pa.struct(
+    [
+        pa.field("text_offset", pa.int32(), nullable=False),
+        pa.field("source_offset", pa.int32(), nullable=False),
+    ]
+)
+
+DOCUMENTS = _schema(
+    "documents",
+    1,
+    [
+        _field("doc_id", pa.string(), "sha256 of the normalised text, first 16 hex digits", False),
+        _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD this document arrived in", False),
+        _field("published", pa.date32(), "date from the 'date YYYY-MM-DD' header; null when absent"),
+        _field("dateline", pa.string(), "place from the header ('Beijing'); null when absent"),
+        _field("title", pa.string(), "first body line when it reads like a headline; else null"),
+        _field("body_start", pa.int32(), "offset where the text after the header begins", False),
+        _field("n_chars", pa.int32(), "length of text in characters", False),
+        _field("n_passages", pa.int32(), "number of rows of this document in passages", False),
+        _field("text", pa.string(), "normalised text (NFC, LF line endings, mojibake repaired)", False),
+        _field("text_sha256", pa.string(), "full sha256 hex of text", False),
+        _field("source_sha256", pa.string(), "sha256 hex of the input file's bytes", False),
+        _field("encoding", pa.string(), "detected encoding of the input file", False),
+        _field(
+            "offset_breaks",
+            pa.list_(OFFSET_BREAK),
+            "where text offsets stop matching offsets in the decoded source file: "
+            "from each break on, source_offset - text_offset is constant; empty when identical",
+            False,
+        ),
+        _field("ingested_at", UTC_MICROS, "when this row was written", False),
+    ],
+)
+
+REJECTS = _schema(
+    "rejects",
+    1,
+    [
+        _field("source_path", pa.string(), "path of the input, relative to the input folder", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field(
+            "reason",
+            pa.string(),
+            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file, duplicate",
+            False,
+        ),
+        _field("detail", pa.string(), "what exactly was wrong, for a person to read", False),
+        _field("rejected_at", UTC_MICROS, "when this row was written", False),
+    ],
+)
+
+PASSAGE_KINDS = ("body", "caption", "credit", "header")
+
+PASSAGES = _schema(
+    "passages",
+    1,
+    [
+        _field("passage_id", pa.string(), "<doc_id>:<ordinal, 4 digits>", False),
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("ordinal", pa.int32(), "position of the passage in its document, from 0", False),
+        _field("char_start", pa.int32(), "offset into documents.text", False),
+        _field("char_end", pa.int32(), "end offset (exclusive) into documents.text", False),
+        _field("text", pa.string(), "documents.text[char_start:char_end]", False),
+        _field("kind", pa.string(), "body / caption / credit / header", False),
+        _field("n_tokens", pa.int32(), "word tokens in the passage", False),
+        _field(
+            "signature",
+            pa.list_(pa.uint32()),
+            "MinHash hashvalues, datasketch scheme affine32 (see pipeline.fingerprint); "
+            "null when the passage has no shingle",
+        ),
+    ],
+)
+
+BANDS = _schema(
+    "bands",
+    1,
+    [
+        _field("passage_id", pa.string(), "passages.passage_id", False),
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("band", pa.int16(), "LSH band number", False),
+        _field("bucket", pa.int64(), "hash of the band's rows of the signature", False),
+    ],
+)
+
+OVERLAP_RELATIONS = ("verbatim", "near_copy", "spun", "same_story")
+ORIGINS = ("a", "b", "tie", "unknown")
+
+OVERLAPS = _schema(
+    "overlaps",
+    1,
+    [
+        _field("passage_a", pa.string(), "passages.passage_id of one side", False),
+        _field("passage_b", pa.string(), "passages.passage_id of the other side", False),
+        _field("doc_a", pa.string(), "documents.doc_id of passage_a", False),
+        _field("doc_b", pa.string(), "documents.doc_id of passage_b", False),
+        _field("batch", pa.string(), "batch that found the pair (the later one)", False),
+        _field("relation", pa.string(), "verbatim / near_copy / spun / same_story", False),
+        _field("jaccard_est", pa.float32(), "MinHash estimate; null when found by shared anchors"),
+        _field("jaccard", pa.float32(), "exact Jaccard of surface word shingles", False),
+        _field("jaccard_folded", pa.float32(), "exact Jaccard of synonym-folded shingles", False),
+        _field("containment_a", pa.float32(), "share of a's folded shingles found in b", False),
+        _field("containment_b", pa.float32(), "share of b's folded shingles found in a", False),
+        _field("shared_anchors", pa.list_(pa.string()), "names, dates and figures in both", False),
+        _field(
+            "spans",
+            pa.list_(SPAN),
+            "aligned character spans, offsets into documents.text of doc_a / doc_b",
+            False,
+        ),
+        _field("method", pa.string(), "how the pair was found: minhash_lsh / anchors / both", False),
+        _field("origin", pa.string(), "which side came first: a / b / tie / unknown", False),
+    ],
+)
+
+ATTRIBUTION_CUES = (
+    "reported",
+    "according_to",
+    "told",
+    "citing",
+    "said",
+    "contributed",
+    "photo_credit",
+    "dateline",
+    "other",
+)
+
+ATTRIBUTIONS = _schema(
+    "attributions",
+    1,
+    [
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("passage_id", pa.string(), "passage holding the mention", False),
+        _field("char_start", pa.int32(), "start of the outlet mention in documents.text", False),
+        _field("char_end", pa.int32(), "end of the outlet mention in documents.text", False),
+        _field("sentence_start", pa.int32(), "start of the crediting sentence in documents.text", False),
+        _field("sentence_end", pa.int32(), "end of the crediting sentence in documents.text", False),
+        _field("outlet_id", pa.string(), "outlets.outlet_id; null for an alias that could not be resolved"),
+        _field("surface", pa.string(), "the mention as written ('the Post', 'New York Instances')", False),
+        _field("cue", pa.string(), "reported / according_to / told / citing / said / contributed / "
+               "photo_credit / dateline / other", False),
+        _field("is_alias", pa.bool_(), "the mention is an alias resolved to an outlet named earlier", False),
+        _field("is_fuzzy", pa.bool_(), "the mention matched a damaged name ('Getty Photographs')", False),
+        _field("confidence", pa.float32(), "0..1, how sure the extractor is", False),
+    ],
+)
+
+OUTLET_TYPES = ("newspaper", "agency", "broadcaster", "magazine", "digital", "photo_agency")
+
+OUTLETS = _schema(
+    "outlets",
+    1,
+    [
+        _field("outlet_id", pa.string(), "Wikidata QID where known, else 'np:<slug>'", False),
+        _field("name", pa.string(), "canonical name", False),
+        _field("aliases", pa.list_(pa.string()), "other names and short forms", False),
+        _field("type", pa.string(), "newspaper / agency / broadcaster / magazine / digital / photo_agency", False),
+        _field("domain", pa.string(), "main web domain; null when unknown"),
+        _field("country", pa.string(), "country name; null when unknown"),
+    ],
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "documents": DOCUMENTS,
+    "rejects": REJECTS,
+    "passages": PASSAGES,
+    "bands": BANDS,
+    "overlaps": OVERLAPS,
+    "attributions": ATTRIBUTIONS,
+    "outlets": OUTLETS,
+}
+
+
+def schema_version(schema: pa.Schema) -> str:
+    """The ``<table>/<version>`` string a file of this schema carries."""
+    return schema.metadata[SCHEMA_KEY].decode()

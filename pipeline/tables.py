@@ -1,0 +1,122 @@
+"""Reading and writing the Parquet tables, atomically.
+
+Layout under an output folder::
+
+    <out>/<table>/batch=<YYYY-MM-DD>/part-0.parquet   # batched tables
+    <out>/outlets/part-0.parquet                      # the gazetteer
+    <out>/.staging/                                   # in-flight writes, never globbed
+
+A partition is written into ``.staging`` and renamed into place in one
+``os.rename``: readers (pyarrow.dataset, DuckDB globs) see the whole partition
+or nothing, and a crashed run leaves only a ``.staging`` entry, which the next
+write to the same folder clears.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from pipeline.errors import OutputError, SchemaError
+from pipeline.schema import SCHEMA_KEY, TABLES
+
+STAGING = ".staging"
+PART_FILE = "part-0.parquet"
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Return ``table`` with exactly ``schema``'s columns, order, types and metadata.
+
+    Raises SchemaError naming the columns that are missing, unexpected, null
+    where the contract forbids it, or of a type that cannot be cast safely.
+    """
+    name = schema.metadata[SCHEMA_KEY].decode()
+    missing = [f.name for f in schema if f.name not in table.column_names]
+    extra = [c for c in table.column_names if c not in schema.names]
+    if missing or extra:
+        raise SchemaError(f"{name}: missing columns {missing}, unexpected columns {extra}")
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        if not field.nullable and column.null_count:
+            raise SchemaError(f"{name}: column {field.name!r} has {column.null_count} nulls")
+        try:
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(f"{name}: column {field.name!r} cannot be {field.type}: {exc}") from exc
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def empty(table_name: str) -> pa.Table:
+    """A table of no rows with the contract schema of ``table_name``."""
+    return TABLES[table_name].empty_table()
+
+
+def partition_dir(out_dir: Path, table_name: str, batch: str | None) -> Path:
+    """Where a table's batch partition (or the unbatched table) lives."""
+    base = Path(out_dir) / table_name
+    return base if batch is None else base / f"batch={batch}"
+
+
+def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None) -> Path:
+    """Check ``table`` against its schema and publish it atomically; return the folder.
+
+    An existing partition is replaced whole: the new one is renamed in and the
+    old one removed afterwards, so a reader never sees a mix of the two.
+    """
+    table = conform(table, TABLES[table_name])
+    final = partition_dir(out_dir, table_name, batch)
+    staging_root = Path(out_dir) / STAGING
+    try:
+        staging_root.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
+        stage.mkdir()
+        pq.write_table(table, stage / PART_FILE, compression="zstd")
+        if final.exists():
+            retired = staging_root / f"retired-{uuid.uuid4().hex}"
+            os.rename(final, retired)
+            os.rename(stage, final)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(stage, final)
+    except OSError as exc:
+        raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
+    return final
+
+
+def clear_staging(out_dir: Path) -> None:
+    """Remove what crashed writes left in ``<out>/.staging``."""
+    shutil.rmtree(Path(out_dir) / STAGING, ignore_errors=True)
+
+
+def read_partition(out_dir: Path, table_name: str, batch: str | None) -> pa.Table:
+    """Read one partition written by write_partition, with its contract schema."""
+    path = partition_dir(out_dir, table_name, batch) / PART_FILE
+    return conform(pq.read_table(path), TABLES[table_name])
+
+
+def batches_of(out_dir: Path, table_name: str) -> list[str]:
+    """Batch dates that have a published partition of ``table_name``, oldest first."""
+    base = Path(out_dir) / table_name
+    if not base.is_dir():
+        return []
+    return sorted(p.name.split("=", 1)[1] for p in base.iterdir() if p.name.startswith("batch=") and p.is_dir())
+
+
+def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
+                 filter_expression: ds.Expression | None = None) -> pa.Table:
+    """Read several partitions of a table as one table (empty when ``batches`` is)."""
+    schema = TABLES[table_name]
+    files = [str(partition_dir(out_dir, table_name, b) / PART_FILE) for b in batches]
+    if not files:
+        table = schema.empty_table()
+        return table.select(columns) if columns else table
+    dataset = ds.dataset(files, schema=schema, format="parquet")
+    return dataset.to_table(columns=columns, filter=filter_expression)
