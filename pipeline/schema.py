@@ -88,7 +88,7 @@ REJECTS = _schema(
     ],
 )
 
-PASSAGE_KINDS = ("body", "caption", "credit", "header")
+PASSAGE_KINDS = ("body", "caption", "credit", "heading", "header")
 
 PASSAGES = _schema(
     "passages",
@@ -101,7 +101,7 @@ PASSAGES = _schema(
         _field("char_start", pa.int32(), "offset into documents.text", False),
         _field("char_end", pa.int32(), "end offset (exclusive) into documents.text", False),
         _field("text", pa.string(), "documents.text[char_start:char_end]", False),
-        _field("kind", pa.string(), "body / caption / credit / header", False),
+        _field("kind", pa.string(), "body / caption / credit / heading (short subheading line) / header", False),
         _field("n_tokens", pa.int32(), "word tokens in the passage", False),
         _field(
             "signature",
@@ -123,6 +123,32 @@ BANDS = _schema(
     ],
 )
 
+ANCHORS = _schema(
+    "anchors",
+    1,
+    [
+        _field("passage_id", pa.string(), "passages.passage_id", False),
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("anchor", pa.string(), "n:<name word> / d:<month day> / f:<figure> (pipeline.anchors)", False),
+    ],
+)
+
+CANDIDATES = _schema(
+    "candidates",
+    1,
+    [
+        _field("passage_a", pa.string(), "passage of the current batch", False),
+        _field("passage_b", pa.string(), "passage of this or an earlier batch", False),
+        _field("doc_a", pa.string(), "documents.doc_id of passage_a", False),
+        _field("doc_b", pa.string(), "documents.doc_id of passage_b", False),
+        _field("shared_bands", pa.int16(), "LSH bands whose buckets agree", False),
+        _field("shared_anchors", pa.int16(), "distinct anchors in both (after the frequency cap)", False),
+        _field("anchor_score", pa.float32(), "sum of ln(N/df) over shared anchors, N passages in batch and history",
+               False),
+        _field("method", pa.string(), "minhash_lsh / anchors / both", False),
+    ],
+)
+
 OVERLAP_RELATIONS = ("verbatim", "near_copy", "spun", "same_story")
 ORIGINS = ("a", "b", "tie", "unknown")
 
@@ -136,7 +162,7 @@ OVERLAPS = _schema(
         _field("doc_b", pa.string(), "documents.doc_id of passage_b", False),
         _field("batch", pa.string(), "batch that found the pair (the later one)", False),
         _field("relation", pa.string(), "verbatim / near_copy / spun / same_story", False),
-        _field("jaccard_est", pa.float32(), "MinHash estimate; null when found by shared anchors"),
+        _field("jaccard_est", pa.float32(), "share of equal MinHash values; null when a side has no signature"),
         _field("jaccard", pa.float32(), "exact Jaccard of surface word shingles", False),
         _field("jaccard_folded", pa.float32(), "exact Jaccard of synonym-folded shingles", False),
         _field("containment_a", pa.float32(), "share of a's folded shingles found in b", False),
@@ -206,6 +232,8 @@ TABLES: dict[str, pa.Schema] = {
     "rejects": REJECTS,
     "passages": PASSAGES,
     "bands": BANDS,
+    "anchors": ANCHORS,
+    "candidates": CANDIDATES,
     "overlaps": OVERLAPS,
     "attributions": ATTRIBUTIONS,
     "outlets": OUTLETS,

@@ -9,7 +9,7 @@ Layout under an output folder::
 A partition is written into ``.staging`` and renamed into place in one
 ``os.rename``: readers (pyarrow.dataset, DuckDB globs) see the whole partition
 or nothing, and a crashed run leaves only a ``.staging`` entry, which the next
-write to the same folder clears.
+write never reads.
 """
 
 from __future__ import annotations
@@ -89,11 +89,6 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
     return final
-
-
-def clear_staging(out_dir: Path) -> None:
-    """Remove what crashed writes left in ``<out>/.staging``."""
-    shutil.rmtree(Path(out_dir) / STAGING, ignore_errors=True)
 
 
 def read_partition(out_dir: Path, table_name: str, batch: str | None) -> pa.Table:

@@ -1,0 +1,269 @@
+"""Stage 5: verify candidate pairs and say how the two passages relate, with evidence.
+
+For each candidate pair the passages are tokenised and aligned word by word.
+A word of b that differs from every word of a but is a plausible synonym of a
+word that a has and b lacks ("Home" for "House", "advised" for "told") is
+folded onto that word, and "<language name> language" onto the language name
+("Chinese language" for "Chinese"): this undoes synonym spinning without
+throwing any word away. From the two token sequences:
+
+- ``jaccard``: exact Jaccard of surface shingles (word k-grams, normal form);
+- ``jaccard_folded`` / ``containment_a`` / ``containment_b``: the same over
+  folded shingles; containment is what share of one side is found in the other
+  (an excerpt is a small part of its source);
+- ``spans``: runs of at least ``min_span_words`` aligned words, as character
+  offsets into each document's text; for a same-story pair, the shared names,
+  dates and figures.
+
+Relations: ``verbatim`` (same words), ``near_copy`` (surface overlap),
+``spun`` (overlap only after folding synonyms), ``same_story`` (no copied
+text, but the same people, places, dates and figures: an independent report
+of one event, never a copy). Pairs that are none of these are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.anchors import extract_anchors
+from pipeline.errors import ConfigError
+from pipeline.fingerprint import shingle_words
+from pipeline.schema import OVERLAPS
+from pipeline.synonyms import Lexicon
+from pipeline.tables import conform
+from pipeline.tokens import STOPWORDS, Token, tokenize
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    shingle_size: int = 3
+    near_copy_jaccard: float = 0.5
+    near_copy_containment: float = 0.8
+    spun_jaccard: float = 0.4
+    spun_containment: float = 0.6
+    same_story_min_anchors: int = 3
+    same_story_min_score: float = 8.0
+    min_span_words: int = 4
+    tie_margin: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("near_copy_jaccard", "near_copy_containment", "spun_jaccard", "spun_containment", "tie_margin"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"align.{name} must be between 0 and 1, got {value}")
+        for name in ("shingle_size", "same_story_min_anchors", "min_span_words"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"align.{name} must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class PassageRef:
+    """A passage and what align needs to know about its document."""
+
+    passage_id: str
+    doc_id: str
+    char_start: int
+    text: str
+    signature: np.ndarray | None
+    doc_date: dt.date
+
+
+@dataclass(frozen=True)
+class Span:
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+@dataclass(frozen=True)
+class Alignment:
+    relation: str | None
+    jaccard_est: float | None
+    jaccard: float
+    jaccard_folded: float
+    containment_a: float
+    containment_b: float
+    shared_anchors: tuple[str, ...]
+    spans: tuple[Span, ...]
+
+
+def _merge_language_suffix(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
+    """'Chinese language' -> one token 'chinese' spanning both words."""
+    merged: list[Token] = []
+    for token in tokens:
+        if token.norm == "language" and merged and lexicon.is_language_name(merged[-1].norm):
+            previous = merged.pop()
+            token = Token(previous.start, token.end, previous.surface, previous.norm)
+        merged.append(token)
+    return merged
+
+
+def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> list[str]:
+    """keys_b with each word a lacks replaced by its synonym among the words b lacks."""
+    only_a = sorted(set(keys_a) - set(keys_b) - STOPWORDS)
+    only_b = set(keys_b) - set(keys_a) - STOPWORDS
+    replacement: dict[str, str] = {}
+    for word in only_b:
+        for target in only_a:
+            if lexicon.are_synonyms(word, target):
+                replacement[word] = target
+                break
+    return [replacement.get(k, k) for k in keys_b]
+
+
+def _shingle_set(keys: list[str], k: int) -> set[tuple[str, ...]]:
+    return {tuple(w) for w in shingle_words(keys, k)}
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def _anchor_spans(a: PassageRef, b: PassageRef, shared: set[str]) -> list[Span]:
+    """First occurrence of each shared anchor in both passages; adjacent ones merged ('Karoline Leavitt')."""
+    first_a = {}
+    for anchor in extract_anchors(a.text):
+        first_a.setdefault(anchor.key, anchor)
+    first_b = {}
+    for anchor in extract_anchors(b.text):
+        first_b.setdefault(anchor.key, anchor)
+    pairs = sorted(((first_a[k], first_b[k]) for k in shared if k in first_a and k in first_b),
+                   key=lambda pair: pair[0].start)
+    spans: list[Span] = []
+    for x, y in pairs:
+        if spans:
+            last = spans[-1]
+            gap_a = a.text[last.a_end - a.char_start:x.start]
+            gap_b = b.text[last.b_end - b.char_start:y.start]
+            if gap_a.strip() == "" and gap_b.strip() == "" and y.start >= last.b_end - b.char_start:
+                spans[-1] = Span(last.a_start, a.char_start + x.end, last.b_start, b.char_start + y.end)
+                continue
+        spans.append(Span(a.char_start + x.start, a.char_start + x.end, b.char_start + y.start, b.char_start + y.end))
+    return spans
+
+
+def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
+    """Measure and classify one candidate pair."""
+    tokens_a = _merge_language_suffix(tokenize(a.text), lexicon)
+    tokens_b = _merge_language_suffix(tokenize(b.text), lexicon)
+    keys_a = [t.norm for t in tokens_a]
+    keys_b = [t.norm for t in tokens_b]
+    folded_b = fold_synonyms(keys_a, keys_b, lexicon)
+
+    k = params.shingle_size
+    surface_a, surface_b = _shingle_set(keys_a, k), _shingle_set(keys_b, k)
+    folded_a, folded_bs = surface_a, _shingle_set(folded_b, k)
+    jaccard = _ratio(len(surface_a & surface_b), len(surface_a | surface_b))
+    jaccard_folded = _ratio(len(folded_a & folded_bs), len(folded_a | folded_bs))
+    common = len(folded_a & folded_bs)
+    containment_a = _ratio(common, len(folded_a))
+    containment_b = _ratio(common, len(folded_bs))
+    surface_containment = _ratio(len(surface_a & surface_b), min(len(surface_a), len(surface_b)))
+
+    jaccard_est = None
+    if a.signature is not None and b.signature is not None:
+        jaccard_est = float(np.mean(a.signature == b.signature))
+
+    shared = {x.key for x in extract_anchors(a.text)} & {x.key for x in extract_anchors(b.text)}
+
+    if keys_a == keys_b:
+        relation = "verbatim"
+    elif jaccard >= params.near_copy_jaccard or surface_containment >= params.near_copy_containment:
+        relation = "near_copy"
+    elif jaccard_folded >= params.spun_jaccard or max(containment_a, containment_b) >= params.spun_containment:
+        relation = "spun"
+    elif len(shared) >= params.same_story_min_anchors and anchor_score >= params.same_story_min_score:
+        relation = "same_story"
+    else:
+        relation = None
+
+    if relation == "same_story":
+        spans = _anchor_spans(a, b, shared)
+    else:
+        matcher = SequenceMatcher(None, keys_a, folded_b, autojunk=False)
+        spans = [
+            Span(
+                a.char_start + tokens_a[block.a].start,
+                a.char_start + tokens_a[block.a + block.size - 1].end,
+                b.char_start + tokens_b[block.b].start,
+                b.char_start + tokens_b[block.b + block.size - 1].end,
+            )
+            for block in matcher.get_matching_blocks()
+            if block.size >= params.min_span_words
+        ]
+    return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b,
+                     tuple(sorted(shared)), tuple(spans))
+
+
+def origin_of(a: PassageRef, b: PassageRef, alignment: Alignment, tie_margin: float) -> str:
+    """Which side came first: earlier date, then the side that contains the other."""
+    if alignment.relation == "same_story":
+        return "unknown"  # independent reports: neither copied the other
+    if a.doc_date != b.doc_date:
+        return "a" if a.doc_date < b.doc_date else "b"
+    # Same day: the excerpt (the side mostly found in the other) is the copy.
+    if alignment.containment_a - alignment.containment_b > tie_margin:
+        return "b"
+    if alignment.containment_b - alignment.containment_a > tie_margin:
+        return "a"
+    return "tie"
+
+
+def passage_refs(passages: pa.Table, documents: pa.Table) -> dict[str, PassageRef]:
+    """PassageRef by passage_id; a document's date is its published date, else its batch date."""
+    dates = {}
+    for doc_id, published, batch in zip(documents.column("doc_id").to_pylist(),
+                                         documents.column("published").to_pylist(),
+                                         documents.column("batch").to_pylist()):
+        dates[doc_id] = published or dt.date.fromisoformat(batch)
+    refs = {}
+    signatures = passages.column("signature").to_pylist()
+    for i, (pid, doc_id, start, text) in enumerate(zip(
+        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
+    )):
+        signature = None if signatures[i] is None else np.asarray(signatures[i], dtype=np.uint32)
+        refs[pid] = PassageRef(pid, doc_id, start, text, signature, dates[doc_id])
+    return refs
+
+
+def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
+                     lexicon: Lexicon, params: AlignParams) -> pa.Table:
+    """The overlaps table: one row per candidate pair that holds up.
+
+    ``passages`` and ``documents`` must hold every passage and document the
+    candidates name, from this batch and from history.
+    """
+    refs = passage_refs(passages, documents)
+    rows: dict[str, list] = {name: [] for name in OVERLAPS.names}
+    for pid_a, pid_b, score, method in zip(
+        candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist(),
+        candidates.column("anchor_score").to_pylist(), candidates.column("method").to_pylist(),
+    ):
+        a, b = refs[pid_a], refs[pid_b]
+        alignment = align_pair(a, b, score, lexicon, params)
+        if alignment.relation is None:
+            continue
+        rows["passage_a"].append(a.passage_id)
+        rows["passage_b"].append(b.passage_id)
+        rows["doc_a"].append(a.doc_id)
+        rows["doc_b"].append(b.doc_id)
+        rows["batch"].append(batch)
+        rows["relation"].append(alignment.relation)
+        rows["jaccard_est"].append(alignment.jaccard_est)
+        rows["jaccard"].append(alignment.jaccard)
+        rows["jaccard_folded"].append(alignment.jaccard_folded)
+        rows["containment_a"].append(alignment.containment_a)
+        rows["containment_b"].append(alignment.containment_b)
+        rows["shared_anchors"].append(list(alignment.shared_anchors))
+        rows["spans"].append([s.__dict__ for s in alignment.spans])
+        rows["method"].append(method)
+        rows["origin"].append(origin_of(a, b, alignment, params.tie_margin))
+    table = pa.table({name: pa.array(values, type=OVERLAPS.field(name).type) for name, values in rows.items()})
+    return conform(table, OVERLAPS)

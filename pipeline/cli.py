@@ -1,0 +1,155 @@
+"""The ``newsprov`` command.
+
+    newsprov run [INPUT_DIR] [--out DIR] [--batch YYYY-MM-DD] [--workers N]
+
+Errors a user can fix print one line, ``newsprov: <what to do>``, and exit 2.
+A failed Luigi run exits with the code set in luigi.cfg's [retcode] section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import duckdb
+import luigi
+import luigi.retcodes
+from luigi.execution_summary import LuigiStatusCode
+
+from pipeline import __version__
+from pipeline.errors import InputError, NewsprovError, OutputError
+from pipeline.tables import PART_FILE, partition_dir
+
+SUMMARY_TABLES = ("documents", "passages", "overlaps", "attributions", "rejects")
+
+
+def _batch_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24, got {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsprov",
+        description="Find where news articles repeat each other's reporting, which copy came first, "
+                    "and which outlets each one credits. Writes Parquet tables for DuckDB, Polars, pandas or Spark.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsprov {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline on one folder of articles (one batch)",
+        description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
+                    "and write the tables to --out/<table>/batch=<date>/. Example: "
+                    "newsprov run seeds --out output --batch 2025-10-24",
+    )
+    run.add_argument("input_dir", nargs="?", default="seeds", type=Path, help="folder of article files (default: seeds)")
+    run.add_argument("--out", default=Path("output"), type=Path, help="output folder (default: output)")
+    run.add_argument("--batch", type=_batch_date, default=None,
+                     help="batch date YYYY-MM-DD (default: today, UTC)")
+    run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+    return parser
+
+
+def _check_paths(input_dir: Path, out: Path) -> None:
+    if not input_dir.is_dir():
+        raise InputError(f"input folder {input_dir} does not exist or is not a folder: pass a folder of article files")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {out}: {exc.strerror}; pass a writable --out") from exc
+    probe = out / ".newsprov-write-test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"output folder {out} is not writable ({exc.strerror}): pass a writable --out") from exc
+
+
+def _exit_code(status: LuigiStatusCode) -> int:
+    """Exit code for a finished build, from luigi.cfg's [retcode] section; never 0 for a failure."""
+    if status in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY):
+        return 0
+    codes = luigi.retcodes.retcode()
+    code = {
+        LuigiStatusCode.FAILED: codes.task_failed,
+        LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED: max(codes.task_failed, codes.scheduling_error),
+        LuigiStatusCode.SCHEDULING_FAILED: codes.scheduling_error,
+        LuigiStatusCode.NOT_RUN: codes.not_run,
+        LuigiStatusCode.MISSING_EXT: codes.missing_data,
+    }.get(status, codes.unhandled_exception)
+    return code or 1
+
+
+def check_config() -> None:
+    """Read every luigi.cfg section once, so a bad value stops the run before any task starts."""
+    from pipeline import config
+
+    fingerprint = config.fingerprint().params()
+    config.candidates().params().check_signature_length(fingerprint.num_perm)
+    config.align().params(fingerprint.shingle_size)
+    config.ingest().params()
+
+
+def summary(out: Path, batch: str) -> str:
+    """Row counts of the batch's tables and where they are."""
+    lines = [f"batch {batch}:"]
+    con = duckdb.connect()
+    try:
+        for table in SUMMARY_TABLES:
+            path = partition_dir(out, table, batch) / PART_FILE
+            count = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0] if path.exists() else 0
+            lines.append(f"  {table:<13}{count:>7}")
+        overlaps = partition_dir(out, "overlaps", batch) / PART_FILE
+        if overlaps.exists():
+            by_relation = con.execute(
+                "select relation, count(*) from read_parquet(?) group by 1 order by 1", [str(overlaps)]).fetchall()
+            lines.append("  overlaps by relation: " + (", ".join(f"{r}={n}" for r, n in by_relation) or "none"))
+    finally:
+        con.close()
+    lines.append(f"tables: {out}/<table>/batch={batch}/part-0.parquet  "
+                 f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
+    return "\n".join(lines)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from pipeline.tasks import Batch  # imported here so `newsprov --help` stays fast
+
+    _check_paths(args.input_dir, args.out)
+    check_config()
+    if args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
+    task = Batch(batch=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
+    result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
+                         log_level="WARNING")
+    code = _exit_code(result.status)
+    if code:
+        print(result.summary_text, file=sys.stderr)
+        print(f"newsprov: the run failed ({result.status.name}); see the task errors above", file=sys.stderr)
+        return code
+    print(summary(args.out, batch.isoformat()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return run_command(args)
+    except NewsprovError as exc:
+        print(f"newsprov: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

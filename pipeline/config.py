@@ -1,0 +1,63 @@
+"""luigi.cfg sections, each read by the Config class of the same name and by nothing else.
+
+Each class turns its section into the typed, validated parameters of one
+stage, so a bad value fails with a ConfigError naming the setting.
+"""
+
+from __future__ import annotations
+
+import luigi
+
+from pipeline.align import AlignParams
+from pipeline.candidates import CandidateParams
+from pipeline.fingerprint import FingerprintParams
+from pipeline.ingest import IngestParams
+
+
+class ingest(luigi.Config):  # noqa: N801 - named after its luigi.cfg section
+    max_bytes = luigi.IntParameter(default=IngestParams.max_bytes, description="larger files are rejected")
+
+    def params(self) -> IngestParams:
+        return IngestParams(max_bytes=self.max_bytes)
+
+
+class fingerprint(luigi.Config):  # noqa: N801
+    num_perm = luigi.IntParameter(default=FingerprintParams.num_perm)
+    seed = luigi.IntParameter(default=FingerprintParams.seed)
+    shingle_size = luigi.IntParameter(default=FingerprintParams.shingle_size, description="words per shingle")
+
+    def params(self) -> FingerprintParams:
+        return FingerprintParams(num_perm=self.num_perm, seed=self.seed, shingle_size=self.shingle_size)
+
+
+class candidates(luigi.Config):  # noqa: N801
+    bands = luigi.IntParameter(default=CandidateParams.bands)
+    rows = luigi.IntParameter(default=CandidateParams.rows)
+    max_bucket_size = luigi.IntParameter(default=CandidateParams.max_bucket_size)
+    min_shared_anchors = luigi.IntParameter(default=CandidateParams.min_shared_anchors)
+
+    def params(self) -> CandidateParams:
+        return CandidateParams(bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size,
+                               min_shared_anchors=self.min_shared_anchors)
+
+
+class align(luigi.Config):  # noqa: N801
+    near_copy_jaccard = luigi.FloatParameter(default=AlignParams.near_copy_jaccard)
+    near_copy_containment = luigi.FloatParameter(default=AlignParams.near_copy_containment)
+    spun_jaccard = luigi.FloatParameter(default=AlignParams.spun_jaccard)
+    spun_containment = luigi.FloatParameter(default=AlignParams.spun_containment)
+    same_story_min_anchors = luigi.IntParameter(default=AlignParams.same_story_min_anchors)
+    same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
+    min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
+
+    def params(self, shingle_size: int) -> AlignParams:
+        return AlignParams(
+            shingle_size=shingle_size,
+            near_copy_jaccard=self.near_copy_jaccard,
+            near_copy_containment=self.near_copy_containment,
+            spun_jaccard=self.spun_jaccard,
+            spun_containment=self.spun_containment,
+            same_story_min_anchors=self.same_story_min_anchors,
+            same_story_min_score=self.same_story_min_score,
+            min_span_words=self.min_span_words,
+        )

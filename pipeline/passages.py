@@ -1,0 +1,126 @@
+"""Stage 2: split each document into passages (paragraphs) with offsets into its text.
+
+A document either separates paragraphs with blank lines (then a single newline
+is a line wrap inside a paragraph) or puts one paragraph per line; we take
+whichever separator the document uses more. Short lines such as photo captions,
+credit lines and subheadings are kept and tagged, never dropped: they carry
+attributions ("Pool, AFP | Getty Images") and copies reuse them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from pipeline.tables import conform
+from pipeline.schema import PASSAGES
+from pipeline.tokens import count_words
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+_ANY_NEWLINE = re.compile(r"\n\s*")
+_CREDIT = re.compile(
+    r"\S\s*\|\s*\S"  # "Jim Watson | Pool, AFP | Getty Images"
+    r"|^(?:photo(?:graph)?s?|image|picture|credit|source)\s*:"
+    r"|contributed(?: reporting)? to th(?:is|e) (?:report|article|story)"
+    r"|^\(?(?:reporting|writing|editing|additional reporting) by\b",
+    re.IGNORECASE,
+)
+_CAPTION_MARK = re.compile(r"\((?:left|right|centre|center|top|bottom|l|r|c|pictured|file)\)|\bpictured\b|\bin this photo\b",
+                           re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+CAPTION_MAX_WORDS = 40
+HEADING_MAX_WORDS = 12
+
+
+@dataclass(frozen=True)
+class PassageSpan:
+    """One passage: ``text[start:end]`` of its document, stripped of surrounding space."""
+
+    ordinal: int
+    start: int
+    end: int
+    kind: str
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _pieces(text: str, start: int) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph of ``text[start:]``, separator chosen per document."""
+    body = text[start:]
+    blank = len(_BLANK_LINE.findall(body))
+    single = body.count("\n") - blank
+    separator = _BLANK_LINE if blank and blank >= single else _ANY_NEWLINE
+    spans, cursor = [], start
+    for match in separator.finditer(text, start):
+        spans.append((cursor, match.start()))
+        cursor = match.end()
+    spans.append((cursor, len(text)))
+    return [s for s in (_stripped(text, a, b) for a, b in spans) if s[0] < s[1]]
+
+
+def classify(passage: str, next_passage: str | None) -> str:
+    """Kind of a passage: credit, caption, heading or body."""
+    if _CREDIT.search(passage) and count_words(passage) <= CAPTION_MAX_WORDS:
+        return "credit"
+    words = count_words(passage)
+    if words <= CAPTION_MAX_WORDS and (
+        _CAPTION_MARK.search(passage) or (next_passage is not None and _CREDIT.search(next_passage) and "|" in next_passage)
+    ):
+        return "caption"
+    if words <= HEADING_MAX_WORDS and not _SENTENCE_END.search(passage):
+        return "heading"
+    return "body"
+
+
+def split_document(text: str, body_start: int) -> list[PassageSpan]:
+    """Passages of one document; a header before ``body_start`` is its own passage."""
+    spans: list[PassageSpan] = []
+    if body_start > 0:
+        start, end = _stripped(text, 0, body_start)
+        if start < end:
+            spans.append(PassageSpan(0, start, end, "header"))
+    pieces = _pieces(text, body_start)
+    for i, (start, end) in enumerate(pieces):
+        following = text[pieces[i + 1][0]:pieces[i + 1][1]] if i + 1 < len(pieces) else None
+        kind = classify(text[start:end], following)
+        spans.append(PassageSpan(len(spans), start, end, kind))
+    return spans
+
+
+def passage_id(doc_id: str, ordinal: int) -> str:
+    return f"{doc_id}:{ordinal:04d}"
+
+
+def split_passages(documents: pa.Table) -> pa.Table:
+    """One row per passage of every document, offsets into ``documents.text``.
+
+    The ``signature`` column is left null; the fingerprint stage fills it.
+    """
+    rows: dict[str, list] = {name: [] for name in PASSAGES.names}
+    for doc_id, batch, text, body_start in zip(
+        documents.column("doc_id").to_pylist(),
+        documents.column("batch").to_pylist(),
+        documents.column("text").to_pylist(),
+        documents.column("body_start").to_pylist(),
+    ):
+        for span in split_document(text, body_start):
+            piece = text[span.start:span.end]
+            rows["passage_id"].append(passage_id(doc_id, span.ordinal))
+            rows["doc_id"].append(doc_id)
+            rows["batch"].append(batch)
+            rows["ordinal"].append(span.ordinal)
+            rows["char_start"].append(span.start)
+            rows["char_end"].append(span.end)
+            rows["text"].append(piece)
+            rows["kind"].append(span.kind)
+            rows["n_tokens"].append(count_words(piece))
+            rows["signature"].append(None)
+    return conform(pa.table({k: pa.array(v, type=PASSAGES.field(k).type) for k, v in rows.items()}), PASSAGES)

@@ -1,0 +1,185 @@
+"""Luigi tasks: one per stage per batch, each a thin wrapper around a pure stage function.
+
+    luigi --module pipeline.tasks Batch --batch 2025-10-24 --input-dir seeds --out-dir output --local-scheduler
+
+Every output is a table partition published by ``pipeline.tables.write_partition``
+(stage folder, then rename): a task is complete exactly when its partitions
+exist, so a second run does nothing and a crashed run is simply redone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import luigi
+import pyarrow.dataset as ds
+
+from pipeline import config, tables
+from pipeline.align import align_candidates
+from pipeline.attribution import extract_attributions
+from pipeline.candidates import anchor_rows, band_rows, find_candidates
+from pipeline.fingerprint import add_signatures
+from pipeline.gazetteer import Gazetteer
+from pipeline.ingest import ingest_folder
+from pipeline.passages import split_passages
+from pipeline.synonyms import Lexicon
+
+
+class PartitionTarget(luigi.Target):
+    """A published table partition: it exists once its folder has been renamed into place."""
+
+    def __init__(self, out_dir: str, table: str, batch: str | None):
+        self.out_dir = Path(out_dir)
+        self.table = table
+        self.batch = batch
+        self.path = tables.partition_dir(self.out_dir, table, batch)
+
+    def exists(self) -> bool:
+        return (self.path / tables.PART_FILE).is_file()
+
+    def read(self):
+        return tables.read_partition(self.out_dir, self.table, self.batch)
+
+    def write(self, table) -> None:
+        tables.write_partition(table, self.out_dir, self.table, self.batch)
+
+
+class OutputTask(luigi.Task):
+    out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
+
+    def partition(self, table: str, batch: str | None) -> PartitionTarget:
+        return PartitionTarget(self.out_dir, table, batch)
+
+
+class BatchTask(OutputTask):
+    batch = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
+    input_dir = luigi.Parameter(description="folder of the batch's article files")
+
+    @property
+    def batch_key(self) -> str:
+        return self.batch.isoformat()
+
+    def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
+        return task_class(batch=self.batch, input_dir=self.input_dir, out_dir=self.out_dir)
+
+    def earlier_batches(self, table: str) -> list[str]:
+        return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
+
+
+class Ingest(BatchTask):
+    """Stage 1: read the batch's files into documents; what cannot be read into rejects."""
+
+    def output(self):
+        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects")}
+
+    def run(self):
+        now = dt.datetime.now(dt.timezone.utc)
+        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now)
+        self.output()["rejects"].write(result.rejects)
+        self.output()["documents"].write(result.documents)
+
+
+class Fingerprint(BatchTask):
+    """Stages 2-3: split documents into passages and compute their MinHash signatures."""
+
+    def requires(self):
+        return self.same_batch(Ingest)
+
+    def output(self):
+        return self.partition("passages", self.batch_key)
+
+    def run(self):
+        documents = self.input()["documents"].read()
+        self.output().write(add_signatures(split_passages(documents), config.fingerprint().params()))
+
+
+class Candidates(BatchTask):
+    """Stage 4: LSH bands and anchors of the batch, joined with themselves and with history."""
+
+    def requires(self):
+        return self.same_batch(Fingerprint)
+
+    def output(self):
+        return {name: self.partition(name, self.batch_key) for name in ("bands", "anchors", "candidates")}
+
+    def run(self):
+        params = config.candidates().params()
+        passages = self.input().read()
+        bands, anchors = band_rows(passages, params), anchor_rows(passages)
+        result = find_candidates(
+            bands,
+            anchors,
+            [str(tables.partition_dir(Path(self.out_dir), "bands", b) / tables.PART_FILE)
+             for b in self.earlier_batches("bands")],
+            [str(tables.partition_dir(Path(self.out_dir), "anchors", b) / tables.PART_FILE)
+             for b in self.earlier_batches("anchors")],
+            params,
+        )
+        self.output()["bands"].write(bands)
+        self.output()["anchors"].write(anchors)
+        self.output()["candidates"].write(result.candidates)
+
+
+class Align(BatchTask):
+    """Stage 5: verify candidates into the overlaps table."""
+
+    def requires(self):
+        return {"candidates": self.same_batch(Candidates), "passages": self.same_batch(Fingerprint),
+                "ingest": self.same_batch(Ingest)}
+
+    def output(self):
+        return self.partition("overlaps", self.batch_key)
+
+    def run(self):
+        out = Path(self.out_dir)
+        candidates = self.input()["candidates"]["candidates"].read()
+        wanted = set(candidates.column("passage_b").to_pylist())
+        wanted_docs = set(candidates.column("doc_b").to_pylist())
+        passages = tables.read_batches(out, "passages", self.earlier_batches("passages") + [self.batch_key],
+                                       filter_expression=ds.field("passage_id").isin(wanted)
+                                       | (ds.field("batch") == self.batch_key))
+        documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
+                                        columns=["doc_id", "published", "batch"],
+                                        filter_expression=ds.field("doc_id").isin(wanted_docs)
+                                        | (ds.field("batch") == self.batch_key))
+        params = config.align().params(config.fingerprint().shingle_size)
+        self.output().write(align_candidates(candidates, passages, documents, self.batch_key, Lexicon.load(), params))
+
+
+class Outlets(OutputTask):
+    """The gazetteer shipped with the package, as the outlets table."""
+
+    def output(self):
+        return self.partition("outlets", None)
+
+    def run(self):
+        self.output().write(Gazetteer.load().outlets_table())
+
+
+class Attribution(BatchTask):
+    """Stage 6: credited outlets with cue and span."""
+
+    def requires(self):
+        return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
+                "outlets": Outlets(out_dir=self.out_dir)}
+
+    def output(self):
+        return self.partition("attributions", self.batch_key)
+
+    def run(self):
+        documents = self.input()["ingest"]["documents"].read()
+        passages = self.input()["passages"].read()
+        self.output().write(extract_attributions(documents, passages, Gazetteer.load()))
+
+
+class Batch(luigi.WrapperTask):
+    """Everything for one batch: the entry point for ``newsprov run`` and for schedules."""
+
+    batch = luigi.DateParameter()
+    input_dir = luigi.Parameter()
+    out_dir = luigi.Parameter(default="output")
+
+    def requires(self):
+        kwargs = {"batch": self.batch, "input_dir": self.input_dir, "out_dir": self.out_dir}
+        return [Align(**kwargs), Attribution(**kwargs)]

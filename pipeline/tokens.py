@@ -1,0 +1,91 @@
+"""Word tokens with character offsets, and the surface-normal form used for matching.
+
+The normal form removes differences that say nothing about copying: case, quote
+and dash styles, abbreviation dots ("U.S." = "US"), digit grouping ("1,000" =
+"1000"), month abbreviations ("Oct." = "October"), number words ("two" = "2")
+and "per cent" / "percent" / "%". Synonym folding is a separate, later step
+(pipeline.synonyms) so the surface form stays available as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
+_TOKEN = re.compile(
+    r"(?:[^\W\d_]\.){2,}"
+    r"|\d+(?:[.,]\d+)*"
+    r"|[^\W_]+(?:['’][^\W_]+)*"
+    r"|%"
+)
+
+MONTHS = {
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june",
+    "jul": "july", "aug": "august", "sep": "september", "sept": "september", "oct": "october",
+    "nov": "november", "dec": "december",
+}
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+    "thousand": "1000", "million": "1000000", "billion": "1000000000",
+}
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not now of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves s t don didn doesn isn wasn weren
+    won wouldn shouldn couldn may might must shall would upon per via""".split()
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a text: ``text[start:end]`` is ``surface``; ``norm`` is what matching compares."""
+
+    start: int
+    end: int
+    surface: str
+    norm: str
+
+    @property
+    def is_capitalised(self) -> bool:
+        return self.surface[:1].isupper()
+
+
+def normal_form(surface: str) -> str:
+    """Surface-normal form of one token (see module doc)."""
+    word = surface.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if "." in word and not word[0].isdigit():
+        word = word.replace(".", "")
+    elif word[0].isdigit():
+        word = word.replace(",", "")
+    if word == "%" or word == "percent":
+        return "percent"
+    return MONTHS.get(word, NUMBER_WORDS.get(word, word))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of ``text`` with offsets; "per cent" becomes one token, like "percent" and "%"."""
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(text):
+        surface = match.group()
+        norm = normal_form(surface)
+        if norm == "cent" and tokens and tokens[-1].norm == "per" and tokens[-1].end + 1 >= match.start():
+            previous = tokens.pop()
+            tokens.append(Token(previous.start, match.end(), text[previous.start:match.end()], "percent"))
+            continue
+        tokens.append(Token(match.start(), match.end(), surface, norm))
+    return tokens
+
+
+def count_words(text: str) -> int:
+    """Number of word tokens, as the passages table reports it."""
+    return len(_TOKEN.findall(text))

@@ -1,0 +1,188 @@
+"""End-to-end: the real Luigi pipeline on the seeds, tables read back as a user would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import luigi
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from pipeline import tables
+from pipeline.cli import main
+from pipeline.schema import TABLES
+from pipeline.tasks import Batch, Ingest
+
+from conftest import REPO, SEED_BATCH
+
+SCMP = "South China Morning Post"
+
+
+def test_seed_documents_and_header(seed_run):
+    rows = seed_run.sql("select source_path, published, dateline, n_passages from {documents} order by source_path")
+    assert [r[0] for r in rows] == ["000_2910c2332927eb84.txt", "004_26d458d383b1f024.txt"]
+    assert rows[0][1:3] == (dt.date(2025, 10, 24), "Beijing")
+    assert rows[1][1:3] == (None, None)
+    assert rows[0][3] == 19  # header + 18 paragraphs separated by blank lines
+    assert rows[1][3] == 31  # one paragraph per line; the single blank line is not a passage
+
+
+def test_every_file_carries_its_schema_version(seed_run):
+    for name, schema in TABLES.items():
+        for path in (seed_run.out / name).rglob("*.parquet"):
+            metadata = pq.read_schema(path).metadata
+            assert metadata[b"newsprov.schema"] == schema.metadata[b"newsprov.schema"], path
+
+
+def test_tables_read_with_pyarrow_dataset_and_duckdb_globs(seed_run):
+    dataset = ds.dataset(seed_run.out / "passages", format="parquet", partitioning="hive")
+    assert dataset.count_rows() == 19 + 31
+    with duckdb.connect() as con:
+        count = con.execute(f"select count(*) from '{seed_run.out}/passages/**/*.parquet'").fetchone()[0]
+        batches = con.execute(f"select distinct batch from '{seed_run.out}/overlaps/**/*.parquet'").fetchall()
+    assert count == 19 + 31
+    assert batches == [(SEED_BATCH,)]
+
+
+def test_seed_004_captions_and_credit_line_are_tagged(seed_run):
+    rows = seed_run.sql("""select p.ordinal, p.kind from {passages} p join {documents} d using (doc_id)
+                           where d.source_path like '004_%' order by p.ordinal limit 3""")
+    assert rows == [(0, "caption"), (1, "credit"), (2, "body")]
+
+
+def _linked_pairs(seed_run, relation):
+    return seed_run.sql(f"""
+        select substr(da.text, s.a_start + 1, s.a_end - s.a_start) as a_text,
+               substr(db.text, s.b_start + 1, s.b_end - s.b_start) as b_text,
+               pa.text as passage_a, pb.text as passage_b, o.origin
+        from (select *, unnest(spans) as s from {{overlaps}}) o
+        join {{documents}} da on da.doc_id = o.doc_a join {{documents}} db on db.doc_id = o.doc_b
+        join {{passages}} pa on pa.passage_id = o.passage_a join {{passages}} pb on pb.passage_id = o.passage_b
+        where o.relation = '{relation}'""")
+
+
+def test_same_story_paragraphs_are_linked_with_spans_on_the_shared_names(seed_run):
+    rows = _linked_pairs(seed_run, "same_story")
+    leavitt = [r for r in rows if "Karoline Leavitt" in r[2] and "Karoline Leavitt" in r[3]]
+    bessent = [r for r in rows if "Bessent" in r[2] and "Bessent" in r[3] and "He Lifeng" in r[2]]
+    assert leavitt and bessent
+    assert ("Karoline Leavitt", "Karoline Leavitt") in [(a, b) for a, b, *_ in leavitt]
+    assert ("Scott Bessent", "Scott Bessent") in [(a, b) for a, b, *_ in bessent]
+    for a_text, b_text, *_rest, origin in rows:
+        assert a_text == b_text or a_text.lower() != ""  # every span slices real text
+        assert origin == "unknown"
+
+
+def test_independent_seed_reports_are_never_linked_as_copies(seed_run):
+    relations = seed_run.sql("select distinct relation from {overlaps}")
+    assert relations == [("same_story",)]
+
+
+def test_seed_attributions(seed_run):
+    rows = seed_run.sql("""select d.source_path, a.surface, a.cue, o.name, a.is_alias
+                           from {attributions} a join {documents} d using (doc_id)
+                           left join {outlets} o using (outlet_id) order by d.source_path, a.char_start""")
+    found_000 = [(surface, cue, name, alias) for path, surface, cue, name, alias in rows if path.startswith("000")]
+    found_004 = {(cue, name) for path, _s, cue, name, _a in rows if path.startswith("004")}
+    assert (SCMP, "reported", SCMP, False) in found_000
+    assert ("the Post", "told", SCMP, True) in found_000
+    assert ("contributed", "CNBC") in found_004
+    assert ("photo_credit", "Agence France-Presse") in found_004
+    assert ("photo_credit", "Getty Images") in found_004
+    assert ("reported", "The New York Times") in found_004
+    surfaces = {s for _p, s, *_ in rows}
+    assert "New York Instances" in surfaces and "Getty Photographs" in surfaces
+    assert not surfaces & {"Eurasia Group", "The Asia Group", "Asia Group", "Teneo", "Air Power One"}
+
+
+def test_attribution_spans_slice_back_to_their_surface(seed_run):
+    rows = seed_run.sql("""select substr(d.text, a.char_start + 1, a.char_end - a.char_start), a.surface,
+                                  a.char_start >= p.char_start and a.char_end <= p.char_end
+                           from {attributions} a join {documents} d using (doc_id)
+                           join {passages} p using (passage_id)""")
+    assert rows
+    for sliced, surface, inside_passage in rows:
+        assert sliced == surface
+        assert inside_passage
+
+
+def test_second_run_does_nothing(seed_run, capsys):
+    before = {p: p.stat().st_mtime_ns for p in seed_run.out.rglob("*.parquet")}
+    assert main(["run", str(seed_run.input_dir), "--out", str(seed_run.out), "--batch", SEED_BATCH]) == 0
+    after = {p: p.stat().st_mtime_ns for p in seed_run.out.rglob("*.parquet")}
+    assert before == after
+    assert "overlaps" in capsys.readouterr().out
+
+
+def test_a_crashed_write_leaves_nothing_readers_can_see(tmp_path, seed_run):
+    out = tmp_path / "out"
+    partition = tables.read_partition(seed_run.out, "documents", SEED_BATCH)
+    tables.write_partition(partition, out, "documents", SEED_BATCH)
+    # A writer killed after writing its staging file but before the rename:
+    stage = out / tables.STAGING / "documents-2025-10-25-dead"
+    stage.mkdir(parents=True)
+    (stage / tables.PART_FILE).write_bytes(b"PAR1 half a file")
+    with duckdb.connect() as con:
+        assert con.execute(f"select count(*) from '{out}/documents/**/*.parquet'").fetchone()[0] == 2
+    assert ds.dataset(out / "documents", format="parquet", partitioning="hive").count_rows() == 2
+
+
+class _Explodes(Ingest):
+    def run(self):
+        raise RuntimeError("stage failed on purpose")
+
+
+def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
+    code = subprocess.run(
+        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "Batch", "--batch", "2025-10-24",
+         "--input-dir", str(tmp_path / "missing"), "--out-dir", str(tmp_path / "out"), "--local-scheduler"],
+        cwd=REPO, capture_output=True, text=True,
+    ).returncode
+    assert code == 30  # luigi.cfg [retcode] task_failed
+
+
+def test_a_failing_task_makes_newsprov_exit_with_the_task_failed_code(tmp_path, monkeypatch, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Some text here.\n")
+    monkeypatch.setattr(Batch, "requires", lambda self: [_Explodes(batch=self.batch, input_dir=self.input_dir,
+                                                                   out_dir=self.out_dir)])
+    code = main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--batch", "2025-10-24"])
+    assert code == luigi.retcodes.retcode().task_failed == 30
+    assert "the run failed" in capsys.readouterr().err
+
+
+def test_missing_input_folder_is_one_clean_line(tmp_path, capsys):
+    code = main(["run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("newsprov: input folder") and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_help_names_the_run_command_and_its_options():
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--help"], capture_output=True, text=True,
+                            cwd=REPO)
+    assert result.returncode == 0
+    for option in ("INPUT_DIR", "--out", "--batch", "--workers"):
+        assert option.lower() in result.stdout.lower()
+
+
+def test_bad_input_files_are_rejected_and_the_batch_goes_on(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    (inbox / "empty.txt").write_bytes(b"")
+    (inbox / "latin1.txt").write_bytes("Le café de la gare a rouvert ses portes lundi.\n".encode("latin-1"))
+    (inbox / "bom.txt").write_bytes("\ufeffThe council approved the budget on Tuesday.\n".encode("utf-8"))
+    out = tmp_path / "out"
+    assert main(["run", str(inbox), "--out", str(out), "--batch", "2025-10-25"]) == 0
+    with duckdb.connect() as con:
+        docs = dict(con.execute(f"select source_path, text from '{out}/documents/**/*.parquet'").fetchall())
+        rejects = dict(con.execute(f"select source_path, reason from '{out}/rejects/**/*.parquet'").fetchall())
+    assert set(docs) | set(rejects) == {p.name for p in inbox.iterdir()}
+    assert rejects == {"binary.bin": "binary", "empty.txt": "empty"}
+    assert docs["latin1.txt"].startswith("Le café")
+    assert docs["bom.txt"].startswith("The council")
