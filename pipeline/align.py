@@ -46,17 +46,20 @@ class AlignParams:
     near_copy_containment: float = 0.8
     spun_jaccard: float = 0.4
     spun_containment: float = 0.6
+    spun_min_substitutions: int = 2
+    spun_min_gain: float = 0.15
     same_story_min_anchors: int = 3
     same_story_min_score: float = 8.0
     min_span_words: int = 4
     tie_margin: float = 0.1
 
     def __post_init__(self) -> None:
-        for name in ("near_copy_jaccard", "near_copy_containment", "spun_jaccard", "spun_containment", "tie_margin"):
+        for name in ("near_copy_jaccard", "near_copy_containment", "spun_jaccard", "spun_containment", "spun_min_gain",
+                     "tie_margin"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"align.{name} must be between 0 and 1, got {value}")
-        for name in ("shingle_size", "same_story_min_anchors", "min_span_words"):
+        for name in ("shingle_size", "same_story_min_anchors", "min_span_words", "spun_min_substitutions"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"align.{name} must be >= 1, got {getattr(self, name)}")
 
@@ -104,8 +107,8 @@ def _merge_language_suffix(tokens: list[Token], lexicon: Lexicon) -> list[Token]
     return merged
 
 
-def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> list[str]:
-    """keys_b with each word a lacks replaced by its synonym among the words b lacks."""
+def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> tuple[list[str], int]:
+    """keys_b with each word a lacks replaced by its synonym among the words b lacks, and how many were."""
     only_a = sorted(set(keys_a) - set(keys_b) - STOPWORDS)
     only_b = set(keys_b) - set(keys_a) - STOPWORDS
     replacement: dict[str, str] = {}
@@ -114,7 +117,7 @@ def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> lis
             if lexicon.are_synonyms(word, target):
                 replacement[word] = target
                 break
-    return [replacement.get(k, k) for k in keys_b]
+    return [replacement.get(k, k) for k in keys_b], sum(k in replacement for k in keys_b)
 
 
 def _shingle_set(keys: list[str], k: int) -> set[tuple[str, ...]]:
@@ -154,7 +157,7 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
     tokens_b = _merge_language_suffix(tokenize(b.text), lexicon)
     keys_a = [t.norm for t in tokens_a]
     keys_b = [t.norm for t in tokens_b]
-    folded_b = fold_synonyms(keys_a, keys_b, lexicon)
+    folded_b, substitutions = fold_synonyms(keys_a, keys_b, lexicon)
 
     k = params.shingle_size
     surface_a, surface_b = _shingle_set(keys_a, k), _shingle_set(keys_b, k)
@@ -172,12 +175,18 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
 
     shared = {x.key for x in extract_anchors(a.text)} & {x.key for x in extract_anchors(b.text)}
 
+    # Spun: copied text whose overlap owes much to folded synonyms, whatever the surface overlap left.
+    is_spun = (
+        substitutions >= params.spun_min_substitutions
+        and jaccard_folded - jaccard >= params.spun_min_gain
+        and (jaccard_folded >= params.spun_jaccard or max(containment_a, containment_b) >= params.spun_containment)
+    )
     if keys_a == keys_b:
         relation = "verbatim"
+    elif is_spun:
+        relation = "spun"
     elif jaccard >= params.near_copy_jaccard or surface_containment >= params.near_copy_containment:
         relation = "near_copy"
-    elif jaccard_folded >= params.spun_jaccard or max(containment_a, containment_b) >= params.spun_containment:
-        relation = "spun"
     elif len(shared) >= params.same_story_min_anchors and anchor_score >= params.same_story_min_score:
         relation = "same_story"
     else:

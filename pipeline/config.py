@@ -46,6 +46,8 @@ class align(luigi.Config):  # noqa: N801
     near_copy_containment = luigi.FloatParameter(default=AlignParams.near_copy_containment)
     spun_jaccard = luigi.FloatParameter(default=AlignParams.spun_jaccard)
     spun_containment = luigi.FloatParameter(default=AlignParams.spun_containment)
+    spun_min_substitutions = luigi.IntParameter(default=AlignParams.spun_min_substitutions)
+    spun_min_gain = luigi.FloatParameter(default=AlignParams.spun_min_gain)
     same_story_min_anchors = luigi.IntParameter(default=AlignParams.same_story_min_anchors)
     same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
     min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
@@ -57,6 +59,8 @@ class align(luigi.Config):  # noqa: N801
             near_copy_containment=self.near_copy_containment,
             spun_jaccard=self.spun_jaccard,
             spun_containment=self.spun_containment,
+            spun_min_substitutions=self.spun_min_substitutions,
+            spun_min_gain=self.spun_min_gain,
             same_story_min_anchors=self.same_story_min_anchors,
             same_story_min_score=self.same_story_min_score,
             min_span_words=self.min_span_words,

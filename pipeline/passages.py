@@ -29,7 +29,8 @@ _CREDIT = re.compile(
 )
 _CAPTION_MARK = re.compile(r"\((?:left|right|centre|center|top|bottom|l|r|c|pictured|file)\)|\bpictured\b|\bin this photo\b",
                            re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+# A subheading may be a question ("De-escalation in sight?") but does not end like a sentence.
+_SENTENCE_END = re.compile(r"[.…][\"'”’)\]]*$")
 CAPTION_MAX_WORDS = 40
 HEADING_MAX_WORDS = 12
 
@@ -55,8 +56,9 @@ def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
 def _pieces(text: str, start: int) -> list[tuple[int, int]]:
     """(start, end) of each paragraph of ``text[start:]``, separator chosen per document."""
     body = text[start:]
-    blank = len(_BLANK_LINE.findall(body))
-    single = body.count("\n") - blank
+    blank_separators = _BLANK_LINE.findall(body)
+    blank = len(blank_separators)
+    single = body.count("\n") - sum(sep.count("\n") for sep in blank_separators)
     separator = _BLANK_LINE if blank and blank >= single else _ANY_NEWLINE
     spans, cursor = [], start
     for match in separator.finditer(text, start):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 _TOKEN = re.compile(
     r"(?:[^\W\d_]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
-    r"|[^\W_]+(?:['’][^\W_]+)*"
+    r"|[^\W_](?:[^\W_]|[\u0300-\u036f])*(?:['’][^\W_]+)*"  # combining accents stay inside the word
     r"|%"
 )
 
@@ -60,7 +60,7 @@ class Token:
 
 def normal_form(surface: str) -> str:
     """Surface-normal form of one token (see module doc)."""
-    word = surface.lower().replace("’", "'")
+    word = surface.casefold().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
     if "." in word and not word[0].isdigit():

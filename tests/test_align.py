@@ -1,0 +1,127 @@
+"""Verification of candidate pairs: relations, spin folding, spans and origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.align import AlignParams, PassageRef, align_pair, origin_of
+from pipeline.synonyms import Lexicon
+from pipeline.tokens import tokenize
+
+# Plain-English originals of three paragraphs of seed 004, written for these tests, and the
+# spinner's versions as they stand in seeds/004_26d458d383b1f024.txt.
+SPUN_PAIRS = [
+    ("White House press secretary Karoline Leavitt told reporters Thursday that Trump will meet his Chinese "
+     "counterpart on Oct. 30 on the sidelines of the Asia-Pacific Economic Cooperation, or APEC, Summit.",
+     "White Home press secretary Karoline Leavitt advised reporters Thursday that Trump will meet his Chinese "
+     "language counterpart on Oct. 30 on the sidelines of the Asia-Pacific Financial Cooperation, or APEC, Summit."),
+    ("U.S. President Donald Trump will meet Chinese President Xi Jinping next week as part of his trip to Asia, as "
+     "the world's top two economies seek to dial down tensions in search of a trade deal that has so far been elusive.",
+     "U.S. President Donald Trump will meet Chinese language President Xi Jinping subsequent week as a part of his "
+     "journey to Asia, because the world’s prime two economies search to dial down tensions in seek for a commerce "
+     "deal that has to this point been elusive."),
+    ("The trade truce has been threatened in recent weeks by a fresh wave of restrictive measures, ranging from hefty "
+     "port fees on each other's vessels, expanded export controls on technology and rare earth minerals.",
+     "The commerce truce has been threatened in latest weeks by a contemporary wave of restrictive measures, "
+     "beginning from hefty port charges on one another’s vessels, expanded export controls on know-how and uncommon "
+     "earth minerals."),
+]
+EARLY, LATE = dt.date(2025, 10, 23), dt.date(2025, 10, 24)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def ref(text: str, doc: str, date: dt.date = EARLY, char_start: int = 0) -> PassageRef:
+    return PassageRef(f"{doc}:0000", doc, char_start, text, None, date)
+
+
+def align(a: str, b: str, lexicon: Lexicon, anchor_score: float = 0.0, **dates):
+    return align_pair(ref(a, "a", dates.get("a", EARLY)), ref(b, "b", dates.get("b", LATE)), anchor_score, lexicon,
+                      AlignParams())
+
+
+@pytest.mark.parametrize("original, spun", SPUN_PAIRS)
+def test_synonym_spun_copies_are_found_and_called_spun(original, spun, lexicon):
+    result = align(original, spun, lexicon)
+    assert result.relation == "spun"
+    assert result.jaccard_folded > result.jaccard + 0.15
+    assert result.spans
+
+
+def test_spin_folding_covers_multiword_and_capitalised_substitutions(lexicon):
+    result = align(SPUN_PAIRS[0][0], SPUN_PAIRS[0][1], lexicon)
+    # "White Home", "advised", "Chinese language" and "Financial" all fold back: one span covers the sentence.
+    assert result.jaccard_folded == 1.0
+    assert len(result.spans) == 1
+
+
+def test_verbatim_and_light_edit(lexicon):
+    text = "The central bank raised its key rate by half a point on Wednesday, the third rise this year."
+    assert align(text, text, lexicon).relation == "verbatim"
+    edited = "The central bank raised its key interest rate by half a point on Wednesday, its third rise this year."
+    assert align(text, edited, lexicon).relation == "near_copy"
+
+
+def test_an_excerpt_inside_a_longer_passage_is_a_near_copy_with_containment(lexicon):
+    excerpt = "The meeting will take place in the South Korean city of Busan, ahead of the official start of the summit."
+    longer = ("Officials said on Monday that the schedule was agreed late. " + excerpt +
+              " Security in the port city has been tightened, and roads near the venue will close.")
+    result = align(excerpt, longer, lexicon)
+    assert result.relation == "near_copy"
+    assert result.containment_a == 1.0 and result.containment_b < 0.6
+
+
+def test_same_topic_passages_without_shared_text_are_never_copies(lexicon):
+    a = "Shares of Tesla fell 5% on Monday after the carmaker reported weaker deliveries in China and Europe."
+    b = "Investors sold Tesla on Monday as deliveries slowed in Europe, while rivals in China gained ground."
+    assert align(a, b, lexicon, anchor_score=2.0).relation is None
+    assert align(a, b, lexicon, anchor_score=20.0).relation == "same_story"
+
+
+def test_same_story_spans_point_at_the_shared_names(lexicon):
+    a = "On Thursday, press secretary Karoline Leavitt told a briefing that the meeting is set for October 30."
+    b = "Karoline Leavitt advised reporters that the leaders would meet on Oct. 30 at the summit in Gyeongju."
+    result = align_pair(ref(a, "a", char_start=100), ref(b, "b", char_start=7), 20.0, lexicon, AlignParams())
+    assert result.relation == "same_story"
+    texts = {(a[s.a_start - 100:s.a_end - 100], b[s.b_start - 7:s.b_end - 7]) for s in result.spans}
+    assert ("Karoline Leavitt", "Karoline Leavitt") in texts
+    assert ("October 30", "Oct. 30") in texts
+
+
+def test_origin_is_the_earlier_date_then_the_containing_side(lexicon):
+    short = "The bank raised its key rate by half a point on Wednesday, the third rise this year."
+    long = short + " Economists had expected a smaller move, and markets fell after the decision was announced."
+    result = align(short, long, lexicon)
+    assert origin_of(ref(short, "a", EARLY), ref(long, "b", LATE), result, 0.1) == "a"
+    assert origin_of(ref(short, "a", LATE), ref(long, "b", EARLY), result, 0.1) == "b"
+    assert origin_of(ref(short, "a", LATE), ref(long, "b", LATE), result, 0.1) == "b"  # the excerpt copies
+    same = align(short, short, lexicon)
+    assert origin_of(ref(short, "a", LATE), ref(short, "b", LATE), same, 0.1) == "tie"
+
+
+nonsense = st.sampled_from([f"zq{i}x" for i in range(40)])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(nonsense, min_size=1, max_size=40), st.data())
+def test_spans_slice_back_to_the_same_words_in_both_passages(words, data):
+    kept = [w for w in words if data.draw(st.booleans())]
+    extra = data.draw(st.lists(nonsense, max_size=5))
+    a_text = " ".join(words) + "."
+    b_text = " ".join(extra + kept) + "!"
+    offset_a, offset_b = data.draw(st.integers(0, 500)), data.draw(st.integers(0, 500))
+    result = align_pair(ref(a_text, "a", char_start=offset_a), ref(b_text, "b", char_start=offset_b), 0.0,
+                        Lexicon.load(), AlignParams(min_span_words=1))
+    for span in result.spans:
+        a_piece = a_text[span.a_start - offset_a:span.a_end - offset_a]
+        b_piece = b_text[span.b_start - offset_b:span.b_end - offset_b]
+        assert 0 <= span.a_start - offset_a < span.a_end - offset_a <= len(a_text)
+        assert 0 <= span.b_start - offset_b < span.b_end - offset_b <= len(b_text)
+        assert [t.norm for t in tokenize(a_piece)] == [t.norm for t in tokenize(b_piece)]

@@ -1,0 +1,106 @@
+"""Signatures equal datasketch's for the same shingles; shingling properties."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.errors import ConfigError
+from pipeline.fingerprint import FingerprintParams, shingle_hash, shingle_words, shingles, signatures
+
+from conftest import SEEDS
+
+words = st.text(alphabet=st.characters(categories=("Ll", "Lu", "Nd")), min_size=1, max_size=8)
+passages = st.lists(words, min_size=0, max_size=30).map(" ".join)
+
+
+def datasketch_signature(text: str, params: FingerprintParams) -> np.ndarray | None:
+    found = shingles(text, params.shingle_size)
+    if not found:
+        return None
+    minhash = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=shingle_hash)
+    for shingle in found:
+        minhash.update(shingle)
+    return minhash.hashvalues
+
+
+@pytest.mark.parametrize("params", [FingerprintParams(), FingerprintParams(num_perm=64, seed=7, shingle_size=5)])
+def test_seed_passages_have_datasketch_signatures(params):
+    texts = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text().split("\n") if line.strip()]
+    computed = signatures(texts, params)
+    for text, signature in zip(texts, computed):
+        expected = datasketch_signature(text, params)
+        assert signature is not None and expected is not None
+        assert signature.dtype == np.uint32
+        np.testing.assert_array_equal(signature, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(passages, min_size=1, max_size=6))
+def test_any_batch_of_texts_matches_datasketch(texts):
+    params = FingerprintParams(num_perm=16, shingle_size=2)
+    for text, signature in zip(texts, signatures(texts, params)):
+        expected = datasketch_signature(text, params)
+        if expected is None:
+            assert signature is None
+        else:
+            np.testing.assert_array_equal(signature, expected)
+
+
+def test_signature_loads_into_lean_minhash_and_estimates_jaccard():
+    a = "the council approved the new budget for the city schools on tuesday evening after a long debate"
+    b = "the council approved the new budget for the city schools on tuesday night after a short debate"
+    sig_a, sig_b = signatures([a, b], FingerprintParams())
+    lean_a = LeanMinHash(seed=1, hashvalues=sig_a, scheme="affine32")
+    lean_b = LeanMinHash(seed=1, hashvalues=sig_b, scheme="affine32")
+    exact = len(set(shingles(a, 3)) & set(shingles(b, 3))) / len(set(shingles(a, 3)) | set(shingles(b, 3)))
+    assert abs(lean_a.jaccard(lean_b) - exact) < 0.2
+
+
+def test_blocks_of_many_passages_give_the_same_signatures_as_one_at_a_time():
+    texts = [f"passage number {i} says the same thing about item {i % 7}" for i in range(3000)]
+    params = FingerprintParams(num_perm=32)
+    together = signatures(texts, params)
+    for i in (0, 1499, 2999):
+        np.testing.assert_array_equal(together[i], signatures([texts[i]], params)[0])
+
+
+@given(st.lists(words, max_size=20), st.integers(min_value=1, max_value=6))
+def test_shingle_windows_cover_every_word_in_order(tokens, k):
+    windows = shingle_words(tokens, k)
+    if not tokens:
+        assert windows == []
+        return
+    assert all(len(w) == min(k, len(tokens)) for w in windows)
+    assert len(windows) == max(1, len(tokens) - k + 1)
+    assert [w[0] for w in windows] + windows[-1][1:] == tokens
+
+
+@given(passages)
+def test_shingles_ignore_case(text):
+    assert shingles(text, 3) == shingles(text.casefold(), 3)
+    assert shingles(text.upper(), 3) == shingles(text.upper().casefold(), 3)
+
+
+def test_shingles_ignore_quote_style():
+    assert shingles("It’s the “first question” he’ll ask", 3) == shingles("it's the \"first question\" he'll ask", 3)
+
+
+def test_shingles_fold_number_and_format_variants():
+    assert shingles("Sales rose 76 per cent in Oct.", 3) == shingles("sales rose 76% in October", 3)
+    assert shingles("the U.S. and two allies", 3) == shingles("The US and 2 allies", 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"num_perm": 1}, "num_perm must be >= 2, got 1"), ({"shingle_size": 0}, "shingle_size must be >= 1, got 0"),
+     ({"seed": -1}, "seed must be in [0, 2**32)")],
+)
+def test_bad_parameters_say_how_to_fix_them(kwargs, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        FingerprintParams(**kwargs)

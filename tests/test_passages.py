@@ -1,0 +1,56 @@
+"""Paragraph splitting: offsets that slice back to the text, kinds for short lines."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.passages import classify, split_document
+
+line = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_size=0, max_size=40)
+documents = st.lists(line, min_size=0, max_size=12).flatmap(
+    lambda lines: st.lists(st.sampled_from(["\n", "\n\n", "\n \n", "\r\n"]), min_size=len(lines), max_size=len(lines))
+    .map(lambda seps: "".join(l + s for l, s in zip(lines, seps)))
+)
+
+
+@given(documents, st.data())
+def test_passages_slice_back_and_do_not_overlap(text, data):
+    body_start = data.draw(st.integers(min_value=0, max_value=len(text)))
+    spans = split_document(text, body_start)
+    previous_end = 0
+    for i, span in enumerate(spans):
+        piece = text[span.start:span.end]
+        assert span.ordinal == i
+        assert piece and piece == piece.strip()
+        assert span.start >= previous_end
+        previous_end = span.end
+    covered = "".join(text[s.start:s.end] for s in spans)
+    assert "".join(covered.split()) == "".join(text.split())  # nothing but white space is left out
+
+
+def test_blank_line_documents_keep_wrapped_lines_together():
+    text = "First paragraph\nwraps here.\n\nSecond paragraph.\n\nThird one."
+    assert [text[s.start:s.end] for s in split_document(text, 0)] == [
+        "First paragraph\nwraps here.", "Second paragraph.", "Third one."]
+
+
+def test_line_per_paragraph_documents_split_on_every_line():
+    text = "One paragraph.\nAnother paragraph.\n\nA third.\nA fourth."
+    assert len(split_document(text, 0)) == 4
+
+
+def test_header_is_its_own_passage():
+    text = " date 2025-10-24 Beijing: China on Friday said so.\n\nMore."
+    spans = split_document(text, 26)
+    assert [(s.kind, text[s.start:s.end]) for s in spans] == [
+        ("header", "date 2025-10-24 Beijing:"), ("body", "China on Friday said so."), ("body", "More.")]
+
+
+def test_short_lines_are_tagged_not_dropped():
+    assert classify("Jim Watson and Peter Klaunzer | Pool, AFP | Getty Images", None) == "credit"
+    assert classify("— CNBC's Evelyn Cheng contributed to this report.", None) == "credit"
+    assert classify("U.S. President Donald Trump (left) and Chinese President Xi Jinping.", None) == "caption"
+    assert classify("A view of the harbour at dawn", "Photo: Jane Doe | Reuters") == "caption"
+    assert classify("De-escalation in sight?", None) == "heading"
+    assert classify("The talks ended on Friday without a deal.", None) == "body"
