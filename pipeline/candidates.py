@@ -110,6 +110,14 @@ def _scan(files: list[str], schema: pa.Schema) -> str:
     return f"read_parquet([{quoted}])"
 
 
+def _run(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
+    return con.execute(query).fetchall()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str):
+    return _run(con, query)[0][0]
+
+
 def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_band_files: list[str],
                     history_anchor_files: list[str], params: CandidateParams) -> CandidateResult:
     """Candidate pairs (new passage, new-or-earlier passage) from both channels.
@@ -123,29 +131,29 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_band_fil
         con.register("new_anchors", new_anchors)
         con.register("empty_bands", BANDS.empty_table())
         con.register("empty_anchors", ANCHORS.empty_table())
-        con.execute(f"create temp view all_bands as select passage_id, doc_id, band, bucket, true as is_new "
+        _run(con, f"create temp view all_bands as select passage_id, doc_id, band, bucket, true as is_new "
                     f"from new_bands union all select passage_id, doc_id, band, bucket, false "
                     f"from {_scan(history_band_files, BANDS)}")
-        con.execute(f"create temp view all_anchors as select passage_id, doc_id, anchor, true as is_new "
+        _run(con, f"create temp view all_anchors as select passage_id, doc_id, anchor, true as is_new "
                     f"from new_anchors union all select passage_id, doc_id, anchor, false "
                     f"from {_scan(history_anchor_files, ANCHORS)}")
         cap = params.max_bucket_size
-        con.execute(f"""
+        _run(con, f"""
             create temp table keep_buckets as
             select band, bucket from all_bands group by band, bucket
             having count(*) between 2 and {cap} and bool_or(is_new)""")
-        skipped_buckets = con.execute(f"""
+        skipped_buckets = _scalar(con, f"""
             select count(*) from (select band, bucket from all_bands group by band, bucket
-            having count(*) > {cap} and bool_or(is_new))""").fetchone()[0]
-        n_passages = con.execute("select count(distinct passage_id) from all_anchors").fetchone()[0]
-        con.execute(f"""
+            having count(*) > {cap} and bool_or(is_new))""")
+        n_passages = _scalar(con, "select count(distinct passage_id) from all_anchors")
+        _run(con, f"""
             create temp table keep_anchors as
             select anchor, ln({max(n_passages, 1)} / count(*)) as idf from all_anchors group by anchor
             having count(*) between 2 and {cap} and bool_or(is_new)""")
-        skipped_anchors = con.execute(f"""
+        skipped_anchors = _scalar(con, f"""
             select count(*) from (select anchor from all_anchors group by anchor
-            having count(*) > {cap} and bool_or(is_new))""").fetchone()[0]
-        pairs = con.execute(f"""
+            having count(*) > {cap} and bool_or(is_new))""")
+        pairs = con.sql(f"""
             with b as (select a.* from all_bands a semi join keep_buckets k using (band, bucket)),
             band_pairs as (
                 select x.passage_id as passage_a, y.passage_id as passage_b,

@@ -23,7 +23,7 @@ from pipeline import __version__
 from pipeline.errors import InputError, NewsprovError, OutputError
 from pipeline.tables import PART_FILE, partition_dir
 
-SUMMARY_TABLES = ("documents", "passages", "overlaps", "attributions", "rejects")
+SUMMARY_TABLES = ("documents", "passages", "overlaps", "provenance", "attributions", "rejects")
 
 
 def _batch_date(value: str) -> dt.date:
@@ -94,6 +94,7 @@ def check_config() -> None:
     config.candidates().params().check_signature_length(fingerprint.num_perm)
     config.align().params(fingerprint.shingle_size)
     config.ingest().params()
+    config.provenance().params()
 
 
 def summary(out: Path, batch: str) -> str:
@@ -125,7 +126,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
-    task = Batch(batch=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
+    task = Batch(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
     result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
                          log_level="WARNING")
     code = _exit_code(result.status)

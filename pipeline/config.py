@@ -12,6 +12,7 @@ from pipeline.align import AlignParams
 from pipeline.candidates import CandidateParams
 from pipeline.fingerprint import FingerprintParams
 from pipeline.ingest import IngestParams
+from pipeline.provenance import ProvenanceParams
 
 
 class ingest(luigi.Config):  # noqa: N801 - named after its luigi.cfg section
@@ -64,4 +65,23 @@ class align(luigi.Config):  # noqa: N801
             same_story_min_anchors=self.same_story_min_anchors,
             same_story_min_score=self.same_story_min_score,
             min_span_words=self.min_span_words,
+        )
+
+
+class provenance(luigi.Config):  # noqa: N801
+    min_shared_passages = luigi.IntParameter(default=ProvenanceParams.min_shared_passages)
+    whole_document_coverage = luigi.FloatParameter(default=ProvenanceParams.whole_document_coverage)
+    excerpt_max_coverage = luigi.FloatParameter(default=ProvenanceParams.excerpt_max_coverage)
+    spun_min_share = luigi.FloatParameter(default=ProvenanceParams.spun_min_share)
+    reprint_min_jaccard = luigi.FloatParameter(default=ProvenanceParams.reprint_min_jaccard)
+    containment_margin = luigi.FloatParameter(default=ProvenanceParams.containment_margin)
+
+    def params(self) -> ProvenanceParams:
+        return ProvenanceParams(
+            min_shared_passages=self.min_shared_passages,
+            whole_document_coverage=self.whole_document_coverage,
+            excerpt_max_coverage=self.excerpt_max_coverage,
+            spun_min_share=self.spun_min_share,
+            reprint_min_jaccard=self.reprint_min_jaccard,
+            containment_margin=self.containment_margin,
         )

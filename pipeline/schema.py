@@ -179,6 +179,34 @@ OVERLAPS = _schema(
     ],
 )
 
+DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit")
+
+PROVENANCE = _schema(
+    "provenance",
+    1,
+    [
+        _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
+        _field("source_doc_id", pa.string(), "the document it copies from", False),
+        _field("batch", pa.string(), "batch that found the link (the later one)", False),
+        _field("relation", pa.string(), "reprint / excerpt / spun / light_edit", False),
+        _field("shared_passages", pa.int32(), "distinct passages of doc_id in copy overlaps with the source", False),
+        _field("source_shared_passages", pa.int32(), "distinct passages of the source in those overlaps", False),
+        _field("coverage", pa.float32(), "share of doc_id's body inside shared spans", False),
+        _field("source_coverage", pa.float32(), "share of the source's body inside shared spans", False),
+        _field("spun_share", pa.float32(), "share of the copy overlaps whose relation is spun", False),
+        _field("jaccard_mean", pa.float32(), "mean exact Jaccard of the copy overlaps", False),
+        _field(
+            "spans",
+            pa.list_(SPAN),
+            "shared spans merged per document: a_* offsets into doc_id's text, b_* into the source's",
+            False,
+        ),
+        _field("origin_basis", pa.string(), "why source_doc_id is the source: date / containment / tie", False),
+        _field("credited_outlet_id", pa.string(),
+               "outlet the copying document credits next to the shared text; null when none"),
+    ],
+)
+
 ATTRIBUTION_CUES = (
     "reported",
     "according_to",
@@ -235,6 +263,7 @@ TABLES: dict[str, pa.Schema] = {
     "anchors": ANCHORS,
     "candidates": CANDIDATES,
     "overlaps": OVERLAPS,
+    "provenance": PROVENANCE,
     "attributions": ATTRIBUTIONS,
     "outlets": OUTLETS,
 }

@@ -1,6 +1,9 @@
 """Luigi tasks: one per stage per batch, each a thin wrapper around a pure stage function.
 
-    luigi --module pipeline.tasks Batch --batch 2025-10-24 --input-dir seeds --out-dir output --local-scheduler
+    luigi --module pipeline.tasks Batch --date 2025-10-24 --input-dir seeds --out-dir output
+
+The batch parameter is called ``date``, as luigi's range tools expect (``--batch`` would clash
+with luigi's own ``--batch-email-*`` options on the command line).
 
 Every output is a table partition published by ``pipeline.tables.write_partition``
 (stage folder, then rename): a task is complete exactly when its partitions
@@ -13,6 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 import luigi
+import pyarrow as pa
 import pyarrow.dataset as ds
 
 from pipeline import config, tables
@@ -23,7 +27,13 @@ from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import ingest_folder
 from pipeline.passages import split_passages
+from pipeline.provenance import document_links
 from pipeline.synonyms import Lexicon
+
+
+def _strings(values: set[str]) -> pa.Array:
+    """A typed array for ``isin`` filters (an empty Python set would be typed null)."""
+    return pa.array(sorted(values), type=pa.string())
 
 
 class PartitionTarget(luigi.Target):
@@ -53,15 +63,15 @@ class OutputTask(luigi.Task):
 
 
 class BatchTask(OutputTask):
-    batch = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
+    date = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
 
     @property
     def batch_key(self) -> str:
-        return self.batch.isoformat()
+        return self.date.isoformat()
 
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
-        return task_class(batch=self.batch, input_dir=self.input_dir, out_dir=self.out_dir)
+        return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir)
 
     def earlier_batches(self, table: str) -> list[str]:
         return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
@@ -137,11 +147,11 @@ class Align(BatchTask):
         wanted = set(candidates.column("passage_b").to_pylist())
         wanted_docs = set(candidates.column("doc_b").to_pylist())
         passages = tables.read_batches(out, "passages", self.earlier_batches("passages") + [self.batch_key],
-                                       filter_expression=ds.field("passage_id").isin(wanted)
+                                       filter_expression=ds.field("passage_id").isin(_strings(wanted))
                                        | (ds.field("batch") == self.batch_key))
         documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
                                         columns=["doc_id", "published", "batch"],
-                                        filter_expression=ds.field("doc_id").isin(wanted_docs)
+                                        filter_expression=ds.field("doc_id").isin(_strings(wanted_docs))
                                         | (ds.field("batch") == self.batch_key))
         params = config.align().params(config.fingerprint().shingle_size)
         self.output().write(align_candidates(candidates, passages, documents, self.batch_key, Lexicon.load(), params))
@@ -173,13 +183,36 @@ class Attribution(BatchTask):
         self.output().write(extract_attributions(documents, passages, Gazetteer.load()))
 
 
+class Provenance(BatchTask):
+    """Stage 7: document links with relation, direction and credited outlet."""
+
+    def requires(self):
+        return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution)}
+
+    def output(self):
+        return self.partition("provenance", self.batch_key)
+
+    def run(self):
+        out = Path(self.out_dir)
+        overlaps = self.input()["overlaps"].read()
+        docs = set(overlaps.column("doc_a").to_pylist()) | set(overlaps.column("doc_b").to_pylist())
+        documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
+                                        columns=["doc_id", "published", "batch", "n_chars", "body_start"],
+                                        filter_expression=ds.field("doc_id").isin(_strings(docs)))
+        attributions = tables.read_batches(out, "attributions",
+                                           self.earlier_batches("attributions") + [self.batch_key],
+                                           filter_expression=ds.field("doc_id").isin(_strings(docs)))
+        self.output().write(document_links(overlaps, documents, attributions, self.batch_key,
+                                           config.provenance().params()))
+
+
 class Batch(luigi.WrapperTask):
     """Everything for one batch: the entry point for ``newsprov run`` and for schedules."""
 
-    batch = luigi.DateParameter()
-    input_dir = luigi.Parameter()
-    out_dir = luigi.Parameter(default="output")
+    date = luigi.DateParameter(description="batch date")
+    input_dir = luigi.Parameter(description="folder of the batch's article files")
+    out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
 
     def requires(self):
-        kwargs = {"batch": self.batch, "input_dir": self.input_dir, "out_dir": self.out_dir}
-        return [Align(**kwargs), Attribution(**kwargs)]
+        kwargs = {"date": self.date, "input_dir": self.input_dir, "out_dir": self.out_dir}
+        return [Provenance(**kwargs)]

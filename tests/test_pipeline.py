@@ -45,7 +45,9 @@ def test_tables_read_with_pyarrow_dataset_and_duckdb_globs(seed_run):
         count = con.execute(f"select count(*) from '{seed_run.out}/passages/**/*.parquet'").fetchone()[0]
         batches = con.execute(f"select distinct batch from '{seed_run.out}/overlaps/**/*.parquet'").fetchall()
     assert count == 19 + 31
-    assert batches == [(SEED_BATCH,)]
+    # DuckDB reads the batch=YYYY-MM-DD folder name as a DATE (hive partitioning); the file holds the string.
+    assert [str(b) for (b,) in batches] == [SEED_BATCH]
+    assert dataset.to_table(columns=["batch"]).column("batch").unique().to_pylist() == [SEED_BATCH]
 
 
 def test_seed_004_captions_and_credit_line_are_tagged(seed_run):
@@ -71,7 +73,7 @@ def test_same_story_paragraphs_are_linked_with_spans_on_the_shared_names(seed_ru
     bessent = [r for r in rows if "Bessent" in r[2] and "Bessent" in r[3] and "He Lifeng" in r[2]]
     assert leavitt and bessent
     assert ("Karoline Leavitt", "Karoline Leavitt") in [(a, b) for a, b, *_ in leavitt]
-    assert ("Scott Bessent", "Scott Bessent") in [(a, b) for a, b, *_ in bessent]
+    assert any("Scott Bessent" in a and "Scott Bessent" in b for a, b, *_ in bessent)
     for a_text, b_text, *_rest, origin in rows:
         assert a_text == b_text or a_text.lower() != ""  # every span slices real text
         assert origin == "unknown"
@@ -138,7 +140,7 @@ class _Explodes(Ingest):
 
 def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
     code = subprocess.run(
-        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "Batch", "--batch", "2025-10-24",
+        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "Batch", "--date", "2025-10-24",
          "--input-dir", str(tmp_path / "missing"), "--out-dir", str(tmp_path / "out"), "--local-scheduler"],
         cwd=REPO, capture_output=True, text=True,
     ).returncode
@@ -148,7 +150,7 @@ def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
 def test_a_failing_task_makes_newsprov_exit_with_the_task_failed_code(tmp_path, monkeypatch, capsys):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Some text here.\n")
-    monkeypatch.setattr(Batch, "requires", lambda self: [_Explodes(batch=self.batch, input_dir=self.input_dir,
+    monkeypatch.setattr(Batch, "requires", lambda self: [_Explodes(date=self.date, input_dir=self.input_dir,
                                                                    out_dir=self.out_dir)])
     code = main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--batch", "2025-10-24"])
     assert code == luigi.retcodes.retcode().task_failed == 30

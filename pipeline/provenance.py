@@ -1,0 +1,197 @@
+"""Stage 7: from passage overlaps to document links: who copied whom, how, and crediting whom.
+
+Passage overlaps of two documents are aggregated into one link when they are
+enough evidence of copying: at least ``min_shared_passages`` passages on each
+side, or one shared passage covering most of both documents (a short article
+reprinted whole). One shared paragraph between two long articles is not a copy
+of the article: boilerplate, a quoted statement or a stock sentence does that.
+
+The link's relation follows the strongest transformation seen:
+``excerpt`` (a part of the source inside a different article), ``spun``
+(synonym-rewritten), ``light_edit`` (most of the source, edited), ``reprint``
+(the source, unchanged but for boilerplate). Its direction comes from the
+earlier date, then from containment (the copy is the side mostly made of the
+other); otherwise it is a tie, flagged as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from pipeline.errors import ConfigError
+from pipeline.schema import PROVENANCE
+from pipeline.tables import conform
+
+COPY_RELATIONS = ("verbatim", "near_copy", "spun")
+
+
+@dataclass(frozen=True)
+class ProvenanceParams:
+    min_shared_passages: int = 2
+    whole_document_coverage: float = 0.6
+    excerpt_max_coverage: float = 0.7
+    spun_min_share: float = 0.3
+    reprint_min_jaccard: float = 0.9
+    containment_margin: float = 0.15
+
+    def __post_init__(self) -> None:
+        if self.min_shared_passages < 1:
+            raise ConfigError(f"provenance.min_shared_passages must be >= 1, got {self.min_shared_passages}")
+        for name in ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share", "reprint_min_jaccard",
+                     "containment_margin"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"provenance.{name} must be between 0 and 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    date: dt.date
+    body_chars: int
+
+
+@dataclass
+class _PairEvidence:
+    """Copy overlaps between documents x < y, accumulated."""
+
+    passages_x: set[str] = field(default_factory=set)
+    passages_y: set[str] = field(default_factory=set)
+    spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # x_start, x_end, y_start, y_end
+    relations: list[str] = field(default_factory=list)
+    jaccards: list[float] = field(default_factory=list)
+
+
+def merged_length(intervals: list[tuple[int, int]]) -> int:
+    """Characters covered by the union of [start, end) intervals."""
+    total, end = 0, None
+    for start, stop in sorted(intervals):
+        if end is None or start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+def document_info(documents: pa.Table) -> dict[str, DocumentInfo]:
+    """Date (published, else batch) and body length of each document."""
+    info = {}
+    for doc_id, published, batch, n_chars, body_start in zip(
+        documents.column("doc_id").to_pylist(), documents.column("published").to_pylist(),
+        documents.column("batch").to_pylist(), documents.column("n_chars").to_pylist(),
+        documents.column("body_start").to_pylist(),
+    ):
+        info[doc_id] = DocumentInfo(doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start))
+    return info
+
+
+def _collect(overlaps: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
+    pairs: dict[tuple[str, str], _PairEvidence] = defaultdict(_PairEvidence)
+    for row in overlaps.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans"]).to_pylist():
+        if row["relation"] not in COPY_RELATIONS:
+            continue
+        flip = row["doc_a"] > row["doc_b"]
+        key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
+        evidence = pairs[key]
+        evidence.passages_x.add(row["passage_b"] if flip else row["passage_a"])
+        evidence.passages_y.add(row["passage_a"] if flip else row["passage_b"])
+        evidence.relations.append(row["relation"])
+        evidence.jaccards.append(row["jaccard"])
+        for s in row["spans"]:
+            if flip:
+                evidence.spans.append((s["b_start"], s["b_end"], s["a_start"], s["a_end"]))
+            else:
+                evidence.spans.append((s["a_start"], s["a_end"], s["b_start"], s["b_end"]))
+    return pairs
+
+
+def _relation(coverage_x: float, coverage_y: float, evidence: _PairEvidence, params: ProvenanceParams) -> str:
+    spun_share = evidence.relations.count("spun") / len(evidence.relations)
+    if max(coverage_x, coverage_y) < params.excerpt_max_coverage:
+        return "excerpt"
+    if spun_share >= params.spun_min_share:
+        return "spun"
+    if min(evidence.jaccards) >= params.reprint_min_jaccard:
+        return "reprint"
+    return "light_edit"
+
+
+def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float,
+               margin: float) -> tuple[bool, str]:
+    """(x is the copy, basis)."""
+    if x.date != y.date:
+        return x.date > y.date, "date"
+    if coverage_x - coverage_y > margin:
+        return True, "containment"
+    if coverage_y - coverage_x > margin:
+        return False, "containment"
+    return True, "tie"
+
+
+def _credited_outlet(copy_doc: str, copy_passages: set[str], credits: dict[str, list[tuple[int, str]]]) -> str | None:
+    """An outlet the copy credits in a shared passage or in the passage just before one."""
+    ordinals = {int(p.rsplit(":", 1)[1]) for p in copy_passages}
+    for ordinal, outlet_id in credits.get(copy_doc, []):
+        if ordinal in ordinals or ordinal + 1 in ordinals:
+            return outlet_id
+    return None
+
+
+def _credits(attributions: pa.Table) -> dict[str, list[tuple[int, str]]]:
+    found: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for doc_id, passage_id, outlet_id in zip(attributions.column("doc_id").to_pylist(),
+                                             attributions.column("passage_id").to_pylist(),
+                                             attributions.column("outlet_id").to_pylist()):
+        if outlet_id is not None:
+            found[doc_id].append((int(passage_id.rsplit(":", 1)[1]), outlet_id))
+    return found
+
+
+def document_links(overlaps: pa.Table, documents: pa.Table, attributions: pa.Table, batch: str,
+                   params: ProvenanceParams) -> pa.Table:
+    """The provenance table: one row per (copying document, source document).
+
+    ``documents`` must cover every document the overlaps name; ``attributions``
+    those of the batch's documents (credits of a copy next to the shared text).
+    """
+    info = document_info(documents)
+    credits = _credits(attributions)
+    rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
+    for (x_id, y_id), evidence in sorted(_collect(overlaps).items()):
+        x, y = info[x_id], info[y_id]
+        coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
+        coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
+        enough_passages = min(len(evidence.passages_x), len(evidence.passages_y)) >= params.min_shared_passages
+        whole_document = min(coverage_x, coverage_y) >= params.whole_document_coverage
+        if not (enough_passages or whole_document):
+            continue
+        x_is_copy, basis = _direction(x, y, coverage_x, coverage_y, params.containment_margin)
+        if x_is_copy:
+            copy, source, spans = x, y, evidence.spans
+            copy_cov, source_cov, copy_passages, source_passages = coverage_x, coverage_y, evidence.passages_x, \
+                evidence.passages_y
+        else:
+            copy, source, spans = y, x, [(s[2], s[3], s[0], s[1]) for s in evidence.spans]
+            copy_cov, source_cov, copy_passages, source_passages = coverage_y, coverage_x, evidence.passages_y, \
+                evidence.passages_x
+        rows["doc_id"].append(copy.doc_id)
+        rows["source_doc_id"].append(source.doc_id)
+        rows["batch"].append(batch)
+        rows["relation"].append(_relation(coverage_x, coverage_y, evidence, params))
+        rows["shared_passages"].append(len(copy_passages))
+        rows["source_shared_passages"].append(len(source_passages))
+        rows["coverage"].append(copy_cov)
+        rows["source_coverage"].append(source_cov)
+        rows["spun_share"].append(evidence.relations.count("spun") / len(evidence.relations))
+        rows["jaccard_mean"].append(sum(evidence.jaccards) / len(evidence.jaccards))
+        rows["spans"].append([{"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1}
+                              for a0, a1, b0, b1 in sorted(spans)])
+        rows["origin_basis"].append(basis)
+        rows["credited_outlet_id"].append(_credited_outlet(copy.doc_id, copy_passages, credits))
+    table = pa.table({name: pa.array(values, type=PROVENANCE.field(name).type) for name, values in rows.items()})
+    return conform(table, PROVENANCE)
