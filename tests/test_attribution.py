@@ -1,0 +1,231 @@
+"""Attribution extraction: the seed documents, each cue, alias resolution and hard negatives."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.attribution import extract_attributions, split_sentences
+from pipeline.errors import InputError
+from pipeline.gazetteer import Gazetteer
+from pipeline.schema import ATTRIBUTIONS
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="session")
+def gaz() -> Gazetteer:
+    return Gazetteer.load()
+
+
+def tables(texts: dict[str, str]) -> tuple[pa.Table, pa.Table]:
+    """documents and passages, one passage per non-empty line (pipeline.passages does this for real)."""
+    docs = {"doc_id": [], "batch": [], "text": []}
+    passages = {"passage_id": [], "doc_id": [], "char_start": [], "char_end": []}
+    for doc_id, text in texts.items():
+        docs["doc_id"].append(doc_id)
+        docs["batch"].append("2025-10-24")
+        docs["text"].append(text)
+        for n, m in enumerate(re.finditer(r"[^\n]+", text)):
+            passages["passage_id"].append(f"{doc_id}:{n:04d}")
+            passages["doc_id"].append(doc_id)
+            passages["char_start"].append(m.start())
+            passages["char_end"].append(m.end())
+    return pa.table(docs), pa.table(passages)
+
+
+def credits(gaz: Gazetteer, text: str) -> list[dict]:
+    documents, passages = tables({"d": text})
+    return extract_attributions(documents, passages, gaz).to_pylist()
+
+
+def summary(gaz: Gazetteer, text: str) -> list[tuple]:
+    return [(r["surface"], r["outlet_id"] and gaz.outlet(r["outlet_id"]).name, r["cue"])
+            for r in credits(gaz, text)]
+
+
+# ---------------------------------------------------------------------------- seeds
+@pytest.fixture(scope="session")
+def seed_rows(gaz) -> dict[str, list[dict]]:
+    texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+    documents, passages = tables(texts)
+    table = extract_attributions(documents, passages, gaz)
+    assert table.schema.equals(ATTRIBUTIONS, check_metadata=True)
+    out: dict[str, list[dict]] = {}
+    for row in table.to_pylist():
+        out.setdefault(row["doc_id"], []).append(row)
+    return out
+
+
+def test_seed_000_credits_scmp_twice(seed_rows, gaz):
+    rows = [(r["surface"], gaz.outlet(r["outlet_id"]).name, r["cue"], r["is_alias"]) for r in seed_rows["000"]]
+    assert rows == [
+        ("South China Morning Post", "South China Morning Post", "reported", False),
+        ("the Post", "South China Morning Post", "told", True),
+    ]
+
+
+def test_seed_004_credits_cnbc_afp_getty_and_the_spun_new_york_times(seed_rows, gaz):
+    rows = {(r["surface"], gaz.outlet(r["outlet_id"]).name, r["cue"], r["is_fuzzy"]) for r in seed_rows["004"]}
+    assert rows == {
+        ("AFP", "Agence France-Presse", "photo_credit", False),
+        ("Getty Photographs", "Getty Images", "photo_credit", True),
+        ("New York Instances", "The New York Times", "reported", True),
+        ("CNBC", "CNBC", "contributed", False),
+    }
+
+
+def test_seed_004_consultancies_and_spun_places_are_not_credits(seed_rows):
+    surfaces = " ".join(r["surface"] for r in seed_rows["004"])
+    for name in ("Eurasia", "Asia Group", "Teneo", "Air Power", "White Home", "Pool"):
+        assert name not in surfaces
+
+
+def test_seed_rows_point_into_their_text_and_passage(seed_rows):
+    texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    for doc_id, rows in seed_rows.items():
+        text = texts[doc_id]
+        for r in rows:
+            assert text[r["char_start"]:r["char_end"]] == r["surface"]
+            assert r["sentence_start"] <= r["char_start"] < r["char_end"] <= r["sentence_end"]
+            assert r["passage_id"].startswith(f"{doc_id}:")
+            assert 0.0 < r["confidence"] <= 1.0
+
+
+# ---------------------------------------------------------------------------- cues
+@pytest.mark.parametrize("text, expected", [
+    ("Prices rose 3 pct, the Financial Times reported.", ("Financial Times", "Financial Times", "reported")),
+    ("The deal was first reported by Bloomberg.", ("Bloomberg", "Bloomberg News", "reported")),
+    ("Clinton clinched the nomination, according to The Associated Press.",
+     ("The Associated Press", "Associated Press", "according_to")),
+    ("Coin flips decided six counties, according to a report in the Des Moines Register.",
+     ("Des Moines Register", "The Des Moines Register", "according_to")),
+    ("“We were wrong,” Ramos told AFP in an interview.", ("AFP", "Agence France-Presse", "told")),
+    ("Prices will rise, the ministry said, citing Xinhua.", ("Xinhua", "Xinhua News Agency", "citing")),
+    ("Japan's Jiji Press quoted the governor as saying rates would hold.",
+     ("Jiji Press", "Jiji Press", "citing")),
+    ("The test took place at 0120 gmt, Tass said.", ("Tass", "TASS", "said")),
+    ("— Reuters' Jane Doe contributed to this report.", ("Reuters", "Reuters", "contributed")),
+    ("Jim Watson | AFP", ("AFP", "Agence France-Presse", "photo_credit")),
+    ("John Moore/Getty Images.", ("Getty Images", "Getty Images", "photo_credit")),
+    ("LONDON (Reuters) - Markets fell on Monday.", ("Reuters", "Reuters", "dateline")),
+    ("(AP) — The convention opened.", ("AP", "Associated Press", "dateline")),
+    ("He spoke in an interview with CNN on Sunday.", ("CNN", "CNN", "other")),
+    ("Collins published an op-ed in The Washington Post.", ("The Washington Post", "The Washington Post", "other")),
+    ("— The Hill's Vera Lin contributed to this report.", ("The Hill", "The Hill", "contributed")),
+])
+def test_each_cue(gaz, text, expected):
+    assert summary(gaz, text) == [expected]
+
+
+def test_cue_confidence_ranks_strong_cues_above_weak_ones(gaz):
+    strong = credits(gaz, "The Washington Post reported the leak.")[0]["confidence"]
+    weak = credits(gaz, "Collins published an op-ed in The Washington Post.")[0]["confidence"]
+    assert strong > weak
+
+
+# ---------------------------------------------------------------------------- aliases
+def test_alias_resolves_to_the_most_recent_compatible_outlet(gaz):
+    text = ("The New York Times reported the plan. Reuters said talks went on.\n"
+            "An aide told the Times that the plan was final.")
+    rows = credits(gaz, text)
+    alias = [r for r in rows if r["is_alias"]]
+    assert [(r["surface"], r["outlet_id"], r["cue"]) for r in alias] == [("the Times", "Q9684", "told")]
+
+
+def test_alias_by_type_skips_outlets_of_other_types(gaz):
+    text = ("Kyodo News Agency reported the figures. The Asahi Shimbun said the cabinet agreed.\n"
+            "The agency said the vote was close.")
+    alias = [r for r in credits(gaz, text) if r["is_alias"]]
+    assert [(r["surface"], gaz.outlet(r["outlet_id"]).name) for r in alias] == [("The agency", "Kyodo News")]
+
+
+def test_the_paper_resolves_to_the_last_newspaper(gaz):
+    text = ("According to the Washington Post, the adviser may testify.\n"
+            "The paper said the testimony could damage the president.")
+    alias = [r for r in credits(gaz, text) if r["is_alias"]]
+    assert [(r["surface"], r["outlet_id"], r["cue"]) for r in alias] == [("The paper", "Q166032", "said")]
+
+
+def test_unresolved_alias_is_kept_without_an_outlet(gaz):
+    rows = credits(gaz, "A source close to the campaign told the Post it was over.")
+    assert [(r["surface"], r["outlet_id"], r["is_alias"]) for r in rows] == [("the Post", None, True)]
+    assert rows[0]["confidence"] < 0.5
+
+
+# ---------------------------------------------------------------------------- hard negatives
+@pytest.mark.parametrize("text", [
+    "News Corp shares rose 2 pct in early trading.",
+    "The Washington Post owner Jeff Bezos said he would visit.",
+    "The New York Times has a new chief. Later the Times's publisher declined to comment.",
+    "Crowds gathered in Times Square, officials said.",
+    "He mailed it from the Post Office, he said.",
+    "Trump told reporters on Air Force One that talks went well.",
+    "Trump advised reporters on Air Power One on Sunday.",
+    "Guo Jiakun told reporters here that Xi would attend.",
+    "said Dan Wang, China director at political consultancy Eurasia Group.",
+    "said Han Shen Lin, China director of consultancy The Asia Group.",
+    "said Gabriel Wildau, managing director at advisory firm Teneo.",
+    "Fox News host Sean Hannity said the election was rigged.",
+    "Reuters Holdings Plc said it agreed to buy a Toronto firm.",
+    "The New York Times Co said it expects another outstanding year.",
+    "A debate hosted by ABC News ended late.",
+    "Arab Banking Corp (ABC) arranged the loan. ABC said the deal was done.",
+    "G-III did not respond to The Washington Post's requests for comment.",
+    "Bloomberg receives 11 percent in the poll.",
+    "Press reports have speculated that Fiat may settle.",
+    "James Miller-Day, a director, said the shares were cheap.",
+    "The Fed said output rose.",
+])
+def test_hard_negatives_produce_no_rows(gaz, text):
+    assert [r for r in credits(gaz, text) if r["outlet_id"]] == []
+
+
+def test_times_publisher_does_not_hide_the_real_credit(gaz):
+    rows = summary(gaz, "The New York Times reported the deal. Later the Times's publisher declined to comment.")
+    assert rows == [("The New York Times", "The New York Times", "reported")]
+
+
+# ---------------------------------------------------------------------------- contract
+def test_missing_columns_raise_input_error(gaz):
+    documents, passages = tables({"d": "Reuters said so."})
+    with pytest.raises(InputError, match="lacks columns"):
+        extract_attributions(documents.drop_columns(["batch"]), passages, gaz)
+    with pytest.raises(InputError, match="char_start"):
+        extract_attributions(documents, passages.drop_columns(["char_start"]), gaz)
+
+
+def test_empty_input_gives_an_empty_conforming_table(gaz):
+    documents, passages = tables({})
+    table = extract_attributions(documents.cast(pa.schema([("doc_id", pa.string()), ("batch", pa.string()),
+                                                           ("text", pa.string())])),
+                                 passages.cast(pa.schema([("passage_id", pa.string()), ("doc_id", pa.string()),
+                                                          ("char_start", pa.int32()), ("char_end", pa.int32())])),
+                                 gaz)
+    assert table.num_rows == 0 and table.schema.equals(ATTRIBUTIONS, check_metadata=True)
+
+
+def test_sentence_offsets_are_exact():
+    text = "  U.S. officials met on Oct. 30 in Busan. Mr. Xi came.\nNext line here!  "
+    sentences = [text[s.start:s.end] for s in split_sentences(text)]
+    assert sentences == ["U.S. officials met on Oct. 30 in Busan.", "Mr. Xi came.", "Next line here!"]
+
+
+_PIECES = ["Reuters", "reported", "told", "the", "The", "Post", "Times", "New York Instances", "said",
+           "according to", "Getty Photographs", "|", "/", "(AP) —", "CNBC’s Jo", "contributed to this report",
+           ".", ",", "\n", "\n\n", "Washington Post", "paper", "agency", "Office", "Square", "Eurasia Group"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_every_row_slices_back_to_its_surface(gaz, pieces):
+    text = " ".join(pieces)
+    for r in credits(gaz, text):
+        assert text[r["char_start"]:r["char_end"]] == r["surface"]
+        assert text[r["sentence_start"]:r["sentence_end"]].find(r["surface"]) >= 0
+        assert r["outlet_id"] is not None or r["is_alias"]
