@@ -11,9 +11,9 @@ throwing any word away. From the two token sequences:
 - ``jaccard_folded`` / ``containment_a`` / ``containment_b``: the same over
   folded shingles; containment is what share of one side is found in the other
   (an excerpt is a small part of its source);
-- ``spans``: runs of at least ``min_span_words`` aligned words, as character
-  offsets into each document's text; for a same-story pair, the shared names,
-  dates and figures.
+- ``spans``: runs of at least ``min_span_words`` aligned words (chained across
+  changes of up to ``max_gap_words`` words), as character offsets into each
+  document's text; for a same-story pair, the shared names, dates and figures.
 
 Relations: ``verbatim`` (same words), ``near_copy`` (surface overlap),
 ``spun`` (overlap only after folding synonyms), ``same_story`` (no copied
@@ -51,6 +51,7 @@ class AlignParams:
     same_story_min_anchors: int = 3
     same_story_min_score: float = 8.0
     min_span_words: int = 4
+    max_gap_words: int = 3
     tie_margin: float = 0.1
 
     def __post_init__(self) -> None:
@@ -62,6 +63,8 @@ class AlignParams:
         for name in ("shingle_size", "same_story_min_anchors", "min_span_words", "spun_min_substitutions"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"align.{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_gap_words < 0:
+            raise ConfigError(f"align.max_gap_words must be >= 0, got {self.max_gap_words}")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,46 @@ def _anchor_spans(a: PassageRef, b: PassageRef, shared: set[str]) -> list[Span]:
     return spans
 
 
+_CLOSING = ".,;:!?\"'”’)]…"
+
+
+def _extend_over_closing(text: str, end: int) -> int:
+    """Move a span end over the punctuation that closes its last word ('... talks."')."""
+    while end < len(text) and text[end] in _CLOSING:
+        end += 1
+    return end
+
+
+def _copy_spans(a: PassageRef, b: PassageRef, tokens_a: list[Token], tokens_b: list[Token], keys_a: list[str],
+                keys_b: list[str], params: AlignParams) -> list[Span]:
+    """Aligned runs of words, chained across gaps of up to ``max_gap_words`` on both sides.
+
+    A spinner or an editor changes a word or two inside a copied sentence ("as part of" ->
+    "as a part of"): chaining keeps the sentence one span instead of many fragments.
+    """
+    blocks = [blk for blk in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_matching_blocks() if blk.size]
+    chains: list[list] = []
+    for block in blocks:
+        if chains:
+            last = chains[-1][-1]
+            gap_a = block.a - (last.a + last.size)
+            gap_b = block.b - (last.b + last.size)
+            if gap_a <= params.max_gap_words and gap_b <= params.max_gap_words:
+                chains[-1].append(block)
+                continue
+        chains.append([block])
+    spans = []
+    for chain in chains:
+        if sum(blk.size for blk in chain) < params.min_span_words:
+            continue
+        first, last = chain[0], chain[-1]
+        a_end = _extend_over_closing(a.text, tokens_a[last.a + last.size - 1].end)
+        b_end = _extend_over_closing(b.text, tokens_b[last.b + last.size - 1].end)
+        spans.append(Span(a.char_start + tokens_a[first.a].start, a.char_start + a_end,
+                          b.char_start + tokens_b[first.b].start, b.char_start + b_end))
+    return spans
+
+
 def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
     """Measure and classify one candidate pair."""
     tokens_a = _merge_language_suffix(tokenize(a.text), lexicon)
@@ -195,17 +238,7 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
     if relation == "same_story":
         spans = _anchor_spans(a, b, shared)
     else:
-        matcher = SequenceMatcher(None, keys_a, folded_b, autojunk=False)
-        spans = [
-            Span(
-                a.char_start + tokens_a[block.a].start,
-                a.char_start + tokens_a[block.a + block.size - 1].end,
-                b.char_start + tokens_b[block.b].start,
-                b.char_start + tokens_b[block.b + block.size - 1].end,
-            )
-            for block in matcher.get_matching_blocks()
-            if block.size >= params.min_span_words
-        ]
+        spans = _copy_spans(a, b, tokens_a, tokens_b, keys_a, folded_b, params)
     return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b,
                      tuple(sorted(shared)), tuple(spans))
 

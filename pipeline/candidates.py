@@ -90,12 +90,14 @@ def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
 
 
 def anchor_rows(passages: pa.Table) -> pa.Table:
-    """One row per distinct anchor of each passage."""
+    """One row per distinct anchor of each passage (header passages have none: see add_signatures)."""
     ids, docs, keys = [], [], []
-    for pid, doc, text in zip(
+    for pid, doc, text, kind in zip(
         passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-        passages.column("text").to_pylist(),
+        passages.column("text").to_pylist(), passages.column("kind").to_pylist(),
     ):
+        if kind == "header":
+            continue
         for key in sorted(anchor_keys(text)):
             ids.append(pid)
             docs.append(doc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import sys
 from pathlib import Path
@@ -53,6 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch", type=_batch_date, default=None,
                      help="batch date YYYY-MM-DD (default: today, UTC)")
     run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+
+    evaluate = commands.add_parser(
+        "eval", help="score the pipeline on labelled data",
+        description="Score the pipeline against labelled data. Example: newsprov eval pairs ../shared/eval/dev",
+    )
+    eval_kinds = evaluate.add_subparsers(dest="eval_kind", metavar="KIND", required=True)
+    pairs = eval_kinds.add_parser(
+        "pairs", help="copy detection, spans and origin on a labelled folder",
+        description="Feed DIR's documents (documents.jsonl: file, date) to the pipeline as daily batches, "
+                    "score the document links against pairs.jsonl (and origins.jsonl), print a table and a "
+                    "final 'pairs ...' line, and write the full report to --report.",
+    )
+    pairs.add_argument("dataset", type=Path, metavar="DIR", help="labelled folder, e.g. ../shared/eval/dev")
+    pairs.add_argument("--work", type=Path, default=Path("output/eval"),
+                       help="scratch folder for the batches and tables; emptied first (default: output/eval)")
+    pairs.add_argument("--report", type=Path, default=Path("eval.json"), help="JSON report (default: eval.json)")
+    pairs.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
     return parser
 
 
@@ -138,6 +156,19 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def eval_pairs_command(args: argparse.Namespace) -> int:
+    from pipeline.evaluation import evaluate_pairs, format_report
+
+    check_config()
+    report = evaluate_pairs(args.dataset, args.work, args.workers)
+    try:
+        args.report.write_text(json.dumps(report.to_json(), indent=1, default=str) + "\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write {args.report}: {exc.strerror}; pass a writable --report") from exc
+    print(format_report(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
@@ -146,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command == "eval":
+            return eval_pairs_command(args)
         return run_command(args)
     except NewsprovError as exc:
         print(f"newsprov: {exc}", file=sys.stderr)

@@ -52,6 +52,7 @@ class align(luigi.Config):  # noqa: N801
     same_story_min_anchors = luigi.IntParameter(default=AlignParams.same_story_min_anchors)
     same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
     min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
+    max_gap_words = luigi.IntParameter(default=AlignParams.max_gap_words)
 
     def params(self, shingle_size: int) -> AlignParams:
         return AlignParams(
@@ -65,11 +66,13 @@ class align(luigi.Config):  # noqa: N801
             same_story_min_anchors=self.same_story_min_anchors,
             same_story_min_score=self.same_story_min_score,
             min_span_words=self.min_span_words,
+            max_gap_words=self.max_gap_words,
         )
 
 
 class provenance(luigi.Config):  # noqa: N801
     min_shared_passages = luigi.IntParameter(default=ProvenanceParams.min_shared_passages)
+    min_evidence_words = luigi.IntParameter(default=ProvenanceParams.min_evidence_words)
     whole_document_coverage = luigi.FloatParameter(default=ProvenanceParams.whole_document_coverage)
     excerpt_max_coverage = luigi.FloatParameter(default=ProvenanceParams.excerpt_max_coverage)
     spun_min_share = luigi.FloatParameter(default=ProvenanceParams.spun_min_share)
@@ -79,6 +82,7 @@ class provenance(luigi.Config):  # noqa: N801
     def params(self) -> ProvenanceParams:
         return ProvenanceParams(
             min_shared_passages=self.min_shared_passages,
+            min_evidence_words=self.min_evidence_words,
             whole_document_coverage=self.whole_document_coverage,
             excerpt_max_coverage=self.excerpt_max_coverage,
             spun_min_share=self.spun_min_share,

@@ -151,8 +151,14 @@ def signatures(texts: list[str], params: FingerprintParams) -> list[np.ndarray |
 
 
 def add_signatures(passages: pa.Table, params: FingerprintParams) -> pa.Table:
-    """The passages table with its ``signature`` column computed."""
-    values = signatures(passages.column("text").to_pylist(), params)
+    """The passages table with its ``signature`` column computed.
+
+    Header passages ("date 2025-10-24 Beijing:") get none: every dated document has one,
+    and a shared date line is not shared reporting.
+    """
+    texts = ["" if kind == "header" else text
+             for text, kind in zip(passages.column("text").to_pylist(), passages.column("kind").to_pylist())]
+    values = signatures(texts, params)
     column = pa.array([None if v is None else v.tolist() for v in values], type=PASSAGES.field("signature").type)
     index = passages.schema.get_field_index("signature")
     return conform(passages.set_column(index, PASSAGES.field("signature"), column), PASSAGES)

@@ -13,6 +13,8 @@ Matching is token based, leftmost-longest and case-aware:
 
 from __future__ import annotations
 
+import functools
+
 import csv
 import io
 import itertools
@@ -209,6 +211,12 @@ class Gazetteer:
             rules_text = _read(rules_path, data.joinpath("name_rules.tsv"))
         return cls(_parse_outlets(outlets_text, str(path or "pipeline/data/outlets.tsv")),
                    _parse_rules(rules_text))
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def packaged(cls) -> "Gazetteer":
+        """The packaged gazetteer, loaded once per process (building it takes about half a second)."""
+        return cls.load()
 
     # ------------------------------------------------------------------ access
     @property

@@ -1,15 +1,18 @@
 """Stage 7: from passage overlaps to document links: who copied whom, how, and crediting whom.
 
 Passage overlaps of two documents are aggregated into one link when they are
-enough evidence of copying: at least ``min_shared_passages`` passages on each
-side, or one shared passage covering most of both documents (a short article
-reprinted whole). One shared paragraph between two long articles is not a copy
-of the article: boilerplate, a quoted statement or a stock sentence does that.
+enough evidence of copying: at least ``min_shared_passages`` substantial
+passages (``min_evidence_words`` words or more, not headers) on each side, or
+shared spans covering most of both documents (a short article reprinted whole).
+One shared paragraph between two long articles is not a copy of the article:
+boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
+sentence does that.
 
-The link's relation follows the strongest transformation seen:
-``excerpt`` (a part of the source inside a different article), ``spun``
-(synonym-rewritten), ``light_edit`` (most of the source, edited), ``reprint``
-(the source, unchanged but for boilerplate). Its direction comes from the
+The link's relation follows the strongest transformation seen, judged on the
+substantial passages: ``excerpt`` (only part of both documents is shared: a
+part of the source inside a different article), ``spun`` (synonym-rewritten),
+``light_edit`` (most of the source, edited), ``reprint`` (the source,
+unchanged but for boilerplate). Its direction comes from the
 earlier date, then from containment (the copy is the side mostly made of the
 other); otherwise it is a tie, flagged as such.
 """
@@ -17,7 +20,7 @@ other); otherwise it is a tie, flagged as such.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -32,15 +35,17 @@ COPY_RELATIONS = ("verbatim", "near_copy", "spun")
 @dataclass(frozen=True)
 class ProvenanceParams:
     min_shared_passages: int = 2
+    min_evidence_words: int = 12
     whole_document_coverage: float = 0.6
     excerpt_max_coverage: float = 0.7
-    spun_min_share: float = 0.3
+    spun_min_share: float = 0.5
     reprint_min_jaccard: float = 0.9
     containment_margin: float = 0.15
 
     def __post_init__(self) -> None:
-        if self.min_shared_passages < 1:
-            raise ConfigError(f"provenance.min_shared_passages must be >= 1, got {self.min_shared_passages}")
+        for name in ("min_shared_passages", "min_evidence_words"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"provenance.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share", "reprint_min_jaccard",
                      "containment_margin"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -52,11 +57,18 @@ class DocumentInfo:
     doc_id: str
     date: dt.date
     body_chars: int
+    substantial_passages: int
+
+
+@dataclass(frozen=True)
+class PassageInfo:
+    doc_id: str
+    substantial: bool
 
 
 @dataclass
 class _PairEvidence:
-    """Copy overlaps between documents x < y, accumulated."""
+    """Copy overlaps between documents x < y, accumulated; relations and Jaccards of substantial ones."""
 
     passages_x: set[str] = field(default_factory=set)
     passages_y: set[str] = field(default_factory=set)
@@ -78,22 +90,36 @@ def merged_length(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
-def document_info(documents: pa.Table) -> dict[str, DocumentInfo]:
-    """Date (published, else batch) and body length of each document."""
+def passage_info(passages: pa.Table, params: ProvenanceParams) -> dict[str, PassageInfo]:
+    """Which passages count as evidence: not headers, at least ``min_evidence_words`` words."""
+    return {
+        pid: PassageInfo(doc_id, kind != "header" and n_tokens >= params.min_evidence_words)
+        for pid, doc_id, kind, n_tokens in zip(
+            passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
+            passages.column("kind").to_pylist(), passages.column("n_tokens").to_pylist())
+    }
+
+
+def document_info(documents: pa.Table, passages: dict[str, PassageInfo]) -> dict[str, DocumentInfo]:
+    """Date (published, else batch), body length and number of substantial passages of each document."""
+    substantial: Counter[str] = Counter(p.doc_id for p in passages.values() if p.substantial)
     info = {}
     for doc_id, published, batch, n_chars, body_start in zip(
         documents.column("doc_id").to_pylist(), documents.column("published").to_pylist(),
         documents.column("batch").to_pylist(), documents.column("n_chars").to_pylist(),
         documents.column("body_start").to_pylist(),
     ):
-        info[doc_id] = DocumentInfo(doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start))
+        info[doc_id] = DocumentInfo(doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start),
+                                    max(1, substantial[doc_id]))
     return info
 
 
-def _collect(overlaps: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
+def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple[str, str], _PairEvidence]:
     pairs: dict[tuple[str, str], _PairEvidence] = defaultdict(_PairEvidence)
     for row in overlaps.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans"]).to_pylist():
         if row["relation"] not in COPY_RELATIONS:
+            continue
+        if not (passages[row["passage_a"]].substantial and passages[row["passage_b"]].substantial):
             continue
         flip = row["doc_a"] > row["doc_b"]
         key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
@@ -110,9 +136,10 @@ def _collect(overlaps: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
     return pairs
 
 
-def _relation(coverage_x: float, coverage_y: float, evidence: _PairEvidence, params: ProvenanceParams) -> str:
+def _relation(passage_coverage_x: float, passage_coverage_y: float, evidence: _PairEvidence,
+              params: ProvenanceParams) -> str:
     spun_share = evidence.relations.count("spun") / len(evidence.relations)
-    if max(coverage_x, coverage_y) < params.excerpt_max_coverage:
+    if max(passage_coverage_x, passage_coverage_y) < params.excerpt_max_coverage:
         return "excerpt"
     if spun_share >= params.spun_min_share:
         return "spun"
@@ -121,11 +148,14 @@ def _relation(coverage_x: float, coverage_y: float, evidence: _PairEvidence, par
     return "light_edit"
 
 
-def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float,
-               margin: float) -> tuple[bool, str]:
-    """(x is the copy, basis)."""
+def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float, credit_x: str | None,
+               credit_y: str | None, margin: float) -> tuple[bool, str]:
+    """(x is the copy, basis): the later date; else the side crediting an outlet at the shared text
+    ("The following account was first published by ..."); else the side mostly made of the other."""
     if x.date != y.date:
         return x.date > y.date, "date"
+    if (credit_x is None) != (credit_y is None):
+        return credit_x is not None, "credit"
     if coverage_x - coverage_y > margin:
         return True, "containment"
     if coverage_y - coverage_x > margin:
@@ -152,17 +182,18 @@ def _credits(attributions: pa.Table) -> dict[str, list[tuple[int, str]]]:
     return found
 
 
-def document_links(overlaps: pa.Table, documents: pa.Table, attributions: pa.Table, batch: str,
+def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
                    params: ProvenanceParams) -> pa.Table:
     """The provenance table: one row per (copying document, source document).
 
-    ``documents`` must cover every document the overlaps name; ``attributions``
-    those of the batch's documents (credits of a copy next to the shared text).
+    ``documents`` and ``passages`` must cover every document the overlaps name
+    (all their passages); ``attributions`` the credits of those documents.
     """
-    info = document_info(documents)
+    passages_info = passage_info(passages, params)
+    info = document_info(documents, passages_info)
     credits = _credits(attributions)
     rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
-    for (x_id, y_id), evidence in sorted(_collect(overlaps).items()):
+    for (x_id, y_id), evidence in sorted(_collect(overlaps, passages_info).items()):
         x, y = info[x_id], info[y_id]
         coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
         coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
@@ -170,19 +201,24 @@ def document_links(overlaps: pa.Table, documents: pa.Table, attributions: pa.Tab
         whole_document = min(coverage_x, coverage_y) >= params.whole_document_coverage
         if not (enough_passages or whole_document):
             continue
-        x_is_copy, basis = _direction(x, y, coverage_x, coverage_y, params.containment_margin)
+        passage_coverage_x = len(evidence.passages_x) / x.substantial_passages
+        passage_coverage_y = len(evidence.passages_y) / y.substantial_passages
+        credit_x = _credited_outlet(x_id, evidence.passages_x, credits)
+        credit_y = _credited_outlet(y_id, evidence.passages_y, credits)
+        x_is_copy, basis = _direction(x, y, passage_coverage_x, passage_coverage_y, credit_x, credit_y,
+                                      params.containment_margin)
         if x_is_copy:
-            copy, source, spans = x, y, evidence.spans
+            copy, source, spans, credit = x, y, evidence.spans, credit_x
             copy_cov, source_cov, copy_passages, source_passages = coverage_x, coverage_y, evidence.passages_x, \
                 evidence.passages_y
         else:
-            copy, source, spans = y, x, [(s[2], s[3], s[0], s[1]) for s in evidence.spans]
+            copy, source, spans, credit = y, x, [(s[2], s[3], s[0], s[1]) for s in evidence.spans], credit_y
             copy_cov, source_cov, copy_passages, source_passages = coverage_y, coverage_x, evidence.passages_y, \
                 evidence.passages_x
         rows["doc_id"].append(copy.doc_id)
         rows["source_doc_id"].append(source.doc_id)
         rows["batch"].append(batch)
-        rows["relation"].append(_relation(coverage_x, coverage_y, evidence, params))
+        rows["relation"].append(_relation(passage_coverage_x, passage_coverage_y, evidence, params))
         rows["shared_passages"].append(len(copy_passages))
         rows["source_shared_passages"].append(len(source_passages))
         rows["coverage"].append(copy_cov)
@@ -192,6 +228,6 @@ def document_links(overlaps: pa.Table, documents: pa.Table, attributions: pa.Tab
         rows["spans"].append([{"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1}
                               for a0, a1, b0, b1 in sorted(spans)])
         rows["origin_basis"].append(basis)
-        rows["credited_outlet_id"].append(_credited_outlet(copy.doc_id, copy_passages, credits))
+        rows["credited_outlet_id"].append(credit)
     table = pa.table({name: pa.array(values, type=PROVENANCE.field(name).type) for name, values in rows.items()})
     return conform(table, PROVENANCE)

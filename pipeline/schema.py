@@ -201,7 +201,7 @@ PROVENANCE = _schema(
             "shared spans merged per document: a_* offsets into doc_id's text, b_* into the source's",
             False,
         ),
-        _field("origin_basis", pa.string(), "why source_doc_id is the source: date / containment / tie", False),
+        _field("origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False),
         _field("credited_outlet_id", pa.string(),
                "outlet the copying document credits next to the shared text; null when none"),
     ],

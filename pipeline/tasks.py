@@ -164,7 +164,7 @@ class Outlets(OutputTask):
         return self.partition("outlets", None)
 
     def run(self):
-        self.output().write(Gazetteer.load().outlets_table())
+        self.output().write(Gazetteer.packaged().outlets_table())
 
 
 class Attribution(BatchTask):
@@ -180,7 +180,7 @@ class Attribution(BatchTask):
     def run(self):
         documents = self.input()["ingest"]["documents"].read()
         passages = self.input()["passages"].read()
-        self.output().write(extract_attributions(documents, passages, Gazetteer.load()))
+        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged()))
 
 
 class Provenance(BatchTask):
@@ -199,10 +199,13 @@ class Provenance(BatchTask):
         documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
                                         columns=["doc_id", "published", "batch", "n_chars", "body_start"],
                                         filter_expression=ds.field("doc_id").isin(_strings(docs)))
+        passages = tables.read_batches(out, "passages", self.earlier_batches("passages") + [self.batch_key],
+                                       columns=["passage_id", "doc_id", "kind", "n_tokens"],
+                                       filter_expression=ds.field("doc_id").isin(_strings(docs)))
         attributions = tables.read_batches(out, "attributions",
                                            self.earlier_batches("attributions") + [self.batch_key],
                                            filter_expression=ds.field("doc_id").isin(_strings(docs)))
-        self.output().write(document_links(overlaps, documents, attributions, self.batch_key,
+        self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
                                            config.provenance().params()))
 
 

@@ -118,7 +118,7 @@ def test_spans_slice_back_to_the_same_words_in_both_passages(words, data):
     b_text = " ".join(extra + kept) + "!"
     offset_a, offset_b = data.draw(st.integers(0, 500)), data.draw(st.integers(0, 500))
     result = align_pair(ref(a_text, "a", char_start=offset_a), ref(b_text, "b", char_start=offset_b), 0.0,
-                        Lexicon.load(), AlignParams(min_span_words=1))
+                        Lexicon.load(), AlignParams(min_span_words=1, max_gap_words=0))
     for span in result.spans:
         a_piece = a_text[span.a_start - offset_a:span.a_end - offset_a]
         b_piece = b_text[span.b_start - offset_b:span.b_end - offset_b]
