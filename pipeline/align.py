@@ -11,12 +11,16 @@ throwing any word away. From the two token sequences:
 - ``jaccard_folded`` / ``containment_a`` / ``containment_b``: the same over
   folded shingles; containment is what share of one side is found in the other
   (an excerpt is a small part of its source);
+- ``aligned_ratio``: share of the longer side's words aligned in order (after
+  folding); a heavy spin leaves few shingles but keeps names, numbers and
+  function words in their order;
 - ``spans``: runs of at least ``min_span_words`` aligned words (chained across
   changes of up to ``max_gap_words`` words), as character offsets into each
   document's text; for a same-story pair, the shared names, dates and figures.
 
 Relations: ``verbatim`` (same words), ``near_copy`` (surface overlap),
-``spun`` (overlap only after folding synonyms), ``same_story`` (no copied
+``spun`` (overlap only after folding synonyms, or words aligned in order
+around many synonym substitutions), ``same_story`` (no copied
 text, but the same people, places, dates and figures: an independent report
 of one event, never a copy). Pairs that are none of these are dropped.
 """
@@ -48,6 +52,7 @@ class AlignParams:
     spun_containment: float = 0.6
     spun_min_substitutions: int = 2
     spun_min_gain: float = 0.15
+    spun_min_aligned: float = 0.5
     same_story_min_anchors: int = 3
     same_story_min_score: float = 8.0
     min_span_words: int = 4
@@ -56,7 +61,7 @@ class AlignParams:
 
     def __post_init__(self) -> None:
         for name in ("near_copy_jaccard", "near_copy_containment", "spun_jaccard", "spun_containment", "spun_min_gain",
-                     "tie_margin"):
+                     "spun_min_aligned", "tie_margin"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"align.{name} must be between 0 and 1, got {value}")
@@ -95,6 +100,7 @@ class Alignment:
     jaccard_folded: float
     containment_a: float
     containment_b: float
+    aligned_ratio: float
     shared_anchors: tuple[str, ...]
     spans: tuple[Span, ...]
 
@@ -164,14 +170,13 @@ def _extend_over_closing(text: str, end: int) -> int:
     return end
 
 
-def _copy_spans(a: PassageRef, b: PassageRef, tokens_a: list[Token], tokens_b: list[Token], keys_a: list[str],
-                keys_b: list[str], params: AlignParams) -> list[Span]:
+def _copy_spans(a: PassageRef, b: PassageRef, tokens_a: list[Token], tokens_b: list[Token], blocks: list,
+                params: AlignParams) -> list[Span]:
     """Aligned runs of words, chained across gaps of up to ``max_gap_words`` on both sides.
 
     A spinner or an editor changes a word or two inside a copied sentence ("as part of" ->
     "as a part of"): chaining keeps the sentence one span instead of many fragments.
     """
-    blocks = [blk for blk in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_matching_blocks() if blk.size]
     chains: list[list] = []
     for block in blocks:
         if chains:
@@ -217,6 +222,8 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
         jaccard_est = float(np.mean(a.signature == b.signature))
 
     shared = {x.key for x in extract_anchors(a.text)} & {x.key for x in extract_anchors(b.text)}
+    blocks = [blk for blk in SequenceMatcher(None, keys_a, folded_b, autojunk=False).get_matching_blocks() if blk.size]
+    aligned_ratio = _ratio(sum(blk.size for blk in blocks), max(len(keys_a), len(keys_b)))
 
     # Spun: copied text whose overlap owes much to folded synonyms, whatever the surface overlap left.
     is_spun = (
@@ -230,6 +237,9 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
         relation = "spun"
     elif jaccard >= params.near_copy_jaccard or surface_containment >= params.near_copy_containment:
         relation = "near_copy"
+    elif substitutions >= params.spun_min_substitutions and aligned_ratio >= params.spun_min_aligned:
+        # Heavily spun: few shingles survive, but names, numbers and function words stay in order.
+        relation = "spun"
     elif len(shared) >= params.same_story_min_anchors and anchor_score >= params.same_story_min_score:
         relation = "same_story"
     else:
@@ -238,8 +248,8 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
     if relation == "same_story":
         spans = _anchor_spans(a, b, shared)
     else:
-        spans = _copy_spans(a, b, tokens_a, tokens_b, keys_a, folded_b, params)
-    return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b,
+        spans = _copy_spans(a, b, tokens_a, tokens_b, blocks, params)
+    return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b, aligned_ratio,
                      tuple(sorted(shared)), tuple(spans))
 
 
@@ -303,6 +313,7 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
         rows["jaccard_folded"].append(alignment.jaccard_folded)
         rows["containment_a"].append(alignment.containment_a)
         rows["containment_b"].append(alignment.containment_b)
+        rows["aligned_ratio"].append(alignment.aligned_ratio)
         rows["shared_anchors"].append(list(alignment.shared_anchors))
         rows["spans"].append([s.__dict__ for s in alignment.spans])
         rows["method"].append(method)

@@ -49,6 +49,7 @@ class align(luigi.Config):  # noqa: N801
     spun_containment = luigi.FloatParameter(default=AlignParams.spun_containment)
     spun_min_substitutions = luigi.IntParameter(default=AlignParams.spun_min_substitutions)
     spun_min_gain = luigi.FloatParameter(default=AlignParams.spun_min_gain)
+    spun_min_aligned = luigi.FloatParameter(default=AlignParams.spun_min_aligned)
     same_story_min_anchors = luigi.IntParameter(default=AlignParams.same_story_min_anchors)
     same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
     min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
@@ -63,6 +64,7 @@ class align(luigi.Config):  # noqa: N801
             spun_containment=self.spun_containment,
             spun_min_substitutions=self.spun_min_substitutions,
             spun_min_gain=self.spun_min_gain,
+            spun_min_aligned=self.spun_min_aligned,
             same_story_min_anchors=self.same_story_min_anchors,
             same_story_min_score=self.same_story_min_score,
             min_span_words=self.min_span_words,

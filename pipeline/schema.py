@@ -167,6 +167,8 @@ OVERLAPS = _schema(
         _field("jaccard_folded", pa.float32(), "exact Jaccard of synonym-folded shingles", False),
         _field("containment_a", pa.float32(), "share of a's folded shingles found in b", False),
         _field("containment_b", pa.float32(), "share of b's folded shingles found in a", False),
+        _field("aligned_ratio", pa.float32(), "share of the longer side's words aligned in order, after folding",
+               False),
         _field("shared_anchors", pa.list_(pa.string()), "names, dates and figures in both", False),
         _field(
             "spans",
