@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BATCH ?= 2025-10-24
 
-.PHONY: run test clean
+SHARED ?= ../shared
+
+.PHONY: run test eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +22,12 @@ run: $(STAMP)
 # pytest exits 5 when it collects no test; that is a failure here, as it is for CI.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Quality on the labelled data beside the checkout (research-use texts: read in place, never copied).
+eval: $(STAMP)
+	$(BIN)/newsprov eval pairs $(SHARED)/eval/dev --report output/eval-dev.json
+	$(BIN)/newsprov eval pairs $(SHARED)/eval/paraphrase-dev --report output/eval-paraphrase-dev.json
+	$(BIN)/python scripts/eval_attribution.py $(SHARED)/eval/attribution/dev.jsonl
 
 clean:
 	rm -rf $(VENV) output/*/ output/.staging

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "final 'pairs ...' line, and write the full report to --report.",
     )
     pairs.add_argument("dataset", type=Path, metavar="DIR", help="labelled folder, e.g. ../shared/eval/dev")
-    pairs.add_argument("--work", type=Path, default=Path("output/eval"),
-                       help="scratch folder for the batches and tables; emptied first (default: output/eval)")
+    pairs.add_argument("--work", type=Path, default=None,
+                       help="keep the staged batches and tables in this folder, emptied first "
+                            "(default: a temporary folder, removed afterwards)")
     pairs.add_argument("--report", type=Path, default=Path("eval.json"), help="JSON report (default: eval.json)")
     pairs.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
     return parser
@@ -160,7 +162,11 @@ def eval_pairs_command(args: argparse.Namespace) -> int:
     from pipeline.evaluation import evaluate_pairs, format_report
 
     check_config()
-    report = evaluate_pairs(args.dataset, args.work, args.workers)
+    if args.work is None:
+        with tempfile.TemporaryDirectory(prefix="newsprov-eval-") as scratch:
+            report = evaluate_pairs(args.dataset, Path(scratch) / "work", args.workers)
+    else:
+        report = evaluate_pairs(args.dataset, args.work, args.workers)
     try:
         args.report.write_text(json.dumps(report.to_json(), indent=1, default=str) + "\n")
     except OSError as exc:

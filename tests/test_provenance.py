@@ -1,0 +1,58 @@
+"""Document links: enough evidence, relation, direction; span arithmetic."""
+
+from __future__ import annotations
+
+import duckdb
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.cli import main
+from pipeline.provenance import merged_length
+
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+
+NEWSLETTER = "\n\nSign up for the Daily Courier newsletter to get the day's top stories every single morning.\n"
+
+
+def run(tmp_path, files: dict[str, str], batch="2025-03-05"):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, text in files.items():
+        (inbox / name).write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(inbox), "--out", str(out), "--batch", batch]) == 0
+    with duckdb.connect() as con:
+        return con.execute(f"""
+            select dc.source_path, ds.source_path, p.relation, p.origin_basis, p.shared_passages
+            from '{out}/provenance/**/*.parquet' p
+            join read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) dc on dc.doc_id = p.doc_id
+            join read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) ds
+              on ds.doc_id = p.source_doc_id""").fetchall()
+
+
+def test_a_shared_boilerplate_line_does_not_link_two_articles(tmp_path):
+    assert run(tmp_path, {"harbour.txt": HARBOUR + NEWSLETTER, "orchard.txt": ORCHARD + NEWSLETTER}) == []
+
+
+def test_a_reprint_links_to_the_earlier_dated_original(tmp_path):
+    # The original's header dates it 2025-03-02; the reprint has no header and takes the batch date.
+    links = run(tmp_path, {"original.txt": HARBOUR, "reprint.txt": HARBOUR_REPRINT})
+    assert links == [("reprint.txt", "original.txt", "reprint", "date", 5)]
+
+
+def test_an_excerpt_credited_on_the_same_day_points_at_its_source(tmp_path):
+    paragraphs = HARBOUR.split("\n\n")
+    excerpt = (ORCHARD.split("\n", 1)[1] + "\nThe following account was first published by Reuters:\n\n"
+               + "\n\n".join(paragraphs[1:3]))
+    undated_original = HARBOUR.split("\n", 1)[1]
+    links = run(tmp_path, {"original.txt": undated_original, "excerpt.txt": excerpt})
+    assert links == [("excerpt.txt", "original.txt", "excerpt", "credit", 2)]
+
+
+intervals = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 50)).map(lambda t: (t[0], t[0] + t[1])),
+                     max_size=12)
+
+
+@given(intervals)
+def test_merged_length_is_the_size_of_the_union(spans):
+    assert merged_length(spans) == len({i for start, end in spans for i in range(start, end)})
