@@ -30,17 +30,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
 
-from pipeline.anchors import extract_anchors
-from pipeline.errors import ConfigError
+from pipeline.anchors import Anchor, extract_anchors
 from pipeline.fingerprint import shingle_words
 from pipeline.schema import OVERLAPS
 from pipeline.synonyms import Lexicon
 from pipeline.tables import conform
 from pipeline.tokens import STOPWORDS, Token, tokenize
+from pipeline.validation import require_at_least, require_fraction
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class AlignParams:
     spun_min_substitutions: int = 2
     spun_min_gain: float = 0.15
     spun_min_aligned: float = 0.5
+    fold_min_aligned: float = 0.25
     same_story_min_anchors: int = 3
     same_story_min_score: float = 8.0
     min_span_words: int = 4
@@ -60,16 +62,12 @@ class AlignParams:
     tie_margin: float = 0.1
 
     def __post_init__(self) -> None:
-        for name in ("near_copy_jaccard", "near_copy_containment", "spun_jaccard", "spun_containment", "spun_min_gain",
-                     "spun_min_aligned", "tie_margin"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"align.{name} must be between 0 and 1, got {value}")
-        for name in ("shingle_size", "same_story_min_anchors", "min_span_words", "spun_min_substitutions"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"align.{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_gap_words < 0:
-            raise ConfigError(f"align.max_gap_words must be >= 0, got {self.max_gap_words}")
+        require_fraction("align", self, ("near_copy_jaccard", "near_copy_containment", "spun_jaccard",
+                                         "spun_containment", "spun_min_gain", "spun_min_aligned", "fold_min_aligned",
+                                         "tie_margin"))
+        require_at_least("align", self, ("shingle_size", "same_story_min_anchors", "min_span_words",
+                                         "spun_min_substitutions"), 1)
+        require_at_least("align", self, ("max_gap_words",), 0)
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,15 @@ class PassageRef:
     text: str
     signature: np.ndarray | None
     doc_date: dt.date
+
+    # A passage takes part in many candidate pairs: tokenise it once.
+    @cached_property
+    def tokens(self) -> list[Token]:
+        return tokenize(self.text)
+
+    @cached_property
+    def anchors(self) -> list[Anchor]:
+        return extract_anchors(self.text)
 
 
 @dataclass(frozen=True)
@@ -140,10 +147,10 @@ def _ratio(numerator: int, denominator: int) -> float:
 def _anchor_spans(a: PassageRef, b: PassageRef, shared: set[str]) -> list[Span]:
     """First occurrence of each shared anchor in both passages; adjacent ones merged ('Karoline Leavitt')."""
     first_a = {}
-    for anchor in extract_anchors(a.text):
+    for anchor in a.anchors:
         first_a.setdefault(anchor.key, anchor)
     first_b = {}
-    for anchor in extract_anchors(b.text):
+    for anchor in b.anchors:
         first_b.setdefault(anchor.key, anchor)
     pairs = sorted(((first_a[k], first_b[k]) for k in shared if k in first_a and k in first_b),
                    key=lambda pair: pair[0].start)
@@ -199,13 +206,28 @@ def _copy_spans(a: PassageRef, b: PassageRef, tokens_a: list[Token], tokens_b: l
     return spans
 
 
+def _matching_blocks(keys_a: list[str], keys_b: list[str]) -> list:
+    return [blk for blk in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_matching_blocks() if blk.size]
+
+
+def _aligned_share(blocks: list, keys_a: list[str], keys_b: list[str]) -> float:
+    return _ratio(sum(blk.size for blk in blocks), max(len(keys_a), len(keys_b)))
+
+
 def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
     """Measure and classify one candidate pair."""
-    tokens_a = _merge_language_suffix(tokenize(a.text), lexicon)
-    tokens_b = _merge_language_suffix(tokenize(b.text), lexicon)
+    tokens_a = _merge_language_suffix(a.tokens, lexicon)
+    tokens_b = _merge_language_suffix(b.tokens, lexicon)
     keys_a = [t.norm for t in tokens_a]
     keys_b = [t.norm for t in tokens_b]
-    folded_b, substitutions = fold_synonyms(keys_a, keys_b, lexicon)
+    blocks = _matching_blocks(keys_a, keys_b)
+    folded_b, substitutions = keys_b, 0
+    # Folding costs a synonym lookup per pair of differing words; a pair whose words do not even
+    # line up in order before folding is no copy, spun or not, so it is not worth it.
+    if _aligned_share(blocks, keys_a, keys_b) >= params.fold_min_aligned:
+        folded_b, substitutions = fold_synonyms(keys_a, keys_b, lexicon)
+        if substitutions:
+            blocks = _matching_blocks(keys_a, folded_b)
 
     k = params.shingle_size
     surface_a, surface_b = _shingle_set(keys_a, k), _shingle_set(keys_b, k)
@@ -221,9 +243,8 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
     if a.signature is not None and b.signature is not None:
         jaccard_est = float(np.mean(a.signature == b.signature))
 
-    shared = {x.key for x in extract_anchors(a.text)} & {x.key for x in extract_anchors(b.text)}
-    blocks = [blk for blk in SequenceMatcher(None, keys_a, folded_b, autojunk=False).get_matching_blocks() if blk.size]
-    aligned_ratio = _ratio(sum(blk.size for blk in blocks), max(len(keys_a), len(keys_b)))
+    shared = {x.key for x in a.anchors} & {x.key for x in b.anchors}
+    aligned_ratio = _aligned_share(blocks, keys_a, keys_b)
 
     # Spun: copied text whose overlap owes much to folded synonyms, whatever the surface overlap left.
     is_spun = (

@@ -28,6 +28,7 @@ from pipeline.anchors import anchor_keys
 from pipeline.errors import ConfigError
 from pipeline.schema import ANCHORS, BANDS, CANDIDATES
 from pipeline.tables import conform
+from pipeline.validation import require_at_least
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,7 @@ class CandidateParams:
     min_shared_anchors: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("bands", "rows", "max_bucket_size", "min_shared_anchors"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"candidates.{name} must be >= 1, got {getattr(self, name)}")
+        require_at_least("candidates", self, ("bands", "rows", "max_bucket_size", "min_shared_anchors"), 1)
 
     def check_signature_length(self, num_perm: int) -> None:
         if self.bands * self.rows > num_perm:

@@ -116,6 +116,7 @@ class EvalReport:
     pipeline_seconds: float
     slowest_stage: str
     slowest_stage_seconds: float
+    stage_seconds: dict[str, float]
     errors: list[dict] = field(default_factory=list)
 
     @property
@@ -313,13 +314,15 @@ def score(gold: GoldSet, links: list[PredictedLink], timing: RunTiming, batches:
         negatives_linked=negatives_linked, false_links=false_links,
         span_iou=sum(ious) / len(ious) if ious else None, origin_acc=origin_acc,
         confusion={g: dict(p) for g, p in confusion.items()}, batches=batches,
-        pipeline_seconds=timing.seconds, slowest_stage=slowest[0], slowest_stage_seconds=slowest[1], errors=errors,
+        pipeline_seconds=timing.seconds, slowest_stage=slowest[0], slowest_stage_seconds=slowest[1],
+        stage_seconds=dict(sorted(timing.by_stage.items(), key=lambda kv: -kv[1])), errors=errors,
     )
 
 
 def format_report(report: EvalReport) -> str:
     lines = [f"dataset {report.dataset}: {report.batches} batches, pipeline {report.pipeline_seconds:.1f}s, "
              f"slowest stage {report.slowest_stage} {report.slowest_stage_seconds:.1f}s",
+             "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.stage_seconds.items()),
              f"{'relation':<22}{'gold':>6}{'found':>7}{'false':>7}{'prec':>7}{'recall':>8}{'f1':>7}"]
     for r in report.relations:
         lines.append(f"{r.relation:<22}{r.gold:>6}{r.found:>7}{r.false_links:>7}{r.precision:>7.3f}"

@@ -31,6 +31,7 @@ from datasketch import MinHash
 from pipeline.errors import ConfigError
 from pipeline.schema import PASSAGES
 from pipeline.tables import conform
+from pipeline.validation import require_at_least
 from pipeline.tokens import tokenize
 
 _COMBINE = np.uint32(0x01000193)  # FNV-1 32-bit prime
@@ -46,10 +47,8 @@ class FingerprintParams:
     shingle_size: int = 3
 
     def __post_init__(self) -> None:
-        if self.num_perm < 2:
-            raise ConfigError(f"fingerprint.num_perm must be >= 2, got {self.num_perm}")
-        if self.shingle_size < 1:
-            raise ConfigError(f"fingerprint.shingle_size must be >= 1, got {self.shingle_size}")
+        require_at_least("fingerprint", self, ("num_perm",), 2)
+        require_at_least("fingerprint", self, ("shingle_size",), 1)
         if not 0 <= self.seed < 2**32:
             raise ConfigError(f"fingerprint.seed must be in [0, 2**32), got {self.seed}")
 

@@ -34,6 +34,7 @@ from pipeline.errors import ConfigError, InputError
 from pipeline.passages import split_document
 from pipeline.schema import DOCUMENTS, REJECTS
 from pipeline.tables import conform
+from pipeline.validation import require_at_least
 from pipeline.tokens import count_words
 
 # Share of control characters above which a file is binary rather than damaged text.
@@ -77,10 +78,7 @@ class IngestParams:
     max_bytes: int = 20_000_000
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
-            raise ConfigError(f"ingest.max_bytes must be an integer, got {self.max_bytes!r}")
-        if self.max_bytes < 1:
-            raise ConfigError(f"ingest.max_bytes must be >= 1, got {self.max_bytes}")
+        require_at_least("ingest", self, ("max_bytes",), 1)
 
 
 @dataclass(frozen=True)

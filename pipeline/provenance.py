@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from pipeline.errors import ConfigError
 from pipeline.schema import PROVENANCE
 from pipeline.tables import conform
+from pipeline.validation import require_at_least, require_fraction
 
 COPY_RELATIONS = ("verbatim", "near_copy", "spun")
 
@@ -43,13 +43,9 @@ class ProvenanceParams:
     containment_margin: float = 0.15
 
     def __post_init__(self) -> None:
-        for name in ("min_shared_passages", "min_evidence_words"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"provenance.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share", "reprint_min_jaccard",
-                     "containment_margin"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"provenance.{name} must be between 0 and 1, got {getattr(self, name)}")
+        require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words"), 1)
+        require_fraction("provenance", self, ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share",
+                                              "reprint_min_jaccard", "containment_margin"))
 
 
 @dataclass(frozen=True)
