@@ -82,6 +82,7 @@ class provenance(luigi.Config):  # noqa: N801
     spun_min_share = luigi.FloatParameter(default=ProvenanceParams.spun_min_share)
     reprint_min_jaccard = luigi.FloatParameter(default=ProvenanceParams.reprint_min_jaccard)
     containment_margin = luigi.FloatParameter(default=ProvenanceParams.containment_margin)
+    contained_coverage = luigi.FloatParameter(default=ProvenanceParams.contained_coverage)
 
     def params(self) -> ProvenanceParams:
         return ProvenanceParams(
@@ -92,4 +93,5 @@ class provenance(luigi.Config):  # noqa: N801
             spun_min_share=self.spun_min_share,
             reprint_min_jaccard=self.reprint_min_jaccard,
             containment_margin=self.containment_margin,
+            contained_coverage=self.contained_coverage,
         )

@@ -265,7 +265,7 @@ def _origin_right(cluster: GoldCluster, links: list[PredictedLink]) -> bool:
     inside = [l for l in links if l.doc_id in cluster.members and l.source_doc_id in cluster.members]
     linked = {l.doc_id for l in inside} | {l.source_doc_id for l in inside}
     copies = {l.doc_id for l in inside if l.origin_basis != "tie"}
-    candidates = linked - copies
+    candidates = (linked - copies) if inside else set(cluster.members)
     tied = any(l.origin_basis == "tie" and {l.doc_id, l.source_doc_id} & candidates for l in inside)
     if candidates == {cluster.origin}:
         return True

@@ -41,11 +41,13 @@ class ProvenanceParams:
     spun_min_share: float = 0.5
     reprint_min_jaccard: float = 0.9
     containment_margin: float = 0.15
+    contained_coverage: float = 0.9
 
     def __post_init__(self) -> None:
         require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words"), 1)
         require_fraction("provenance", self, ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share",
-                                              "reprint_min_jaccard", "containment_margin"))
+                                              "reprint_min_jaccard", "containment_margin",
+                                              "contained_coverage"))
 
 
 @dataclass(frozen=True)
@@ -144,26 +146,29 @@ def _relation(passage_coverage_x: float, passage_coverage_y: float, evidence: _P
     return "light_edit"
 
 
-def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float, credit_x: str | None,
-               credit_y: str | None, margin: float) -> tuple[bool, str]:
-    """(x is the copy, basis): the later date; else the side crediting an outlet at the shared text
-    ("The following account was first published by ..."); else the side mostly made of the other."""
+def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float, introduces_x: bool,
+               introduces_y: bool, params: ProvenanceParams) -> tuple[bool, str]:
+    """(x is the copy, basis): the later date; else the side that introduces the shared text with
+    a credit; else the side contained in the other (almost all of it shared, clearly more than
+    the other side); else a tie. A reprint with a footer added is a tie, not a guess."""
     if x.date != y.date:
         return x.date > y.date, "date"
-    if (credit_x is None) != (credit_y is None):
-        return credit_x is not None, "credit"
-    if coverage_x - coverage_y > margin:
-        return True, "containment"
-    if coverage_y - coverage_x > margin:
-        return False, "containment"
+    if introduces_x != introduces_y:
+        return introduces_x, "credit"
+    for x_is_copy, copy, source in ((True, coverage_x, coverage_y), (False, coverage_y, coverage_x)):
+        if copy >= params.contained_coverage and copy - source > params.containment_margin:
+            return x_is_copy, "containment"
     return True, "tie"
 
 
-def _credited_outlet(copy_doc: str, copy_passages: set[str], credits: dict[str, list[tuple[int, str]]]) -> str | None:
-    """An outlet the copy credits in a shared passage or in the passage just before one."""
-    ordinals = {int(p.rsplit(":", 1)[1]) for p in copy_passages}
-    for ordinal, outlet_id in credits.get(copy_doc, []):
-        if ordinal in ordinals or ordinal + 1 in ordinals:
+def _credited_outlet(doc: str, shared_passages: set[str], credits: dict[str, list[tuple[int, str]]],
+                     introducing_only: bool = False) -> str | None:
+    """An outlet the document credits in the passage just before a shared one ("The following
+    account was first published by ...:") or, unless ``introducing_only``, inside a shared one."""
+    ordinals = {int(p.rsplit(":", 1)[1]) for p in shared_passages}
+    for ordinal, outlet_id in credits.get(doc, []):
+        introduces = ordinal + 1 in ordinals and ordinal not in ordinals
+        if introduces or (not introducing_only and ordinal in ordinals):
             return outlet_id
     return None
 
@@ -201,8 +206,11 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
         passage_coverage_y = len(evidence.passages_y) / y.substantial_passages
         credit_x = _credited_outlet(x_id, evidence.passages_x, credits)
         credit_y = _credited_outlet(y_id, evidence.passages_y, credits)
-        x_is_copy, basis = _direction(x, y, passage_coverage_x, passage_coverage_y, credit_x, credit_y,
-                                      params.containment_margin)
+        x_is_copy, basis = _direction(
+            x, y, passage_coverage_x, passage_coverage_y,
+            _credited_outlet(x_id, evidence.passages_x, credits, introducing_only=True) is not None,
+            _credited_outlet(y_id, evidence.passages_y, credits, introducing_only=True) is not None,
+            params)
         if x_is_copy:
             copy, source, spans, credit = x, y, evidence.spans, credit_x
             copy_cov, source_cov, copy_passages, source_passages = coverage_x, coverage_y, evidence.passages_x, \
