@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import pyarrow as pa
@@ -125,6 +125,19 @@ _CONTRIBUTED = re.compile(
     r"\badditional reporting\b|\breporting contributed\b",
     re.I,
 )
+# "— Reporting by Jane Doe for AP", "Writing by X (Reuters)": a byline credit line.
+_BYLINE_LEFT = re.compile(
+    r"^\W*(?:reporting|writing|written|compiled|edited|editing|reported)\s+by\b[^.!?:]{0,120}?"
+    r"(?:\b(?:for|of|from)\s+(?:the\s+)?|\(\s*)$",
+    re.I,
+)
+# Standalone credit lines: the document (or its body) comes from the outlet named.
+_CREDIT_LINE_LEFT = re.compile(
+    r"^\W*(?:(?:sources?|credit|copyright)\s*:?|©|(?:this|the)\s+(?:article|story|report|piece)\s+"
+    r"(?:was\s+|is\s+)?(?:originally\s+|first\s+)?(?:published|appeared)\s+(?:by|in|on))\s*(?:the\s+)?$",
+    re.I,
+)
+_CREDIT_LINE_RIGHT = re.compile(r"^[\s.)\]—–-]*(?:\d{4}[\s.]*)?(?:[;|,].*)?$")
 _CREDIT_START = re.compile(r"^\s*[(\[]?\s*(?:photo(?:graph)?s?|pictures?|images?|credits?|foto|video)\s*(?::|by\b)", re.I)
 _CUE_VERBS = re.compile(r"\b(?:said|says|told|reported|reports|according|stated|advised|quoted|citing)\b")
 _ACCORDING = re.compile(r"\b(?:[Aa]ccording to|[Ii]n accordance with|[Ii]n line with|[Bb]ased on|per)\s+(?P<gap>[^,;:.!?]*)$")
@@ -192,6 +205,15 @@ class Credit:
     is_alias: bool
     is_fuzzy: bool
     confidence: float
+    credit_line: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentCredits:
+    """What one document credits, summed up from its attribution rows."""
+
+    credited_outlets: tuple[str, ...]  # outlet ids in order of first credit, distinct
+    wire_copy: bool  # a dateline or credit line of a news agency
 
 
 @dataclass(frozen=True)
@@ -241,6 +263,8 @@ def classify(text: str, sentence: Sentence, start: int, end: int) -> tuple[str, 
         return "dateline", CONFIDENCE["dateline"]
     if _CONTRIBUTED.search(text[sentence.start:sentence.end]):
         return "contributed", CONFIDENCE["contributed"]
+    if _BYLINE_LEFT.search(text[line_start:start]):
+        return "contributed", CONFIDENCE["contributed"]
     if re.match(r"^\s*Sources?\s*:\s*$", left):
         return "according_to", 0.8
     if _is_credit(text, line_start, line_end, start, end):
@@ -276,6 +300,28 @@ def classify(text: str, sentence: Sentence, start: int, end: int) -> tuple[str, 
     if _OTHER_LEFT.search(left) or _OTHER_RIGHT.match(right):
         return "other", CONFIDENCE["other"]
     return None
+
+
+def is_credit_line(text: str, sentence: Sentence, start: int, end: int, cue: str) -> bool:
+    """The mention text[start:end] stands in a credit line, not in running text.
+
+    Credit lines: a dateline ("LONDON (Reuters) -"), "Source: AFP", "Reporting by
+    Jane Doe for AP", "This article was originally published by X." A line
+    ending in ':' introduces an excerpt ("The following account was first
+    published by X:") and is never one; nor is "X contributed to this report".
+    """
+    if cue == "dateline":
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    line = text[line_start:line_end].strip()
+    if line.endswith(":") or len(line) > 200 or re.match(r"^\W*additional\b", line, re.I):
+        return False
+    left, right = text[line_start:start], text[end:line_end]
+    if _BYLINE_LEFT.search(left):
+        return True
+    return bool(_CREDIT_LINE_LEFT.search(left) and _CREDIT_LINE_RIGHT.match(right))
 
 
 def _is_credit(text: str, line_start: int, line_end: int, start: int, end: int) -> bool:
@@ -343,7 +389,7 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
 
 
 # ---------------------------------------------------------------------------- per document
-def document_credits(text: str, gazetteer: Gazetteer) -> list[Credit]:
+def find_credits(text: str, gazetteer: Gazetteer) -> list[Credit]:
     """Every credit in one document's text, in text order."""
     sentences = split_sentences(text)
     starts = [s.start for s in sentences]
@@ -390,6 +436,8 @@ def document_credits(text: str, gazetteer: Gazetteer) -> list[Credit]:
             credits.append(Credit(start, a.end, sent, own.outlet_id, surface, cue[0], False, False, cue[1] * 0.8))
             continue
         credits.append(Credit(start, a.end, sent, None, surface, cue[0], True, False, UNRESOLVED_CONFIDENCE))
+    credits = [replace(c, credit_line=is_credit_line(text, c.sentence, c.char_start, c.char_end, c.cue))
+               for c in credits]
     return sorted(credits, key=lambda c: (c.char_start, c.char_end))
 
 
@@ -397,9 +445,80 @@ def _bare_word(surface: str) -> str:
     return re.sub(r"^[Tt]he\s+", "", surface)
 
 
+# ---------------------------------------------------------------------------- covered passages
+# Cues of running text: their source may go on speaking in the passages that follow.
+_CONTINUABLE = frozenset({"reported", "according_to", "told", "citing", "said", "other"})
+_TAG_VERBS = (r"(?:said|says|added|adds|told|tells|continued|explained|noted|wrote|writes|stated|"
+              r"reported|reports|insisted|warned|argued|recalled)")
+# '"...," the official said' / 'he told the Post' / 'the newspaper added' / 'said the spokesman'
+_ANAPHORIC_TAG = re.compile(
+    rf"(?:\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)|\b[Tt]he\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<noun>[a-z][\w-]*))\s+"
+    rf"(?:(?:also|later|then|further)\s+)?{_TAG_VERBS}\b"
+    rf"|\b{_TAG_VERBS}\s+(?:(?P<pronoun>he|she|they)|the\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<noun2>[a-z][\w-]*))\b"
+)
+# 'Guo said', 'said Dan Wang', 'according to the ministry': someone else speaks.
+_NAMED_TAG = re.compile(
+    rf"\b(?!(?:He|She|They|It|The|This|That|But|And)\b)[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*\s+"
+    rf"(?:(?:also|later|then|further)\s+)?{_TAG_VERBS}\b"
+    rf"|\b{_TAG_VERBS}\s+(?!(?:He|She|They|It|The)\b)[A-Z]\w+"
+    r"|\b[Aa]ccording to\b"
+)
+# Nouns that name a document or an outlet: "the report said", "the newspaper added".
+_SOURCE_NOUNS = frozenset(
+    "report article story newspaper paper daily agency outlet publication broadcaster network "
+    "magazine website tabloid statement letter document memo".split()
+)
+
+
+def _continues(passage: str, earlier: str, foreign_credit: bool, same_credit: bool) -> bool:
+    """``passage`` goes on with the source credited in ``earlier`` (the passages covered so far)."""
+    if foreign_credit:
+        return False
+    if _NAMED_TAG.search(passage):
+        return same_credit  # "Trump told the Post": a new speaker, the same credited outlet
+    if same_credit:
+        return True
+    for m in _ANAPHORIC_TAG.finditer(passage):
+        noun = m.group("noun") or m.group("noun2")
+        if noun is None or noun in _SOURCE_NOUNS or re.search(rf"\b{re.escape(noun)}\b", earlier):
+            return True
+    # A quote that runs on: a paragraph opening a quotation it does not close.
+    last = earlier.rsplit("\n", 1)[-1].lstrip()
+    return last[:1] in "“\"" and last.count("”") + last.count('"') < 2 and passage.lstrip()[:1] in "“\""
+
+
+def covered_passages(text: str, spans: list[tuple[int, int, str]], k: int, credit: Credit,
+                     credits: list[Credit]) -> list[str]:
+    """Passage ids the credit covers: spans[k] (its own), then following passages that go on with it.
+
+    A following passage continues when a tag points back to the same source ('"...," the
+    official said', 'he told the Post', 'the newspaper added') or credits the same outlet,
+    and stops at the first passage that brings in another outlet or a named speaker. A
+    credit ending its passage with ':' ("X reported on Friday:") always takes the next passage.
+    """
+    covered = [spans[k][2]]
+    if credit.cue not in _CONTINUABLE:
+        return covered
+    earlier = text[spans[k][0]:spans[k][1]]
+    introduces = text[credit.sentence.start:credit.sentence.end].rstrip().endswith(":") and (
+        text[credit.sentence.end:spans[k][1]].strip() == "")
+    for j in range(k + 1, len(spans)):
+        start, end, pid = spans[j]
+        passage = text[start:end]
+        inside = [c for c in credits if start <= c.char_start < end]
+        foreign = any(c.outlet_id != credit.outlet_id for c in inside)
+        same = any(c.outlet_id == credit.outlet_id for c in inside)
+        if not (introduces and j == k + 1) and not _continues(passage, earlier, foreign, same):
+            break
+        covered.append(pid)
+        earlier += "\n" + passage
+    return covered
+
+
 # ---------------------------------------------------------------------------- tables
 _DOC_COLUMNS = ("doc_id", "batch", "text")
 _PASSAGE_COLUMNS = ("passage_id", "doc_id", "char_start", "char_end")
+_ATTRIBUTION_COLUMNS = ("doc_id", "char_start", "outlet_id", "credit_line")
 
 
 def _require(table: pa.Table, columns: Iterable[str], what: str) -> None:
@@ -424,12 +543,16 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
 
     rows: dict[str, list] = {f.name: [] for f in ATTRIBUTIONS}
     for doc_id, batch, text in zip(*(documents.column(c).to_pylist() for c in _DOC_COLUMNS)):
+        text = text or ""
         spans = by_doc.get(doc_id, [])
         span_starts = [s for s, _, _ in spans]
-        for c in document_credits(text or "", gazetteer):
+        placed: list[tuple[int, Credit]] = []
+        for c in find_credits(text, gazetteer):
             k = bisect.bisect_right(span_starts, c.char_start) - 1
-            if k < 0 or not (spans[k][0] <= c.char_start and c.char_end <= spans[k][1]):
-                continue
+            if k >= 0 and spans[k][0] <= c.char_start and c.char_end <= spans[k][1]:
+                placed.append((k, c))
+        doc_credits = [c for _, c in placed]
+        for k, c in placed:
             values = {
                 "doc_id": doc_id,
                 "batch": batch,
@@ -444,7 +567,45 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
                 "is_alias": c.is_alias,
                 "is_fuzzy": c.is_fuzzy,
                 "confidence": round(min(1.0, max(0.0, c.confidence)), 3),
+                "covered_passages": covered_passages(text, spans, k, c, doc_credits),
+                "credit_line": c.credit_line,
             }
             for name, value in values.items():
                 rows[name].append(value)
     return pa.Table.from_pydict(rows, schema=ATTRIBUTIONS)
+
+
+# ---------------------------------------------------------------------------- per document summary
+def _summarise(credits: Iterable[tuple[int, str | None, bool]], gazetteer: Gazetteer) -> DocumentCredits:
+    """(char_start, outlet_id, credit_line) of one document's credits -> its summary."""
+    outlets: dict[str, None] = {}
+    wire = False
+    for _, outlet_id, credit_line in sorted(credits, key=lambda c: c[0]):
+        if outlet_id is None:
+            continue  # an alias that resolved to nothing credits no outlet
+        outlets.setdefault(outlet_id)
+        wire = wire or bool(credit_line) and gazetteer.outlet(outlet_id).type == "agency"
+    return DocumentCredits(tuple(outlets), wire)
+
+
+def document_credits(attributions: pa.Table, gazetteer: Gazetteer) -> dict[str, DocumentCredits]:
+    """Per doc_id of ``attributions``: the outlets it credits (first credit first) and whether it is wire copy.
+
+    Wire copy: a dateline or a credit line (see ``is_credit_line``) naming an outlet of
+    type agency. A document with no row is absent: use ``NO_CREDITS`` for it.
+    """
+    _require(attributions, _ATTRIBUTION_COLUMNS, "attributions")
+    per_doc: dict[str, list[tuple[int, str | None, bool]]] = {}
+    for doc_id, start, outlet_id, credit_line in zip(
+            *(attributions.column(c).to_pylist() for c in _ATTRIBUTION_COLUMNS)):
+        per_doc.setdefault(doc_id, []).append((start, outlet_id, credit_line))
+    return {doc_id: _summarise(rows, gazetteer) for doc_id, rows in per_doc.items()}
+
+
+NO_CREDITS = DocumentCredits((), False)
+
+
+def text_credits(text: str, gazetteer: Gazetteer) -> DocumentCredits:
+    """The same summary straight from a document's text, for a stage that runs before attribution (ingest)."""
+    return _summarise(((c.char_start, c.outlet_id, c.credit_line) for c in find_credits(text, gazetteer)),
+                      gazetteer)

@@ -176,7 +176,8 @@ OVERLAPS = _schema(
             "aligned character spans, offsets into documents.text of doc_a / doc_b",
             False,
         ),
-        _field("method", pa.string(), "how the pair was found: minhash_lsh / anchors / both", False),
+        _field("method", pa.string(),
+               "how the pair was found: minhash_lsh / anchors / both / extension (next to a copied pair)", False),
         _field("origin", pa.string(), "which side came first: a / b / tie / unknown", False),
     ],
 )

@@ -144,10 +144,10 @@ class Align(BatchTask):
     def run(self):
         out = Path(self.out_dir)
         candidates = self.input()["candidates"]["candidates"].read()
-        wanted = set(candidates.column("passage_b").to_pylist())
         wanted_docs = set(candidates.column("doc_b").to_pylist())
+        # Whole documents, not just the candidate passages: align extends copies to their neighbours.
         passages = tables.read_batches(out, "passages", self.earlier_batches("passages") + [self.batch_key],
-                                       filter_expression=ds.field("passage_id").isin(_strings(wanted))
+                                       filter_expression=ds.field("doc_id").isin(_strings(wanted_docs))
                                        | (ds.field("batch") == self.batch_key))
         documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
                                         columns=["doc_id", "published", "batch"],
