@@ -23,6 +23,7 @@ from luigi.execution_summary import LuigiStatusCode
 
 from pipeline import __version__
 from pipeline.errors import InputError, NewsprovError, OutputError
+from pipeline.locking import AlreadyRunning, output_lock
 from pipeline.tables import PART_FILE, partition_dir
 
 SUMMARY_TABLES = ("documents", "passages", "overlaps", "provenance", "attributions", "rejects")
@@ -147,8 +148,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
     task = Batch(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
-    result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
-                         log_level="WARNING")
+    with output_lock(args.out):
+        result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
+                             log_level="WARNING")
     code = _exit_code(result.status)
     if code:
         print(result.summary_text, file=sys.stderr)
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             return eval_pairs_command(args)
         return run_command(args)
+    except AlreadyRunning as exc:
+        print(f"newsprov: {exc}", file=sys.stderr)
+        return luigi.retcodes.retcode().already_running or 2
     except NewsprovError as exc:
         print(f"newsprov: {exc}", file=sys.stderr)
         return 2

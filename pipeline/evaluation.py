@@ -192,9 +192,10 @@ class RunTiming:
     by_stage: dict[str, float]
 
 
-def run_batches(batches: list[tuple[str, Path]], out: Path, workers: int = 1) -> RunTiming:
-    """Run the pipeline batch by batch, oldest first, so each joins against all earlier ones."""
-    from pipeline.tasks import Batch
+def run_batches(inbox: Path, out: Path, workers: int = 1) -> RunTiming:
+    """Run every dated batch folder of ``inbox`` through the pipeline in one Luigi build,
+    oldest first, so each batch joins against all earlier ones."""
+    from pipeline.tasks import Inbox, dated_folders
 
     by_stage: Counter[str] = Counter()
 
@@ -204,12 +205,12 @@ def run_batches(batches: list[tuple[str, Path]], out: Path, workers: int = 1) ->
 
     started = time.perf_counter()
     try:
-        for date, folder in batches:
-            task = Batch(date=dt.date.fromisoformat(date), input_dir=str(folder), out_dir=str(out))
-            result = luigi.build([task], local_scheduler=True, workers=workers, detailed_summary=True,
-                                 log_level="WARNING")
-            if not result.scheduling_succeeded or result.status.name.startswith("FAILED"):
-                raise InputError(f"the pipeline failed on batch {date}:\n{result.summary_text}")
+        dates = [date for date, _ in dated_folders(inbox)]
+        task = Inbox(inbox=str(inbox), out_dir=str(out), stop=dates[-1], days_back=(dates[-1] - dates[0]).days)
+        result = luigi.build([task], local_scheduler=True, workers=workers, detailed_summary=True,
+                             log_level="WARNING")
+        if result.status.name not in ("SUCCESS", "SUCCESS_WITH_RETRY"):
+            raise InputError(f"the pipeline failed on {inbox}:\n{result.summary_text}")
     finally:
         luigi.Task.remove_event_handler(luigi.Event.PROCESSING_TIME, _record)
     return RunTiming(time.perf_counter() - started, dict(by_stage))
@@ -344,5 +345,5 @@ def evaluate_pairs(root: Path, work: Path, workers: int = 1) -> EvalReport:
     if work.exists():
         shutil.rmtree(work)
     batches = stage_inbox(gold, work / "inbox")
-    timing = run_batches(batches, work / "output", workers)
+    timing = run_batches(work / "inbox", work / "output", workers)
     return score(gold, predicted_links(work / "output"), timing, len(batches))

@@ -2,8 +2,10 @@
 
 Passage overlaps of two documents are aggregated into one link when they are
 enough evidence of copying: at least ``min_shared_passages`` substantial
-passages (``min_evidence_words`` words or more, not headers) on each side, or
-shared spans covering most of both documents (a short article reprinted whole).
+passages (``min_evidence_words`` words or more, not headers) on each side (all
+of them for a document that has fewer, with at least one more on the other
+side), or shared spans covering most of both documents (a short article
+reprinted whole).
 One shared paragraph between two long articles is not a copy of the article:
 boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
 sentence does that.
@@ -161,25 +163,39 @@ def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: 
     return True, "tie"
 
 
-def _credited_outlet(doc: str, shared_passages: set[str], credits: dict[str, list[tuple[int, str]]],
+def _credited_outlet(doc: str, shared_passages: set[str], credits: dict[str, list[PassageCredit]],
                      introducing_only: bool = False) -> str | None:
     """An outlet the document credits in the passage just before a shared one ("The following
     account was first published by ...:") or, unless ``introducing_only``, inside a shared one."""
     ordinals = {int(p.rsplit(":", 1)[1]) for p in shared_passages}
-    for ordinal, outlet_id in credits.get(doc, []):
-        introduces = ordinal + 1 in ordinals and ordinal not in ordinals
-        if introduces or (not introducing_only and ordinal in ordinals):
-            return outlet_id
+    for credit in credits.get(doc, []):
+        introduces = credit.can_introduce and credit.ordinal + 1 in ordinals and credit.ordinal not in ordinals
+        if introduces or (not introducing_only and credit.ordinal in ordinals):
+            return credit.outlet_id
     return None
 
 
-def _credits(attributions: pa.Table) -> dict[str, list[tuple[int, str]]]:
-    found: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for doc_id, passage_id, outlet_id in zip(attributions.column("doc_id").to_pylist(),
-                                             attributions.column("passage_id").to_pylist(),
-                                             attributions.column("outlet_id").to_pylist()):
+# Cues that can introduce copied text ("The Straits Times reported on Friday:"). Photo credits,
+# datelines and "contributed to this report" lines sit next to an article's own text.
+INTRODUCING_CUES = frozenset({"reported", "according_to", "citing", "said", "other"})
+
+
+@dataclass(frozen=True)
+class PassageCredit:
+    ordinal: int
+    outlet_id: str
+    can_introduce: bool
+
+
+def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
+    found: dict[str, list[PassageCredit]] = defaultdict(list)
+    for doc_id, passage_id, outlet_id, cue in zip(attributions.column("doc_id").to_pylist(),
+                                                  attributions.column("passage_id").to_pylist(),
+                                                  attributions.column("outlet_id").to_pylist(),
+                                                  attributions.column("cue").to_pylist()):
         if outlet_id is not None:
-            found[doc_id].append((int(passage_id.rsplit(":", 1)[1]), outlet_id))
+            found[doc_id].append(PassageCredit(int(passage_id.rsplit(":", 1)[1]), outlet_id,
+                                               cue in INTRODUCING_CUES))
     return found
 
 
@@ -198,7 +214,12 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
         x, y = info[x_id], info[y_id]
         coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
         coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
-        enough_passages = min(len(evidence.passages_x), len(evidence.passages_y)) >= params.min_shared_passages
+        # A one-paragraph document (a brief, an answer) cannot share two paragraphs of its own.
+        enough_passages = (
+            len(evidence.passages_x) >= min(params.min_shared_passages, x.substantial_passages)
+            and len(evidence.passages_y) >= min(params.min_shared_passages, y.substantial_passages)
+            and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1
+        )
         whole_document = min(coverage_x, coverage_y) >= params.whole_document_coverage
         if not (enough_passages or whole_document):
             continue

@@ -13,6 +13,7 @@ exist, so a second run does nothing and a crashed run is simply redone.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import luigi
@@ -29,6 +30,8 @@ from pipeline.ingest import ingest_folder
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.synonyms import Lexicon
+
+log = logging.getLogger(__name__)
 
 
 def _strings(values: set[str]) -> pa.Array:
@@ -65,13 +68,26 @@ class OutputTask(luigi.Task):
 class BatchTask(OutputTask):
     date = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
+    history = luigi.ListParameter(
+        default=(), significant=False,
+        description="earlier batches to complete first, oldest first: [[date, input_dir], ...]; "
+                    "a batch's candidates are joined with every batch already under out_dir",
+    )
 
     @property
     def batch_key(self) -> str:
         return self.date.isoformat()
 
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
-        return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir)
+        return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
+
+    def previous_batch(self) -> list[Batch]:
+        """The batch before this one, when a range asked for it: its tables become our history."""
+        if not self.history:
+            return []
+        date, input_dir = self.history[-1]
+        return [Batch(date=dt.date.fromisoformat(date), input_dir=input_dir, out_dir=self.out_dir,
+                      history=self.history[:-1])]
 
     def earlier_batches(self, table: str) -> list[str]:
         return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
@@ -108,14 +124,14 @@ class Candidates(BatchTask):
     """Stage 4: LSH bands and anchors of the batch, joined with themselves and with history."""
 
     def requires(self):
-        return self.same_batch(Fingerprint)
+        return {"passages": self.same_batch(Fingerprint), "previous": self.previous_batch()}
 
     def output(self):
         return {name: self.partition(name, self.batch_key) for name in ("bands", "anchors", "candidates")}
 
     def run(self):
         params = config.candidates().params()
-        passages = self.input().read()
+        passages = self.input()["passages"].read()
         bands, anchors = band_rows(passages, params), anchor_rows(passages)
         result = find_candidates(
             bands,
@@ -215,7 +231,49 @@ class Batch(luigi.WrapperTask):
     date = luigi.DateParameter(description="batch date")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
     out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
+    history = luigi.ListParameter(default=(), significant=False,
+                                  description="earlier batches to complete first (see BatchTask)")
 
     def requires(self):
-        kwargs = {"date": self.date, "input_dir": self.input_dir, "out_dir": self.out_dir}
-        return [Provenance(**kwargs)]
+        return [Provenance(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)]
+
+
+def dated_folders(inbox: Path) -> list[tuple[dt.date, Path]]:
+    """The ``YYYY-MM-DD`` subfolders of an inbox, oldest first; other entries are ignored."""
+    found = []
+    for entry in sorted(Path(inbox).iterdir()):
+        try:
+            found.append((dt.date.fromisoformat(entry.name), entry))
+        except ValueError:
+            continue
+    return [(date, path) for date, path in found if path.is_dir()]
+
+
+class Inbox(luigi.WrapperTask):
+    """Every batch folder ``INBOX/<YYYY-MM-DD>/`` from ``stop - days_back`` through ``stop``, in date order.
+
+        luigi --module pipeline.tasks Inbox --inbox INBOX --out-dir output --days-back 30
+
+    Each batch is joined against all earlier ones, so they run oldest first. Folders older than
+    the window are not run, and a warning names them: unlike luigi's RangeDaily (100 days by
+    default), nothing is skipped silently.
+    """
+
+    inbox = luigi.Parameter(description="folder holding one YYYY-MM-DD subfolder per batch")
+    out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
+    stop = luigi.DateParameter(default=dt.date.today(), description="last batch date to run (default today)")
+    days_back = luigi.IntParameter(default=3650, description="how many days before stop to look for batches")
+
+    def requires(self):
+        start = self.stop - dt.timedelta(days=self.days_back)
+        folders = dated_folders(Path(self.inbox))
+        skipped = [date.isoformat() for date, _ in folders if date < start]
+        if skipped:
+            log.warning("inbox %s: %d batch folders before %s are outside --days-back and not run: %s",
+                        self.inbox, len(skipped), start, ", ".join(skipped[:10]))
+        chosen = [(date, path) for date, path in folders if start <= date <= self.stop]
+        if not chosen:
+            return []
+        history = tuple((date.isoformat(), str(path)) for date, path in chosen[:-1])
+        date, path = chosen[-1]
+        return Batch(date=date, input_dir=str(path), out_dir=self.out_dir, history=history)
