@@ -16,7 +16,9 @@ are no dates), then the output tables are scored:
 - ``span_iou``: character intersection over union of predicted and gold spans,
   both documents together, in offsets of the original files, over true pairs found;
 - ``origin_acc``: clusters whose origin is right; a cluster with same-day copies
-  also counts as right when the pipeline flags the tie and the origin is among the tied.
+  also counts as right when the pipeline flags the tie and the origin is among the tied;
+- ``cluster_ari``: adjusted Rand index of the clusters table's copy clusters against
+  the labelled clusters, every unclustered document a singleton.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class EvalReport:
     false_links: int
     span_iou: float | None
     origin_acc: float | None
+    cluster_ari: float | None
     confusion: dict[str, dict[str, int]]
     batches: int
     pipeline_seconds: float
@@ -132,6 +135,8 @@ class EvalReport:
             parts.append(f"span_iou={self.span_iou:.3f}")
         if self.origin_acc is not None:
             parts.append(f"origin_acc={self.origin_acc:.3f}")
+        if self.cluster_ari is not None:
+            parts.append(f"cluster_ari={self.cluster_ari:.3f}")
         return "pairs " + " ".join(parts)
 
     def to_json(self) -> dict:
@@ -273,7 +278,36 @@ def _origin_right(cluster: GoldCluster, links: list[PredictedLink]) -> bool:
     return bool(cluster.same_day_copies) and tied and cluster.origin in candidates
 
 
-def score(gold: GoldSet, links: list[PredictedLink], timing: RunTiming, batches: int) -> EvalReport:
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def adjusted_rand_index(truth: dict[str, str], predicted: dict[str, str]) -> float:
+    """Adjusted Rand index of two labellings of the same items (1.0: identical partitions)."""
+    joint = Counter((truth[item], predicted[item]) for item in truth)
+    index = sum(_pairs(n) for n in joint.values())
+    rows = sum(_pairs(n) for n in Counter(truth.values()).values())
+    cols = sum(_pairs(n) for n in Counter(predicted[item] for item in truth).values())
+    total = _pairs(len(truth))
+    expected = rows * cols / total if total else 0.0
+    maximum = (rows + cols) / 2
+    return 1.0 if maximum == expected else (index - expected) / (maximum - expected)
+
+
+def predicted_clusters(out: Path) -> dict[str, str]:
+    """Each document's current copy cluster (its latest clusters row), by gold id."""
+    documents = read_batches(out, "documents", batches_of(out, "documents"), columns=["doc_id", "source_path"])
+    gold_id = dict(zip(documents.column("doc_id").to_pylist(),
+                       (Path(p).stem for p in documents.column("source_path").to_pylist())))
+    current: dict[str, tuple[str, str]] = {}
+    for row in read_batches(out, "clusters", batches_of(out, "clusters")).to_pylist():
+        if row["doc_id"] not in current or current[row["doc_id"]][0] < row["batch"]:
+            current[row["doc_id"]] = (row["batch"], row["copy_cluster_id"])
+    return {gold_id[doc]: cluster for doc, (_, cluster) in current.items()}
+
+
+def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], timing: RunTiming,
+          batches: int) -> EvalReport:
     by_pair = {frozenset((p.doc_a, p.doc_b)): p for p in gold.pairs}
     predicted = {frozenset((l.doc_id, l.source_doc_id)): l for l in links}
     positives = [p for p in gold.pairs if p.relation not in NEGATIVE_RELATIONS + IGNORED_RELATIONS]
@@ -306,14 +340,20 @@ def score(gold: GoldSet, links: list[PredictedLink], timing: RunTiming, batches:
             scores[relation].false_links += 1
     negatives = [p for p in gold.pairs if p.relation in NEGATIVE_RELATIONS]
     negatives_linked = sum(frozenset((p.doc_a, p.doc_b)) in predicted for p in negatives)
-    origin_acc = None
+    origin_acc = cluster_ari = None
     if gold.clusters:
         origin_acc = sum(_origin_right(c, links) for c in gold.clusters) / len(gold.clusters)
+        gold_cluster = {d.doc_id: d.doc_id for d in gold.documents}
+        for cluster in gold.clusters:
+            for member in cluster.members:
+                gold_cluster[member] = cluster.cluster_id
+        predicted_cluster = {doc: clusters.get(doc, doc) for doc in gold_cluster}
+        cluster_ari = adjusted_rand_index(gold_cluster, predicted_cluster)
     slowest = max(timing.by_stage.items(), key=lambda kv: kv[1], default=("none", 0.0))
     return EvalReport(
         dataset=str(gold.root), relations=[scores[r] for r in relations], negatives=len(negatives),
         negatives_linked=negatives_linked, false_links=false_links,
-        span_iou=sum(ious) / len(ious) if ious else None, origin_acc=origin_acc,
+        span_iou=sum(ious) / len(ious) if ious else None, origin_acc=origin_acc, cluster_ari=cluster_ari,
         confusion={g: dict(p) for g, p in confusion.items()}, batches=batches,
         pipeline_seconds=timing.seconds, slowest_stage=slowest[0], slowest_stage_seconds=slowest[1],
         stage_seconds=dict(sorted(timing.by_stage.items(), key=lambda kv: -kv[1])), errors=errors,
@@ -346,4 +386,5 @@ def evaluate_pairs(root: Path, work: Path, workers: int = 1) -> EvalReport:
         shutil.rmtree(work)
     batches = stage_inbox(gold, work / "inbox")
     timing = run_batches(work / "inbox", work / "output", workers)
-    return score(gold, predicted_links(work / "output"), timing, len(batches))
+    out = work / "output"
+    return score(gold, predicted_links(out), predicted_clusters(out), timing, len(batches))

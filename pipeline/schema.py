@@ -210,6 +210,22 @@ PROVENANCE = _schema(
     ],
 )
 
+CLUSTERS = _schema(
+    "clusters",
+    1,
+    [
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch that set this assignment; a document's latest row is current", False),
+        _field("copy_cluster_id", pa.string(), "copy:<doc_id of its first document>: documents joined by copy links",
+               False),
+        _field("story_id", pa.string(), "story:<doc_id>: copy clusters joined by same-story links", False),
+        _field("is_origin", pa.bool_(), "the copy cluster's origin: copies no member and is dated first", False),
+        _field("cluster_size", pa.int32(), "documents in the copy cluster when this row was written", False),
+        _field("merged_from", pa.list_(pa.string()),
+               "cluster and story ids absorbed into this document's cluster or story in this batch", False),
+    ],
+)
+
 ATTRIBUTION_CUES = (
     "reported",
     "according_to",
@@ -224,7 +240,7 @@ ATTRIBUTION_CUES = (
 
 ATTRIBUTIONS = _schema(
     "attributions",
-    1,
+    2,
     [
         _field("doc_id", pa.string(), "documents.doc_id", False),
         _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
@@ -240,6 +256,21 @@ ATTRIBUTIONS = _schema(
         _field("is_alias", pa.bool_(), "the mention is an alias resolved to an outlet named earlier", False),
         _field("is_fuzzy", pa.bool_(), "the mention matched a damaged name ('Getty Photographs')", False),
         _field("confidence", pa.float32(), "0..1, how sure the extractor is", False),
+        _field(
+            "covered_passages",
+            pa.list_(pa.string()),
+            "passages.passage_id of the passages the credited source covers, in order: the crediting "
+            "passage, then following ones that go on with it ('\"...\" the official said', 'he told the "
+            "Post'), up to one that brings in another outlet or a named speaker; after a credit ending in "
+            "':' ('X reported:') the next passage too. Null in files of version 1",
+        ),
+        _field(
+            "credit_line",
+            pa.bool_(),
+            "the mention stands in a credit line, not running text: a dateline '(Reuters) -', 'Source: AFP', "
+            "'Reporting by ... for AP', 'This article was originally published by X.'; an excerpt "
+            "introduction ending in ':' is not one. Null in files of version 1",
+        ),
     ],
 )
 
@@ -267,6 +298,7 @@ TABLES: dict[str, pa.Schema] = {
     "candidates": CANDIDATES,
     "overlaps": OVERLAPS,
     "provenance": PROVENANCE,
+    "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,
     "outlets": OUTLETS,
 }

@@ -24,6 +24,7 @@ from pipeline import config, tables
 from pipeline.align import align_candidates
 from pipeline.attribution import extract_attributions
 from pipeline.candidates import anchor_rows, band_rows, find_candidates
+from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import ingest_folder
@@ -225,6 +226,43 @@ class Provenance(BatchTask):
                                            config.provenance().params()))
 
 
+class Clusters(BatchTask):
+    """Stage 8: copy clusters and stories, with ids stable across batches."""
+
+    def requires(self):
+        return {"provenance": self.same_batch(Provenance), "overlaps": self.same_batch(Align),
+                "ingest": self.same_batch(Ingest)}
+
+    def output(self):
+        return self.partition("clusters", self.batch_key)
+
+    def run(self):
+        out = Path(self.out_dir)
+        earlier = self.earlier_batches("clusters")
+        latest = tables.read_batches(out, "clusters", earlier).to_pylist()
+        current: dict[str, Assignment] = {}
+        for row in sorted(latest, key=lambda r: r["batch"]):
+            current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"],
+                                                row["is_origin"])
+        provenance = tables.read_batches(out, "provenance", self.earlier_batches("provenance") + [self.batch_key],
+                                         columns=["doc_id", "source_doc_id", "origin_basis"])
+        overlaps = self.input()["overlaps"].read()
+        story_links = sorted({(a, b) for a, b, relation in zip(overlaps.column("doc_a").to_pylist(),
+                                                                overlaps.column("doc_b").to_pylist(),
+                                                                overlaps.column("relation").to_pylist())
+                              if relation == "same_story"})
+        documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
+                                        columns=["doc_id", "published", "batch"])
+        dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
+                                                                    documents.column("published").to_pylist(),
+                                                                    documents.column("batch").to_pylist())}
+        new_docs = self.input()["ingest"]["documents"].read().column("doc_id").to_pylist()
+        copy_links = list(zip(provenance.column("doc_id").to_pylist(), provenance.column("source_doc_id").to_pylist(),
+                              provenance.column("origin_basis").to_pylist()))
+        self.output().write(assign_clusters(list(current.values()), new_docs, copy_links, story_links, dates,
+                                            self.batch_key))
+
+
 class Batch(luigi.WrapperTask):
     """Everything for one batch: the entry point for ``newsprov run`` and for schedules."""
 
@@ -235,7 +273,7 @@ class Batch(luigi.WrapperTask):
                                   description="earlier batches to complete first (see BatchTask)")
 
     def requires(self):
-        return [Provenance(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)]
+        return [Clusters(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)]
 
 
 def dated_folders(inbox: Path) -> list[tuple[dt.date, Path]]:

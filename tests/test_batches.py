@@ -49,6 +49,19 @@ def provenance(out: Path) -> list[tuple]:
               on ds.doc_id = p.source_doc_id order by all""").fetchall()
 
 
+def current_clusters(out: Path) -> dict[str, tuple[str, bool]]:
+    """Each document's latest cluster row, with cluster ids spelled by source file for readability."""
+    with duckdb.connect() as con:
+        rows = con.execute(f"""
+            with d as (select doc_id, source_path from read_parquet('{out}/documents/**/*.parquet',
+                                                                    hive_partitioning=false)),
+            latest as (select doc_id, arg_max(copy_cluster_id, batch) as cluster, arg_max(is_origin, batch) as origin
+                       from read_parquet('{out}/clusters/**/*.parquet', hive_partitioning=false) group by doc_id)
+            select d.source_path, first_doc.source_path, latest.origin from latest join d using (doc_id)
+            join d first_doc on 'copy:' || first_doc.doc_id = latest.cluster""").fetchall()
+    return {path: ("copy:" + first, origin) for path, first, origin in rows}
+
+
 @pytest.fixture
 def hashing_counter(monkeypatch) -> Counter:
     """Counts the passages fingerprinted, per batch."""
@@ -69,6 +82,8 @@ def test_a_later_batch_links_to_an_earlier_one_without_rehashing_it(tmp_path, ha
     assert run_inbox(inbox, out).name == "SUCCESS"
     assert provenance(out) == [("2025-03-04", "reprint.txt", "harbour.txt", "reprint", "date")]
     assert hashing_counter == {"2025-03-02": 6, "2025-03-03": 5, "2025-03-04": 7}
+    assert current_clusters(out) == {"harbour.txt": ("copy:harbour.txt", True), "orchard.txt": ("copy:orchard.txt", True),
+                                     "reprint.txt": ("copy:harbour.txt", False)}
 
     # A fourth day arrives: only its passages are hashed; the history is joined, not recomputed.
     make_inbox(inbox, {"2025-03-05": {"second-reprint.txt": HARBOUR_REPRINT.replace("top stories", "headlines")}})
@@ -78,6 +93,7 @@ def test_a_later_batch_links_to_an_earlier_one_without_rehashing_it(tmp_path, ha
     links = provenance(out)
     assert ("2025-03-05", "second-reprint.txt", "harbour.txt", "reprint", "date") in links
     assert ("2025-03-05", "second-reprint.txt", "reprint.txt", "reprint", "date") in links  # copy of a copy
+    assert current_clusters(out)["second-reprint.txt"] == ("copy:harbour.txt", False)
 
 
 def test_rerunning_a_batch_changes_nothing_and_a_deleted_batch_is_rebuilt_exactly(tmp_path):
@@ -86,8 +102,8 @@ def test_rerunning_a_batch_changes_nothing_and_a_deleted_batch_is_rebuilt_exactl
     with duckdb.connect() as con:
         before = con.execute(f"select * exclude (batch) from '{out}/overlaps/**/*.parquet' order by all").fetchall()
     assert run_inbox(inbox, out).name == "SUCCESS"  # nothing left to run: every output exists
-    for table in ("overlaps", "provenance", "candidates"):
-        shutil.rmtree(out / table / "batch=2025-03-04")
+    for partition in out.glob("*/batch=2025-03-04"):
+        shutil.rmtree(partition)
     assert run_inbox(inbox, out).name == "SUCCESS"
     with duckdb.connect() as con:
         after = con.execute(f"select * exclude (batch) from '{out}/overlaps/**/*.parquet' order by all").fetchall()

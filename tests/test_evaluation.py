@@ -41,7 +41,7 @@ def test_eval_pairs_runs_dated_batches_and_scores_them(tmp_path, capsys):
     assert code == 0
     last = out.strip().splitlines()[-1]
     assert last.startswith("pairs reprint_f1=1.000 reprint_recall=1.000 negative_false_link_rate=0.000 span_iou=")
-    assert last.endswith("origin_acc=1.000")
+    assert last.endswith("origin_acc=1.000 cluster_ari=1.000")
     assert float(last.split("span_iou=")[1].split()[0]) > 0.95
     data = json.loads(report.read_text())
     assert data["batches"] == 3 and data["false_links"] == 0
@@ -61,3 +61,12 @@ def test_relation_score_arithmetic():
     assert (score.recall, score.precision) == (0.8, 0.8)
     assert abs(score.f1 - 0.8) < 1e-9
     assert RelationScore("x").f1 == 0.0
+
+
+def test_adjusted_rand_index():
+    from pipeline.evaluation import adjusted_rand_index
+
+    truth = {"a": "1", "b": "1", "c": "2", "d": "3"}
+    assert adjusted_rand_index(truth, {"a": "x", "b": "x", "c": "y", "d": "z"}) == 1.0
+    assert adjusted_rand_index(truth, {"a": "x", "b": "y", "c": "x", "d": "z"}) < 0.0
+    assert 0.0 < adjusted_rand_index(truth, {"a": "x", "b": "x", "c": "x", "d": "z"}) < 1.0
