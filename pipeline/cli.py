@@ -26,7 +26,7 @@ from pipeline.errors import InputError, NewsprovError, OutputError
 from pipeline.locking import AlreadyRunning, output_lock
 from pipeline.tables import PART_FILE, partition_dir
 
-SUMMARY_TABLES = ("documents", "passages", "overlaps", "provenance", "attributions", "rejects")
+SUMMARY_TABLES = ("documents", "passages", "overlaps", "provenance", "attributions", "sightings", "rejects")
 
 
 def _batch_date(value: str) -> dt.date:

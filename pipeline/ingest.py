@@ -22,6 +22,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import pyarrow as pa
 
 from pipeline.errors import ConfigError, InputError
 from pipeline.passages import split_document
-from pipeline.schema import DOCUMENTS, REJECTS
+from pipeline.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.tables import conform
 from pipeline.validation import require_at_least
 from pipeline.tokens import count_words
@@ -106,6 +107,15 @@ class Header:
 class IngestResult:
     documents: pa.Table
     rejects: pa.Table
+    sightings: pa.Table
+
+
+@dataclass(frozen=True)
+class FirstSighting:
+    """Where a document was first ingested."""
+
+    batch: str
+    source_path: str
 
 
 class _Reject(Exception):
@@ -532,8 +542,15 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
     )
 
 
-def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime) -> IngestResult:
-    """Every path under ``input_dir`` as a row of documents or of rejects."""
+def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime,
+                  seen: Mapping[str, FirstSighting] | None = None) -> IngestResult:
+    """Every path under ``input_dir`` as a row of documents, sightings or rejects.
+
+    A file whose normalised text is already a document, earlier in this batch or in
+    ``seen`` (doc_id -> first sighting, from earlier batches), is not ingested twice:
+    it becomes a row of sightings pointing at the first one.
+    """
+    seen = dict(seen or {})
     input_dir = Path(input_dir)
     if not input_dir.exists():
         raise InputError(f"input folder {input_dir} does not exist; pass the folder that holds the batch's articles")
@@ -550,7 +567,7 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
 
     documents: list[_Document] = []
     rejects: list[_Rejected] = []
-    first_of: dict[str, _Document] = {}
+    sightings: list[tuple[str, str, FirstSighting]] = []
     for relative, entry in _walk(input_dir):
         source_path = relative.as_posix()
         if isinstance(entry, OSError):
@@ -561,14 +578,27 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
         except _Reject as reject:
             rejects.append(_Rejected(source_path, reject.reason, reject.detail))
             continue
-        earlier = first_of.get(document.text_sha256)
+        earlier = seen.get(document.doc_id)
         if earlier is not None:
-            rejects.append(_Rejected(source_path, "duplicate",
-                                     f"same normalised text as {earlier.source_path} (doc_id {earlier.doc_id})"))
+            sightings.append((source_path, document.doc_id, earlier))
             continue
-        first_of[document.text_sha256] = document
+        seen[document.doc_id] = FirstSighting(batch, source_path)
         documents.append(document)
-    return IngestResult(_documents_table(documents, batch, now), _rejects_table(rejects, batch, now))
+    return IngestResult(_documents_table(documents, batch, now), _rejects_table(rejects, batch, now),
+                        _sightings_table(sightings, batch, now))
+
+
+def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str,
+                     now: datetime.datetime) -> pa.Table:
+    columns = {
+        "source_path": [path for path, _, _ in sightings],
+        "batch": [batch] * len(sightings),
+        "doc_id": [doc_id for _, doc_id, _ in sightings],
+        "first_batch": [first.batch for _, _, first in sightings],
+        "first_source_path": [first.source_path for _, _, first in sightings],
+        "seen_at": [now] * len(sightings),
+    }
+    return conform(pa.table({k: pa.array(v, type=SIGHTINGS.field(k).type) for k, v in columns.items()}), SIGHTINGS)
 
 
 def _documents_table(documents: list[_Document], batch: str, now: datetime.datetime) -> pa.Table:

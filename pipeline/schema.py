@@ -80,11 +80,24 @@ REJECTS = _schema(
         _field(
             "reason",
             pa.string(),
-            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file, duplicate",
+            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file",
             False,
         ),
         _field("detail", pa.string(), "what exactly was wrong, for a person to read", False),
         _field("rejected_at", UTC_MICROS, "when this row was written", False),
+    ],
+)
+
+SIGHTINGS = _schema(
+    "sightings",
+    1,
+    [
+        _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD the file arrived in", False),
+        _field("doc_id", pa.string(), "the document it repeats word for word (after normalisation)", False),
+        _field("first_batch", pa.string(), "batch of the document's first sighting", False),
+        _field("first_source_path", pa.string(), "source_path of the document's first sighting", False),
+        _field("seen_at", UTC_MICROS, "when this row was written", False),
     ],
 )
 
@@ -292,6 +305,7 @@ OUTLETS = _schema(
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejects": REJECTS,
+    "sightings": SIGHTINGS,
     "passages": PASSAGES,
     "bands": BANDS,
     "anchors": ANCHORS,

@@ -27,7 +27,7 @@ from pipeline.candidates import anchor_rows, band_rows, find_candidates
 from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
-from pipeline.ingest import ingest_folder
+from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.synonyms import Lexicon
@@ -82,28 +82,40 @@ class BatchTask(OutputTask):
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
         return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
 
-    def previous_batch(self) -> list[Batch]:
-        """The batch before this one, when a range asked for it: its tables become our history."""
+    def previous_batch(self, task_class: type[luigi.Task] | None = None) -> list[luigi.Task]:
+        """The batch before this one (or one of its tasks), when a range asked for it: its tables
+        become our history."""
         if not self.history:
             return []
         date, input_dir = self.history[-1]
-        return [Batch(date=dt.date.fromisoformat(date), input_dir=input_dir, out_dir=self.out_dir,
-                      history=self.history[:-1])]
+        return [(task_class or Batch)(date=dt.date.fromisoformat(date), input_dir=input_dir, out_dir=self.out_dir,
+                                      history=self.history[:-1])]
 
     def earlier_batches(self, table: str) -> list[str]:
         return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
 
 
 class Ingest(BatchTask):
-    """Stage 1: read the batch's files into documents; what cannot be read into rejects."""
+    """Stage 1: read the batch's files into documents; what cannot be read into rejects; a text
+    already ingested, in this batch or an earlier one, into sightings."""
+
+    def requires(self):
+        # Earlier batches' documents decide what is a sighting, so ingest them first.
+        return self.previous_batch(Ingest)
 
     def output(self):
-        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects")}
+        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings")}
 
     def run(self):
         now = dt.datetime.now(dt.timezone.utc)
-        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now)
+        earlier = tables.read_batches(Path(self.out_dir), "documents", self.earlier_batches("documents"),
+                                      columns=["doc_id", "batch", "source_path"])
+        seen = {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
+            earlier.column("doc_id").to_pylist(), earlier.column("batch").to_pylist(),
+            earlier.column("source_path").to_pylist())}
+        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now, seen)
         self.output()["rejects"].write(result.rejects)
+        self.output()["sightings"].write(result.sightings)
         self.output()["documents"].write(result.documents)
 
 

@@ -110,6 +110,18 @@ def test_rerunning_a_batch_changes_nothing_and_a_deleted_batch_is_rebuilt_exactl
     assert after == before and after
 
 
+def test_a_text_seen_in_an_earlier_batch_is_a_sighting_not_a_new_document(tmp_path):
+    inbox = make_inbox(tmp_path / "inbox", {**BATCHES, "2025-03-05": {"again.txt": HARBOUR}})
+    out = tmp_path / "out"
+    assert run_inbox(inbox, out, stop="2025-03-05").name == "SUCCESS"
+    with duckdb.connect() as con:
+        sightings = con.execute(f"""select source_path, batch, first_batch, first_source_path
+            from read_parquet('{out}/sightings/**/*.parquet', hive_partitioning=false)""").fetchall()
+        documents = con.execute(f"select count(*), count(distinct doc_id) from '{out}/documents/**/*.parquet'").fetchone()
+    assert sightings == [("again.txt", "2025-03-05", "2025-03-02", "harbour.txt")]
+    assert documents == (3, 3)
+
+
 def test_folders_outside_the_window_are_named_not_silently_skipped(tmp_path, caplog):
     inbox, out = make_inbox(tmp_path / "inbox"), tmp_path / "out"
     with caplog.at_level("WARNING", logger="pipeline.tasks"):

@@ -115,13 +115,11 @@ EXPECTED_REJECTS = {
     "b_binary.bin": "binary",
     "c_empty.txt": "empty",
     "d_blank.txt": "empty",
-    "j_copy.txt": "duplicate",
     "k_large.txt": "too_large",
     "l_outside_link.txt": "unreadable",
     "m_loop_a": "unreadable",
     "m_loop_b": "unreadable",
     "n_dir_link": "not_a_file",
-    "o_inside_link.txt": "duplicate",
 }
 EXPECTED_DOCUMENTS = {
     "a_article.txt",
@@ -134,13 +132,16 @@ EXPECTED_DOCUMENTS = {
 }
 
 
-def test_every_path_is_a_document_or_a_reject_once(mixed):
+def test_every_path_is_a_document_a_sighting_or_a_reject_once(mixed):
     _, result = mixed
     documents = result.documents.column("source_path").to_pylist()
     rejects = result.rejects.column("source_path").to_pylist()
+    sightings = result.sightings.column("source_path").to_pylist()
     assert sorted(documents) == sorted(EXPECTED_DOCUMENTS)
     assert {r["source_path"]: r["reason"] for r in result.rejects.to_pylist()} == EXPECTED_REJECTS
-    assert len(rejects) == len(set(rejects)) and not set(rejects) & set(documents)
+    assert sorted(sightings) == ["j_copy.txt", "o_inside_link.txt"]
+    everything = documents + rejects + sightings
+    assert len(everything) == len(set(everything))
     assert documents == sorted(documents)  # walked in sorted order
 
 
@@ -148,7 +149,11 @@ def test_rejects_say_what_was_wrong(mixed):
     _, result = mixed
     rejects = rows(result.rejects)
     article = rows(result.documents)["a_article.txt"]
-    assert rejects["j_copy.txt"]["detail"] == f"same normalised text as a_article.txt (doc_id {article['doc_id']})"
+    sightings = rows(result.sightings)
+    assert {path: (s["doc_id"], s["first_source_path"], s["first_batch"]) for path, s in sightings.items()} == {
+        "j_copy.txt": (article["doc_id"], "a_article.txt", BATCH),
+        "o_inside_link.txt": (rows(result.documents)["h_crlf.txt"]["doc_id"], "h_crlf.txt", BATCH),
+    }
     assert "outside the input folder" in rejects["l_outside_link.txt"]["detail"]
     assert "loop" in rejects["m_loop_a"]["detail"]
     assert "ingest.max_bytes = 2000" in rejects["k_large.txt"]["detail"]
