@@ -27,7 +27,7 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/newsprov eval pairs $(SHARED)/eval/dev --report output/eval-dev.json
 	$(BIN)/newsprov eval pairs $(SHARED)/eval/paraphrase-dev --report output/eval-paraphrase-dev.json
-	$(BIN)/python scripts/eval_attribution.py $(SHARED)/eval/attribution/dev.jsonl
+	$(BIN)/newsprov eval attribution $(SHARED)/eval/attribution/dev.jsonl --errors output/eval-attribution-errors.jsonl
 
 clean:
 	rm -rf $(VENV) output/*/ output/.staging

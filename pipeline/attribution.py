@@ -118,7 +118,7 @@ _NEG_LEFT = re.compile(
 )
 
 # --- cues (L = sentence text before the mention, R = after it)
-_DATELINE_PREFIX = re.compile(r"^\s*(?:[A-Z][A-Za-z.'’ -]{0,40}(?:,\s*[A-Z][a-z]{2,4}\.?\s*\d{1,2})?\s*)?\(\s*$")
+_DATELINE_PREFIX = re.compile(r"^\s*(?:[A-Z][A-Za-z.'’ -]{0,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s*\d{1,2})?\s*)?\(\s*$")
 _DATELINE_SUFFIX = re.compile(r"^\s*\)\s*[-—–]")
 _CONTRIBUTED = re.compile(
     r"\bcontribut\w*\s+(?:to\s+)?(?:this|the)?\s*(?:report|reporting|story|article|text|piece)|"
@@ -142,6 +142,9 @@ _CREDIT_START = re.compile(r"^\s*[(\[]?\s*(?:photo(?:graph)?s?|pictures?|images?
 _CUE_VERBS = re.compile(r"\b(?:said|says|told|reported|reports|according|stated|advised|quoted|citing)\b")
 _ACCORDING = re.compile(r"\b(?:[Aa]ccording to|[Ii]n accordance with|[Ii]n line with|[Bb]ased on|per)\s+(?P<gap>[^,;:.!?]*)$")
 _RIGHT_ACCORDING = re.compile(r"^(?:['’]s)?\s+(?:(?:own|new|latest|recent|exit)\s+)?(?:poll|survey|tally|analysis|count|estimate|data|projection|calculation)s?\b", re.I)
+# "exit polls conducted for the Associated Press": the outlet's poll.
+_POLL_FOR_LEFT = re.compile(r"\b(?:polls?|survey|surveys|study|analysis)\s+(?:conducted|commissioned|carried out)\s+"
+                            r"(?:for|by)\s+(?:the\s+)?$", re.I)
 _TOLD = re.compile(
     r"\b(?:told|tells|telling|tell|advised|informed|said to|spoke to|spoke with|speaking to|"
     r"speaking with|talking to|talked to|(?:said|says|speaking|spoke|appeared|appearing|comments?)\s+on|"
@@ -175,13 +178,15 @@ _SAID_RIGHT = re.compile(
 _INVERTED_LEFT = re.compile(r"\b(?P<verb>said|says|stated|added|wrote|writes|reported|reports)\s+(?:the\s+)?$")
 _INVERTED_RIGHT = re.compile(r"^(?:\s+(?:" + _DESCRIPTORS + r"))?\s*(?:(?:on|in|late|earlier|last)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)")
 _OTHER_LEFT = re.compile(
-    r"(?:\binterview\s+with|\bmonitored\s+by|\b(?:published|printed|appeared|broadcast|aired|wrote|"
+    r"(?:\binterview\s+with|\bmonitored\s+by|\b(?:obtained|seen|reviewed)\s+by|\b(?:provided|leaked)\s+to|"
+    r"\bshared\s+with|\b(?:published|printed|appeared|broadcast|aired|wrote|"
     r"writing|op-ed)\s+(?:\w+\s+){0,2}?(?:in|on|by)|\b(?:op-ed|editorial|column|commentary|interview|"
     r"edition|issue|headline|broadcast|programme|program|show)\s+(?:in|on|by|from|with|of)\s+"
     r"(?:[\w.]+['’]s\s+)?(?:(?:edition|issue)\s+of\s+)?)\s+(?:the\s+)?[\"“‘]?$"
 )
 _OTHER_RIGHT = re.compile(
-    r"^(?:['’]s?)?\s+(?:op-ed|editorial|column|piece|headline|show|program|programme|broadcast|"
+    r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news)\s+)?(?:op-ed|editorial|column|piece|headline|show|program|"
+    r"programme|broadcast|"
     r"interview|sources?|editorial board)\b"
 )
 
@@ -214,6 +219,9 @@ class DocumentCredits:
 
     credited_outlets: tuple[str, ...]  # outlet ids in order of first credit, distinct
     wire_copy: bool  # a dateline or credit line of a news agency
+
+
+NO_CREDITS = DocumentCredits((), False)  # a document without a credit
 
 
 @dataclass(frozen=True)
@@ -250,14 +258,20 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 # ---------------------------------------------------------------------------- cues
-def classify(text: str, sentence: Sentence, start: int, end: int) -> tuple[str, float] | None:
-    """The cue tying the mention text[start:end] to its sentence, or None."""
+def classify(text: str, sentence: Sentence, start: int, end: int, body_start: int = 0) -> tuple[str, float] | None:
+    """The cue tying the mention text[start:end] to its sentence, or None.
+
+    ``body_start``: where the text after the ingest header ('date 2025-03-30 Detroit: ') begins.
+    """
     # "told the Kuwaiti news agency KUNA": the descriptor belongs to the name.
     left = _DESCRIPTOR_TAIL.sub("", text[sentence.start:start])
     right = text[end:sentence.end]
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
+    # "date 2025-03-30 Detroit: DETROIT (Reuters) -": the ingest header is not part of the line.
+    if line_start < body_start <= start:
+        line_start = body_start
 
     if _DATELINE_PREFIX.match(text[line_start:start]) and _DATELINE_SUFFIX.match(text[end:line_end]):
         return "dateline", CONFIDENCE["dateline"]
@@ -279,7 +293,7 @@ def classify(text: str, sentence: Sentence, start: int, end: int) -> tuple[str, 
     according = _ACCORDING.search(left)
     if according and len(according.group("gap").split()) <= 7:
         return "according_to", CONFIDENCE["according_to"]
-    if _RIGHT_ACCORDING.match(right):
+    if _RIGHT_ACCORDING.match(right) or _POLL_FOR_LEFT.search(left):
         return "according_to", 0.75
     if _CITING_LEFT.search(left) or _CITING_RIGHT.match(right):
         return "citing", CONFIDENCE["citing"]
@@ -389,8 +403,8 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
 
 
 # ---------------------------------------------------------------------------- per document
-def find_credits(text: str, gazetteer: Gazetteer) -> list[Credit]:
-    """Every credit in one document's text, in text order."""
+def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[Credit]:
+    """Every credit in one document's text, in text order (``body_start`` as in ``classify``)."""
     sentences = split_sentences(text)
     starts = [s.start for s in sentences]
     clashes = _acronym_clashes(text, gazetteer)
@@ -411,7 +425,7 @@ def find_credits(text: str, gazetteer: Gazetteer) -> list[Credit]:
         if any(s <= m.start and m.end <= e for s, e in alias_spans):
             continue  # the alias pass decides ("the Guardian" after The Guardian named)
         sent = sentence_of(m.start)
-        cue = sent and classify(text, sent, m.start, m.end)
+        cue = sent and classify(text, sent, m.start, m.end, body_start)
         if not cue:
             continue
         conf = cue[1] * (FUZZY_FACTOR if m.is_fuzzy else 1.0)
@@ -420,7 +434,7 @@ def find_credits(text: str, gazetteer: Gazetteer) -> list[Credit]:
     for a in aliases:
         sent = sentence_of(a.start)
         start = a.start
-        cue = sent and classify(text, sent, start, a.end)
+        cue = sent and classify(text, sent, start, a.end, body_start)
         if not cue:
             continue
         earlier = [m for m in named if m.end <= a.start and _compatible(gazetteer, m.outlet_id, a)]
@@ -451,10 +465,14 @@ _CONTINUABLE = frozenset({"reported", "according_to", "told", "citing", "said", 
 _TAG_VERBS = (r"(?:said|says|added|adds|told|tells|continued|explained|noted|wrote|writes|stated|"
               r"reported|reports|insisted|warned|argued|recalled)")
 # '"...," the official said' / 'he told the Post' / 'the newspaper added' / 'said the spokesman'
+# A noun phrase word: not a function word ("the soybeans but said" is no tag).
+_NP_WORD = (r"(?!(?:and|but|or|that|which|who|also|then|has|had|have|was|were|is|are|not|to|of|in|on|for|with|"
+            r"as|by)\b)[a-z][\w-]*")
 _ANAPHORIC_TAG = re.compile(
-    rf"(?:\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)|\b[Tt]he\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<noun>[a-z][\w-]*))\s+"
+    rf"(?:\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)|\b[Tt]he\s+(?:{_NP_WORD}\s+){{0,3}}(?P<noun>{_NP_WORD}))\s+"
     rf"(?:(?:also|later|then|further)\s+)?{_TAG_VERBS}\b"
-    rf"|\b{_TAG_VERBS}\s+(?:(?P<pronoun>he|she|they)|the\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<noun2>[a-z][\w-]*))\b"
+    # inverted, closing its clause: '..., said the spokesman.'
+    rf"|\b{_TAG_VERBS}\s+the\s+(?:{_NP_WORD}\s+){{0,3}}(?P<noun2>{_NP_WORD})(?=\s*(?:[.,;:!?\"”]|$))"
 )
 # 'Guo said', 'said Dan Wang', 'according to the ministry': someone else speaks.
 _NAMED_TAG = re.compile(
@@ -531,7 +549,8 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
     """One ATTRIBUTIONS row per credited outlet mention, in the passage that holds it.
 
     Mentions outside every passage of their document (e.g. in a stripped header)
-    are left out: a row must name its passage.
+    are left out: a row must name its passage. ``documents.body_start``, where
+    present, keeps the ingest header out of datelines.
     """
     _require(documents, _DOC_COLUMNS, "documents")
     _require(passages, _PASSAGE_COLUMNS, "passages")
@@ -542,12 +561,15 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
         spans.sort()
 
     rows: dict[str, list] = {f.name: [] for f in ATTRIBUTIONS}
-    for doc_id, batch, text in zip(*(documents.column(c).to_pylist() for c in _DOC_COLUMNS)):
+    body_starts = (documents.column("body_start").to_pylist() if "body_start" in documents.column_names
+                   else [0] * documents.num_rows)
+    for (doc_id, batch, text), body_start in zip(zip(*(documents.column(c).to_pylist() for c in _DOC_COLUMNS)),
+                                                 body_starts):
         text = text or ""
         spans = by_doc.get(doc_id, [])
         span_starts = [s for s, _, _ in spans]
         placed: list[tuple[int, Credit]] = []
-        for c in find_credits(text, gazetteer):
+        for c in find_credits(text, gazetteer, body_start or 0):
             k = bisect.bisect_right(span_starts, c.char_start) - 1
             if k >= 0 and spans[k][0] <= c.char_start and c.char_end <= spans[k][1]:
                 placed.append((k, c))
@@ -602,10 +624,7 @@ def document_credits(attributions: pa.Table, gazetteer: Gazetteer) -> dict[str, 
     return {doc_id: _summarise(rows, gazetteer) for doc_id, rows in per_doc.items()}
 
 
-NO_CREDITS = DocumentCredits((), False)
-
-
-def text_credits(text: str, gazetteer: Gazetteer) -> DocumentCredits:
+def text_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> DocumentCredits:
     """The same summary straight from a document's text, for a stage that runs before attribution (ingest)."""
-    return _summarise(((c.char_start, c.outlet_id, c.credit_line) for c in find_credits(text, gazetteer)),
-                      gazetteer)
+    credits = find_credits(text, gazetteer, body_start)
+    return _summarise(((c.char_start, c.outlet_id, c.credit_line) for c in credits), gazetteer)

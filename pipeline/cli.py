@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: a temporary folder, removed afterwards)")
     pairs.add_argument("--report", type=Path, default=Path("eval.json"), help="JSON report (default: eval.json)")
     pairs.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+    attribution = eval_kinds.add_parser(
+        "attribution", help="outlet attribution on labelled sentences",
+        description="Run the attribution extractor on each labelled sentence of FILE (JSONL: text, "
+                    "context_before, label, outlets) and print precision, recall and F1 overall and per cue, "
+                    "ending with an 'attribution precision=… recall=… f1=… n=N' line.",
+    )
+    attribution.add_argument("dataset", type=Path, metavar="FILE", help="e.g. ../shared/eval/attribution/dev.jsonl")
+    attribution.add_argument("--errors", type=Path, default=None, help="write the wrong items to this JSONL file")
     return parser
 
 
@@ -177,6 +185,20 @@ def eval_pairs_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def eval_attribution_command(args: argparse.Namespace) -> int:
+    from pipeline.attribution_eval import evaluate_attribution, format_report, write_errors
+    from pipeline.gazetteer import Gazetteer
+
+    report = evaluate_attribution(args.dataset, Gazetteer.packaged())
+    print(format_report(report))
+    if args.errors is not None:
+        try:
+            write_errors(report, args.errors)
+        except OSError as exc:
+            raise OutputError(f"cannot write {args.errors}: {exc.strerror}; pass a writable --errors") from exc
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
@@ -186,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "eval":
-            return eval_pairs_command(args)
+            return eval_pairs_command(args) if args.eval_kind == "pairs" else eval_attribution_command(args)
         return run_command(args)
     except AlreadyRunning as exc:
         print(f"newsprov: {exc}", file=sys.stderr)

@@ -91,7 +91,10 @@ _LEFT_CUE = re.compile(
     r"(?:\b(?:told|tells|telling|tell|advised|informed|according to|in accordance with|citing|"
     r"quoting|cited by|quoted by|reported by|reported in|published in|published by|printed in|"
     r"wrote in|writing in|interview with|interviewed by|article in|story in|report in|op-ed in|"
-    r"column in|editorial in|spoke to|speaking to|said on|appeared on)\s+(?:the\s+)?|[(/|]\s*)$"
+    r"column in|editorial in|spoke to|speaking to|said on|appeared on)\s+(?:the\s+)?|[(/|]\s*"
+    # a byline credit line: "Reporting by Jane Doe for AP"
+    r"|(?:^|(?<=\n))\W*(?i:reporting|writing|written|compiled|editing|edited)\s+by\s+[^.!?:\n]{1,120}?\s+"
+    r"(?:for|of|from)\s+(?:the\s+)?)$"
 )
 _LEFT_DESCRIPTOR = re.compile(rf"\b(?:{_DESCRIPTORS})\s+(?:the\s+)?$")
 _RIGHT_DESCRIPTOR = re.compile(rf"^(?:['’]s)?\s+(?:{_DESCRIPTORS})\b")

@@ -31,7 +31,9 @@ import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
 
+from pipeline.attribution import text_credits
 from pipeline.errors import ConfigError, InputError
+from pipeline.gazetteer import Gazetteer
 from pipeline.passages import split_document
 from pipeline.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.tables import conform
@@ -602,6 +604,9 @@ def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str
 
 
 def _documents_table(documents: list[_Document], batch: str, now: datetime.datetime) -> pa.Table:
+    # Documents are published before the attributions table: summarise their credits from the text.
+    gazetteer = Gazetteer.packaged()
+    summaries = [text_credits(d.normalised.text, gazetteer, d.header.body_start) for d in documents]
     columns = {
         "doc_id": [d.doc_id for d in documents],
         "source_path": [d.source_path for d in documents],
@@ -621,6 +626,8 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
             for d in documents
         ],
         "ingested_at": [now] * len(documents),
+        "credited_outlets": [list(s.credited_outlets) for s in summaries],
+        "wire_copy": [s.wire_copy for s in summaries],
     }
     return conform(pa.table({k: pa.array(v, type=DOCUMENTS.field(k).type) for k, v in columns.items()}), DOCUMENTS)
 

@@ -45,7 +45,7 @@ OFFSET_BREAK = pa.struct(
 
 DOCUMENTS = _schema(
     "documents",
-    1,
+    2,
     [
         _field("doc_id", pa.string(), "sha256 of the normalised text, first 16 hex digits", False),
         _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
@@ -68,6 +68,10 @@ DOCUMENTS = _schema(
             False,
         ),
         _field("ingested_at", UTC_MICROS, "when this row was written", False),
+        _field("credited_outlets", pa.list_(pa.string()), "outlets.outlet_id of the outlets the document credits, "
+               "in order of first credit, distinct; empty when none"),
+        _field("wire_copy", pa.bool_(), "a dateline or credit line of a news agency ('LONDON (Reuters) -', "
+               "'Source: AFP', 'Reporting by ... for AP'); an excerpt credit ('first published by X:') is not one"),
     ],
 )
 

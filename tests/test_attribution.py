@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.attribution import extract_attributions, split_sentences
+from pipeline.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
+                                  split_sentences, text_credits)
 from pipeline.errors import InputError
 from pipeline.gazetteer import Gazetteer
 from pipeline.schema import ATTRIBUTIONS
@@ -115,12 +116,27 @@ def test_seed_rows_point_into_their_text_and_passage(seed_rows):
     ("John Moore/Getty Images.", ("Getty Images", "Getty Images", "photo_credit")),
     ("LONDON (Reuters) - Markets fell on Monday.", ("Reuters", "Reuters", "dateline")),
     ("(AP) — The convention opened.", ("AP", "Associated Press", "dateline")),
+    ("LONDON, September 30 (Kyodo) - Ministers met.", ("Kyodo", "Kyodo News", "dateline")),
     ("He spoke in an interview with CNN on Sunday.", ("CNN", "CNN", "other")),
     ("Collins published an op-ed in The Washington Post.", ("The Washington Post", "The Washington Post", "other")),
     ("— The Hill's Vera Lin contributed to this report.", ("The Hill", "The Hill", "contributed")),
+    ("— Reporting by Jane Doe for AP", ("AP", "Associated Press", "contributed")),
+    ("Trump led, according to exit polls conducted for the Associated Press and networks.",
+     ("Associated Press", "Associated Press", "according_to")),
+    ("Documents seen by Reuters show the plan.", ("Reuters", "Reuters", "other")),
+    ('Abshire, on the CBS television show "Face the Nation," said he was honest.', ("CBS", "CBS News", "other")),
 ])
 def test_each_cue(gaz, text, expected):
     assert summary(gaz, text) == [expected]
+
+
+def test_a_dateline_after_the_ingest_header_counts(gaz):
+    text = "date 2025-03-30 Detroit: DETROIT (Reuters) — Carmakers met."
+    documents, passages = tables({"d": text})
+    with_header = documents.append_column("body_start", pa.array([len("date 2025-03-30 Detroit: ")], pa.int32()))
+    rows = extract_attributions(with_header, passages, gaz).to_pylist()
+    assert [(r["surface"], r["cue"], r["credit_line"]) for r in rows] == [("Reuters", "dateline", True)]
+    assert text_credits(text, gaz, body_start=25) == DocumentCredits(("Q130879",), True)
 
 
 def test_cue_confidence_ranks_strong_cues_above_weak_ones(gaz):
@@ -189,6 +205,98 @@ def test_hard_negatives_produce_no_rows(gaz, text):
 def test_times_publisher_does_not_hide_the_real_credit(gaz):
     rows = summary(gaz, "The New York Times reported the deal. Later the Times's publisher declined to comment.")
     assert rows == [("The New York Times", "The New York Times", "reported")]
+
+
+# ---------------------------------------------------------------------------- covered passages
+def covered(gaz: Gazetteer, text: str) -> list[tuple[str, list[int]]]:
+    return [(r["surface"], [int(p.rsplit(":", 1)[1]) for p in r["covered_passages"]]) for r in credits(gaz, text)]
+
+
+def test_seed_000_told_the_post_covers_the_quote_the_official_goes_on_with(seed_rows):
+    text = (SEEDS / "000_2910c2332927eb84.txt").read_text(encoding="utf-8")
+    lines = [m.group() for m in re.finditer(r"[^\n]+", text)]
+    told = [r for r in seed_rows["000"] if r["cue"] == "told"][0]
+    passages = [lines[int(p.rsplit(":", 1)[1])] for p in told["covered_passages"]]
+    assert told["covered_passages"][0] == told["passage_id"]
+    assert len(passages) == 2
+    assert "told the Post" in passages[0] and passages[1].endswith("the official said.")
+    reported = [r for r in seed_rows["000"] if r["cue"] == "reported"][0]
+    assert reported["covered_passages"] == [reported["passage_id"]]
+
+
+def test_coverage_follows_pronouns_and_the_outlet_and_stops_at_a_new_speaker(gaz):
+    text = ("“Talks will resume,” a senior diplomat told the Post.\n"
+            "“We expect a deal by March,” he said.\n"
+            "The newspaper added that the date could slip.\n"
+            "Guo said China was ready.\n"
+            "“Nothing is agreed,” the diplomat said.")
+    assert covered(gaz, text)[0] == ("the Post", [0, 1, 2])
+
+
+def test_coverage_stops_at_another_outlet_and_at_an_unrelated_speaker(gaz):
+    text = ("Prices rose, an official told Reuters.\n"
+            "“It will last,” the official said, according to Bloomberg.\n")
+    assert covered(gaz, text)[0] == ("Reuters", [0])
+    text = "Prices rose, an official told Reuters.\n“It will last,” the minister said."
+    assert covered(gaz, text) == [("Reuters", [0])]
+    text = "Prices rose, an official told Reuters.\nMost analysts said they expected more."
+    assert covered(gaz, text) == [("Reuters", [0])]
+    text = "Prices rose, an official told Reuters.\n“It will last,” said the official."
+    assert covered(gaz, text) == [("Reuters", [0, 1])]
+
+
+def test_a_credit_ending_in_a_colon_covers_the_excerpt_after_it(gaz):
+    text = ("The following account was first published by The Straits Times:\n"
+            "The bank is looking into joint ventures.\n"
+            "Officials declined to comment.")
+    assert covered(gaz, text) == [("The Straits Times", [0, 1])]
+
+
+def test_photo_credits_cover_only_their_own_passage(gaz):
+    assert covered(gaz, "Jim Watson | AFP\n“We will win,” he said.") == [("AFP", [0])]
+
+
+# ---------------------------------------------------------------------------- document summary
+@pytest.mark.parametrize("line, wire", [
+    ("LONDON (Reuters) - Markets fell on Monday.", True),
+    ("Source: Agence France-Presse", True),
+    ("— Reporting by Jane Doe for AP", True),
+    ("This article was originally published by Kyodo News.", True),
+    ("The following account was first published by Reuters:", False),  # an excerpt credit
+    ("— Reuters' Jane Doe contributed to this report.", False),
+    ("Jim Watson | AFP", False),
+    ("WASHINGTON (CNN) — The Senate voted.", False),  # a dateline, but not an agency's
+    ("Prices rose, Reuters reported.", False),
+])
+def test_wire_copy_needs_a_dateline_or_credit_line_of_an_agency(gaz, line, wire):
+    documents, passages = tables({"d": "Some text first.\n" + line})
+    summary = document_credits(extract_attributions(documents, passages, gaz), gaz)
+    assert summary["d"].wire_copy is wire
+    assert summary["d"].credited_outlets
+
+
+def test_credited_outlets_are_distinct_in_order_of_first_credit(gaz):
+    text = ("Xinhua said output rose. Kyodo News reported the same.\n"
+            "The agency said exports fell, Xinhua added. An aide told the Post it was over.")
+    documents, passages = tables({"d": text, "none": "Nobody credits anything here."})
+    summary = document_credits(extract_attributions(documents, passages, gaz), gaz)
+    assert summary == {"d": DocumentCredits(("np:xinhua", "np:kyodo"), False)}
+    assert summary.get("none", NO_CREDITS) == DocumentCredits((), False)
+
+
+def test_text_credits_agree_with_the_table_on_the_seeds(seed_rows, gaz):
+    texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    documents, passages = tables(texts)
+    from_table = document_credits(extract_attributions(documents, passages, gaz), gaz)
+    assert from_table == {doc_id: text_credits(text, gaz) for doc_id, text in texts.items()}
+    assert from_table["000"] == DocumentCredits(("np:scmp",), False)
+
+
+def test_document_credits_needs_its_columns(gaz):
+    documents, passages = tables({"d": "Reuters said so."})
+    table = extract_attributions(documents, passages, gaz).drop_columns(["credit_line"])
+    with pytest.raises(InputError, match="credit_line"):
+        document_credits(table, gaz)
 
 
 # ---------------------------------------------------------------------------- contract

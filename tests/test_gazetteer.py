@@ -67,6 +67,7 @@ def test_matching_is_case_aware(gaz):
     "Reuters Holdings Plc said it agreed to buy the firm.",
     "Trump flew on Air Power One.",
     "White Home press secretary Karoline Leavitt spoke.",
+    "He bought a house for AP. Reporting by the hour pays for AP staff.",
 ])
 def test_look_alikes_and_bare_common_words_do_not_match(gaz, text):
     assert names(gaz, text) == []
@@ -76,6 +77,7 @@ def test_look_alikes_and_bare_common_words_do_not_match(gaz, text):
     ("He told Time magazine about it.", "Time magazine", "Time"),
     ("Mint reported on Monday that rates would rise.", "Mint", "Mint"),
     ("the Iranian newspaper Iran said", "Iran", "Iran"),
+    ("— Reporting by Jane Doe and Li Wei for AP", "AP", "Associated Press"),
 ])
 def test_single_word_names_match_in_strong_contexts(gaz, text, surface, name):
     assert names(gaz, text) == [(surface, name, False)]

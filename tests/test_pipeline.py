@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,27 @@ def test_bad_input_files_are_rejected_and_the_batch_goes_on(tmp_path):
     assert rejects == {"binary.bin": "binary", "empty.txt": "empty"}
     assert docs["latin1.txt"].startswith("Le café")
     assert docs["bom.txt"].startswith("The council")
+
+
+def test_documents_summarise_their_credits(seed_run):
+    rows = dict((path[:3], (credited, wire)) for path, credited, wire in seed_run.sql(
+        "select source_path, credited_outlets, wire_copy from {documents}"))
+    names = dict(seed_run.sql("select outlet_id, name from {outlets}"))
+    assert [names[o] for o in rows["000"][0]] == ["South China Morning Post"]
+    assert {names[o] for o in rows["004"][0]} == {"CNBC", "Agence France-Presse", "Getty Images", "The New York Times"}
+    assert rows["000"][1] is False and rows["004"][1] is False  # credits, but no agency dateline or credit line
+
+
+def test_eval_attribution_command_ends_with_the_summary_line(tmp_path, capsys):
+    items = [
+        {"text": "The ministry said on Monday, according to Reuters, that talks would resume.",
+         "context_before": "", "label": "attribution", "uncertain": False, "cue_types": ["according_to"],
+         "outlets": [{"canonical": "Reuters", "surface": "Reuters", "cue": "according_to", "alias": False}]},
+        {"text": "Crowds gathered in Times Square on Sunday night.", "context_before": "",
+         "label": "no_attribution", "uncertain": False, "cue_types": [], "outlets": []},
+    ]
+    data = tmp_path / "items.jsonl"
+    data.write_text("".join(json.dumps(item) + "\n" for item in items))
+    assert main(["eval", "attribution", str(data), "--errors", str(tmp_path / "errors.jsonl")]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "attribution precision=1.000 recall=1.000 f1=1.000 n=2"
+    assert (tmp_path / "errors.jsonl").read_text() == ""
