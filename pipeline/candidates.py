@@ -10,7 +10,7 @@ never has to fit in Python objects:
   synonyms broke too many shingles for MinHash.
 
 The new batch is joined against itself and against every earlier batch's
-``bands`` and ``anchors`` partitions. Buckets and anchors shared by more than
+``bands`` and ``anchors`` partitions (given as Arrow tables; DuckDB scans them in place). Buckets and anchors shared by more than
 ``max_bucket_size`` passages are boilerplate or ubiquitous names; they are
 skipped rather than expanded into a quadratic number of pairs, and counted.
 """
@@ -104,13 +104,6 @@ def anchor_rows(passages: pa.Table) -> pa.Table:
     return conform(pa.table({"passage_id": ids, "doc_id": docs, "anchor": keys}), ANCHORS)
 
 
-def _scan(files: list[str], schema: pa.Schema) -> str:
-    if not files:
-        return "(select * from empty_" + schema.metadata[b"newsprov.schema"].decode().split("/")[0] + ")"
-    quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return f"read_parquet([{quoted}])"
-
-
 def _run(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
     return con.execute(query).fetchall()
 
@@ -119,8 +112,8 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: str):
     return _run(con, query)[0][0]
 
 
-def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_band_files: list[str],
-                    history_anchor_files: list[str], params: CandidateParams) -> CandidateResult:
+def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table, history_anchors: pa.Table,
+                    params: CandidateParams) -> CandidateResult:
     """Candidate pairs (new passage, new-or-earlier passage) from both channels.
 
     A pair within the batch appears once, with ``passage_a < passage_b``;
@@ -130,14 +123,12 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_band_fil
     try:
         con.register("new_bands", new_bands)
         con.register("new_anchors", new_anchors)
-        con.register("empty_bands", BANDS.empty_table())
-        con.register("empty_anchors", ANCHORS.empty_table())
-        _run(con, f"create temp view all_bands as select passage_id, doc_id, band, bucket, true as is_new "
-                    f"from new_bands union all select passage_id, doc_id, band, bucket, false "
-                    f"from {_scan(history_band_files, BANDS)}")
-        _run(con, f"create temp view all_anchors as select passage_id, doc_id, anchor, true as is_new "
-                    f"from new_anchors union all select passage_id, doc_id, anchor, false "
-                    f"from {_scan(history_anchor_files, ANCHORS)}")
+        con.register("history_bands", history_bands)
+        con.register("history_anchors", history_anchors)
+        _run(con, "create temp view all_bands as select passage_id, doc_id, band, bucket, true as is_new "
+                  "from new_bands union all select passage_id, doc_id, band, bucket, false from history_bands")
+        _run(con, "create temp view all_anchors as select passage_id, doc_id, anchor, true as is_new "
+                  "from new_anchors union all select passage_id, doc_id, anchor, false from history_anchors")
         cap = params.max_bucket_size
         _run(con, f"""
             create temp table keep_buckets as

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import pyarrow as pa
@@ -91,10 +92,42 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     return final
 
 
+class PartitionCache:
+    """Published partitions read once per process, least recently used dropped past a byte budget.
+
+    A published partition never changes in place (write_partition renames a new folder over
+    it), so (path, mtime, size) identifies its content. A run over many batches reads each
+    earlier batch's tables again and again: this keeps that from reading the files each time.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
+        self._bytes = 0
+
+    def read(self, path: Path, schema: pa.Schema) -> pa.Table:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        table = self._tables.get(key)
+        if table is not None:
+            self._tables.move_to_end(key)
+            return table
+        table = conform(pq.read_table(path), schema)
+        if table.nbytes <= self.budget_bytes:
+            self._tables[key] = table
+            self._bytes += table.nbytes
+            while self._bytes > self.budget_bytes:
+                _, dropped = self._tables.popitem(last=False)
+                self._bytes -= dropped.nbytes
+        return table
+
+
+_CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "512")) << 20)
+
+
 def read_partition(out_dir: Path, table_name: str, batch: str | None) -> pa.Table:
     """Read one partition written by write_partition, with its contract schema."""
-    path = partition_dir(out_dir, table_name, batch) / PART_FILE
-    return conform(pq.read_table(path), TABLES[table_name])
+    return _CACHE.read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name])
 
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:
@@ -108,10 +141,8 @@ def batches_of(out_dir: Path, table_name: str) -> list[str]:
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
                  filter_expression: ds.Expression | None = None) -> pa.Table:
     """Read several partitions of a table as one table (empty when ``batches`` is)."""
-    schema = TABLES[table_name]
-    files = [str(partition_dir(out_dir, table_name, b) / PART_FILE) for b in batches]
-    if not files:
-        table = schema.empty_table()
-        return table.select(columns) if columns else table
-    dataset = ds.dataset(files, schema=schema, format="parquet")
-    return dataset.to_table(columns=columns, filter=filter_expression)
+    parts = [read_partition(out_dir, table_name, b) for b in batches] or [TABLES[table_name].empty_table()]
+    table = pa.concat_tables(parts)
+    if filter_expression is not None:
+        table = table.filter(filter_expression)
+    return table.select(columns) if columns else table

@@ -146,13 +146,12 @@ class Candidates(BatchTask):
         params = config.candidates().params()
         passages = self.input()["passages"].read()
         bands, anchors = band_rows(passages, params), anchor_rows(passages)
+        out = Path(self.out_dir)
         result = find_candidates(
             bands,
             anchors,
-            [str(tables.partition_dir(Path(self.out_dir), "bands", b) / tables.PART_FILE)
-             for b in self.earlier_batches("bands")],
-            [str(tables.partition_dir(Path(self.out_dir), "anchors", b) / tables.PART_FILE)
-             for b in self.earlier_batches("anchors")],
+            tables.read_batches(out, "bands", self.earlier_batches("bands")),
+            tables.read_batches(out, "anchors", self.earlier_batches("anchors")),
             params,
         )
         self.output()["bands"].write(bands)
