@@ -83,6 +83,8 @@ class provenance(luigi.Config):  # noqa: N801
     reprint_min_jaccard = luigi.FloatParameter(default=ProvenanceParams.reprint_min_jaccard)
     containment_margin = luigi.FloatParameter(default=ProvenanceParams.containment_margin)
     contained_coverage = luigi.FloatParameter(default=ProvenanceParams.contained_coverage)
+    long_copy_min_words = luigi.IntParameter(default=ProvenanceParams.long_copy_min_words)
+    long_copy_min_jaccard = luigi.FloatParameter(default=ProvenanceParams.long_copy_min_jaccard)
 
     def params(self) -> ProvenanceParams:
         return ProvenanceParams(
@@ -94,4 +96,6 @@ class provenance(luigi.Config):  # noqa: N801
             reprint_min_jaccard=self.reprint_min_jaccard,
             containment_margin=self.containment_margin,
             contained_coverage=self.contained_coverage,
+            long_copy_min_words=self.long_copy_min_words,
+            long_copy_min_jaccard=self.long_copy_min_jaccard,
         )

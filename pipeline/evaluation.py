@@ -241,11 +241,28 @@ def predicted_links(out: Path) -> list[PredictedLink]:
         gold_id[doc_id] = Path(path).stem
         breaks[doc_id] = tuple(OffsetBreak(b["text_offset"], b["source_offset"]) for b in offset_breaks)
     provenance = read_batches(out, "provenance", batches_of(out, "provenance"))
-    return [
+    links = [
         PredictedLink(gold_id[row["doc_id"]], gold_id[row["source_doc_id"]], row["relation"], row["origin_basis"],
                       _to_source_spans(row["spans"], breaks[row["doc_id"]], breaks[row["source_doc_id"]]))
         for row in provenance.to_pylist()
     ]
+    return links + _sighting_links(out, gold_id, links)
+
+
+def _sighting_links(out: Path, gold_id: dict[str, str], links: list[PredictedLink]) -> list[PredictedLink]:
+    """A file recorded as a sighting is a reprint of the document's first file, and shares its links."""
+    sightings = read_batches(out, "sightings", batches_of(out, "sightings"))
+    extra: list[PredictedLink] = []
+    for row in sightings.to_pylist():
+        copy, first = Path(row["source_path"]).stem, gold_id[row["doc_id"]]
+        basis = "date" if row["batch"] != row["first_batch"] else "tie"
+        extra.append(PredictedLink(copy, first, "reprint", basis, ()))
+        for link in links:
+            if link.doc_id == first:
+                extra.append(PredictedLink(copy, link.source_doc_id, link.relation, link.origin_basis, link.spans))
+            elif link.source_doc_id == first:
+                extra.append(PredictedLink(link.doc_id, copy, link.relation, link.origin_basis, link.spans))
+    return extra
 
 
 def _covered(intervals: list[tuple[int, int]]) -> set[int]:
@@ -303,7 +320,10 @@ def predicted_clusters(out: Path) -> dict[str, str]:
     for row in read_batches(out, "clusters", batches_of(out, "clusters")).to_pylist():
         if row["doc_id"] not in current or current[row["doc_id"]][0] < row["batch"]:
             current[row["doc_id"]] = (row["batch"], row["copy_cluster_id"])
-    return {gold_id[doc]: cluster for doc, (_, cluster) in current.items()}
+    clusters = {gold_id[doc]: cluster for doc, (_, cluster) in current.items()}
+    for row in read_batches(out, "sightings", batches_of(out, "sightings")).to_pylist():
+        clusters[Path(row["source_path"]).stem] = current[row["doc_id"]][1]
+    return clusters
 
 
 def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], timing: RunTiming,

@@ -5,7 +5,9 @@ enough evidence of copying: at least ``min_shared_passages`` substantial
 passages (``min_evidence_words`` words or more, not headers) on each side (all
 of them for a document that has fewer, with at least one more on the other
 side), or shared spans covering most of both documents (a short article
-reprinted whole).
+reprinted whole), or one long paragraph (``long_copy_min_words``) copied
+nearly word for word. A short copied line (a one-line quote, a caption) counts
+only next to a substantial copied pair.
 One shared paragraph between two long articles is not a copy of the article:
 boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
 sentence does that.
@@ -44,12 +46,14 @@ class ProvenanceParams:
     reprint_min_jaccard: float = 0.9
     containment_margin: float = 0.15
     contained_coverage: float = 0.9
+    long_copy_min_words: int = 40
+    long_copy_min_jaccard: float = 0.8
 
     def __post_init__(self) -> None:
-        require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words"), 1)
+        require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words", "long_copy_min_words"), 1)
         require_fraction("provenance", self, ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share",
                                               "reprint_min_jaccard", "containment_margin",
-                                              "contained_coverage"))
+                                              "contained_coverage", "long_copy_min_jaccard"))
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class DocumentInfo:
 class PassageInfo:
     doc_id: str
     substantial: bool
+    words: int
 
 
 @dataclass
@@ -75,6 +80,8 @@ class _PairEvidence:
     spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # x_start, x_end, y_start, y_end
     relations: list[str] = field(default_factory=list)
     jaccards: list[float] = field(default_factory=list)
+    words_x: list[int] = field(default_factory=list)
+    words_y: list[int] = field(default_factory=list)
 
 
 def merged_length(intervals: list[tuple[int, int]]) -> int:
@@ -93,7 +100,7 @@ def merged_length(intervals: list[tuple[int, int]]) -> int:
 def passage_info(passages: pa.Table, params: ProvenanceParams) -> dict[str, PassageInfo]:
     """Which passages count as evidence: not headers, at least ``min_evidence_words`` words."""
     return {
-        pid: PassageInfo(doc_id, kind != "header" and n_tokens >= params.min_evidence_words)
+        pid: PassageInfo(doc_id, kind != "header" and n_tokens >= params.min_evidence_words, n_tokens)
         for pid, doc_id, kind, n_tokens in zip(
             passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
             passages.column("kind").to_pylist(), passages.column("n_tokens").to_pylist())
@@ -114,13 +121,32 @@ def document_info(documents: pa.Table, passages: dict[str, PassageInfo]) -> dict
     return info
 
 
+def _ordinal(pid: str) -> int:
+    return int(pid.rsplit(":", 1)[1])
+
+
+def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list[dict]:
+    """Copy overlaps that count as evidence: both passages substantial, or a short pair (a
+    one-line quote, a caption) right next to a substantial copied pair in both documents.
+    A boilerplate line next to an article's own text has no copied neighbour."""
+    rows = [r for r in overlaps.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard",
+                                        "spans"]).to_pylist() if r["relation"] in COPY_RELATIONS]
+    substantial = {
+        (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"])) for r in rows
+        if passages[r["passage_a"]].substantial and passages[r["passage_b"]].substantial
+    }
+
+    def next_to_substantial(r: dict) -> bool:
+        a, b = _ordinal(r["passage_a"]), _ordinal(r["passage_b"])
+        return any((r["doc_a"], a + step, r["doc_b"], b + step) in substantial for step in (-1, 1))
+
+    return [r for r in rows if (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"]))
+            in substantial or next_to_substantial(r)]
+
+
 def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple[str, str], _PairEvidence]:
     pairs: dict[tuple[str, str], _PairEvidence] = defaultdict(_PairEvidence)
-    for row in overlaps.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans"]).to_pylist():
-        if row["relation"] not in COPY_RELATIONS:
-            continue
-        if not (passages[row["passage_a"]].substantial and passages[row["passage_b"]].substantial):
-            continue
+    for row in _evidence_rows(overlaps, passages):
         flip = row["doc_a"] > row["doc_b"]
         key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
         evidence = pairs[key]
@@ -128,6 +154,8 @@ def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple
         evidence.passages_y.add(row["passage_a"] if flip else row["passage_b"])
         evidence.relations.append(row["relation"])
         evidence.jaccards.append(row["jaccard"])
+        evidence.words_x.append(passages[row["passage_b"] if flip else row["passage_a"]].words)
+        evidence.words_y.append(passages[row["passage_a"] if flip else row["passage_b"]].words)
         for s in row["spans"]:
             if flip:
                 evidence.spans.append((s["b_start"], s["b_end"], s["a_start"], s["a_end"]))
@@ -143,7 +171,10 @@ def _relation(passage_coverage_x: float, passage_coverage_y: float, evidence: _P
         return "excerpt"
     if spun_share >= params.spun_min_share:
         return "spun"
-    if min(evidence.jaccards) >= params.reprint_min_jaccard:
+    # Judged on substantial paragraphs: a reprint may change a short credit or footer line.
+    body = [j for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)
+            if min(wx, wy) >= params.min_evidence_words]
+    if min(body or evidence.jaccards) >= params.reprint_min_jaccard:
         return "reprint"
     return "light_edit"
 
@@ -221,7 +252,10 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
             and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1
         )
         whole_document = min(coverage_x, coverage_y) >= params.whole_document_coverage
-        if not (enough_passages or whole_document):
+        # One long paragraph copied nearly word for word is a copy by itself (a wire paragraph, an excerpt).
+        long_copy = any(j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
+                        for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y))
+        if not (enough_passages or whole_document or long_copy):
             continue
         passage_coverage_x = len(evidence.passages_x) / x.substantial_passages
         passage_coverage_y = len(evidence.passages_y) / y.substantial_passages
