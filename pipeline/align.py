@@ -56,6 +56,7 @@ class AlignParams:
     spun_min_gain: float = 0.15
     spun_min_aligned: float = 0.5
     fold_min_aligned: float = 0.25
+    spun_min_aligned_words: int = 8
     same_story_min_anchors: int = 3
     same_story_min_score: float = 8.0
     min_span_words: int = 4
@@ -67,7 +68,7 @@ class AlignParams:
                                          "spun_containment", "spun_min_gain", "spun_min_aligned", "fold_min_aligned",
                                          "tie_margin"))
         require_at_least("align", self, ("shingle_size", "same_story_min_anchors", "min_span_words",
-                                         "spun_min_substitutions"), 1)
+                                         "spun_min_substitutions", "spun_min_aligned_words"), 1)
         require_at_least("align", self, ("max_gap_words",), 0)
 
 
@@ -259,7 +260,8 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
         relation = "spun"
     elif jaccard >= params.near_copy_jaccard or surface_containment >= params.near_copy_containment:
         relation = "near_copy"
-    elif substitutions >= params.spun_min_substitutions and aligned_ratio >= params.spun_min_aligned:
+    elif (substitutions >= params.spun_min_substitutions and aligned_ratio >= params.spun_min_aligned
+          and sum(blk.size for blk in blocks) >= params.spun_min_aligned_words):
         # Heavily spun: few shingles survive, but names, numbers and function words stay in order.
         relation = "spun"
     elif len(shared) >= params.same_story_min_anchors and anchor_score >= params.same_story_min_score:

@@ -51,6 +51,7 @@ class align(luigi.Config):  # noqa: N801
     spun_min_gain = luigi.FloatParameter(default=AlignParams.spun_min_gain)
     spun_min_aligned = luigi.FloatParameter(default=AlignParams.spun_min_aligned)
     fold_min_aligned = luigi.FloatParameter(default=AlignParams.fold_min_aligned)
+    spun_min_aligned_words = luigi.IntParameter(default=AlignParams.spun_min_aligned_words)
     same_story_min_anchors = luigi.IntParameter(default=AlignParams.same_story_min_anchors)
     same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
     min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
@@ -67,6 +68,7 @@ class align(luigi.Config):  # noqa: N801
             spun_min_gain=self.spun_min_gain,
             spun_min_aligned=self.spun_min_aligned,
             fold_min_aligned=self.fold_min_aligned,
+            spun_min_aligned_words=self.spun_min_aligned_words,
             same_story_min_anchors=self.same_story_min_anchors,
             same_story_min_score=self.same_story_min_score,
             min_span_words=self.min_span_words,
