@@ -1,7 +1,7 @@
 """Build pipeline/data/outlets.tsv and pipeline/data/name_rules.tsv.
 
 Sources:
-  * /work/shared/outlets/wikidata_newspapers.csv (Wikidata, CC0) -- newspapers;
+  * ../shared/outlets/wikidata_newspapers.csv (Wikidata, CC0) -- newspapers;
   * pipeline/data/outlets_curated.tsv (curated by the project) -- agencies,
     broadcasters, magazines, digital outlets, photo agencies and the major papers.
 
@@ -26,8 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "pipeline" / "data"
-DEFAULT_WIKIDATA = Path("/work/shared/outlets/wikidata_newspapers.csv")
-DEFAULT_LEXICON = Path("/work/shared/lexicon/oewn-synsets.tsv")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout
+DEFAULT_WIKIDATA = SHARED / "outlets" / "wikidata_newspapers.csv"
+DEFAULT_LEXICON = SHARED / "lexicon" / "oewn-synsets.tsv"
 
 # Archive and library hosts Wikidata lists next to an outlet's own domain.
 _ARCHIVE_HOSTS = re.compile(

@@ -1,7 +1,7 @@
 """Derive the packaged WordNet tables that pipeline.synonyms reads.
 
 Input: the Open English WordNet synsets table (``synset_id, pos, lexfile, members``), by default
-/work/shared/lexicon/oewn-synsets.tsv. Output, in pipeline/data/:
+../shared/lexicon/oewn-synsets.tsv. Output, in pipeline/data/:
 
 - ``wordnet_synonyms.tsv``: ``word<TAB>synset ids`` (space-separated), one row per single-token
   lemma in its normal form (pipeline.tokens.normal_form), sorted by word.
@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.tokens import normal_form  # noqa: E402
 
-DEFAULT_SOURCE = Path("/work/shared/lexicon/oewn-synsets.tsv")
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "lexicon" / "oewn-synsets.tsv"
 # What the tokenizer turns into exactly one token (hyphens and spaces split tokens).
 _ONE_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _COLUMNS = ["synset_id", "pos", "lexfile", "members"]
