@@ -10,9 +10,10 @@ never has to fit in Python objects:
   synonyms broke too many shingles for MinHash.
 
 The new batch is joined against itself and against every earlier batch's
-``bands`` and ``anchors`` partitions (given as Arrow tables; DuckDB scans them in place). Buckets and anchors shared by more than
-``max_bucket_size`` passages are boilerplate or ubiquitous names; they are
-skipped rather than expanded into a quadratic number of pairs, and counted.
+``bands`` and ``anchors`` partitions (given as Arrow tables; DuckDB scans them
+in place). Buckets and anchors shared by more than ``max_bucket_size``
+passages are boilerplate or ubiquitous names; they are skipped rather than
+expanded into a quadratic number of pairs, and counted.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ are no dates), then the output tables are scored:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import time
