@@ -50,6 +50,7 @@ class AlignParams:
     shingle_size: int = 3
     near_copy_jaccard: float = 0.5
     near_copy_containment: float = 0.8
+    near_copy_aligned: float = 0.6
     spun_jaccard: float = 0.4
     spun_containment: float = 0.6
     spun_min_substitutions: int = 2
@@ -64,9 +65,9 @@ class AlignParams:
     tie_margin: float = 0.1
 
     def __post_init__(self) -> None:
-        require_fraction("align", self, ("near_copy_jaccard", "near_copy_containment", "spun_jaccard",
-                                         "spun_containment", "spun_min_gain", "spun_min_aligned", "fold_min_aligned",
-                                         "tie_margin"))
+        require_fraction("align", self, ("near_copy_jaccard", "near_copy_containment", "near_copy_aligned",
+                                         "spun_jaccard", "spun_containment", "spun_min_gain", "spun_min_aligned",
+                                         "fold_min_aligned", "tie_margin"))
         require_at_least("align", self, ("shingle_size", "same_story_min_anchors", "min_span_words",
                                          "spun_min_substitutions", "spun_min_aligned_words"), 1)
         require_at_least("align", self, ("max_gap_words",), 0)
@@ -247,6 +248,7 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
 
     shared = {x.key for x in a.anchors} & {x.key for x in b.anchors}
     aligned_ratio = _aligned_share(blocks, keys_a, keys_b)
+    aligned_words = sum(blk.size for blk in blocks)
 
     # Spun: copied text whose overlap owes much to folded synonyms, whatever the surface overlap left.
     is_spun = (
@@ -261,9 +263,14 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
     elif jaccard >= params.near_copy_jaccard or surface_containment >= params.near_copy_containment:
         relation = "near_copy"
     elif (substitutions >= params.spun_min_substitutions and aligned_ratio >= params.spun_min_aligned
-          and sum(blk.size for blk in blocks) >= params.spun_min_aligned_words):
+          and aligned_words >= params.spun_min_aligned_words):
         # Heavily spun: few shingles survive, but names, numbers and function words stay in order.
         relation = "spun"
+    elif (max(containment_a, containment_b) >= params.near_copy_containment
+          or (aligned_ratio >= params.near_copy_aligned and aligned_words >= params.spun_min_aligned_words)):
+        # Edited copies: shingles broken by inserted or reworded words, but one side is nearly
+        # all inside the other, or most words still line up in order.
+        relation = "near_copy"
     elif len(shared) >= params.same_story_min_anchors and anchor_score >= params.same_story_min_score:
         relation = "same_story"
     else:

@@ -45,6 +45,7 @@ class candidates(luigi.Config):  # noqa: N801
 class align(luigi.Config):  # noqa: N801
     near_copy_jaccard = luigi.FloatParameter(default=AlignParams.near_copy_jaccard)
     near_copy_containment = luigi.FloatParameter(default=AlignParams.near_copy_containment)
+    near_copy_aligned = luigi.FloatParameter(default=AlignParams.near_copy_aligned)
     spun_jaccard = luigi.FloatParameter(default=AlignParams.spun_jaccard)
     spun_containment = luigi.FloatParameter(default=AlignParams.spun_containment)
     spun_min_substitutions = luigi.IntParameter(default=AlignParams.spun_min_substitutions)
@@ -62,6 +63,7 @@ class align(luigi.Config):  # noqa: N801
             shingle_size=shingle_size,
             near_copy_jaccard=self.near_copy_jaccard,
             near_copy_containment=self.near_copy_containment,
+            near_copy_aligned=self.near_copy_aligned,
             spun_jaccard=self.spun_jaccard,
             spun_containment=self.spun_containment,
             spun_min_substitutions=self.spun_min_substitutions,

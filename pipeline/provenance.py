@@ -39,7 +39,7 @@ COPY_RELATIONS = ("verbatim", "near_copy", "spun")
 @dataclass(frozen=True)
 class ProvenanceParams:
     min_shared_passages: int = 2
-    min_evidence_words: int = 12
+    min_evidence_words: int = 15
     whole_document_coverage: float = 0.6
     excerpt_max_coverage: float = 0.7
     spun_min_share: float = 0.5
