@@ -20,7 +20,10 @@ run: $(STAMP)
 	$(BIN)/newsprov run seeds --out output --batch $(BATCH)
 
 # pytest exits 5 when it collects no test; that is a failure here, as it is for CI.
+# The report tests drive a real headless browser: Debian's chromium, installed when missing (as root).
 test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
 	$(BIN)/python -m pytest -q
 
 # Quality on the labelled data beside the checkout (research-use texts: read in place, never copied).
@@ -31,3 +34,31 @@ eval: $(STAMP)
 
 clean:
 	rm -rf $(VENV) output/*/ output/.staging
+
+# Benchmarks (bench/README.md): `make bench` (full, < 10 min on 2 cores) or `make bench BENCH_SCALE=small` (< 3 min).
+# rensa and text-dedup are bench-only extras in their own venvs under bench/ (git-ignored), never project
+# dependencies; if they cannot be installed the bench reports them as `na`.
+BENCH_SCALE ?= full
+BENCH_VENV := bench/.venv
+BENCH_TD_VENV := bench/.venv-textdedup
+
+.PHONY: bench
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e .
+	-$(BENCH_VENV)/bin/python -m pip install --quiet rensa
+	touch $@
+
+$(BENCH_TD_VENV)/.installed:
+	-test -x $(BENCH_TD_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_TD_VENV)
+	-$(BENCH_TD_VENV)/bin/python -m pip install --quiet --no-deps text-dedup==0.4.0 && \
+	 $(BENCH_TD_VENV)/bin/python -m pip install --quiet datasets scipy 'click<9' 'click-option-group<0.6' tqdm \
+	   xxhash regex 'rich<14' ftfy numpy zstandard 'urllib3<=2.0'
+	-mkdir -p $(BENCH_TD_VENV) && touch $@
+
+bench: $(BENCH_VENV)/.installed $(BENCH_TD_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/run.py --scale $(BENCH_SCALE) --docs $(SHARED)/eval/dev/docs \
+	  --textdedup-python $(BENCH_TD_VENV)/bin/python \
+	  --results bench/results$(if $(filter small,$(BENCH_SCALE)),-small,).md

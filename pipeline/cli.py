@@ -82,6 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     attribution.add_argument("dataset", type=Path, metavar="FILE", help="e.g. ../shared/eval/attribution/dev.jsonl")
     attribution.add_argument("--errors", type=Path, default=None, help="write the wrong items to this JSONL file")
+
+    report = commands.add_parser(
+        "report", help="write an HTML evidence report of the tables under --out",
+        description="Write --out/report.html: story clusters with a who-copied-whom graph, credited outlets with "
+                    "the crediting sentence, every copy link and overlap side by side with the shared text "
+                    "highlighted, rejects and sightings. One static file, no network. Example: "
+                    "newsprov report --out output",
+    )
+    report.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
+                                                                          "(default: output)")
+    stats = commands.add_parser(
+        "stats", help="print row counts per table and the most credited outlets",
+        description="Print the rows of every table under --out and the outlets credited by the most documents. "
+                    "Example: newsprov stats --out output",
+    )
+    stats.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
+                                                                         "(default: output)")
+    stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
     return parser
 
 
@@ -144,18 +162,19 @@ def summary(out: Path, batch: str) -> str:
         con.close()
     lines.append(f"tables: {out}/<table>/batch={batch}/part-0.parquet  "
                  f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
+    lines.append(f"report: {out}/report.html")
     return "\n".join(lines)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from pipeline.tasks import Batch  # imported here so `newsprov --help` stays fast
+    from pipeline.tasks import Report  # imported here so `newsprov --help` stays fast
 
     _check_paths(args.input_dir, args.out)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
-    task = Batch(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
+    task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
     with output_lock(args.out):
         result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
                              log_level="WARNING")
@@ -209,6 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "eval":
             return eval_pairs_command(args) if args.eval_kind == "pairs" else eval_attribution_command(args)
+        if args.command == "report":
+            from pipeline.report import write_report
+
+            print(write_report(args.out))
+            return 0
+        if args.command == "stats":
+            from pipeline.stats import format_stats
+
+            print(format_stats(args.out, args.top))
+            return 0
         return run_command(args)
     except AlreadyRunning as exc:
         print(f"newsprov: {exc}", file=sys.stderr)

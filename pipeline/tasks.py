@@ -30,6 +30,7 @@ from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
+from pipeline.report import write_report
 from pipeline.synonyms import Lexicon
 
 log = logging.getLogger(__name__)
@@ -274,6 +275,20 @@ class Clusters(BatchTask):
                                             self.batch_key))
 
 
+class Report(BatchTask):
+    """The HTML evidence report over every batch up to this one (``<out>/report.html`` is the latest)."""
+
+    def requires(self):
+        return self.same_batch(Clusters)
+
+    def output(self):
+        return luigi.LocalTarget(str(Path(self.out_dir) / "reports" / f"batch={self.batch_key}" / "report.html"))
+
+    def run(self):
+        write_report(Path(self.out_dir), Path(self.output().path))
+        write_report(Path(self.out_dir))
+
+
 class Batch(luigi.WrapperTask):
     """Everything for one batch: the entry point for ``newsprov run`` and for schedules."""
 
@@ -325,4 +340,5 @@ class Inbox(luigi.WrapperTask):
             return []
         history = tuple((date.isoformat(), str(path)) for date, path in chosen[:-1])
         date, path = chosen[-1]
-        return Batch(date=date, input_dir=str(path), out_dir=self.out_dir, history=history)
+        # The last batch's report covers them all; its history chain runs every earlier batch first.
+        return Report(date=date, input_dir=str(path), out_dir=self.out_dir, history=history)

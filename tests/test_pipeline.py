@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from pipeline import tables
 from pipeline.cli import main
 from pipeline.schema import TABLES
-from pipeline.tasks import Batch, Ingest
+from pipeline.tasks import Ingest, Report
 
 from conftest import REPO, SEED_BATCH
 
@@ -150,8 +150,8 @@ def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
 def test_a_failing_task_makes_newsprov_exit_with_the_task_failed_code(tmp_path, monkeypatch, capsys):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Some text here.\n")
-    monkeypatch.setattr(Batch, "requires", lambda self: [_Explodes(date=self.date, input_dir=self.input_dir,
-                                                                   out_dir=self.out_dir)])
+    monkeypatch.setattr(Report, "requires", lambda self: [_Explodes(date=self.date, input_dir=self.input_dir,
+                                                                    out_dir=self.out_dir)])
     code = main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--batch", "2025-10-24"])
     assert code == luigi.retcodes.retcode().task_failed == 30
     assert "the run failed" in capsys.readouterr().err

@@ -1,0 +1,253 @@
+"""The evidence report: real pipeline runs rendered to HTML, checked as parsed HTML and in headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from pipeline.cli import main
+from pipeline.errors import InputError
+from pipeline.report import Mark, highlight, render_report, write_report
+
+HARBOUR_BATCH = "2025-03-05"
+
+# Shared text full of characters HTML must escape, so a wrong offset or a missed escape shows.
+MARKUP = """date 2025-03-01 Leeds:
+The board of Smith & Sons <Holdings> said on Monday that its "Project <b>Bold</b>" plan would cut costs by a fifth & raise margins at the Leeds plant before the end of the year.
+
+Analysts wrote that the text <script>alert('x')</script> had appeared in an internal memo, which the company later described as a harmless test of its new intranet software.
+
+Shares in the group rose sharply in early trading after the announcement, and the chief executive, Tom Briggs, said the savings would go on training & new machines.
+"""
+
+MARKUP_COPY = """Smith & Sons <Holdings> plans cuts
+
+The board of Smith & Sons <Holdings> said on Monday that its "Project <b>Bold</b>" plan would cut costs by a fifth & raise margins at the Leeds plant before the end of the year.
+
+Analysts wrote that the text <script>alert('x')</script> had appeared in an internal memo, which the company later described as a harmless test of its new intranet software.
+
+Shares in the group rose sharply in early trading after the announcement, and the chief executive, Tom Briggs, said the savings would go on training & new machines.
+
+Follow us for more business news & analysis.
+"""
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+@pytest.fixture(scope="module")
+def harbour_out(tmp_path_factory) -> Path:
+    """A batch with an article and its reprint, an unrelated article, a markup-heavy article and its copy,
+    an empty file (a reject) and a second copy of the article byte for byte (a sighting)."""
+    root = tmp_path_factory.mktemp("report_run")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    for name, text in (("harbour.txt", HARBOUR), ("harbour-reprint.txt", HARBOUR_REPRINT), ("orchard.txt", ORCHARD),
+                       ("markup.txt", MARKUP), ("markup-copy.txt", MARKUP_COPY), ("zz-harbour-again.txt", HARBOUR)):
+        (inbox / name).write_text(text, encoding="utf-8")
+    (inbox / "empty.txt").write_bytes(b"")
+    out = root / "output"
+    assert main(["run", str(inbox), "--out", str(out), "--batch", HARBOUR_BATCH]) == 0
+    return out
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    text: str = ""
+
+
+class Elements(HTMLParser):
+    """Every element with its attributes, and the text inside each <mark> and <b>."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self._open: list[Element] = []
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, {k: v or "" for k, v in attrs})
+        self.elements.append(element)
+        if tag in ("mark", "b"):
+            self._open.append(element)
+
+    def handle_endtag(self, tag):
+        if tag in ("mark", "b") and self._open:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for element in self._open:
+            element.text += data
+
+    def marks(self, css_class: str) -> list[Element]:
+        return [e for e in self.elements if e.tag == "mark" and css_class in e.attrs.get("class", "").split()]
+
+
+def overlap_spans(out: Path) -> list[tuple[str, int, str, str]]:
+    """(overlap id, span number, side, shared text) for every span of every overlap, sliced as DuckDB would."""
+    query = f"""
+        with s as (
+            select passage_a || '~' || passage_b as oid, doc_a, doc_b, unnest(spans) as span,
+                   generate_subscripts(spans, 1) - 1 as i
+            from read_parquet('{out}/overlaps/**/*.parquet', hive_partitioning = false)
+        ), d as (select doc_id, text from read_parquet('{out}/documents/**/*.parquet', hive_partitioning = false))
+        select oid, i, 'a', a.text[span.a_start + 1 : span.a_end] from s join d a on a.doc_id = s.doc_a
+        union all
+        select oid, i, 'b', b.text[span.b_start + 1 : span.b_end] from s join d b on b.doc_id = s.doc_b
+    """
+    with duckdb.connect() as con:
+        return con.execute(query).fetchall()
+
+
+def assert_marks_match_spans(page: str, out: Path) -> int:
+    """One <mark class=shared> per span and side, holding exactly the span's text; return the number of spans."""
+    spans = overlap_spans(out)
+    marks = Elements(page).marks("shared")
+    found = {(m.attrs["data-overlap"], int(m.attrs["data-span"]), m.attrs["data-side"]): m.text for m in marks}
+    assert len(found) == len(marks), "a span was marked twice"
+    assert found == {(oid, i, side): text for oid, i, side, text in spans}
+    assert len([m for m in marks if m.attrs["data-side"] == "a"]) == len(spans) // 2
+    return len(spans) // 2
+
+
+def test_report_marks_every_span_of_every_overlap_with_its_text(harbour_out):
+    page = render_report(harbour_out)
+    assert assert_marks_match_spans(page, harbour_out) >= 8  # 5 harbour paragraphs, 3 markup ones
+
+
+def test_report_escapes_markup_inside_and_around_spans(harbour_out):
+    page = render_report(harbour_out)
+    assert "<script" not in page
+    assert "<b>Bold</b>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "Smith &amp; Sons &lt;Holdings&gt;" in page
+
+
+def test_report_is_self_contained(harbour_out):
+    elements = Elements(render_report(harbour_out)).elements
+    assert not [e for e in elements if e.tag in ("script", "link", "img", "iframe", "object")]
+    assert not [e for e in elements if "src" in e.attrs]
+    assert all(e.attrs["href"].startswith("#") for e in elements if "href" in e.attrs)
+    csp = [e.attrs["content"] for e in elements if e.attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and csp[0].startswith("default-src 'none'")
+
+
+def test_report_shows_the_reprint_link_its_origin_and_the_graph(harbour_out):
+    page = render_report(harbour_out)
+    elements = Elements(page).elements
+    with duckdb.connect() as con:
+        (copy, source), = con.execute(
+            f"select doc_id, source_doc_id from '{harbour_out}/provenance/**/*.parquet' where relation = 'reprint' "
+            "and source_doc_id in (select doc_id from read_parquet("
+            f"'{harbour_out}/documents/**/*.parquet', hive_partitioning = false) where text like '%harbour wall%')"
+        ).fetchall()
+    assert (f'<a href="#doc-{copy}">Council backs harbour rebuild</a> <span class="path">(harbour-reprint.txt)</span> '
+            f'copies <a href="#doc-{source}">harbour.txt</a>') in page
+    # the graph: origin node first on the time axis, one labelled edge per copy link
+    svg_nodes = [e.attrs["href"][len("#doc-"):] for e in elements if e.tag == "a" and "href" in e.attrs]
+    assert svg_nodes.index(source) < svg_nodes.index(copy)
+    assert '<text class="elabel"' in page and ">reprint</text>" in page
+    assert page.count('class="node node-origin"') == 2  # the harbour article and the markup article
+    assert '<section class="story" id="unlinked">' in page and "orchard.txt" in page
+
+
+def test_report_lists_rejects_and_sightings(harbour_out):
+    page = render_report(harbour_out)
+    assert "<td>empty.txt</td><td>empty</td><td>the file has 0 bytes</td>" in page
+    assert "<td>zz-harbour-again.txt</td>" in page and "Sightings <small>1 file repeating" in page
+
+
+def test_report_shows_credited_outlets_with_the_crediting_sentence(seed_run, tmp_path):
+    page = write_report(seed_run.out, tmp_path / "report.html").read_text(encoding="utf-8")
+    parsed = Elements(page)
+    badges = [e.attrs["title"] for e in parsed.elements if e.attrs.get("class") == "badge" and "title" in e.attrs]
+    assert badges[:1] == ["np:scmp"] and "Q9684" in badges
+    assert '>South China Morning Post</span> <span class="cue">reported, told</span>' in page
+    mentions = [e.text for e in parsed.elements if e.tag == "b" and e.attrs.get("class") == "mention"]
+    assert "the Post" in mentions and "South China Morning Post" in mentions
+    assert_marks_match_spans(page, seed_run.out)
+
+
+def test_report_reads_folders_with_missing_tables(harbour_out, tmp_path):
+    out = tmp_path / "output"
+    shutil.copytree(harbour_out / "documents", out / "documents")
+    page = render_report(out)
+    assert "· 5 documents ·" in page and page.count('<article class="doc"') == 5
+    assert not Elements(page).marks("shared")
+    assert "Rejected files</h2><p class=\"empty\">none" in page
+
+
+def test_report_errors_are_one_line_input_errors(tmp_path, capsys):
+    with pytest.raises(InputError, match="does not exist"):
+        render_report(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no newsprov tables"):
+        write_report(tmp_path / "empty")
+    assert main(["report", "--out", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newsprov: no newsprov tables under") and err.count("\n") == 1
+    assert not (tmp_path / "empty" / "report.html").exists()
+
+
+def test_newsprov_report_writes_the_file_and_prints_its_path(harbour_out, capsys):
+    assert main(["report", "--out", str(harbour_out)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str(harbour_out / "report.html")
+    assert Path(printed).read_text(encoding="utf-8") == render_report(harbour_out)
+
+
+def test_report_help_says_what_it_writes(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    assert "report.html" in capsys.readouterr().out
+
+
+@given(text=st.text(alphabet="ab <>&\"'\n€", max_size=40),
+       spans=st.lists(st.tuples(st.integers(-3, 45), st.integers(-3, 45)), max_size=6))
+def test_highlight_keeps_the_text_and_gives_one_element_per_mark(text, spans):
+    marks = [Mark(min(s, e), max(s, e), "shared", (("data-span", str(i)),)) for i, (s, e) in enumerate(spans)]
+    page = highlight(text, 0, len(text), marks)
+    parsed = Elements(page)
+    assert len(parsed.marks("shared")) == len(marks)
+    plain = HTMLParser()
+    chunks: list[str] = []
+    plain.handle_data = chunks.append
+    plain.feed(page)
+    plain.close()
+    assert "".join(chunks) == text
+    for mark in parsed.marks("shared"):  # a mark never holds text outside its span
+        span = marks[int(mark.attrs["data-span"])]
+        assert mark.text in text[max(span.start, 0):max(span.end, 0)]
+
+
+def chromium(url: str, *args: str, user_data: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={user_data}",
+         *args, url],
+        capture_output=True, text=True, timeout=120, check=True)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.parametrize("run", ["harbour", "seeds"])
+def test_report_in_headless_chromium(run, harbour_out, seed_run, tmp_path):
+    out = harbour_out if run == "harbour" else seed_run.out
+    path = write_report(out, tmp_path / "report.html")
+    url = path.resolve().as_uri()
+    dom = chromium(url, "--dump-dom", user_data=tmp_path / "profile-dom").stdout
+    n_spans = assert_marks_match_spans(dom, out)
+    assert len(Elements(dom).marks("shared")) == 2 * n_spans  # each span marked on both sides
+    screenshot = tmp_path / "report.png"
+    chromium(url, f"--screenshot={screenshot}", "--window-size=1280,2000", user_data=tmp_path / "profile-shot")
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
