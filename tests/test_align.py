@@ -125,3 +125,13 @@ def test_spans_slice_back_to_the_same_words_in_both_passages(words, data):
         assert 0 <= span.a_start - offset_a < span.a_end - offset_a <= len(a_text)
         assert 0 <= span.b_start - offset_b < span.b_end - offset_b <= len(b_text)
         assert [t.norm for t in tokenize(a_piece)] == [t.norm for t in tokenize(b_piece)]
+
+
+def test_spinner_residue_and_number_formats_do_not_hide_a_copy(lexicon):
+    original = ("The commerce ministry said Thursday that a delegation led by Vice Premier He Lifeng will meet "
+                "Treasury Secretary Scott Bessent in Malaysia, after tariffs rose 76 per cent in two years.")
+    spun = ("Chinese language commerce ministry stated Thursday {that a} delegation led by Vice Premier He Lifeng will "
+            "meet Treasury Secretary Scott Bessent in Malaysia, after tariffs rose 76% in 2 years.")
+    result = align(original, spun, lexicon)
+    assert result.relation in ("spun", "near_copy")
+    assert result.containment_a > 0.8
