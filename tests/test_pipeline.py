@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 import luigi
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -170,6 +171,21 @@ def test_help_names_the_run_command_and_its_options():
     assert result.returncode == 0
     for option in ("INPUT_DIR", "--out", "--batch", "--workers"):
         assert option.lower() in result.stdout.lower()
+
+
+@pytest.mark.parametrize("command, words", [
+    ([], ["run", "eval", "report", "stats"]),
+    (["eval", "pairs"], ["DIR", "--report", "--work", "documents.jsonl"]),
+    (["eval", "attribution"], ["FILE", "--errors"]),
+    (["report"], ["--out", "report.html"]),
+    (["stats"], ["--out", "--top"]),
+])
+def test_every_command_explains_itself(command, words):
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", *command, "--help"], capture_output=True,
+                            text=True, cwd=REPO)
+    assert result.returncode == 0
+    for word in words:
+        assert word in result.stdout, word
 
 
 def test_bad_input_files_are_rejected_and_the_batch_goes_on(tmp_path):
