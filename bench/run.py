@@ -1,0 +1,595 @@
+"""newsprov benchmarks: fingerprint speed, LSH candidate stage, hot bucket, end to end.
+
+    make bench                      # full scale
+    make bench BENCH_SCALE=small    # < 3 minutes
+    python bench/run.py --scale small --docs ../shared/eval/dev/docs --results bench/results.md
+
+Corpora are generated at run time from the documents under --docs (read in place, never
+copied) into a temporary folder that is removed at the end (--keep keeps it). Every
+comparison is measured side by side in one run: medians of --repeats interleaved repeats.
+Ratios are the result; absolute numbers are for context. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from bench.corpus import BOILERPLATE, load_paragraphs, passage_corpus, write_documents  # noqa: E402
+
+SCALES = {
+    # fp: passages timed per fingerprint repeat; lsh: passages for the candidate stage;
+    # e2e: documents of the first batch; inc: documents of the incremental batch.
+    "small": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000},
+    "full": {"fp": 20_000, "lsh": 200_000, "e2e": 6000, "inc": 1000, "hot": 5000},
+}
+BANDS, ROWS = 32, 4
+
+
+# ---------------------------------------------------------------- small helpers
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def version(pkg: str) -> str:
+    try:
+        return importlib.metadata.version(pkg)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_facts() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1])
+        ram = f"{kb / 2**20:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "ram": ram, "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": {p: version(p) for p in ("numpy", "pyarrow", "duckdb", "datasketch", "xxhash", "luigi", "rensa")},
+    }
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux >= 4.0)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt(x, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and (x != x)):
+        return "na"
+    return f"{x:.{digits}f}"
+
+
+# ---------------------------------------------------------------- fingerprint
+
+def fingerprint_bench(texts: list[str], repeats: int) -> dict:
+    """passages/s of each MinHash implementation on the same passages, interleaved repeats."""
+    import xxhash
+    from datasketch import MinHash
+
+    from pipeline.fingerprint import FingerprintParams, shingle_hash, shingles, signatures
+    from pipeline.tokens import tokenize
+
+    params = FingerprintParams()
+    k = params.shingle_size
+    try:
+        import rensa
+    except ImportError:
+        rensa = None
+
+    # Correctness first: newsprov == datasketch for the same shingles and hashfunc.
+    sample = texts[:50]
+    ours = signatures(sample, params)
+    proto = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=shingle_hash)
+    for text, sig in zip(sample, ours):
+        m = proto.copy()
+        for s in shingles(text, k):
+            m.update(s)
+        if sig is not None and not np.array_equal(np.asarray(sig, dtype=np.uint64), m.hashvalues):
+            raise SystemExit("bench: newsprov signature differs from datasketch's: fix that before timing")
+
+    def run_newsprov():
+        signatures(texts, params)
+
+    def run_tokenize():
+        for t in texts:
+            tokenize(t)
+
+    def run_ds_update():
+        for t in texts:
+            m = proto.copy()
+            for s in shingles(t, k):
+                m.update(s)
+
+    def run_ds_bulk():
+        MinHash.bulk([shingles(t, k) for t in texts], num_perm=params.num_perm, seed=params.seed,
+                     hashfunc=shingle_hash)
+
+    def run_rensa():
+        for t in texts:
+            m = rensa.RMinHash(num_perm=params.num_perm, seed=params.seed)
+            m.update(shingles(t, k))
+            m.digest()
+
+    def run_floor():
+        # tokenise (the pipeline's tokenizer) + one 64-bit hash per shingle, vectorised over all passages.
+        vocabulary: dict[str, int] = {}
+        ids, lengths = [], []
+        for t in texts:
+            toks = [vocabulary.setdefault(tok.norm, len(vocabulary)) for tok in tokenize(t)]
+            ids.extend(toks)
+            lengths.append(len(toks))
+        wh = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in vocabulary), dtype=np.uint64, count=len(vocabulary))
+        h = wh[np.asarray(ids, dtype=np.int64)]
+        n = len(h) - k + 1
+        acc = np.zeros(max(n, 0), dtype=np.uint64)
+        for off in range(k):
+            acc = (acc * np.uint64(0x100000001B3)) ^ h[off:off + n]
+        # keep windows that lie inside one passage
+        ends = np.cumsum(lengths)
+        passage = np.searchsorted(ends, np.arange(n), side="right")
+        last = np.searchsorted(ends, np.arange(n) + k - 1, side="right")
+        acc[passage == last].sum()
+
+    methods = {"newsprov": run_newsprov, "datasketch_update": run_ds_update, "datasketch_bulk": run_ds_bulk,
+               "floor_tokenise_hash64": run_floor, "tokenise_only": run_tokenize}
+    if rensa is not None:
+        methods["rensa"] = run_rensa
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for r in range(repeats):
+        for name, fn in methods.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        log(f"fingerprint repeat {r + 1}/{repeats}: " + ", ".join(f"{n}={times[n][-1]:.2f}s" for n in methods))
+    rate = {name: len(texts) / median(ts) for name, ts in times.items()}
+    return {"n": len(texts), "repeats": repeats, "times": times, "rate": rate,
+            "rensa_note": None if rensa is not None else "rensa not importable: pip install rensa into the bench venv"}
+
+
+# ---------------------------------------------------------------- LSH (run in a child per measurement)
+
+def _load_lsh_input(path: Path):
+    data = np.load(path, allow_pickle=False)
+    return data["sig"], data["doc"], data["planted"]
+
+
+def worker_newsprov(path: Path) -> dict:
+    import pyarrow as pa
+
+    from pipeline.candidates import CandidateParams, band_rows, find_candidates
+    from pipeline.tables import empty
+
+    sig, doc, planted = _load_lsh_input(path)
+    n, num_perm = sig.shape
+    # passage ids as the pipeline writes them: <doc_id>:<ordinal>
+    ordinal = np.zeros(n, dtype=np.int64)
+    _, first = np.unique(doc, return_index=True)
+    starts = np.zeros(n, dtype=np.int64)
+    starts[first] = first
+    starts = np.maximum.accumulate(starts)
+    ordinal = np.arange(n) - starts
+    doc_ids = [f"{d:016x}" for d in doc.tolist()]
+    passage_ids = [f"{d}:{o:04d}" for d, o in zip(doc_ids, ordinal.tolist())]
+    values = pa.array(sig.reshape(-1), type=pa.uint32())
+    offsets = pa.array(np.arange(0, n * num_perm + 1, num_perm, dtype=np.int32))
+    passages = pa.table({"passage_id": passage_ids, "doc_id": doc_ids,
+                         "signature": pa.ListArray.from_arrays(offsets, values)})
+    params = CandidateParams(bands=BANDS, rows=ROWS)
+    anchors = empty("anchors")
+    history_bands = empty("bands")
+    del values, offsets
+    gc.collect()
+    base_kb = _status_kb("VmRSS")
+    exact = reset_peak()
+    t0 = time.perf_counter()
+    bands = band_rows(passages, params)
+    t1 = time.perf_counter()
+    result = find_candidates(bands, anchors, history_bands, anchors, params)
+    t2 = time.perf_counter()
+    peak_kb = _status_kb("VmHWM")
+    index = {p: i for i, p in enumerate(passage_ids)}
+    found = {(index[a], index[b]) for a, b in zip(result.candidates.column("passage_a").to_pylist(),
+                                                  result.candidates.column("passage_b").to_pylist())}
+    hits = sum(1 for a, b in planted.tolist() if (a, b) in found or (b, a) in found)
+    return {"seconds": t2 - t0, "band_rows_s": t1 - t0, "find_candidates_s": t2 - t1,
+            "peak_mb": peak_kb / 1024, "base_mb": base_kb / 1024, "delta_mb": (peak_kb - base_kb) / 1024,
+            "exact_peak": exact, "pairs": result.candidates.num_rows, "skipped_buckets": result.skipped_buckets,
+            "recall": hits / max(len(planted), 1), "planted": len(planted)}
+
+
+def worker_datasketch(path: Path) -> dict:
+    from datasketch import LeanMinHash, MinHashLSH
+
+    sig, doc, planted = _load_lsh_input(path)
+    n = len(sig)
+    minhashes = [LeanMinHash(seed=1, hashvalues=row, scheme="affine32") for row in sig]
+    threshold = (1 / BANDS) ** (1 / ROWS)  # the S-curve midpoint of 32 bands x 4 rows, ~0.42
+    gc.collect()
+    base_kb = _status_kb("VmRSS")
+    exact = reset_peak()
+    t0 = time.perf_counter()
+    lsh = MinHashLSH(threshold=threshold, num_perm=sig.shape[1], params=(BANDS, ROWS))
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(minhashes):
+            session.insert(i, m, check_duplication=False)
+    t1 = time.perf_counter()
+    found = set()
+    for i, m in enumerate(minhashes):
+        for j in lsh.query(m):
+            if j > i and doc[i] != doc[j]:
+                found.add((i, j))
+    t2 = time.perf_counter()
+    peak_kb = _status_kb("VmHWM")
+    hits = sum(1 for a, b in planted.tolist() if (min(a, b), max(a, b)) in found)
+    return {"seconds": t2 - t0, "insert_s": t1 - t0, "query_s": t2 - t1,
+            "peak_mb": peak_kb / 1024, "base_mb": base_kb / 1024, "delta_mb": (peak_kb - base_kb) / 1024,
+            "exact_peak": exact, "pairs": len(found), "recall": hits / max(len(planted), 1), "planted": len(planted),
+            "n": n}
+
+
+def run_worker(kind: str, path: Path) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(path)]
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if out.returncode:
+        raise SystemExit(f"bench: worker {kind} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def lsh_bench(sig: np.ndarray, doc: np.ndarray, planted: np.ndarray, work: Path, repeats: int) -> dict:
+    path = work / "lsh.npz"
+    np.savez(path, sig=sig, doc=doc, planted=planted)
+    runs: dict[str, list[dict]] = {"newsprov": [], "datasketch": []}
+    for r in range(repeats):
+        for kind in runs:
+            runs[kind].append(run_worker(kind, path))
+        log(f"lsh repeat {r + 1}/{repeats}: " + ", ".join(
+            f"{k}={v[-1]['seconds']:.2f}s/{v[-1]['delta_mb']:.0f}MB" for k, v in runs.items()))
+    summary = {}
+    for kind, rs in runs.items():
+        summary[kind] = {key: median([x[key] for x in rs]) for key in rs[0] if isinstance(rs[0][key], (int, float))
+                         and not isinstance(rs[0][key], bool)}
+    summary["n"] = len(sig)
+    return summary
+
+
+def hot_bench(sig: np.ndarray, doc: np.ndarray, planted: np.ndarray, hot_sig: np.ndarray, copies: int,
+              work: Path, repeats: int, rng: np.random.Generator) -> dict:
+    in_pairs = np.zeros(len(sig), dtype=bool)
+    in_pairs[planted.reshape(-1)] = True
+    free = np.flatnonzero(~in_pairs)
+    hot = rng.choice(free, size=min(copies, len(free)), replace=False)
+    sig = sig.copy()
+    sig[hot] = hot_sig
+    path = work / "hot.npz"
+    np.savez(path, sig=sig, doc=doc, planted=planted)
+    runs = [run_worker("newsprov", path) for _ in range(repeats)]
+    log(f"hot bucket: {[round(r['seconds'], 2) for r in runs]} s, skipped {runs[0]['skipped_buckets']}")
+    return {"seconds": median([r["seconds"] for r in runs]), "skipped_buckets": runs[0]["skipped_buckets"],
+            "delta_mb": median([r["delta_mb"] for r in runs]), "recall": runs[0]["recall"], "copies": len(hot),
+            "pairs": runs[0]["pairs"]}
+
+
+# ---------------------------------------------------------------- end to end
+
+def timed_child(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
+    """Run ``cmd``; wall time and the child's own peak RSS (os.wait4 rusage)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    output = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "rc": proc.returncode, "output": output}
+
+
+def newsprov_run(input_dir: Path, out: Path, batch: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    res = timed_child([sys.executable, "-m", "pipeline.cli", "run", str(input_dir), "--out", str(out),
+                       "--batch", batch], env=env, cwd=REPO)
+    if res["rc"]:
+        raise SystemExit(f"bench: newsprov run failed (rc {res['rc']}):\n{res['output'][-3000:]}")
+    counts = {}
+    for line in res["output"].splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+        if line.strip().startswith("overlaps by relation"):
+            counts["by_relation"] = line.split(":", 1)[1].strip()
+    res["counts"] = counts
+    return res
+
+
+def textdedup_run(python: str, paragraphs_per_doc: list[list[str]], work: Path) -> dict:
+    """text-dedup's MinHash near-dedup (its own venv) on the same passages, 3-grams, 128 perms, 32x4 bands."""
+    data = work / "textdedup.jsonl"
+    with data.open("w", encoding="utf-8") as f:
+        for paras in paragraphs_per_doc:
+            for p in paras:
+                f.write(json.dumps({"text": p}) + "\n")
+    cmd = [python, "-m", "text_dedup.minhash", "--path", "json", "--data_files", str(data), "--split", "train",
+           "--cache_dir", str(work / "td-cache"), "--output", str(work / "td-out"), "--column", "text",
+           "--ngram", "3", "--num_perm", "128", "--b", str(BANDS), "--r", str(ROWS), "--hash_func", "xxh3",
+           "--hash_bits", "32", "--num_proc", str(os.cpu_count() or 1)]
+    env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
+    res = timed_child(cmd, env=env, cwd=work)
+    if res["rc"]:
+        log(f"text-dedup failed (rc {res['rc']}): {res['output'][-800:]}")
+        return {"error": f"rc {res['rc']}"}
+    return res
+
+
+# ---------------------------------------------------------------- report
+
+def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict, e2e: dict, line: str) -> str:
+    r = fp["rate"]
+    L = []
+    L.append(f"# newsprov benchmark results ({args.scale} scale)\n")
+    L.append(f"Generated by `bench/run.py --scale {args.scale}` on {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "
+             f"Medians of {args.repeats} interleaved repeats unless noted. Ratios are the result; absolute numbers "
+             "are for context and depend on the machine. Every `_vs_`/speedup ratio is newsprov's speed over the "
+             "other's (> 1: newsprov is faster); `lsh_mem_ratio` is newsprov's peak memory over datasketch's "
+             "(< 1: newsprov uses less).\n")
+    L.append("## Machine\n")
+    L.append(f"- CPU: {facts['cpu']}, {facts['cores']} cores; RAM {facts['ram']}; {facts['os']}")
+    L.append(f"- Python {facts['python']}; " + ", ".join(f"{k} {v}" for k, v in facts["packages"].items()))
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "pipeline"],
+                               capture_output=True, text=True).stdout.splitlines()
+        L.append(f"- Code: commit {head or '?'}" + (f", with {len(dirty)} uncommitted change(s) under pipeline/"
+                                                     if dirty else ", clean pipeline/"))
+    except OSError:
+        pass
+    if e2e.get("textdedup_version"):
+        L.append(f"- text-dedup {e2e['textdedup_version']} (separate venv: {args.textdedup_python})")
+    L.append("")
+    L.append(f"## Fingerprint ({fp['n']} passages per repeat, text -> 128-value signature)\n")
+    L.append("| method | passages/s | newsprov / method |")
+    L.append("|---|---:|---:|")
+    for name in ("newsprov", "datasketch_update", "datasketch_bulk", "rensa", "floor_tokenise_hash64", "tokenise_only"):
+        if name in r:
+            L.append(f"| {name} | {r[name]:,.0f} | {r['newsprov'] / r[name]:.2f}x |")
+        else:
+            L.append(f"| {name} | na | na |")
+    L.append("")
+    L.append("All methods get the same passages; datasketch and rensa are fed `pipeline.fingerprint.shingles()` "
+             "(same tokeniser, 3-word shingles), datasketch with `hashfunc=shingle_hash` and a prototype MinHash "
+             "copied per passage (as `MinHash.bulk` does), so its signatures equal newsprov's (checked). rensa "
+             "hashes the shingle strings with its own hash, so its values differ. `floor_tokenise_hash64` is the "
+             "pipeline tokeniser plus one vectorised 64-bit hash per shingle and no permutations; "
+             "`tokenise_only` is `pipeline.tokens.tokenize` alone." + (f" {fp['rensa_note']}." if fp["rensa_note"] else ""))
+    L.append("")
+    ns, ds_ = lsh["newsprov"], lsh["datasketch"]
+    L.append(f"## LSH candidate stage ({lsh['n']:,} passages, 32 bands x 4 rows, each run in a fresh process)\n")
+    L.append("| | newsprov (band_rows + find_candidates) | datasketch MinHashLSH (insert + query all) |")
+    L.append("|---|---:|---:|")
+    L.append(f"| time, s | {ns['seconds']:.2f} (band_rows {ns['band_rows_s']:.2f}, find_candidates "
+             f"{ns['find_candidates_s']:.2f}) | {ds_['seconds']:.2f} (insert {ds_['insert_s']:.2f}, query "
+             f"{ds_['query_s']:.2f}) |")
+    L.append(f"| peak RSS over inputs, MB | {ns['delta_mb']:.0f} | {ds_['delta_mb']:.0f} |")
+    L.append(f"| process peak RSS, MB | {ns['peak_mb']:.0f} | {ds_['peak_mb']:.0f} |")
+    L.append(f"| candidate pairs (other document) | {ns['pairs']:,.0f} | {ds_['pairs']:,.0f} |")
+    L.append(f"| planted-pair recall ({int(ns['planted']):,} pairs) | {ns['recall']:.4f} | {ds_['recall']:.4f} |")
+    L.append("")
+    L.append("Inputs (signatures as a passages table for newsprov, LeanMinHash objects for datasketch) are built "
+             "before the clock starts; \"peak RSS over inputs\" is the stage's high-water mark (VmHWM reset via "
+             "/proc/self/clear_refs) minus RSS after the inputs were built. newsprov is given empty anchors and "
+             "empty history, so only the LSH channel runs. datasketch's threshold is (1/32)^(1/4) = 0.42 with "
+             "params=(32, 4). Planted pairs: light edits (2-15% of words) of another passage in another document.")
+    L.append("")
+    L.append(f"## Hot bucket ({hot['copies']:,} copies of one boilerplate paragraph among {lsh['n']:,} passages)\n")
+    L.append(f"- newsprov candidate stage: {hot['seconds']:.2f} s (vs {ns['seconds']:.2f} s without), "
+             f"{hot['delta_mb']:.0f} MB over inputs; skipped buckets (size > max_bucket_size=200): "
+             f"{hot['skipped_buckets']}; candidate pairs {hot['pairs']:,}; planted recall {hot['recall']:.4f}.")
+    L.append(f"- Without the cap the boilerplate alone would be {hot['copies'] * (hot['copies'] - 1) // 2:,} pairs "
+             "(what an uncapped MinHashLSH query-all returns); datasketch was not timed on this case.")
+    L.append("")
+    L.append("## End to end (`newsprov run`, one process, 1 worker)\n")
+    first, inc = e2e["first"], e2e["incremental"]
+    L.append("| run | documents | passages | overlaps | wall, s | peak RSS, MB |")
+    L.append("|---|---:|---:|---:|---:|---:|")
+    L.append(f"| first batch (empty history) | {first['counts'].get('documents', 0):,} | "
+             f"{first['counts'].get('passages', 0):,} | {first['counts'].get('overlaps', 0):,} | "
+             f"{first['wall_s']:.1f} | {first['peak_rss_mb']:.0f} |")
+    L.append(f"| incremental batch against it | {inc['counts'].get('documents', 0):,} | "
+             f"{inc['counts'].get('passages', 0):,} | {inc['counts'].get('overlaps', 0):,} | "
+             f"{inc['wall_s']:.1f} | {inc['peak_rss_mb']:.0f} |")
+    L.append("")
+    L.append(f"Overlaps by relation, first batch: {first['counts'].get('by_relation', '?')}; incremental: "
+             f"{inc['counts'].get('by_relation', '?')}.")
+    L.append("")
+    L.append(f"The summary line's `e2e_1m_s` and `e2e_peak_rss_mb` are this first batch: "
+             f"{first['counts'].get('documents', 0):,} documents / {first['counts'].get('passages', 0):,} passages, "
+             "**not 1M passages** (a 1M-passage run does not fit the 10-minute budget on this machine; see "
+             "bench/README.md). `incremental_s` is the second row. Documents: 6-14 generated paragraphs each; "
+             "10% copy an earlier document (half whole with light edits, half an excerpt plus new paragraphs); "
+             "the incremental batch draws its copies from the first batch too.")
+    L.append("")
+    td = e2e.get("textdedup")
+    if td and "wall_s" in td:
+        L.append(f"text-dedup {e2e.get('textdedup_version')} `text_dedup.minhash` on the same "
+                 f"{first['counts'].get('passages', 0):,} passages (one row each; 3-grams, 128 perms, 32x4 bands, "
+                 f"xxh3, num_proc={os.cpu_count()}): {td['wall_s']:.1f} s wall, {td['peak_rss_mb']:.0f} MB peak "
+                 "RSS of its main process (it forks workers). It only fingerprints, buckets and drops duplicates; "
+                 "newsprov also ingests, aligns, attributes and links, so `e2e_vs_textdedup` "
+                 "(text-dedup wall / newsprov wall) compares whole tools, not equal work.")
+    else:
+        L.append(f"text-dedup: not measured ({e2e.get('textdedup_note', 'no text-dedup venv given')}).")
+    L.append("")
+    L.append("## Summary line\n")
+    L.append("```")
+    L.append(line)
+    L.append("```")
+    text = "\n".join(L) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--docs", type=Path, default=REPO.parent / "shared" / "eval" / "dev" / "docs",
+                        help="source articles (*.txt), read in place")
+    parser.add_argument("--results", type=Path, default=REPO / "bench" / "results.md")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--textdedup-python", default=None,
+                        help="python of a venv with text-dedup installed (bench only); skipped when absent")
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--skip", default="", help="comma list of stages to skip: fp,lsh,hot,e2e,textdedup")
+    parser.add_argument("--worker", nargs=2, metavar=("KIND", "INPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        kind, path = args.worker
+        result = {"newsprov": worker_newsprov, "datasketch": worker_datasketch}[kind](Path(path))
+        print(json.dumps(result))
+        return 0
+
+    if args.repeats < 3:
+        log("note: fewer than 3 repeats; medians are less robust")
+    scale = SCALES[args.scale]
+    skip = set(filter(None, args.skip.split(",")))
+    work = args.work or Path(tempfile.mkdtemp(prefix="newsprov-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    log(f"scale {args.scale}, scratch {work}")
+    try:
+        facts = machine_facts()
+        paragraphs = load_paragraphs(args.docs)
+        log(f"{len(paragraphs)} source paragraphs from {args.docs}")
+
+        from pipeline.fingerprint import FingerprintParams, signatures
+
+        # One passage corpus for fingerprint, LSH and hot bucket.
+        corpus = passage_corpus(paragraphs, scale["lsh"], seed=11)
+        fp = {"n": 0, "rate": {}, "rensa_note": "skipped", "times": {}}
+        if "fp" not in skip:
+            fp = fingerprint_bench(corpus.texts[:scale["fp"]], args.repeats)
+        lsh = hot = None
+        if not {"lsh", "hot"} <= skip:
+            t0 = time.perf_counter()
+            sigs = signatures(corpus.texts, FingerprintParams())
+            log(f"signatures of {len(sigs):,} passages: {time.perf_counter() - t0:.1f}s")
+            sig = np.stack(sigs).astype(np.uint32)  # every generated passage has words
+            doc = np.asarray(corpus.doc_of, dtype=np.int64)
+            planted = np.asarray(corpus.planted, dtype=np.int64).reshape(-1, 2)
+            del sigs
+        if "lsh" not in skip:
+            lsh = lsh_bench(sig, doc, planted, work, args.repeats)
+        if "hot" not in skip:
+            hot_sig = np.asarray(signatures([BOILERPLATE], FingerprintParams())[0], dtype=np.uint32)
+            hot = hot_bench(sig, doc, planted, hot_sig, scale["hot"], work, args.repeats, np.random.default_rng(5))
+
+        e2e: dict = {}
+        if "e2e" not in skip:
+            first_dir, inc_dir, out = work / "inbox" / "2025-01-01", work / "inbox" / "2025-01-02", work / "out"
+            made = write_documents(first_dir, paragraphs, scale["e2e"], seed=1)
+            write_documents(inc_dir, paragraphs, scale["inc"], seed=2, history=made)
+            log(f"e2e: {scale['e2e']} + {scale['inc']} documents written")
+            e2e["first"] = newsprov_run(first_dir, out, "2025-01-01")
+            log(f"e2e first batch: {e2e['first']['wall_s']:.1f}s, {e2e['first']['peak_rss_mb']:.0f} MB")
+            e2e["incremental"] = newsprov_run(inc_dir, out, "2025-01-02")
+            log(f"e2e incremental: {e2e['incremental']['wall_s']:.1f}s")
+            if "textdedup" in skip:
+                e2e["textdedup_note"] = "skipped with --skip textdedup"
+            elif not args.textdedup_python or not Path(args.textdedup_python).exists():
+                e2e["textdedup_note"] = ("no text-dedup venv: `make bench` builds one in bench/.venv-textdedup; "
+                                         "pass --textdedup-python")
+            else:
+                ver = subprocess.run([args.textdedup_python, "-c", "import importlib.metadata as m; "
+                                      "print(m.version('text-dedup'))"], capture_output=True, text=True)
+                if ver.returncode:
+                    e2e["textdedup_note"] = "text-dedup not importable in the given venv"
+                else:
+                    e2e["textdedup_version"] = ver.stdout.strip()
+                    e2e["textdedup"] = textdedup_run(args.textdedup_python, made, work)
+                    if "wall_s" in e2e["textdedup"]:
+                        log(f"text-dedup: {e2e['textdedup']['wall_s']:.1f}s")
+                    else:
+                        e2e["textdedup_note"] = f"text-dedup run failed ({e2e['textdedup']['error']})"
+
+        r = fp["rate"]
+        vs = lambda other: fmt(r["newsprov"] / r[other]) if other in r and "newsprov" in r else "na"  # noqa: E731
+        td = e2e.get("textdedup") or {}
+        line = " ".join([
+            "bench",
+            f"fingerprint_vs_datasketch={vs('datasketch_bulk')}x",
+            f"fingerprint_vs_rensa={vs('rensa')}x",
+            f"lsh_speedup={fmt(lsh['datasketch']['seconds'] / lsh['newsprov']['seconds']) if lsh else 'na'}x",
+            f"lsh_mem_ratio={fmt(lsh['newsprov']['delta_mb'] / lsh['datasketch']['delta_mb']) if lsh else 'na'}",
+            f"hot_bucket_s={fmt(hot['seconds']) if hot else 'na'}",
+            f"e2e_1m_s={fmt(e2e['first']['wall_s'], 1) if 'first' in e2e else 'na'}",
+            f"e2e_peak_rss_mb={fmt(e2e['first']['peak_rss_mb'], 0) if 'first' in e2e else 'na'}",
+            f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
+            f"e2e_vs_textdedup={fmt(td['wall_s'] / e2e['first']['wall_s']) if 'wall_s' in td else 'na'}x",
+        ])
+        if fp["rate"] and lsh and hot and e2e.get("first"):
+            text = write_results(args.results, facts, args, fp, lsh, hot, e2e, line)
+            print(text)
+        else:
+            print(json.dumps({"fp": fp, "lsh": lsh, "hot": hot,
+                              "e2e": {k: {kk: vv for kk, vv in v.items() if kk != "output"} if isinstance(v, dict)
+                                      else v for k, v in e2e.items()}}, indent=1, default=str))
+            log(f"some stages skipped: {args.results} not written")
+        log(f"total {time.perf_counter() - started:.0f}s")
+        print(line)
+    finally:
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
