@@ -32,7 +32,7 @@ from pipeline.errors import ConfigError
 from pipeline.schema import PASSAGES
 from pipeline.tables import conform
 from pipeline.validation import require_at_least
-from pipeline.tokens import tokenize
+from pipeline.tokens import normal_words
 
 _COMBINE = np.uint32(0x01000193)  # FNV-1 32-bit prime
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
@@ -80,7 +80,7 @@ def shingle_words(words: list[str], k: int) -> list[list[str]]:
 
 def shingles(text: str, k: int) -> list[str]:
     """Shingles of ``text`` as datasketch would be fed them (duplicates included)."""
-    return [" ".join(window) for window in shingle_words([t.norm for t in tokenize(text)], k)]
+    return [" ".join(window) for window in shingle_words(normal_words(text), k)]
 
 
 @lru_cache(maxsize=8)
@@ -119,7 +119,7 @@ def signatures(texts: list[str], params: FingerprintParams) -> list[np.ndarray |
     vocabulary: dict[str, int] = {}
     passage_word_ids: list[np.ndarray] = []
     for text in texts:
-        ids = [vocabulary.setdefault(t.norm, len(vocabulary)) for t in tokenize(text)]
+        ids = [vocabulary.setdefault(word, len(vocabulary)) for word in normal_words(text)]
         passage_word_ids.append(np.asarray(ids, dtype=np.int64))
     word_hashes = np.fromiter((word_hash(w) for w in vocabulary), dtype=np.uint32, count=len(vocabulary))
 

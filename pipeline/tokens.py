@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
 _TOKEN = re.compile(
@@ -58,6 +59,7 @@ class Token:
         return self.surface[:1].isupper()
 
 
+@lru_cache(maxsize=1 << 17)  # news vocabulary repeats: most words are normalised once
 def normal_form(surface: str) -> str:
     """Surface-normal form of one token (see module doc)."""
     word = surface.casefold().replace("’", "'")
@@ -84,6 +86,20 @@ def tokenize(text: str) -> list[Token]:
             continue
         tokens.append(Token(match.start(), match.end(), surface, norm))
     return tokens
+
+
+def normal_words(text: str) -> list[str]:
+    """``[t.norm for t in tokenize(text)]``, without building Token records (the fingerprint hot path)."""
+    words: list[str] = []
+    previous_end = -2
+    for match in _TOKEN.finditer(text):
+        norm = normal_form(match.group())
+        if norm == "cent" and words and words[-1] == "per" and previous_end + 1 >= match.start():
+            words[-1] = "percent"
+        else:
+            words.append(norm)
+        previous_end = match.end()
+    return words
 
 
 def count_words(text: str) -> int:

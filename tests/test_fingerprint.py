@@ -104,3 +104,11 @@ def test_shingles_fold_number_and_format_variants():
 def test_bad_parameters_say_how_to_fix_them(kwargs, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         FingerprintParams(**kwargs)
+
+
+@given(st.text(max_size=200))
+def test_normal_words_are_the_tokens_normal_forms(text):
+    from pipeline.tokens import normal_words, tokenize
+
+    assert normal_words(text) == [t.norm for t in tokenize(text)]
+    assert normal_words("rose 7 per cent, per  cent") == ["rose", "7", "percent", "per", "cent"]
