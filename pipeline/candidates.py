@@ -78,10 +78,11 @@ def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
     buckets = np.full((n, params.bands), _FNV64_OFFSET, dtype=np.uint64)
     for r in range(params.rows):
         buckets = (buckets ^ cube[:, :, r]) * _FNV64_PRIME
+    rows = np.repeat(np.arange(n), params.bands)  # Arrow takes: no Python string objects per row
     table = pa.table(
         {
-            "passage_id": np.repeat(np.asarray(with_sig.column("passage_id").to_pylist(), dtype=object), params.bands),
-            "doc_id": np.repeat(np.asarray(with_sig.column("doc_id").to_pylist(), dtype=object), params.bands),
+            "passage_id": with_sig.column("passage_id").take(rows),
+            "doc_id": with_sig.column("doc_id").take(rows),
             "band": np.tile(np.arange(params.bands, dtype=np.int16), n),
             "bucket": buckets.reshape(-1).view(np.int64),
         }
