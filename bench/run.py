@@ -563,17 +563,20 @@ def main(argv: list[str] | None = None) -> int:
         r = fp["rate"]
         vs = lambda other: fmt(r["newsprov"] / r[other]) if other in r and "newsprov" in r else "na"  # noqa: E731
         td = e2e.get("textdedup") or {}
+        def times(value: str) -> str:
+            return value if value == "na" else value + "x"
+
         line = " ".join([
             "bench",
-            f"fingerprint_vs_datasketch={vs('datasketch_bulk')}x",
-            f"fingerprint_vs_rensa={vs('rensa')}x",
-            f"lsh_speedup={fmt(lsh['datasketch']['seconds'] / lsh['newsprov']['seconds']) if lsh else 'na'}x",
+            f"fingerprint_vs_datasketch={times(vs('datasketch_bulk'))}",
+            f"fingerprint_vs_rensa={times(vs('rensa'))}",
+            f"lsh_speedup={times(fmt(lsh['datasketch']['seconds'] / lsh['newsprov']['seconds']) if lsh else 'na')}",
             f"lsh_mem_ratio={fmt(lsh['newsprov']['delta_mb'] / lsh['datasketch']['delta_mb']) if lsh else 'na'}",
             f"hot_bucket_s={fmt(hot['seconds']) if hot else 'na'}",
             f"e2e_1m_s={fmt(e2e['first']['wall_s'], 1) if 'first' in e2e else 'na'}",
             f"e2e_peak_rss_mb={fmt(e2e['first']['peak_rss_mb'], 0) if 'first' in e2e else 'na'}",
             f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
-            f"e2e_vs_textdedup={fmt(td['wall_s'] / e2e['first']['wall_s']) if 'wall_s' in td else 'na'}x",
+            f"e2e_vs_textdedup={times(fmt(td['wall_s'] / e2e['first']['wall_s']) if 'wall_s' in td else 'na')}",
         ])
         if fp["rate"] and lsh and hot and e2e.get("first"):
             text = write_results(args.results, facts, args, fp, lsh, hot, e2e, line)
