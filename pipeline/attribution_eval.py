@@ -33,6 +33,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.attribution import extract_attributions
+from pipeline import metrics
 from pipeline.errors import InputError
 from pipeline.gazetteer import Gazetteer
 
@@ -99,16 +100,15 @@ class Score:
 
     @property
     def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        return metrics.precision(self.tp, self.fp)
 
     @property
     def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        return metrics.recall(self.tp, self.fn)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return metrics.f1(self.precision, self.recall)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import luigi
 
+from pipeline import metrics
 from pipeline.errors import InputError
 from pipeline.ingest import OffsetBreak, to_source_offset
 from pipeline.schema import DOCUMENT_RELATIONS
@@ -91,16 +92,15 @@ class RelationScore:
 
     @property
     def recall(self) -> float:
-        return self.found / self.gold if self.gold else 0.0
+        return metrics.recall(self.found, self.gold - self.found)
 
     @property
     def precision(self) -> float:
-        return self.found / (self.found + self.false_links) if self.found + self.false_links else 0.0
+        return metrics.precision(self.found, self.false_links)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return metrics.f1(self.precision, self.recall)
 
 
 @dataclass
