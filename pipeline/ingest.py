@@ -504,7 +504,14 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
                                         "inside the input folder, whose files are read from there")
         path = target
     try:
-        # O_NONBLOCK: opening a FIFO must not hang the batch
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _Reject("unreadable", f"cannot open: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):  # not opened at all: a socket cannot be, a device may act on it
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+        raise _Reject("not_a_file", f"not a regular file but a {kind}")
+    try:
+        # O_NONBLOCK: opening a FIFO (swapped in since the stat) must not hang the batch
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise _Reject("unreadable", f"cannot open: {exc.strerror}") from None
@@ -526,8 +533,9 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
 def _ingest_file(data: bytes, source_path: str) -> _Document:
     text, encoding = decode(data)
     normalised = normalise_text(text)
-    if not normalised.text.strip():
-        raise _Reject("empty", f"no text, only whitespace ({len(data)} bytes)")
+    if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in normalised.text):
+        # zero-width spaces, joiners and stray byte order marks are no text either
+        raise _Reject("empty", f"no text, only whitespace or invisible characters ({len(data)} bytes)")
     header = parse_header(normalised.text)
     spans = split_document(normalised.text, header.body_start)
     text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
@@ -571,7 +579,9 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
     for relative, entry in _walk(input_dir):
-        source_path = relative.as_posix()
+        # A name that is not UTF-8 (Python keeps its bytes as surrogates, which Arrow cannot
+        # store) is shown with the bad bytes escaped: "bad\\xff.txt".
+        source_path = os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
         if isinstance(entry, OSError):
             rejects.append(_Rejected(source_path, "unreadable", f"cannot list folder: {entry.strerror}"))
             continue

@@ -29,6 +29,7 @@ from pipeline.schema import SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
 PART_FILE = "part-0.parquet"
+UNPUBLISHED_FILE = ".part-0.parquet.partial"
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -68,8 +69,11 @@ def partition_dir(out_dir: Path, table_name: str, batch: str | None) -> Path:
 def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None) -> Path:
     """Check ``table`` against its schema and publish it atomically; return the folder.
 
-    An existing partition is replaced whole: the new one is renamed in and the
-    old one removed afterwards, so a reader never sees a mix of the two.
+    The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
+    in ``<out>/.staging``, its folder renamed into place, and the file renamed to
+    ``part-0.parquet`` last: neither pyarrow.dataset (which skips hidden names) nor a
+    DuckDB glob over the whole output (which does not) ever sees a file that is not
+    published, whenever the process is killed. An existing partition is replaced whole.
     """
     table = conform(table, TABLES[table_name])
     final = partition_dir(out_dir, table_name, batch)
@@ -79,14 +83,17 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
         final.parent.mkdir(parents=True, exist_ok=True)
         stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
         stage.mkdir()
-        pq.write_table(table, stage / PART_FILE, compression="zstd")
+        pq.write_table(table, stage / UNPUBLISHED_FILE, compression="zstd")
         if final.exists():
+            if (final / PART_FILE).exists():
+                os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
             retired = staging_root / f"retired-{uuid.uuid4().hex}"
             os.rename(final, retired)
             os.rename(stage, final)
             shutil.rmtree(retired, ignore_errors=True)
         else:
             os.rename(stage, final)
+        os.rename(final / UNPUBLISHED_FILE, final / PART_FILE)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
     return final
