@@ -38,6 +38,7 @@ import pyarrow as pa
 from pipeline.anchors import Anchor, extract_anchors
 from pipeline.fingerprint import shingle_words
 from pipeline.passages import passage_id
+from pipeline.progress import counter
 from pipeline.schema import OVERLAPS
 from pipeline.synonyms import Lexicon
 from pipeline.tables import conform
@@ -343,8 +344,10 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     queue = list(zip(candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist(),
                      candidates.column("anchor_score").to_pylist(), candidates.column("method").to_pylist()))
     seen = {frozenset((pid_a, pid_b)) for pid_a, pid_b, _, _ in queue}
+    bar = counter("align", len(queue))
     while queue:
         pid_a, pid_b, score, method = queue.pop()
+        bar.update()
         a, b = refs[pid_a], refs[pid_b]
         alignment = align_pair(a, b, score, lexicon, params)
         if alignment.relation is None:
@@ -354,6 +357,7 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
                 if next_a in refs and next_b in refs and frozenset((next_a, next_b)) not in seen:
                     seen.add(frozenset((next_a, next_b)))
                     queue.append((next_a, next_b, 0.0, "extension"))
+                    bar.total += 1
         rows["passage_a"].append(a.passage_id)
         rows["passage_b"].append(b.passage_id)
         rows["doc_a"].append(a.doc_id)
@@ -370,5 +374,6 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
         rows["spans"].append([s.__dict__ for s in alignment.spans])
         rows["method"].append(method)
         rows["origin"].append(origin_of(a, b, alignment, params.tie_margin))
+    bar.close()
     table = pa.table({name: pa.array(values, type=OVERLAPS.field(name).type) for name, values in rows.items()})
     return conform(table.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]), OVERLAPS)

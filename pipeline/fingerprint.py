@@ -29,6 +29,7 @@ import xxhash
 from datasketch import MinHash
 
 from pipeline.errors import ConfigError
+from pipeline.progress import progress
 from pipeline.schema import PASSAGES
 from pipeline.tables import conform
 from pipeline.validation import require_at_least
@@ -118,7 +119,7 @@ def signatures(texts: list[str], params: FingerprintParams) -> list[np.ndarray |
     """MinHash hashvalues (uint32, num_perm) of each text; None for a text without words."""
     vocabulary: dict[str, int] = {}
     passage_word_ids: list[np.ndarray] = []
-    for text in texts:
+    for text in progress(texts, "fingerprint"):
         ids = [vocabulary.setdefault(word, len(vocabulary)) for word in normal_words(text)]
         passage_word_ids.append(np.asarray(ids, dtype=np.int64))
     word_hashes = np.fromiter((word_hash(w) for w in vocabulary), dtype=np.uint32, count=len(vocabulary))

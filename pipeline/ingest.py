@@ -35,6 +35,7 @@ from pipeline.attribution import text_credits
 from pipeline.errors import ConfigError, InputError
 from pipeline.gazetteer import Gazetteer
 from pipeline.passages import split_document
+from pipeline.progress import progress
 from pipeline.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.tables import conform
 from pipeline.validation import require_at_least
@@ -578,7 +579,7 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
     documents: list[_Document] = []
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
-    for relative, entry in _walk(input_dir):
+    for relative, entry in progress(_walk(input_dir), f"ingest {batch}"):
         # A name that is not UTF-8 (Python keeps its bytes as surrogates, which Arrow cannot
         # store) is shown with the bad bytes escaped: "bad\\xff.txt".
         source_path = os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")

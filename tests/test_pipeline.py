@@ -228,3 +228,13 @@ def test_eval_attribution_command_ends_with_the_summary_line(tmp_path, capsys):
     assert main(["eval", "attribution", str(data), "--errors", str(tmp_path / "errors.jsonl")]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "attribution precision=1.000 recall=1.000 f1=1.000 n=2"
     assert (tmp_path / "errors.jsonl").read_text() == ""
+
+
+def test_progress_bars_stay_quiet_off_a_terminal(capfd):
+    from pipeline.progress import counter, progress
+
+    assert list(progress(range(3), "ingest")) == [0, 1, 2]
+    bar = counter("align", 2)
+    bar.update(2)
+    bar.close()
+    assert capfd.readouterr().err == ""
