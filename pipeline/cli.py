@@ -22,7 +22,7 @@ import luigi.retcodes
 from luigi.execution_summary import LuigiStatusCode
 
 from pipeline import __version__
-from pipeline.errors import InputError, NewsprovError, OutputError
+from pipeline.errors import ConfigError, InputError, NewsprovError, OutputError
 from pipeline.locking import AlreadyRunning, output_lock
 from pipeline.tables import PART_FILE, partition_dir
 
@@ -137,11 +137,16 @@ def check_config() -> None:
     """Read every luigi.cfg section once, so a bad value stops the run before any task starts."""
     from pipeline import config
 
-    fingerprint = config.fingerprint().params()
-    config.candidates().params().check_signature_length(fingerprint.num_perm)
-    config.align().params(fingerprint.shingle_size)
-    config.ingest().params()
-    config.provenance().params()
+    try:
+        fingerprint = config.fingerprint().params()
+        config.candidates().params().check_signature_length(fingerprint.num_perm)
+        config.align().params(fingerprint.shingle_size)
+        config.ingest().params()
+        config.provenance().params()
+    except ValueError as exc:  # luigi could not parse a value, e.g. "num_perm = abc"
+        section = str(exc).split("[", 1)[0]
+        setting = str(exc).rsplit("'", 2)[-2] if "'" in str(exc) else "?"
+        raise ConfigError(f"luigi.cfg [{section}] {setting}: {exc.__cause__ or exc}; fix the value") from None
 
 
 def summary(out: Path, batch: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 
@@ -238,3 +239,18 @@ def test_progress_bars_stay_quiet_off_a_terminal(capfd):
     bar.update(2)
     bar.close()
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("num_perm = abc", "luigi.cfg [fingerprint] num_perm: invalid literal for int()"),
+    ("num_perm = 1", "fingerprint.num_perm must be >= 2, got 1"),
+])
+def test_a_bad_setting_is_one_clean_line(tmp_path, setting, message):
+    cfg = tmp_path / "luigi.cfg"
+    cfg.write_text(f"[fingerprint]\n{setting}\n")
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(REPO / "seeds"), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
+    assert result.returncode == 2
+    assert result.stderr.startswith("newsprov: ") and message in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
