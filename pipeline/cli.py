@@ -36,14 +36,21 @@ def _batch_date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24, got {value!r}") from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that says where the help is."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsprov",
         description="Find where news articles repeat each other's reporting, which copy came first, "
                     "and which outlets each one credits. Writes Parquet tables for DuckDB, Polars, pandas or Spark.",
     )
     parser.add_argument("--version", action="version", version=f"newsprov {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = commands.add_parser(
         "run",
         help="run the pipeline on one folder of articles (one batch)",
@@ -61,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", help="score the pipeline on labelled data",
         description="Score the pipeline against labelled data. Example: newsprov eval pairs ../shared/eval/dev",
     )
-    eval_kinds = evaluate.add_subparsers(dest="eval_kind", metavar="KIND", required=True)
+    eval_kinds = evaluate.add_subparsers(dest="eval_kind", metavar="KIND", required=True, parser_class=_Parser)
     pairs = eval_kinds.add_parser(
         "pairs", help="copy detection, spans and origin on a labelled folder",
         description="Feed DIR's documents (documents.jsonl: file, date) to the pipeline as daily batches, "

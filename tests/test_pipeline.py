@@ -254,3 +254,15 @@ def test_a_bad_setting_is_one_clean_line(tmp_path, setting, message):
     assert result.returncode == 2
     assert result.stderr.startswith("newsprov: ") and message in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["run", "seeds", "--bogus"], "newsprov: unrecognized arguments: --bogus (see 'newsprov --help')"),
+    (["run", "seeds", "--batch", "2025-13-01"], "batch must be a date like 2025-10-24"),
+    (["run", "seeds", "--out", "README.md"], "newsprov: cannot create output folder README.md"),
+])
+def test_user_errors_are_one_line_without_a_traceback(arguments, message):
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", *arguments], capture_output=True, text=True,
+                            cwd=REPO)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
