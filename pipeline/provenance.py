@@ -29,12 +29,10 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from pipeline.align import COPY_RELATIONS
 from pipeline.schema import PROVENANCE
 from pipeline.tables import conform
 from pipeline.validation import require_at_least, require_fraction
-
-COPY_RELATIONS = ("verbatim", "near_copy", "spun")
-
 
 @dataclass(frozen=True)
 class ProvenanceParams:
