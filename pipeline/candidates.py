@@ -127,10 +127,13 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         con.register("new_anchors", new_anchors)
         con.register("history_bands", history_bands)
         con.register("history_anchors", history_anchors)
-        _run(con, "create temp view all_bands as select passage_id, doc_id, band, bucket, true as is_new "
-                  "from new_bands union all select passage_id, doc_id, band, bucket, false from history_bands")
-        _run(con, "create temp view all_anchors as select passage_id, doc_id, anchor, true as is_new "
-                  "from new_anchors union all select passage_id, doc_id, anchor, false from history_anchors")
+        # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
+        _run(con, "create temp table all_bands as select passage_id, doc_id, band, bucket, true as is_new "
+                  "from new_bands union all select h.passage_id, h.doc_id, h.band, h.bucket, false "
+                  "from history_bands h semi join new_bands n using (band, bucket)")
+        _run(con, "create temp table all_anchors as select passage_id, doc_id, anchor, true as is_new "
+                  "from new_anchors union all select h.passage_id, h.doc_id, h.anchor, false "
+                  "from history_anchors h semi join new_anchors n using (anchor)")
         cap = params.max_bucket_size
         _run(con, f"""
             create temp table keep_buckets as
@@ -139,7 +142,8 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         skipped_buckets = _scalar(con, f"""
             select count(*) from (select band, bucket from all_bands group by band, bucket
             having count(*) > {cap} and bool_or(is_new))""")
-        n_passages = _scalar(con, "select count(distinct passage_id) from all_anchors")
+        n_passages = _scalar(con, "select count(distinct passage_id) from (select passage_id from new_anchors "
+                                  "union all select passage_id from history_anchors)")
         _run(con, f"""
             create temp table keep_anchors as
             select anchor, ln({max(n_passages, 1)} / count(*)) as idf from all_anchors group by anchor
