@@ -210,7 +210,8 @@ def run_batches(inbox: Path, out: Path, workers: int = 1) -> RunTiming:
     started = time.perf_counter()
     try:
         dates = [date for date, _ in dated_folders(inbox)]
-        task = Inbox(inbox=str(inbox), out_dir=str(out), stop=dates[-1], days_back=(dates[-1] - dates[0]).days)
+        task = Inbox(inbox=str(inbox), out_dir=str(out), stop=dates[-1], days_back=(dates[-1] - dates[0]).days,
+                     report=False)  # scoring reads the tables; the HTML report would only cost time
         result = luigi.build([task], local_scheduler=True, workers=workers, detailed_summary=True,
                              log_level="WARNING")
         if result.status.name not in ("SUCCESS", "SUCCESS_WITH_RETRY"):

@@ -327,6 +327,8 @@ class Inbox(luigi.WrapperTask):
     out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
     stop = luigi.DateParameter(default=dt.date.today(), description="last batch date to run (default today)")
     days_back = luigi.IntParameter(default=3650, description="how many days before stop to look for batches")
+    report = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                 description="write the HTML report after the last batch (default true)")
 
     def requires(self):
         start = self.stop - dt.timedelta(days=self.days_back)
@@ -341,4 +343,5 @@ class Inbox(luigi.WrapperTask):
         history = tuple((date.isoformat(), str(path)) for date, path in chosen[:-1])
         date, path = chosen[-1]
         # The last batch's report covers them all; its history chain runs every earlier batch first.
-        return Report(date=date, input_dir=str(path), out_dir=self.out_dir, history=history)
+        return (Report if self.report else Batch)(date=date, input_dir=str(path), out_dir=self.out_dir,
+                                                  history=history)
