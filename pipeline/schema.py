@@ -321,7 +321,3 @@ TABLES: dict[str, pa.Schema] = {
     "outlets": OUTLETS,
 }
 
-
-def schema_version(schema: pa.Schema) -> str:
-    """The ``<table>/<version>`` string a file of this schema carries."""
-    return schema.metadata[SCHEMA_KEY].decode()

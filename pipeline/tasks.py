@@ -95,6 +95,13 @@ class BatchTask(OutputTask):
     def earlier_batches(self, table: str) -> list[str]:
         return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
 
+    def read_history(self, table: str, columns: list[str] | None = None, doc_ids: set[str] | None = None,
+                     include_this_batch: bool = True) -> pa.Table:
+        """``table`` over earlier batches (and this one), only the rows of ``doc_ids`` when given."""
+        batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
+        where = None if doc_ids is None else ds.field("doc_id").isin(_strings(doc_ids))
+        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, filter_expression=where)
+
 
 class Ingest(BatchTask):
     """Stage 1: read the batch's files into documents; what cannot be read into rejects; a text
@@ -109,8 +116,7 @@ class Ingest(BatchTask):
 
     def run(self):
         now = dt.datetime.now(dt.timezone.utc)
-        earlier = tables.read_batches(Path(self.out_dir), "documents", self.earlier_batches("documents"),
-                                      columns=["doc_id", "batch", "source_path"])
+        earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
         seen = {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
             earlier.column("doc_id").to_pylist(), earlier.column("batch").to_pylist(),
             earlier.column("source_path").to_pylist())}
@@ -147,14 +153,8 @@ class Candidates(BatchTask):
         params = config.candidates().params()
         passages = self.input()["passages"].read()
         bands, anchors = band_rows(passages, params), anchor_rows(passages)
-        out = Path(self.out_dir)
-        result = find_candidates(
-            bands,
-            anchors,
-            tables.read_batches(out, "bands", self.earlier_batches("bands")),
-            tables.read_batches(out, "anchors", self.earlier_batches("anchors")),
-            params,
-        )
+        result = find_candidates(bands, anchors, self.read_history("bands", include_this_batch=False),
+                                 self.read_history("anchors", include_this_batch=False), params)
         self.output()["bands"].write(bands)
         self.output()["anchors"].write(anchors)
         self.output()["candidates"].write(result.candidates)
@@ -171,17 +171,13 @@ class Align(BatchTask):
         return self.partition("overlaps", self.batch_key)
 
     def run(self):
-        out = Path(self.out_dir)
         candidates = self.input()["candidates"]["candidates"].read()
+        # This batch's documents and every document a candidate names. Whole documents, not just
+        # the candidate passages: align extends copies to their neighbours.
         wanted_docs = set(candidates.column("doc_b").to_pylist())
-        # Whole documents, not just the candidate passages: align extends copies to their neighbours.
-        passages = tables.read_batches(out, "passages", self.earlier_batches("passages") + [self.batch_key],
-                                       filter_expression=ds.field("doc_id").isin(_strings(wanted_docs))
-                                       | (ds.field("batch") == self.batch_key))
-        documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
-                                        columns=["doc_id", "published", "batch"],
-                                        filter_expression=ds.field("doc_id").isin(_strings(wanted_docs))
-                                        | (ds.field("batch") == self.batch_key))
+        wanted_docs |= set(self.input()["ingest"]["documents"].read().column("doc_id").to_pylist())
+        passages = self.read_history("passages", doc_ids=wanted_docs)
+        documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
         self.output().write(align_candidates(candidates, passages, documents, self.batch_key, Lexicon.load(), params))
 
@@ -222,18 +218,11 @@ class Provenance(BatchTask):
         return self.partition("provenance", self.batch_key)
 
     def run(self):
-        out = Path(self.out_dir)
         overlaps = self.input()["overlaps"].read()
         docs = set(overlaps.column("doc_a").to_pylist()) | set(overlaps.column("doc_b").to_pylist())
-        documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
-                                        columns=["doc_id", "published", "batch", "n_chars", "body_start"],
-                                        filter_expression=ds.field("doc_id").isin(_strings(docs)))
-        passages = tables.read_batches(out, "passages", self.earlier_batches("passages") + [self.batch_key],
-                                       columns=["passage_id", "doc_id", "kind", "n_tokens"],
-                                       filter_expression=ds.field("doc_id").isin(_strings(docs)))
-        attributions = tables.read_batches(out, "attributions",
-                                           self.earlier_batches("attributions") + [self.batch_key],
-                                           filter_expression=ds.field("doc_id").isin(_strings(docs)))
+        documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
+        passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
+        attributions = self.read_history("attributions", doc_ids=docs)
         self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
                                            config.provenance().params()))
 
@@ -249,22 +238,18 @@ class Clusters(BatchTask):
         return self.partition("clusters", self.batch_key)
 
     def run(self):
-        out = Path(self.out_dir)
-        earlier = self.earlier_batches("clusters")
-        latest = tables.read_batches(out, "clusters", earlier).to_pylist()
+        latest = self.read_history("clusters", include_this_batch=False).to_pylist()
         current: dict[str, Assignment] = {}
         for row in sorted(latest, key=lambda r: r["batch"]):
             current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"],
                                                 row["is_origin"])
-        provenance = tables.read_batches(out, "provenance", self.earlier_batches("provenance") + [self.batch_key],
-                                         columns=["doc_id", "source_doc_id", "origin_basis"])
+        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"])
         overlaps = self.input()["overlaps"].read()
         story_links = sorted({(a, b) for a, b, relation in zip(overlaps.column("doc_a").to_pylist(),
                                                                 overlaps.column("doc_b").to_pylist(),
                                                                 overlaps.column("relation").to_pylist())
                               if relation == "same_story"})
-        documents = tables.read_batches(out, "documents", self.earlier_batches("documents") + [self.batch_key],
-                                        columns=["doc_id", "published", "batch"])
+        documents = self.read_history("documents", ["doc_id", "published", "batch"])
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
                                                                     documents.column("batch").to_pylist())}
