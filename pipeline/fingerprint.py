@@ -14,8 +14,10 @@ computes for the same shingles::
 
 ``shingle_hash`` hashes each word with xxh32 (seed 0) and combines the word
 hashes FNV-style, so the pipeline hashes each distinct word once and builds
-every shingle hash with a few numpy operations; the MinHash permutations run
-as one matrix operation over all shingles of many passages at once.
+every shingle hash with a few numpy operations over all passages end to end.
+Words come from Polars' regex kernel (``pipeline.tokens.normal_word_ids``),
+normalised once per distinct surface form; the MinHash permutations run as
+one (permutations x shingles) matrix operation per block of passages.
 """
 
 from __future__ import annotations
@@ -29,17 +31,16 @@ import xxhash
 from datasketch import MinHash
 
 from pipeline.errors import ConfigError
-from pipeline.progress import progress
 from pipeline.schema import PASSAGES
 from pipeline.tables import conform
 from pipeline.validation import require_at_least
-from pipeline.tokens import normal_words
+from pipeline.tokens import normal_word_ids, normal_words
 
 _COMBINE = np.uint32(0x01000193)  # FNV-1 32-bit prime
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
-# Shingles per permutation block: a (shingles x num_perm) uint32 matrix of 2 MB at 128 perms stays in
-# cache; 65,536 (32 MB) was measured 25% slower (bench/README.md).
-_BLOCK_SHINGLES = 1 << 12
+# Shingles per permutation block: a (num_perm x shingles) uint32 matrix of 8 MB at 128 perms;
+# 4,096 was 20% slower, 1,024 2.5x slower (bench/README.md).
+_BLOCK_SHINGLES = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,11 @@ def shingle_words(words: list[str], k: int) -> list[list[str]]:
 
 
 def shingles(text: str, k: int) -> list[str]:
-    """Shingles of ``text`` as datasketch would be fed them (duplicates included)."""
+    """Shingles of ``text`` as datasketch would be fed them (duplicates included).
+
+    One text at a time through the Python tokenizer, which gives the same words as the vectorised
+    one (``normal_word_ids``; property-tested) without its per-call set-up.
+    """
     return [" ".join(window) for window in shingle_words(normal_words(text), k)]
 
 
@@ -100,55 +105,76 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> s3)
 
 
-def _shingle_hashes(word_ids: np.ndarray, word_hashes: np.ndarray, k: int) -> np.ndarray:
-    """Hashes of all k-windows of one passage's word ids (vectorised over windows)."""
-    n = len(word_ids)
-    hashes = word_hashes[word_ids]
-    if n <= k:
-        h = np.zeros(1, dtype=np.uint32)
-        for value in hashes:
-            h = (h * _COMBINE) ^ value
-        return h
-    h = np.zeros(n - k + 1, dtype=np.uint32)
-    for offset in range(k):
-        h = (h * _COMBINE) ^ hashes[offset:n - k + 1 + offset]
+def _fold(columns: list[np.ndarray]) -> np.ndarray:
+    """``shingle_hash`` of windows given as one array of word hashes per window position."""
+    h = np.zeros(len(columns[0]), dtype=np.uint32)
+    for column in columns:
+        h = (h * _COMBINE) ^ column
     return h
+
+
+def shingle_hashes(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every passage's shingles, passage after passage, and where each passage's start.
+
+    ``hashes`` are the word hashes of all passages end to end, passage ``i`` being
+    ``hashes[offsets[i]:offsets[i + 1]]``. Windows are computed over the whole array at once and
+    the ones that straddle two passages dropped; a passage shorter than ``k`` is one shingle.
+    """
+    lengths = np.diff(offsets)
+    counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out = np.empty(starts[-1], dtype=np.uint32)
+    short = lengths < k
+    n_windows = len(hashes) - k + 1
+    if n_windows > 0:
+        window = _fold([hashes[o:o + n_windows] for o in range(k)])
+        # A window straddles two passages when a passage starts at one of its later positions.
+        passage_starts = np.zeros(len(hashes) + 1, dtype=bool)
+        passage_starts[offsets[1:-1]] = True
+        straddles = np.zeros(n_windows, dtype=bool)
+        for o in range(1, k):
+            straddles |= passage_starts[o:o + n_windows]
+        # The other windows are the long passages' shingles, in order: they fill every slot that
+        # is not a short passage's single shingle.
+        long_slot = np.ones(len(out), dtype=bool)
+        long_slot[starts[:-1][short & (lengths > 0)]] = False
+        out[long_slot] = window[~straddles]
+    for length in range(1, k):
+        of_length = np.flatnonzero(lengths == length)
+        if len(of_length):
+            out[starts[of_length]] = _fold([hashes[offsets[of_length] + o] for o in range(length)])
+    return out, starts
+
+
+def signature_matrix(texts: list[str], params: FingerprintParams) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash hashvalues of the texts that have words (uint32, rows x num_perm), and which texts those are."""
+    words = normal_word_ids(texts)
+    word_hashes = np.fromiter((word_hash(w) for w in words.vocabulary), dtype=np.uint32, count=len(words.vocabulary))
+    hashes, starts = shingle_hashes(word_hashes[words.ids], words.offsets, params.shingle_size)
+    present = np.diff(starts) > 0
+    first_shingle = starts[:-1][present]
+    a, b = permutations(params.num_perm, params.seed)
+    matrix = np.empty((len(first_shingle), params.num_perm), dtype=np.uint32)
+    ends = np.append(first_shingle[1:], starts[-1])
+    row = 0
+    while row < len(first_shingle):
+        # A block of whole passages, about _BLOCK_SHINGLES shingles (at least one passage).
+        stop = max(row + 1, int(np.searchsorted(ends, first_shingle[row] + _BLOCK_SHINGLES, side="right")))
+        hv = _fmix32(hashes[first_shingle[row]:ends[stop - 1]])
+        # permutations x shingles: the minimum then runs along contiguous memory (6x faster than
+        # shingles x permutations, measured)
+        permuted = a[:, None] * hv[None, :]
+        permuted += b[:, None]
+        matrix[row:stop] = np.minimum.reduceat(permuted, first_shingle[row:stop] - first_shingle[row], axis=1).T
+        row = stop
+    return matrix, present
 
 
 def signatures(texts: list[str], params: FingerprintParams) -> list[np.ndarray | None]:
     """MinHash hashvalues (uint32, num_perm) of each text; None for a text without words."""
-    vocabulary: dict[str, int] = {}
-    passage_word_ids: list[np.ndarray] = []
-    for text in progress(texts, "fingerprint"):
-        ids = [vocabulary.setdefault(word, len(vocabulary)) for word in normal_words(text)]
-        passage_word_ids.append(np.asarray(ids, dtype=np.int64))
-    word_hashes = np.fromiter((word_hash(w) for w in vocabulary), dtype=np.uint32, count=len(vocabulary))
-
-    per_passage = [
-        _shingle_hashes(ids, word_hashes, params.shingle_size) if len(ids) else np.empty(0, np.uint32)
-        for ids in passage_word_ids
-    ]
-    a, b = permutations(params.num_perm, params.seed)
-    result: list[np.ndarray | None] = [None] * len(texts)
-    start = 0
-    while start < len(texts):
-        # A block of whole passages, about _BLOCK_SHINGLES shingles in all.
-        stop, total = start, 0
-        while stop < len(texts) and (total == 0 or total + len(per_passage[stop]) <= _BLOCK_SHINGLES):
-            total += len(per_passage[stop])
-            stop += 1
-        block = [p for p in per_passage[start:stop] if len(p)]
-        if block:
-            hv = _fmix32(np.concatenate(block))
-            permuted = hv[:, None] * a[None, :] + b[None, :]
-            offsets = np.cumsum([0] + [len(p) for p in block[:-1]])
-            minima = np.minimum.reduceat(permuted, offsets, axis=0)
-            rows = iter(minima)
-            for i in range(start, stop):
-                if len(per_passage[i]):
-                    result[i] = next(rows)
-        start = stop
-    return result
+    matrix, present = signature_matrix(texts, params)
+    rows = iter(matrix)
+    return [next(rows) if has else None for has in present]
 
 
 def add_signatures(passages: pa.Table, params: FingerprintParams) -> pa.Table:
@@ -159,7 +185,9 @@ def add_signatures(passages: pa.Table, params: FingerprintParams) -> pa.Table:
     """
     texts = ["" if kind == "header" else text
              for text, kind in zip(passages.column("text").to_pylist(), passages.column("kind").to_pylist())]
-    values = signatures(texts, params)
-    column = pa.array([None if v is None else v.tolist() for v in values], type=PASSAGES.field("signature").type)
+    matrix, present = signature_matrix(texts, params)
+    # Straight from the matrix: a list per passage, empty and null where it has no signature.
+    offsets = pa.array(np.concatenate([[0], np.cumsum(present * params.num_perm)]).astype(np.int32))
+    column = pa.ListArray.from_arrays(offsets, pa.array(matrix.reshape(-1)), mask=pa.array(~present))
     index = passages.schema.get_field_index("signature")
     return conform(passages.set_column(index, PASSAGES.field("signature"), column), PASSAGES)

@@ -10,14 +10,29 @@ and "per cent" / "percent" / "%". Synonym folding is a separate, later step
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
 
 # An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
 _TOKEN = re.compile(
     r"(?:[^\W\d_]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
     r"|[^\W_](?:[^\W_]|[\u0300-\u036f])*(?:['’][^\W_]+)*"  # combining accents stay inside the word
+    r"|%"
+)
+
+# The same pattern in Rust regex syntax, for Polars' vectorised extraction. Python's ``[^\W_]``
+# (str.isalnum) is Unicode letters and numbers, ``\d`` is Nd: spelled out as categories here because
+# Rust's ``\w`` also takes marks and connectors (tested equal on arbitrary Unicode text).
+_TOKEN_RUST = (
+    r"(?:[\p{L}\p{Nl}\p{No}]\.){2,}"
+    r"|\d+(?:[.,]\d+)*"
+    r"|[\p{L}\p{N}](?:[\p{L}\p{N}]|[\x{0300}-\x{036f}])*(?:['’][\p{L}\p{N}]+)*"
     r"|%"
 )
 
@@ -105,3 +120,59 @@ def normal_words(text: str) -> list[str]:
 def count_words(text: str) -> int:
     """Number of word tokens, as the passages table reports it."""
     return len(_TOKEN.findall(text))
+
+
+@dataclass(frozen=True)
+class WordIds:
+    """The normal words of many texts at once, as integer ids: text ``i`` is
+    ``[vocabulary[j] for j in ids[offsets[i]:offsets[i + 1]]]``, equal to ``normal_words(texts[i])``."""
+
+    offsets: np.ndarray  # int64, len(texts) + 1
+    ids: np.ndarray  # int64 indexes into vocabulary
+    vocabulary: list[str]
+
+    def words(self, i: int) -> list[str]:
+        return [self.vocabulary[j] for j in self.ids[self.offsets[i]:self.offsets[i + 1]]]
+
+
+def normal_word_ids(texts: Sequence[str]) -> WordIds:
+    """``normal_words`` of every text, tokenised by Polars' regex kernel and normalised once per
+    distinct surface form: the fingerprint stage's hot path (pure-Python tokenising capped it)."""
+    surfaces = pl.Series(values=list(texts), dtype=pl.String).str.extract_all(_TOKEN_RUST).to_arrow()
+    offsets = surfaces.offsets.to_numpy().astype(np.int64)
+    offsets -= offsets[0]
+    encoded = pa.chunked_array([surfaces.flatten()]).combine_chunks().dictionary_encode()
+    vocabulary: dict[str, int] = {}
+    surface_to_word = np.fromiter(
+        (vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in encoded.dictionary.to_pylist()),
+        dtype=np.int64, count=len(encoded.dictionary),
+    )
+    ids = surface_to_word[encoded.indices.to_numpy(zero_copy_only=False)]
+    words = WordIds(offsets, ids, list(vocabulary))
+    return _merge_per_cent(words, texts)
+
+
+def _merge_per_cent(words: WordIds, texts: Sequence[str]) -> WordIds:
+    """Redo, token by token, the few texts where "per" is followed by "cent": whether they merge
+    into "percent" depends on the characters between them, which the vectorised pass does not keep."""
+    try:
+        per, cent = words.vocabulary.index("per"), words.vocabulary.index("cent")
+    except ValueError:
+        return words
+    follows = np.flatnonzero((words.ids[1:] == cent) & (words.ids[:-1] == per)) + 1
+    text_of = np.searchsorted(words.offsets, follows, side="right") - 1
+    texts_hit = np.unique(text_of[words.offsets[text_of] < follows]).tolist()  # "per" ends the text before
+    if not texts_hit:
+        return words
+    vocabulary = {w: i for i, w in enumerate(words.vocabulary)}
+    pieces, lengths, start = [], np.diff(words.offsets), 0
+    for i in texts_hit:
+        pieces.append(words.ids[words.offsets[start]:words.offsets[i]])
+        redone = [vocabulary.setdefault(w, len(vocabulary)) for w in normal_words(texts[i])]
+        pieces.append(np.asarray(redone, dtype=np.int64))
+        lengths[i] = len(redone)
+        start = i + 1
+    pieces.append(words.ids[words.offsets[start]:])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return WordIds(offsets, np.concatenate(pieces), list(vocabulary))
+

@@ -112,3 +112,42 @@ def test_normal_words_are_the_tokens_normal_forms(text):
 
     assert normal_words(text) == [t.norm for t in tokenize(text)]
     assert normal_words("rose 7 per cent, per  cent") == ["rose", "7", "percent", "per", "cent"]
+
+
+# Characters Python's Unicode database does not know yet (Cn) may be letters to Polars' newer one.
+any_text = st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
+
+
+@settings(max_examples=300)
+@given(st.lists(any_text, max_size=6))
+def test_vectorised_words_equal_the_python_tokenizer(texts):
+    """Polars' regex kernel and Python's re give the same normal words on arbitrary Unicode text."""
+    from pipeline.tokens import normal_word_ids, normal_words
+
+    found = normal_word_ids(texts)
+    assert [found.words(i) for i in range(len(texts))] == [normal_words(t) for t in texts]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(["per", "cent", "Per", "CENT", " ", "  ", ",", "7", "x", "-", "per cent"]), max_size=12)
+       .map("".join))
+def test_per_cent_merges_as_in_the_python_tokenizer(text):
+    from pipeline.tokens import normal_word_ids, normal_words
+
+    assert normal_word_ids(["a b", text, "per", "cent"]).words(1) == normal_words(text)
+
+
+@given(st.lists(passages, max_size=8), st.integers(min_value=1, max_value=5))
+def test_shingle_hashes_of_many_passages_equal_one_at_a_time(texts, k):
+    from pipeline.fingerprint import shingle_hash
+
+    params = FingerprintParams(shingle_size=k)
+    together = signatures(texts, params)
+    for text, signature in zip(texts, together):
+        found = shingles(text, k)
+        if not found:
+            assert signature is None
+            continue
+        minhash = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=shingle_hash)
+        minhash.update_batch(found)
+        np.testing.assert_array_equal(signature, minhash.hashvalues)
