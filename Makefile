@@ -16,12 +16,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The tests also run the Spark engine (pyspark, about 450 MB with its jars): installed for make test only.
+TEST_STAMP := $(VENV)/.installed-spark
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	touch $(TEST_STAMP)
+
 run: $(STAMP)
 	$(BIN)/newsprov run seeds --out output --batch $(BATCH)
 
 # pytest exits 5 when it collects no test; that is a failure here, as it is for CI.
 # The report tests drive a real headless browser: Debian's chromium, installed when missing (as root).
-test: $(STAMP)
+test: $(TEST_STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
 	$(BIN)/python -m pytest -q

@@ -147,6 +147,7 @@ def check_config() -> None:
     try:
         fingerprint = config.fingerprint().params()
         config.candidates().params().check_signature_length(fingerprint.num_perm)
+        config.candidates().join_engine()
         config.align().params(fingerprint.shingle_size)
         config.ingest().params()
         config.provenance().params()

@@ -6,10 +6,13 @@ stage, so a bad value fails with a ConfigError naming the setting.
 
 from __future__ import annotations
 
+import importlib.util
+
 import luigi
 
 from pipeline.align import AlignParams
 from pipeline.candidates import CandidateParams
+from pipeline.errors import ConfigError
 from pipeline.fingerprint import FingerprintParams
 from pipeline.ingest import IngestParams
 from pipeline.provenance import ProvenanceParams
@@ -31,7 +34,12 @@ class fingerprint(luigi.Config):  # noqa: N801
         return FingerprintParams(num_perm=self.num_perm, seed=self.seed, shingle_size=self.shingle_size)
 
 
+CANDIDATE_ENGINES = ("duckdb", "spark")
+
+
 class candidates(luigi.Config):  # noqa: N801
+    engine = luigi.Parameter(default="duckdb", description="where the candidate join runs: duckdb (in the Luigi "
+                                                           "worker) or spark (spark-submit, see the [spark] section)")
     bands = luigi.IntParameter(default=CandidateParams.bands)
     rows = luigi.IntParameter(default=CandidateParams.rows)
     max_bucket_size = luigi.IntParameter(default=CandidateParams.max_bucket_size)
@@ -40,6 +48,15 @@ class candidates(luigi.Config):  # noqa: N801
     def params(self) -> CandidateParams:
         return CandidateParams(bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size,
                                min_shared_anchors=self.min_shared_anchors)
+
+    def join_engine(self) -> str:
+        """The checked ``engine`` setting; spark needs the ``spark`` extra installed."""
+        if self.engine not in CANDIDATE_ENGINES:
+            raise ConfigError(f"candidates.engine must be one of {', '.join(CANDIDATE_ENGINES)}, got {self.engine!r}")
+        if self.engine == "spark" and importlib.util.find_spec("pyspark") is None:
+            raise ConfigError("candidates.engine = spark needs pyspark: pip install 'newsprov[spark]', "
+                              "or set engine = duckdb")
+        return self.engine
 
 
 class align(luigi.Config):  # noqa: N801

@@ -12,18 +12,24 @@ exist, so a second run does nothing and a crashed run is simply redone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
+import os
+import sys
 from pathlib import Path
 
 import luigi
+import luigi.configuration
 import pyarrow as pa
 import pyarrow.dataset as ds
+from luigi.contrib.spark import PySparkTask
 
 from pipeline import config, tables
 from pipeline.align import align_candidates
 from pipeline.attribution import extract_attributions
-from pipeline.candidates import anchor_rows, band_rows, find_candidates
+from pipeline.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
@@ -31,6 +37,7 @@ from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.report import write_report
+from pipeline.spark_candidates import join_partitions, spark_submit_path, submit_environment
 from pipeline.synonyms import Lexicon
 
 log = logging.getLogger(__name__)
@@ -140,24 +147,84 @@ class Fingerprint(BatchTask):
         self.output().write(add_signatures(split_passages(documents), config.fingerprint().params()))
 
 
-class Candidates(BatchTask):
-    """Stage 4: LSH bands and anchors of the batch, joined with themselves and with history."""
+class Bands(BatchTask):
+    """Stage 4, first half: the batch's LSH bands and anchors, the keys the candidate join matches on."""
 
     def requires(self):
-        return {"passages": self.same_batch(Fingerprint), "previous": self.previous_batch()}
+        return self.same_batch(Fingerprint)
+
+    def output(self):
+        return {name: self.partition(name, self.batch_key) for name in ("bands", "anchors")}
+
+    def run(self):
+        passages = self.input().read()
+        self.output()["bands"].write(band_rows(passages, config.candidates().params()))
+        self.output()["anchors"].write(anchor_rows(passages))
+
+
+class CandidateJoin(BatchTask):
+    """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``): the batch's bands and
+    anchors joined with themselves and with every earlier batch's."""
+
+    def requires(self):
+        return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
+
+    def output(self):
+        return self.partition("candidates", self.batch_key)
+
+    def run(self):
+        keys = self.input()["bands"]
+        result = find_candidates(keys["bands"].read(), keys["anchors"].read(),
+                                 self.read_history("bands", include_this_batch=False),
+                                 self.read_history("anchors", include_this_batch=False), config.candidates().params())
+        self.output().write(result.candidates)
+
+
+class SparkCandidateJoin(BatchTask, PySparkTask):
+    """Stage 4, second half, on Spark (``[candidates] engine = spark``): the same join and output.
+
+    spark-submit (``[spark]`` section: master, conf, ...) runs ``main`` in a Spark driver that reads
+    the band and anchor partitions under out_dir and publishes the candidates partition through
+    ``tables.write_partition``, as the DuckDB join does.
+    """
+
+    requires = CandidateJoin.requires
+    output = CandidateJoin.output
+
+    @property
+    def spark_submit(self):
+        return spark_submit_path(luigi.configuration.get_config().get("spark", "spark-submit", None))
+
+    @property
+    def pyspark_driver_python(self):
+        # The driver unpickles this task, so it runs in this environment unless told otherwise.
+        return os.environ.get("PYSPARK_DRIVER_PYTHON", sys.executable)
+
+    def program_environment(self):
+        return submit_environment(super().program_environment())
+
+    def app_options(self):
+        # Settings travel with the job: the driver may not see this worker's luigi.cfg.
+        return [json.dumps(dataclasses.asdict(config.candidates().params()))]
+
+    def main(self, sc, params_json: str):
+        from pyspark.sql import SparkSession
+
+        result = join_partitions(SparkSession(sc), Path(self.out_dir), self.batch_key, self.earlier_batches("bands"),
+                                 CandidateParams(**json.loads(params_json)))
+        self.output().write(result.candidates)
+
+
+class Candidates(BatchTask, luigi.WrapperTask):
+    """Stage 4: LSH bands and anchors of the batch, joined with themselves and with history on the
+    engine ``[candidates] engine`` names. Align reads the three partitions, whichever engine wrote them."""
+
+    def requires(self):
+        join = SparkCandidateJoin if config.candidates().join_engine() == "spark" else CandidateJoin
+        return {"bands": self.same_batch(Bands), "join": self.same_batch(join)}
 
     def output(self):
         return {name: self.partition(name, self.batch_key) for name in ("bands", "anchors", "candidates")}
-
-    def run(self):
-        params = config.candidates().params()
-        passages = self.input()["passages"].read()
-        bands, anchors = band_rows(passages, params), anchor_rows(passages)
-        result = find_candidates(bands, anchors, self.read_history("bands", include_this_batch=False),
-                                 self.read_history("anchors", include_this_batch=False), params)
-        self.output()["bands"].write(bands)
-        self.output()["anchors"].write(anchors)
-        self.output()["candidates"].write(result.candidates)
 
 
 class Align(BatchTask):
