@@ -28,14 +28,15 @@ of one event, never a copy). Pairs that are none of these are dropped.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pyarrow as pa
 
-from pipeline.anchors import Anchor, extract_anchors
+from pipeline.anchors import Anchor, anchors_in, extract_anchors
 from pipeline.fingerprint import shingle_words
 from pipeline.passages import passage_id
 from pipeline.progress import counter
@@ -96,6 +97,45 @@ class PassageRef:
 
 
 @dataclass(frozen=True)
+class PassageWords:
+    """A passage's words as align compares them, worked out once per passage (not once per pair)."""
+
+    keys: tuple[str, ...]  # normal forms, "Chinese language" one word "chinese"
+    starts: tuple[int, ...]  # offsets of each word into the passage text
+    ends: tuple[int, ...]
+    first_anchor: dict[str, Anchor]  # each anchor key's first occurrence, in text order
+
+
+# A history passage is aligned again in every later batch that pairs with it, in the same process
+# (the eval, an Inbox catch-up): keep its words across calls. No Token objects are kept, so the
+# entries stay small (a few kB each).
+@lru_cache(maxsize=1 << 13)
+def passage_words(text: str, lexicon: Lexicon) -> PassageWords:
+    """Words and anchors of a passage's text, tokenised once for both."""
+    tokens = tokenize(text)
+    first_anchor: dict[str, Anchor] = {}
+    for anchor in anchors_in(text, tokens):
+        first_anchor.setdefault(anchor.key, anchor)
+    merged = _merge_language_suffix(tokens, lexicon)
+    return PassageWords(tuple(t.norm for t in merged), tuple(t.start for t in merged), tuple(t.end for t in merged),
+                        first_anchor)
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One side of a pair: the passage, its words and its surface shingles."""
+
+    ref: PassageRef
+    words: PassageWords
+    shingles: frozenset[tuple[str, ...]]
+
+
+def _side(ref: PassageRef, lexicon: Lexicon, k: int) -> _Side:
+    words = passage_words(ref.text, lexicon)
+    return _Side(ref, words, _shingle_set(words.keys, k))
+
+
+@dataclass(frozen=True)
 class Span:
     a_start: int
     a_end: int
@@ -140,22 +180,17 @@ def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> tup
     return [replacement.get(k, k) for k in keys_b], sum(k in replacement for k in keys_b)
 
 
-def _shingle_set(keys: list[str], k: int) -> set[tuple[str, ...]]:
-    return {tuple(w) for w in shingle_words(keys, k)}
+def _shingle_set(keys: Sequence[str], k: int) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(w) for w in shingle_words(list(keys), k))
 
 
 def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
 
 
-def _anchor_spans(a: PassageRef, b: PassageRef, shared: set[str]) -> list[Span]:
+def _anchor_spans(a: PassageRef, b: PassageRef, first_a: dict[str, Anchor], first_b: dict[str, Anchor],
+                  shared: set[str]) -> list[Span]:
     """First occurrence of each shared anchor in both passages; adjacent ones merged ('Karoline Leavitt')."""
-    first_a = {}
-    for anchor in a.anchors:
-        first_a.setdefault(anchor.key, anchor)
-    first_b = {}
-    for anchor in b.anchors:
-        first_b.setdefault(anchor.key, anchor)
     pairs = sorted(((first_a[k], first_b[k]) for k in shared if k in first_a and k in first_b),
                    key=lambda pair: pair[0].start)
     spans: list[Span] = []
@@ -181,76 +216,148 @@ def _extend_over_closing(text: str, end: int) -> int:
     return end
 
 
-def _copy_spans(a: PassageRef, b: PassageRef, tokens_a: list[Token], tokens_b: list[Token], blocks: list,
-                params: AlignParams) -> list[Span]:
+def _copy_spans(a: PassageRef, b: PassageRef, words_a: PassageWords, words_b: PassageWords,
+                blocks: list[tuple[int, int, int]], params: AlignParams) -> list[Span]:
     """Aligned runs of words, chained across gaps of up to ``max_gap_words`` on both sides.
 
     A spinner or an editor changes a word or two inside a copied sentence ("as part of" ->
     "as a part of"): chaining keeps the sentence one span instead of many fragments.
     """
-    chains: list[list] = []
+    chains: list[list[tuple[int, int, int]]] = []
     for block in blocks:
         if chains:
-            last = chains[-1][-1]
-            gap_a = block.a - (last.a + last.size)
-            gap_b = block.b - (last.b + last.size)
+            last_a, last_b, last_size = chains[-1][-1]
+            gap_a = block[0] - (last_a + last_size)
+            gap_b = block[1] - (last_b + last_size)
             if gap_a <= params.max_gap_words and gap_b <= params.max_gap_words:
                 chains[-1].append(block)
                 continue
         chains.append([block])
     spans = []
     for chain in chains:
-        if sum(blk.size for blk in chain) < params.min_span_words:
+        if sum(size for _, _, size in chain) < params.min_span_words:
             continue
-        first, last = chain[0], chain[-1]
-        a_end = _extend_over_closing(a.text, tokens_a[last.a + last.size - 1].end)
-        b_end = _extend_over_closing(b.text, tokens_b[last.b + last.size - 1].end)
-        spans.append(Span(a.char_start + tokens_a[first.a].start, a.char_start + a_end,
-                          b.char_start + tokens_b[first.b].start, b.char_start + b_end))
+        (first_a, first_b, _), (last_a, last_b, last_size) = chain[0], chain[-1]
+        a_end = _extend_over_closing(a.text, words_a.ends[last_a + last_size - 1])
+        b_end = _extend_over_closing(b.text, words_b.ends[last_b + last_size - 1])
+        spans.append(Span(a.char_start + words_a.starts[first_a], a.char_start + a_end,
+                          b.char_start + words_b.starts[first_b], b.char_start + b_end))
     return spans
 
 
-def _matching_blocks(keys_a: list[str], keys_b: list[str]) -> list:
-    return [blk for blk in SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_matching_blocks() if blk.size]
+def matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int, int]]:
+    """``SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()`` as ``(i, j, size)``
+    triples, without the closing empty block.
+
+    The same recursion (the longest common run, ties to the smallest ``i`` then ``j``; then the
+    same on each side of it; touching runs joined), without the junk and popular-element
+    machinery align does not use, and with the length of every common run worked out once
+    rather than again in every sub-range the recursion visits.
+    """
+    if len(a) == len(b) and all(x == y for x, y in zip(a, b)):
+        return [(0, 0, len(a))] if a else []
+    where: dict[Hashable, list[int]] = {}
+    for j, x in enumerate(b):
+        where.setdefault(x, []).append(j)
+    columns = [where.get(x, []) for x in a]  # the j of every b[j] == a[i], ascending
+    run_lengths = []  # run_lengths[i][n]: length of the common run ending at (i, columns[i][n])
+    previous: dict[int, int] = {}
+    for js in columns:
+        current = {j: previous.get(j - 1, 0) + 1 for j in js}
+        run_lengths.append(list(current.values()))
+        previous = current
+    found = []
+    queue = [(0, len(a), 0, len(b))]
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        i, j, k = _longest_run(columns, run_lengths, alo, ahi, blo, bhi)
+        if k:
+            found.append((i, j, k))
+            if alo < i and blo < j:
+                queue.append((alo, i, blo, j))
+            if i + k < ahi and j + k < bhi:
+                queue.append((i + k, ahi, j + k, bhi))
+    found.sort()
+    blocks: list[tuple[int, int, int]] = []
+    for i, j, k in found:
+        if blocks and blocks[-1][0] + blocks[-1][2] == i and blocks[-1][1] + blocks[-1][2] == j:
+            blocks[-1] = (blocks[-1][0], blocks[-1][1], blocks[-1][2] + k)
+        else:
+            blocks.append((i, j, k))
+    return blocks
 
 
-def _aligned_share(blocks: list, keys_a: list[str], keys_b: list[str]) -> float:
-    return _ratio(sum(blk.size for blk in blocks), max(len(keys_a), len(keys_b)))
+def _longest_run(columns: list[list[int]], run_lengths: list[list[int]], alo: int, ahi: int, blo: int,
+                 bhi: int) -> tuple[int, int, int]:
+    """Longest common run inside a[alo:ahi] x b[blo:bhi]; the first in (end i, end j) order on ties."""
+    besti, bestj, best = alo, blo, 0
+    most = min(ahi - alo, bhi - blo)
+    for i in range(alo, ahi):
+        js = columns[i]
+        if not js:
+            continue
+        lengths = run_lengths[i]
+        room_a = i - alo + 1
+        for n in range(bisect_left(js, blo), len(js)):
+            j = js[n]
+            if j >= bhi:
+                break
+            # Only the part of a run inside the sub-range counts.
+            k = lengths[n]
+            if k > room_a:
+                k = room_a
+            if k > j - blo + 1:
+                k = j - blo + 1
+            if k > best:
+                besti, bestj, best = i - k + 1, j - k + 1, k
+                if best == most:
+                    return besti, bestj, best  # nothing later can be longer
+    return besti, bestj, best
+
+
+def _aligned_words(blocks: list[tuple[int, int, int]]) -> int:
+    return sum(size for _, _, size in blocks)
 
 
 def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
     """Measure and classify one candidate pair."""
-    tokens_a = _merge_language_suffix(a.tokens, lexicon)
-    tokens_b = _merge_language_suffix(b.tokens, lexicon)
-    keys_a = [t.norm for t in tokens_a]
-    keys_b = [t.norm for t in tokens_b]
-    blocks = _matching_blocks(keys_a, keys_b)
+    k = params.shingle_size
+    return _align_sides(_side(a, lexicon, k), _side(b, lexicon, k), anchor_score, lexicon, params)
+
+
+def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lexicon,
+                 params: AlignParams) -> Alignment:
+    a, b = side_a.ref, side_b.ref
+    keys_a, keys_b = side_a.words.keys, side_b.words.keys
+    longer = max(len(keys_a), len(keys_b))
+    blocks = matching_blocks(keys_a, keys_b)
     folded_b, substitutions = keys_b, 0
     # Folding costs a synonym lookup per pair of differing words; a pair whose words do not even
     # line up in order before folding is no copy, spun or not, so it is not worth it.
-    if _aligned_share(blocks, keys_a, keys_b) >= params.fold_min_aligned:
+    if _ratio(_aligned_words(blocks), longer) >= params.fold_min_aligned:
         folded_b, substitutions = fold_synonyms(keys_a, keys_b, lexicon)
         if substitutions:
-            blocks = _matching_blocks(keys_a, folded_b)
+            blocks = matching_blocks(keys_a, folded_b)
 
-    k = params.shingle_size
-    surface_a, surface_b = _shingle_set(keys_a, k), _shingle_set(keys_b, k)
-    folded_a, folded_bs = surface_a, _shingle_set(folded_b, k)
-    jaccard = _ratio(len(surface_a & surface_b), len(surface_a | surface_b))
-    jaccard_folded = _ratio(len(folded_a & folded_bs), len(folded_a | folded_bs))
-    common = len(folded_a & folded_bs)
+    surface_a, surface_b = side_a.shingles, side_b.shingles
+    folded_a = surface_a
+    folded_bs = _shingle_set(folded_b, params.shingle_size) if substitutions else surface_b
+    surface_common = len(surface_a & surface_b)
+    jaccard = _ratio(surface_common, len(surface_a) + len(surface_b) - surface_common)
+    common = len(folded_a & folded_bs) if substitutions else surface_common
+    jaccard_folded = _ratio(common, len(folded_a) + len(folded_bs) - common)
     containment_a = _ratio(common, len(folded_a))
     containment_b = _ratio(common, len(folded_bs))
-    surface_containment = _ratio(len(surface_a & surface_b), min(len(surface_a), len(surface_b)))
+    surface_containment = _ratio(surface_common, min(len(surface_a), len(surface_b)))
 
     jaccard_est = None
     if a.signature is not None and b.signature is not None:
-        jaccard_est = float(np.mean(a.signature == b.signature))
+        jaccard_est = int(np.count_nonzero(a.signature == b.signature)) / len(a.signature)
 
-    shared = {x.key for x in a.anchors} & {x.key for x in b.anchors}
-    aligned_ratio = _aligned_share(blocks, keys_a, keys_b)
-    aligned_words = sum(blk.size for blk in blocks)
-
+    first_a, first_b = side_a.words.first_anchor, side_b.words.first_anchor
+    shared = first_a.keys() & first_b.keys()
+    aligned_words = _aligned_words(blocks)
+    aligned_ratio = _ratio(aligned_words, longer)
     # Spun: copied text whose overlap owes much to folded synonyms, whatever the surface overlap left.
     is_spun = (
         substitutions >= params.spun_min_substitutions
@@ -278,9 +385,9 @@ def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexic
         relation = None
 
     if relation == "same_story":
-        spans = _anchor_spans(a, b, shared)
+        spans = _anchor_spans(a, b, first_a, first_b, shared)
     else:
-        spans = _copy_spans(a, b, tokens_a, tokens_b, blocks, params)
+        spans = _copy_spans(a, b, side_a.words, side_b.words, blocks, params)
     return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b, aligned_ratio,
                      tuple(sorted(shared)), tuple(spans))
 
@@ -307,14 +414,28 @@ def passage_refs(passages: pa.Table, documents: pa.Table) -> dict[str, PassageRe
                                          documents.column("batch").to_pylist()):
         dates[doc_id] = published or dt.date.fromisoformat(batch)
     refs = {}
-    signatures = passages.column("signature").to_pylist()
-    for i, (pid, doc_id, start, text) in enumerate(zip(
+    signatures = _signature_arrays(passages.column("signature"))
+    for pid, doc_id, start, text, signature in zip(
         passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
-    )):
-        signature = None if signatures[i] is None else np.asarray(signatures[i], dtype=np.uint32)
+        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(), signatures,
+    ):
         refs[pid] = PassageRef(pid, doc_id, start, text, signature, dates[doc_id])
     return refs
+
+
+def _signature_arrays(column: pa.ChunkedArray) -> list[np.ndarray | None]:
+    """Each row's signature as a uint32 array (a view into the column), None where null.
+
+    Slicing one flat array: a Python list of 128 ints per passage, then an array from it, cost
+    more than aligning in a large batch.
+    """
+    signatures: list[np.ndarray | None] = []
+    for chunk in column.chunks:
+        values = chunk.values.to_numpy(zero_copy_only=False).astype(np.uint32, copy=False)
+        offsets = chunk.offsets.to_numpy()
+        valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+        signatures.extend(values[offsets[i]:offsets[i + 1]] if valid[i] else None for i in range(len(chunk)))
+    return signatures
 
 
 COPY_RELATIONS = ("verbatim", "near_copy", "spun")
@@ -340,6 +461,13 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     the candidates name, from this batch and from history.
     """
     refs = passage_refs(passages, documents)
+    sides: dict[str, _Side] = {}  # a passage takes part in many pairs: its words and shingles once
+
+    def side(pid: str) -> _Side:
+        if pid not in sides:
+            sides[pid] = _side(refs[pid], lexicon, params.shingle_size)
+        return sides[pid]
+
     rows: dict[str, list] = {name: [] for name in OVERLAPS.names}
     queue = list(zip(candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist(),
                      candidates.column("anchor_score").to_pylist(), candidates.column("method").to_pylist()))
@@ -349,7 +477,7 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
         pid_a, pid_b, score, method = queue.pop()
         bar.update()
         a, b = refs[pid_a], refs[pid_b]
-        alignment = align_pair(a, b, score, lexicon, params)
+        alignment = _align_sides(side(pid_a), side(pid_b), score, lexicon, params)
         if alignment.relation is None:
             continue
         if alignment.relation in COPY_RELATIONS:

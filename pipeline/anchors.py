@@ -38,7 +38,11 @@ def _starts_sentence(text: str, token: Token, previous: Token | None) -> bool:
 
 def extract_anchors(text: str) -> list[Anchor]:
     """Anchors of ``text`` in order, with their offsets (see module doc)."""
-    tokens = tokenize(text)
+    return anchors_in(text, tokenize(text))
+
+
+def anchors_in(text: str, tokens: list[Token]) -> list[Anchor]:
+    """``extract_anchors(text)`` from ``tokenize(text)`` already at hand (align tokenises each passage once)."""
     anchors: list[Anchor] = []
     for i, token in enumerate(tokens):
         previous = tokens[i - 1] if i else None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from difflib import SequenceMatcher
 
+import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import AlignParams, PassageRef, align_pair, origin_of
+from pipeline.align import AlignParams, PassageRef, align_pair, matching_blocks, origin_of, passage_refs
 from pipeline.synonyms import Lexicon
 from pipeline.tokens import tokenize
 
@@ -135,3 +138,35 @@ def test_spinner_residue_and_number_formats_do_not_hide_a_copy(lexicon):
     result = align(original, spun, lexicon)
     assert result.relation in ("spun", "near_copy")
     assert result.containment_a > 0.8
+
+
+# Small alphabets make many repeated words and ties, where the recursion's choices matter.
+word_lists = st.lists(st.sampled_from("abcdef"), max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(word_lists, word_lists)
+def test_matching_blocks_are_sequence_matchers(a, b):
+    expected = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    assert matching_blocks(a, b) == [(m.a, m.b, m.size) for m in expected if m.size]
+
+
+def test_matching_blocks_of_passages_are_sequence_matchers():
+    a = [t.norm for t in tokenize(SPUN_PAIRS[1][0])]
+    b = [t.norm for t in tokenize(SPUN_PAIRS[1][1])]
+    for x, y in ((a, b), (b, a), (a, a), (a, []), (a, a[5:] + a[:5])):
+        expected = SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks()
+        assert matching_blocks(x, y) == [(m.a, m.b, m.size) for m in expected if m.size]
+
+
+def test_passage_refs_read_signatures_of_sliced_and_null_rows():
+    signatures = [[1, 2, 3], None, [4, 5, 6], [7, 8, 9]]
+    passages = pa.table({
+        "passage_id": [f"d:{i:04d}" for i in range(4)], "doc_id": ["d"] * 4, "char_start": [0, 5, 10, 15],
+        "text": ["one", "two", "three", "four"], "signature": pa.array(signatures, pa.list_(pa.uint32())),
+    }).slice(1)
+    documents = pa.table({"doc_id": ["d"], "published": pa.array([None], pa.date32()), "batch": ["2025-10-24"]})
+    refs = passage_refs(passages, documents)
+    assert refs["d:0001"].signature is None
+    assert [refs[f"d:{i:04d}"].signature.tolist() for i in (2, 3)] == signatures[2:]
+    assert refs["d:0003"].signature.dtype == np.uint32
