@@ -129,12 +129,16 @@ PASSAGES = _schema(
     ],
 )
 
+# Each id repeats once per band: stored dictionary-encoded (DuckDB, Spark and Polars read strings
+# or categoricals; pyarrow keeps the dictionary), which also hands the candidate join integer codes.
+_ID_CODES = pa.dictionary(pa.int32(), pa.string())
+
 BANDS = _schema(
     "bands",
-    1,
+    2,
     [
-        _field("passage_id", pa.string(), "passages.passage_id", False),
-        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("passage_id", _ID_CODES, "passages.passage_id", False),
+        _field("doc_id", _ID_CODES, "documents.doc_id", False),
         _field("band", pa.int16(), "LSH band number", False),
         _field("bucket", pa.int64(), "hash of the band's rows of the signature", False),
     ],

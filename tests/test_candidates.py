@@ -1,0 +1,91 @@
+"""The LSH channel's vectorised grouping equals a plain reading of its definition."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import candidates
+from pipeline.candidates import CandidateParams, band_rows, find_candidates
+from pipeline.errors import SchemaError
+from pipeline.tables import empty
+
+PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
+
+
+def passages_table(signatures: list[list[int] | None], doc_of: list[int], prefix: str) -> pa.Table:
+    docs = [f"{prefix}{d:03d}" for d in doc_of]
+    ids = [f"{doc}:{i:04d}" for i, doc in enumerate(docs)]
+    return pa.table({"passage_id": ids, "doc_id": docs,
+                     "signature": pa.array(signatures, type=pa.list_(pa.uint32()))})
+
+
+def reference_pairs(new: pa.Table, history: pa.Table, params: CandidateParams) -> tuple[dict, int]:
+    """Pairs from the definition: same bucket in a band, bucket of 2..cap rows with a new one,
+    different documents, new passage first (the smaller id when both are new)."""
+    buckets = defaultdict(list)
+    for is_new, table in ((True, new), (False, history)):
+        for row in table.to_pylist():
+            buckets[(row["band"], row["bucket"])].append((row["passage_id"], row["doc_id"], is_new))
+    shared, skipped = defaultdict(int), 0
+    for members in buckets.values():
+        if not any(m[2] for m in members) or len(members) < 2:
+            continue
+        if len(members) > params.max_bucket_size:
+            skipped += 1
+            continue
+        for x in members:
+            for y in members:
+                if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0]):
+                    shared[(x[0], y[0])] += 1
+    return dict(shared), skipped
+
+
+signature = st.lists(st.integers(0, 3), min_size=8, max_size=8)  # few values: many shared buckets
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(signature, st.integers(0, 5)), max_size=14),
+       st.lists(st.tuples(signature, st.integers(0, 5)), max_size=10))
+def test_band_pairs_equal_the_definition(new_rows, history_rows):
+    new = band_rows(passages_table([s for s, _ in new_rows], [d for _, d in new_rows], "n"), PARAMS)
+    history = band_rows(passages_table([s for s, _ in history_rows], [d for _, d in history_rows], "h"), PARAMS)
+    result = find_candidates(new, empty("anchors"), history, empty("anchors"), PARAMS)
+    expected, skipped = reference_pairs(new, history, PARAMS)
+    found = {(r["passage_a"], r["passage_b"]): r["shared_bands"] for r in result.candidates.to_pylist()}
+    assert found == expected
+    assert result.skipped_buckets == skipped
+    assert [(r["passage_a"], r["passage_b"]) for r in result.candidates.to_pylist()] == sorted(found)
+
+
+def test_prefiltering_unique_buckets_keeps_the_same_pairs(monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 20_000
+    signatures = rng.integers(0, 2**32, size=(n, 8), dtype=np.uint64).astype(np.uint32)
+    copies = rng.choice(n, size=200, replace=False)
+    signatures[copies[100:], :2] = signatures[copies[:100], :2]  # band 0 shared by 100 pairs
+    params = CandidateParams(bands=4, rows=2)
+    bands = band_rows(passages_table(signatures.tolist(), list(range(n)), "d"), params)
+    monkeypatch.setattr(candidates, "_PREFILTER_ROWS", 0)  # a counting pass drops unique buckets first
+    prefiltered = find_candidates(bands, empty("anchors"), empty("bands"), empty("anchors"), params)
+    monkeypatch.setattr(candidates, "_PREFILTER_ROWS", 1 << 30)
+    sorted_outright = find_candidates(bands, empty("anchors"), empty("bands"), empty("anchors"), params)
+    assert prefiltered.candidates.equals(sorted_outright.candidates)
+    assert prefiltered.candidates.num_rows >= 100
+
+
+def test_passages_without_signature_get_no_band_rows():
+    table = passages_table([[1] * 8, None, [2] * 8], [0, 1, 2], "d")
+    bands = band_rows(table, PARAMS)
+    assert sorted(set(bands.column("passage_id").to_pylist())) == ["d000:0000", "d002:0002"]
+    assert bands.num_rows == 2 * PARAMS.bands
+
+
+def test_signatures_of_different_lengths_are_a_schema_error():
+    with pytest.raises(SchemaError, match="different lengths"):
+        band_rows(passages_table([[1] * 8, [1] * 9], [0, 1], "d"), PARAMS)
