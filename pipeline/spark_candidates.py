@@ -94,31 +94,41 @@ def spark_find_candidates(spark: SparkSession, new_bands: DataFrame, new_anchors
     candidates are what the single-node Align stage reads whole anyway.
     """
     cap = params.max_bucket_size
-    # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
-    all_bands = spark.sql(
-        "select passage_id, doc_id, band, bucket, true as is_new from {new_bands} "
-        "union all select h.passage_id, h.doc_id, h.band, h.bucket, false from {history_bands} h "
-        "left semi join {new_bands} n on h.band = n.band and h.bucket = n.bucket",
-        new_bands=new_bands, history_bands=history_bands).cache()
-    all_anchors = spark.sql(
-        "select passage_id, doc_id, anchor, true as is_new from {new_anchors} "
-        "union all select h.passage_id, h.doc_id, h.anchor, false from {history_anchors} h "
-        "left semi join {new_anchors} n on h.anchor = n.anchor",
-        new_anchors=new_anchors, history_anchors=history_anchors).cache()
+    cached: list[DataFrame] = []
+
+    def cache(frame: DataFrame) -> DataFrame:
+        # Each of these is read by several queries below; released when the join is done.
+        cached.append(frame.cache())
+        return frame
+
     try:
-        bucket_sizes = spark.sql("select band, bucket, count(*) as n from {b} group by band, bucket "
-                                 "having bool_or(is_new)", b=all_bands).cache()
-        keep_buckets = bucket_sizes.where(f"n between 2 and {cap}").select("band", "bucket")
-        skipped_buckets = bucket_sizes.where(f"n > {cap}").count()
+        # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
+        all_bands = cache(spark.sql(
+            "select passage_id, doc_id, band, bucket, true as is_new from {new_bands} "
+            "union all select h.passage_id, h.doc_id, h.band, h.bucket, false from {history_bands} h "
+            "left semi join {new_bands} n on h.band = n.band and h.bucket = n.bucket",
+            new_bands=new_bands, history_bands=history_bands))
+        all_anchors = cache(spark.sql(
+            "select passage_id, doc_id, anchor, true as is_new from {new_anchors} "
+            "union all select h.passage_id, h.doc_id, h.anchor, false from {history_anchors} h "
+            "left semi join {new_anchors} n on h.anchor = n.anchor",
+            new_anchors=new_anchors, history_anchors=history_anchors))
+        bucket_sizes = cache(spark.sql("select band, bucket, count(*) as n from {b} group by band, bucket "
+                                       "having bool_or(is_new)", b=all_bands))
+        # N of the idf: distinct passages with anchors in the batch and the whole history (not just the cut).
         n_passages = spark.sql(
-            "select count(distinct passage_id) from (select passage_id from {new_anchors} "
+            "select greatest(count(distinct passage_id), 1) as n from (select passage_id from {new_anchors} "
             "union all select passage_id from {history_anchors})",
-            new_anchors=new_anchors, history_anchors=history_anchors).first()[0]
-        anchor_sizes = spark.sql(
-            f"select anchor, count(*) as n, ln({max(n_passages, 1)} / count(*)) as idf from {{a}} "
-            "group by anchor having bool_or(is_new)", a=all_anchors).cache()
+            new_anchors=new_anchors, history_anchors=history_anchors)
+        anchor_sizes = cache(spark.sql(
+            "select a.anchor, count(*) as n, ln(max(t.n) / count(*)) as idf from {a} a cross join {t} t "
+            "group by a.anchor having bool_or(a.is_new)", a=all_anchors, t=n_passages))
+        keep_buckets = bucket_sizes.where(f"n between 2 and {cap}").select("band", "bucket")
         keep_anchors = anchor_sizes.where(f"n between 2 and {cap}").select("anchor", "idf")
-        skipped_anchors = anchor_sizes.where(f"n > {cap}").count()
+        # One Spark job for both counts (each job costs seconds on a cold JVM).
+        skipped_buckets, skipped_anchors = spark.sql(
+            f"select (select count(*) from {{b}} where n > {cap}), (select count(*) from {{a}} where n > {cap})",
+            b=bucket_sizes, a=anchor_sizes).first()
         pairs = spark.sql(f"""
             with b as (select a.* from {{all_bands}} a
                        left semi join {{keep_buckets}} k on a.band = k.band and a.bucket = k.bucket),
@@ -151,8 +161,8 @@ def spark_find_candidates(spark: SparkSession, new_bands: DataFrame, new_anchors
         # Sorted on the driver, byte order as DuckDB's `order by`: the partition reads the same either way.
         table = pairs.toArrow().sort_by([("passage_a", "ascending"), ("passage_b", "ascending")])
     finally:
-        all_bands.unpersist()
-        all_anchors.unpersist()
+        for frame in cached:
+            frame.unpersist()
     if skipped_buckets or skipped_anchors:
         log.info("candidates: skipped %d LSH buckets and %d anchors shared by more than %d passages",
                  skipped_buckets, skipped_anchors, cap)
