@@ -251,26 +251,18 @@ def matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[
 
     The same recursion (the longest common run, ties to the smallest ``i`` then ``j``; then the
     same on each side of it; touching runs joined), without the junk and popular-element
-    machinery align does not use, and with the length of every common run worked out once
-    rather than again in every sub-range the recursion visits.
+    machinery align does not use. The length of every common run is worked out once, not again
+    in every sub-range the recursion visits, and only where two words in a row match (in a
+    same-story pair most matches are single words): 2-2.5x faster than difflib on align's pairs.
     """
     if len(a) == len(b) and all(x == y for x, y in zip(a, b)):
         return [(0, 0, len(a))] if a else []
-    where: dict[Hashable, list[int]] = {}
-    for j, x in enumerate(b):
-        where.setdefault(x, []).append(j)
-    columns = [where.get(x, []) for x in a]  # the j of every b[j] == a[i], ascending
-    run_lengths = []  # run_lengths[i][n]: length of the common run ending at (i, columns[i][n])
-    previous: dict[int, int] = {}
-    for js in columns:
-        current = {j: previous.get(j - 1, 0) + 1 for j in js}
-        run_lengths.append(list(current.values()))
-        previous = current
+    rows = _match_rows(a, b)
     found = []
     queue = [(0, len(a), 0, len(b))]
     while queue:
         alo, ahi, blo, bhi = queue.pop()
-        i, j, k = _longest_run(columns, run_lengths, alo, ahi, blo, bhi)
+        i, j, k = _longest_run(rows, alo, ahi, blo, bhi)
         if k:
             found.append((i, j, k))
             if alo < i and blo < j:
@@ -287,31 +279,76 @@ def matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[
     return blocks
 
 
-def _longest_run(columns: list[list[int]], run_lengths: list[list[int]], alo: int, ahi: int, blo: int,
-                 bhi: int) -> tuple[int, int, int]:
-    """Longest common run inside a[alo:ahi] x b[blo:bhi]; the first in (end i, end j) order on ties."""
+@dataclass(frozen=True)
+class _MatchRows:
+    """The words of ``a`` found in ``b``: row ``r`` is ``a[i[r]]``, equal to ``b[j]`` for each ``j`` in
+    ``js[r]`` (ascending); ``runs[r]`` maps the ``j`` where a common run of two or more words ends
+    to its length, and is None where every run ending in that row is one word long."""
+
+    i: list[int]
+    js: list[list[int]]
+    runs: list[dict[int, int] | None]
+
+
+_NO_RUNS: dict[int, int] = {}
+
+
+def _match_rows(a: Sequence[Hashable], b: Sequence[Hashable]) -> _MatchRows:
+    where: dict[Hashable, list[int]] = {}
+    for j, x in enumerate(b):
+        where.setdefault(x, []).append(j)
+    rows = _MatchRows([], [], [])
+    previous_runs, previous_word, previous_in_b = _NO_RUNS, None, False
+    for i, x in enumerate(a):
+        js = where.get(x)
+        if js is None:
+            previous_runs, previous_in_b = _NO_RUNS, False
+        else:
+            runs = None
+            if previous_in_b:
+                runs = {j: previous_runs.get(j - 1, 1) + 1 for j in js if j and b[j - 1] == previous_word} or None
+            previous_runs, previous_in_b = runs or _NO_RUNS, True
+            rows.i.append(i)
+            rows.js.append(js)
+            rows.runs.append(runs)
+        previous_word = x
+    return rows
+
+
+def _longest_run(rows: _MatchRows, alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int, int]:
+    """Longest common run inside a[alo:ahi] x b[blo:bhi]; on ties the first in (end i, end j) order."""
     besti, bestj, best = alo, blo, 0
     most = min(ahi - alo, bhi - blo)
-    for i in range(alo, ahi):
-        js = columns[i]
-        if not js:
+    row_i, row_js, row_runs = rows.i, rows.js, rows.runs
+    for r in range(bisect_left(row_i, alo), len(row_i)):
+        i = row_i[r]
+        if i >= ahi:
+            break
+        runs = row_runs[r]
+        if runs is None and best:
+            continue  # one-word runs only: they cannot beat what was found
+        js = row_js[r]
+        n = 0 if js[0] >= blo else bisect_left(js, blo)
+        if runs is None:
+            if n < len(js) and js[n] < bhi:
+                besti, bestj, best = i, js[n], 1
             continue
-        lengths = run_lengths[i]
         room_a = i - alo + 1
-        for n in range(bisect_left(js, blo), len(js)):
+        for n in range(n, len(js)):
             j = js[n]
             if j >= bhi:
                 break
-            # Only the part of a run inside the sub-range counts.
-            k = lengths[n]
+            # Only the part of a run inside the sub-range counts. (ifs, not min(): this is the
+            # innermost loop of align.)
+            k = runs.get(j, 1)
             if k > room_a:
                 k = room_a
             if k > j - blo + 1:
                 k = j - blo + 1
             if k > best:
                 besti, bestj, best = i - k + 1, j - k + 1, k
-                if best == most:
-                    return besti, bestj, best  # nothing later can be longer
+        if best == most:
+            break  # nothing later can be longer
     return besti, bestj, best
 
 
