@@ -26,6 +26,11 @@ from pipeline.tables import batches_of
 
 REPORT_FILE = "report.html"
 
+# Past these, a story's same-story pairs and graph are cut (with a note saying so): a story of
+# thousands of documents otherwise made a page of hundreds of megabytes.
+MAX_SAME_STORY_PAIRS = 25
+MAX_GRAPH_DOCUMENTS = 40
+
 RELATION_LABELS = {"reprint": "reprint", "excerpt": "excerpt", "spun": "spun", "light_edit": "light edit"}
 
 
@@ -479,9 +484,33 @@ class _Page:
         heading = (f"Story {number}: {_e(first.name)} <small>{_count(len(doc_ids), 'document')} · "
                    f"{_count(len(links), 'copy link')} · {_count(len(overlaps), 'overlap')} · {_e(story_id)}</small>")
         cards = "".join(self.doc_card(self.docs[d], sizes[self.docs[d].copy_cluster_id]) for d in order)
-        pairs = "".join(self.pair_html(p) for p in self.pairs_of(overlaps, links, order))
+        # Copy evidence is always shown in full; same-story pairs (no copied text) can number
+        # thousands in a large story, so only the first ones are drawn and shown.
+        pairs = self.pairs_of(overlaps, links, order)
+        copied, same_story = [], []
+        for p in pairs:
+            is_copy = p.link is not None or any(o.relation != "same_story" for o in p.overlaps)
+            (copied if is_copy else same_story).append(p)
+        shown = same_story[:MAX_SAME_STORY_PAIRS]
+        more = (f'<p class="more">{_count(len(same_story) - len(shown), "more same-story pair")} of this story not '
+                f'shown: query the overlaps table (relation = \'same_story\').</p>' if len(shown) < len(same_story) else "")
+        drawn = {tuple(sorted((p.left, p.right))) for p in shown}
+        graph_docs = self.graph_documents(order, links, drawn)
         return (f'<section class="story" id="{_e(story_id)}"><h2>{heading}</h2>'
-                f'{self.graph_svg(order, links, story_pairs)}<div class="docs">{cards}</div>{pairs}</section>')
+                f'{self.graph_svg(graph_docs, links, [p for p in story_pairs if p in drawn])}'
+                + (f'<p class="more">The graph shows {len(graph_docs)} of the {len(order)} documents: those with '
+                   f'copy links and shown pairs first.</p>' if len(graph_docs) < len(order) else "")
+                + f'<div class="docs">{cards}</div>{"".join(self.pair_html(p) for p in copied + shown)}{more}</section>')
+
+    def graph_documents(self, order: list[str], links: list[Link], drawn: set[tuple[str, str]]) -> list[str]:
+        """At most MAX_GRAPH_DOCUMENTS of a story's documents, in story order: linked ones first."""
+        if len(order) <= MAX_GRAPH_DOCUMENTS:
+            return order
+        wanted = {d for l in links for d in (l.doc_id, l.source_doc_id)} | {d for pair in drawn for d in pair}
+        position = {d: i for i, d in enumerate(order)}
+        keep = set(sorted(wanted & position.keys(), key=position.get)[:MAX_GRAPH_DOCUMENTS])
+        keep |= set([d for d in order if d not in keep][:MAX_GRAPH_DOCUMENTS - len(keep)])
+        return [d for d in order if d in keep]
 
     # --- page ------------------------------------------------------------------------------
 
@@ -627,7 +656,7 @@ svg .nlabel { font-size: 12px; fill: #222; } svg .olabel { font-size: 11px; fill
 svg .axis, svg .tick { stroke: #888; stroke-width: 1.2; } svg .date, svg .axislabel { font-size: 11px; fill: #555; }
 table { border-collapse: collapse; background: #fff; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
-.empty, .missing { color: #888; } .path { color: #777; font-size: 0.85em; font-weight: normal; }
+.empty, .missing, .more { color: #888; } .path { color: #777; font-size: 0.85em; font-weight: normal; }
 """
 
 
@@ -639,11 +668,18 @@ def render_report(out_dir: Path) -> str:
     return _Page(load_evidence(Path(out_dir))).render()
 
 
-def write_report(out_dir: Path, target: Path | None = None) -> Path:
-    """Write the report to ``target`` (default ``<out_dir>/report.html``) atomically; return its path."""
+def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = ()) -> Path:
+    """Write the report to ``target`` (default ``<out_dir>/report.html``) and to each of ``copies``,
+    each atomically, rendering it once; return ``target``."""
     out_dir = Path(out_dir)
     page = render_report(out_dir)
     target = Path(target) if target is not None else out_dir / REPORT_FILE
+    for path in (target, *copies):
+        _write_atomically(path, page)
+    return target
+
+
+def _write_atomically(target: Path, page: str) -> None:
     stage = target.parent / f".{target.name}.{uuid.uuid4().hex}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -652,4 +688,3 @@ def write_report(out_dir: Path, target: Path | None = None) -> Path:
     except OSError as exc:
         stage.unlink(missing_ok=True)
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}; pass a writable --out") from exc
-    return target

@@ -36,7 +36,7 @@ from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
-from pipeline.report import write_report
+from pipeline.report import REPORT_FILE, write_report
 from pipeline.spark_candidates import join_partitions, spark_submit_path, submit_environment
 from pipeline.synonyms import Lexicon
 
@@ -337,8 +337,8 @@ class Report(BatchTask):
         return luigi.LocalTarget(str(Path(self.out_dir) / "reports" / f"batch={self.batch_key}" / "report.html"))
 
     def run(self):
-        write_report(Path(self.out_dir), Path(self.output().path))
-        write_report(Path(self.out_dir))
+        # Rendered once: this batch's copy, and the latest one at <out>/report.html.
+        write_report(Path(self.out_dir), Path(self.output().path), copies=(Path(self.out_dir) / REPORT_FILE,))
 
 
 class Batch(luigi.WrapperTask):

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from pipeline.cli import main
 from pipeline.errors import InputError
+from pipeline import report
 from pipeline.report import Mark, highlight, render_report, write_report
 
 HARBOUR_BATCH = "2025-03-05"
@@ -177,6 +178,17 @@ def test_report_shows_credited_outlets_with_the_crediting_sentence(seed_run, tmp
     mentions = [e.text for e in parsed.elements if e.tag == "b" and e.attrs.get("class") == "mention"]
     assert "the Post" in mentions and "South China Morning Post" in mentions
     assert_marks_match_spans(page, seed_run.out)
+
+
+def test_large_stories_show_copies_in_full_and_cut_same_story_pairs_with_a_note(seed_run, monkeypatch):
+    """A story of thousands of documents must not become a page of hundreds of megabytes."""
+    monkeypatch.setattr(report, "MAX_SAME_STORY_PAIRS", 0)
+    monkeypatch.setattr(report, "MAX_GRAPH_DOCUMENTS", 1)
+    page = render_report(seed_run.out)
+    assert Elements(page).marks("shared") == []  # the seeds' only pair is a same-story one
+    assert "1 more same-story pair of this story not shown" in page
+    assert "The graph shows 1 of the 2 documents" in page
+    assert page.count('<circle class="node') == 1
 
 
 def test_report_reads_folders_with_missing_tables(harbour_out, tmp_path):
