@@ -37,7 +37,6 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.anchors import Anchor, anchors_in, extract_anchors
-from pipeline.fingerprint import shingle_words
 from pipeline.passages import passage_id
 from pipeline.progress import counter
 from pipeline.schema import OVERLAPS
@@ -173,15 +172,22 @@ def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> tup
     only_b = set(keys_b) - set(keys_a) - STOPWORDS
     replacement: dict[str, str] = {}
     for word in only_b:
-        for target in only_a:
-            if lexicon.are_synonyms(word, target):
-                replacement[word] = target
-                break
+        target = lexicon.first_synonym(word, only_a)
+        if target is not None:
+            replacement[word] = target
     return [replacement.get(k, k) for k in keys_b], sum(k in replacement for k in keys_b)
 
 
 def _shingle_set(keys: Sequence[str], k: int) -> frozenset[tuple[str, ...]]:
-    return frozenset(tuple(w) for w in shingle_words(list(keys), k))
+    """The distinct ``shingle_words(keys, k)`` windows, as tuples.
+
+    Windows by zipping shifted tuples: building each as a list and then a tuple was a tenth of
+    align's time.
+    """
+    if len(keys) <= k:
+        return frozenset([tuple(keys)]) if keys else frozenset()
+    keys = tuple(keys)
+    return frozenset(zip(*(keys[i:] for i in range(k))))
 
 
 def _ratio(numerator: int, denominator: int) -> float:

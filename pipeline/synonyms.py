@@ -18,7 +18,7 @@ paraphrases (``FUNCTION_WORD_SPINS``): a thesaurus links "so" and "thus" to half
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
@@ -242,6 +242,24 @@ class Lexicon:
             return b in FUNCTION_WORD_SPINS.get(a, ()) or a in FUNCTION_WORD_SPINS.get(b, ())
         # One cache entry per unordered pair keeps the answer symmetric by construction.
         return self._pair(a, b) if a < b else self._pair(b, a)
+
+    def first_synonym(self, word: str, targets: Iterable[str]) -> str | None:
+        """The first of ``targets`` that ``word`` could replace (``are_synonyms``), or None.
+
+        Align asks this for every word one passage lacks against every word the other lacks
+        (hundreds of thousands of times in an eval): one call per word, not per pair of words.
+        """
+        if word in STOPWORDS:
+            return next((target for target in targets if self.are_synonyms(word, target)), None)
+        pair = self._pair
+        for target in targets:
+            # are_synonyms, inlined for the common case of two content words
+            if target in STOPWORDS or target == word:
+                if self.are_synonyms(word, target):
+                    return target
+            elif pair(word, target) if word < target else pair(target, word):
+                return target
+        return None
 
     def is_language_name(self, word: str) -> bool:
         """True for language names such as "chinese" (to fold "Chinese language" -> "Chinese")."""

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import AlignParams, PassageRef, align_pair, matching_blocks, origin_of, passage_refs
+from pipeline.align import (AlignParams, PassageRef, _shingle_set, align_pair, matching_blocks, origin_of,
+                            passage_refs)
+from pipeline.fingerprint import shingle_words
 from pipeline.synonyms import Lexicon
 from pipeline.tokens import tokenize
 
@@ -170,3 +172,8 @@ def test_passage_refs_read_signatures_of_sliced_and_null_rows():
     assert refs["d:0001"].signature is None
     assert [refs[f"d:{i:04d}"].signature.tolist() for i in (2, 3)] == signatures[2:]
     assert refs["d:0003"].signature.dtype == np.uint32
+
+
+@given(st.lists(st.sampled_from("abc"), max_size=12), st.integers(1, 5))
+def test_shingle_sets_are_the_fingerprint_windows(words, k):
+    assert _shingle_set(words, k) == {tuple(w) for w in shingle_words(words, k)}

@@ -144,3 +144,12 @@ def test_are_synonyms_is_reflexive_and_lemmas_contain_the_word(lexicon, word):
 def test_stopwords_pair_only_with_themselves_or_listed_spins(lexicon, stopword, word):
     listed = word in FUNCTION_WORD_SPINS.get(stopword, ()) or stopword in FUNCTION_WORD_SPINS.get(word, ())
     assert lexicon.are_synonyms(stopword, word) == (word == stopword or listed)
+
+
+def test_first_synonym_is_the_first_target_are_synonyms_accepts(lexicon):
+    targets = ["house", "so", "told", "advised", "home", "thus", "therefore"]
+    for word in ("home", "advised", "thus", "so", "said", "zqx", "told"):
+        expected = next((t for t in targets if lexicon.are_synonyms(word, t)), None)
+        assert lexicon.first_synonym(word, targets) == expected
+    assert lexicon.first_synonym("home", ["zqx", "house"]) == "house"
+    assert lexicon.first_synonym("home", []) is None
