@@ -11,6 +11,7 @@ named earlier in the same document.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable
@@ -403,6 +404,17 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
 
 
 # ---------------------------------------------------------------------------- per document
+def document_credit_list(text: str, gazetteer: Gazetteer, body_start: int = 0) -> tuple[Credit, ...]:
+    """``find_credits``, found once per document and process: ingest summarises a document's credits
+    for the documents table, and the attribution stage places the same credits in passages."""
+    return _credits_cache(text, gazetteer, body_start)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _credits_cache(text: str, gazetteer: Gazetteer, body_start: int) -> tuple[Credit, ...]:
+    return tuple(find_credits(text, gazetteer, body_start))
+
+
 def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[Credit]:
     """Every credit in one document's text, in text order (``body_start`` as in ``classify``)."""
     sentences = split_sentences(text)
@@ -569,7 +581,7 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
         spans = by_doc.get(doc_id, [])
         span_starts = [s for s, _, _ in spans]
         placed: list[tuple[int, Credit]] = []
-        for c in find_credits(text, gazetteer, body_start or 0):
+        for c in document_credit_list(text, gazetteer, body_start or 0):
             k = bisect.bisect_right(span_starts, c.char_start) - 1
             if k >= 0 and spans[k][0] <= c.char_start and c.char_end <= spans[k][1]:
                 placed.append((k, c))
@@ -626,5 +638,5 @@ def document_credits(attributions: pa.Table, gazetteer: Gazetteer) -> dict[str, 
 
 def text_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> DocumentCredits:
     """The same summary straight from a document's text, for a stage that runs before attribution (ingest)."""
-    credits = find_credits(text, gazetteer, body_start)
+    credits = document_credit_list(text, gazetteer, body_start)
     return _summarise(((c.char_start, c.outlet_id, c.credit_line) for c in credits), gazetteer)
