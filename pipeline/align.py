@@ -108,7 +108,7 @@ class PassageWords:
 # A history passage is aligned again in every later batch that pairs with it, in the same process
 # (the eval, an Inbox catch-up): keep its words across calls. No Token objects are kept, so the
 # entries stay small (a few kB each).
-@lru_cache(maxsize=1 << 13)
+@lru_cache(maxsize=1 << 12)
 def passage_words(text: str, lexicon: Lexicon) -> PassageWords:
     """Words and anchors of a passage's text, tokenised once for both."""
     tokens = tokenize(text)
