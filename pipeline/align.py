@@ -302,17 +302,25 @@ _NO_RUNS: dict[int, int] = {}
 def _match_rows(a: Sequence[Hashable], b: Sequence[Hashable]) -> _MatchRows:
     where: dict[Hashable, list[int]] = {}
     for j, x in enumerate(b):
-        where.setdefault(x, []).append(j)
+        if x in where:
+            where[x].append(j)
+        else:
+            where[x] = [j]
     rows = _MatchRows([], [], [])
     previous_runs, previous_word, previous_in_b = _NO_RUNS, None, False
     for i, x in enumerate(a):
         js = where.get(x)
         if js is None:
-            previous_runs, previous_in_b = _NO_RUNS, False
+            previous_in_b = False
         else:
             runs = None
             if previous_in_b:
-                runs = {j: previous_runs.get(j - 1, 1) + 1 for j in js if j and b[j - 1] == previous_word} or None
+                # A run goes on from the previous row where the word before b[j] is the word before a[i].
+                for j in js:
+                    if j and b[j - 1] == previous_word:
+                        if runs is None:
+                            runs = {}
+                        runs[j] = previous_runs.get(j - 1, 1) + 1
             previous_runs, previous_in_b = runs or _NO_RUNS, True
             rows.i.append(i)
             rows.js.append(js)
