@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import pyarrow as pa
 
@@ -228,33 +229,69 @@ def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
     return found
 
 
+def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, coverage_x: float, coverage_y: float,
+                    params: ProvenanceParams) -> str | None:
+    """Why the shared passages prove copying on their own (see module doc); None when they do not."""
+    # A one-paragraph document (a brief, an answer) cannot share two paragraphs of its own.
+    if (len(evidence.passages_x) >= min(params.min_shared_passages, x.substantial_passages)
+            and len(evidence.passages_y) >= min(params.min_shared_passages, y.substantial_passages)
+            and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1):
+        return "shared_passages"
+    if min(coverage_x, coverage_y) >= params.whole_document_coverage:
+        return "whole_document"
+    # One long paragraph copied nearly word for word is a copy by itself (a wire paragraph, an excerpt).
+    if any(j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
+           for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)):
+        return "long_copy"
+    return None
+
+
+class _Components:
+    """Documents joined by copy links (union-find)."""
+
+    def __init__(self, links: Iterable[tuple[str, str]]) -> None:
+        self.parent: dict[str, str] = {}
+        for x, y in links:
+            self.parent[self.root(x)] = self.root(y)
+
+    def root(self, x: str) -> str:
+        while self.parent.get(x, x) != x:
+            self.parent[x] = self.parent.get(self.parent[x], self.parent[x])
+            x = self.parent[x]
+        return x
+
+
 def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
-                   params: ProvenanceParams) -> pa.Table:
+                   params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = ()) -> pa.Table:
     """The provenance table: one row per (copying document, source document).
 
     ``documents`` and ``passages`` must cover every document the overlaps name
-    (all their passages); ``attributions`` the credits of those documents.
+    (all their passages); ``attributions`` the credits of those documents;
+    ``earlier_links`` the (doc_id, source_doc_id) links of earlier batches.
+
+    Copied text too short to prove a link by itself still links two documents
+    that copy links already join through others (evidence ``copy_chain``): an
+    excerpt of a spun copy shares one or two spun paragraphs with the original,
+    and its chain of copies shows where they came from.
     """
     passages_info = passage_info(passages, params)
     info = document_info(documents, passages_info)
     credits = _credits(attributions)
-    rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
+    pairs = []
     for (x_id, y_id), evidence in sorted(_collect(overlaps, passages_info).items()):
         x, y = info[x_id], info[y_id]
         coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
         coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
-        # A one-paragraph document (a brief, an answer) cannot share two paragraphs of its own.
-        enough_passages = (
-            len(evidence.passages_x) >= min(params.min_shared_passages, x.substantial_passages)
-            and len(evidence.passages_y) >= min(params.min_shared_passages, y.substantial_passages)
-            and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1
-        )
-        whole_document = min(coverage_x, coverage_y) >= params.whole_document_coverage
-        # One long paragraph copied nearly word for word is a copy by itself (a wire paragraph, an excerpt).
-        long_copy = any(j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
-                        for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y))
-        if not (enough_passages or whole_document or long_copy):
+        pairs.append((x, y, evidence, coverage_x, coverage_y,
+                      _evidence_basis(x, y, evidence, coverage_x, coverage_y, params)))
+    chained = _Components([*earlier_links, *((x.doc_id, y.doc_id) for x, y, *_, proof in pairs if proof)])
+    rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
+    for x, y, evidence, coverage_x, coverage_y, proof in pairs:
+        if proof is None and chained.root(x.doc_id) == chained.root(y.doc_id):
+            proof = "copy_chain"
+        if proof is None:
             continue
+        x_id, y_id = x.doc_id, y.doc_id
         passage_coverage_x = len(evidence.passages_x) / x.substantial_passages
         passage_coverage_y = len(evidence.passages_y) / y.substantial_passages
         credit_x = _credited_outlet(x_id, evidence.passages_x, credits)
@@ -286,5 +323,6 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
                               for a0, a1, b0, b1 in sorted(spans)])
         rows["origin_basis"].append(basis)
         rows["credited_outlet_id"].append(credit)
+        rows["evidence"].append(proof)
     table = pa.table({name: pa.array(values, type=PROVENANCE.field(name).type) for name, values in rows.items()})
     return conform(table, PROVENANCE)

@@ -207,7 +207,7 @@ DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit")
 
 PROVENANCE = _schema(
     "provenance",
-    1,
+    2,
     [
         _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
         _field("source_doc_id", pa.string(), "the document it copies from", False),
@@ -228,6 +228,9 @@ PROVENANCE = _schema(
         _field("origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False),
         _field("credited_outlet_id", pa.string(),
                "outlet the copying document credits next to the shared text; null when none"),
+        _field("evidence", pa.string(),
+               "what proves the link: shared_passages / whole_document / long_copy / copy_chain (too little "
+               "copied text on its own, but the documents are already joined by a chain of copy links)"),
     ],
 )
 

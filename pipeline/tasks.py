@@ -290,8 +290,10 @@ class Provenance(BatchTask):
         documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
+        earlier = self.read_history("provenance", ["doc_id", "source_doc_id"], include_this_batch=False)
+        earlier_links = zip(earlier.column("doc_id").to_pylist(), earlier.column("source_doc_id").to_pylist())
         self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
-                                           config.provenance().params()))
+                                           config.provenance().params(), earlier_links))
 
 
 class Clusters(BatchTask):

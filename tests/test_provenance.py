@@ -56,3 +56,44 @@ intervals = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 50)).map(lamb
 @given(intervals)
 def test_merged_length_is_the_size_of_the_union(spans):
     assert merged_length(spans) == len({i for start, end in spans for i in range(start, end)})
+
+
+HARBOUR_MASTER = ("The harbour master, Tom Avery, said the inner basin would stay open to small boats on weekdays "
+                  "while the northern half of the wall is rebuilt.")
+
+
+def run_days(tmp_path, days: dict[str, dict[str, str]]) -> list[tuple]:
+    """Each day's files as one batch into the same output; every link with its evidence."""
+    out = tmp_path / "out"
+    for batch, files in days.items():
+        inbox = tmp_path / batch
+        inbox.mkdir()
+        for name, text in files.items():
+            (inbox / name).write_text(text)
+        assert main(["run", str(inbox), "--out", str(out), "--batch", batch]) == 0
+    with duckdb.connect() as con:
+        return sorted(con.execute(f"""
+            select dc.source_path, ds.source_path, p.relation, p.evidence
+            from '{out}/provenance/**/*.parquet' p
+            join read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) dc on dc.doc_id = p.doc_id
+            join read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) ds
+              on ds.doc_id = p.source_doc_id""").fetchall())
+
+
+def test_a_copy_of_a_copy_links_to_the_original_through_the_chain(tmp_path):
+    """The excerpt shares one paragraph with the original: too little on its own, but it took that
+    paragraph from the reprint, which copies the original."""
+    paragraphs = HARBOUR.split("\n\n")
+    reprint = HARBOUR_REPRINT.replace("\n\nSign up", "\n\n" + HARBOUR_MASTER + "\n\nSign up")
+    excerpt = ORCHARD.split("\n", 1)[1] + "\n" + HARBOUR_MASTER + "\n\n" + paragraphs[3] + "\n"
+    links = run_days(tmp_path, {"2025-03-02": {"original.txt": HARBOUR}, "2025-03-04": {"reprint.txt": reprint},
+                                "2025-03-05": {"excerpt.txt": excerpt}})
+    assert links == [("excerpt.txt", "original.txt", "excerpt", "copy_chain"),
+                     ("excerpt.txt", "reprint.txt", "excerpt", "shared_passages"),
+                     ("reprint.txt", "original.txt", "reprint", "shared_passages")]
+
+
+def test_one_shared_paragraph_without_a_chain_is_no_link(tmp_path):
+    excerpt = ORCHARD.split("\n", 1)[1] + "\n" + HARBOUR.split("\n\n")[3] + "\n"
+    assert run_days(tmp_path, {"2025-03-02": {"original.txt": HARBOUR},
+                               "2025-03-05": {"excerpt.txt": excerpt}}) == []
