@@ -1,6 +1,6 @@
 """Stage 5: verify candidate pairs and say how the two passages relate, with evidence.
 
-For each candidate pair the passages are tokenised and aligned word by word.
+Each passage is tokenised once (``passage_words``); each candidate pair is aligned word by word.
 A word of b that differs from every word of a but is a plausible synonym of a
 word that a has and b lacks ("Home" for "House", "advised" for "told") is
 folded onto that word, and "<language name> language" onto the language name
@@ -31,12 +31,12 @@ import datetime as dt
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 
-from pipeline.anchors import Anchor, anchors_in, extract_anchors
+from pipeline.anchors import Anchor, anchors_in
 from pipeline.passages import passage_id
 from pipeline.progress import counter
 from pipeline.schema import OVERLAPS
@@ -84,15 +84,6 @@ class PassageRef:
     text: str
     signature: np.ndarray | None
     doc_date: dt.date
-
-    # A passage takes part in many candidate pairs: tokenise it once.
-    @cached_property
-    def tokens(self) -> list[Token]:
-        return tokenize(self.text)
-
-    @cached_property
-    def anchors(self) -> list[Anchor]:
-        return extract_anchors(self.text)
 
 
 @dataclass(frozen=True)
