@@ -21,7 +21,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import OutputError, SchemaError
@@ -104,17 +104,24 @@ class PartitionCache:
 
     A published partition never changes in place (write_partition renames a new folder over
     it), so (path, mtime, size) identifies its content. A run over many batches reads each
-    earlier batch's tables again and again: this keeps that from reading the files each time.
+    earlier batch's tables again and again: this keeps that from reading the files each time,
+    and keeps each partition's set of doc_ids so a read for some documents skips the
+    partitions that hold none of them.
     """
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
         self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
+        self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
         self._bytes = 0
 
-    def read(self, path: Path, schema: pa.Schema) -> pa.Table:
+    @staticmethod
+    def _key(path: Path) -> tuple[str, int, int]:
         stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        return str(path), stat.st_mtime_ns, stat.st_size
+
+    def read(self, path: Path, schema: pa.Schema) -> pa.Table:
+        key = self._key(path)
         table = self._tables.get(key)
         if table is not None:
             self._tables.move_to_end(key)
@@ -127,6 +134,14 @@ class PartitionCache:
                 _, dropped = self._tables.popitem(last=False)
                 self._bytes -= dropped.nbytes
         return table
+
+    def doc_ids(self, path: Path, schema: pa.Schema) -> frozenset[str]:
+        """The distinct doc_id values of a partition (kept after its rows leave the cache: ids are small)."""
+        key = self._key(path)
+        if key not in self._doc_ids:
+            column = self.read(path, schema).column("doc_id")
+            self._doc_ids[key] = frozenset(pc.unique(column).to_pylist())
+        return self._doc_ids[key]
 
 
 _CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "512")) << 20)
@@ -146,10 +161,21 @@ def batches_of(out_dir: Path, table_name: str) -> list[str]:
 
 
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
-                 filter_expression: ds.Expression | None = None) -> pa.Table:
-    """Read several partitions of a table as one table (empty when ``batches`` is)."""
-    parts = [read_partition(out_dir, table_name, b) for b in batches] or [TABLES[table_name].empty_table()]
-    table = pa.concat_tables(parts)
-    if filter_expression is not None:
-        table = table.filter(filter_expression)
-    return table.select(columns) if columns else table
+                 doc_ids: set[str] | None = None) -> pa.Table:
+    """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
+    ``doc_ids`` when given, reading only the partitions that hold any of them."""
+    schema = TABLES[table_name]
+    wanted = None if doc_ids is None else pa.array(sorted(doc_ids), type=pa.string())
+    parts = []
+    for batch in batches:
+        path = partition_dir(out_dir, table_name, batch) / PART_FILE
+        if doc_ids is not None and _CACHE.doc_ids(path, schema).isdisjoint(doc_ids):
+            continue
+        part = _CACHE.read(path, schema)
+        if wanted is not None:
+            part = part.filter(pc.is_in(part.column("doc_id"), value_set=wanted))
+        parts.append(part.select(columns) if columns else part)
+    if not parts:
+        empty_table = schema.empty_table()
+        return empty_table.select(columns) if columns else empty_table
+    return pa.concat_tables(parts)

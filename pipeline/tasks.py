@@ -23,7 +23,6 @@ from pathlib import Path
 import luigi
 import luigi.configuration
 import pyarrow as pa
-import pyarrow.dataset as ds
 from luigi.contrib.spark import PySparkTask
 
 from pipeline import config, tables
@@ -41,11 +40,6 @@ from pipeline.spark_candidates import join_partitions, spark_submit_path, submit
 from pipeline.synonyms import Lexicon
 
 log = logging.getLogger(__name__)
-
-
-def _strings(values: set[str]) -> pa.Array:
-    """A typed array for ``isin`` filters (an empty Python set would be typed null)."""
-    return pa.array(sorted(values), type=pa.string())
 
 
 class PartitionTarget(luigi.Target):
@@ -106,8 +100,7 @@ class BatchTask(OutputTask):
                      include_this_batch: bool = True) -> pa.Table:
         """``table`` over earlier batches (and this one), only the rows of ``doc_ids`` when given."""
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
-        where = None if doc_ids is None else ds.field("doc_id").isin(_strings(doc_ids))
-        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, filter_expression=where)
+        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids)
 
 
 class Ingest(BatchTask):
