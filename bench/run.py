@@ -330,8 +330,11 @@ def timed_child(cmd: list[str], env: dict | None = None, cwd: Path | None = None
     return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "rc": proc.returncode, "output": output}
 
 
-def newsprov_run(input_dir: Path, out: Path, batch: str) -> dict:
+def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = None) -> dict:
+    """``newsprov run`` in a child; ``config``: a luigi.cfg read after the repository's (LUIGI_CONFIG_PATH)."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if config is not None:
+        env["LUIGI_CONFIG_PATH"] = str(config)
     res = timed_child([sys.executable, "-m", "pipeline.cli", "run", str(input_dir), "--out", str(out),
                        "--batch", batch], env=env, cwd=REPO)
     if res["rc"]:
@@ -433,7 +436,7 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     L.append(f"- Without the cap the boilerplate alone would be {hot['copies'] * (hot['copies'] - 1) // 2:,} pairs "
              "(what an uncapped MinHashLSH query-all returns); datasketch was not timed on this case.")
     L.append("")
-    L.append("## End to end (`newsprov run`, one process, 1 worker)\n")
+    L.append("## End to end (`newsprov run`, 1 Luigi worker, `[parallel] processes = 0`: every core)\n")
     first, inc = e2e["first"], e2e["incremental"]
     L.append("| run | documents | passages | overlaps | wall, s | peak RSS, MB |")
     L.append("|---|---:|---:|---:|---:|---:|")
@@ -443,7 +446,18 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     L.append(f"| incremental batch against it | {inc['counts'].get('documents', 0):,} | "
              f"{inc['counts'].get('passages', 0):,} | {inc['counts'].get('overlaps', 0):,} | "
              f"{inc['wall_s']:.1f} | {inc['peak_rss_mb']:.0f} |")
+    one = e2e.get("one_process")
+    if one:
+        L.append(f"| first batch again, `[parallel] processes = 1` | {one['counts'].get('documents', 0):,} | "
+                 f"{one['counts'].get('passages', 0):,} | {one['counts'].get('overlaps', 0):,} | "
+                 f"{one['wall_s']:.1f} | {one['peak_rss_mb']:.0f} |")
     L.append("")
+    if one:
+        L.append(f"`two_cores_speedup` = {one['wall_s']:.1f} s / {first['wall_s']:.1f} s: the first batch in one "
+                 f"process over the same batch with worker processes on the {facts['cores']} cores (ingest, "
+                 "passages, anchors and align run in a pool; the tables are the same). Peak RSS is the main "
+                 "process's; the pool's workers are not counted.")
+        L.append("")
     L.append(f"Overlaps by relation, first batch: {first['counts'].get('by_relation', '?')}; incremental: "
              f"{inc['counts'].get('by_relation', '?')}.")
     L.append("")
@@ -487,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="python of a venv with text-dedup installed (bench only); skipped when absent")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    parser.add_argument("--skip", default="", help="comma list of stages to skip: fp,lsh,hot,e2e,textdedup")
+    parser.add_argument("--skip", default="", help="comma list of stages to skip: fp,lsh,hot,e2e,textdedup,cores")
     parser.add_argument("--worker", nargs=2, metavar=("KIND", "INPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -542,6 +556,12 @@ def main(argv: list[str] | None = None) -> int:
             log(f"e2e first batch: {e2e['first']['wall_s']:.1f}s, {e2e['first']['peak_rss_mb']:.0f} MB")
             e2e["incremental"] = newsprov_run(inc_dir, out, "2025-01-02")
             log(f"e2e incremental: {e2e['incremental']['wall_s']:.1f}s")
+            if "cores" not in skip:
+                # The same first batch in one process ([parallel] processes = 1), into its own --out.
+                one = work / "one-process.cfg"
+                one.write_text("[parallel]\nprocesses = 1\n")
+                e2e["one_process"] = newsprov_run(first_dir, work / "out-one-process", "2025-01-01", one)
+                log(f"e2e first batch in one process: {e2e['one_process']['wall_s']:.1f}s")
             if "textdedup" in skip:
                 e2e["textdedup_note"] = "skipped with --skip textdedup"
             elif not args.textdedup_python or not Path(args.textdedup_python).exists():
@@ -563,6 +583,8 @@ def main(argv: list[str] | None = None) -> int:
         r = fp["rate"]
         vs = lambda other: fmt(r["newsprov"] / r[other]) if other in r and "newsprov" in r else "na"  # noqa: E731
         td = e2e.get("textdedup") or {}
+        one = e2e.get("one_process")
+
         def times(value: str) -> str:
             return value if value == "na" else value + "x"
 
@@ -577,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
             f"e2e_peak_rss_mb={fmt(e2e['first']['peak_rss_mb'], 0) if 'first' in e2e else 'na'}",
             f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
             f"e2e_vs_textdedup={times(fmt(td['wall_s'] / e2e['first']['wall_s']) if 'wall_s' in td else 'na')}",
+            f"two_cores_speedup={times(fmt(one['wall_s'] / e2e['first']['wall_s']) if one else 'na')}",
         ])
         if fp["rate"] and lsh and hot and e2e.get("first"):
             text = write_results(args.results, facts, args, fp, lsh, hot, e2e, line)

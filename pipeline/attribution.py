@@ -11,8 +11,8 @@ named earlier in the same document.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -407,12 +407,25 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
 def document_credit_list(text: str, gazetteer: Gazetteer, body_start: int = 0) -> tuple[Credit, ...]:
     """``find_credits``, found once per document and process: ingest summarises a document's credits
     for the documents table, and the attribution stage places the same credits in passages."""
-    return _credits_cache(text, gazetteer, body_start)
+    credits = _CREDITS.get((text, gazetteer, body_start))
+    if credits is None:
+        credits = tuple(find_credits(text, gazetteer, body_start))
+    remember_credits(text, gazetteer, body_start, credits)
+    return credits
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _credits_cache(text: str, gazetteer: Gazetteer, body_start: int) -> tuple[Credit, ...]:
-    return tuple(find_credits(text, gazetteer, body_start))
+def remember_credits(text: str, gazetteer: Gazetteer, body_start: int, credits: tuple[Credit, ...]) -> None:
+    """Keep ``find_credits(text, gazetteer, body_start)`` found elsewhere (ingest's worker processes)
+    for ``document_credit_list``; the least recently used of more than CREDITS_CACHE_SIZE documents go."""
+    key = (text, gazetteer, body_start)
+    _CREDITS[key] = credits
+    _CREDITS.move_to_end(key)
+    if len(_CREDITS) > CREDITS_CACHE_SIZE:
+        _CREDITS.popitem(last=False)
+
+
+CREDITS_CACHE_SIZE = 1 << 14
+_CREDITS: OrderedDict[tuple[str, Gazetteer, int], tuple[Credit, ...]] = OrderedDict()
 
 
 def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[Credit]:

@@ -151,6 +151,7 @@ def check_config() -> None:
         config.align().params(fingerprint.shingle_size)
         config.ingest().params()
         config.provenance().params()
+        config.parallel().params()
     except ValueError as exc:  # luigi could not parse a value, e.g. "num_perm = abc"
         section = str(exc).split("[", 1)[0]
         setting = str(exc).rsplit("'", 2)[-2] if "'" in str(exc) else "?"

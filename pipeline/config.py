@@ -15,6 +15,7 @@ from pipeline.candidates import CandidateParams
 from pipeline.errors import ConfigError
 from pipeline.fingerprint import FingerprintParams
 from pipeline.ingest import IngestParams
+from pipeline.parallel import ParallelParams
 from pipeline.provenance import ProvenanceParams
 
 
@@ -23,6 +24,18 @@ class ingest(luigi.Config):  # noqa: N801 - named after its luigi.cfg section
 
     def params(self) -> IngestParams:
         return IngestParams(max_bytes=self.max_bytes)
+
+
+class parallel(luigi.Config):  # noqa: N801
+    processes = luigi.IntParameter(default=ParallelParams.processes,
+                                   description="worker processes for ingest, passages, anchors and align: "
+                                               "0 = every core this process may use, 1 = none (all inline)")
+    min_items = luigi.IntParameter(default=ParallelParams.min_items,
+                                   description="smaller stages (files, documents, passages or candidate pairs) "
+                                               "run inline")
+
+    def params(self) -> ParallelParams:
+        return ParallelParams(processes=self.processes, min_items=self.min_items)
 
 
 class fingerprint(luigi.Config):  # noqa: N801

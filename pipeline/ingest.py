@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import dataclasses
 import datetime
 import functools
 import hashlib
@@ -31,9 +32,10 @@ import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
 
-from pipeline.attribution import text_credits
+from pipeline.attribution import Credit, find_credits, remember_credits, text_credits
 from pipeline.errors import ConfigError, InputError
 from pipeline.gazetteer import Gazetteer
+from pipeline.parallel import ParallelParams, even_slices, map_chunks, n_chunks
 from pipeline.passages import split_document
 from pipeline.progress import progress
 from pipeline.schema import DOCUMENTS, REJECTS, SIGHTINGS
@@ -463,6 +465,8 @@ class _Document:
     text_sha256: str
     source_sha256: str
     encoding: str
+    # find_credits of the text, when a worker process found them (see ingest_folder)
+    credits: tuple[Credit, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -553,13 +557,63 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
     )
 
 
+def _display_path(relative: Path) -> str:
+    """A name that is not UTF-8 (Python keeps its bytes as surrogates, which Arrow cannot
+    store) is shown with the bad bytes escaped: "bad\\xff.txt"."""
+    return os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
+
+
+def _ingest_path(input_dir: Path, root: Path, relative: Path, max_bytes: int) -> _Document | _Rejected:
+    """One file as a document, or the reason it is rejected."""
+    source_path = _display_path(relative)
+    try:
+        return _ingest_file(_read(input_dir / relative, root, max_bytes), source_path)
+    except _Reject as reject:
+        return _Rejected(source_path, reject.reason, reject.detail)
+
+
+def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Document | _Rejected]:
+    """``_ingest_path`` of each file, in a worker process: documents come with their credits,
+    which this process's attribution stage needs again (see ``attribution.remember_credits``);
+    the worker does not keep them."""
+    input_dir, root, relatives, max_bytes = chunk
+    gazetteer = Gazetteer.packaged()
+    outcomes: list[_Document | _Rejected] = []
+    for relative in relatives:
+        outcome = _ingest_path(input_dir, root, relative, max_bytes)
+        if isinstance(outcome, _Document):
+            credits = find_credits(outcome.normalised.text, gazetteer, outcome.header.body_start)
+            outcome = dataclasses.replace(outcome, credits=tuple(credits))
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]], max_bytes: int,
+                parallel: ParallelParams, label: str):
+    """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
+    worker processes when there are enough of them, and folders that could not be listed have no outcome."""
+    files = [relative for relative, entry in entries if not isinstance(entry, OSError)]
+    parts = n_chunks(len(files), parallel)
+    if parts <= 1:
+        for relative, entry in progress(entries, label):
+            yield relative, entry, (None if isinstance(entry, OSError)
+                                    else _ingest_path(input_dir, root, relative, max_bytes))
+        return
+    chunks = [(input_dir, root, tuple(files[o:o + n]), max_bytes) for o, n in even_slices(len(files), parts)]
+    outcomes = iter([o for chunk in map_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk])
+    for relative, entry in entries:
+        yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
+
+
 def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime,
-                  seen: Mapping[str, FirstSighting] | None = None) -> IngestResult:
+                  seen: Mapping[str, FirstSighting] | None = None,
+                  parallel: ParallelParams | None = None) -> IngestResult:
     """Every path under ``input_dir`` as a row of documents, sightings or rejects.
 
     A file whose normalised text is already a document, earlier in this batch or in
     ``seen`` (doc_id -> first sighting, from earlier batches), is not ingested twice:
-    it becomes a row of sightings pointing at the first one.
+    it becomes a row of sightings pointing at the first one. ``parallel`` (default: one
+    process) says when files are read in worker processes; the result is the same.
     """
     seen = dict(seen or {})
     input_dir = Path(input_dir)
@@ -579,18 +633,17 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
     documents: list[_Document] = []
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
-    for relative, entry in progress(_walk(input_dir), f"ingest {batch}"):
-        # A name that is not UTF-8 (Python keeps its bytes as surrogates, which Arrow cannot
-        # store) is shown with the bad bytes escaped: "bad\\xff.txt".
-        source_path = os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
+    entries = list(_walk(input_dir))
+    for relative, entry, outcome in _ingest_all(input_dir, root, entries, params.max_bytes,
+                                                parallel or ParallelParams(processes=1), f"ingest {batch}"):
         if isinstance(entry, OSError):
-            rejects.append(_Rejected(source_path, "unreadable", f"cannot list folder: {entry.strerror}"))
+            rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
             continue
-        try:
-            document = _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path)
-        except _Reject as reject:
-            rejects.append(_Rejected(source_path, reject.reason, reject.detail))
+        if isinstance(outcome, _Rejected):
+            rejects.append(outcome)
             continue
+        document = outcome
+        source_path = document.source_path
         earlier = seen.get(document.doc_id)
         if earlier is not None:
             sightings.append((source_path, document.doc_id, earlier))
@@ -617,6 +670,9 @@ def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str
 def _documents_table(documents: list[_Document], batch: str, now: datetime.datetime) -> pa.Table:
     # Documents are published before the attributions table: summarise their credits from the text.
     gazetteer = Gazetteer.packaged()
+    for d in documents:
+        if d.credits is not None:
+            remember_credits(d.normalised.text, gazetteer, d.header.body_start, d.credits)
     summaries = [text_credits(d.normalised.text, gazetteer, d.header.body_start) for d in documents]
     columns = {
         "doc_id": [d.doc_id for d in documents],

@@ -23,16 +23,18 @@ from pathlib import Path
 import luigi
 import luigi.configuration
 import pyarrow as pa
+import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
 from pipeline import config, tables
-from pipeline.align import align_candidates
+from pipeline.align import AlignParams, align_candidates
 from pipeline.attribution import extract_attributions
 from pipeline.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
+from pipeline.parallel import ParallelParams, map_chunks, map_table, n_chunks
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.report import REPORT_FILE, write_report
@@ -40,6 +42,11 @@ from pipeline.spark_candidates import join_partitions, spark_submit_path, submit
 from pipeline.synonyms import Lexicon
 
 log = logging.getLogger(__name__)
+
+
+def _strings(values: set[str]) -> pa.Array:
+    """A typed array for ``isin`` filters (an empty Python set would be typed null)."""
+    return pa.array(sorted(values), type=pa.string())
 
 
 class PartitionTarget(luigi.Target):
@@ -120,7 +127,8 @@ class Ingest(BatchTask):
         seen = {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
             earlier.column("doc_id").to_pylist(), earlier.column("batch").to_pylist(),
             earlier.column("source_path").to_pylist())}
-        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now, seen)
+        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now, seen,
+                               config.parallel().params())
         self.output()["rejects"].write(result.rejects)
         self.output()["sightings"].write(result.sightings)
         self.output()["documents"].write(result.documents)
@@ -137,7 +145,9 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read()
-        self.output().write(add_signatures(split_passages(documents), config.fingerprint().params()))
+        passages = map_table(split_passages, documents.select(["doc_id", "batch", "text", "body_start"]),
+                             config.parallel().params())
+        self.output().write(add_signatures(passages, config.fingerprint().params()))
 
 
 class Bands(BatchTask):
@@ -152,7 +162,8 @@ class Bands(BatchTask):
     def run(self):
         passages = self.input().read()
         self.output()["bands"].write(band_rows(passages, config.candidates().params()))
-        self.output()["anchors"].write(anchor_rows(passages))
+        anchor_input = passages.select(["passage_id", "doc_id", "text", "kind"])  # what anchor_rows reads
+        self.output()["anchors"].write(map_table(anchor_rows, anchor_input, config.parallel().params()))
 
 
 class CandidateJoin(BatchTask):
@@ -239,7 +250,43 @@ class Align(BatchTask):
         passages = self.read_history("passages", doc_ids=wanted_docs)
         documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
-        self.output().write(align_candidates(candidates, passages, documents, self.batch_key, Lexicon.load(), params))
+        self.output().write(align_by_document_pair(candidates, passages, documents, self.batch_key, params,
+                                                   config.parallel().params()))
+
+
+def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -> pa.Table:
+    candidates, passages, documents, batch, params = chunk
+    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
+
+
+def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
+                           params: AlignParams, parallel: ParallelParams) -> pa.Table:
+    """``align_candidates``, the candidates cut into groups of whole document pairs when the
+    pool is used: align extends copies only between the two documents of a pair, and sorts its
+    rows, so the groups' rows, concatenated and sorted the same way, are the same table."""
+    parts = n_chunks(candidates.num_rows, parallel)
+    if parts <= 1:
+        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row, (doc_a, doc_b) in enumerate(zip(candidates.column("doc_a").to_pylist(),
+                                             candidates.column("doc_b").to_pylist())):
+        groups.setdefault((doc_a, doc_b) if doc_a <= doc_b else (doc_b, doc_a), []).append(row)
+    target = -(-candidates.num_rows // parts)
+    chunks, rows, docs = [], [], set()
+    for pair, group_rows in groups.items():
+        rows.extend(group_rows)
+        docs.update(pair)
+        if len(rows) >= target:
+            chunks.append((rows, docs))
+            rows, docs = [], set()
+    if rows:
+        chunks.append((rows, docs))
+    work = [(candidates.take(pa.array(rows, type=pa.int64())),
+             passages.filter(pc.is_in(passages.column("doc_id"), _strings(docs))),
+             documents.filter(pc.is_in(documents.column("doc_id"), _strings(docs))), batch, params)
+            for rows, docs in chunks]
+    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}"))
+    return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
 
 
 class Outlets(OutputTask):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import luigi.configuration
 import pytest
 
 from pipeline.cli import main
@@ -45,3 +47,29 @@ def seed_run(tmp_path_factory) -> SeedRun:
     if code != 0:
         pytest.fail(f"newsprov run on the seeds exited {code}")
     return SeedRun(out=out, input_dir=input_dir)
+
+
+@contextmanager
+def settings(*layers: dict[str, dict[str, str]]):
+    """luigi.cfg values set for the duration, as a [section] in luigi.cfg would; the previous ones restored."""
+    parser = luigi.configuration.get_config()  # loads the repository's luigi.cfg first, as a run would
+    added_sections, previous = [], []
+    for layer in layers:
+        for section, options in layer.items():
+            if not parser.has_section(section):
+                parser.add_section(section)
+                added_sections.append(section)
+            for option, value in options.items():
+                previous.append((section, option, parser.get(section, option) if parser.has_option(section, option)
+                                 else None))
+                parser.set(section, option, value)
+    try:
+        yield
+    finally:
+        for section, option, value in reversed(previous):
+            if value is None:
+                parser.remove_option(section, option)
+            else:
+                parser.set(section, option, value)
+        for section in added_sections:
+            parser.remove_section(section)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from pipeline import config
 from pipeline.cli import main
 from pipeline.errors import ConfigError
 
-from conftest import SEED_BATCH, SEEDS
+from conftest import SEED_BATCH, SEEDS, settings
 
 pytestmark = pytest.mark.slow
 
@@ -125,32 +124,6 @@ JOINS_RUN: dict[str, list[str]] = defaultdict(list)  # out_dir -> join tasks tha
 @tasks.SparkCandidateJoin.event_handler(luigi.Event.SUCCESS)
 def _record_join(task) -> None:
     JOINS_RUN[task.out_dir].append(type(task).__name__)
-
-
-@contextmanager
-def settings(*layers: dict[str, dict[str, str]]):
-    """luigi.cfg values set for the duration, as a [section] in luigi.cfg would; the previous ones restored."""
-    parser = luigi.configuration.get_config()  # loads the repository's luigi.cfg first, as a run would
-    added_sections, previous = [], []
-    for layer in layers:
-        for section, options in layer.items():
-            if not parser.has_section(section):
-                parser.add_section(section)
-                added_sections.append(section)
-            for option, value in options.items():
-                previous.append((section, option, parser.get(section, option) if parser.has_option(section, option)
-                                 else None))
-                parser.set(section, option, value)
-    try:
-        yield
-    finally:
-        for section, option, value in reversed(previous):
-            if value is None:
-                parser.remove_option(section, option)
-            else:
-                parser.set(section, option, value)
-        for section in added_sections:
-            parser.remove_section(section)
 
 
 def make_inbox(root: Path) -> Path:

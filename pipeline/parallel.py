@@ -1,0 +1,170 @@
+"""Worker processes for the Python-heavy per-document stages (ingest, passages, anchors, align).
+
+One process pool per Luigi worker process, started on first use and reused by every task and
+batch after it (a run over a whole inbox pays its start-up once). Work is cut into chunks that
+are mapped in order, so a stage's output is the same whether its chunks ran here or in the pool;
+below ``ParallelParams.min_items`` items, or with one process, it runs inline.
+
+Workers are started by a forkserver, never forked from this process: polars, DuckDB and Arrow
+run threads, and a fork taken while one holds a lock can deadlock the child. The forkserver
+preloads nothing, because importing pyarrow or polars starts threads (jemalloc's, polars'), and
+the forkserver must stay single-threaded to fork safely; each worker imports the stage modules
+itself, once per pool (about a second). Workers get plain picklable inputs (strings, tuples,
+Arrow tables) and call top-level functions.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import multiprocessing
+import os
+import select
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pyarrow as pa
+
+from pipeline.progress import progress
+from pipeline.validation import require_at_least
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Chunks per process: enough to even out uneven chunks, few enough to keep per-chunk costs small.
+CHUNKS_PER_PROCESS = 4
+
+
+@dataclass(frozen=True)
+class ParallelParams:
+    """The ``[parallel]`` settings: ``processes`` 0 means every core this process may use."""
+
+    processes: int = 0
+    min_items: int = 2000
+
+    def __post_init__(self) -> None:
+        require_at_least("parallel", self, ("processes",), 0)
+        require_at_least("parallel", self, ("min_items",), 1)
+
+    def workers(self) -> int:
+        return self.processes or available_cores()
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_pool_pid = 0
+
+
+def _exit_with(owner: int) -> None:
+    """Worker initialiser: exit as soon as process ``owner`` (the one that started the pool) is gone.
+
+    A killed run must leave no workers behind, and nothing else would end them: they wait on a
+    queue whose write end they hold themselves, and they keep the forkserver alive.
+    """
+    def watch() -> None:
+        try:
+            select.select([os.pidfd_open(owner)], [], [])
+        except (AttributeError, OSError):  # no pidfd (not Linux 5.3+), or the owner is already gone
+            while True:
+                try:
+                    os.kill(owner, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="newsprov-owner-watch", daemon=True).start()
+
+
+def _executor(processes: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size, _pool_pid
+    if _pool is not None and _pool_pid == os.getpid() and _pool_size == processes:
+        return _pool
+    if _pool is not None and _pool_pid == os.getpid():
+        _pool.shutdown(wait=True, cancel_futures=True)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([])
+    _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_exit_with,
+                                initargs=(os.getpid(),))
+    _pool_size, _pool_pid = processes, os.getpid()
+    return _pool
+
+
+def shutdown() -> None:
+    """Stop this process's pool, if it started one (also run at exit)."""
+    global _pool
+    if _pool is not None and _pool_pid == os.getpid():
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool = None
+
+
+atexit.register(shutdown)
+
+
+def use_pool(n_items: int, params: ParallelParams) -> bool:
+    """Whether ``n_items`` of work go to the pool: enough of them, more than one process, and not
+    inside a daemonic process (which may not start children)."""
+    return (n_items >= params.min_items and params.workers() > 1
+            and not multiprocessing.current_process().daemon)
+
+
+def n_chunks(n_items: int, params: ParallelParams) -> int:
+    """How many chunks to cut ``n_items`` into: 1 when the work runs inline."""
+    if not use_pool(n_items, params):
+        return 1
+    return max(1, min(n_items, params.workers() * CHUNKS_PER_PROCESS))
+
+
+def map_chunks(function: Callable[[T], R], chunks: Sequence[T], params: ParallelParams,
+               label: str | None = None) -> list[R]:
+    """``[function(c) for c in chunks]``, in the pool when there is more than one chunk.
+
+    ``function`` must be a module-level function and the chunks picklable. A pool whose worker
+    died (killed, out of memory) is dropped and the error raised; the next call starts a new one.
+    ``label`` names a progress bar over the chunks (see ``pipeline.progress``).
+    """
+    if len(chunks) <= 1 or params.workers() <= 1:
+        return [function(chunk) for chunk in chunks]
+    global _pool
+    pool = _executor(params.workers())
+    try:
+        results = pool.map(function, chunks)
+        return list(progress(results, label, total=len(chunks)) if label else results)
+    except BrokenProcessPool:
+        _pool = None
+        raise
+
+
+def even_slices(n_items: int, parts: int) -> list[tuple[int, int]]:
+    """(offset, length) of ``parts`` consecutive slices covering ``range(n_items)``."""
+    size = math.ceil(n_items / parts) if parts else n_items
+    return [(start, min(size, n_items - start)) for start in range(0, n_items, max(size, 1))]
+
+
+def map_table(function: Callable[[pa.Table], pa.Table], table: pa.Table, params: ParallelParams) -> pa.Table:
+    """``function(table)`` for a row-wise ``function`` (its output for a slice of rows is the
+    output for the whole table restricted to them): slices in the pool, outputs concatenated
+    in row order."""
+    parts = n_chunks(table.num_rows, params)
+    if parts <= 1:
+        return function(table)
+    outputs = map_chunks(function, [compact_slice(table, o, n) for o, n in even_slices(table.num_rows, parts)], params)
+    return pa.concat_tables(outputs).combine_chunks()
+
+
+def compact_slice(table: pa.Table, offset: int, length: int) -> pa.Table:
+    """Rows ``offset:offset+length`` in buffers of their own (a plain slice pickles the whole table's)."""
+    return table.take(pa.array(range(offset, offset + length), type=pa.int64()))

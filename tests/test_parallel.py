@@ -1,0 +1,152 @@
+"""Worker processes (``[parallel]``) change how fast a run is, never what it writes.
+
+The real pipeline runs twice on one two-day inbox of small articles written for this test
+(copies within and across days, a spun copy, credits, a repeated file, files that are rejected):
+once inline (``processes = 1``) and once with two worker processes and ``min_items = 1``, so
+ingest, passages, anchors and align really go through the pool, in many chunks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import luigi
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import tasks
+from pipeline import config, parallel
+from pipeline.errors import ConfigError
+
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from conftest import settings
+
+FERRY = """date 2025-03-02 Dover:
+The ferry operator said on Monday that it would add two crossings a day to Calais from the first week of May, after passenger numbers rose by a fifth over the winter, according to Reuters.
+
+The company will lease a second vessel from a Danish shipping line for eighteen months while its own new ship, delayed by a shortage of engine parts, is finished in Finland.
+
+Union officials told the BBC that crews had not been consulted about the longer shifts the new timetable would need, and asked for talks before the summer season begins.
+
+Port managers expect about 3,400 more lorries a week once the extra sailings start, and said a new holding area near the motorway would open on 14 April to ease queues in town.
+"""
+
+# The ferry story with synonyms swapped in, as a content farm would.
+FERRY_SPUN = """date 2025-03-03 Dover:
+The ferry firm stated on Monday that it would add two crossings a day to Calais from the initial week of May, after traveller numbers climbed by a fifth over the winter.
+
+The business will rent a second ship from a Danish shipping line for eighteen months while its own new vessel, delayed by a lack of engine components, is completed in Finland.
+
+Union officials told reporters that crews had not been consulted about the longer shifts the new schedule would require, and requested talks before the summer season starts.
+"""
+
+# An independent report of the same event: the same names, dates and figures, no copied text.
+FERRY_REPORT = """date 2025-03-03 Calais:
+Extra sailings between Dover and Calais will begin in May, the operator confirmed, citing a rise in winter traffic.
+
+French port officials welcomed the move. They said 3,400 more lorries a week could pass through the terminal, and pointed to the holding area due to open on 14 April.
+
+A Danish line will supply the leased vessel, according to a statement from the company.
+"""
+
+ORCHARD_EXCERPT = ORCHARD.split("\n\n", 2)[1] + "\n\n" + "Growers meet the agency next month.\n"
+
+
+def inbox_days() -> dict[str, dict[str, bytes]]:
+    day1 = {
+        "harbour.txt": HARBOUR, "orchard.txt": ORCHARD, "ferry.txt": FERRY,
+        "harbour-reprint.txt": HARBOUR_REPRINT,
+        "harbour-edit.txt": HARBOUR.replace("42 million", "forty-two million").replace("Tuesday", "Monday"),
+    }
+    day2 = {
+        "ferry-spun.txt": FERRY_SPUN, "ferry-report.txt": FERRY_REPORT, "orchard-excerpt.txt": ORCHARD_EXCERPT,
+        "orchard-again.txt": ORCHARD,  # the same text as yesterday's: a sighting
+        "ferry-crlf.txt": FERRY.replace("\n", "\r\n") + "Reporting by the Dover Express.\r\n",
+        "harbour-wire.txt": "By Reuters\n\n" + HARBOUR_REPRINT.replace("ten years", "a decade"),
+    }
+    days = {"2025-03-02": {n: t.encode() for n, t in day1.items()},
+            "2025-03-03": {n: t.encode() for n, t in day2.items()}}
+    days["2025-03-02"]["empty.txt"] = b""
+    days["2025-03-03"]["image.txt"] = bytes(range(256)) * 4
+    days["2025-03-03"]["latin.txt"] = "Très bien: the café reopened, the Hereford Times reported.\n".encode("cp1252")
+    return days
+
+
+def run_inbox(root: Path, out: Path) -> None:
+    task = tasks.Inbox(inbox=str(root), out_dir=str(out), stop=dt.date(2025, 3, 3), days_back=30, report=False)
+    result = luigi.build([task], local_scheduler=True, detailed_summary=True, log_level="WARNING")
+    if result.status.name != "SUCCESS":
+        pytest.fail(f"pipeline run into {out} ended {result.status.name}:\n{result.summary_text}")
+
+
+# Set to the time of the run; every other column must be equal.
+TIMESTAMPS = ("ingested_at", "rejected_at", "seen_at")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("parallel")
+    inbox = root / "inbox"
+    for day, files in inbox_days().items():
+        (inbox / day).mkdir(parents=True)
+        for name, data in files.items():
+            (inbox / day / name).write_bytes(data)
+    with settings({"parallel": {"processes": "1"}}):
+        run_inbox(inbox, root / "inline")
+    assert parallel._pool is None or parallel._pool_pid != os.getpid(), "the inline run used the pool"
+    try:
+        with settings({"parallel": {"processes": "2", "min_items": "1"}}):
+            run_inbox(inbox, root / "pool")
+        pool = parallel._pool
+        assert pool is not None and pool._processes, "the pooled run never started its workers"
+        assert os.getpid() not in pool._processes
+    finally:
+        parallel.shutdown()
+    return root / "inline", root / "pool"
+
+
+def test_the_pooled_run_writes_the_same_tables(runs):
+    inline, pooled = runs
+    files = sorted(p.relative_to(inline) for p in inline.rglob("*.parquet"))
+    assert files == sorted(p.relative_to(pooled) for p in pooled.rglob("*.parquet"))
+    assert {f.parts[0] for f in files} >= {"documents", "rejects", "sightings", "passages", "bands", "anchors",
+                                           "candidates", "overlaps", "attributions", "provenance", "clusters"}
+    for name in files:
+        expected, got = pq.read_table(inline / name), pq.read_table(pooled / name)
+        stamps = [c for c in TIMESTAMPS if c in expected.column_names]
+        assert got.drop_columns(stamps).equals(expected.drop_columns(stamps), check_metadata=True), f"{name} differs"
+
+
+def test_the_inbox_exercises_every_stage(runs):
+    inline, _ = runs
+    rows = {table: sum(pq.read_metadata(p).num_rows for p in (inline / table).rglob("*.parquet"))
+            for table in ("documents", "rejects", "sightings", "overlaps", "attributions", "provenance")}
+    assert rows["documents"] == 11 and rows["rejects"] == 2 and rows["sightings"] == 1
+    assert rows["overlaps"] > 10 and rows["attributions"] >= 3 and rows["provenance"] >= 2
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("processes", "-1", "parallel.processes must be >= 0, got -1"),
+    ("min_items", "0", "parallel.min_items must be >= 1, got 0"),
+])
+def test_a_bad_setting_names_itself(option, value, message):
+    with settings({"parallel": {option: value}}), pytest.raises(ConfigError, match=message):
+        config.parallel().params()
+
+
+def test_processes_zero_means_the_cores_this_process_may_use():
+    assert config.parallel().params().workers() == len(os.sched_getaffinity(0))
+
+
+def test_row_wise_maps_cut_and_join_in_order():
+    import pyarrow as pa
+
+    table = pa.table({"n": list(range(10))})
+    params = parallel.ParallelParams(processes=2, min_items=1)
+    assert parallel.even_slices(10, 4) == [(0, 3), (3, 3), (6, 3), (9, 1)]
+    assert parallel.n_chunks(10, params) == 8 and parallel.n_chunks(10, parallel.ParallelParams(processes=1)) == 1
+    assert parallel.map_table(lambda t: t, table, parallel.ParallelParams(processes=1)).equals(table)
+    sliced = parallel.compact_slice(table, 3, 4)
+    assert sliced.column("n").to_pylist() == [3, 4, 5, 6]
