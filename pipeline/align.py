@@ -63,6 +63,7 @@ class AlignParams:
     same_story_min_score: float = 8.0
     min_span_words: int = 4
     max_gap_words: int = 3
+    copied_run_words: int = 12
     tie_margin: float = 0.1
 
     def __post_init__(self) -> None:
@@ -70,7 +71,8 @@ class AlignParams:
                                          "spun_jaccard", "spun_containment", "spun_min_gain", "spun_min_aligned",
                                          "fold_min_aligned", "tie_margin"))
         require_at_least("align", self, ("shingle_size", "same_story_min_anchors", "min_span_words",
-                                         "spun_min_substitutions", "spun_min_aligned_words"), 1)
+                                         "spun_min_substitutions", "spun_min_aligned_words", "copied_run_words"),
+                         1)
         require_at_least("align", self, ("max_gap_words",), 0)
 
 
@@ -420,6 +422,11 @@ def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lex
           or (aligned_ratio >= params.near_copy_aligned and aligned_words >= params.spun_min_aligned_words)):
         # Edited copies: shingles broken by inserted or reworded words, but one side is nearly
         # all inside the other, or most words still line up in order.
+        relation = "near_copy"
+    elif max((size for _, _, size in blocks), default=0) >= params.copied_run_words:
+        # A sentence copied whole into a different paragraph (a cut-and-paste answer, a lifted
+        # quote): too little of either passage for the ratios above, but no independent report
+        # repeats that many words in a row.
         relation = "near_copy"
     elif len(shared) >= params.same_story_min_anchors and anchor_score >= params.same_story_min_score:
         relation = "same_story"

@@ -87,6 +87,7 @@ class align(luigi.Config):  # noqa: N801
     same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
     min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
     max_gap_words = luigi.IntParameter(default=AlignParams.max_gap_words)
+    copied_run_words = luigi.IntParameter(default=AlignParams.copied_run_words)
 
     def params(self, shingle_size: int) -> AlignParams:
         return AlignParams(
@@ -105,6 +106,7 @@ class align(luigi.Config):  # noqa: N801
             same_story_min_score=self.same_story_min_score,
             min_span_words=self.min_span_words,
             max_gap_words=self.max_gap_words,
+            copied_run_words=self.copied_run_words,
         )
 
 

@@ -83,6 +83,26 @@ def test_an_excerpt_inside_a_longer_passage_is_a_near_copy_with_containment(lexi
     assert result.containment_a == 1.0 and result.containment_b < 0.6
 
 
+def test_a_sentence_pasted_into_a_different_paragraph_is_a_near_copy(lexicon):
+    """A cut-and-paste answer lifts whole sentences from several source paragraphs: each source
+    paragraph is only partly inside it, but twelve words in a row are no coincidence."""
+    pasted = "The algorithm may be applied to any collection of entities with reciprocal quotations and references."
+    source = ("PageRank is a link analysis algorithm that assigns a numerical weighting to each element of a "
+              "hyperlinked set of documents. " + pasted + " The weight it assigns to an element is also called "
+              "the rank of that element and is written as a function of its inbound links.")
+    answer = ("Search engines order their results by many signals, and links between pages are among the oldest "
+              "of them. " + pasted + " Students often confuse it with counting visits, which measures something "
+              "else entirely and changes every day.")
+    result = align(source, answer, lexicon)
+    assert result.relation == "near_copy"
+    assert max(result.containment_a, result.containment_b) < 0.5
+    assert any("any collection of entities with reciprocal quotations and references" in answer[s.b_start:s.b_end]
+               for s in result.spans)
+    shorter = align(source.replace(pasted, "It may be applied to any collection of entities."),
+                    answer.replace(pasted, "It may be applied to any collection of entities."), lexicon)
+    assert shorter.relation is None  # nine words in a row: a stock phrase, not a copy
+
+
 def test_same_topic_passages_without_shared_text_are_never_copies(lexicon):
     a = "Shares of Tesla fell 5% on Monday after the carmaker reported weaker deliveries in China and Europe."
     b = "Investors sold Tesla on Monday as deliveries slowed in Europe, while rivals in China gained ground."
