@@ -154,10 +154,11 @@ def read_partition(out_dir: Path, table_name: str, batch: str | None) -> pa.Tabl
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:
     """Batch dates that have a published partition of ``table_name``, oldest first."""
-    base = Path(out_dir) / table_name
-    if not base.is_dir():
+    try:
+        entries = list(os.scandir(os.path.join(os.fspath(out_dir), table_name)))
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(p.name.split("=", 1)[1] for p in base.iterdir() if p.name.startswith("batch=") and p.is_dir())
+    return sorted(e.name.split("=", 1)[1] for e in entries if e.name.startswith("batch=") and e.is_dir())
 
 
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
@@ -165,17 +166,16 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
     ``doc_ids`` when given, reading only the partitions that hold any of them."""
     schema = TABLES[table_name]
-    wanted = None if doc_ids is None else pa.array(sorted(doc_ids), type=pa.string())
-    parts = []
-    for batch in batches:
-        path = partition_dir(out_dir, table_name, batch) / PART_FILE
-        if doc_ids is not None and _CACHE.doc_ids(path, schema).isdisjoint(doc_ids):
-            continue
-        part = _CACHE.read(path, schema)
-        if wanted is not None:
-            part = part.filter(pc.is_in(part.column("doc_id"), value_set=wanted))
-        parts.append(part.select(columns) if columns else part)
-    if not parts:
+    # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
+    # every earlier one.
+    base = os.path.join(os.fspath(out_dir), table_name)
+    paths = [Path(os.path.join(base, f"batch={batch}", PART_FILE)) for batch in batches]
+    if doc_ids is not None:
+        paths = [path for path in paths if not _CACHE.doc_ids(path, schema).isdisjoint(doc_ids)]
+    if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table
-    return pa.concat_tables(parts)
+    table = pa.concat_tables([_CACHE.read(path, schema) for path in paths])
+    if doc_ids is not None:
+        table = table.filter(pc.is_in(table.column("doc_id"), value_set=pa.array(sorted(doc_ids), type=pa.string())))
+    return table.select(columns) if columns else table
