@@ -38,7 +38,7 @@ SCALES = {
     # fp: passages timed per fingerprint repeat; lsh: passages for the candidate stage;
     # e2e: documents of the first batch; inc: documents of the incremental batch.
     "small": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000},
-    "full": {"fp": 20_000, "lsh": 200_000, "e2e": 6000, "inc": 1000, "hot": 5000},
+    "full": {"fp": 20_000, "lsh": 200_000, "e2e": 20_000, "inc": 1000, "hot": 5000},
 }
 BANDS, ROWS = 32, 4
 
@@ -113,7 +113,7 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
     from datasketch import MinHash
 
     from pipeline.fingerprint import FingerprintParams, shingle_hash, shingles, signatures
-    from pipeline.tokens import tokenize
+    from pipeline.tokens import normal_word_ids
 
     params = FingerprintParams()
     k = params.shingle_size
@@ -137,8 +137,7 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
         signatures(texts, params)
 
     def run_tokenize():
-        for t in texts:
-            tokenize(t)
+        normal_word_ids(texts)
 
     def run_ds_update():
         for t in texts:
@@ -156,30 +155,39 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
             m.update(shingles(t, k))
             m.digest()
 
+    pretokenised = [shingles(t, k) for t in texts]
+
+    def run_rensa_pretokenised():
+        # rensa's hashing alone: the shingle strings are built before the clock starts.
+        for found in pretokenised:
+            m = rensa.RMinHash(num_perm=params.num_perm, seed=params.seed)
+            m.update(found)
+            m.digest()
+
     def run_floor():
-        # tokenise (the pipeline's tokenizer) + one 64-bit hash per shingle, vectorised over all passages.
-        vocabulary: dict[str, int] = {}
-        ids, lengths = [], []
-        for t in texts:
-            toks = [vocabulary.setdefault(tok.norm, len(vocabulary)) for tok in tokenize(t)]
-            ids.extend(toks)
-            lengths.append(len(toks))
-        wh = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in vocabulary), dtype=np.uint64, count=len(vocabulary))
-        h = wh[np.asarray(ids, dtype=np.int64)]
+        # The vectorised tokeniser (as newsprov uses it) + one 64-bit hash per distinct word, folded
+        # into one 64-bit hash per shingle over all passages at once; no permutations.
+        words = normal_word_ids(texts)
+        wh = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in words.vocabulary), dtype=np.uint64,
+                         count=len(words.vocabulary))
+        h = wh[words.ids]
         n = len(h) - k + 1
         acc = np.zeros(max(n, 0), dtype=np.uint64)
         for off in range(k):
             acc = (acc * np.uint64(0x100000001B3)) ^ h[off:off + n]
         # keep windows that lie inside one passage
-        ends = np.cumsum(lengths)
-        passage = np.searchsorted(ends, np.arange(n), side="right")
-        last = np.searchsorted(ends, np.arange(n) + k - 1, side="right")
-        acc[passage == last].sum()
+        starts = np.zeros(len(h) + 1, dtype=bool)
+        starts[words.offsets[1:-1]] = True
+        straddles = np.zeros(max(n, 0), dtype=bool)
+        for off in range(1, k):
+            straddles |= starts[off:off + n]
+        acc[~straddles].sum()
 
     methods = {"newsprov": run_newsprov, "datasketch_update": run_ds_update, "datasketch_bulk": run_ds_bulk,
                "floor_tokenise_hash64": run_floor, "tokenise_only": run_tokenize}
     if rensa is not None:
         methods["rensa"] = run_rensa
+        methods["rensa_pretokenised"] = run_rensa_pretokenised
     times: dict[str, list[float]] = {name: [] for name in methods}
     for r in range(repeats):
         for name, fn in methods.items():
@@ -350,17 +358,17 @@ def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = N
     return res
 
 
-def textdedup_run(python: str, paragraphs_per_doc: list[list[str]], work: Path) -> dict:
-    """text-dedup's MinHash near-dedup (its own venv) on the same passages, 3-grams, 128 perms, 32x4 bands."""
+def textdedup_run(python: str, documents_dir: Path, work: Path) -> dict:
+    """text-dedup's MinHash near-dedup (its own venv) on the same documents, one row per document, with
+    the settings a news team would pick: word 2-grams, 256 permutations, threshold 0.45, 2 workers."""
     data = work / "textdedup.jsonl"
     with data.open("w", encoding="utf-8") as f:
-        for paras in paragraphs_per_doc:
-            for p in paras:
-                f.write(json.dumps({"text": p}) + "\n")
-    cmd = [python, "-m", "text_dedup.minhash", "--path", "json", "--data_files", str(data), "--split", "train",
-           "--cache_dir", str(work / "td-cache"), "--output", str(work / "td-out"), "--column", "text",
-           "--ngram", "3", "--num_perm", "128", "--b", str(BANDS), "--r", str(ROWS), "--hash_func", "xxh3",
-           "--hash_bits", "32", "--num_proc", str(os.cpu_count() or 1)]
+        for path in sorted(documents_dir.iterdir()):
+            f.write(json.dumps({"text": path.read_text(encoding="utf-8")}) + "\n")
+    cmd = [os.path.abspath(python), "-m", "text_dedup.minhash", "--path", "json", "--data_files", str(data),
+           "--split", "train", "--cache_dir", str(work / "td-cache"), "--output", str(work / "td-out"),
+           "--column", "text", "--ngram", "2", "--num_perm", "256", "--threshold", "0.45", "--hash_func", "xxh3",
+           "--hash_bits", "32", "--num_proc", "2"]
     env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
     res = timed_child(cmd, env=env, cwd=work)
     if res["rc"]:
@@ -398,7 +406,8 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     L.append(f"## Fingerprint ({fp['n']} passages per repeat, text -> 128-value signature)\n")
     L.append("| method | passages/s | newsprov / method |")
     L.append("|---|---:|---:|")
-    for name in ("newsprov", "datasketch_update", "datasketch_bulk", "rensa", "floor_tokenise_hash64", "tokenise_only"):
+    for name in ("newsprov", "datasketch_update", "datasketch_bulk", "rensa", "rensa_pretokenised",
+                 "floor_tokenise_hash64", "tokenise_only"):
         if name in r:
             L.append(f"| {name} | {r[name]:,.0f} | {r['newsprov'] / r[name]:.2f}x |")
         else:
@@ -407,9 +416,11 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     L.append("All methods get the same passages; datasketch and rensa are fed `pipeline.fingerprint.shingles()` "
              "(same tokeniser, 3-word shingles), datasketch with `hashfunc=shingle_hash` and a prototype MinHash "
              "copied per passage (as `MinHash.bulk` does), so its signatures equal newsprov's (checked). rensa "
-             "hashes the shingle strings with its own hash, so its values differ. `floor_tokenise_hash64` is the "
-             "pipeline tokeniser plus one vectorised 64-bit hash per shingle and no permutations; "
-             "`tokenise_only` is `pipeline.tokens.tokenize` alone." + (f" {fp['rensa_note']}." if fp["rensa_note"] else ""))
+             "hashes the shingle strings with its own hash, so its values differ; `rensa_pretokenised` gets the "
+             "shingle strings built before the clock starts (rensa's hashing alone; the summary line uses `rensa`, "
+             "which, like datasketch and newsprov, starts from the text). `floor_tokenise_hash64` is newsprov's "
+             "vectorised tokeniser (`pipeline.tokens.normal_word_ids`) plus one 64-bit hash per shingle and no "
+             "permutations; `tokenise_only` is that tokeniser alone." + (f" {fp['rensa_note']}." if fp["rensa_note"] else ""))
     L.append("")
     ns, ds_ = lsh["newsprov"], lsh["datasketch"]
     L.append(f"## LSH candidate stage ({lsh['n']:,} passages, 32 bands x 4 rows, each run in a fresh process)\n")
@@ -471,11 +482,12 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     td = e2e.get("textdedup")
     if td and "wall_s" in td:
         L.append(f"text-dedup {e2e.get('textdedup_version')} `text_dedup.minhash` on the same "
-                 f"{first['counts'].get('passages', 0):,} passages (one row each; 3-grams, 128 perms, 32x4 bands, "
-                 f"xxh3, num_proc={os.cpu_count()}): {td['wall_s']:.1f} s wall, {td['peak_rss_mb']:.0f} MB peak "
-                 "RSS of its main process (it forks workers). It only fingerprints, buckets and drops duplicates; "
-                 "newsprov also ingests, aligns, attributes and links, so `e2e_vs_textdedup` "
-                 "(text-dedup wall / newsprov wall) compares whole tools, not equal work.")
+                 f"{first['counts'].get('documents', 0):,} documents (one row each; its news settings: word 2-grams, "
+                 f"256 permutations, threshold 0.45, xxh3, num_proc=2): {td['wall_s']:.1f} s wall, "
+                 f"{td['peak_rss_mb']:.0f} MB peak RSS of its main process (it forks workers). It only fingerprints, "
+                 "buckets and drops whole-document duplicates; newsprov also ingests, splits passages, aligns, "
+                 "attributes and links, so `e2e_vs_textdedup` (text-dedup wall / newsprov wall; above 1: newsprov "
+                 "is faster) compares whole tools, not equal work.")
     else:
         L.append(f"text-dedup: not measured ({e2e.get('textdedup_note', 'no text-dedup venv given')}).")
     L.append("")
@@ -574,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                     e2e["textdedup_note"] = "text-dedup not importable in the given venv"
                 else:
                     e2e["textdedup_version"] = ver.stdout.strip()
-                    e2e["textdedup"] = textdedup_run(args.textdedup_python, made, work)
+                    e2e["textdedup"] = textdedup_run(args.textdedup_python, first_dir, work)
                     if "wall_s" in e2e["textdedup"]:
                         log(f"text-dedup: {e2e['textdedup']['wall_s']:.1f}s")
                     else:

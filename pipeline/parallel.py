@@ -23,7 +23,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TypeVar
@@ -146,6 +146,25 @@ def map_chunks(function: Callable[[T], R], chunks: Sequence[T], params: Parallel
     except BrokenProcessPool:
         _pool = None
         raise
+
+
+_threads: ThreadPoolExecutor | None = None
+_threads_pid = 0
+
+
+def thread_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[function(x) for x in items]`` on a shared thread pool of ``available_cores()`` threads.
+
+    For work that releases the GIL (Polars string kernels, numpy ufuncs over large arrays):
+    threads then use every core without a worker process's start-up or copies.
+    """
+    global _threads, _threads_pid
+    if len(items) <= 1:
+        return [function(x) for x in items]
+    if _threads is None or _threads_pid != os.getpid():  # a forked Luigi worker has none of our threads
+        _threads = ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="newsprov")
+        _threads_pid = os.getpid()
+    return list(_threads.map(function, items))
 
 
 def even_slices(n_items: int, parts: int) -> list[tuple[int, int]]:

@@ -19,6 +19,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from pipeline.parallel import even_slices, thread_map
+
 # An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
 _TOKEN = re.compile(
     r"(?:[^\W\d_]\.){2,}"
@@ -138,10 +140,15 @@ class WordIds:
         return [self.vocabulary[j] for j in self.ids[self.offsets[i]:self.offsets[i + 1]]]
 
 
-def normal_word_ids(texts: Sequence[str]) -> WordIds:
+def normal_word_ids(texts: Sequence[str], parts: int = 1) -> WordIds:
     """``normal_words`` of every text, tokenised by Polars' regex kernel and normalised once per
-    distinct surface form: the fingerprint stage's hot path (pure-Python tokenising capped it)."""
-    surfaces = pl.Series(values=list(texts), dtype=pl.String).str.extract_all(_TOKEN_RUST).to_arrow()
+    distinct surface form: the fingerprint stage's hot path (pure-Python tokenising capped it).
+
+    ``parts`` > 1 cuts the texts into that many slices tokenised on threads (the kernel releases the GIL).
+    """
+    texts = list(texts)
+    pieces = thread_map(_surfaces, [texts[start:start + length] for start, length in even_slices(len(texts), parts)])
+    surfaces = pa.concat_arrays(pieces) if pieces else _surfaces([])
     offsets = surfaces.offsets.to_numpy().astype(np.int64)
     offsets -= offsets[0]
     encoded = pa.chunked_array([surfaces.flatten()]).combine_chunks().dictionary_encode()
@@ -153,6 +160,10 @@ def normal_word_ids(texts: Sequence[str]) -> WordIds:
     ids = surface_to_word[encoded.indices.to_numpy(zero_copy_only=False)]
     words = WordIds(offsets, ids, list(vocabulary))
     return _merge_per_cent(words, texts)
+
+
+def _surfaces(texts: list[str]) -> pa.ListArray:
+    return pl.Series(values=texts, dtype=pl.String).str.extract_all(_TOKEN_RUST).to_arrow()
 
 
 def _merge_per_cent(words: WordIds, texts: Sequence[str]) -> WordIds:

@@ -151,3 +151,18 @@ def test_shingle_hashes_of_many_passages_equal_one_at_a_time(texts, k):
         minhash = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=shingle_hash)
         minhash.update_batch(found)
         np.testing.assert_array_equal(signature, minhash.hashvalues)
+
+
+def test_large_inputs_on_threads_give_the_same_signatures():
+    """From _THREADED_TEXTS texts on, tokenising and permutations run on a thread per core."""
+    from pipeline.fingerprint import _THREADED_TEXTS, signature_matrix
+
+    rng = np.random.default_rng(5)
+    vocabulary = ["harbour", "wall", "council", "per", "cent", "76%", "Oct.", "U.S.", "two", "fishermen", "storm"]
+    texts = [" ".join(rng.choice(vocabulary, size=rng.integers(0, 30))) for _ in range(_THREADED_TEXTS + 500)]
+    together, present = signature_matrix(texts, FingerprintParams())
+    half = len(texts) // 2  # each half below the threshold: one thread
+    first, first_present = signature_matrix(texts[:half], FingerprintParams())
+    second, second_present = signature_matrix(texts[half:], FingerprintParams())
+    np.testing.assert_array_equal(present, np.concatenate([first_present, second_present]))
+    np.testing.assert_array_equal(together, np.concatenate([first, second]))
