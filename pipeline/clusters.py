@@ -9,7 +9,9 @@ Two levels:
 Ids come from the first document of a cluster (``copy:<doc_id>``,
 ``story:<doc_id>``), so they do not change when later batches add documents.
 When a batch links two existing clusters, the one with more documents keeps its
-id (on a tie, the source's) and the other's id is recorded in ``merged_from``.
+id (on a tie, the source's); the rows of the absorbed cluster's documents record
+their former ids in ``merged_from`` (each row its own: a merge into a story of
+thousands of documents stays one id per row, not thousands).
 
 Each batch writes a row for every document that is new or whose cluster, story
 or origin flag changed: a document's current assignment is its row of the
@@ -58,8 +60,8 @@ class _UnionFind:
         size[keep] = size.get(keep, 0) + size.get(drop, 0)
 
 
-def _merge(ids_of: dict[str, str], links: list[tuple[str, str]]) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """New id per document after joining linked documents' clusters, and which ids each absorbed."""
+def _merge(ids_of: dict[str, str], links: list[tuple[str, str]]) -> dict[str, str]:
+    """New id per document after joining linked documents' clusters."""
     size: dict[str, int] = {}
     for cluster in ids_of.values():
         size[cluster] = size.get(cluster, 0) + 1
@@ -67,14 +69,7 @@ def _merge(ids_of: dict[str, str], links: list[tuple[str, str]]) -> tuple[dict[s
     for x, y in links:
         if x in ids_of and y in ids_of:
             forest.union(ids_of[x], ids_of[y], size)
-    merged: dict[str, set[str]] = {}
-    result = {}
-    for doc, cluster in ids_of.items():
-        root = forest.find(cluster)
-        result[doc] = root
-        if root != cluster:
-            merged.setdefault(root, set()).add(cluster)
-    return result, merged
+    return {doc: forest.find(cluster) for doc, cluster in ids_of.items()}
 
 
 def assign_clusters(previous: list[Assignment], new_docs: list[str], copy_links: list[tuple[str, str, str]],
@@ -92,9 +87,9 @@ def assign_clusters(previous: list[Assignment], new_docs: list[str], copy_links:
         copy_of.setdefault(doc, f"copy:{doc}")
         story_of.setdefault(doc, f"story:{doc}")
 
-    copy_of, copy_merged = _merge(copy_of, [(x, y) for x, y, _ in copy_links])
+    copy_of = _merge(copy_of, [(x, y) for x, y, _ in copy_links])
     # A copy link also puts both documents in one story; stories are unions of copy clusters.
-    story_of, story_merged = _merge(story_of, [(x, y) for x, y, _ in copy_links] + list(story_links))
+    story_of = _merge(story_of, [(x, y) for x, y, _ in copy_links] + list(story_links))
 
     members: dict[str, list[str]] = {}
     for doc, cluster in copy_of.items():
@@ -118,7 +113,9 @@ def assign_clusters(previous: list[Assignment], new_docs: list[str], copy_links:
         rows["story_id"].append(now.story_id)
         rows["is_origin"].append(now.is_origin)
         rows["cluster_size"].append(len(members[now.copy_cluster_id]))
-        rows["merged_from"].append(sorted(copy_merged.get(now.copy_cluster_id, set())
-                                          | story_merged.get(now.story_id, set())))
+        old = before.get(doc)  # ids only change by being absorbed; a new document's own ids never existed
+        rows["merged_from"].append([] if old is None else sorted(
+            {was for was, is_now in ((old.copy_cluster_id, now.copy_cluster_id), (old.story_id, now.story_id))
+             if was != is_now}))
     table = pa.table({name: pa.array(values, type=CLUSTERS.field(name).type) for name, values in rows.items()})
     return conform(table, CLUSTERS)

@@ -236,7 +236,7 @@ PROVENANCE = _schema(
 
 CLUSTERS = _schema(
     "clusters",
-    1,
+    2,
     [
         _field("doc_id", pa.string(), "documents.doc_id", False),
         _field("batch", pa.string(), "batch that set this assignment; a document's latest row is current", False),
@@ -246,7 +246,7 @@ CLUSTERS = _schema(
         _field("is_origin", pa.bool_(), "the copy cluster's origin: copies no member and is dated first", False),
         _field("cluster_size", pa.int32(), "documents in the copy cluster when this row was written", False),
         _field("merged_from", pa.list_(pa.string()),
-               "cluster and story ids absorbed into this document's cluster or story in this batch", False),
+               "this document's former cluster and story ids, absorbed into others in this batch", False),
     ],
 )
 

@@ -39,3 +39,19 @@ def test_ids_are_stable_and_a_merge_is_recorded():
 def test_a_tied_link_leaves_both_documents_candidates_for_origin():
     table = assign_clusters([], ["a", "b"], [("a", "b", "tie")], [], {"a": D1, "b": D1}, "2025-03-01")
     assert [r["is_origin"] for r in table.to_pylist()] == [False, False]
+
+
+def test_a_large_merge_records_each_documents_own_former_ids():
+    """A story joining many stories writes one row per document with that document's former ids,
+    not every absorbed id on every row (which grew with the square of the story)."""
+    previous = [Assignment(f"d{i:02d}", f"copy:d{i:02d}", f"story:d{i:02d}", True) for i in range(40)]
+    story_links = [("n", f"d{i:02d}") for i in range(40)]
+    table = assign_clusters(previous, ["n"], [], story_links, {f"d{i:02d}": D1 for i in range(40)} | {"n": D2},
+                            "2025-03-02")
+    got = rows(table)
+    survivor = got["n"]["story_id"]
+    assert {r["story_id"] for r in got.values()} == {survivor}
+    assert got["n"]["merged_from"] == []  # a new document had no id before
+    absorbed = {doc: r["merged_from"] for doc, r in got.items() if doc != "n"}
+    assert all(ids == [f"story:{doc}"] for doc, ids in absorbed.items())
+    assert f"story:{survivor.split(':')[1]}" not in {i for ids in absorbed.values() for i in ids}
