@@ -146,7 +146,7 @@ def _codes(column: pa.ChunkedArray) -> _Codes:
         encoded = column.unify_dictionaries().combine_chunks()
     else:
         encoded = column.combine_chunks().dictionary_encode()
-    return _Codes(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary)
+    return _Codes(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary)  # int32, not copied
 
 
 @dataclass(frozen=True)
@@ -170,25 +170,30 @@ class _BandIndex:
         new_passages, history_passages = _codes(new.column("passage_id")), _codes(history.column("passage_id"))
         new_docs, history_docs = _codes(new.column("doc_id")), _codes(history.column("doc_id"))
         n_new = len(new_passages.values)
-        passage = np.concatenate([new_passages.codes, history_passages.codes + n_new])
         # One document code space for both sides: the same document may be on both.
         docs = pa.concat_arrays([new_docs.values, history_docs.values]).dictionary_encode()
-        doc_code = docs.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        doc = np.concatenate([doc_code[new_docs.codes], doc_code[len(new_docs.values) + history_docs.codes]])
-        doc_of = np.zeros(n_new + len(history_passages.values), dtype=np.int64)
-        doc_of[passage] = doc
+        doc_code = docs.indices.to_numpy(zero_copy_only=False)
+        doc_of = np.zeros(n_new + len(history_passages.values), dtype=np.int32)
+        doc_of[new_passages.codes] = doc_code[new_docs.codes]
+        doc_of[history_passages.codes + n_new] = doc_code[len(new_docs.values) + history_docs.codes]
         rank = np.zeros(len(doc_of), dtype=np.int64)
         rank[:n_new] = np.asarray(pc.rank(new_passages.values, sort_keys="ascending"))
         return cls(
-            passage=passage,
-            band=np.concatenate([_numpy(new, "band"), _numpy(history, "band")]),
-            bucket=np.concatenate([_numpy(new, "bucket"), _numpy(history, "bucket")]),
+            passage=_joined(new_passages.codes, history_passages.codes + n_new),
+            band=_joined(_numpy(new, "band"), _numpy(history, "band")),
+            bucket=_joined(_numpy(new, "bucket"), _numpy(history, "bucket")),
             n_new=n_new,
             passage_ids=pa.concat_arrays([new_passages.values, history_passages.values]),
             doc_of=doc_of,
             doc_ids=docs.dictionary,
             rank=rank,
         )
+
+
+def _joined(new: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """``new`` then ``history``; ``new`` itself when history adds nothing (a 200k-passage batch's
+    band columns are tens of MB: no copy for nothing)."""
+    return np.concatenate([new, history]) if len(history) else new
 
 
 def _numpy(table: pa.Table, column: str) -> np.ndarray:
@@ -234,28 +239,27 @@ def _ramp(counts: np.ndarray) -> np.ndarray:
 
 def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
     """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap`` skipped."""
-    by_band = np.argsort(index.band, kind="stable")
-    band_edges = np.flatnonzero(np.r_[True, np.diff(index.band[by_band]) != 0, True])
     is_new = index.passage < index.n_new
+    n = len(index.doc_of)
     codes, skipped = [], 0
-    for lo, hi in zip(band_edges[:-1], band_edges[1:]):
-        rows = by_band[lo:hi]
+    for band in np.flatnonzero(np.bincount(index.band)):
+        rows = np.flatnonzero(index.band == band)  # one band's rows at a time: no sort of all rows by band
         order, starts, sizes = _bucket_groups(index.bucket[rows])
         members = rows[order]
         with_new = np.maximum.reduceat(is_new[members], starts) if len(starts) else np.zeros(0, dtype=bool)
         skipped += int(np.sum(with_new & (sizes > cap)))
         keep = with_new & (sizes <= cap)
         left, right = _pairs_within(starts[keep], sizes[keep])
-        x, y = index.passage[members[left]], index.passage[members[right]]
+        x, y = index.passage[members[left]].astype(np.int64), index.passage[members[right]].astype(np.int64)
         x_new, y_new = x < index.n_new, y < index.n_new
         wanted = (x_new | y_new) & (index.doc_of[x] != index.doc_of[y])
         x, y, x_new, y_new = x[wanted], y[wanted], x_new[wanted], y_new[wanted]
         # passage_a is the new one; of two new ones, the smaller id (as the SQL of the anchors channel).
         x_first = x_new & (~y_new | (index.rank[x] < index.rank[y]))
         a, b = np.where(x_first, x, y), np.where(x_first, y, x)
-        codes.append(a * len(index.doc_of) + b)
+        codes.append(a * n + b)
     pair_codes, shared = np.unique(np.concatenate(codes) if codes else np.zeros(0, np.int64), return_counts=True)
-    a, b = pair_codes // len(index.doc_of), pair_codes % len(index.doc_of)
+    a, b = pair_codes // n, pair_codes % n
     table = pa.table({
         "passage_a": index.passage_ids.take(pa.array(a)), "passage_b": index.passage_ids.take(pa.array(b)),
         "doc_a": index.doc_ids.take(pa.array(index.doc_of[a])), "doc_b": index.doc_ids.take(pa.array(index.doc_of[b])),
