@@ -200,6 +200,36 @@ def _numpy(table: pa.Table, column: str) -> np.ndarray:
     return table.column(column).combine_chunks().to_numpy(zero_copy_only=False)
 
 
+@dataclass(frozen=True)
+class _AnchorGroups:
+    """The anchor rows that can pair a new passage (the batch's, and history's sharing an anchor
+    with it), the anchors shared by 2..cap passages with a new one among them (``kept``: anchor,
+    passages), how many were over the cap, and N of the idf: passages with anchors, batch and history."""
+
+    rows: pa.Table
+    kept: pa.Table
+    skipped: int
+    n_passages: int
+
+    @classmethod
+    def build(cls, new: pa.Table, history: pa.Table, cap: int) -> _AnchorGroups:
+        columns = ["passage_id", "doc_id", "anchor"]
+        cut = history.select(columns).filter(pc.is_in(history.column("anchor"), value_set=pc.unique(
+            new.column("anchor").combine_chunks())))
+        rows = pa.concat_tables([
+            new.select(columns).append_column("is_new", pa.array(np.ones(new.num_rows, dtype=bool))),
+            cut.append_column("is_new", pa.array(np.zeros(cut.num_rows, dtype=bool))),
+        ])
+        groups = rows.group_by("anchor").aggregate([("passage_id", "count"), ("is_new", "any")])
+        passages, with_new = groups.column("passage_id_count"), groups.column("is_new_any")
+        kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, 2), pc.less_equal(passages, cap))))
+        skipped = pc.sum(pc.and_(with_new, pc.greater(passages, cap)).cast(pa.int64())).as_py() or 0
+        n_passages = pc.count_distinct(pa.chunked_array(
+            new.column("passage_id").chunks + history.column("passage_id").chunks, type=pa.string())).as_py()
+        return cls(rows, pa.table({"anchor": kept.column("anchor"), "passages": kept.column("passage_id_count")}),
+                   skipped, n_passages)
+
+
 # Below this many rows a band is grouped by sorting outright; above, a counting pass on the low
 # bits of the bucket first drops the rows whose bucket is surely unique (most of them).
 _PREFILTER_ROWS = 1 << 16
@@ -276,14 +306,6 @@ def _database(pid: int) -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
-def _run(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
-    return con.execute(query).fetchall()
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, query: str):
-    return _run(con, query)[0][0]
-
-
 def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table, history_anchors: pa.Table,
                     params: CandidateParams) -> CandidateResult:
     """Candidate pairs (new passage, new-or-earlier passage) from both channels.
@@ -295,28 +317,19 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
     con = _database(os.getpid()).cursor()  # its own connection: registrations and temp tables stay in this call
     try:
         con.register("new_bands", new_bands.select(["band", "bucket"]))
-        con.register("new_anchors", new_anchors)
         con.register("history_bands", history_bands)
-        con.register("history_anchors", history_anchors)
         # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
         history_cut = con.sql("select h.passage_id, h.doc_id, h.band, h.bucket from history_bands h "
                               "semi join new_bands n using (band, bucket)").to_arrow_table()
         band_pairs, skipped_buckets = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
         con.register("band_pairs", band_pairs)
-        _run(con, "create temp table all_anchors as select passage_id, doc_id, anchor, true as is_new "
-                  "from new_anchors union all select h.passage_id, h.doc_id, h.anchor, false "
-                  "from history_anchors h semi join new_anchors n using (anchor)")
-        n_passages = _scalar(con, "select count(distinct passage_id) from (select passage_id from new_anchors "
-                                  "union all select passage_id from history_anchors)")
-        _run(con, f"""
-            create temp table keep_anchors as
-            select anchor, ln({max(n_passages, 1)} / count(*)) as idf from all_anchors group by anchor
-            having count(*) between 2 and {cap} and bool_or(is_new)""")
-        skipped_anchors = _scalar(con, f"""
-            select count(*) from (select anchor from all_anchors group by anchor
-            having count(*) > {cap} and bool_or(is_new))""")
+        anchors = _AnchorGroups.build(new_anchors, history_anchors, cap)
+        skipped_anchors = anchors.skipped
+        con.register("all_anchors", anchors.rows)
+        con.register("keep_anchors", anchors.kept)
         pairs = con.sql(f"""
-            with an as (select a.*, k.idf from all_anchors a join keep_anchors k using (anchor)),
+            with an as (select a.*, ln({max(anchors.n_passages, 1)} / k.passages) as idf
+                        from all_anchors a join keep_anchors k using (anchor)),
             anchor_pairs as (
                 select x.passage_id as passage_a, y.passage_id as passage_b,
                        any_value(x.doc_id) as doc_a, any_value(y.doc_id) as doc_b, count(*) as shared_anchors,

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from pipeline import candidates
 from pipeline.candidates import CandidateParams, band_rows, find_candidates
 from pipeline.errors import SchemaError
-from pipeline.tables import empty
+from pipeline.schema import ANCHORS
+from pipeline.tables import conform, empty
 
 PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
 
@@ -89,3 +90,59 @@ def test_passages_without_signature_get_no_band_rows():
 def test_signatures_of_different_lengths_are_a_schema_error():
     with pytest.raises(SchemaError, match="different lengths"):
         band_rows(passages_table([[1] * 8, [1] * 9], [0, 1], "d"), PARAMS)
+
+
+def anchors_table(rows: list[tuple[int, list[str]]], prefix: str) -> pa.Table:
+    """(document number, anchors) per passage -> the anchors table."""
+    ids, docs, keys = [], [], []
+    for i, (doc, anchors) in enumerate(rows):
+        for key in sorted(set(anchors)):
+            ids.append(f"{prefix}{doc:03d}:{i:04d}")
+            docs.append(f"{prefix}{doc:03d}")
+            keys.append(key)
+    return conform(pa.table({"passage_id": pa.array(ids, pa.string()), "doc_id": pa.array(docs, pa.string()),
+                             "anchor": pa.array(keys, pa.string())}), ANCHORS)
+
+
+def reference_anchor_pairs(new: pa.Table, history: pa.Table, params: CandidateParams) -> tuple[dict, int]:
+    """Pairs from the definition: shared anchors held by 2..cap passages with a new one, at least
+    min_shared_anchors of them; score = sum of ln(N / passages holding the anchor)."""
+    import math
+
+    n = len(set(new.column("passage_id").to_pylist()) | set(history.column("passage_id").to_pylist()))
+    holders = defaultdict(list)
+    for is_new, table in ((True, new), (False, history)):
+        for row in table.to_pylist():
+            holders[row["anchor"]].append((row["passage_id"], row["doc_id"], is_new))
+    shared, skipped = defaultdict(list), 0
+    for anchor, members in holders.items():
+        if not any(m[2] for m in members) or len(members) < 2:
+            continue
+        if len(members) > params.max_bucket_size:
+            skipped += 1
+            continue
+        for x in members:
+            for y in members:
+                if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0]):
+                    shared[(x[0], y[0])].append(math.log(max(n, 1) / len(members)))
+    return {k: (len(v), sum(v)) for k, v in shared.items() if len(v) >= params.min_shared_anchors}, skipped
+
+
+anchor_rows_st = st.lists(st.tuples(st.integers(0, 4), st.lists(st.sampled_from("abcdefg"), max_size=5)), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(anchor_rows_st, anchor_rows_st, st.integers(2, 5), st.integers(1, 3))
+def test_anchor_pairs_equal_the_definition(new_rows, history_rows, cap, min_shared):
+    params = CandidateParams(max_bucket_size=cap, min_shared_anchors=min_shared)
+    new, history = anchors_table(new_rows, "n"), anchors_table(history_rows, "h")
+    result = find_candidates(empty("bands"), new, empty("bands"), history, params)
+    expected, skipped = reference_anchor_pairs(new, history, params)
+    found = {(r["passage_a"], r["passage_b"]): (r["shared_anchors"], r["anchor_score"])
+             for r in result.candidates.to_pylist()}
+    assert found.keys() == expected.keys()
+    for pair, (count, score) in found.items():
+        assert count == expected[pair][0]
+        assert score == pytest.approx(expected[pair][1], rel=1e-6, abs=1e-6)
+    assert result.skipped_anchors == skipped
+    assert all(r["method"] == "anchors" for r in result.candidates.to_pylist())
