@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 
 import numpy as np
 import pyarrow as pa
@@ -26,25 +27,30 @@ def passages_table(signatures: list[list[int] | None], doc_of: list[int], prefix
                      "signature": pa.array(signatures, type=pa.list_(pa.uint32()))})
 
 
-def reference_pairs(new: pa.Table, history: pa.Table, params: CandidateParams) -> tuple[dict, int]:
-    """Pairs from the definition: same bucket in a band, bucket of 2..cap rows with a new one,
-    different documents, new passage first (the smaller id when both are new)."""
-    buckets = defaultdict(list)
+def definition_pairs(new: pa.Table, history: pa.Table, key, cap: int) -> tuple[list[tuple[str, str, int]], int]:
+    """(passage_a, passage_b, holders of the key) for every key both share, by the definition: keys
+    held by 2..cap rows with a new one, different documents, new passage first (the smaller id
+    when both are new); and how many keys were over the cap."""
+    holders = defaultdict(list)
     for is_new, table in ((True, new), (False, history)):
         for row in table.to_pylist():
-            buckets[(row["band"], row["bucket"])].append((row["passage_id"], row["doc_id"], is_new))
-    shared, skipped = defaultdict(int), 0
-    for members in buckets.values():
+            holders[key(row)].append((row["passage_id"], row["doc_id"], is_new))
+    pairs, skipped = [], 0
+    for members in holders.values():
         if not any(m[2] for m in members) or len(members) < 2:
             continue
-        if len(members) > params.max_bucket_size:
+        if len(members) > cap:
             skipped += 1
             continue
-        for x in members:
-            for y in members:
-                if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0]):
-                    shared[(x[0], y[0])] += 1
-    return dict(shared), skipped
+        pairs += [(x[0], y[0], len(members)) for x in members for y in members
+                  if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0])]
+    return pairs, skipped
+
+
+def reference_pairs(new: pa.Table, history: pa.Table, params: CandidateParams) -> tuple[dict, int]:
+    """LSH pairs: the number of bands whose buckets agree."""
+    pairs, skipped = definition_pairs(new, history, lambda row: (row["band"], row["bucket"]), params.max_bucket_size)
+    return dict(Counter((a, b) for a, b, _ in pairs)), skipped
 
 
 signature = st.lists(st.integers(0, 3), min_size=8, max_size=8)  # few values: many shared buckets
@@ -105,27 +111,13 @@ def anchors_table(rows: list[tuple[int, list[str]]], prefix: str) -> pa.Table:
 
 
 def reference_anchor_pairs(new: pa.Table, history: pa.Table, params: CandidateParams) -> tuple[dict, int]:
-    """Pairs from the definition: shared anchors held by 2..cap passages with a new one, at least
-    min_shared_anchors of them; score = sum of ln(N / passages holding the anchor)."""
-    import math
-
+    """Anchor pairs: at least min_shared_anchors shared; score = sum of ln(N / holders) over them."""
     n = len(set(new.column("passage_id").to_pylist()) | set(history.column("passage_id").to_pylist()))
-    holders = defaultdict(list)
-    for is_new, table in ((True, new), (False, history)):
-        for row in table.to_pylist():
-            holders[row["anchor"]].append((row["passage_id"], row["doc_id"], is_new))
-    shared, skipped = defaultdict(list), 0
-    for anchor, members in holders.items():
-        if not any(m[2] for m in members) or len(members) < 2:
-            continue
-        if len(members) > params.max_bucket_size:
-            skipped += 1
-            continue
-        for x in members:
-            for y in members:
-                if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0]):
-                    shared[(x[0], y[0])].append(math.log(max(n, 1) / len(members)))
-    return {k: (len(v), sum(v)) for k, v in shared.items() if len(v) >= params.min_shared_anchors}, skipped
+    pairs, skipped = definition_pairs(new, history, lambda row: row["anchor"], params.max_bucket_size)
+    scores = defaultdict(list)
+    for a, b, holders in pairs:
+        scores[(a, b)].append(math.log(max(n, 1) / holders))
+    return {k: (len(v), sum(v)) for k, v in scores.items() if len(v) >= params.min_shared_anchors}, skipped
 
 
 anchor_rows_st = st.lists(st.tuples(st.integers(0, 4), st.lists(st.sampled_from("abcdefg"), max_size=5)), max_size=12)
