@@ -347,7 +347,7 @@ class _Page:
                    f'covers {_percent(link.coverage)} of the copy and {_percent(link.source_coverage)} of the source'
                    f'{credit} · batch {_e(link.batch)}</p>')
         cols = []
-        for doc_id, index in ((pair.left, 0), (pair.right, 1)):
+        for doc_id in (pair.left, pair.right):
             side = "a" if doc_id == link.doc_id else "b"
             ranges = [(s[0], s[1]) if side == "a" else (s[2], s[3]) for s in link.spans]
             doc = self.docs.get(doc_id)
