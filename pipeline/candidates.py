@@ -11,10 +11,11 @@ has to fit in Python objects:
 
 The new batch is joined against itself and against every earlier batch's
 ``bands`` and ``anchors`` partitions. DuckDB cuts history to the new batch's
-buckets and anchors and runs the anchor join; LSH buckets are grouped band by
-band in numpy on the ids' dictionary codes (a counting pass drops the many
-unique buckets before sorting), which at 200k passages is about 3x the
-DuckDB join over string ids. Buckets and anchors shared by more than
+buckets and runs the anchor pair join; Arrow cuts history to the batch's
+anchors and counts their holders; LSH buckets are grouped band by band in
+numpy on the ids' dictionary codes (a counting pass drops the many unique
+buckets before sorting), about 3x the DuckDB join over string ids at 200k
+passages. Buckets and anchors shared by more than
 ``max_bucket_size`` passages are boilerplate or ubiquitous names; they are
 skipped rather than expanded into a quadratic number of pairs, and counted.
 pipeline.spark_candidates runs the same join in Spark SQL.
