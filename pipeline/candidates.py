@@ -213,7 +213,7 @@ class _AnchorGroups:
     n_passages: int
 
     @classmethod
-    def build(cls, new: pa.Table, history: pa.Table, cap: int) -> _AnchorGroups:
+    def build(cls, new: pa.Table, history: pa.Table, cap: int, min_shared: int) -> _AnchorGroups:
         columns = ["passage_id", "doc_id", "anchor"]
         cut = history.select(columns).filter(pc.is_in(history.column("anchor"), value_set=pc.unique(
             new.column("anchor").combine_chunks())))
@@ -227,6 +227,12 @@ class _AnchorGroups:
         skipped = pc.sum(pc.and_(with_new, pc.greater(passages, cap)).cast(pa.int64())).as_py() or 0
         n_passages = pc.count_distinct(pa.chunked_array(
             new.column("passage_id").chunks + history.column("passage_id").chunks, type=pa.string())).as_py()
+        # A pair needs min_shared kept anchors, so each side holds that many: the rows of a passage
+        # holding fewer can pair with nothing (the join would still expand and count them).
+        rows = rows.filter(pc.is_in(rows.column("anchor"), value_set=kept.column("anchor")))
+        held = rows.group_by("passage_id").aggregate([("anchor", "count")])
+        pairable = held.filter(pc.greater_equal(held.column("anchor_count"), min_shared)).column("passage_id")
+        rows = rows.filter(pc.is_in(rows.column("passage_id"), value_set=pairable))
         return cls(rows, pa.table({"anchor": kept.column("anchor"), "passages": kept.column("passage_id_count")}),
                    skipped, n_passages)
 
@@ -324,7 +330,7 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
                               "semi join new_bands n using (band, bucket)").to_arrow_table()
         band_pairs, skipped_buckets = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
         con.register("band_pairs", band_pairs)
-        anchors = _AnchorGroups.build(new_anchors, history_anchors, cap)
+        anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors)
         skipped_anchors = anchors.skipped
         con.register("all_anchors", anchors.rows)
         con.register("keep_anchors", anchors.kept)
