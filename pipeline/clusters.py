@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from pipeline.schema import CLUSTERS
 from pipeline.tables import conform
+from pipeline.union_find import UnionFind
 
 
 @dataclass(frozen=True)
@@ -37,35 +38,12 @@ class Assignment:
     is_origin: bool
 
 
-class _UnionFind:
-    """Union-find over cluster ids: the larger set keeps its id."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, x: str, y: str, size: dict[str, int]) -> None:
-        """Join x's set into y's; on equal sizes y's id survives (y is the source of a copy link)."""
-        rx, ry = self.find(x), self.find(y)
-        if rx == ry:
-            return
-        keep, drop = (rx, ry) if size.get(rx, 0) > size.get(ry, 0) else (ry, rx)
-        self.parent[drop] = keep
-        size[keep] = size.get(keep, 0) + size.get(drop, 0)
-
-
 def _merge(ids_of: dict[str, str], links: list[tuple[str, str]]) -> dict[str, str]:
     """New id per document after joining linked documents' clusters."""
     size: dict[str, int] = {}
     for cluster in ids_of.values():
         size[cluster] = size.get(cluster, 0) + 1
-    forest = _UnionFind()
+    forest = UnionFind()
     for x, y in links:
         if x in ids_of and y in ids_of:
             forest.union(ids_of[x], ids_of[y], size)

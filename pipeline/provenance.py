@@ -33,6 +33,7 @@ import pyarrow as pa
 from pipeline.align import COPY_RELATIONS
 from pipeline.schema import PROVENANCE
 from pipeline.tables import conform
+from pipeline.union_find import UnionFind
 from pipeline.validation import require_at_least, require_fraction
 
 @dataclass(frozen=True)
@@ -246,21 +247,6 @@ def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, c
     return None
 
 
-class _Components:
-    """Documents joined by copy links (union-find)."""
-
-    def __init__(self, links: Iterable[tuple[str, str]]) -> None:
-        self.parent: dict[str, str] = {}
-        for x, y in links:
-            self.parent[self.root(x)] = self.root(y)
-
-    def root(self, x: str) -> str:
-        while self.parent.get(x, x) != x:
-            self.parent[x] = self.parent.get(self.parent[x], self.parent[x])
-            x = self.parent[x]
-        return x
-
-
 def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
                    params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = ()) -> pa.Table:
     """The provenance table: one row per (copying document, source document).
@@ -284,10 +270,10 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
         coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
         pairs.append((x, y, evidence, coverage_x, coverage_y,
                       _evidence_basis(x, y, evidence, coverage_x, coverage_y, params)))
-    chained = _Components([*earlier_links, *((x.doc_id, y.doc_id) for x, y, *_, proof in pairs if proof)])
+    chained = UnionFind([*earlier_links, *((x.doc_id, y.doc_id) for x, y, *_, proof in pairs if proof)])
     rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
     for x, y, evidence, coverage_x, coverage_y, proof in pairs:
-        if proof is None and chained.root(x.doc_id) == chained.root(y.doc_id):
+        if proof is None and chained.find(x.doc_id) == chained.find(y.doc_id):
             proof = "copy_chain"
         if proof is None:
             continue

@@ -161,6 +161,11 @@ def batches_of(out_dir: Path, table_name: str) -> list[str]:
     return sorted(e.name.split("=", 1)[1] for e in entries if e.name.startswith("batch=") and e.is_dir())
 
 
+def string_array(values: set[str]) -> pa.Array:
+    """A typed array for ``is_in`` filters (an empty Python set would be typed null)."""
+    return pa.array(sorted(values), type=pa.string())
+
+
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
                  doc_ids: set[str] | None = None) -> pa.Table:
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
@@ -177,5 +182,5 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
         return empty_table.select(columns) if columns else empty_table
     table = pa.concat_tables([_CACHE.read(path, schema) for path in paths])
     if doc_ids is not None:
-        table = table.filter(pc.is_in(table.column("doc_id"), value_set=pa.array(sorted(doc_ids), type=pa.string())))
+        table = table.filter(pc.is_in(table.column("doc_id"), value_set=string_array(doc_ids)))
     return table.select(columns) if columns else table

@@ -44,11 +44,6 @@ from pipeline.synonyms import Lexicon
 log = logging.getLogger(__name__)
 
 
-def _strings(values: set[str]) -> pa.Array:
-    """A typed array for ``isin`` filters (an empty Python set would be typed null)."""
-    return pa.array(sorted(values), type=pa.string())
-
-
 class PartitionTarget(luigi.Target):
     """A published table partition: it exists once its folder has been renamed into place."""
 
@@ -282,8 +277,8 @@ def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: 
     if rows:
         chunks.append((rows, docs))
     work = [(candidates.take(pa.array(rows, type=pa.int64())),
-             passages.filter(pc.is_in(passages.column("doc_id"), _strings(docs))),
-             documents.filter(pc.is_in(documents.column("doc_id"), _strings(docs))), batch, params)
+             passages.filter(pc.is_in(passages.column("doc_id"), tables.string_array(docs))),
+             documents.filter(pc.is_in(documents.column("doc_id"), tables.string_array(docs))), batch, params)
             for rows, docs in chunks]
     overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}"))
     return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
