@@ -54,3 +54,38 @@ def test_short_lines_are_tagged_not_dropped():
     assert classify("A view of the harbour at dawn", "Photo: Jane Doe | Reuters") == "caption"
     assert classify("De-escalation in sight?", None) == "heading"
     assert classify("The talks ended on Friday without a deal.", None) == "body"
+
+
+WRAPPED = (
+    "Inheritance is also sometimes called generalization, because the is-a\n"
+    "relationships represent a hierarchy between classes of objects. For\n"
+    "instance, a fruit is a generalization of apple, orange, mango and many\n"
+    "others.\n"
+    "Inheritance is typically accomplished either by overriding (replacing)\n"
+    "one or more methods exposed by an ancestor, or by adding new methods to\n"
+    "those exposed by an ancestor.\n"
+)
+
+
+def test_hard_wrapped_lines_are_joined_and_short_lines_end_paragraphs():
+    pieces = [WRAPPED[s.start:s.end] for s in split_document(WRAPPED, 0)]
+    assert [" ".join(p.split()) for p in pieces] == [
+        ("Inheritance is also sometimes called generalization, because the is-a relationships represent a "
+         "hierarchy between classes of objects. For instance, a fruit is a generalization of apple, orange, "
+         "mango and many others."),
+        ("Inheritance is typically accomplished either by overriding (replacing) one or more methods exposed "
+         "by an ancestor, or by adding new methods to those exposed by an ancestor."),
+    ]
+
+
+def test_hard_wrapped_blocks_between_blank_lines_are_paragraphs():
+    text = WRAPPED.replace("others.\n", "others.\n\n")
+    assert len(split_document(text, 0)) == 2
+    # A wrapped paragraph whose last line happens to be full stays whole between blank lines.
+    text = "A short title line\n\n" + WRAPPED.replace("others.\n", "others and a few more fruit of its kind.\n\n")
+    assert [s.kind for s in split_document(text, 0)] == ["heading", "body", "body"]
+
+
+def test_short_lines_of_different_lengths_are_not_taken_for_wrapping():
+    text = "Markets fell sharply on Monday.\nOil rose.\nThe central bank kept its rate at 4%.\nGold was flat."
+    assert len(split_document(text, 0)) == 4
