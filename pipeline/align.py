@@ -146,6 +146,7 @@ class Alignment:
     aligned_ratio: float
     shared_anchors: tuple[str, ...]
     spans: tuple[Span, ...]
+    longest_span_words: int  # aligned words of the longest span; 0 for same_story (its spans are anchors)
 
 
 def _merge_language_suffix(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
@@ -216,8 +217,9 @@ def _extend_over_closing(text: str, end: int) -> int:
 
 
 def _copy_spans(a: PassageRef, b: PassageRef, words_a: PassageWords, words_b: PassageWords,
-                blocks: list[tuple[int, int, int]], params: AlignParams) -> list[Span]:
-    """Aligned runs of words, chained across gaps of up to ``max_gap_words`` on both sides.
+                blocks: list[tuple[int, int, int]], params: AlignParams) -> tuple[list[Span], int]:
+    """Aligned runs of words, chained across gaps of up to ``max_gap_words`` on both sides,
+    and the aligned words of the longest chain.
 
     A spinner or an editor changes a word or two inside a copied sentence ("as part of" ->
     "as a part of"): chaining keeps the sentence one span instead of many fragments.
@@ -232,16 +234,18 @@ def _copy_spans(a: PassageRef, b: PassageRef, words_a: PassageWords, words_b: Pa
                 chains[-1].append(block)
                 continue
         chains.append([block])
-    spans = []
+    spans, longest = [], 0
     for chain in chains:
-        if sum(size for _, _, size in chain) < params.min_span_words:
+        words = sum(size for _, _, size in chain)
+        if words < params.min_span_words:
             continue
+        longest = max(longest, words)
         (first_a, first_b, _), (last_a, last_b, last_size) = chain[0], chain[-1]
         a_end = _extend_over_closing(a.text, words_a.ends[last_a + last_size - 1])
         b_end = _extend_over_closing(b.text, words_b.ends[last_b + last_size - 1])
         spans.append(Span(a.char_start + words_a.starts[first_a], a.char_start + a_end,
                           b.char_start + words_b.starts[first_b], b.char_start + b_end))
-    return spans
+    return spans, longest
 
 
 def matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int, int]]:
@@ -434,11 +438,11 @@ def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lex
         relation = None
 
     if relation == "same_story":
-        spans = _anchor_spans(a, b, first_a, first_b, shared)
+        spans, longest_span_words = _anchor_spans(a, b, first_a, first_b, shared), 0
     else:
-        spans = _copy_spans(a, b, side_a.words, side_b.words, blocks, params)
+        spans, longest_span_words = _copy_spans(a, b, side_a.words, side_b.words, blocks, params)
     return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b, aligned_ratio,
-                     tuple(sorted(shared)), tuple(spans))
+                     tuple(sorted(shared)), tuple(spans), longest_span_words)
 
 
 def origin_of(a: PassageRef, b: PassageRef, alignment: Alignment, tie_margin: float) -> str:
@@ -549,6 +553,7 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
         rows["aligned_ratio"].append(alignment.aligned_ratio)
         rows["shared_anchors"].append(list(alignment.shared_anchors))
         rows["spans"].append([s.__dict__ for s in alignment.spans])
+        rows["longest_span_words"].append(alignment.longest_span_words)
         rows["method"].append(method)
         rows["origin"].append(origin_of(a, b, alignment, params.tie_margin))
     bar.close()

@@ -6,7 +6,9 @@ passages (``min_evidence_words`` words or more, not headers) on each side (all
 of them for a document that has fewer, with at least one more on the other
 side), or shared spans covering most of both documents (a short article
 reprinted whole), or one long paragraph (``long_copy_min_words``) copied
-nearly word for word. A short copied line (a one-line quote, a caption) counts
+nearly word for word, or that many words copied in one run inside a paragraph
+of other text (a cut-and-paste answer, an excerpt woven into a new article's
+own paragraph). A short copied line (a one-line quote, a caption) counts
 only next to a substantial copied pair.
 One shared paragraph between two long articles is not a copy of the article:
 boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
@@ -82,6 +84,7 @@ class _PairEvidence:
     jaccards: list[float] = field(default_factory=list)
     words_x: list[int] = field(default_factory=list)
     words_y: list[int] = field(default_factory=list)
+    longest_span_words: int = 0
 
 
 def merged_length(intervals: list[tuple[int, int]]) -> int:
@@ -130,7 +133,8 @@ def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list
     one-line quote, a caption) right next to a substantial copied pair in both documents.
     A boilerplate line next to an article's own text has no copied neighbour."""
     rows = [r for r in overlaps.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard",
-                                        "spans"]).to_pylist() if r["relation"] in COPY_RELATIONS]
+                                        "spans", "longest_span_words"]).to_pylist()
+            if r["relation"] in COPY_RELATIONS]
     substantial = {
         (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"])) for r in rows
         if passages[r["passage_a"]].substantial and passages[r["passage_b"]].substantial
@@ -154,6 +158,7 @@ def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple
         evidence.passages_y.add(row["passage_a"] if flip else row["passage_b"])
         evidence.relations.append(row["relation"])
         evidence.jaccards.append(row["jaccard"])
+        evidence.longest_span_words = max(evidence.longest_span_words, row["longest_span_words"] or 0)
         evidence.words_x.append(passages[row["passage_b"] if flip else row["passage_a"]].words)
         evidence.words_y.append(passages[row["passage_a"] if flip else row["passage_b"]].words)
         for s in row["spans"]:
@@ -240,9 +245,12 @@ def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, c
         return "shared_passages"
     if min(coverage_x, coverage_y) >= params.whole_document_coverage:
         return "whole_document"
-    # One long paragraph copied nearly word for word is a copy by itself (a wire paragraph, an excerpt).
-    if any(j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
-           for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)):
+    # One long paragraph copied nearly word for word is a copy by itself (a wire paragraph, an excerpt),
+    # and so is as long a run copied into a paragraph of other text: no independent report, no quote
+    # of a few lines, repeats that many words in order.
+    if evidence.longest_span_words >= params.long_copy_min_words or any(
+            j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
+            for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)):
         return "long_copy"
     return None
 

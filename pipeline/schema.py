@@ -175,7 +175,7 @@ ORIGINS = ("a", "b", "tie", "unknown")
 
 OVERLAPS = _schema(
     "overlaps",
-    1,
+    2,
     [
         _field("passage_a", pa.string(), "passages.passage_id of one side", False),
         _field("passage_b", pa.string(), "passages.passage_id of the other side", False),
@@ -200,6 +200,9 @@ OVERLAPS = _schema(
         _field("method", pa.string(),
                "how the pair was found: minhash_lsh / anchors / both / extension (next to a copied pair)", False),
         _field("origin", pa.string(), "which side came first: a / b / tie / unknown", False),
+        _field("longest_span_words", pa.int32(),
+               "aligned words of the longest copied span (a sentence or more copied whole shows here); "
+               "0 for same_story. Null in files of version 1"),
     ],
 )
 

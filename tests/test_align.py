@@ -98,6 +98,7 @@ def test_a_sentence_pasted_into_a_different_paragraph_is_a_near_copy(lexicon):
     assert max(result.containment_a, result.containment_b) < 0.5
     assert any("any collection of entities with reciprocal quotations and references" in answer[s.b_start:s.b_end]
                for s in result.spans)
+    assert result.longest_span_words >= len(pasted.split())
     shorter = align(source.replace(pasted, "It may be applied to any collection of entities."),
                     answer.replace(pasted, "It may be applied to any collection of entities."), lexicon)
     assert shorter.relation is None  # nine words in a row: a stock phrase, not a copy

@@ -97,3 +97,27 @@ def test_one_shared_paragraph_without_a_chain_is_no_link(tmp_path):
     excerpt = ORCHARD.split("\n", 1)[1] + "\n" + HARBOUR.split("\n\n")[3] + "\n"
     assert run_days(tmp_path, {"2025-03-02": {"original.txt": HARBOUR},
                                "2025-03-05": {"excerpt.txt": excerpt}}) == []
+
+
+LONG_PARAGRAPH = ("The agency said it would pay half the cost of a frost fan for any grower with more than five "
+                  "hectares of trees, provided the farm joins a county scheme that records night temperatures and "
+                  "shares them with neighbouring orchards, so that warnings can go out by text message before the "
+                  "coldest hours.")
+
+
+def test_a_long_run_copied_inside_a_paragraph_of_other_text_is_a_link(tmp_path):
+    """A brief that pastes most of a long paragraph between sentences of its own shares one passage
+    with the source, and only part of it: the 40 words copied in a row are the evidence."""
+    source = ORCHARD + "\n" + LONG_PARAGRAPH + "\n"
+    copied = LONG_PARAGRAPH.split(", so that")[0] + "."
+    assert len(copied.split()) >= 40
+    brief = "Frost help for growers\n\nFarmers have waited months. " + copied + " Growers were unsure.\n"
+    links = run_days(tmp_path, {"2025-03-03": {"source.txt": source}, "2025-03-06": {"brief.txt": brief}})
+    assert links == [("brief.txt", "source.txt", "light_edit", "long_copy")]  # all of the brief's one paragraph
+
+
+def test_a_shorter_run_inside_a_paragraph_of_other_text_is_no_link(tmp_path):
+    source = ORCHARD + "\n" + LONG_PARAGRAPH + "\n"
+    copied = " ".join(LONG_PARAGRAPH.split()[:22]) + "."
+    brief = "Frost help for growers\n\nFarmers have waited months. " + copied + " Growers were unsure.\n"
+    assert run_days(tmp_path, {"2025-03-03": {"source.txt": source}, "2025-03-06": {"brief.txt": brief}}) == []
