@@ -305,6 +305,16 @@ def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
     return table, skipped
 
 
+def lsh_pairs(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> tuple[pa.Table, int]:
+    """Pairs (passage_a new) sharing a bucket of ``bands``-schema rows, and the buckets skipped
+    over ``cap``: the LSH channel alone, for other band tables (pipeline.paraphrase)."""
+    # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
+    # band is grouped apart).
+    cut = history_bands.filter(pc.is_in(history_bands.column("bucket"),
+                                        value_set=pc.unique(new_bands.column("bucket").combine_chunks())))
+    return _lsh_pairs(_BandIndex.build(new_bands, cut), cap)
+
+
 @functools.lru_cache(maxsize=1)
 def _database(pid: int) -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB per process (``pid``: a forked Luigi worker opens its own): opening one

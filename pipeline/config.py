@@ -16,6 +16,7 @@ from pipeline.errors import ConfigError
 from pipeline.fingerprint import FingerprintParams
 from pipeline.ingest import IngestParams
 from pipeline.parallel import ParallelParams
+from pipeline.paraphrase import ParaphraseParams
 from pipeline.provenance import ProvenanceParams
 
 
@@ -108,6 +109,21 @@ class align(luigi.Config):  # noqa: N801
             max_gap_words=self.max_gap_words,
             copied_run_words=self.copied_run_words,
         )
+
+
+class paraphrase(luigi.Config):  # noqa: N801
+    min_content_words = luigi.IntParameter(default=ParaphraseParams.min_content_words)
+    sentence_containment = luigi.FloatParameter(default=ParaphraseParams.sentence_containment)
+    min_sentences = luigi.IntParameter(default=ParaphraseParams.min_sentences)
+    min_candidate_sentences = luigi.IntParameter(default=ParaphraseParams.min_candidate_sentences)
+    bands = luigi.IntParameter(default=ParaphraseParams.bands)
+    rows = luigi.IntParameter(default=ParaphraseParams.rows)
+    max_bucket_size = luigi.IntParameter(default=ParaphraseParams.max_bucket_size)
+
+    def params(self) -> ParaphraseParams:
+        return ParaphraseParams(min_content_words=self.min_content_words,
+                                sentence_containment=self.sentence_containment, min_sentences=self.min_sentences,
+                                min_candidate_sentences=self.min_candidate_sentences, bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size)
 
 
 class provenance(luigi.Config):  # noqa: N801

@@ -14,6 +14,10 @@ One shared paragraph between two long articles is not a copy of the article:
 boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
 sentence does that.
 
+Documents that retell ``min_sentences`` of each other's sentences in other
+words (pipeline.paraphrase) are linked too, with relation and evidence
+``paraphrase``, when the overlaps prove nothing for the pair.
+
 The link's relation follows the strongest transformation seen, judged on the
 substantial passages: ``excerpt`` (only part of both documents is shared: a
 part of the source inside a different article), ``spun`` (synonym-rewritten),
@@ -255,13 +259,30 @@ def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, c
     return None
 
 
+def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
+    """Matched sentences of each paraphrase pair as evidence (x < y), one 'paraphrase' relation per sentence."""
+    pairs: dict[tuple[str, str], _PairEvidence] = {}
+    for row in paraphrases.select(["doc_a", "doc_b", "containment_mean", "passages_a", "passages_b",
+                                   "spans"]).to_pylist():
+        flip = row["doc_a"] > row["doc_b"]
+        key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
+        spans = [(s["b_start"], s["b_end"], s["a_start"], s["a_end"]) if flip else
+                 (s["a_start"], s["a_end"], s["b_start"], s["b_end"]) for s in row["spans"]]
+        passages_a, passages_b = set(row["passages_a"]), set(row["passages_b"])
+        pairs[key] = _PairEvidence(passages_b if flip else passages_a, passages_a if flip else passages_b, spans,
+                                   ["paraphrase"] * len(spans), [row["containment_mean"]] * len(spans))
+    return pairs
+
+
 def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
-                   params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = ()) -> pa.Table:
+                   params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = (),
+                   paraphrases: pa.Table | None = None) -> pa.Table:
     """The provenance table: one row per (copying document, source document).
 
-    ``documents`` and ``passages`` must cover every document the overlaps name
-    (all their passages); ``attributions`` the credits of those documents;
-    ``earlier_links`` the (doc_id, source_doc_id) links of earlier batches.
+    ``documents`` and ``passages`` must cover every document the overlaps and
+    ``paraphrases`` name (all their passages); ``attributions`` the credits of
+    those documents; ``earlier_links`` the (doc_id, source_doc_id) links of
+    earlier batches.
 
     Copied text too short to prove a link by itself still links two documents
     that copy links already join through others (evidence ``copy_chain``): an
@@ -271,13 +292,22 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
     passages_info = passage_info(passages, params)
     info = document_info(documents, passages_info)
     credits = _credits(attributions)
+    collected = _collect(overlaps, passages_info)
+    paraphrased = _paraphrase_evidence(paraphrases) if paraphrases is not None else {}
     pairs = []
-    for (x_id, y_id), evidence in sorted(_collect(overlaps, passages_info).items()):
-        x, y = info[x_id], info[y_id]
-        coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
-        coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
-        pairs.append((x, y, evidence, coverage_x, coverage_y,
-                      _evidence_basis(x, y, evidence, coverage_x, coverage_y, params)))
+    for key in sorted(collected.keys() | paraphrased.keys()):
+        x, y = info[key[0]], info[key[1]]
+        proof = None
+        for evidence in [e for e in (collected.get(key), paraphrased.get(key)) if e is not None]:
+            coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
+            coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
+            if evidence.relations[0] == "paraphrase":
+                proof = "paraphrase"
+            else:
+                proof = _evidence_basis(x, y, evidence, coverage_x, coverage_y, params)
+            if proof:
+                break
+        pairs.append((x, y, evidence, coverage_x, coverage_y, proof))
     chained = UnionFind([*earlier_links, *((x.doc_id, y.doc_id) for x, y, *_, proof in pairs if proof)])
     rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
     for x, y, evidence, coverage_x, coverage_y, proof in pairs:
@@ -286,8 +316,9 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
         if proof is None:
             continue
         x_id, y_id = x.doc_id, y.doc_id
-        passage_coverage_x = len(evidence.passages_x) / x.substantial_passages
-        passage_coverage_y = len(evidence.passages_y) / y.substantial_passages
+        # Matched sentences may sit in short passages too, which substantial_passages does not count.
+        passage_coverage_x = min(1.0, len(evidence.passages_x) / x.substantial_passages)
+        passage_coverage_y = min(1.0, len(evidence.passages_y) / y.substantial_passages)
         credit_x = _credited_outlet(x_id, evidence.passages_x, credits)
         credit_y = _credited_outlet(y_id, evidence.passages_y, credits)
         x_is_copy, basis = _direction(
@@ -306,7 +337,8 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
         rows["doc_id"].append(copy.doc_id)
         rows["source_doc_id"].append(source.doc_id)
         rows["batch"].append(batch)
-        rows["relation"].append(_relation(passage_coverage_x, passage_coverage_y, evidence, params))
+        rows["relation"].append("paraphrase" if proof == "paraphrase" else
+                                _relation(passage_coverage_x, passage_coverage_y, evidence, params))
         rows["shared_passages"].append(len(copy_passages))
         rows["source_shared_passages"].append(len(source_passages))
         rows["coverage"].append(copy_cov)

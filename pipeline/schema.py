@@ -144,6 +144,17 @@ BANDS = _schema(
     ],
 )
 
+SENTENCE_BANDS = _schema(
+    "sentence_bands",
+    1,
+    [
+        _field("passage_id", _ID_CODES, "passages.passage_id of the sentence", False),
+        _field("doc_id", _ID_CODES, "documents.doc_id", False),
+        _field("band", pa.int16(), "LSH band number", False),
+        _field("bucket", pa.int64(), "hash of the band's rows of the sentence's content-word MinHash", False),
+    ],
+)
+
 ANCHORS = _schema(
     "anchors",
     1,
@@ -206,7 +217,24 @@ OVERLAPS = _schema(
     ],
 )
 
-DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit")
+PARAPHRASES = _schema(
+    "paraphrases",
+    1,
+    [
+        _field("doc_a", pa.string(), "documents.doc_id of the batch's document", False),
+        _field("doc_b", pa.string(), "documents.doc_id of the other (this batch or earlier)", False),
+        _field("batch", pa.string(), "batch that found the pair (the later one)", False),
+        _field("sentences", pa.int32(), "sentences matched one to one (see pipeline.paraphrase)", False),
+        _field("containment_mean", pa.float32(),
+               "mean share of a matched sentence's content words found in its match", False),
+        _field("passages_a", pa.list_(pa.string()), "passages of doc_a holding matched sentences", False),
+        _field("passages_b", pa.list_(pa.string()), "passages of doc_b holding matched sentences", False),
+        _field("spans", pa.list_(SPAN), "the matched sentences, offsets into documents.text of doc_a / doc_b",
+               False),
+    ],
+)
+
+DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit", "paraphrase")
 
 PROVENANCE = _schema(
     "provenance",
@@ -215,8 +243,10 @@ PROVENANCE = _schema(
         _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
         _field("source_doc_id", pa.string(), "the document it copies from", False),
         _field("batch", pa.string(), "batch that found the link (the later one)", False),
-        _field("relation", pa.string(), "reprint / excerpt / spun / light_edit", False),
-        _field("shared_passages", pa.int32(), "distinct passages of doc_id in copy overlaps with the source", False),
+        _field("relation", pa.string(), "reprint / excerpt / spun / light_edit / paraphrase (retold in other "
+               "words: matched sentences, see the paraphrases table)", False),
+        _field("shared_passages", pa.int32(), "distinct passages of doc_id in copy overlaps (or matched sentences) "
+               "with the source", False),
         _field("source_shared_passages", pa.int32(), "distinct passages of the source in those overlaps", False),
         _field("coverage", pa.float32(), "share of doc_id's body inside shared spans", False),
         _field("source_coverage", pa.float32(), "share of the source's body inside shared spans", False),
@@ -232,8 +262,9 @@ PROVENANCE = _schema(
         _field("credited_outlet_id", pa.string(),
                "outlet the copying document credits next to the shared text; null when none"),
         _field("evidence", pa.string(),
-               "what proves the link: shared_passages / whole_document / long_copy / copy_chain (too little "
-               "copied text on its own, but the documents are already joined by a chain of copy links)"),
+               "what proves the link: shared_passages / whole_document / long_copy / paraphrase (sentences "
+               "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
+               "already joined by a chain of copy links)"),
     ],
 )
 
@@ -325,6 +356,8 @@ TABLES: dict[str, pa.Schema] = {
     "anchors": ANCHORS,
     "candidates": CANDIDATES,
     "overlaps": OVERLAPS,
+    "sentence_bands": SENTENCE_BANDS,
+    "paraphrases": PARAPHRASES,
     "provenance": PROVENANCE,
     "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,

@@ -35,6 +35,7 @@ from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.parallel import ParallelParams, map_chunks, map_table, n_chunks
+from pipeline.paraphrase import candidate_documents, find_paraphrases, sentence_band_rows
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.report import REPORT_FILE, write_report
@@ -284,6 +285,29 @@ def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: 
     return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
 
 
+class Paraphrase(BatchTask):
+    """Stage 5b: documents retelling each other's sentences in other words (sentence bands, then
+    verified pairs)."""
+
+    def requires(self):
+        return {"passages": self.same_batch(Fingerprint), "previous": self.previous_batch()}
+
+    def output(self):
+        return {name: self.partition(name, self.batch_key) for name in ("sentence_bands", "paraphrases")}
+
+    def run(self):
+        params, lexicon = config.paraphrase().params(), Lexicon.load()
+        passages = self.input()["passages"].read()
+        bands = sentence_band_rows(passages.select(["passage_id", "doc_id", "char_start", "text", "kind"]), lexicon,
+                                   params)
+        pairs = candidate_documents(bands, self.read_history("sentence_bands", include_this_batch=False), params)
+        wanted = {doc for pair in pairs for doc in pair}
+        history = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
+                                    doc_ids=wanted)
+        self.output()["paraphrases"].write(find_paraphrases(pairs, history, self.batch_key, lexicon, params))
+        self.output()["sentence_bands"].write(bands)
+
+
 class Outlets(OutputTask):
     """The gazetteer shipped with the package, as the outlets table."""
 
@@ -314,21 +338,24 @@ class Provenance(BatchTask):
     """Stage 7: document links with relation, direction and credited outlet."""
 
     def requires(self):
-        return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution)}
+        return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution),
+                "paraphrase": self.same_batch(Paraphrase)}
 
     def output(self):
         return self.partition("provenance", self.batch_key)
 
     def run(self):
         overlaps = self.input()["overlaps"].read()
+        paraphrases = self.input()["paraphrase"]["paraphrases"].read()
         docs = set(overlaps.column("doc_a").to_pylist()) | set(overlaps.column("doc_b").to_pylist())
+        docs |= set(paraphrases.column("doc_a").to_pylist()) | set(paraphrases.column("doc_b").to_pylist())
         documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
         earlier = self.read_history("provenance", ["doc_id", "source_doc_id"], include_this_batch=False)
         earlier_links = zip(earlier.column("doc_id").to_pylist(), earlier.column("source_doc_id").to_pylist())
         self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
-                                           config.provenance().params(), earlier_links))
+                                           config.provenance().params(), earlier_links, paraphrases))
 
 
 class Clusters(BatchTask):

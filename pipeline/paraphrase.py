@@ -1,0 +1,262 @@
+"""Stage 5b: paraphrase: documents that retell another's sentences in other words.
+
+A student rewriting an encyclopedia entry, a reporter rewording a rival's story:
+few word sequences survive, so neither passage MinHash nor word alignment finds
+it. Sentence by sentence, though, most content words stay: the names, terms and
+figures, and the nouns and verbs a rewrite keeps ("It is intended to help reuse
+existing code" / "It was intended to allow existing code to be used again").
+
+- A sentence's *content words* are the lemmas of its words that are not
+  stopwords (``pipeline.tokens.STOPWORDS``), two-letter words excepted unless
+  they are figures. Sentences with fewer than ``min_content_words`` say too
+  little to match ("He agreed.").
+- A sentence *matches* a sentence of the other document when at least
+  ``sentence_containment`` of its content words are in that one sentence.
+  Matches are one to one, best first.
+- Two documents with ``min_sentences`` matches are a paraphrase.
+  Same-topic articles share words, not sentences: on the labelled dev corpus no
+  same-topic pair had more than one match, and no unrelated answer of the
+  paraphrase corpus more than two.
+
+Candidates come from MinHash over each sentence's content words, ``bands`` x
+``rows`` LSH; a document pair is verified when ``min_candidate_sentences``
+sentence pairs share a bucket. One shared bucket is cheap to come by (common
+words: on the dev corpus 16 x 2 bands paired 145k of its 320k document pairs);
+three sentences that each keep most of their words nearly always share three
+(32 x 3, at least 3: 4.7k pairs, every labelled paraphrase pair among them).
+Buckets of more than ``max_bucket_size`` sentences (stock phrases) are skipped
+and counted, as for passages. The ``sentence_bands`` table keeps each batch's
+buckets so that later batches are matched against it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.attribution import split_sentences
+from pipeline.candidates import CandidateParams, band_keys, lsh_pairs
+from pipeline.fingerprint import FingerprintParams, signature_matrix
+from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
+from pipeline.synonyms import Lexicon
+from pipeline.tables import conform
+from pipeline.tokens import STOPWORDS, normal_words
+from pipeline.validation import require_at_least, require_fraction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParaphraseParams:
+    min_content_words: int = 5
+    sentence_containment: float = 0.6
+    min_sentences: int = 3
+    min_candidate_sentences: int = 3
+    bands: int = 32
+    rows: int = 3
+    max_bucket_size: int = 200
+    seed: int = 11
+
+    def __post_init__(self) -> None:
+        require_at_least("paraphrase", self, ("min_content_words", "min_sentences", "min_candidate_sentences",
+                                              "bands", "rows", "max_bucket_size"), 1)
+        require_fraction("paraphrase", self, ("sentence_containment",))
+
+
+@dataclass(frozen=True)
+class ContentSentence:
+    passage_id: str
+    start: int  # offsets into documents.text
+    end: int
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SentenceMatch:
+    x: ContentSentence
+    y: ContentSentence
+    containment: float  # share of the matching side's content words found in the other sentence
+
+
+def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
+    """Lemmas of the words of ``text`` that carry its content (see module doc)."""
+    lemmas = _LEMMAS.setdefault(id(lexicon), {})
+    words = set()
+    for word in normal_words(text):
+        if word in STOPWORDS or (len(word) < 3 and not word.isdigit()):
+            continue
+        if word not in lemmas:
+            # The shortest lemma, so "classes" and "class", "told" and "tell" meet.
+            lemmas[word] = min(lexicon.lemmas(word), key=lambda lemma: (len(lemma), lemma))
+        words.add(lemmas[word])
+    return frozenset(words)
+
+
+# Each word's lemma, per lexicon (one per process in practice): a word is looked up once.
+_LEMMAS: dict[int, dict[str, str]] = {}
+
+
+def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: Lexicon,
+                       params: ParaphraseParams) -> list[ContentSentence]:
+    """Content sentences of one document's (passage_id, char_start, text, kind) passages.
+
+    Body passages only: credit lines, captions and headings are stock lines ("Follow CNN on
+    social media for the latest updates", "Jane Doe | AFP | Getty Images") that differ in a
+    name between unrelated articles, not reporting retold.
+    """
+    found = []
+    for passage_id, char_start, text, kind in passages:
+        if kind != "body":
+            continue
+        for sentence in split_sentences(text):
+            words = content_words(text[sentence.start:sentence.end], lexicon)
+            if len(words) >= params.min_content_words:
+                found.append(ContentSentence(passage_id, char_start + sentence.start, char_start + sentence.end,
+                                             words))
+    return found
+
+
+def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: dict[tuple[int, int], int],
+             params: ParaphraseParams) -> list[SentenceMatch]:
+    scored = []
+    for (i, j), n in shared.items():
+        containment = n / len(x[i].words)
+        if containment >= params.sentence_containment:
+            scored.append((-containment, i, j))
+    used_x, used_y, matches = set(), set(), []
+    for negative, i, j in sorted(scored):
+        if i not in used_x and j not in used_y:
+            used_x.add(i)
+            used_y.add(j)
+            matches.append(SentenceMatch(x[i], y[j], -negative))
+    return sorted(matches, key=lambda m: m.x.start)
+
+
+def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> dict[tuple[int, int], int]:
+    """Content words shared by sentence i of x and sentence j of y, for the pairs sharing any,
+    through an index of y's words (most sentence pairs share none)."""
+    holders: dict[str, list[int]] = {}
+    for j, t in enumerate(y):
+        for word in t.words:
+            holders.setdefault(word, []).append(j)
+    shared: dict[tuple[int, int], int] = {}
+    for i, s in enumerate(x):
+        for word in s.words:
+            for j in holders.get(word, ()):
+                shared[i, j] = shared.get((i, j), 0) + 1
+    return shared
+
+
+def matched_sentences(x: list[ContentSentence], y: list[ContentSentence],
+                      params: ParaphraseParams) -> list[SentenceMatch]:
+    """One-to-one matches of sentences of ``x`` with sentences of ``y``, judged from whichever side
+    finds more: a summary's sentences are inside the source's, not the other way round."""
+    shared = _shared_words(x, y)
+    forward = _one_way(x, y, shared, params)
+    backward = _one_way(y, x, {(j, i): n for (i, j), n in shared.items()}, params)
+    if len(backward) > len(forward):
+        return sorted((SentenceMatch(m.y, m.x, m.containment) for m in backward), key=lambda m: m.x.start)
+    return forward
+
+
+def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
+    return FingerprintParams(num_perm=params.bands * params.rows, seed=params.seed, shingle_size=1)
+
+
+def _candidate_params(params: ParaphraseParams) -> CandidateParams:
+    return CandidateParams(bands=params.bands, rows=params.rows, max_bucket_size=params.max_bucket_size)
+
+
+def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
+    """One row per (content sentence, band) of the passages' documents (every passage of each);
+    passage_id is the sentence's passage and its offset in the document, ``<passage_id>@<offset>``."""
+    ids, docs, texts = [], [], []
+    for doc_id, sentences in _sentences_by_document(passages, lexicon, params).items():
+        for sentence in sentences:
+            ids.append(f"{sentence.passage_id}@{sentence.start}")
+            docs.append(doc_id)
+            texts.append(" ".join(sorted(sentence.words)))
+    if not texts:
+        return SENTENCE_BANDS.empty_table()
+    matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
+    buckets = band_keys(matrix, _candidate_params(params))
+    table = pa.table({
+        "passage_id": np.repeat(np.array(ids, dtype=object), params.bands),
+        "doc_id": np.repeat(np.array(docs, dtype=object), params.bands),
+        "band": np.tile(np.arange(params.bands, dtype=np.int16), len(texts)),
+        "bucket": buckets.reshape(-1),
+    })
+    return conform(table, SENTENCE_BANDS)
+
+
+def candidate_documents(new_bands: pa.Table, history_bands: pa.Table,
+                        params: ParaphraseParams) -> list[tuple[str, str]]:
+    """(new document, new-or-earlier document) pairs with ``min_candidate_sentences`` sentence pairs
+    sharing a bucket."""
+    pairs, skipped = lsh_pairs(new_bands, history_bands, params.max_bucket_size)
+    if skipped:
+        log.info("paraphrase: skipped %d sentence buckets shared by more than %d passages", skipped,
+                 params.max_bucket_size)
+    hits: dict[tuple[str, str], int] = {}
+    for doc_pair in zip(pairs.column("doc_a").to_pylist(), pairs.column("doc_b").to_pylist()):
+        hits[doc_pair] = hits.get(doc_pair, 0) + 1
+    return sorted(pair for pair, n in hits.items() if n >= params.min_candidate_sentences)
+
+
+# Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of
+# the text, so they never go stale. A daily run compares each day's documents with the same
+# recent stories again and again; lemmatising their sentences is most of the verification.
+_SENTENCES: OrderedDict[tuple[str, ParaphraseParams], list[ContentSentence]] = OrderedDict()
+_CACHED_DOCUMENTS = 20_000
+
+
+def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
+                           params: ParaphraseParams) -> dict[str, list[ContentSentence]]:
+    """Content sentences of every document of ``passages`` (all of each one's passages), cached."""
+    by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
+    for passage_id, doc_id, char_start, text, kind in zip(
+        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
+        passages.column("kind").to_pylist(),
+    ):
+        by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
+    found = {}
+    for doc_id, doc_passages in by_doc.items():
+        key = (doc_id, params)
+        if key not in _SENTENCES:
+            _SENTENCES[key] = document_sentences(sorted(doc_passages), lexicon, params)
+            if len(_SENTENCES) > _CACHED_DOCUMENTS:
+                _SENTENCES.popitem(last=False)
+        _SENTENCES.move_to_end(key)
+        found[doc_id] = _SENTENCES[key]
+    return found
+
+
+def find_paraphrases(doc_pairs: list[tuple[str, str]], passages: pa.Table, batch: str, lexicon: Lexicon,
+                     params: ParaphraseParams) -> pa.Table:
+    """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
+
+    ``passages`` must hold every passage of every document the pairs name.
+    """
+    sentences = _sentences_by_document(passages, lexicon, params)
+    rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
+    for doc_a, doc_b in doc_pairs:
+        matches = matched_sentences(sentences.get(doc_a, []), sentences.get(doc_b, []), params)
+        if len(matches) < params.min_sentences:
+            continue
+        rows["doc_a"].append(doc_a)
+        rows["doc_b"].append(doc_b)
+        rows["batch"].append(batch)
+        rows["sentences"].append(len(matches))
+        rows["containment_mean"].append(sum(m.containment for m in matches) / len(matches))
+        rows["passages_a"].append(sorted({m.x.passage_id for m in matches}))
+        rows["passages_b"].append(sorted({m.y.passage_id for m in matches}))
+        rows["spans"].append([{"a_start": m.x.start, "a_end": m.x.end, "b_start": m.y.start, "b_end": m.y.end}
+                              for m in matches])
+    table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
+    return conform(table, PARAPHRASES)

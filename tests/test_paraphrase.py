@@ -1,0 +1,102 @@
+"""Paraphrase: sentences retold in other words link documents; same-topic articles stay apart."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.cli import main
+from pipeline.paraphrase import ContentSentence, ParaphraseParams, content_words, matched_sentences
+from pipeline.synonyms import Lexicon
+
+# Written for these tests. The rewrite keeps most content words of each sentence and changes the
+# rest: word order, function words, a synonym here and there. MinHash of 3-word shingles sees
+# little in common.
+SOURCE = """date 2025-06-02 Rotterdam:
+The port authority approved a new tidal barrier on Monday after engineers warned that rising sea levels threatened the eastern docks. The barrier will close automatically when storm surges exceed three metres above normal tide. Construction is expected to cost 310 million euros and to take four years, with the national government paying most of the bill. Shipping companies had opposed earlier designs because closed gates would delay container vessels for hours. The final plan adds a lock for smaller vessels, so ferries and barges can pass while the main gates stay shut.
+"""
+
+REWRITE = """Barrier plan approved
+
+Engineers had warned the port authority that the eastern docks were threatened by rising sea levels, and on Monday it approved a new tidal barrier. Whenever storm surges exceed three metres above the normal tide, the barrier closes automatically. The national government will pay most of the bill for construction, which should take four years and is expected to cost 310 million euros. Earlier designs were opposed by shipping companies, since container vessels would be delayed for hours by closed gates.
+"""
+
+SAME_TOPIC = """date 2025-06-03 Rotterdam:
+Residents of the eastern docks said on Tuesday they feared the new tidal barrier would bring years of noise and traffic to their streets. A local council member asked the port authority to publish its construction schedule before the summer. Fishermen worry that the gates will change currents near the harbour mouth and drive fish away from their usual grounds. The authority said a public meeting would be held next month to answer questions about the project.
+"""
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def sentences(text: str, lexicon: Lexicon) -> list[ContentSentence]:
+    found, start = [], 0
+    for sentence in text.split(". "):
+        found.append(ContentSentence("p", start, start + len(sentence), content_words(sentence, lexicon)))
+        start += len(sentence) + 2
+    return [s for s in found if len(s.words) >= ParaphraseParams().min_content_words]
+
+
+def test_content_words_are_lemmas_without_stopwords(lexicon):
+    words = content_words("The classes inherited their methods from the parent classes in 1967.", lexicon)
+    assert {"class", "inherit", "method", "parent", "1967"} <= words
+    assert not words & {"the", "their", "from", "in"}
+
+
+def test_a_rewrite_matches_sentence_by_sentence_and_a_same_topic_report_does_not(lexicon):
+    params = ParaphraseParams()
+    source = sentences(SOURCE.split(":\n", 1)[1], lexicon)
+    assert len(matched_sentences(source, sentences(REWRITE.split("\n\n", 1)[1], lexicon), params)) >= 4
+    assert len(matched_sentences(source, sentences(SAME_TOPIC.split(":\n", 1)[1], lexicon), params)) <= 1
+
+
+word = st.sampled_from([f"w{i}" for i in range(12)])
+sentence_sets = st.lists(st.frozensets(word, min_size=5, max_size=9), max_size=8)
+
+
+@given(sentence_sets, sentence_sets)
+def test_matches_are_one_to_one_above_the_threshold_and_symmetric(xs, ys):
+    params = ParaphraseParams()
+    x = [ContentSentence("x", i, i + 1, words) for i, words in enumerate(xs)]
+    y = [ContentSentence("y", i, i + 1, words) for i, words in enumerate(ys)]
+    matches = matched_sentences(x, y, params)
+    assert len({m.x.start for m in matches}) == len({m.y.start for m in matches}) == len(matches)
+    assert all(m.containment >= params.sentence_containment for m in matches)
+    for m in matches:
+        assert m.x in x and m.y in y
+        # containment is taken on one side or the other: at least that share of the smaller one
+        assert len(m.x.words & m.y.words) >= params.sentence_containment * min(len(m.x.words), len(m.y.words))
+    assert len(matched_sentences(y, x, params)) == len(matches)
+
+
+def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
+    out = tmp_path / "out"
+    for batch, files in {"2025-06-02": {"source.txt": SOURCE}, "2025-06-05": {"rewrite.txt": REWRITE,
+                                                                             "residents.txt": SAME_TOPIC}}.items():
+        inbox = tmp_path / batch
+        inbox.mkdir()
+        for name, text in files.items():
+            (inbox / name).write_text(text)
+        assert main(["run", str(inbox), "--out", str(out), "--batch", batch]) == 0
+    with duckdb.connect() as con:
+        docs = f"read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false)"
+        links = con.execute(f"""
+            select c.source_path, s.source_path, p.relation, p.evidence, p.origin_basis
+            from '{out}/provenance/**/*.parquet' p
+            join {docs} c on c.doc_id = p.doc_id join {docs} s on s.doc_id = p.source_doc_id""").fetchall()
+        assert links == [("rewrite.txt", "source.txt", "paraphrase", "paraphrase", "date")]
+        # Each matched sentence pair, sliced out of the two documents' texts, shares most content words.
+        rows = con.execute(f"""
+            select a.text[s.a_start + 1:s.a_end], b.text[s.b_start + 1:s.b_end]
+            from (select doc_a, doc_b, unnest(spans) as s from '{out}/paraphrases/**/*.parquet')
+            join {docs} a on a.doc_id = doc_a join {docs} b on b.doc_id = doc_b""").fetchall()
+    assert len(rows) >= 4
+    lexicon = Lexicon.load()
+    for rewritten, original in rows:
+        assert rewritten in REWRITE and original in SOURCE
+        x, y = content_words(rewritten, lexicon), content_words(original, lexicon)
+        assert len(x & y) >= 0.6 * min(len(x), len(y))
