@@ -173,12 +173,17 @@ def _candidate_params(params: ParaphraseParams) -> CandidateParams:
 
 
 def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
-    """One row per (content sentence, band) of the passages' documents (every passage of each);
-    passage_id is the sentence's passage and its offset in the document, ``<passage_id>@<offset>``."""
+    """One row per (content sentence, band) of the passages; passage_id is the sentence's
+    passage and its offset in the document, ``<passage_id>@<offset>``. Row-wise: any slice of
+    the passages gives its own rows (the worker pool cuts documents anywhere)."""
     ids, docs, texts = [], [], []
-    for doc_id, sentences in _sentences_by_document(passages, lexicon, params).items():
-        for sentence in sentences:
-            ids.append(f"{sentence.passage_id}@{sentence.start}")
+    for passage_id, doc_id, char_start, text, kind in zip(
+        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
+        passages.column("kind").to_pylist(),
+    ):
+        for sentence in document_sentences([(passage_id, char_start, text, kind)], lexicon, params):
+            ids.append(f"{passage_id}@{sentence.start}")
             docs.append(doc_id)
             texts.append(" ".join(sorted(sentence.words)))
     if not texts:
@@ -217,7 +222,8 @@ _CACHED_DOCUMENTS = 20_000
 
 def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
                            params: ParaphraseParams) -> dict[str, list[ContentSentence]]:
-    """Content sentences of every document of ``passages`` (all of each one's passages), cached."""
+    """Content sentences of every document of ``passages``, which must hold all of each one's
+    passages (the cache is by document)."""
     by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
     for passage_id, doc_id, char_start, text, kind in zip(
         passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -35,7 +36,7 @@ from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.parallel import ParallelParams, map_chunks, map_table, n_chunks
-from pipeline.paraphrase import candidate_documents, find_paraphrases, sentence_band_rows
+from pipeline.paraphrase import ParaphraseParams, candidate_documents, find_paraphrases, sentence_band_rows
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.report import REPORT_FILE, write_report
@@ -298,14 +299,19 @@ class Paraphrase(BatchTask):
     def run(self):
         params, lexicon = config.paraphrase().params(), Lexicon.load()
         passages = self.input()["passages"].read()
-        bands = sentence_band_rows(passages.select(["passage_id", "doc_id", "char_start", "text", "kind"]), lexicon,
-                                   params)
+        bands = map_table(functools.partial(_sentence_band_chunk, params=params),
+                          passages.select(["passage_id", "doc_id", "char_start", "text", "kind"]),
+                          config.parallel().params())
         pairs = candidate_documents(bands, self.read_history("sentence_bands", include_this_batch=False), params)
         wanted = {doc for pair in pairs for doc in pair}
         history = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
                                     doc_ids=wanted)
         self.output()["paraphrases"].write(find_paraphrases(pairs, history, self.batch_key, lexicon, params))
         self.output()["sentence_bands"].write(bands)
+
+
+def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
+    return sentence_band_rows(passages, Lexicon.load(), params)
 
 
 class Outlets(OutputTask):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.paraphrase import ContentSentence, ParaphraseParams, content_words, matched_sentences
+from pipeline.paraphrase import (ContentSentence, ParaphraseParams, content_words, matched_sentences,
+                                 sentence_band_rows)
 from pipeline.synonyms import Lexicon
 
 # Written for these tests. The rewrite keeps most content words of each sentence and changes the
@@ -100,3 +102,23 @@ def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
         assert rewritten in REWRITE and original in SOURCE
         x, y = content_words(rewritten, lexicon), content_words(original, lexicon)
         assert len(x & y) >= 0.6 * min(len(x), len(y))
+
+
+def test_sentence_bands_of_any_slice_of_passages_are_that_slice_s_rows(lexicon):
+    """The worker pool cuts the passages table anywhere, documents included."""
+    rows = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
+    for doc_id, text in (("source", SOURCE), ("rewrite", REWRITE), ("residents", SAME_TOPIC)):
+        for sentence_no, sentence in enumerate(text.split(". ")):
+            rows["passage_id"].append(f"{doc_id}:{sentence_no:04d}")
+            rows["doc_id"].append(doc_id)
+            rows["char_start"].append(text.index(sentence))
+            rows["text"].append(sentence)
+            rows["kind"].append("body")
+    passages = pa.table(rows)
+    params = ParaphraseParams()
+    whole = sentence_band_rows(passages, lexicon, params)
+    assert whole.num_rows >= 10 * params.bands
+    for cut in (1, 5, passages.num_rows - 1):
+        parts = pa.concat_tables([sentence_band_rows(passages.slice(0, cut), lexicon, params),
+                                  sentence_band_rows(passages.slice(cut), lexicon, params)])
+        assert parts.to_pylist() == whole.to_pylist()
