@@ -32,7 +32,7 @@ buckets so that later batches are matched against it.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -121,7 +121,7 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
     return found
 
 
-def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: dict[tuple[int, int], int],
+def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]],
              params: ParaphraseParams) -> list[SentenceMatch]:
     scored = []
     for (i, j), n in shared.items():
@@ -137,19 +137,14 @@ def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: dict[tu
     return sorted(matches, key=lambda m: m.x.start)
 
 
-def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> dict[tuple[int, int], int]:
+def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> Counter[tuple[int, int]]:
     """Content words shared by sentence i of x and sentence j of y, for the pairs sharing any,
     through an index of y's words (most sentence pairs share none)."""
     holders: dict[str, list[int]] = {}
     for j, t in enumerate(y):
         for word in t.words:
             holders.setdefault(word, []).append(j)
-    shared: dict[tuple[int, int], int] = {}
-    for i, s in enumerate(x):
-        for word in s.words:
-            for j in holders.get(word, ()):
-                shared[i, j] = shared.get((i, j), 0) + 1
-    return shared
+    return Counter((i, j) for i, s in enumerate(x) for word in s.words for j in holders.get(word, ()))
 
 
 def matched_sentences(x: list[ContentSentence], y: list[ContentSentence],
@@ -158,7 +153,7 @@ def matched_sentences(x: list[ContentSentence], y: list[ContentSentence],
     finds more: a summary's sentences are inside the source's, not the other way round."""
     shared = _shared_words(x, y)
     forward = _one_way(x, y, shared, params)
-    backward = _one_way(y, x, {(j, i): n for (i, j), n in shared.items()}, params)
+    backward = _one_way(y, x, Counter({(j, i): n for (i, j), n in shared.items()}), params)
     if len(backward) > len(forward):
         return sorted((SentenceMatch(m.y, m.x, m.containment) for m in backward), key=lambda m: m.x.start)
     return forward

@@ -116,16 +116,22 @@ class PartitionCache:
         self._bytes = 0
 
     @staticmethod
-    def _key(path: Path) -> tuple[str, int, int]:
-        stat = path.stat()
-        return str(path), stat.st_mtime_ns, stat.st_size
+    def _key(path: str | Path) -> tuple[str, int, int]:
+        stat = os.stat(path)
+        return os.fspath(path), stat.st_mtime_ns, stat.st_size
 
-    def read(self, path: Path, schema: pa.Schema) -> pa.Table:
+    def read(self, path: str | Path, schema: pa.Schema, columns: list[str] | None = None) -> pa.Table:
+        """The partition, all columns; or, when ``columns`` are given and the partition is too big
+        to keep, those columns only (read from the file, not kept)."""
         key = self._key(path)
         table = self._tables.get(key)
         if table is not None:
             self._tables.move_to_end(key)
             return table
+        if columns is not None and self._too_big(path):
+            # A 1M-passage batch's passages are GBs with their texts and signatures, over any budget:
+            # reading every column to keep two of them cost seconds per read, several reads per batch.
+            return conform(pq.read_table(path, columns=columns), _select(schema, columns))
         table = conform(pq.read_table(path), schema)
         if table.nbytes <= self.budget_bytes:
             self._tables[key] = table
@@ -135,13 +141,23 @@ class PartitionCache:
                 self._bytes -= dropped.nbytes
         return table
 
-    def doc_ids(self, path: Path, schema: pa.Schema) -> frozenset[str]:
+    def doc_ids(self, path: str | Path, schema: pa.Schema) -> frozenset[str]:
         """The distinct doc_id values of a partition (kept after its rows leave the cache: ids are small)."""
         key = self._key(path)
         if key not in self._doc_ids:
-            column = self.read(path, schema).column("doc_id")
+            column = self.read(path, schema, ["doc_id"]).column("doc_id")
             self._doc_ids[key] = frozenset(pc.unique(column).to_pylist())
         return self._doc_ids[key]
+
+    def _too_big(self, path: str | Path) -> bool:
+        """Whether the partition's uncompressed size (from its footer) is over the budget: it
+        would not be kept after reading."""
+        metadata = pq.read_metadata(path)
+        return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)) > self.budget_bytes
+
+
+def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
+    return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
 
 
 _CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "512")) << 20)
@@ -174,13 +190,15 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
     # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
     # every earlier one.
     base = os.path.join(os.fspath(out_dir), table_name)
-    paths = [Path(os.path.join(base, f"batch={batch}", PART_FILE)) for batch in batches]
+    paths = [os.path.join(base, f"batch={batch}", PART_FILE) for batch in batches]
     if doc_ids is not None:
         paths = [path for path in paths if not _CACHE.doc_ids(path, schema).isdisjoint(doc_ids)]
     if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table
-    table = pa.concat_tables([_CACHE.read(path, schema) for path in paths])
+    wanted = None if columns is None else list(dict.fromkeys(
+        [*columns, "doc_id"] if doc_ids is not None else columns))
+    table = pa.concat_tables([_CACHE.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
     if doc_ids is not None:
         table = table.filter(pc.is_in(table.column("doc_id"), value_set=string_array(doc_ids)))
     return table.select(columns) if columns else table
