@@ -11,6 +11,7 @@ named earlier in the same document.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -407,7 +408,7 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
 def document_credit_list(text: str, gazetteer: Gazetteer, body_start: int = 0) -> tuple[Credit, ...]:
     """``find_credits``, found once per document and process: ingest summarises a document's credits
     for the documents table, and the attribution stage places the same credits in passages."""
-    credits = _CREDITS.get((text, gazetteer, body_start))
+    credits = _CREDITS.get(_credits_key(text, gazetteer, body_start))
     if credits is None:
         credits = tuple(find_credits(text, gazetteer, body_start))
     remember_credits(text, gazetteer, body_start, credits)
@@ -417,15 +418,24 @@ def document_credit_list(text: str, gazetteer: Gazetteer, body_start: int = 0) -
 def remember_credits(text: str, gazetteer: Gazetteer, body_start: int, credits: tuple[Credit, ...]) -> None:
     """Keep ``find_credits(text, gazetteer, body_start)`` found elsewhere (ingest's worker processes)
     for ``document_credit_list``; the least recently used of more than CREDITS_CACHE_SIZE documents go."""
-    key = (text, gazetteer, body_start)
+    key = _credits_key(text, gazetteer, body_start)
     _CREDITS[key] = credits
     _CREDITS.move_to_end(key)
     if len(_CREDITS) > CREDITS_CACHE_SIZE:
         _CREDITS.popitem(last=False)
 
 
-CREDITS_CACHE_SIZE = 1 << 14
-_CREDITS: OrderedDict[tuple[str, Gazetteer, int], tuple[Credit, ...]] = OrderedDict()
+def _credits_key(text: str, gazetteer: Gazetteer, body_start: int) -> tuple[bytes, Gazetteer, int]:
+    # A digest, not the text: the cache then holds no document texts, so it can hold a whole batch
+    # (ingest remembers every document, then attribution reads them all again in the same order;
+    # an LRU smaller than the batch missed every one of them).
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), gazetteer, body_start
+
+
+# Documents: more than a large batch (1M passages are about 92,000 documents); an entry is a
+# digest and the document's credits, most often none.
+CREDITS_CACHE_SIZE = 1 << 19
+_CREDITS: OrderedDict[tuple[bytes, Gazetteer, int], tuple[Credit, ...]] = OrderedDict()
 
 
 def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[Credit]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import logging
 import sys
@@ -180,6 +181,15 @@ def summary(out: Path, batch: str) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=1)
+def _release_memory_after_each_task() -> None:
+    """Every task runs in this process: give back what a finished task freed before the next
+    starts (see pipeline.memory). Registered once per process."""
+    from pipeline.memory import release_memory
+
+    luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: release_memory())
+
+
 def run_command(args: argparse.Namespace) -> int:
     from pipeline.tasks import Report  # imported here so `newsprov --help` stays fast
 
@@ -189,6 +199,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
     task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
+    _release_memory_after_each_task()
     with output_lock(args.out):
         result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
                              log_level="WARNING")
