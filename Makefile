@@ -42,7 +42,8 @@ eval: $(STAMP)
 clean:
 	rm -rf $(VENV) output/*/ output/.staging
 
-# Benchmarks (bench/README.md): `make bench` (full, < 10 min on 2 cores) or `make bench BENCH_SCALE=small` (< 3 min).
+# Benchmarks (bench/README.md): `make bench` (full, with a 1M-passage run: about 45 min on 2 cores) or
+# `make bench BENCH_SCALE=small` (< 3 min).
 # rensa and text-dedup are bench-only extras in their own venvs under bench/ (git-ignored), never project
 # dependencies; if they cannot be installed the bench reports them as `na`.
 BENCH_SCALE ?= full
