@@ -116,6 +116,7 @@ class paraphrase(luigi.Config):  # noqa: N801
     sentence_containment = luigi.FloatParameter(default=ParaphraseParams.sentence_containment)
     min_sentences = luigi.IntParameter(default=ParaphraseParams.min_sentences)
     min_candidate_sentences = luigi.IntParameter(default=ParaphraseParams.min_candidate_sentences)
+    stock_documents = luigi.IntParameter(default=ParaphraseParams.stock_documents)
     bands = luigi.IntParameter(default=ParaphraseParams.bands)
     rows = luigi.IntParameter(default=ParaphraseParams.rows)
     max_bucket_size = luigi.IntParameter(default=ParaphraseParams.max_bucket_size)
@@ -123,7 +124,8 @@ class paraphrase(luigi.Config):  # noqa: N801
     def params(self) -> ParaphraseParams:
         return ParaphraseParams(min_content_words=self.min_content_words,
                                 sentence_containment=self.sentence_containment, min_sentences=self.min_sentences,
-                                min_candidate_sentences=self.min_candidate_sentences, bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size)
+                                min_candidate_sentences=self.min_candidate_sentences,
+                                stock_documents=self.stock_documents, bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size)
 
 
 class provenance(luigi.Config):  # noqa: N801

@@ -13,17 +13,21 @@ existing code" / "It was intended to allow existing code to be used again").
 - A sentence *matches* a sentence of the other document when at least
   ``sentence_containment`` of its content words are in that one sentence.
   Matches are one to one, best first.
-- Two documents with ``min_sentences`` matches are a paraphrase.
+- Two documents with ``min_sentences`` matches are a paraphrase. Stock sentences
+  (in the buckets of ``stock_documents`` other documents or more: newsletter
+  and social-media lines) and sentences crediting an outlet never match: they
+  follow templates that unrelated articles share.
   Same-topic articles share words, not sentences: on the labelled dev corpus no
   same-topic pair had more than one match, and no unrelated answer of the
   paraphrase corpus more than two.
 
 Candidates come from MinHash over each sentence's content words, ``bands`` x
 ``rows`` LSH; a document pair is verified when ``min_candidate_sentences``
-sentence pairs share a bucket. One shared bucket is cheap to come by (common
-words: on the dev corpus 16 x 2 bands paired 145k of its 320k document pairs);
-three sentences that each keep most of their words nearly always share three
-(32 x 3, at least 3: 4.7k pairs, every labelled paraphrase pair among them).
+sentence pairs share a bucket. One shared bucket of two rows is cheap to come by
+(common words: on the dev corpus 16 x 2 bands paired 145k of its 320k document
+pairs); 16 x 3 bands and two sentence pairs gave 3.2k pairs there, and the same
+verified paraphrase-dev links as 32 x 3 bands with three (4.0k pairs, twice the
+rows to store and join).
 Buckets of more than ``max_bucket_size`` sentences (stock phrases) are skipped
 and counted, as for passages. The ``sentence_bands`` table keeps each batch's
 buckets so that later batches are matched against it.
@@ -56,15 +60,16 @@ class ParaphraseParams:
     min_content_words: int = 5
     sentence_containment: float = 0.6
     min_sentences: int = 3
-    min_candidate_sentences: int = 3
-    bands: int = 32
+    min_candidate_sentences: int = 2
+    stock_documents: int = 20
+    bands: int = 16
     rows: int = 3
     max_bucket_size: int = 200
     seed: int = 11
 
     def __post_init__(self) -> None:
         require_at_least("paraphrase", self, ("min_content_words", "min_sentences", "min_candidate_sentences",
-                                              "bands", "rows", "max_bucket_size"), 1)
+                                              "stock_documents", "bands", "rows", "max_bucket_size"), 1)
         require_fraction("paraphrase", self, ("sentence_containment",))
 
 
@@ -178,7 +183,7 @@ def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseP
         passages.column("kind").to_pylist(),
     ):
         for sentence in document_sentences([(passage_id, char_start, text, kind)], lexicon, params):
-            ids.append(f"{passage_id}@{sentence.start}")
+            ids.append(sentence_id(sentence))
             docs.append(doc_id)
             texts.append(" ".join(sorted(sentence.words)))
     if not texts:
@@ -194,18 +199,34 @@ def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseP
     return conform(table, SENTENCE_BANDS)
 
 
-def candidate_documents(new_bands: pa.Table, history_bands: pa.Table,
-                        params: ParaphraseParams) -> list[tuple[str, str]]:
-    """(new document, new-or-earlier document) pairs with ``min_candidate_sentences`` sentence pairs
-    sharing a bucket."""
+@dataclass(frozen=True)
+class ParaphraseCandidates:
+    doc_pairs: list[tuple[str, str]]  # (new document, new-or-earlier document)
+    stock_sentences: frozenset[str]  # ``<passage_id>@<offset>`` of stock sentences, never matched
+
+
+def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: ParaphraseParams) -> ParaphraseCandidates:
+    """Document pairs with ``min_candidate_sentences`` sentence pairs sharing a bucket, not
+    counting stock sentences: those sharing buckets with ``stock_documents`` other documents or
+    more ("Sign up for the Mail newsletter to get the day's top stories", "Follow CNN on social
+    media"): a line repeated across many unrelated articles proves nothing about any two."""
     pairs, skipped = lsh_pairs(new_bands, history_bands, params.max_bucket_size)
     if skipped:
-        log.info("paraphrase: skipped %d sentence buckets shared by more than %d passages", skipped,
+        log.info("paraphrase: skipped %d sentence buckets shared by more than %d sentences", skipped,
                  params.max_bucket_size)
+    a, b = pairs.column("passage_a").to_pylist(), pairs.column("passage_b").to_pylist()
+    doc_a, doc_b = pairs.column("doc_a").to_pylist(), pairs.column("doc_b").to_pylist()
+    others: dict[str, set[str]] = {}
+    for sentence_a, sentence_b, x, y in zip(a, b, doc_a, doc_b):
+        others.setdefault(sentence_a, set()).add(y)
+        others.setdefault(sentence_b, set()).add(x)
+    stock = frozenset(sentence for sentence, docs in others.items() if len(docs) >= params.stock_documents)
     hits: dict[tuple[str, str], int] = {}
-    for doc_pair in zip(pairs.column("doc_a").to_pylist(), pairs.column("doc_b").to_pylist()):
-        hits[doc_pair] = hits.get(doc_pair, 0) + 1
-    return sorted(pair for pair, n in hits.items() if n >= params.min_candidate_sentences)
+    for sentence_a, sentence_b, x, y in zip(a, b, doc_a, doc_b):
+        if sentence_a not in stock and sentence_b not in stock:
+            hits[x, y] = hits.get((x, y), 0) + 1
+    return ParaphraseCandidates(sorted(pair for pair, n in hits.items() if n >= params.min_candidate_sentences),
+                                stock)
 
 
 # Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of
@@ -238,16 +259,37 @@ def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
     return found
 
 
-def find_paraphrases(doc_pairs: list[tuple[str, str]], passages: pa.Table, batch: str, lexicon: Lexicon,
-                     params: ParaphraseParams) -> pa.Table:
+def sentence_id(sentence: ContentSentence) -> str:
+    """The sentence's id in the sentence_bands table."""
+    return f"{sentence.passage_id}@{sentence.start}"
+
+
+def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
+                     lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
     """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
 
-    ``passages`` must hold every passage of every document the pairs name.
+    ``passages`` must hold every passage of every document the pairs name; ``credits`` their
+    attribution rows (doc_id, sentence_start, sentence_end). A sentence that credits an outlet
+    ("That is according to Reuters, which cited internal documents") is left out like a stock
+    sentence: credit sentences follow templates that unrelated articles share, and copies
+    reword them by design.
     """
+    crediting: dict[str, list[tuple[int, int]]] = {}
+    for doc_id, start, end in zip(credits.column("doc_id").to_pylist(), credits.column("sentence_start").to_pylist(),
+                                  credits.column("sentence_end").to_pylist()):
+        crediting.setdefault(doc_id, []).append((start, end))
+
+    def usable(doc_id: str, sentences: list[ContentSentence]) -> list[ContentSentence]:
+        spans = crediting.get(doc_id, ())
+        return [s for s in sentences if sentence_id(s) not in candidates.stock_sentences
+                and not any(start < s.end and s.start < end for start, end in spans)]
+
     sentences = _sentences_by_document(passages, lexicon, params)
+    doc_pairs = candidates.doc_pairs
     rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
     for doc_a, doc_b in doc_pairs:
-        matches = matched_sentences(sentences.get(doc_a, []), sentences.get(doc_b, []), params)
+        matches = matched_sentences(usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])),
+                                    params)
         if len(matches) < params.min_sentences:
             continue
         rows["doc_a"].append(doc_a)

@@ -291,7 +291,8 @@ class Paraphrase(BatchTask):
     verified pairs)."""
 
     def requires(self):
-        return {"passages": self.same_batch(Fingerprint), "previous": self.previous_batch()}
+        return {"passages": self.same_batch(Fingerprint), "attribution": self.same_batch(Attribution),
+                "previous": self.previous_batch()}
 
     def output(self):
         return {name: self.partition(name, self.batch_key) for name in ("sentence_bands", "paraphrases")}
@@ -302,11 +303,14 @@ class Paraphrase(BatchTask):
         bands = map_table(functools.partial(_sentence_band_chunk, params=params),
                           passages.select(["passage_id", "doc_id", "char_start", "text", "kind"]),
                           config.parallel().params())
-        pairs = candidate_documents(bands, self.read_history("sentence_bands", include_this_batch=False), params)
-        wanted = {doc for pair in pairs for doc in pair}
+        candidates = candidate_documents(bands, self.read_history("sentence_bands", include_this_batch=False),
+                                         params)
+        wanted = {doc for pair in candidates.doc_pairs for doc in pair}
         history = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
                                     doc_ids=wanted)
-        self.output()["paraphrases"].write(find_paraphrases(pairs, history, self.batch_key, lexicon, params))
+        credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
+        self.output()["paraphrases"].write(find_paraphrases(candidates, history, credits, self.batch_key, lexicon,
+                                                            params))
         self.output()["sentence_bands"].write(bands)
 
 

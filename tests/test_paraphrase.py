@@ -9,9 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.paraphrase import (ContentSentence, ParaphraseParams, content_words, matched_sentences,
-                                 sentence_band_rows)
+from pipeline.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
+                                 content_words, find_paraphrases, matched_sentences, sentence_band_rows)
+from pipeline.schema import SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
+from pipeline.tables import conform
 
 # Written for these tests. The rewrite keeps most content words of each sentence and changes the
 # rest: word order, function words, a synonym here and there. MinHash of 3-word shingles sees
@@ -122,3 +124,43 @@ def test_sentence_bands_of_any_slice_of_passages_are_that_slice_s_rows(lexicon):
         parts = pa.concat_tables([sentence_band_rows(passages.slice(0, cut), lexicon, params),
                                   sentence_band_rows(passages.slice(cut), lexicon, params)])
         assert parts.to_pylist() == whole.to_pylist()
+
+
+def band_table(rows: list[tuple[str, str, int]]) -> pa.Table:
+    """sentence_bands rows (sentence id, doc_id, bucket), all in band 0."""
+    return conform(pa.table({"passage_id": [r[0] for r in rows], "doc_id": [r[1] for r in rows],
+                             "band": pa.array([0] * len(rows), pa.int16()),
+                             "bucket": pa.array([r[2] for r in rows], pa.int64())}), SENTENCE_BANDS)
+
+
+def test_stock_sentences_do_not_make_candidates():
+    newsletter = [(f"d{n:02d}:0001@90", f"d{n:02d}", 7) for n in range(25)]  # one line in 25 documents
+    shared = [("x:0000@0", "x", 1), ("y:0000@0", "y", 1), ("x:0001@50", "x", 2), ("y:0002@80", "y", 2)]
+    candidates = candidate_documents(band_table(newsletter + shared), band_table([]), ParaphraseParams())
+    assert candidates.doc_pairs == [("x", "y")]
+    assert candidates.stock_sentences == {sentence for sentence, _, _ in newsletter}
+
+
+def test_sentences_crediting_an_outlet_are_never_matched(lexicon):
+    templates = ["That is according to {}, which cited internal documents seen by its reporters.",
+                 "According to {}, a final decision on the contract is expected within weeks.",
+                 "The plans were first reported by {} on Friday, citing two officials in the ministry."]
+    rows = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
+    credits = {"doc_id": [], "sentence_start": [], "sentence_end": []}
+    for doc_id, outlet in (("a", "Reuters"), ("b", "the BBC")):
+        text = " ".join(t.format(outlet) for t in templates)
+        rows["passage_id"].append(f"{doc_id}:0000")
+        rows["doc_id"].append(doc_id)
+        rows["char_start"].append(0)
+        rows["text"].append(text)
+        rows["kind"].append("body")
+        for template in templates:
+            sentence = template.format(outlet)
+            credits["doc_id"].append(doc_id)
+            credits["sentence_start"].append(text.index(sentence))
+            credits["sentence_end"].append(text.index(sentence) + len(sentence))
+    candidates = ParaphraseCandidates([("a", "b")], frozenset())
+    params = ParaphraseParams()
+    passages, credit_rows = pa.table(rows), pa.table(credits)
+    assert find_paraphrases(candidates, passages, credit_rows.slice(0, 0), "2025-06-05", lexicon, params).num_rows == 1
+    assert find_paraphrases(candidates, passages, credit_rows, "2025-06-05", lexicon, params).num_rows == 0
