@@ -8,12 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.cli import main
 from pipeline.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
                                  content_words, find_paraphrases, matched_sentences, sentence_band_rows)
 from pipeline.schema import SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
 from pipeline.tables import conform
+
+from daily import run_batches
 
 # Written for these tests. The rewrite keeps most content words of each sentence and changes the
 # rest: word order, function words, a synonym here and there. MinHash of 3-word shingles sees
@@ -78,14 +79,8 @@ def test_matches_are_one_to_one_above_the_threshold_and_symmetric(xs, ys):
 
 
 def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
-    out = tmp_path / "out"
-    for batch, files in {"2025-06-02": {"source.txt": SOURCE}, "2025-06-05": {"rewrite.txt": REWRITE,
-                                                                             "residents.txt": SAME_TOPIC}}.items():
-        inbox = tmp_path / batch
-        inbox.mkdir()
-        for name, text in files.items():
-            (inbox / name).write_text(text)
-        assert main(["run", str(inbox), "--out", str(out), "--batch", batch]) == 0
+    out = run_batches(tmp_path, {"2025-06-02": {"source.txt": SOURCE},
+                                 "2025-06-05": {"rewrite.txt": REWRITE, "residents.txt": SAME_TOPIC}})
     with duckdb.connect() as con:
         docs = f"read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false)"
         links = con.execute(f"""

@@ -10,6 +10,7 @@ from pipeline.cli import main
 from pipeline.provenance import merged_length
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from daily import run_batches
 
 NEWSLETTER = "\n\nSign up for the Daily Courier newsletter to get the day's top stories every single morning.\n"
 
@@ -64,13 +65,7 @@ HARBOUR_MASTER = ("The harbour master, Tom Avery, said the inner basin would sta
 
 def run_days(tmp_path, days: dict[str, dict[str, str]]) -> list[tuple]:
     """Each day's files as one batch into the same output; every link with its evidence."""
-    out = tmp_path / "out"
-    for batch, files in days.items():
-        inbox = tmp_path / batch
-        inbox.mkdir()
-        for name, text in files.items():
-            (inbox / name).write_text(text)
-        assert main(["run", str(inbox), "--out", str(out), "--batch", batch]) == 0
+    out = run_batches(tmp_path, days)
     with duckdb.connect() as con:
         return sorted(con.execute(f"""
             select dc.source_path, ds.source_path, p.relation, p.evidence
