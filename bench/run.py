@@ -342,15 +342,17 @@ def timed_child(cmd: list[str], env: dict | None = None, cwd: Path | None = None
     return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "rc": proc.returncode, "output": output}
 
 
-def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = None) -> dict:
-    """``newsprov run`` in a child; ``config``: a luigi.cfg read after the repository's (LUIGI_CONFIG_PATH)."""
+def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = None, check: bool = True) -> dict:
+    """``newsprov run`` in a child; ``config``: a luigi.cfg read after the repository's (LUIGI_CONFIG_PATH).
+    ``check=False``: a failed run is returned (``rc``, its output) rather than ending the bench."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if config is not None:
         env["LUIGI_CONFIG_PATH"] = str(config)
     res = timed_child([sys.executable, "-m", "pipeline.cli", "run", str(input_dir), "--out", str(out),
                        "--batch", batch], env=env, cwd=REPO)
-    if res["rc"]:
+    if res["rc"] and check:
         raise SystemExit(f"bench: newsprov run failed (rc {res['rc']}):\n{res['output'][-3000:]}")
+    res["stages"] = stage_times(out, batch, time.time() - res["wall_s"])
     counts = {}
     for line in res["output"].splitlines():
         parts = line.split()
@@ -362,6 +364,21 @@ def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = N
     return res
 
 
+def stage_times(out: Path, batch: str, started: float) -> list[tuple[str, float]]:
+    """(table, seconds since the previous one was published) for the batch's partitions, in the
+    order they were published: where a run spent its time (a task publishes its tables at its end)."""
+    published = sorted((path.stat().st_mtime, path.parent.parent.name)
+                       for path in out.glob(f"*/batch={batch}/part-0.parquet"))
+    report = out / "reports" / f"batch={batch}" / "report.html"
+    if report.exists():
+        published.append((report.stat().st_mtime, "report"))
+    times, previous = [], started
+    for mtime, table in published:
+        times.append((table, max(0.0, mtime - previous)))
+        previous = max(previous, mtime)
+    return times
+
+
 def big_runs(paragraphs: list[list[str]], scale: dict, work: Path) -> dict:
     """The 1M-passage batch into an empty ``--out``, then the incremental batch against it."""
     big_dir, inc_dir = work / "inbox-1m" / "2025-01-01", work / "inbox-1m" / "2025-01-02"
@@ -371,7 +388,12 @@ def big_runs(paragraphs: list[list[str]], scale: dict, work: Path) -> dict:
     log(f"e2e: {scale['big']:,} documents ({sum(len(m) + 1 for m in made):,} passages expected) "
         f"+ {scale['inc']} written")
     del made
-    big = newsprov_run(big_dir, out, "2025-01-01")
+    big = newsprov_run(big_dir, out, "2025-01-01", check=False)
+    if big["rc"]:
+        # Reported as measured (how far it got, its time and peak) instead of ending the bench.
+        log(f"e2e 1M batch failed (rc {big['rc']}) after {big['wall_s']:.0f}s, peak {big['peak_rss_mb']:.0f} MB; "
+            f"published: {[t for t, _ in big['stages']]}\n{big['output'][-2000:]}")
+        return {"big_failed": big}
     passages = big["counts"].get("passages", 0)
     log(f"e2e 1M batch: {passages:,} passages, {big['wall_s']:.1f}s, {big['peak_rss_mb']:.0f} MB")
     if passages < BIG_PASSAGES:
@@ -473,7 +495,8 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
              "(what an uncapped MinHashLSH query-all returns); datasketch was not timed on this case.")
     L.append("")
     L.append("## End to end (`newsprov run`, 1 Luigi worker, `[parallel] processes = 0`: every core)\n")
-    first, inc, big, one = e2e["first"], e2e["incremental"], e2e.get("big"), e2e.get("one_process")
+    first, inc, big, one = e2e["first"], e2e.get("incremental"), e2e.get("big"), e2e.get("one_process")
+    full = bool(big or e2e.get("big_failed"))  # a 1M-passage run was made: the first batch is the comparison one
 
     def row(label: str, run: dict) -> str:
         c = run["counts"]
@@ -482,15 +505,16 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
 
     L.append("| run | documents | passages | overlaps | wall, s | peak RSS, MB |")
     L.append("|---|---:|---:|---:|---:|---:|")
-    if big:
-        L.append(row("1M-passage batch (empty history): `e2e_1m_s`, `e2e_peak_rss_mb`", big))
-        L.append(row("incremental batch against the 1M-passage history: `incremental_s`", inc))
+    if full:
+        if big:
+            L.append(row("1M-passage batch (empty history): `e2e_1m_s`, `e2e_peak_rss_mb`", big))
+            L.append(row("incremental batch against the 1M-passage history: `incremental_s`", inc))
         L.append(row("20,000-document batch (empty history): text-dedup and two-cores comparisons", first))
     else:
         L.append(row("first batch (empty history): `e2e_1m_s`, `e2e_peak_rss_mb`", first))
         L.append(row("incremental batch against it: `incremental_s`", inc))
     if one:
-        L.append(row(("the 20,000-document batch" if big else "first batch") + " again, `[parallel] processes = 1`", one))
+        L.append(row(("the 20,000-document batch" if full else "first batch") + " again, `[parallel] processes = 1`", one))
     L.append("")
     if one:
         L.append(f"`two_cores_speedup` = {one['wall_s']:.1f} s / {first['wall_s']:.1f} s: the "
@@ -498,7 +522,23 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
                  f"worker processes on the {facts['cores']} cores (ingest, passages, anchors and align run in a pool; "
                  "the tables are the same). Peak RSS is the main process's; the pool's workers are not counted.")
         L.append("")
+    failed = e2e.get("big_failed")
+    if failed:
+        L.append(f"**The 1M-passage batch failed** (rc {failed['rc']}) after {failed['wall_s']:.0f} s at a peak RSS "
+                 f"of {failed['peak_rss_mb']:.0f} MB, having published: "
+                 + (", ".join(f"{t} (+{sec:.0f} s)" for t, sec in failed["stages"]) or "nothing")
+                 + f". Its last output lines:\n\n```\n{failed['output'][-1500:].strip()}\n```\n")
+        L.append("`e2e_1m_s`, `e2e_peak_rss_mb` and `incremental_s` are therefore `na`.")
+        L.append("")
+    for name, run in (("1M-passage batch", big), ("incremental batch", inc if big else None),
+                      ("20,000-document batch" if full else "first batch", first)):
+        if run and run.get("stages"):
+            L.append(f"Where the {name} spent its time (each table or report, seconds since the one before was "
+                     "published; a task publishes at its end): "
+                     + ", ".join(f"{t} {sec:.0f}" for t, sec in run["stages"]) + ".")
+            L.append("")
     runs = ([("1M-passage batch", big), ("incremental", inc), ("20,000-document batch", first)] if big
+            else [("20,000-document batch", first)] if e2e.get("big_failed")
             else [("first batch", first), ("incremental", inc)])
     L.append("Overlaps by relation: " + "; ".join(f"{name}: {run['counts'].get('by_relation', '?')}"
                                                  for name, run in runs) + ".")
@@ -512,7 +552,7 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
                  "copies drawn from the 1M-passage batch too. Documents: 6-14 generated paragraphs each under a "
                  "title; 10% copy an earlier document (half whole with light edits, half an excerpt plus new "
                  "paragraphs).")
-    else:
+    elif not e2e.get("big_failed"):
         L.append(f"At this scale the summary line's `e2e_1m_s` and `e2e_peak_rss_mb` are the first batch: "
                  f"{first['counts'].get('documents', 0):,} documents / {first['counts'].get('passages', 0):,} "
                  "passages, **not 1M passages** (the full scale runs 1M); `incremental_s` is the second row, "
@@ -643,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
         td = e2e.get("textdedup") or {}
         one = e2e.get("one_process")
         # e2e_1m_s is the 1M-passage batch at full scale; small scale has none and reports its first batch.
-        headline = e2e.get("big") or e2e.get("first")
+        headline = None if "big_failed" in e2e else e2e.get("big") or e2e.get("first")
 
         def times(value: str) -> str:
             return value if value == "na" else value + "x"
