@@ -20,6 +20,7 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -113,6 +114,7 @@ class PartitionCache:
         self.budget_bytes = budget_bytes
         self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
         self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._sorted: dict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._bytes = 0
 
     @staticmethod
@@ -148,6 +150,21 @@ class PartitionCache:
             column = self.read(path, schema, ["doc_id"]).column("doc_id")
             self._doc_ids[key] = frozenset(pc.unique(column).to_pylist())
         return self._doc_ids[key]
+
+    def sorted_column(self, path: str | Path, schema: pa.Schema, column: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """An integer column of a partition sorted, and the row order that sorts it (kept, like
+        doc_ids: a later read for some values looks them up instead of scanning every row);
+        None for a partition of more than INDEXED_MAX_ROWS rows, which is scanned instead."""
+        key = (*self._key(path), column)
+        if key not in self._sorted:
+            table = self.read(path, schema)
+            if table.num_rows > INDEXED_MAX_ROWS:
+                self._sorted[key] = None
+            else:
+                values = table.column(column).to_numpy()
+                order = np.argsort(values, kind="stable")
+                self._sorted[key] = (values[order], order)
+        return self._sorted[key]
 
     def _too_big(self, path: str | Path) -> bool:
         """Whether the partition's uncompressed size (from its footer) is over the budget: it
@@ -202,3 +219,38 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
     if doc_ids is not None:
         table = table.filter(pc.is_in(table.column("doc_id"), value_set=string_array(doc_ids)))
     return table.select(columns) if columns else table
+
+
+# Partitions up to this many rows are looked up through a sorted index of the column, built once
+# per process; larger ones (a bulk load of a whole archive) are scanned: the index would cost more
+# memory than the scan costs time.
+INDEXED_MAX_ROWS = 1 << 22
+
+
+def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray) -> pa.Table:
+    """The rows of several partitions whose integer ``column`` holds one of ``values``.
+
+    A daily run matches each small batch against every earlier batch: through the per-partition
+    index this costs the batch's values times log(history), not a pass over all of history.
+    """
+    schema = TABLES[table_name]
+    wanted = np.unique(values)
+    base = os.path.join(os.fspath(out_dir), table_name)
+    parts = []
+    for batch in batches:
+        path = os.path.join(base, f"batch={batch}", PART_FILE)
+        index = _CACHE.sorted_column(path, schema, column)
+        if index is None:
+            table = _CACHE.read(path, schema)
+            parts.append(table.filter(pc.is_in(table.column(column), value_set=pa.array(wanted))))
+            continue
+        ordered, order = index
+        first, last = np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
+        hit = last > first
+        if not hit.any():
+            continue  # most earlier batches of a daily run share no bucket with today's
+        counts = last[hit] - first[hit]
+        rows = order[np.repeat(first[hit], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
+                                                                                            counts)]
+        parts.append(_CACHE.read(path, schema).take(pa.array(np.sort(rows))))
+    return pa.concat_tables(parts) if parts else schema.empty_table()

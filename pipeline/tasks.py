@@ -303,13 +303,15 @@ class Paraphrase(BatchTask):
         bands = map_table(functools.partial(_sentence_band_chunk, params=params),
                           passages.select(["passage_id", "doc_id", "char_start", "text", "kind"]),
                           config.parallel().params())
-        candidates = candidate_documents(bands, self.read_history("sentence_bands", include_this_batch=False),
-                                         params)
+        # Only earlier sentences in one of the batch's buckets can pair with it.
+        history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
+                                        "bucket", bands.column("bucket").to_numpy())
+        candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
-        history = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
-                                    doc_ids=wanted)
+        passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
+                                     doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
-        self.output()["paraphrases"].write(find_paraphrases(candidates, history, credits, self.batch_key, lexicon,
+        self.output()["paraphrases"].write(find_paraphrases(candidates, passages, credits, self.batch_key, lexicon,
                                                             params))
         self.output()["sentence_bands"].write(bands)
 

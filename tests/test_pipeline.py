@@ -9,10 +9,15 @@ import subprocess
 import sys
 
 import duckdb
-import pytest
 import luigi
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import tables
 from pipeline.cli import main
@@ -266,3 +271,29 @@ def test_user_errors_are_one_line_without_a_traceback(arguments, message):
                             cwd=REPO)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(-5, 5), max_size=30), min_size=1, max_size=4),
+       st.lists(st.integers(-6, 6), max_size=12), st.booleans())
+def test_reading_rows_by_value_is_filtering_every_partition(tmp_path_factory, partitions, values, scan):
+    """Indexed lookups (small partitions) and scans (large ones) give the rows a filter gives, in
+    partition then row order."""
+    out = tmp_path_factory.mktemp("rows_with")
+    batches = [f"2025-01-{day + 1:02d}" for day in range(len(partitions))]
+    for batch, buckets in zip(batches, partitions):
+        table = pa.table({"passage_id": [f"p{i}" for i in range(len(buckets))],
+                          "doc_id": [f"d{i % 3}" for i in range(len(buckets))],
+                          "band": pa.array([i % 2 for i in range(len(buckets))], pa.int16()),
+                          "bucket": pa.array(buckets, pa.int64())})
+        tables.write_partition(table, out, "sentence_bands", batch)
+    wanted = np.array(values, dtype=np.int64)
+    expected = tables.read_batches(out, "sentence_bands", batches)
+    expected = expected.filter(pc.is_in(expected.column("bucket"), value_set=pa.array(wanted)))
+    limit = tables.INDEXED_MAX_ROWS
+    try:
+        tables.INDEXED_MAX_ROWS = -1 if scan else limit
+        got = tables.read_rows_with(out, "sentence_bands", batches, "bucket", wanted)
+    finally:
+        tables.INDEXED_MAX_ROWS = limit
+    assert got.to_pylist() == expected.to_pylist()
