@@ -175,8 +175,12 @@ class CandidateJoin(BatchTask):
 
     def run(self):
         keys = self.input()["bands"]
-        result = find_candidates(keys["bands"].read(), keys["anchors"].read(),
-                                 self.read_history("bands", include_this_batch=False),
+        bands = keys["bands"].read()
+        # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
+        # same way; reading just those skips a pass over all of history per batch).
+        history_bands = tables.read_rows_with(Path(self.out_dir), "bands", self.earlier_batches("bands"), "bucket",
+                                              bands.column("bucket").to_numpy())
+        result = find_candidates(bands, keys["anchors"].read(), history_bands,
                                  self.read_history("anchors", include_this_batch=False), config.candidates().params())
         self.output().write(result.candidates)
 
