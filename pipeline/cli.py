@@ -27,7 +27,8 @@ from pipeline.errors import ConfigError, InputError, NewsprovError, OutputError
 from pipeline.locking import AlreadyRunning, output_lock
 from pipeline.tables import PART_FILE, partition_dir
 
-SUMMARY_TABLES = ("documents", "passages", "overlaps", "provenance", "attributions", "sightings", "rejects")
+SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
+                  "rejects")
 
 
 def _batch_date(value: str) -> dt.date:

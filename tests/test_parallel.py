@@ -112,7 +112,8 @@ def test_the_pooled_run_writes_the_same_tables(runs):
     files = sorted(p.relative_to(inline) for p in inline.rglob("*.parquet"))
     assert files == sorted(p.relative_to(pooled) for p in pooled.rglob("*.parquet"))
     assert {f.parts[0] for f in files} >= {"documents", "rejects", "sightings", "passages", "bands", "anchors",
-                                           "candidates", "overlaps", "attributions", "provenance", "clusters"}
+                                           "candidates", "overlaps", "sentence_bands", "paraphrases", "attributions",
+                                           "provenance", "clusters"}
     for name in files:
         expected, got = pq.read_table(inline / name), pq.read_table(pooled / name)
         stamps = [c for c in TIMESTAMPS if c in expected.column_names]
