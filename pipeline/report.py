@@ -31,7 +31,8 @@ REPORT_FILE = "report.html"
 MAX_SAME_STORY_PAIRS = 25
 MAX_GRAPH_DOCUMENTS = 40
 
-RELATION_LABELS = {"reprint": "reprint", "excerpt": "excerpt", "spun": "spun", "light_edit": "light edit"}
+RELATION_LABELS = {"reprint": "reprint", "excerpt": "excerpt", "spun": "spun", "light_edit": "light edit",
+                   "paraphrase": "paraphrase"}
 
 
 @dataclass(frozen=True)
@@ -638,6 +639,7 @@ q.sentence { display: block; margin: 0.1em 0 0 1em; color: #333; font-size: 0.9e
        background: #eee; }
 .rel-verbatim, .rel-reprint { background: #d7f5dd; } .rel-near_copy, .rel-light_edit { background: #e5f0ff; }
 .rel-spun { background: #ffe3cc; } .rel-excerpt { background: #f3e1ff; } .rel-same_story { background: #eee; }
+.rel-paraphrase { background: #fff3bf; }
 .overlap { border-top: 1px dashed #ccc; padding-top: 0.4em; margin-top: 0.5em; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
 .who { font-size: 0.85em; font-weight: 600; margin-bottom: 0.2em; }
@@ -649,6 +651,7 @@ svg.graph { display: block; max-width: 100%; height: auto; background: #fff; bor
             border-radius: 6px; margin: 0.6em 0; }
 svg .edge { fill: none; stroke: #444; stroke-width: 1.6; }
 svg .edge-spun { stroke: #d9480f; } svg .edge-excerpt { stroke: #7b2cbf; } svg .edge-light_edit { stroke: #0b57d0; }
+svg .edge-paraphrase { stroke: #b08800; }
 svg .edge-same_story { stroke: #999; stroke-dasharray: 5 4; }
 svg .elabel { font-size: 12px; fill: #222; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
 svg .node { fill: #fff; stroke: #0b57d0; stroke-width: 3; } svg .node-origin { fill: #b3261e; stroke: #b3261e; }
