@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.attribution import split_sentences
 from pipeline.candidates import CandidateParams, band_keys, lsh_pairs
@@ -214,19 +215,20 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     if skipped:
         log.info("paraphrase: skipped %d sentence buckets shared by more than %d sentences", skipped,
                  params.max_bucket_size)
-    a, b = pairs.column("passage_a").to_pylist(), pairs.column("passage_b").to_pylist()
-    doc_a, doc_b = pairs.column("doc_a").to_pylist(), pairs.column("doc_b").to_pylist()
-    others: dict[str, set[str]] = {}
-    for sentence_a, sentence_b, x, y in zip(a, b, doc_a, doc_b):
-        others.setdefault(sentence_a, set()).add(y)
-        others.setdefault(sentence_b, set()).add(x)
-    stock = frozenset(sentence for sentence, docs in others.items() if len(docs) >= params.stock_documents)
-    hits: dict[tuple[str, str], int] = {}
-    for sentence_a, sentence_b, x, y in zip(a, b, doc_a, doc_b):
-        if sentence_a not in stock and sentence_b not in stock:
-            hits[x, y] = hits.get((x, y), 0) + 1
-    return ParaphraseCandidates(sorted(pair for pair, n in hits.items() if n >= params.min_candidate_sentences),
-                                stock)
+    # Arrow group-bys, not Python loops: a bulk load of a whole archive pairs millions of sentences.
+    sides = pa.concat_tables([
+        pa.table({"sentence": pairs.column("passage_a"), "other": pairs.column("doc_b")}),
+        pa.table({"sentence": pairs.column("passage_b"), "other": pairs.column("doc_a")}),
+    ]).group_by(["sentence", "other"], use_threads=False).aggregate([])
+    reach = sides.group_by("sentence", use_threads=False).aggregate([("other", "count")])
+    stock = reach.filter(pc.greater_equal(reach.column("other_count"), params.stock_documents)).column(
+        "sentence").combine_chunks()
+    kept = pairs.filter(pc.invert(pc.or_(pc.is_in(pairs.column("passage_a"), value_set=stock),
+                                         pc.is_in(pairs.column("passage_b"), value_set=stock))))
+    hits = kept.group_by(["doc_a", "doc_b"], use_threads=False).aggregate([("passage_a", "count")])
+    hits = hits.filter(pc.greater_equal(hits.column("passage_a_count"), params.min_candidate_sentences))
+    doc_pairs = sorted(zip(hits.column("doc_a").to_pylist(), hits.column("doc_b").to_pylist()))
+    return ParaphraseCandidates(doc_pairs, frozenset(stock.to_pylist()))
 
 
 # Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of
