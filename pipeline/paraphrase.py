@@ -191,9 +191,13 @@ def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseP
         return SENTENCE_BANDS.empty_table()
     matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
     buckets = band_keys(matrix, _candidate_params(params))
+    # Ids as dictionary indices, as in the bands table: each id repeats once per band.
+    rows = np.repeat(np.arange(len(texts), dtype=np.int32), params.bands)
+    doc_codes = pa.array(docs, type=pa.string()).dictionary_encode()
     table = pa.table({
-        "passage_id": np.repeat(np.array(ids, dtype=object), params.bands),
-        "doc_id": np.repeat(np.array(docs, dtype=object), params.bands),
+        "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), pa.array(ids, type=pa.string())),
+        "doc_id": pa.DictionaryArray.from_arrays(
+            pa.array(doc_codes.indices.to_numpy(zero_copy_only=False)[rows]), doc_codes.dictionary),
         "band": np.tile(np.arange(params.bands, dtype=np.int16), len(texts)),
         "bucket": buckets.reshape(-1),
     })
