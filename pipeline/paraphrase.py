@@ -18,8 +18,8 @@ existing code" / "It was intended to allow existing code to be used again").
   and social-media lines) and sentences crediting an outlet never match: they
   follow templates that unrelated articles share.
   Same-topic articles share words, not sentences: on the labelled dev corpus no
-  same-topic pair had more than one match, and no unrelated answer of the
-  paraphrase corpus more than two.
+  same-topic pair had more than two matches, nor any unrelated answer of the
+  paraphrase corpus.
 
 Candidates come from MinHash over each sentence's content words, ``bands`` x
 ``rows`` LSH; a document pair is verified when ``min_candidate_sentences``
@@ -91,7 +91,10 @@ class SentenceMatch:
 
 def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
     """Lemmas of the words of ``text`` that carry its content (see module doc)."""
-    lemmas = _LEMMAS.setdefault(id(lexicon), {})
+    owner, lemmas = _LEMMAS.get(id(lexicon), (None, {}))
+    if owner is not lexicon:  # an id can be reused once its object is gone
+        lemmas = {}
+        _LEMMAS[id(lexicon)] = (lexicon, lemmas)
     words = set()
     for word in normal_words(text):
         if word in STOPWORDS or (len(word) < 3 and not word.isdigit()):
@@ -103,8 +106,9 @@ def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
     return frozenset(words)
 
 
-# Each word's lemma, per lexicon (one per process in practice): a word is looked up once.
-_LEMMAS: dict[int, dict[str, str]] = {}
+# Each word's lemma, per lexicon (one per process in practice: Lexicon.load()), so a word is
+# looked up once; the lexicon is kept with its lemmas.
+_LEMMAS: dict[int, tuple[Lexicon, dict[str, str]]] = {}
 
 
 def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: Lexicon,
@@ -291,9 +295,8 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
                 and not any(start < s.end and s.start < end for start, end in spans)]
 
     sentences = _sentences_by_document(passages, lexicon, params)
-    doc_pairs = candidates.doc_pairs
     rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
-    for doc_a, doc_b in doc_pairs:
+    for doc_a, doc_b in candidates.doc_pairs:
         matches = matched_sentences(usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])),
                                     params)
         if len(matches) < params.min_sentences:

@@ -251,7 +251,8 @@ PROVENANCE = _schema(
         _field("coverage", pa.float32(), "share of doc_id's body inside shared spans", False),
         _field("source_coverage", pa.float32(), "share of the source's body inside shared spans", False),
         _field("spun_share", pa.float32(), "share of the copy overlaps whose relation is spun", False),
-        _field("jaccard_mean", pa.float32(), "mean exact Jaccard of the copy overlaps", False),
+        _field("jaccard_mean", pa.float32(), "mean exact Jaccard of the copy overlaps; for a paraphrase link, the "
+               "mean content-word containment of its matched sentences (paraphrases.containment_mean)", False),
         _field(
             "spans",
             pa.list_(SPAN),
