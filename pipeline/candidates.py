@@ -274,17 +274,21 @@ def _ramp(counts: np.ndarray) -> np.ndarray:
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
-    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap`` skipped."""
+def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int, pa.Array]:
+    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap``
+    skipped: how many, and the passages in them."""
     is_new = index.passage < index.n_new
     n = len(index.doc_of)
-    codes, skipped = [], 0
+    codes, skipped, capped = [], 0, []
     for band in np.flatnonzero(np.bincount(index.band)):
         rows = np.flatnonzero(index.band == band)  # one band's rows at a time: no sort of all rows by band
         order, starts, sizes = _bucket_groups(index.bucket[rows])
         members = rows[order]
         with_new = np.maximum.reduceat(is_new[members], starts) if len(starts) else np.zeros(0, dtype=bool)
-        skipped += int(np.sum(with_new & (sizes > cap)))
+        over = with_new & (sizes > cap)
+        skipped += int(np.sum(over))
+        if over.any():
+            capped.append(index.passage[members[np.repeat(over, sizes)]])
         keep = with_new & (sizes <= cap)
         left, right = _pairs_within(starts[keep], sizes[keep])
         x, y = index.passage[members[left]].astype(np.int64), index.passage[members[right]].astype(np.int64)
@@ -302,12 +306,14 @@ def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
         "doc_a": index.doc_ids.take(pa.array(index.doc_of[a])), "doc_b": index.doc_ids.take(pa.array(index.doc_of[b])),
         "shared_bands": shared.astype(np.int64),
     })
-    return table, skipped
+    capped_codes = np.unique(np.concatenate(capped)) if capped else np.zeros(0, np.int64)
+    return table, skipped, index.passage_ids.take(pa.array(capped_codes))
 
 
-def lsh_pairs(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> tuple[pa.Table, int]:
-    """Pairs (passage_a new) sharing a bucket of ``bands``-schema rows, and the buckets skipped
-    over ``cap``: the LSH channel alone, for other band tables (pipeline.paraphrase)."""
+def lsh_pairs(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> tuple[pa.Table, int, pa.Array]:
+    """Pairs (passage_a new) sharing a bucket of ``bands``-schema rows; how many buckets of more
+    than ``cap`` rows were skipped, and the passage ids in them: the LSH channel alone, for
+    other band tables (pipeline.paraphrase)."""
     # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
     # band is grouped apart).
     cut = history_bands.filter(pc.is_in(history_bands.column("bucket"),
@@ -338,7 +344,7 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
         history_cut = con.sql("select h.passage_id, h.doc_id, h.band, h.bucket from history_bands h "
                               "semi join new_bands n using (band, bucket)").to_arrow_table()
-        band_pairs, skipped_buckets = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
+        band_pairs, skipped_buckets, _ = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
         con.register("band_pairs", band_pairs)
         anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors)
         skipped_anchors = anchors.skipped

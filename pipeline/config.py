@@ -119,13 +119,12 @@ class paraphrase(luigi.Config):  # noqa: N801
     stock_documents = luigi.IntParameter(default=ParaphraseParams.stock_documents)
     bands = luigi.IntParameter(default=ParaphraseParams.bands)
     rows = luigi.IntParameter(default=ParaphraseParams.rows)
-    max_bucket_size = luigi.IntParameter(default=ParaphraseParams.max_bucket_size)
 
     def params(self) -> ParaphraseParams:
         return ParaphraseParams(min_content_words=self.min_content_words,
                                 sentence_containment=self.sentence_containment, min_sentences=self.min_sentences,
                                 min_candidate_sentences=self.min_candidate_sentences,
-                                stock_documents=self.stock_documents, bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size)
+                                stock_documents=self.stock_documents, bands=self.bands, rows=self.rows)
 
 
 class provenance(luigi.Config):  # noqa: N801

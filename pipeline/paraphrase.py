@@ -28,8 +28,10 @@ sentence pairs share a bucket. One shared bucket of two rows is cheap to come by
 pairs); 16 x 3 bands and two sentence pairs gave 3.2k pairs there, and the same
 verified paraphrase-dev links as 32 x 3 bands with three (4.0k pairs, twice the
 rows to store and join).
-Buckets of more than ``max_bucket_size`` sentences (stock phrases) are skipped
-and counted, as for passages. The ``sentence_bands`` table keeps each batch's
+A bucket holding more than ``stock_documents`` sentences holds stock lines only:
+it is skipped before its pairs are expanded (a bulk load of an archive has
+buckets of thousands of "Sign up for our newsletter" variants), and its
+sentences count as stock. The ``sentence_bands`` table keeps each batch's
 buckets so that later batches are matched against it.
 """
 
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +52,7 @@ from pipeline.fingerprint import FingerprintParams, signature_matrix
 from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
 from pipeline.tables import conform
-from pipeline.tokens import STOPWORDS, normal_words
+from pipeline.tokens import STOPWORDS, normal_word_ids, normal_words
 from pipeline.validation import require_at_least, require_fraction
 
 log = logging.getLogger(__name__)
@@ -65,12 +67,11 @@ class ParaphraseParams:
     stock_documents: int = 20
     bands: int = 16
     rows: int = 3
-    max_bucket_size: int = 200
     seed: int = 11
 
     def __post_init__(self) -> None:
         require_at_least("paraphrase", self, ("min_content_words", "min_sentences", "min_candidate_sentences",
-                                              "stock_documents", "bands", "rows", "max_bucket_size"), 1)
+                                              "stock_documents", "bands", "rows"), 1)
         require_fraction("paraphrase", self, ("sentence_containment",))
 
 
@@ -91,43 +92,61 @@ class SentenceMatch:
 
 def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
     """Lemmas of the words of ``text`` that carry its content (see module doc)."""
-    owner, lemmas = _LEMMAS.get(id(lexicon), (None, {}))
+    return frozenset(key for key in map(_content_key(lexicon), normal_words(text)) if key is not None)
+
+
+def _content_key(lexicon: Lexicon) -> Callable[[str], str | None]:
+    """word -> its content lemma, or None for a stopword; each word looked up once per lexicon."""
+    owner, keys = _KEYS.get(id(lexicon), (None, {}))
     if owner is not lexicon:  # an id can be reused once its object is gone
-        lemmas = {}
-        _LEMMAS[id(lexicon)] = (lexicon, lemmas)
-    words = set()
-    for word in normal_words(text):
-        if word in STOPWORDS or (len(word) < 3 and not word.isdigit()):
-            continue
-        if word not in lemmas:
-            # The shortest lemma, so "classes" and "class", "told" and "tell" meet.
-            lemmas[word] = min(lexicon.lemmas(word), key=lambda lemma: (len(lemma), lemma))
-        words.add(lemmas[word])
-    return frozenset(words)
+        keys = {}
+        _KEYS[id(lexicon)] = (lexicon, keys)
+
+    def key(word: str) -> str | None:
+        if word not in keys:
+            if word in STOPWORDS or (len(word) < 3 and not word.isdigit()):
+                keys[word] = None
+            else:
+                # The shortest lemma, so "classes" and "class", "told" and "tell" meet.
+                keys[word] = min(lexicon.lemmas(word), key=lambda lemma: (len(lemma), lemma))
+        return keys[word]
+
+    return key
 
 
-# Each word's lemma, per lexicon (one per process in practice: Lexicon.load()), so a word is
-# looked up once; the lexicon is kept with its lemmas.
-_LEMMAS: dict[int, tuple[Lexicon, dict[str, str]]] = {}
+# Each word's content lemma (None: stopword), per lexicon (one per process in practice:
+# Lexicon.load()); the lexicon is kept with them.
+_KEYS: dict[int, tuple[Lexicon, dict[str, str | None]]] = {}
 
 
 def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: Lexicon,
                        params: ParaphraseParams) -> list[ContentSentence]:
-    """Content sentences of one document's (passage_id, char_start, text, kind) passages.
+    """Content sentences of (passage_id, char_start, text, kind) passages, in order.
 
     Body passages only: credit lines, captions and headings are stock lines ("Follow CNN on
     social media for the latest updates", "Jane Doe | AFP | Getty Images") that differ in a
-    name between unrelated articles, not reporting retold.
+    name between unrelated articles, not reporting retold. The words of all the sentences
+    are tokenised at once (``pipeline.tokens.normal_word_ids``, equal to ``normal_words``).
     """
-    found = []
+    places, texts = [], []
     for passage_id, char_start, text, kind in passages:
         if kind != "body":
             continue
         for sentence in split_sentences(text):
-            words = content_words(text[sentence.start:sentence.end], lexicon)
-            if len(words) >= params.min_content_words:
-                found.append(ContentSentence(passage_id, char_start + sentence.start, char_start + sentence.end,
-                                             words))
+            places.append((passage_id, char_start + sentence.start, char_start + sentence.end))
+            texts.append(text[sentence.start:sentence.end])
+    if not texts:
+        return []
+    words = normal_word_ids(texts)
+    key = _content_key(lexicon)
+    keys = [key(word) for word in words.vocabulary]
+    ids, offsets = words.ids.tolist(), words.offsets.tolist()
+    found = []
+    for i, (passage_id, start, end) in enumerate(places):
+        content = {keys[j] for j in ids[offsets[i]:offsets[i + 1]]}
+        content.discard(None)
+        if len(content) >= params.min_content_words:
+            found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
 
 
@@ -174,23 +193,20 @@ def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
 
 
 def _candidate_params(params: ParaphraseParams) -> CandidateParams:
-    return CandidateParams(bands=params.bands, rows=params.rows, max_bucket_size=params.max_bucket_size)
+    return CandidateParams(bands=params.bands, rows=params.rows, max_bucket_size=params.stock_documents)
 
 
 def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
     """One row per (content sentence, band) of the passages; passage_id is the sentence's
     passage and its offset in the document, ``<passage_id>@<offset>``. Row-wise: any slice of
     the passages gives its own rows (the worker pool cuts documents anywhere)."""
-    ids, docs, texts = [], [], []
-    for passage_id, doc_id, char_start, text, kind in zip(
-        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
-        passages.column("kind").to_pylist(),
-    ):
-        for sentence in document_sentences([(passage_id, char_start, text, kind)], lexicon, params):
-            ids.append(sentence_id(sentence))
-            docs.append(doc_id)
-            texts.append(" ".join(sorted(sentence.words)))
+    doc_of = dict(zip(passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist()))
+    sentences = document_sentences(zip(
+        passages.column("passage_id").to_pylist(), passages.column("char_start").to_pylist(),
+        passages.column("text").to_pylist(), passages.column("kind").to_pylist()), lexicon, params)
+    ids = [sentence_id(sentence) for sentence in sentences]
+    docs = [doc_of[sentence.passage_id] for sentence in sentences]
+    texts = [" ".join(sorted(sentence.words)) for sentence in sentences]
     if not texts:
         return SENTENCE_BANDS.empty_table()
     matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
@@ -217,20 +233,24 @@ class ParaphraseCandidates:
 def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: ParaphraseParams) -> ParaphraseCandidates:
     """Document pairs with ``min_candidate_sentences`` sentence pairs sharing a bucket, not
     counting stock sentences: those sharing buckets with ``stock_documents`` other documents or
-    more ("Sign up for the Mail newsletter to get the day's top stories", "Follow CNN on social
-    media"): a line repeated across many unrelated articles proves nothing about any two."""
-    pairs, skipped = lsh_pairs(new_bands, history_bands, params.max_bucket_size)
+    more, or in a bucket of more than that many sentences ("Sign up for the Mail newsletter to
+    get the day's top stories", "Follow CNN on social media"): a line repeated across many
+    unrelated articles proves nothing about any two."""
+    pairs, skipped, in_big_buckets = lsh_pairs(new_bands, history_bands, params.stock_documents)
     if skipped:
-        log.info("paraphrase: skipped %d sentence buckets shared by more than %d sentences", skipped,
-                 params.max_bucket_size)
+        # Not expanded into pairs; their sentences are stock.
+        log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines", skipped,
+                 params.stock_documents)
     # Arrow group-bys, not Python loops: a bulk load of a whole archive pairs millions of sentences.
     sides = pa.concat_tables([
         pa.table({"sentence": pairs.column("passage_a"), "other": pairs.column("doc_b")}),
         pa.table({"sentence": pairs.column("passage_b"), "other": pairs.column("doc_a")}),
     ]).group_by(["sentence", "other"], use_threads=False).aggregate([])
     reach = sides.group_by("sentence", use_threads=False).aggregate([("other", "count")])
-    stock = reach.filter(pc.greater_equal(reach.column("other_count"), params.stock_documents)).column(
-        "sentence").combine_chunks()
+    stock = pa.concat_arrays([
+        reach.filter(pc.greater_equal(reach.column("other_count"), params.stock_documents)).column(
+            "sentence").combine_chunks().cast(pa.string()),
+        in_big_buckets.cast(pa.string())])
     kept = pairs.filter(pc.invert(pc.or_(pc.is_in(pairs.column("passage_a"), value_set=stock),
                                          pc.is_in(pairs.column("passage_b"), value_set=stock))))
     hits = kept.group_by(["doc_a", "doc_b"], use_threads=False).aggregate([("passage_a", "count")])
@@ -257,15 +277,18 @@ def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
         passages.column("kind").to_pylist(),
     ):
         by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
-    found = {}
-    for doc_id, doc_passages in by_doc.items():
-        key = (doc_id, params)
-        if key not in _SENTENCES:
-            _SENTENCES[key] = document_sentences(sorted(doc_passages), lexicon, params)
-            if len(_SENTENCES) > _CACHED_DOCUMENTS:
-                _SENTENCES.popitem(last=False)
-        _SENTENCES.move_to_end(key)
-        found[doc_id] = _SENTENCES[key]
+    missing = [doc_id for doc_id in by_doc if (doc_id, params) not in _SENTENCES]
+    # One tokenising pass over every document not cached yet (a call per document costs more).
+    fresh: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in missing}
+    doc_of = {passage[0]: doc_id for doc_id in missing for passage in by_doc[doc_id]}
+    for sentence in document_sentences([p for doc_id in missing for p in sorted(by_doc[doc_id])], lexicon, params):
+        fresh[doc_of[sentence.passage_id]].append(sentence)
+    found = {doc_id: fresh[doc_id] if doc_id in fresh else _SENTENCES[doc_id, params] for doc_id in by_doc}
+    for doc_id, sentences in found.items():
+        _SENTENCES[doc_id, params] = sentences
+        _SENTENCES.move_to_end((doc_id, params))
+    while len(_SENTENCES) > _CACHED_DOCUMENTS:
+        _SENTENCES.popitem(last=False)
     return found
 
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
+                                 document_sentences,
                                  content_words, find_paraphrases, matched_sentences, sentence_band_rows)
 from pipeline.schema import SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
@@ -159,3 +160,14 @@ def test_sentences_crediting_an_outlet_are_never_matched(lexicon):
     passages, credit_rows = pa.table(rows), pa.table(credits)
     assert find_paraphrases(candidates, passages, credit_rows.slice(0, 0), "2025-06-05", lexicon, params).num_rows == 1
     assert find_paraphrases(candidates, passages, credit_rows, "2025-06-05", lexicon, params).num_rows == 0
+
+
+def test_sentences_tokenised_together_have_each_sentence_s_own_content_words(lexicon):
+    passages = [("s:0001", 10, SOURCE.split(":\n", 1)[1], "body"), ("r:0001", 0, REWRITE, "body"),
+                ("r:0000", 0, "Barrier plan approved by the port authority on Monday", "heading")]
+    found = document_sentences(passages, lexicon, ParaphraseParams())
+    assert {s.passage_id for s in found} == {"s:0001", "r:0001"}  # body passages only
+    assert len(found) >= 8
+    for sentence in found:
+        pid, start, text, _ = next(p for p in passages if p[0] == sentence.passage_id)
+        assert sentence.words == content_words(text[sentence.start - start:sentence.end - start], lexicon)
