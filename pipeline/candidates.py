@@ -274,9 +274,24 @@ def _ramp(counts: np.ndarray) -> np.ndarray:
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int, pa.Array]:
-    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap``
-    skipped: how many, and the passages in them."""
+@dataclass(frozen=True)
+class PairCodes:
+    """LSH pairs as integer codes: pair i is passages ``a[i]`` (a new one) and ``b[i]``, sharing
+    ``shared[i]`` buckets; ``passage_ids`` / ``doc_of`` / ``doc_ids`` decode them. ``skipped``
+    buckets held more than the cap; ``capped`` are the passages in them."""
+
+    a: np.ndarray
+    b: np.ndarray
+    shared: np.ndarray
+    skipped: int
+    capped: np.ndarray
+    passage_ids: pa.Array
+    doc_of: np.ndarray
+    doc_ids: pa.Array
+
+
+def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
+    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap`` skipped."""
     is_new = index.passage < index.n_new
     n = len(index.doc_of)
     codes, skipped, capped = [], 0, []
@@ -300,25 +315,35 @@ def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int, pa.Array]:
         a, b = np.where(x_first, x, y), np.where(x_first, y, x)
         codes.append(a * n + b)
     pair_codes, shared = np.unique(np.concatenate(codes) if codes else np.zeros(0, np.int64), return_counts=True)
-    a, b = pair_codes // n, pair_codes % n
+    return PairCodes(pair_codes // n, pair_codes % n, shared, skipped,
+                     np.unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
+                     index.passage_ids, index.doc_of, index.doc_ids)
+
+
+def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
+    """``_lsh_pair_codes`` as a table of ids, and the number of skipped buckets."""
+    pairs = _lsh_pair_codes(index, cap)
+    a, b = pa.array(pairs.a), pa.array(pairs.b)
     table = pa.table({
-        "passage_a": index.passage_ids.take(pa.array(a)), "passage_b": index.passage_ids.take(pa.array(b)),
-        "doc_a": index.doc_ids.take(pa.array(index.doc_of[a])), "doc_b": index.doc_ids.take(pa.array(index.doc_of[b])),
-        "shared_bands": shared.astype(np.int64),
+        "passage_a": pairs.passage_ids.take(a), "passage_b": pairs.passage_ids.take(b),
+        "doc_a": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.a])),
+        "doc_b": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.b])),
+        "shared_bands": pairs.shared.astype(np.int64),
     })
-    capped_codes = np.unique(np.concatenate(capped)) if capped else np.zeros(0, np.int64)
-    return table, skipped, index.passage_ids.take(pa.array(capped_codes))
+    return table, pairs.skipped
 
 
-def lsh_pairs(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> tuple[pa.Table, int, pa.Array]:
-    """Pairs (passage_a new) sharing a bucket of ``bands``-schema rows; how many buckets of more
-    than ``cap`` rows were skipped, and the passage ids in them: the LSH channel alone, for
-    other band tables (pipeline.paraphrase)."""
+def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> PairCodes:
+    """The LSH channel alone over ``bands``-schema rows, as codes (for other band tables:
+    pipeline.paraphrase, whose millions of sentence pairs need not become strings)."""
     # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
-    # band is grouped apart).
-    cut = history_bands.filter(pc.is_in(history_bands.column("bucket"),
-                                        value_set=pc.unique(new_bands.column("bucket").combine_chunks())))
-    return _lsh_pairs(_BandIndex.build(new_bands, cut), cap)
+    # band is grouped apart). Sorted arrays, not a hash set of the batch's buckets: a bulk load
+    # has tens of millions, and an Arrow hash set of them cost about 1 GB at 8.7M.
+    if history_bands.num_rows:
+        new_buckets = np.unique(_numpy(new_bands, "bucket"))
+        history_bands = history_bands.filter(pa.array(np.isin(_numpy(history_bands, "bucket"), new_buckets,
+                                                               assume_unique=False)))
+    return _lsh_pair_codes(_BandIndex.build(new_bands, history_bands), cap)
 
 
 @functools.lru_cache(maxsize=1)
@@ -344,7 +369,7 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
         history_cut = con.sql("select h.passage_id, h.doc_id, h.band, h.bucket from history_bands h "
                               "semi join new_bands n using (band, bucket)").to_arrow_table()
-        band_pairs, skipped_buckets, _ = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
+        band_pairs, skipped_buckets = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
         con.register("band_pairs", band_pairs)
         anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors)
         skipped_anchors = anchors.skipped

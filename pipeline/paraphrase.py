@@ -44,10 +44,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline.attribution import split_sentences
-from pipeline.candidates import CandidateParams, band_keys, lsh_pairs
+from pipeline.candidates import CandidateParams, band_keys, lsh_pair_codes
 from pipeline.fingerprint import FingerprintParams, signature_matrix
 from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
@@ -196,10 +195,24 @@ def _candidate_params(params: ParaphraseParams) -> CandidateParams:
     return CandidateParams(bands=params.bands, rows=params.rows, max_bucket_size=params.stock_documents)
 
 
+# Passages whose sentences are held as Python objects at once: a 325k-passage batch in one piece
+# held 1.5 GB of sentences, word lists and strings on the way to 8.7M band rows.
+_SLICE_PASSAGES = 8192
+
+
 def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
     """One row per (content sentence, band) of the passages; passage_id is the sentence's
     passage and its offset in the document, ``<passage_id>@<offset>``. Row-wise: any slice of
-    the passages gives its own rows (the worker pool cuts documents anywhere)."""
+    the passages gives its own rows (the worker pool cuts documents anywhere); computed slice
+    by slice, with one dictionary per id column in the end."""
+    parts = [_sentence_band_slice(passages.slice(start, _SLICE_PASSAGES), lexicon, params)
+             for start in range(0, passages.num_rows, _SLICE_PASSAGES)]
+    if not parts:
+        return SENTENCE_BANDS.empty_table()
+    return conform(pa.concat_tables(parts).unify_dictionaries().combine_chunks(), SENTENCE_BANDS)
+
+
+def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
     doc_of = dict(zip(passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist()))
     sentences = document_sentences(zip(
         passages.column("passage_id").to_pylist(), passages.column("char_start").to_pylist(),
@@ -236,27 +249,23 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     more, or in a bucket of more than that many sentences ("Sign up for the Mail newsletter to
     get the day's top stories", "Follow CNN on social media"): a line repeated across many
     unrelated articles proves nothing about any two."""
-    pairs, skipped, in_big_buckets = lsh_pairs(new_bands, history_bands, params.stock_documents)
-    if skipped:
-        # Not expanded into pairs; their sentences are stock.
-        log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines", skipped,
-                 params.stock_documents)
-    # Arrow group-bys, not Python loops: a bulk load of a whole archive pairs millions of sentences.
-    sides = pa.concat_tables([
-        pa.table({"sentence": pairs.column("passage_a"), "other": pairs.column("doc_b")}),
-        pa.table({"sentence": pairs.column("passage_b"), "other": pairs.column("doc_a")}),
-    ]).group_by(["sentence", "other"], use_threads=False).aggregate([])
-    reach = sides.group_by("sentence", use_threads=False).aggregate([("other", "count")])
-    stock = pa.concat_arrays([
-        reach.filter(pc.greater_equal(reach.column("other_count"), params.stock_documents)).column(
-            "sentence").combine_chunks().cast(pa.string()),
-        in_big_buckets.cast(pa.string())])
-    kept = pairs.filter(pc.invert(pc.or_(pc.is_in(pairs.column("passage_a"), value_set=stock),
-                                         pc.is_in(pairs.column("passage_b"), value_set=stock))))
-    hits = kept.group_by(["doc_a", "doc_b"], use_threads=False).aggregate([("passage_a", "count")])
-    hits = hits.filter(pc.greater_equal(hits.column("passage_a_count"), params.min_candidate_sentences))
-    doc_pairs = sorted(zip(hits.column("doc_a").to_pylist(), hits.column("doc_b").to_pylist()))
-    return ParaphraseCandidates(doc_pairs, frozenset(stock.to_pylist()))
+    pairs = lsh_pair_codes(new_bands, history_bands, params.stock_documents)
+    if pairs.skipped:
+        log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
+                 pairs.skipped, params.stock_documents)
+    # Integer codes throughout: a bulk load of a whole archive pairs millions of sentences.
+    n_docs = max(1, len(pairs.doc_ids))
+    doc_a, doc_b = pairs.doc_of[pairs.a].astype(np.int64), pairs.doc_of[pairs.b].astype(np.int64)
+    reached = np.unique(np.concatenate([pairs.a * n_docs + doc_b, pairs.b * n_docs + doc_a]))  # (sentence, doc)
+    stock = np.bincount(reached // n_docs, minlength=len(pairs.doc_of)) >= params.stock_documents
+    stock[pairs.capped] = True  # in a bucket too big to expand
+    kept = ~(stock[pairs.a] | stock[pairs.b])
+    doc_pairs, hits = np.unique(doc_a[kept] * n_docs + doc_b[kept], return_counts=True)
+    doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
+    firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
+    seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
+    return ParaphraseCandidates(sorted(zip(firsts, seconds)),
+                                frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()))
 
 
 # Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of
