@@ -114,7 +114,8 @@ class PartitionCache:
         self.budget_bytes = budget_bytes
         self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
         self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
-        self._sorted: dict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
+        self._sorted_bytes = 0
         self._bytes = 0
 
     @staticmethod
@@ -156,15 +157,24 @@ class PartitionCache:
         doc_ids: a later read for some values looks them up instead of scanning every row);
         None for a partition of more than INDEXED_MAX_ROWS rows, which is scanned instead."""
         key = (*self._key(path), column)
-        if key not in self._sorted:
-            table = self.read(path, schema)
-            if table.num_rows > INDEXED_MAX_ROWS:
-                self._sorted[key] = None
-            else:
-                values = table.column(column).to_numpy()
-                order = np.argsort(values, kind="stable")
-                self._sorted[key] = (values[order], order)
-        return self._sorted[key]
+        if key in self._sorted:
+            self._sorted.move_to_end(key)
+            return self._sorted[key]
+        table = self.read(path, schema)
+        index = None
+        if table.num_rows <= INDEXED_MAX_ROWS:
+            values = table.column(column).to_numpy()
+            order = np.argsort(values, kind="stable")
+            index = (values[order], order)
+            self._sorted_bytes += values.nbytes + order.nbytes
+        self._sorted[key] = index
+        # The indexes share the byte budget's size, least recently used dropped: a backfill of
+        # years of daily batches in one process would otherwise keep one per partition.
+        while self._sorted_bytes > self.budget_bytes:
+            _, dropped = self._sorted.popitem(last=False)
+            if dropped is not None:
+                self._sorted_bytes -= dropped[0].nbytes + dropped[1].nbytes
+        return index
 
     def _too_big(self, path: str | Path) -> bool:
         """Whether the partition's uncompressed size (from its footer) is over the budget: it
