@@ -10,8 +10,8 @@ has to fit in Python objects:
   synonyms broke too many shingles for MinHash.
 
 The new batch is joined against itself and against every earlier batch's
-``bands`` and ``anchors`` partitions. DuckDB cuts history to the new batch's
-buckets and runs the anchor pair join; Arrow cuts history to the batch's
+``bands`` and ``anchors`` partitions. numpy cuts history to the new batch's
+buckets and DuckDB runs the anchor pair join; Arrow cuts history to the batch's
 anchors and counts their holders; LSH buckets are grouped band by band in
 numpy on the ids' dictionary codes (a counting pass drops the many unique
 buckets before sorting), about 3x the DuckDB join over string ids at 200k
@@ -100,22 +100,26 @@ def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
     # The signed passages' values back to back, read in place.
     start = signature.offsets[0].as_py()
     signatures = signature.values.to_numpy(zero_copy_only=False)[start:start + n * width].reshape(n, width)
-    buckets = band_keys(signatures, params)
-    # Ids as dictionary indices: every passage id is repeated once per band, and the join below
-    # works on the integer codes.
-    passage_ids = passage_ids.combine_chunks()
-    doc_ids = doc_ids.combine_chunks().dictionary_encode()
-    rows = np.repeat(np.arange(n, dtype=np.int32), params.bands)
-    table = pa.table(
-        {
-            "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), passage_ids),
-            "doc_id": pa.DictionaryArray.from_arrays(
-                pa.array(doc_ids.indices.to_numpy(zero_copy_only=False)[rows]), doc_ids.dictionary),
-            "band": np.tile(np.arange(params.bands, dtype=np.int16), n),
-            "bucket": buckets.reshape(-1),
-        }
-    )
-    return conform(table, BANDS)
+    return conform(band_table(passage_ids.combine_chunks(), doc_ids.combine_chunks(),
+                              band_keys(signatures, params)), BANDS)
+
+
+def band_table(ids: pa.Array, doc_ids: pa.Array, buckets: np.ndarray) -> pa.Table:
+    """Rows (id, doc_id, band, bucket) of ``buckets`` (one row per id, one column per band).
+
+    Ids as dictionary indices: every id is repeated once per band, and the join works on the
+    integer codes.
+    """
+    n, bands = buckets.shape
+    rows = np.repeat(np.arange(n, dtype=np.int32), bands)
+    docs = doc_ids.dictionary_encode()
+    return pa.table({
+        "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), ids),
+        "doc_id": pa.DictionaryArray.from_arrays(pa.array(docs.indices.to_numpy(zero_copy_only=False)[rows]),
+                                                 docs.dictionary),
+        "band": np.tile(np.arange(bands, dtype=np.int16), n),
+        "bucket": buckets.reshape(-1),
+    })
 
 
 def anchor_rows(passages: pa.Table) -> pa.Table:
@@ -320,9 +324,8 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
                      index.passage_ids, index.doc_of, index.doc_ids)
 
 
-def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
-    """``_lsh_pair_codes`` as a table of ids, and the number of skipped buckets."""
-    pairs = _lsh_pair_codes(index, cap)
+def _pair_table(pairs: PairCodes) -> pa.Table:
+    """The pairs as ids, with how many buckets each shares."""
     a, b = pa.array(pairs.a), pa.array(pairs.b)
     table = pa.table({
         "passage_a": pairs.passage_ids.take(a), "passage_b": pairs.passage_ids.take(b),
@@ -330,12 +333,12 @@ def _lsh_pairs(index: _BandIndex, cap: int) -> tuple[pa.Table, int]:
         "doc_b": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.b])),
         "shared_bands": pairs.shared.astype(np.int64),
     })
-    return table, pairs.skipped
+    return table
 
 
 def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> PairCodes:
-    """The LSH channel alone over ``bands``-schema rows, as codes (for other band tables:
-    pipeline.paraphrase, whose millions of sentence pairs need not become strings)."""
+    """The LSH channel over ``bands``-schema rows, as codes (the passage join makes ids of them;
+    pipeline.paraphrase's millions of sentence pairs need not become strings)."""
     # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
     # band is grouped apart). Sorted arrays, not a hash set of the batch's buckets: a bulk load
     # has tens of millions, and an Arrow hash set of them cost about 1 GB at 8.7M.
@@ -364,13 +367,9 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
     cap = params.max_bucket_size
     con = _database(os.getpid()).cursor()  # its own connection: registrations and temp tables stay in this call
     try:
-        con.register("new_bands", new_bands.select(["band", "bucket"]))
-        con.register("history_bands", history_bands)
-        # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
-        history_cut = con.sql("select h.passage_id, h.doc_id, h.band, h.bucket from history_bands h "
-                              "semi join new_bands n using (band, bucket)").to_arrow_table()
-        band_pairs, skipped_buckets = _lsh_pairs(_BandIndex.build(new_bands, history_cut), cap)
-        con.register("band_pairs", band_pairs)
+        band_codes = lsh_pair_codes(new_bands, history_bands, cap)
+        skipped_buckets = band_codes.skipped
+        con.register("band_pairs", _pair_table(band_codes))
         anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors)
         skipped_anchors = anchors.skipped
         con.register("all_anchors", anchors.rows)

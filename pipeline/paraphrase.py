@@ -46,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.attribution import split_sentences
-from pipeline.candidates import CandidateParams, band_keys, lsh_pair_codes
+from pipeline.candidates import CandidateParams, band_keys, band_table, lsh_pair_codes
 from pipeline.fingerprint import FingerprintParams, signature_matrix
 from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
@@ -223,18 +223,8 @@ def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: Paraphras
     if not texts:
         return SENTENCE_BANDS.empty_table()
     matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
-    buckets = band_keys(matrix, _candidate_params(params))
-    # Ids as dictionary indices, as in the bands table: each id repeats once per band.
-    rows = np.repeat(np.arange(len(texts), dtype=np.int32), params.bands)
-    doc_codes = pa.array(docs, type=pa.string()).dictionary_encode()
-    table = pa.table({
-        "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), pa.array(ids, type=pa.string())),
-        "doc_id": pa.DictionaryArray.from_arrays(
-            pa.array(doc_codes.indices.to_numpy(zero_copy_only=False)[rows]), doc_codes.dictionary),
-        "band": np.tile(np.arange(params.bands, dtype=np.int16), len(texts)),
-        "bucket": buckets.reshape(-1),
-    })
-    return conform(table, SENTENCE_BANDS)
+    return conform(band_table(pa.array(ids, type=pa.string()), pa.array(docs, type=pa.string()),
+                              band_keys(matrix, _candidate_params(params))), SENTENCE_BANDS)
 
 
 @dataclass(frozen=True)
