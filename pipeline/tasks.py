@@ -303,9 +303,8 @@ class Paraphrase(BatchTask):
 
     def run(self):
         params, lexicon = config.paraphrase().params(), Lexicon.load()
-        passages = self.input()["passages"].read()
-        bands = map_table(functools.partial(_sentence_band_chunk, params=params),
-                          passages.select(["passage_id", "doc_id", "char_start", "text", "kind"]),
+        batch_passages = self.input()["passages"].read().select(["passage_id", "doc_id", "char_start", "text", "kind"])
+        bands = map_table(functools.partial(_sentence_band_chunk, params=params), batch_passages,
                           config.parallel().params())
         # Only earlier sentences in one of the batch's buckets can pair with it.
         history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
