@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
                                                                           "(default: output)")
+    report.add_argument("--batch", default=None, metavar="YYYY-MM-DD",
+                        help="only this batch's documents, their links and the documents linked to them, "
+                             "into --out/reports/batch=YYYY-MM-DD/report.html (as newsprov run writes after "
+                             "each batch); default: every batch")
     stats = commands.add_parser(
         "stats", help="print row counts per table and the most credited outlets",
         description="Print the rows of every table under --out and the outlets credited by the most documents. "
@@ -257,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from pipeline.report import write_report
 
-            print(write_report(args.out))
+            print(write_report(args.out, batch=args.batch))
             return 0
         if args.command == "stats":
             from pipeline.stats import format_stats

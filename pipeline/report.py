@@ -20,7 +20,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import OutputError
+import pyarrow.compute as pc
+
+from pipeline import tables
+from pipeline.errors import InputError, OutputError
 from pipeline.stats import check_output, read_rows
 from pipeline.tables import batches_of
 
@@ -131,6 +134,7 @@ class Evidence:
     outlet_names: dict[str, str]
     rejects: list[dict]
     sightings: list[dict]
+    batch: str | None = None  # a one-batch report's batch (load_evidence); None: every batch
 
 
 @dataclass
@@ -147,17 +151,42 @@ def _spans(values: list[dict] | None) -> tuple[tuple[int, int, int, int], ...]:
     return tuple((s["a_start"], s["a_end"], s["b_start"], s["b_end"]) for s in values or ())
 
 
-def load_evidence(out_dir: Path) -> Evidence:
-    """Read the tables the report needs; missing tables read as empty."""
+def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
+    """Read the tables the report needs; missing tables read as empty.
+
+    With ``batch``, only that batch's evidence: its documents, every overlap and copy link that
+    has one of them on a side (made in that batch or a later one), the documents at the other
+    ends, and the batch's rejects and sightings. A daily run reports its own batch: a page over a
+    whole archive is hundreds of megabytes that nobody reads, and rendering it costs more than
+    the batch.
+    """
     out_dir = Path(out_dir)
     check_output(out_dir)
+    scope = _Scope.of(out_dir, batch)
+    overlaps = [Overlap(r["passage_a"], r["passage_b"], r["doc_a"], r["doc_b"], r["batch"], r["relation"],
+                        r["jaccard"], r["containment_a"], r["containment_b"], r["aligned_ratio"],
+                        tuple(r["shared_anchors"] or ()), _spans(r["spans"]), r["method"], r["origin"])
+                for r in read_rows(out_dir, "overlaps", [
+                    "passage_a", "passage_b", "doc_a", "doc_b", "batch", "relation", "jaccard", "containment_a",
+                    "containment_b", "aligned_ratio", "shared_anchors", "spans", "method", "origin"],
+                    scope.later_batches, scope.either("doc_a", "doc_b"))]
+    links_by_pair: dict[tuple[str, str], Link] = {}
+    for r in sorted(read_rows(out_dir, "provenance", ["doc_id", "source_doc_id", "batch", "relation", "coverage",
+                                                      "source_coverage", "spans", "origin_basis",
+                                                      "credited_outlet_id"],
+                              scope.later_batches, scope.either("doc_id", "source_doc_id")), key=lambda r: r["batch"]):
+        links_by_pair[(r["doc_id"], r["source_doc_id"])] = Link(
+            r["doc_id"], r["source_doc_id"], r["batch"], r["relation"], r["coverage"], r["source_coverage"],
+            _spans(r["spans"]), r["origin_basis"], r["credited_outlet_id"])
+    shown = scope.with_ends([(o.doc_a, o.doc_b) for o in overlaps]
+                            + [(link.doc_id, link.source_doc_id) for link in links_by_pair.values()])
     current: dict[str, dict] = {}
-    for row in sorted(read_rows(out_dir, "clusters", ["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"]),
-                      key=lambda r: r["batch"]):
+    for row in sorted(read_rows(out_dir, "clusters", ["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"],
+                                where=shown), key=lambda r: r["batch"]):
         current[row["doc_id"]] = row  # a document's latest batch's row is its current one
     documents = {}
     for row in read_rows(out_dir, "documents", ["doc_id", "source_path", "batch", "published", "dateline", "title",
-                                                "text", "credited_outlets", "wire_copy"]):
+                                                "text", "credited_outlets", "wire_copy"], where=shown):
         cluster = current.get(row["doc_id"], {})
         documents[row["doc_id"]] = Document(
             row["doc_id"], row["source_path"], row["batch"], row["published"], row["dateline"], row["title"],
@@ -165,30 +194,53 @@ def load_evidence(out_dir: Path) -> Evidence:
             cluster.get("copy_cluster_id") or f"copy:{row['doc_id']}",
             cluster.get("story_id") or f"story:{row['doc_id']}", bool(cluster.get("is_origin", True)))
     passages = {r["passage_id"]: (r["doc_id"], r["char_start"], r["char_end"])
-                for r in read_rows(out_dir, "passages", ["passage_id", "doc_id", "char_start", "char_end"])}
-    overlaps = [Overlap(r["passage_a"], r["passage_b"], r["doc_a"], r["doc_b"], r["batch"], r["relation"],
-                        r["jaccard"], r["containment_a"], r["containment_b"], r["aligned_ratio"],
-                        tuple(r["shared_anchors"] or ()), _spans(r["spans"]), r["method"], r["origin"])
-                for r in read_rows(out_dir, "overlaps", [
-                    "passage_a", "passage_b", "doc_a", "doc_b", "batch", "relation", "jaccard", "containment_a",
-                    "containment_b", "aligned_ratio", "shared_anchors", "spans", "method", "origin"])]
-    links_by_pair: dict[tuple[str, str], Link] = {}
-    for r in sorted(read_rows(out_dir, "provenance", ["doc_id", "source_doc_id", "batch", "relation", "coverage",
-                                                      "source_coverage", "spans", "origin_basis",
-                                                      "credited_outlet_id"]), key=lambda r: r["batch"]):
-        links_by_pair[(r["doc_id"], r["source_doc_id"])] = Link(
-            r["doc_id"], r["source_doc_id"], r["batch"], r["relation"], r["coverage"], r["source_coverage"],
-            _spans(r["spans"]), r["origin_basis"], r["credited_outlet_id"])
+                for r in read_rows(out_dir, "passages", ["passage_id", "doc_id", "char_start", "char_end"],
+                                   where=shown)}
     credits: dict[str, list[Credit]] = defaultdict(list)
     for r in read_rows(out_dir, "attributions", ["doc_id", "outlet_id", "surface", "cue", "char_start", "char_end",
-                                                 "sentence_start", "sentence_end"]):
+                                                 "sentence_start", "sentence_end"], where=shown):
         credits[r["doc_id"]].append(Credit(**r))
     outlet_names = {r["outlet_id"]: r["name"] for r in read_rows(out_dir, "outlets", ["outlet_id", "name"])}
-    batches = sorted({b for table in ("documents", "rejects", "sightings") for b in batches_of(out_dir, table)})
+    batches = [batch] if batch is not None else sorted(
+        {b for table in ("documents", "rejects", "sightings") for b in batches_of(out_dir, table)})
     return Evidence(
         out_dir, batches, documents, passages, overlaps, list(links_by_pair.values()), dict(credits), outlet_names,
-        read_rows(out_dir, "rejects", ["source_path", "batch", "reason", "detail"]),
-        read_rows(out_dir, "sightings", ["source_path", "batch", "doc_id", "first_batch", "first_source_path"]))
+        read_rows(out_dir, "rejects", ["source_path", "batch", "reason", "detail"], scope.own_batch),
+        read_rows(out_dir, "sightings", ["source_path", "batch", "doc_id", "first_batch", "first_source_path"],
+                  scope.own_batch), batch)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which partitions and rows a report reads: everything, or one batch's evidence."""
+
+    own_batch: list[str] | None  # partitions holding the batch's own rows (documents, rejects, sightings)
+    later_batches: list[str] | None  # partitions that can hold a link to one of its documents
+    doc_ids: frozenset[str] | None  # the batch's documents
+
+    @classmethod
+    def of(cls, out_dir: Path, batch: str | None) -> _Scope:
+        if batch is None:
+            return cls(None, None, None)
+        known = batches_of(out_dir, "documents")
+        if batch not in known:
+            raise InputError(f"no batch {batch} under {out_dir} (batches: {', '.join(known[-5:]) or 'none'}): "
+                             "pass the --batch of an earlier run")
+        rows = read_rows(out_dir, "documents", ["doc_id"], [batch])
+        return cls([batch], [b for b in batches_of(out_dir, "overlaps") + batches_of(out_dir, "provenance")
+                             if b >= batch], frozenset(r["doc_id"] for r in rows))
+
+    def either(self, column_a: str, column_b: str) -> pc.Expression | None:
+        if self.doc_ids is None:
+            return None
+        ids = tables.string_array(set(self.doc_ids))
+        return pc.field(column_a).isin(ids) | pc.field(column_b).isin(ids)
+
+    def with_ends(self, pairs: list[tuple[str, str]]) -> pc.Expression | None:
+        """The documents to show: the batch's and those linked to one of them."""
+        if self.doc_ids is None:
+            return None
+        return pc.field("doc_id").isin(tables.string_array(set(self.doc_ids).union(*pairs)))
 
 
 def _e(value: object) -> str:
@@ -543,8 +595,10 @@ class _Page:
         by_relation = ", ".join(f"{r} {n}" for r, n in sorted(relations.items())) or "none"
         toc = "".join(f'<li><a href="#{_e(s)}">{_e(self.docs[self.order(stories[s], story_links[s])[0]].name)}</a> '
                       f'({len(stories[s])} documents)</li>' for s in linked)
-        body = [f'<header><h1>newsprov evidence report</h1><p class="meta">{_e(ev.out_dir)} · batches '
-                f'{_e(", ".join(ev.batches) or "none")} · {_count(len(ev.documents), "document")} · '
+        scope = (f"batch {_e(ev.batch)}: its documents and the documents linked to them" if ev.batch is not None
+                 else f'batches {_e(", ".join(ev.batches) or "none")}')
+        body = [f'<header><h1>newsprov evidence report</h1><p class="meta">{_e(ev.out_dir)} · {scope} · '
+                f'{_count(len(ev.documents), "document")} · '
                 f'{_count(len(linked), "story cluster")} · {_count(len(ev.links), "copy link")} · '
                 f'{_count(len(ev.overlaps), "overlap")} ({_e(by_relation)}) · '
                 f'{_count(len(ev.rejects), "reject")} · {_count(len(ev.sightings), "sighting")}</p>'
@@ -663,20 +717,28 @@ th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 """
 
 
-def render_report(out_dir: Path) -> str:
-    """The report page for the tables under ``out_dir``.
+def render_report(out_dir: Path, batch: str | None = None) -> str:
+    """The report page for the tables under ``out_dir``; for one batch's evidence with ``batch``
+    (see load_evidence).
 
-    Raises InputError when ``out_dir`` is missing or holds no newsprov table.
+    Raises InputError when ``out_dir`` is missing, holds no newsprov table or no such batch.
     """
-    return _Page(load_evidence(Path(out_dir))).render()
+    return _Page(load_evidence(Path(out_dir), batch)).render()
 
 
-def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = ()) -> Path:
-    """Write the report to ``target`` (default ``<out_dir>/report.html``) and to each of ``copies``,
-    each atomically, rendering it once; return ``target``."""
+def report_path(out_dir: Path, batch: str | None = None) -> Path:
+    """Where the report lives: ``<out>/report.html``, or a batch's ``<out>/reports/batch=<date>/report.html``."""
     out_dir = Path(out_dir)
-    page = render_report(out_dir)
-    target = Path(target) if target is not None else out_dir / REPORT_FILE
+    return out_dir / REPORT_FILE if batch is None else out_dir / "reports" / f"batch={batch}" / REPORT_FILE
+
+
+def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = (),
+                 batch: str | None = None) -> Path:
+    """Write the report (of one batch with ``batch``) to ``target`` (default: ``report_path``) and to
+    each of ``copies``, each atomically, rendering it once; return ``target``."""
+    out_dir = Path(out_dir)
+    page = render_report(out_dir, batch)
+    target = Path(target) if target is not None else report_path(out_dir, batch)
     for path in (target, *copies):
         _write_atomically(path, page)
     return target

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import InputError
@@ -61,15 +62,22 @@ def check_output(out_dir: Path) -> None:
                          f"run `newsprov run INPUT_DIR --out {out_dir}` first")
 
 
-def read_rows(out_dir: Path, table: str, columns: list[str]) -> list[dict]:
-    """Rows of every published partition of ``table``, as dicts of ``columns``.
+def read_rows(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
+              where: pc.Expression | None = None) -> list[dict]:
+    """Rows of the published partitions of ``table`` (those of ``batches`` when given), as dicts of
+    ``columns``; only the rows ``where`` holds for when given (evaluated while reading, so a large
+    partition is never turned into Python rows whole).
 
     A column a file lacks (an older schema version) reads as None; an unreadable file is an InputError.
     """
+    wanted = None if batches is None else set(batches)
     rows: list[dict] = []
     for path in table_files(out_dir, table):
+        if wanted is not None and path.parent.name.split("=", 1)[-1] not in wanted:
+            continue
         try:
-            data: pa.Table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names])
+            data: pa.Table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names],
+                                           filters=where)
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"cannot read {path}: {exc}; run the batch again to rewrite it") from exc
         rows.extend({c: row.get(c) for c in columns} for row in data.to_pylist())

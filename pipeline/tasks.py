@@ -39,7 +39,7 @@ from pipeline.parallel import ParallelParams, map_chunks, map_table, n_chunks
 from pipeline.paraphrase import ParaphraseParams, candidate_documents, find_paraphrases, sentence_band_rows
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
-from pipeline.report import REPORT_FILE, write_report
+from pipeline.report import report_path, write_report
 from pipeline.spark_candidates import join_partitions, spark_submit_path, submit_environment
 from pipeline.synonyms import Lexicon
 
@@ -407,17 +407,19 @@ class Clusters(BatchTask):
 
 
 class Report(BatchTask):
-    """The HTML evidence report over every batch up to this one (``<out>/report.html`` is the latest)."""
+    """The batch's HTML evidence report: its documents, their links and the documents at the other
+    ends (``<out>/report.html`` is the latest batch's; ``newsprov report`` renders all of history)."""
 
     def requires(self):
         return self.same_batch(Clusters)
 
     def output(self):
-        return luigi.LocalTarget(str(Path(self.out_dir) / "reports" / f"batch={self.batch_key}" / "report.html"))
+        return luigi.LocalTarget(str(report_path(Path(self.out_dir), self.batch_key)))
 
     def run(self):
         # Rendered once: this batch's copy, and the latest one at <out>/report.html.
-        write_report(Path(self.out_dir), Path(self.output().path), copies=(Path(self.out_dir) / REPORT_FILE,))
+        write_report(Path(self.out_dir), Path(self.output().path), copies=(report_path(Path(self.out_dir)),),
+                     batch=self.batch_key)
 
 
 class Batch(luigi.WrapperTask):

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from daily import run_batches
 from pipeline.cli import main
 from pipeline.errors import InputError
 from pipeline import report
@@ -198,6 +199,33 @@ def test_report_reads_folders_with_missing_tables(harbour_out, tmp_path):
     assert "· 5 documents ·" in page and page.count('<article class="doc"') == 5
     assert not Elements(page).marks("shared")
     assert "Rejected files</h2><p class=\"empty\">none" in page
+
+
+def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp_path, capsys):
+    """A daily run reports its own batch; the full report over every batch is `newsprov report`."""
+    out = run_batches(tmp_path, {"2025-03-04": {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
+                                 "2025-03-05": {"harbour-reprint.txt": HARBOUR_REPRINT}})
+    latest = (out / "report.html").read_text(encoding="utf-8")
+    assert latest == (out / "reports" / "batch=2025-03-05" / "report.html").read_text(encoding="utf-8")
+    assert latest == render_report(out, "2025-03-05")
+    assert "batch 2025-03-05: its documents and the documents linked to them" in latest
+    # the reprint and the source it copies, from the earlier batch; not the unrelated orchard story
+    assert "harbour-reprint.txt" in latest and "harbour.txt" in latest and "orchard.txt" not in latest
+    assert latest.count('<article class="doc"') == 2 and ">reprint</text>" in latest
+    assert_marks_match_spans(latest, out)  # every overlap has a reprint side in the batch
+    # an earlier batch's report, rendered again, shows the copy made of it later
+    first = render_report(out, "2025-03-04")
+    assert first.count('<article class="doc"') == 3 and "orchard.txt" in first and ">reprint</text>" in first
+    capsys.readouterr()
+    assert main(["report", "--out", str(out), "--batch", "2025-03-04"]) == 0
+    printed = Path(capsys.readouterr().out.strip())
+    assert printed == out / "reports" / "batch=2025-03-04" / "report.html"
+    assert printed.read_text(encoding="utf-8") == first
+    assert (out / "report.html").read_text(encoding="utf-8") == latest  # the latest is left alone
+    everything = render_report(out)
+    assert "batches 2025-03-04, 2025-03-05" in everything and everything.count('<article class="doc"') == 3
+    assert main(["report", "--out", str(out), "--batch", "2025-03-06"]) == 2
+    assert capsys.readouterr().err.startswith("newsprov: no batch 2025-03-06 under")
 
 
 def test_report_errors_are_one_line_input_errors(tmp_path, capsys):
