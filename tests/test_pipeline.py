@@ -297,3 +297,67 @@ def test_reading_rows_by_value_is_filtering_every_partition(tmp_path_factory, pa
     finally:
         tables.INDEXED_MAX_ROWS = limit
     assert got.to_pylist() == expected.to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-2**63, 2**63 - 1), max_size=60),
+       st.lists(st.integers(-3, 3), max_size=50))
+def test_sorted_member_is_isin(values, wanted, small):
+    """The bitmap-then-binary-search lookup of bucket hashes agrees with np.isin, small and colliding
+    values included."""
+    values = np.array(values + small, dtype=np.int64)
+    wanted = np.unique(np.array(wanted + small[::2], dtype=np.int64))
+    assert tables.sorted_member(values, wanted).tolist() == np.isin(values, wanted).tolist()
+
+
+def test_dictionary_columns_are_written_with_one_small_dictionary_per_row_group(tmp_path, monkeypatch):
+    """Each row group carries only its own ids (Parquet would write the whole dictionary into every
+    row group); the values, as pyarrow and DuckDB read them, are unchanged."""
+    monkeypatch.setattr(tables, "ROW_GROUP_ROWS", 1000)
+    n = 4500
+    ids = pa.array([f"p{i // 8}" for i in range(n)]).dictionary_encode()
+    table = pa.table({"passage_id": ids, "doc_id": pa.array([f"d{i // 80}" for i in range(n)]).dictionary_encode(),
+                      "band": pa.array([i % 8 for i in range(n)], pa.int16()),
+                      "bucket": pa.array(np.arange(n, dtype=np.int64) * 7919)})
+    path = tables.write_partition(table, tmp_path, "bands", "2025-01-01") / tables.PART_FILE
+    parquet = pq.ParquetFile(path)
+    assert parquet.metadata.num_row_groups == 5
+    for group in range(5):
+        column = parquet.read_row_group(group, columns=["passage_id"]).column("passage_id")
+        assert sum(len(chunk.dictionary) for chunk in column.chunks) == len(pc.unique(column)) <= 125
+    back = tables.read_partition(tmp_path, "bands", "2025-01-01")
+    assert back.schema == TABLES["bands"]
+    assert back.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                                for f in back.schema])).to_pylist() == \
+        table.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                              for f in table.schema])).to_pylist()
+    with duckdb.connect() as con:
+        assert con.execute(f"select passage_id, bucket from '{path}' order by bucket").fetchall() == \
+            [(f"p{i // 8}", i * 7919) for i in range(n)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), max_size=20), min_size=1, max_size=3), st.sets(st.integers(0, 7)),
+       st.booleans())
+def test_reading_documents_rows_is_filtering_every_partition(tmp_path_factory, partitions, wanted, kept):
+    """Rows of some documents, from partitions kept in the cache or too big to keep (filtered while
+    reading): the rows a filter gives, in partition then row order."""
+    out = tmp_path_factory.mktemp("doc_rows")
+    batches = [f"2025-02-{day + 1:02d}" for day in range(len(partitions))]
+    for batch, docs in zip(batches, partitions):
+        table = pa.table({"passage_id": [f"{batch}-{i}" for i in range(len(docs))],
+                          "doc_id": [f"d{d}" for d in docs], "band": pa.array([0] * len(docs), pa.int16()),
+                          "bucket": pa.array(range(len(docs)), pa.int64())})
+        tables.write_partition(table, out, "sentence_bands", batch)
+    doc_ids = {f"d{d}" for d in wanted}
+    everything = tables.read_batches(out, "sentence_bands", batches)
+    expected = everything.filter(pc.is_in(everything.column("doc_id"), value_set=tables.string_array(doc_ids)))
+    cache = tables.PartitionCache(budget_bytes=1 << 30 if kept else 0)
+    original, tables._CACHE = tables._CACHE, cache
+    try:
+        got = tables.read_batches(out, "sentence_bands", batches, doc_ids=doc_ids)
+        got_columns = tables.read_batches(out, "sentence_bands", batches, ["passage_id"], doc_ids=doc_ids)
+    finally:
+        tables._CACHE = original
+    assert got.to_pylist() == expected.to_pylist()
+    assert got_columns.to_pylist() == expected.select(["passage_id"]).to_pylist()
