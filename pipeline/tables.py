@@ -275,8 +275,8 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """``np.isin(values, wanted)`` for integer hashes, ``wanted`` sorted and unique.
 
     A bitmap of the low bits of ``wanted`` rules out most values in one gather; only the
-    rest are looked up by binary search. 32M bucket values against 350k wanted: about 0.3 s,
-    where an Arrow hash set took 3.9 s and ``np.isin`` 9.9 s.
+    rest are looked up by binary search. 32M bucket values against 350k wanted: 1.2 s, where
+    ``np.isin`` took 13.4 s and an Arrow hash set (``pc.is_in``) 3.9 s (same loaded machine).
     """
     if not len(wanted) or not len(values):
         return np.zeros(len(values), dtype=bool)
