@@ -32,8 +32,8 @@ class parallel(luigi.Config):  # noqa: N801
                                    description="worker processes for ingest, passages, anchors and align: "
                                                "0 = every core this process may use, 1 = none (all inline)")
     min_items = luigi.IntParameter(default=ParallelParams.min_items,
-                                   description="smaller stages (files, documents, passages or candidate pairs) "
-                                               "run inline")
+                                   description="smaller stages (passages or candidate pairs; a file or document "
+                                               "counts as 10) run inline")
 
     def params(self) -> ParallelParams:
         return ParallelParams(processes=self.processes, min_items=self.min_items)

@@ -35,7 +35,7 @@ import pyarrow as pa
 from pipeline.attribution import Credit, find_credits, remember_credits, text_credits
 from pipeline.errors import ConfigError, InputError
 from pipeline.gazetteer import Gazetteer
-from pipeline.parallel import ParallelParams, even_slices, map_chunks, n_chunks
+from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, n_chunks
 from pipeline.passages import split_document
 from pipeline.progress import progress
 from pipeline.schema import DOCUMENTS, REJECTS, SIGHTINGS
@@ -593,7 +593,7 @@ def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]],
     """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
     worker processes when there are enough of them, and folders that could not be listed have no outcome."""
     files = [relative for relative, entry in entries if not isinstance(entry, OSError)]
-    parts = n_chunks(len(files), parallel)
+    parts = n_chunks(len(files), parallel, DOCUMENT_WEIGHT)
     if parts <= 1:
         for relative, entry in progress(entries, label):
             yield relative, entry, (None if isinstance(entry, OSError)

@@ -35,7 +35,7 @@ from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
-from pipeline.parallel import ParallelParams, map_chunks, map_table, n_chunks
+from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, map_chunks, map_table, n_chunks
 from pipeline.paraphrase import ParaphraseParams, candidate_documents, find_paraphrases, sentence_band_rows
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
@@ -143,7 +143,7 @@ class Fingerprint(BatchTask):
     def run(self):
         documents = self.input()["documents"].read()
         passages = map_table(split_passages, documents.select(["doc_id", "batch", "text", "body_start"]),
-                             config.parallel().params())
+                             config.parallel().params(), DOCUMENT_WEIGHT)
         self.output().write(add_signatures(passages, config.fingerprint().params()))
 
 
