@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from pipeline.anchors import anchor_keys
 from pipeline.errors import ConfigError, SchemaError
 from pipeline.schema import ANCHORS, BANDS, CANDIDATES
-from pipeline.tables import conform
+from pipeline.tables import conform, sorted_member
 from pipeline.validation import require_at_least
 
 log = logging.getLogger(__name__)
@@ -344,8 +344,7 @@ def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> Pa
     # has tens of millions, and an Arrow hash set of them cost about 1 GB at 8.7M.
     if history_bands.num_rows:
         new_buckets = np.unique(_numpy(new_bands, "bucket"))
-        history_bands = history_bands.filter(pa.array(np.isin(_numpy(history_bands, "bucket"), new_buckets,
-                                                               assume_unique=False)))
+        history_bands = history_bands.filter(pa.array(sorted_member(_numpy(history_bands, "bucket"), new_buckets)))
     return _lsh_pair_codes(_BandIndex.build(new_bands, history_bands), cap)
 
 

@@ -282,7 +282,9 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """
     if not len(wanted) or not len(values):
         return np.zeros(len(values), dtype=bool)
-    bits = 1 << max(16, int(len(wanted) * 16).bit_length())
+    # 16 bits per wanted value, at most 64 MB of bitmap (a bulk load's tens of millions of buckets
+    # then pass more values on to the binary search, not more memory).
+    bits = 1 << min(26, max(16, int(len(wanted) * 16).bit_length()))
     bitmap = np.zeros(bits, dtype=bool)
     bitmap[wanted & (bits - 1)] = True
     maybe = np.flatnonzero(bitmap[values & (bits - 1)])
