@@ -11,6 +11,9 @@ are no dates), then the output tables are scored:
 - per gold relation R: recall = R pairs linked / R pairs; precision counts as
   false the links to unrelated or negative documents that the pipeline labelled
   R (or any false link, when the pipeline's labels do not include R);
+- a link between two documents that both derive from one labelled document (two answers
+  copied from the same source, when ``pairs.jsonl`` lists only each copy against its source)
+  is shared text, not a false link: it is counted apart (``indirect_links``), never scored;
 - ``negative_false_link_rate`` = linked negative pairs / negative pairs
   (``same_topic_negative`` and ``non``);
 - ``span_iou``: character intersection over union of predicted and gold spans,
@@ -37,6 +40,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import OffsetBreak, to_source_offset
 from pipeline.schema import DOCUMENT_RELATIONS
 from pipeline.tables import batches_of, read_batches
+from pipeline.union_find import UnionFind
 
 NEGATIVE_RELATIONS = ("same_topic_negative", "non")
 IGNORED_RELATIONS = ("cluster_disjoint",)
@@ -110,6 +114,7 @@ class EvalReport:
     negatives: int
     negatives_linked: int
     false_links: int
+    indirect_links: int  # links between two copies of one labelled source (not listed as a pair)
     span_iou: float | None
     origin_acc: float | None
     cluster_ari: float | None
@@ -349,10 +354,16 @@ def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], t
                 ious.append(_span_iou(pair, link))
         else:
             errors.append({"error": "missed", "doc_a": pair.doc_a, "doc_b": pair.doc_b, "relation": pair.relation})
-    false_links = 0
+    false_links = indirect_links = 0
+    # Documents joined by labelled copy relations share text through them, listed pair or not.
+    derived = UnionFind((p.doc_a, p.doc_b) for p in positives)
     for key, link in predicted.items():
         pair = by_pair.get(key)
         if pair is not None and pair.relation not in NEGATIVE_RELATIONS:
+            continue
+        if pair is None and derived.find(link.doc_id) == derived.find(link.source_doc_id):
+            indirect_links += 1
+            confusion["indirect"][link.relation] += 1
             continue
         false_links += 1
         gold_relation = pair.relation if pair else "unrelated"
@@ -376,7 +387,7 @@ def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], t
     slowest = max(timing.by_stage.items(), key=lambda kv: kv[1], default=("none", 0.0))
     return EvalReport(
         dataset=str(gold.root), relations=[scores[r] for r in relations], negatives=len(negatives),
-        negatives_linked=negatives_linked, false_links=false_links,
+        negatives_linked=negatives_linked, false_links=false_links, indirect_links=indirect_links,
         span_iou=sum(ious) / len(ious) if ious else None, origin_acc=origin_acc, cluster_ari=cluster_ari,
         confusion={g: dict(p) for g, p in confusion.items()}, batches=batches,
         pipeline_seconds=timing.seconds, slowest_stage=slowest[0], slowest_stage_seconds=slowest[1],
@@ -393,7 +404,8 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"{r.relation:<22}{r.gold:>6}{r.found:>7}{r.false_links:>7}{r.precision:>7.3f}"
                      f"{r.recall:>8.3f}{r.f1:>7.3f}")
     lines.append(f"negatives linked: {report.negatives_linked}/{report.negatives}; false links in all: "
-                 f"{report.false_links}")
+                 f"{report.false_links}; links between two copies of one source (not scored): "
+                 f"{report.indirect_links}")
     predicted_labels = sorted({p for row in report.confusion.values() for p in row})
     lines.append("confusion (gold rows x predicted columns):")
     lines.append(f"  {'':<22}" + "".join(f"{p:>12}" for p in predicted_labels))

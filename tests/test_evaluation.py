@@ -70,3 +70,21 @@ def test_adjusted_rand_index():
     assert adjusted_rand_index(truth, {"a": "x", "b": "x", "c": "y", "d": "z"}) == 1.0
     assert adjusted_rand_index(truth, {"a": "x", "b": "y", "c": "x", "d": "z"}) < 0.0
     assert 0.0 < adjusted_rand_index(truth, {"a": "x", "b": "x", "c": "x", "d": "z"}) < 1.0
+
+
+def test_a_link_between_two_copies_of_one_source_is_counted_apart_not_as_false():
+    from pathlib import Path
+
+    from pipeline.evaluation import GoldDocument, GoldSet, RunTiming, score
+
+    gold = GoldSet(Path("."), tuple(GoldDocument(d, f"{d}.txt", "2025-01-01") for d in ("src", "x", "y", "z", "w")),
+                   (GoldPair("src", "x", "cut", None), GoldPair("src", "y", "heavy", None),
+                    GoldPair("src", "w", "non", None)), ())
+    links = [PredictedLink("x", "src", "excerpt", "date", ()), PredictedLink("y", "x", "paraphrase", "date", ()),
+             PredictedLink("z", "x", "light_edit", "date", ()), PredictedLink("w", "y", "paraphrase", "date", ())]
+    report = score(gold, links, {}, RunTiming(0.0, {}), 1)
+    assert (report.indirect_links, report.false_links) == (1, 2)  # y-x shares x's source; z-x and w-y do not
+    assert report.confusion["indirect"] == {"paraphrase": 1}
+    assert {(e["doc"], e["source"]) for e in report.errors if e["error"] == "false_link"} == {("z", "x"), ("w", "y")}
+    cut, heavy = report.relations
+    assert (cut.found, cut.false_links, heavy.found, heavy.false_links) == (1, 2, 0, 2)
