@@ -11,11 +11,11 @@ has to fit in Python objects:
 
 The new batch is joined against itself and against every earlier batch's
 ``bands`` and ``anchors`` partitions. numpy cuts history to the new batch's
-buckets and DuckDB runs the anchor pair join; Arrow cuts history to the batch's
-anchors and counts their holders; LSH buckets are grouped band by band in
-numpy on the ids' dictionary codes (a counting pass drops the many unique
-buckets before sorting), about 3x the DuckDB join over string ids at 200k
-passages. Buckets and anchors shared by more than
+buckets; Arrow cuts history to the batch's anchors and counts their holders;
+both channels group their pairs in numpy on integer codes (LSH buckets band by
+band, a counting pass dropping the many unique buckets before sorting; anchor
+holders new passage by new passage, in bounded chunks), about 3x the DuckDB
+joins over string ids at 200k passages; DuckDB merges the two channels. Buckets and anchors shared by more than
 ``max_bucket_size`` passages are boilerplate or ubiquitous names; they are
 skipped rather than expanded into a quadratic number of pairs, and counted.
 pipeline.spark_candidates runs the same join in Spark SQL.
@@ -241,6 +241,71 @@ class _AnchorGroups:
                    skipped, n_passages)
 
 
+# Anchor pairs are expanded for this many (passage, holder) rows at a time, whole new passages per
+# chunk: a passage's count of shared anchors is complete within its chunk, so pairs under the
+# minimum are dropped before the next chunk (a 200k-passage batch expands about 19M rows).
+_ANCHOR_CHUNK_ROWS = 1 << 22
+
+
+def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
+    """The anchors channel: (new passage, other passage) pairs of different documents sharing at
+    least ``min_shared`` kept anchors, with how many and the sum of their idf, ln(N / holders).
+
+    Of two new passages, passage_a is the smaller id. Grouped in numpy on integer codes: DuckDB's
+    self-join and hash aggregate over the expanded rows took 8 of the 10 s of a 200k-passage batch.
+    """
+    rows = anchors.rows
+    if not rows.num_rows:
+        return pa.table({"passage_a": pa.array([], pa.string()), "passage_b": pa.array([], pa.string()),
+                         "doc_a": pa.array([], pa.string()), "doc_b": pa.array([], pa.string()),
+                         "shared_anchors": pa.array([], pa.int64()), "anchor_score": pa.array([], pa.float64())})
+    ids = pc.unique(rows.column("passage_id").combine_chunks())
+    ids = ids.take(pc.sort_indices(ids))  # code order is id order: "the smaller id" compares codes
+    passage = pc.index_in(rows.column("passage_id"), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
+    docs = _codes(rows.column("doc_id"))
+    doc_of = np.zeros(len(ids), dtype=np.int64)
+    doc_of[passage] = docs.codes
+    anchor = pc.index_in(rows.column("anchor"), value_set=anchors.kept.column("anchor")).to_numpy(zero_copy_only=False)
+    idf = np.log(max(anchors.n_passages, 1) / anchors.kept.column("passages").to_numpy().astype(np.float64))
+    is_new = rows.column("is_new").to_numpy()
+
+    order = np.argsort(anchor, kind="stable")  # rows grouped by anchor
+    passage, anchor, is_new = passage[order], anchor[order], is_new[order]
+    _, starts, sizes = np.unique(anchor, return_index=True, return_counts=True)
+    group_of_row = np.repeat(np.arange(len(starts)), sizes)
+    # Each new row pairs with every holder of its anchor; new rows taken passage by passage.
+    new_rows = np.flatnonzero(is_new)
+    new_rows = new_rows[np.argsort(passage[new_rows], kind="stable")]
+    expansion = np.cumsum(sizes[group_of_row[new_rows]])
+    chunk_of_row = expansion // _ANCHOR_CHUNK_ROWS
+    # A chunk ends where the passage changes: its rows all go to the chunk of its first row.
+    first_of_passage = np.r_[True, passage[new_rows[1:]] != passage[new_rows[:-1]]]
+    chunk_of_row = np.maximum.accumulate(np.where(first_of_passage, chunk_of_row, 0))
+    n = len(ids)
+    found_codes, found_counts, found_scores = [], [], []
+    for chunk in np.unique(chunk_of_row):
+        x_rows = new_rows[chunk_of_row == chunk]
+        group = group_of_row[x_rows]
+        x_rows = np.repeat(x_rows, sizes[group])
+        y_rows = np.repeat(starts[group], sizes[group]) + _ramp(sizes[group])
+        x, y = passage[x_rows], passage[y_rows]
+        pairable = (doc_of[x] != doc_of[y]) & (~is_new[y_rows] | (x < y))
+        codes, first, counts = np.unique(x[pairable] * n + y[pairable], return_inverse=True, return_counts=True)
+        scores = np.bincount(first, weights=idf[anchor[x_rows[pairable]]], minlength=len(codes))
+        enough = counts >= min_shared
+        found_codes.append(codes[enough])
+        found_counts.append(counts[enough])
+        found_scores.append(scores[enough])
+    codes = np.concatenate(found_codes) if found_codes else np.zeros(0, dtype=np.int64)
+    a, b = pa.array(codes // n), pa.array(codes % n)
+    return pa.table({
+        "passage_a": ids.take(a), "passage_b": ids.take(b),
+        "doc_a": docs.values.take(pa.array(doc_of[codes // n])), "doc_b": docs.values.take(pa.array(doc_of[codes % n])),
+        "shared_anchors": np.concatenate(found_counts) if found_counts else np.zeros(0, dtype=np.int64),
+        "anchor_score": np.concatenate(found_scores) if found_scores else np.zeros(0, dtype=np.float64),
+    })
+
+
 # Below this many rows a band is grouped by sorting outright; above, a counting pass on the low
 # bits of the bucket first drops the rows whose bucket is surely unique (most of them).
 _PREFILTER_ROWS = 1 << 16
@@ -371,19 +436,8 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         con.register("band_pairs", _pair_table(band_codes))
         anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors)
         skipped_anchors = anchors.skipped
-        con.register("all_anchors", anchors.rows)
-        con.register("keep_anchors", anchors.kept)
-        pairs = con.sql(f"""
-            with an as (select a.*, ln({max(anchors.n_passages, 1)} / k.passages) as idf
-                        from all_anchors a join keep_anchors k using (anchor)),
-            anchor_pairs as (
-                select x.passage_id as passage_a, y.passage_id as passage_b,
-                       any_value(x.doc_id) as doc_a, any_value(y.doc_id) as doc_b, count(*) as shared_anchors,
-                       sum(x.idf) as anchor_score
-                from an x join an y on x.anchor = y.anchor
-                where x.is_new and x.doc_id <> y.doc_id and (not y.is_new or x.passage_id < y.passage_id)
-                group by all
-                having count(*) >= {params.min_shared_anchors})
+        con.register("anchor_pairs", _anchor_pair_table(anchors, params.min_shared_anchors))
+        pairs = con.sql("""
             select coalesce(p.passage_a, q.passage_a) as passage_a, coalesce(p.passage_b, q.passage_b) as passage_b,
                    coalesce(p.doc_a, q.doc_a) as doc_a, coalesce(p.doc_b, q.doc_b) as doc_b,
                    coalesce(p.shared_bands, 0)::smallint as shared_bands,
