@@ -217,7 +217,10 @@ class _AnchorGroups:
     n_passages: int
 
     @classmethod
-    def build(cls, new: pa.Table, history: pa.Table, cap: int, min_shared: int) -> _AnchorGroups:
+    def build(cls, new: pa.Table, history: pa.Table, cap: int, min_shared: int,
+              history_passages: int | None = None) -> _AnchorGroups:
+        """``history_passages``: how many passages hold anchors in all of history, when ``history``
+        holds only the rows of the batch's anchors (else counted from ``history``)."""
         columns = ["passage_id", "doc_id", "anchor"]
         cut = history.select(columns).filter(pc.is_in(history.column("anchor"), value_set=pc.unique(
             new.column("anchor").combine_chunks())))
@@ -229,8 +232,11 @@ class _AnchorGroups:
         passages, with_new = groups.column("passage_id_count"), groups.column("is_new_any")
         kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, 2), pc.less_equal(passages, cap))))
         skipped = pc.sum(pc.and_(with_new, pc.greater(passages, cap)).cast(pa.int64())).as_py() or 0
-        n_passages = pc.count_distinct(pa.chunked_array(
-            new.column("passage_id").chunks + history.column("passage_id").chunks, type=pa.string())).as_py()
+        if history_passages is None:
+            n_passages = pc.count_distinct(pa.chunked_array(
+                new.column("passage_id").chunks + history.column("passage_id").chunks, type=pa.string())).as_py()
+        else:  # a batch's passages are new: none of them is in history
+            n_passages = pc.count_distinct(new.column("passage_id")).as_py() + history_passages
         # A pair needs min_shared kept anchors, so each side holds that many: the rows of a passage
         # holding fewer can pair with nothing (the join would still expand and count them).
         rows = rows.filter(pc.is_in(rows.column("anchor"), value_set=kept.column("anchor")))
@@ -422,11 +428,14 @@ def _database(pid: int) -> duckdb.DuckDBPyConnection:
 
 
 def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table, history_anchors: pa.Table,
-                    params: CandidateParams) -> CandidateResult:
+                    params: CandidateParams, history_anchor_passages: int | None = None) -> CandidateResult:
     """Candidate pairs (new passage, new-or-earlier passage) from both channels.
 
     A pair within the batch appears once, with ``passage_a < passage_b``;
-    passages of the same document are never paired.
+    passages of the same document are never paired. History rows outside the batch's
+    buckets and anchors pair with nothing, so they may be left out, except that the
+    anchors' idf counts every passage with anchors: with ``history_anchors`` cut to the
+    batch's anchors, ``history_anchor_passages`` gives that count for all of history.
     """
     cap = params.max_bucket_size
     con = _database(os.getpid()).cursor()  # its own connection: registrations and temp tables stay in this call
@@ -434,7 +443,8 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         band_codes = lsh_pair_codes(new_bands, history_bands, cap)
         skipped_buckets = band_codes.skipped
         con.register("band_pairs", _pair_table(band_codes))
-        anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors)
+        anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors,
+                                      history_anchor_passages)
         skipped_anchors = anchors.skipped
         con.register("anchor_pairs", _anchor_pair_table(anchors, params.min_shared_anchors))
         pairs = con.sql("""

@@ -145,6 +145,7 @@ class PartitionCache:
         self.budget_bytes = budget_bytes
         self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
         self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._distinct: dict[tuple[str, int, int, str], int] = {}
         self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
         self._sorted_bytes = 0
         self._bytes = 0
@@ -175,23 +176,23 @@ class PartitionCache:
                 self._bytes -= dropped.nbytes
         return table
 
-    def read_of_documents(self, paths: list[str], schema: pa.Schema, columns: list[str] | None,
-                          doc_ids: pa.Array) -> pa.Table:
-        """The rows of ``doc_ids`` in the partitions at ``paths``, in that order (``columns`` only,
-        when given): from the cache when a partition is kept, else filtered while reading the file,
-        so that a partition too big to keep is never held whole (a 1M-passage batch's passages are
-        0.9 GB in memory)."""
+    def read_rows_in(self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str,
+                     values: pa.Array) -> pa.Table:
+        """The rows whose ``column`` holds one of ``values``, of the partitions at ``paths`` in that
+        order (``columns`` only, when given; they must include ``column``): from the cache when a
+        partition is kept, else filtered while reading the file, so that a partition too big to
+        keep is never held whole (a 1M-passage batch's passages are 0.9 GB in memory)."""
         columns = columns or schema.names
         pieces: list[pa.Table] = []
         kept: list[pa.Table] = []
 
         def filter_kept() -> None:
-            # One mask over the kept partitions together: ``is_in`` builds its hash set of doc_ids
-            # per call, and a daily run over years of history reads a few rows of hundreds of
-            # partitions per task (an Acero filter per partition cost 200 us each, plus the set).
+            # One mask over the kept partitions together: ``is_in`` builds its hash set of the
+            # values per call, and a daily run over years of history reads a few rows of hundreds
+            # of partitions per task (an Acero filter per partition cost 200 us each, plus the set).
             if kept:
                 joined = pa.concat_tables(kept)
-                pieces.append(joined.filter(pc.is_in(joined.column("doc_id"), value_set=doc_ids)))
+                pieces.append(joined.filter(pc.is_in(joined.column(column), value_set=values)))
                 kept.clear()
 
         for path in paths:
@@ -199,10 +200,17 @@ class PartitionCache:
                 kept.append(self.read(path, schema).select(columns))
                 continue
             filter_kept()
-            pieces.append(conform(pq.read_table(path, columns=columns, filters=pc.field("doc_id").isin(doc_ids)),
+            pieces.append(conform(pq.read_table(path, columns=columns, filters=pc.field(column).isin(values)),
                                   _select(schema, columns)))
         filter_kept()
-        return pa.concat_tables(pieces)
+        return pa.concat_tables(pieces) if pieces else _select(schema, columns).empty_table()
+
+    def distinct_count(self, path: str | Path, schema: pa.Schema, column: str) -> int:
+        """How many distinct values ``column`` holds in a partition (kept, like doc_ids)."""
+        key = (*self._key(path), column)
+        if key not in self._distinct:
+            self._distinct[key] = pc.count_distinct(self.read(path, schema, [column]).column(column)).as_py()
+        return self._distinct[key]
 
     def doc_ids(self, path: str | Path, schema: pa.Schema) -> frozenset[str]:
         """The distinct doc_id values of a partition (kept after its rows leave the cache: ids are small)."""
@@ -268,15 +276,19 @@ def string_array(values: set[str]) -> pa.Array:
     return pa.array(sorted(values), type=pa.string())
 
 
+def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
+    # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
+    # every earlier one.
+    base = os.path.join(os.fspath(out_dir), table_name)
+    return [os.path.join(base, f"batch={batch}", PART_FILE) for batch in batches]
+
+
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
                  doc_ids: set[str] | None = None) -> pa.Table:
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
     ``doc_ids`` when given, reading only the partitions that hold any of them."""
     schema = TABLES[table_name]
-    # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
-    # every earlier one.
-    base = os.path.join(os.fspath(out_dir), table_name)
-    paths = [os.path.join(base, f"batch={batch}", PART_FILE) for batch in batches]
+    paths = _paths(out_dir, table_name, batches)
     if doc_ids is not None:
         paths = [path for path in paths if not _CACHE.doc_ids(path, schema).isdisjoint(doc_ids)]
     if not paths:
@@ -287,8 +299,21 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
     if doc_ids is None:
         table = pa.concat_tables([_CACHE.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
     else:
-        table = _CACHE.read_of_documents(paths, schema, wanted, string_array(doc_ids))
+        table = _CACHE.read_rows_in(paths, schema, wanted, "doc_id", string_array(doc_ids))
     return table.select(columns) if columns else table
+
+
+def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array) -> pa.Table:
+    """The rows of several partitions whose ``column`` holds one of ``values`` (e.g. the history
+    anchors that a batch's anchors can pair with), without holding a big partition whole."""
+    return _CACHE.read_rows_in(_paths(out_dir, table_name, batches), TABLES[table_name], None, column, values)
+
+
+def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str) -> int:
+    """Distinct values of ``column`` over several partitions that share none (each passage is in
+    one batch): the sum of each partition's count, which is kept per partition, not re-counted."""
+    schema = TABLES[table_name]
+    return sum(_CACHE.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
 
 
 def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -327,10 +352,8 @@ def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: s
     """
     schema = TABLES[table_name]
     wanted = np.unique(values)
-    base = os.path.join(os.fspath(out_dir), table_name)
     parts = []
-    for batch in batches:
-        path = os.path.join(base, f"batch={batch}", PART_FILE)
+    for path in _paths(out_dir, table_name, batches):
         index = _CACHE.sorted_column(path, schema, column)
         if index is None:
             table = _CACHE.read(path, schema)

@@ -180,8 +180,13 @@ class CandidateJoin(BatchTask):
         # same way; reading just those skips a pass over all of history per batch).
         history_bands = tables.read_rows_with(Path(self.out_dir), "bands", self.earlier_batches("bands"), "bucket",
                                               bands.column("bucket").to_numpy())
-        result = find_candidates(bands, keys["anchors"].read(), history_bands,
-                                 self.read_history("anchors", include_this_batch=False), config.candidates().params())
+        # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
+        # anchors in all of history (the idf's N), counted per partition once per process.
+        anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
+        history_anchors = tables.read_rows_in(Path(self.out_dir), "anchors", earlier, "anchor",
+                                              pc.unique(anchors.column("anchor")))
+        result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
+                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id"))
         self.output().write(result.candidates)
 
 

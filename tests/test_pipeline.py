@@ -361,3 +361,30 @@ def test_reading_documents_rows_is_filtering_every_partition(tmp_path_factory, p
         tables._CACHE = original
     assert got.to_pylist() == expected.to_pylist()
     assert got_columns.to_pylist() == expected.select(["passage_id"]).to_pylist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=20), min_size=1, max_size=4),
+       st.sets(st.sampled_from("abcdefg")), st.sampled_from([0, 700, 1 << 30]))
+def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_factory, partitions, wanted, budget):
+    """History rows of some anchors, from partitions kept, too big to keep (filtered while reading),
+    or some of each: the rows a filter gives, in partition then row order; and the distinct
+    passages holding anchors, counted per partition."""
+    out = tmp_path_factory.mktemp("anchor_rows")
+    batches = [f"2025-02-{day + 1:02d}" for day in range(len(partitions))]
+    for batch, anchors in zip(batches, partitions):
+        table = pa.table({"passage_id": [f"{batch}:{i // 2}" for i in range(len(anchors))],
+                          "doc_id": [batch] * len(anchors), "anchor": [f"n:{a}" for a in anchors]})
+        tables.write_partition(table, out, "anchors", batch)
+    values = tables.string_array({f"n:{a}" for a in wanted})
+    everything = tables.read_batches(out, "anchors", batches)
+    expected = everything.filter(pc.is_in(everything.column("anchor"), value_set=values))
+    original, tables._CACHE = tables._CACHE, tables.PartitionCache(budget_bytes=budget)
+    try:
+        got = tables.read_rows_in(out, "anchors", batches, "anchor", values)
+        passages = tables.count_distinct(out, "anchors", batches, "passage_id")
+    finally:
+        tables._CACHE = original
+    assert got.schema == TABLES["anchors"]
+    assert got.to_pylist() == expected.to_pylist()
+    assert passages == len(set(everything.column("passage_id").to_pylist()))
