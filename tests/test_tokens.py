@@ -18,3 +18,15 @@ word_text = st.lists(st.sampled_from(["U.S.", "a.b.", "1,000.5", "3.", "it's", "
 def test_word_counts_equal_count_words(texts):
     """Polars' regex kernel counts the same tokens as Python's re."""
     assert word_counts(texts) == [count_words(t) for t in texts]
+
+
+@settings(max_examples=300)
+@given(st.one_of(any_text, word_text))
+def test_tokenize_equals_matching_token_by_token(text):
+    """tokenize builds its tokens from re.split in C: the same tokens, offsets and "per cent"
+    merges as the match-by-match definition."""
+    from pipeline.tokens import Token, _tokenize_one_by_one, tokenize
+
+    found = tokenize(text)
+    assert found == _tokenize_one_by_one(text)
+    assert all(type(t) is Token for t in found)
