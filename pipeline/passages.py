@@ -149,13 +149,13 @@ def document_pieces(text: str, body_start: int) -> tuple[tuple[int, int] | None,
 
 
 def classify_pieces(text: str, header: tuple[int, int] | None, pieces: list[tuple[int, int]],
-                    word_counts: list[int] | None = None) -> list[PassageSpan]:
-    """``document_pieces`` as passages with their kinds; ``word_counts``: ``count_words`` of each
+                    counts: list[int] | None = None) -> list[PassageSpan]:
+    """``document_pieces`` as passages with their kinds; ``counts``: ``count_words`` of each
     passage, the header's first, when known."""
     spans: list[PassageSpan] = []
     if header is not None:
         spans.append(PassageSpan(0, header[0], header[1], "header"))
-    body_counts = word_counts[len(spans):] if word_counts is not None else [None] * len(pieces)
+    body_counts = counts[len(spans):] if counts is not None else [None] * len(pieces)
     for i, ((start, end), words) in enumerate(zip(pieces, body_counts)):
         following = text[pieces[i + 1][0]:pieces[i + 1][1]] if i + 1 < len(pieces) else None
         kind = classify(text[start:end], following, words)
