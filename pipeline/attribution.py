@@ -235,6 +235,19 @@ class _Alias:
 
 
 # ---------------------------------------------------------------------------- sentences
+_ENDED_WORD = re.compile(r"(\S+?)[.!?]+[\"”’')\]]*$")
+_INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Z]")
+
+
+def _word_ended(head: str) -> str:
+    """The word the final punctuation of ``head`` ends ("Mr. " -> "Mr"), "" if none: group 1 of
+    ``_ENDED_WORD.search(head.rstrip())``. Such a match holds no space, so it starts in the last run
+    of non-space and only that run is searched (searching the whole line made long lines quadratic)."""
+    last = head.rsplit(None, 1)
+    word = _ENDED_WORD.search(last[-1]) if last else None
+    return word.group(1) if word else ""
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences with exact offsets; a line break always ends a sentence."""
     out: list[Sentence] = []
@@ -244,9 +257,8 @@ def split_sentences(text: str) -> list[Sentence]:
         pos += len(line) + 1
         cuts = [0]
         for m in _BOUNDARY.finditer(line):
-            word = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", line[:m.end()].rstrip())
-            w = word.group(1) if word else ""
-            if w.strip("(\"“") in _ABBREV or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Z]", w):
+            w = _word_ended(line[:m.end()])
+            if w.strip("(\"“") in _ABBREV or _INITIALS.fullmatch(w):
                 continue
             cuts.append(m.end())
         cuts.append(len(line))
@@ -389,9 +401,14 @@ def _compatible(gazetteer: Gazetteer, outlet_id: str, alias: _Alias) -> bool:
     return any(alias.word in re.findall(r"\w+", n) for n in names)
 
 
+_ACRONYM = re.compile(r"\([A-Z]{2,6}\)")
+
+
 def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
     """Acronyms this document defines as something that is not an outlet ("Arab Banking Corp (ABC)")."""
-    clashes = set()
+    clashes: set[str] = set()
+    if not _ACRONYM.search(text):
+        return clashes  # most documents define none; the full pattern is tried at every capital letter
     for m in re.finditer(r"((?:[A-Z][\w&-]*[>\]\"”]?\s+){1,6})\(([A-Z]{2,6})\)", text):
         words = [w.strip(">]\"”") for w in m.group(1).split()]
         acronym = m.group(2)

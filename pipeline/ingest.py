@@ -36,7 +36,7 @@ from pipeline.attribution import Credit, find_credits, remember_credits, text_cr
 from pipeline.errors import ConfigError, InputError
 from pipeline.gazetteer import Gazetteer
 from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, n_chunks
-from pipeline.passages import split_document
+from pipeline.passages import classify, document_pieces
 from pipeline.progress import progress
 from pipeline.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.tables import conform
@@ -440,12 +440,19 @@ def parse_header(text: str) -> Header:
     return Header(published, dateline or None, match.end())
 
 
-def _title(text: str, spans) -> str | None:
-    """First body line when it reads like a headline: short, no final period, not a caption."""
-    first = next((s for s in spans if s.kind != "header"), None)
-    if first is None or first.kind in ("caption", "credit"):
+def _title(text: str, pieces: list[tuple[int, int]]) -> str | None:
+    """First body line when it reads like a headline: short, no final period, not a caption.
+
+    ``pieces``: the passages after the header (``passages.document_pieces``); only the first is
+    classified, as ``split_document`` would.
+    """
+    if not pieces:
         return None
-    line = text[first.start:first.end].split("\n", 1)[0].strip()
+    start, end = pieces[0]
+    following = text[pieces[1][0]:pieces[1][1]] if len(pieces) > 1 else None
+    if classify(text[start:end], following) in ("caption", "credit"):
+        return None
+    line = text[start:end].split("\n", 1)[0].strip()
     if not line or line.endswith(".") or count_words(line) > TITLE_MAX_WORDS:
         return None
     return line
@@ -542,14 +549,15 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
         # zero-width spaces, joiners and stray byte order marks are no text either
         raise _Reject("empty", f"no text, only whitespace or invisible characters ({len(data)} bytes)")
     header = parse_header(normalised.text)
-    spans = split_document(normalised.text, header.body_start)
+    # Ingest needs the number of passages and the first one's kind, not every passage classified.
+    header_piece, pieces = document_pieces(normalised.text, header.body_start)
     text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
     return _Document(
         doc_id=text_sha256[:16],
         source_path=source_path,
         header=header,
-        title=_title(normalised.text, spans),
-        n_passages=len(spans),
+        title=_title(normalised.text, pieces),
+        n_passages=len(pieces) + (header_piece is not None),
         normalised=normalised,
         text_sha256=text_sha256,
         source_sha256=hashlib.sha256(data).hexdigest(),

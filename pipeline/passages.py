@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from pipeline.schema import PASSAGES
 from pipeline.tables import conform
-from pipeline.tokens import count_words
+from pipeline.tokens import count_words, word_counts
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 _ANY_NEWLINE = re.compile(r"\n\s*")
@@ -122,13 +122,15 @@ def _between(text: str, start: int, breaks: list[tuple[int, int]]) -> list[tuple
     return [s for s in (_stripped(text, a, b) for a, b in spans) if s[0] < s[1]]
 
 
-def classify(passage: str, next_passage: str | None) -> str:
-    """Kind of a passage: credit, caption, heading or body."""
-    if _CREDIT.search(passage) and count_words(passage) <= CAPTION_MAX_WORDS:
+def classify(passage: str, next_passage: str | None, words: int | None = None) -> str:
+    """Kind of a passage: credit, caption, heading or body; ``words`` is its ``count_words``, when known."""
+    if words is None:
+        words = count_words(passage)
+    # The word count before the regexes: most passages are long body text, and searching them was the cost.
+    if words <= CAPTION_MAX_WORDS and _CREDIT.search(passage):
         return "credit"
-    words = count_words(passage)
     if words <= CAPTION_MAX_WORDS and (
-        _CAPTION_MARK.search(passage) or (next_passage is not None and _CREDIT.search(next_passage) and "|" in next_passage)
+        _CAPTION_MARK.search(passage) or (next_passage is not None and "|" in next_passage and _CREDIT.search(next_passage))
     ):
         return "caption"
     if words <= HEADING_MAX_WORDS and not _SENTENCE_END.search(passage):
@@ -136,19 +138,34 @@ def classify(passage: str, next_passage: str | None) -> str:
     return "body"
 
 
-def split_document(text: str, body_start: int) -> list[PassageSpan]:
-    """Passages of one document; a header before ``body_start`` is its own passage."""
-    spans: list[PassageSpan] = []
+def document_pieces(text: str, body_start: int) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """(start, end) of a document's header passage (None without one) and of its other passages, unclassified."""
+    header = None
     if body_start > 0:
         start, end = _stripped(text, 0, body_start)
         if start < end:
-            spans.append(PassageSpan(0, start, end, "header"))
-    pieces = _pieces(text, body_start)
-    for i, (start, end) in enumerate(pieces):
+            header = (start, end)
+    return header, _pieces(text, body_start)
+
+
+def classify_pieces(text: str, header: tuple[int, int] | None, pieces: list[tuple[int, int]],
+                    counts: list[int] | None = None) -> list[PassageSpan]:
+    """``document_pieces`` as passages with their kinds; ``counts``: ``count_words`` of each
+    passage, the header's first, when known."""
+    spans: list[PassageSpan] = []
+    if header is not None:
+        spans.append(PassageSpan(0, header[0], header[1], "header"))
+    body_counts = counts[len(spans):] if counts is not None else [None] * len(pieces)
+    for i, ((start, end), words) in enumerate(zip(pieces, body_counts)):
         following = text[pieces[i + 1][0]:pieces[i + 1][1]] if i + 1 < len(pieces) else None
-        kind = classify(text[start:end], following)
+        kind = classify(text[start:end], following, words)
         spans.append(PassageSpan(len(spans), start, end, kind))
     return spans
+
+
+def split_document(text: str, body_start: int) -> list[PassageSpan]:
+    """Passages of one document; a header before ``body_start`` is its own passage."""
+    return classify_pieces(text, *document_pieces(text, body_start))
 
 
 def passage_id(doc_id: str, ordinal: int) -> str:
@@ -160,23 +177,29 @@ def split_passages(documents: pa.Table) -> pa.Table:
 
     The ``signature`` column is left null; the fingerprint stage fills it.
     """
+    doc_ids = documents.column("doc_id").to_pylist()
+    batches = documents.column("batch").to_pylist()
+    texts = documents.column("text").to_pylist()
+    pieces = [document_pieces(text, body_start)
+              for text, body_start in zip(texts, documents.column("body_start").to_pylist())]
+    passage_texts = [text[start:end] for text, (header, body) in zip(texts, pieces)
+                     for start, end in ([header] if header is not None else []) + body]
+    # Every passage's words counted at once: classify and n_tokens need them, and Python's re was the cost.
+    counts = word_counts(passage_texts)
     rows: dict[str, list] = {name: [] for name in PASSAGES.names}
-    for doc_id, batch, text, body_start in zip(
-        documents.column("doc_id").to_pylist(),
-        documents.column("batch").to_pylist(),
-        documents.column("text").to_pylist(),
-        documents.column("body_start").to_pylist(),
-    ):
-        for span in split_document(text, body_start):
-            piece = text[span.start:span.end]
+    first = 0
+    for doc_id, batch, text, (header, body) in zip(doc_ids, batches, texts, pieces):
+        n = len(body) + (header is not None)
+        for span in classify_pieces(text, header, body, counts[first:first + n]):
             rows["passage_id"].append(passage_id(doc_id, span.ordinal))
             rows["doc_id"].append(doc_id)
             rows["batch"].append(batch)
             rows["ordinal"].append(span.ordinal)
             rows["char_start"].append(span.start)
             rows["char_end"].append(span.end)
-            rows["text"].append(piece)
             rows["kind"].append(span.kind)
-            rows["n_tokens"].append(count_words(piece))
             rows["signature"].append(None)
+        first += n
+    rows["text"] = passage_texts
+    rows["n_tokens"] = counts
     return conform(pa.table({k: pa.array(v, type=PASSAGES.field(k).type) for k, v in rows.items()}), PASSAGES)

@@ -324,6 +324,21 @@ def test_sentence_offsets_are_exact():
     assert sentences == ["U.S. officials met on Oct. 30 in Busan.", "Mr. Xi came.", "Next line here!"]
 
 
+# Words, sentence punctuation, closing quotes and every kind of space, mixed.
+_SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u2003") + ["Mr", "U.S", "Jan"]),
+                          max_size=30).map("".join)
+
+
+@settings(max_examples=500)
+@given(_SENTENCE_BITS)
+def test_word_ended_equals_searching_the_whole_head(head):
+    """_word_ended searches only the last run of non-space: the same word as searching all of it."""
+    from pipeline.attribution import _word_ended
+
+    whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
+    assert _word_ended(head) == (whole.group(1) if whole else "")
+
+
 _PIECES = ["Reuters", "reported", "told", "the", "The", "Post", "Times", "New York Instances", "said",
            "according to", "Getty Photographs", "|", "/", "(AP) —", "CNBC’s Jo", "contributed to this report",
            ".", ",", "\n", "\n\n", "Washington Post", "paper", "agency", "Office", "Square", "Eurasia Group"]

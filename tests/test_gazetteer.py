@@ -140,3 +140,15 @@ def test_every_mention_slices_back_to_its_surface(gaz, words, sep):
         assert text[m.start:m.end] == m.surface
         assert m.start >= previous_end
         previous_end = m.end
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
+       | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join))
+def test_tokens_equal_the_token_pattern_s_matches(text):
+    """_tokens builds the tokens from re.split in C: the same as one per TOKEN match."""
+    from pipeline.gazetteer import TOKEN, _Token, _tokens
+
+    found = _tokens(text)
+    assert found == [_Token(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+    assert all(type(t) is _Token for t in found)

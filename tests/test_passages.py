@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import pyarrow as pa
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.passages import classify, split_document
+from pipeline.passages import classify, split_document, split_passages
+from pipeline.tokens import count_words
 
 line = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_size=0, max_size=40)
 documents = st.lists(line, min_size=0, max_size=12).flatmap(
@@ -89,3 +91,26 @@ def test_hard_wrapped_blocks_between_blank_lines_are_paragraphs():
 def test_short_lines_of_different_lengths_are_not_taken_for_wrapping():
     text = "Markets fell sharply on Monday.\nOil rose.\nThe central bank kept its rate at 4%.\nGold was flat."
     assert len(split_document(text, 0)) == 4
+
+
+# Short lines with credit, caption and sentence marks, so every kind of passage comes up.
+_KIND_LINE = st.lists(st.sampled_from(["Photo:", "Jane Doe", "|", "AFP", "(left)", "pictured", "contributed to this report",
+                                       "Reporting by", "The talks ended.", "word", "U.S.", "?", "…"]),
+                      max_size=50).map(" ".join)
+kind_documents = st.lists(_KIND_LINE, max_size=8).map("\n\n".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(kind_documents, st.integers(min_value=0, max_value=30)), max_size=5))
+def test_split_passages_equals_split_document_per_document(documents):
+    """split_passages counts every passage's words at once (Polars) and classifies with the counts:
+    the same rows as split_document and count_words, document by document."""
+    texts = [text for text, _ in documents]
+    body_starts = [min(start, len(text)) for text, start in documents]
+    table = split_passages(pa.table({"doc_id": [f"d{i}" for i in range(len(texts))], "batch": ["2025-01-01"] * len(texts),
+                                     "text": texts, "body_start": body_starts}))
+    expected = [(f"d{i}", s.ordinal, s.start, s.end, s.kind, count_words(text[s.start:s.end]))
+                for i, (text, body_start) in enumerate(zip(texts, body_starts)) for s in split_document(text, body_start)]
+    found = list(zip(*(table.column(c).to_pylist() for c in ("doc_id", "ordinal", "char_start", "char_end", "kind",
+                                                             "n_tokens"))))
+    assert found == expected
