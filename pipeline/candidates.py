@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from pipeline.anchors import anchor_keys
 from pipeline.errors import ConfigError, SchemaError
 from pipeline.schema import ANCHORS, BANDS, CANDIDATES
-from pipeline.tables import conform, sorted_member
+from pipeline.tables import conform, sorted_member, sorted_unique
 from pipeline.validation import require_at_least
 
 log = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     chunk_of_row = np.maximum.accumulate(np.where(first_of_passage, chunk_of_row, 0))
     n = len(ids)
     found_codes, found_counts, found_scores = [], [], []
-    for chunk in np.unique(chunk_of_row):
+    for chunk in sorted_unique(chunk_of_row):
         x_rows = new_rows[chunk_of_row == chunk]
         group = group_of_row[x_rows]
         x_rows = np.repeat(x_rows, sizes[group])
@@ -391,7 +391,7 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
         codes.append(a * n + b)
     pair_codes, shared = np.unique(np.concatenate(codes) if codes else np.zeros(0, np.int64), return_counts=True)
     return PairCodes(pair_codes // n, pair_codes % n, shared, skipped,
-                     np.unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
+                     sorted_unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
                      index.passage_ids, index.doc_of, index.doc_ids)
 
 
@@ -414,7 +414,7 @@ def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> Pa
     # band is grouped apart). Sorted arrays, not a hash set of the batch's buckets: a bulk load
     # has tens of millions, and an Arrow hash set of them cost about 1 GB at 8.7M.
     if history_bands.num_rows:
-        new_buckets = np.unique(_numpy(new_bands, "bucket"))
+        new_buckets = sorted_unique(_numpy(new_bands, "bucket"))
         history_bands = history_bands.filter(pa.array(sorted_member(_numpy(history_bands, "bucket"), new_buckets)))
     return _lsh_pair_codes(_BandIndex.build(new_bands, history_bands), cap)
 

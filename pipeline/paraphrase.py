@@ -50,7 +50,7 @@ from pipeline.candidates import CandidateParams, band_keys, band_table, lsh_pair
 from pipeline.fingerprint import FingerprintParams, signature_matrix
 from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
-from pipeline.tables import conform
+from pipeline.tables import conform, sorted_unique
 from pipeline.tokens import STOPWORDS, normal_word_ids, normal_words
 from pipeline.validation import require_at_least, require_fraction
 
@@ -246,7 +246,7 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     # Integer codes throughout: a bulk load of a whole archive pairs millions of sentences.
     n_docs = max(1, len(pairs.doc_ids))
     doc_a, doc_b = pairs.doc_of[pairs.a].astype(np.int64), pairs.doc_of[pairs.b].astype(np.int64)
-    reached = np.unique(np.concatenate([pairs.a * n_docs + doc_b, pairs.b * n_docs + doc_a]))  # (sentence, doc)
+    reached = sorted_unique(np.concatenate([pairs.a * n_docs + doc_b, pairs.b * n_docs + doc_a]))  # (sentence, doc)
     stock = np.bincount(reached // n_docs, minlength=len(pairs.doc_of)) >= params.stock_documents
     stock[pairs.capped] = True  # in a bucket too big to expand
     kept = ~(stock[pairs.a] | stock[pairs.b])

@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.parallel import even_slices, thread_map
+from pipeline.tables import sorted_unique
 
 # An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
 _TOKEN = re.compile(
@@ -198,7 +199,7 @@ def _merge_per_cent(words: WordIds, texts: Sequence[str]) -> WordIds:
         return words
     follows = np.flatnonzero((words.ids[1:] == cent) & (words.ids[:-1] == per)) + 1
     text_of = np.searchsorted(words.offsets, follows, side="right") - 1
-    texts_hit = np.unique(text_of[words.offsets[text_of] < follows]).tolist()  # "per" ends the text before
+    texts_hit = sorted_unique(text_of[words.offsets[text_of] < follows]).tolist()  # "per" ends the text before
     if not texts_hit:
         return words
     vocabulary = {w: i for i, w in enumerate(words.vocabulary)}

@@ -299,6 +299,14 @@ def test_reading_rows_by_value_is_filtering_every_partition(tmp_path_factory, pa
     assert got.to_pylist() == expected.to_pylist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-3, 3), max_size=50))
+def test_sorted_unique_is_unique(values, small):
+    values = np.array(values + small, dtype=np.int64)
+    got = tables.sorted_unique(values)
+    assert got.dtype == values.dtype and got.tolist() == np.unique(values).tolist()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-2**63, 2**63 - 1), max_size=60),
        st.lists(st.integers(-3, 3), max_size=50))
