@@ -587,7 +587,8 @@ class _Page:
             (story_links[s] if s is not None and s == story_of(l.source_doc_id) else stray_links).append(l)
         linked = [s for s, docs in stories.items() if len(docs) > 1 or story_overlaps[s] or story_links[s]]
         linked.sort(key=lambda s: (-len(stories[s]), min(self.docs[d].date for d in stories[s]), s))
-        single = sorted((d for s, docs in stories.items() if s not in linked for d in docs),
+        shown_as_stories = set(linked)  # a list lookup per story was quadratic: 7 s of a 93k-document batch
+        single = sorted((d for s, docs in stories.items() if s not in shown_as_stories for d in docs),
                         key=lambda d: (self.docs[d].date, self.docs[d].source_path, d))
         relations = defaultdict(int)
         for o in ev.overlaps:
