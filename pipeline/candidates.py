@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.anchors import anchor_keys
+from pipeline.anchors import anchor_key_rows
 from pipeline.errors import ConfigError, SchemaError
 from pipeline.schema import ANCHORS, BANDS, CANDIDATES
 from pipeline.tables import conform, sorted_member, sorted_unique
@@ -123,19 +123,13 @@ def band_table(ids: pa.Array, doc_ids: pa.Array, buckets: np.ndarray) -> pa.Tabl
 
 
 def anchor_rows(passages: pa.Table) -> pa.Table:
-    """One row per distinct anchor of each passage (header passages have none: see add_signatures)."""
-    ids, docs, keys = [], [], []
-    for pid, doc, text, kind in zip(
-        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-        passages.column("text").to_pylist(), passages.column("kind").to_pylist(),
-    ):
-        if kind == "header":
-            continue
-        for key in sorted(anchor_keys(text)):
-            ids.append(pid)
-            docs.append(doc)
-            keys.append(key)
-    return conform(pa.table({"passage_id": ids, "doc_id": docs, "anchor": keys}), ANCHORS)
+    """One row per distinct anchor of each passage, in passage then key order (header passages have
+    none: see add_signatures)."""
+    bodies = passages.filter(pc.not_equal(passages.column("kind"), "header"))
+    found = anchor_key_rows(bodies.column("text").to_pylist())
+    rows = pa.array(found.text_index)
+    return conform(pa.table({"passage_id": bodies.column("passage_id").take(rows),
+                             "doc_id": bodies.column("doc_id").take(rows), "anchor": found.keys}), ANCHORS)
 
 
 @dataclass(frozen=True)
