@@ -772,3 +772,6 @@ def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     except OSError as exc:
         stage.unlink(missing_ok=True)
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}; pass a writable --out") from exc
+    except BaseException:  # the page is rendered while it is written: a failure leaves no hidden file behind
+        stage.unlink(missing_ok=True)
+        raise
