@@ -192,17 +192,28 @@ def signatures(texts: list[str], params: FingerprintParams) -> list[np.ndarray |
     return [next(rows) if has else None for has in present]
 
 
+# Passages fingerprinted at a time (signatures are row-wise, so any cut gives the same column): a
+# 1M-passage batch in one piece held all its texts, word ids, shingle hashes and signatures at once,
+# and the stage peaked at 4.8 GB.
+_SIGNATURE_SLICE = 1 << 17
+
+
 def add_signatures(passages: pa.Table, params: FingerprintParams) -> pa.Table:
     """The passages table with its ``signature`` column computed.
 
     Header passages ("date 2025-10-24 Beijing:") get none: every dated document has one,
     and a shared date line is not shared reporting.
     """
-    texts = ["" if kind == "header" else text
-             for text, kind in zip(passages.column("text").to_pylist(), passages.column("kind").to_pylist())]
-    matrix, present = signature_matrix(texts, params)
-    # Straight from the matrix: a list per passage, empty and null where it has no signature.
-    offsets = pa.array(np.concatenate([[0], np.cumsum(present * params.num_perm)]).astype(np.int32))
-    column = pa.ListArray.from_arrays(offsets, pa.array(matrix.reshape(-1)), mask=pa.array(~present))
+    signature_type = PASSAGES.field("signature").type
+    pieces = []
+    for start in range(0, passages.num_rows, _SIGNATURE_SLICE):
+        part = passages.slice(start, _SIGNATURE_SLICE)
+        texts = ["" if kind == "header" else text
+                 for text, kind in zip(part.column("text").to_pylist(), part.column("kind").to_pylist())]
+        matrix, present = signature_matrix(texts, params)
+        # Straight from the matrix: a list per passage, empty and null where it has no signature.
+        offsets = pa.array(np.concatenate([[0], np.cumsum(present * params.num_perm)]).astype(np.int32))
+        pieces.append(pa.ListArray.from_arrays(offsets, pa.array(matrix.reshape(-1)), mask=pa.array(~present)))
+    column = pa.chunked_array(pieces, type=signature_type) if pieces else pa.chunked_array([], type=signature_type)
     index = passages.schema.get_field_index("signature")
     return conform(passages.set_column(index, PASSAGES.field("signature"), column), PASSAGES)

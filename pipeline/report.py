@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
+import shutil
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -568,6 +570,11 @@ class _Page:
     # --- page ------------------------------------------------------------------------------
 
     def render(self) -> str:
+        return "".join(self.pieces())
+
+    def pieces(self) -> Iterator[str]:
+        """The page in pieces, story by story: a bulk load's page is hundreds of MB, and held whole
+        (the pieces, the joined page, its UTF-8 bytes) it was most of the report's memory."""
         ev = self.ev
         stories: dict[str, list[str]] = defaultdict(list)
         for doc in ev.documents.values():
@@ -598,34 +605,37 @@ class _Page:
                       f'({len(stories[s])} documents)</li>' for s in linked)
         scope = (f"batch {_e(ev.batch)}: its documents and the documents linked to them" if ev.batch is not None
                  else f'batches {_e(", ".join(ev.batches) or "none")}')
-        body = [f'<header><h1>newsprov evidence report</h1><p class="meta">{_e(ev.out_dir)} · {scope} · '
-                f'{_count(len(ev.documents), "document")} · '
-                f'{_count(len(linked), "story cluster")} · {_count(len(ev.links), "copy link")} · '
-                f'{_count(len(ev.overlaps), "overlap")} ({_e(by_relation)}) · '
-                f'{_count(len(ev.rejects), "reject")} · {_count(len(ev.sightings), "sighting")}</p>'
-                f'<p class="legend"><span class="key key-shared">shared text of an overlap</span> '
-                f'<span class="key key-link">shared text of a copy link</span> <span class="origin">origin</span> '
-                f'<span class="badge">credited outlet</span> with the sentence that credits it</p>'
-                + (f'<nav><ol>{toc}</ol></nav>' if toc else "") + "</header>"]
+        head, tail = _PAGE.split("{body}")
+        yield head.format(title=_e(f"newsprov report: {ev.out_dir}"), css=_CSS)
+        yield (f'<header><h1>newsprov evidence report</h1><p class="meta">{_e(ev.out_dir)} · {scope} · '
+               f'{_count(len(ev.documents), "document")} · '
+               f'{_count(len(linked), "story cluster")} · {_count(len(ev.links), "copy link")} · '
+               f'{_count(len(ev.overlaps), "overlap")} ({_e(by_relation)}) · '
+               f'{_count(len(ev.rejects), "reject")} · {_count(len(ev.sightings), "sighting")}</p>'
+               f'<p class="legend"><span class="key key-shared">shared text of an overlap</span> '
+               f'<span class="key key-link">shared text of a copy link</span> <span class="origin">origin</span> '
+               f'<span class="badge">credited outlet</span> with the sentence that credits it</p>'
+               + (f'<nav><ol>{toc}</ol></nav>' if toc else "") + "</header>")
         if not ev.documents:
-            body.append('<p class="empty">No documents in these tables.</p>')
-        body.extend(self.story_html(i, s, stories[s], story_overlaps[s], story_links[s])
-                    for i, s in enumerate(linked, 1))
+            yield '\n<p class="empty">No documents in these tables.</p>'
+        for i, s in enumerate(linked, 1):
+            yield "\n" + self.story_html(i, s, stories[s], story_overlaps[s], story_links[s])
         if stray_overlaps or stray_links:
             order = sorted({d for o in stray_overlaps for d in (o.doc_a, o.doc_b)}
                            | {d for l in stray_links for d in (l.doc_id, l.source_doc_id)},
                            key=lambda d: (self.docs[d].date, d) if d in self.docs else (dt.date.max, d))
-            body.append('<section class="story" id="between-stories"><h2>Overlaps between story clusters '
-                        '<small>copied text too short to join the documents</small></h2>'
-                        + "".join(self.pair_html(p) for p in self.pairs_of(stray_overlaps, stray_links, order))
-                        + "</section>")
+            yield ('\n<section class="story" id="between-stories"><h2>Overlaps between story clusters '
+                   '<small>copied text too short to join the documents</small></h2>')
+            yield from (self.pair_html(p) for p in self.pairs_of(stray_overlaps, stray_links, order))
+            yield "</section>"
         if single:
-            body.append('<section class="story" id="unlinked"><h2>Documents without links '
-                        f'<small>{len(single)}</small></h2><div class="docs">'
-                        + "".join(self.doc_card(self.docs[d], 1) for d in single) + "</div></section>")
-        body.append(self.rejects_html())
-        body.append(self.sightings_html())
-        return _PAGE.format(title=_e(f"newsprov report: {ev.out_dir}"), css=_CSS, body="\n".join(body))
+            yield ('\n<section class="story" id="unlinked"><h2>Documents without links '
+                   f'<small>{len(single)}</small></h2><div class="docs">')
+            yield from (self.doc_card(self.docs[d], 1) for d in single)
+            yield "</div></section>"
+        yield "\n" + self.rejects_html()
+        yield "\n" + self.sightings_html()
+        yield tail
 
     def rejects_html(self) -> str:
         rows = sorted(self.ev.rejects, key=lambda r: (r["batch"], r["source_path"]))
@@ -738,19 +748,30 @@ def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, 
     """Write the report (of one batch with ``batch``) to ``target`` (default: ``report_path``) and to
     each of ``copies``, each atomically, rendering it once; return ``target``."""
     out_dir = Path(out_dir)
-    page = render_report(out_dir, batch)
+    page = _Page(load_evidence(out_dir, batch))
     target = Path(target) if target is not None else report_path(out_dir, batch)
-    for path in (target, *copies):
-        _write_atomically(path, page)
+    _write_atomically(target, lambda stage: _write_pieces(stage, page.pieces()))
+    for path in copies:
+        _write_atomically(path, lambda stage: shutil.copyfile(target, stage))
     return target
 
 
-def _write_atomically(target: Path, page: str) -> None:
+def _write_pieces(path: Path, pieces: Iterable[str]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(pieces)
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """``write(stage)`` into a hidden file beside ``target``, then renamed over it: a reader never sees
+    half a page."""
     stage = target.parent / f".{target.name}.{uuid.uuid4().hex}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        stage.write_text(page, encoding="utf-8")
+        write(stage)
         os.replace(stage, target)
     except OSError as exc:
         stage.unlink(missing_ok=True)
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}; pass a writable --out") from exc
+    except BaseException:  # the page is rendered while it is written: a failure leaves no hidden file behind
+        stage.unlink(missing_ok=True)
+        raise

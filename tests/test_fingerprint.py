@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from datasketch import LeanMinHash, MinHash
 from hypothesis import given, settings
@@ -166,3 +167,25 @@ def test_large_inputs_on_threads_give_the_same_signatures():
     second, second_present = signature_matrix(texts[half:], FingerprintParams())
     np.testing.assert_array_equal(present, np.concatenate([first_present, second_present]))
     np.testing.assert_array_equal(together, np.concatenate([first, second]))
+
+
+def test_signatures_added_slice_by_slice_are_the_same_column(monkeypatch):
+    """add_signatures fingerprints a large batch a slice at a time (memory): any cut gives the same column."""
+    from pipeline import fingerprint
+    from pipeline.schema import PASSAGES
+    from pipeline.tables import conform
+
+    rng = np.random.default_rng(7)
+    vocabulary = ["harbour", "wall", "council", "per", "cent", "76%", "Oct.", "U.S.", "two", "storm"]
+    texts = [" ".join(rng.choice(vocabulary, size=rng.integers(0, 12))) for _ in range(23)]
+    kinds = ["header" if i % 7 == 0 else "body" for i in range(len(texts))]
+    passages = conform(pa.table({
+        "passage_id": [f"d:{i:04d}" for i in range(len(texts))], "doc_id": ["d"] * len(texts),
+        "batch": ["2025-01-01"] * len(texts), "ordinal": list(range(len(texts))), "char_start": [0] * len(texts),
+        "char_end": [len(t) for t in texts], "text": texts, "kind": kinds, "n_tokens": [0] * len(texts),
+        "signature": pa.nulls(len(texts), PASSAGES.field("signature").type)}), PASSAGES)
+    whole = fingerprint.add_signatures(passages, FingerprintParams())
+    monkeypatch.setattr(fingerprint, "_SIGNATURE_SLICE", 5)
+    sliced = fingerprint.add_signatures(passages, FingerprintParams())
+    assert sliced.column("signature").to_pylist() == whole.column("signature").to_pylist()
+    assert sliced.column("signature").null_count == sum(k == "header" or not t for k, t in zip(kinds, texts))
