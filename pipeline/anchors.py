@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from pipeline.tables import sorted_unique
 from pipeline.tokens import _TOKEN_RUST, MONTHS, STOPWORDS, Token, normal_form, tokenize, tokenized_alike_by_rust
 
 _MONTH_NAMES = frozenset(MONTHS.values())
@@ -101,8 +102,8 @@ def anchor_key_rows(texts: Sequence[str]) -> AnchorKeyRows:
     tokens = _tokens_of(series)
     surfaces = _SurfaceFlags.of(tokens.surfaces)
     found = _vector_keys(tokens, surfaces)
-    slow_texts = np.union1d(tokens.text[surfaces.is_cent[tokens.surface]],
-                            np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy()))
+    slow_texts = sorted_unique(np.concatenate([tokens.text[surfaces.is_cent[tokens.surface]],
+                                               np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy())]))
     fast = ~np.isin(found.text_index, slow_texts)
     slow = [(i, key) for i in slow_texts.tolist() for key in anchor_keys(texts[i])]
     return _distinct_sorted_rows(
@@ -119,7 +120,7 @@ def _distinct_sorted_rows(text_index: np.ndarray, key: np.ndarray, key_names: li
     rank = {name: r for r, name in enumerate(names)}
     key_rank = np.array([rank[name] for name in key_names], dtype=np.int64)[key]
     width = max(len(names), 1)
-    text_index, key_rank = np.divmod(np.unique(text_index * width + key_rank), width)
+    text_index, key_rank = np.divmod(sorted_unique(text_index * width + key_rank), width)
     return AnchorKeyRows(text_index, pa.array(names, pa.string()).take(key_rank))
 
 

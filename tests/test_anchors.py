@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.anchors import anchor_key_rows, anchor_keys
+from pipeline import candidates
 from pipeline.candidates import anchor_rows
 
 # Unassigned characters (Cn) included: Polars' Unicode tables are newer than Python's, and texts
@@ -45,12 +47,16 @@ def test_anchor_key_rows_equal_anchor_keys_text_by_text(texts):
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.one_of(corner_text, any_text), st.sampled_from(["body", "heading", "header", "caption"])),
-                max_size=8))
-def test_anchor_rows_are_each_passages_sorted_anchor_keys(passages):
-    """anchor_rows: header passages skipped, the others' distinct keys in passage then key order."""
+                max_size=8), st.integers(1, 9))
+def test_anchor_rows_are_each_passages_sorted_anchor_keys(passages, slice_passages):
+    """anchor_rows: header passages skipped, the others' distinct keys in passage then key order, the
+    same whatever slices it works in (a large batch's are bounded, for memory)."""
     ids = [f"d{i % 3}:{i:04d}" for i in range(len(passages))]
     table = pa.table({"passage_id": ids, "doc_id": [i.split(":")[0] for i in ids],
                       "text": [text for text, _ in passages], "kind": [kind for _, kind in passages]})
     expected = [{"passage_id": ids[i], "doc_id": ids[i].split(":")[0], "anchor": key}
                 for i, (text, kind) in enumerate(passages) if kind != "header" for key in sorted(anchor_keys(text))]
     assert anchor_rows(table).to_pylist() == expected
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates, "_ANCHOR_SLICE", slice_passages)
+        assert anchor_rows(table).to_pylist() == expected
