@@ -42,7 +42,7 @@ eval: $(STAMP)
 clean:
 	rm -rf $(VENV) output/*/ output/.staging
 
-# Benchmarks (bench/README.md): `make bench` (full, with a 1M-passage run: 24 min on 2 cores, see bench/results.md) or
+# Benchmarks (bench/README.md): `make bench` (full, with a 1M-passage run: 12-15 min on 2 cores, see bench/results.md) or
 # `make bench BENCH_SCALE=small` (< 3 min).
 # rensa and text-dedup are bench-only extras in their own venvs under bench/ (git-ignored), never project
 # dependencies; if they cannot be installed the bench reports them as `na`.
