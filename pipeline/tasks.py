@@ -308,9 +308,7 @@ class Paraphrase(BatchTask):
 
     def run(self):
         params, lexicon = config.paraphrase().params(), Lexicon.load()
-        batch_passages = self.input()["passages"].read().select(["passage_id", "doc_id", "char_start", "text", "kind"])
-        bands = map_table(functools.partial(_sentence_band_chunk, params=params), batch_passages,
-                          config.parallel().params())
+        bands = self.sentence_bands(params)
         # Only earlier sentences in one of the batch's buckets can pair with it.
         history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
                                         "bucket", bands.column("bucket").to_numpy())
@@ -322,6 +320,12 @@ class Paraphrase(BatchTask):
         self.output()["paraphrases"].write(find_paraphrases(candidates, passages, credits, self.batch_key, lexicon,
                                                             params))
         self.output()["sentence_bands"].write(bands)
+
+    def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
+        """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts
+        are 0.7 GB, and the stage's high-water mark is while its sentence pairs are grouped."""
+        passages = self.input()["passages"].read().select(["passage_id", "doc_id", "char_start", "text", "kind"])
+        return map_table(functools.partial(_sentence_band_chunk, params=params), passages, config.parallel().params())
 
 
 def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
