@@ -15,9 +15,10 @@ buckets; Arrow cuts history to the batch's anchors and counts their holders;
 both channels group their pairs in numpy on integer codes (LSH buckets band by
 band, a counting pass dropping the many unique buckets before sorting; anchor
 holders new passage by new passage, in bounded chunks), about 3x the DuckDB
-joins over string ids at 200k passages; DuckDB merges the two channels. Buckets and anchors shared by more than
-``max_bucket_size`` passages are boilerplate or ubiquitous names; they are
-skipped rather than expanded into a quadratic number of pairs, and counted.
+joins over string ids at 200k passages; DuckDB merges the two channels.
+Buckets and anchors shared by more than ``max_bucket_size`` passages are
+boilerplate or ubiquitous names; they are skipped rather than expanded into a
+quadratic number of pairs, and counted.
 pipeline.spark_candidates runs the same join in Spark SQL.
 """
 
