@@ -177,8 +177,14 @@ def count_words(text: str) -> int:
 
 
 def word_counts(texts: Sequence[str]) -> list[int]:
-    """``[count_words(t) for t in texts]`` by Polars' regex kernel, ten times faster (tested equal)."""
-    return pl.Series(values=list(texts), dtype=pl.String).str.count_matches(_TOKEN_RUST).to_list()
+    """``[count_words(t) for t in texts]`` by Polars' regex kernel, ten times faster (tested equal);
+    texts holding a character the two engines' Unicode tables class apart are counted by ``count_words``."""
+    texts = list(texts)
+    series = pl.Series(values=texts, dtype=pl.String)
+    counts = series.str.count_matches(_TOKEN_RUST).to_list()
+    for i in np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy()).tolist():
+        counts[i] = count_words(texts[i])
+    return counts
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ word_text = st.lists(st.sampled_from(["U.S.", "a.b.", "1,000.5", "3.", "it's", "
                                       "_x_", " ", "\n", "-", "Ünïcode", "٣", "Ⅻ", "½"]), max_size=20).map("".join)
 
 
-@settings(max_examples=300)
-@given(st.lists(st.one_of(any_text, word_text), max_size=8))
+@settings(max_examples=300, deadline=None)  # the first call classes every code point (0.3 s)
+@given(st.lists(st.one_of(any_text, word_text, st.text(alphabet=st.characters(exclude_categories=("Cs",)),
+                                                       max_size=30)), max_size=8))
 def test_word_counts_equal_count_words(texts):
-    """Polars' regex kernel counts the same tokens as Python's re."""
+    """Polars' regex kernel counts the same tokens as Python's re; unassigned characters included
+    (Polars' Unicode tables are newer than Python's: those texts are counted by Python)."""
     assert word_counts(texts) == [count_words(t) for t in texts]
 
 
