@@ -156,13 +156,13 @@ class PartitionCache:
         return os.fspath(path), stat.st_mtime_ns, stat.st_size
 
     def read(self, path: str | Path, schema: pa.Schema, columns: list[str] | None = None) -> pa.Table:
-        """The partition, all columns; or, when ``columns`` are given and the partition is too big
-        to keep, those columns only (read from the file, not kept)."""
+        """The partition: all columns, or ``columns`` only when given (read from the file and not
+        kept when the partition is too big to keep)."""
         key = self._key(path)
         table = self._tables.get(key)
         if table is not None:
             self._tables.move_to_end(key)
-            return table
+            return table.select(columns) if columns is not None else table
         if columns is not None and self._too_big(path):
             # A 1M-passage batch's passages are GBs with their texts and signatures, over any budget:
             # reading every column to keep two of them cost seconds per read, several reads per batch.
@@ -174,7 +174,7 @@ class PartitionCache:
             while self._bytes > self.budget_bytes:
                 _, dropped = self._tables.popitem(last=False)
                 self._bytes -= dropped.nbytes
-        return table
+        return table.select(columns) if columns is not None else table
 
     def read_rows_in(self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str,
                      values: pa.Array) -> pa.Table:
@@ -261,9 +261,10 @@ def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
 _CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "128")) << 20)
 
 
-def read_partition(out_dir: Path, table_name: str, batch: str | None) -> pa.Table:
-    """Read one partition written by write_partition, with its contract schema."""
-    return _CACHE.read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name])
+def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None) -> pa.Table:
+    """Read one partition written by write_partition, with its contract schema (``columns`` only,
+    when given)."""
+    return _CACHE.read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name], columns)
 
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:

@@ -35,8 +35,9 @@ from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
-from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, map_chunks, map_table, n_chunks
-from pipeline.paraphrase import ParaphraseParams, candidate_documents, find_paraphrases, sentence_band_rows
+from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
+from pipeline.paraphrase import (ParaphraseCandidates, ParaphraseParams, candidate_documents, find_paraphrases,
+                                 sentence_band_rows)
 from pipeline.passages import split_passages
 from pipeline.provenance import document_links
 from pipeline.report import report_path, write_report
@@ -58,8 +59,10 @@ class PartitionTarget(luigi.Target):
     def exists(self) -> bool:
         return (self.path / tables.PART_FILE).is_file()
 
-    def read(self):
-        return tables.read_partition(self.out_dir, self.table, self.batch)
+    def read(self, columns: list[str] | None = None):
+        """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
+        texts and signatures, and most stages need a few of their columns."""
+        return tables.read_partition(self.out_dir, self.table, self.batch, columns)
 
     def write(self, table) -> None:
         tables.write_partition(table, self.out_dir, self.table, self.batch)
@@ -141,8 +144,8 @@ class Fingerprint(BatchTask):
         return self.partition("passages", self.batch_key)
 
     def run(self):
-        documents = self.input()["documents"].read()
-        passages = map_table(split_passages, documents.select(["doc_id", "batch", "text", "body_start"]),
+        documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
+        passages = map_table(split_passages, documents,
                              config.parallel().params(), DOCUMENT_WEIGHT)
         self.output().write(add_signatures(passages, config.fingerprint().params()))
 
@@ -157,10 +160,12 @@ class Bands(BatchTask):
         return {name: self.partition(name, self.batch_key) for name in ("bands", "anchors")}
 
     def run(self):
-        passages = self.input().read()
-        self.output()["bands"].write(band_rows(passages, config.candidates().params()))
-        anchor_input = passages.select(["passage_id", "doc_id", "text", "kind"])  # what anchor_rows reads
-        self.output()["anchors"].write(map_table(anchor_rows, anchor_input, config.parallel().params()))
+        # Each half reads the columns it needs: a bulk load's passages are GBs with every column.
+        signatures = self.input().read(["passage_id", "doc_id", "signature"])
+        self.output()["bands"].write(band_rows(signatures, config.candidates().params()))
+        del signatures
+        texts = self.input().read(["passage_id", "doc_id", "text", "kind"])  # what anchor_rows reads
+        self.output()["anchors"].write(map_table(anchor_rows, texts, config.parallel().params()))
 
 
 class CandidateJoin(BatchTask):
@@ -252,7 +257,7 @@ class Align(BatchTask):
         # This batch's documents and every document a candidate names. Whole documents, not just
         # the candidate passages: align extends copies to their neighbours.
         wanted_docs = set(candidates.column("doc_b").to_pylist())
-        wanted_docs |= set(self.input()["ingest"]["documents"].read().column("doc_id").to_pylist())
+        wanted_docs |= set(self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist())
         passages = self.read_history("passages", doc_ids=wanted_docs)
         documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
@@ -287,9 +292,8 @@ def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: 
             rows, docs = [], set()
     if rows:
         chunks.append((rows, docs))
-    work = [(candidates.take(pa.array(rows, type=pa.int64())),
-             passages.filter(pc.is_in(passages.column("doc_id"), tables.string_array(docs))),
-             documents.filter(pc.is_in(documents.column("doc_id"), tables.string_array(docs))), batch, params)
+    work = [(candidates.take(pa.array(rows, type=pa.int64())), _rows_of(passages, docs), _rows_of(documents, docs),
+             batch, params)
             for rows, docs in chunks]
     overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}"))
     return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
@@ -307,7 +311,7 @@ class Paraphrase(BatchTask):
         return {name: self.partition(name, self.batch_key) for name in ("sentence_bands", "paraphrases")}
 
     def run(self):
-        params, lexicon = config.paraphrase().params(), Lexicon.load()
+        params = config.paraphrase().params()
         bands = self.sentence_bands(params)
         # Only earlier sentences in one of the batch's buckets can pair with it.
         history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
@@ -317,19 +321,49 @@ class Paraphrase(BatchTask):
         passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
                                      doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
-        self.output()["paraphrases"].write(find_paraphrases(candidates, passages, credits, self.batch_key, lexicon,
-                                                            params))
+        self.output()["paraphrases"].write(paraphrases_by_document_pair(candidates, passages, credits, self.batch_key,
+                                                                        params, config.parallel().params()))
         self.output()["sentence_bands"].write(bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts
         are 0.7 GB, and the stage's high-water mark is while its sentence pairs are grouped."""
-        passages = self.input()["passages"].read().select(["passage_id", "doc_id", "char_start", "text", "kind"])
+        passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "text", "kind"])
         return map_table(functools.partial(_sentence_band_chunk, params=params), passages, config.parallel().params())
 
 
 def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
     return sentence_band_rows(passages, Lexicon.load(), params)
+
+
+def _paraphrase_chunk(chunk: tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]) -> pa.Table:
+    candidates, passages, credits, batch, params = chunk
+    return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
+
+
+def paraphrases_by_document_pair(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
+                                 params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
+    """``find_paraphrases``, its (sorted) document pairs cut into consecutive runs when the pool
+    is used: each pair is verified on its own, so the runs' rows, concatenated in order, are the
+    same table. Reading each document's sentences is most of the work; a run keeps a new
+    document's pairs together, so few documents are read in two processes."""
+    pairs = candidates.doc_pairs
+    parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
+    if parts <= 1:
+        return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
+    work = []
+    for offset, length in even_slices(len(pairs), parts):
+        run = pairs[offset:offset + length]
+        docs = {doc for pair in run for doc in pair}
+        stock = frozenset(s for s in candidates.stock_sentences if s.rsplit(":", 1)[0] in docs)
+        work.append((ParaphraseCandidates(run, stock), _rows_of(passages, docs), _rows_of(credits, docs), batch,
+                     params))
+    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}")).combine_chunks()
+
+
+def _rows_of(table: pa.Table, docs: set[str]) -> pa.Table:
+    """The rows of ``table`` whose doc_id is one of ``docs``."""
+    return table.filter(pc.is_in(table.column("doc_id"), tables.string_array(docs)))
 
 
 class Outlets(OutputTask):
@@ -353,8 +387,8 @@ class Attribution(BatchTask):
         return self.partition("attributions", self.batch_key)
 
     def run(self):
-        documents = self.input()["ingest"]["documents"].read()
-        passages = self.input()["passages"].read()
+        documents = self.input()["ingest"]["documents"].read(["doc_id", "batch", "text", "body_start"])
+        passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "char_end"])
         self.output().write(extract_attributions(documents, passages, Gazetteer.packaged()))
 
 
@@ -408,7 +442,7 @@ class Clusters(BatchTask):
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
                                                                     documents.column("batch").to_pylist())}
-        new_docs = self.input()["ingest"]["documents"].read().column("doc_id").to_pylist()
+        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
         copy_links = list(zip(provenance.column("doc_id").to_pylist(), provenance.column("source_doc_id").to_pylist(),
                               provenance.column("origin_basis").to_pylist()))
         self.output().write(assign_clusters(list(current.values()), new_docs, copy_links, story_links, dates,

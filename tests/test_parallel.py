@@ -3,7 +3,8 @@
 The real pipeline runs twice on one two-day inbox of small articles written for this test
 (copies within and across days, a spun copy, credits, a repeated file, files that are rejected):
 once inline (``processes = 1``) and once with two worker processes and ``min_items = 1``, so
-ingest, passages, anchors and align really go through the pool, in many chunks.
+ingest, passages, anchors, align, sentence bands and paraphrase verification really go through
+the pool, in many chunks.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def test_the_pooled_run_writes_the_same_tables(runs):
 def test_the_inbox_exercises_every_stage(runs):
     inline, _ = runs
     rows = {table: sum(pq.read_metadata(p).num_rows for p in (inline / table).rglob("*.parquet"))
-            for table in ("documents", "rejects", "sightings", "overlaps", "attributions", "provenance")}
+            for table in ("documents", "rejects", "sightings", "overlaps", "attributions", "provenance", "paraphrases")}
     assert rows["documents"] == 11 and rows["rejects"] == 2 and rows["sightings"] == 1
     assert rows["overlaps"] > 10 and rows["attributions"] >= 3 and rows["provenance"] >= 2
+    assert rows["paraphrases"] >= 2  # verified in more than one chunk
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
