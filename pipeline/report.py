@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import tables
 from pipeline.errors import InputError, OutputError
-from pipeline.stats import check_output, read_rows
+from pipeline.stats import check_output, read_rows, read_table
 from pipeline.tables import batches_of
 
 REPORT_FILE = "report.html"
@@ -97,6 +98,10 @@ class Overlap:
         return f"{self.passage_a}~{self.passage_b}"
 
 
+_OVERLAP_COLUMNS = ["passage_a", "passage_b", "doc_a", "doc_b", "batch", "relation", "jaccard", "containment_a",
+                    "containment_b", "aligned_ratio", "shared_anchors", "spans", "method", "origin"]
+
+
 @dataclass(frozen=True)
 class Link:
     doc_id: str
@@ -108,6 +113,10 @@ class Link:
     spans: tuple[tuple[int, int, int, int], ...]
     origin_basis: str
     credited_outlet_id: str | None
+
+
+_LINK_COLUMNS = ["doc_id", "source_doc_id", "batch", "relation", "coverage", "source_coverage", "spans",
+                 "origin_basis", "credited_outlet_id"]
 
 
 @dataclass(frozen=True)
@@ -149,8 +158,25 @@ class Pair:
     overlaps: list[Overlap] = field(default_factory=list)
 
 
-def _spans(values: list[dict] | None) -> tuple[tuple[int, int, int, int], ...]:
-    return tuple((s["a_start"], s["a_end"], s["b_start"], s["b_end"]) for s in values or ())
+def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int], ...]]:
+    """Each row's spans (a list of a_start/a_end/b_start/b_end structs) as tuples; () where null.
+
+    Field by field, not row by row: a bulk load's report reads hundreds of thousands of overlaps,
+    and a dict per span was a tenth of its time."""
+    rows: list[tuple[tuple[int, int, int, int], ...]] = []
+    for chunk in column.chunks:
+        offsets = chunk.offsets.to_pylist()
+        fields = [chunk.values.field(name).to_pylist() for name in ("a_start", "a_end", "b_start", "b_end")]
+        spans = list(zip(*fields))
+        valid = chunk.is_valid().to_pylist()
+        rows.extend(tuple(spans[offsets[i]:offsets[i + 1]]) if valid[i] else () for i in range(len(chunk)))
+    return rows
+
+
+def _records(table: pa.Table, names: list[str]) -> Iterator[tuple]:
+    """The rows of ``table``'s ``names`` columns as tuples of Python values, spans as tuples."""
+    return zip(*(_span_tuples(table.column(name)) if name == "spans" else table.column(name).to_pylist()
+                 for name in names))
 
 
 def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
@@ -165,21 +191,16 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     out_dir = Path(out_dir)
     check_output(out_dir)
     scope = _Scope.of(out_dir, batch)
-    overlaps = [Overlap(r["passage_a"], r["passage_b"], r["doc_a"], r["doc_b"], r["batch"], r["relation"],
-                        r["jaccard"], r["containment_a"], r["containment_b"], r["aligned_ratio"],
-                        tuple(r["shared_anchors"] or ()), _spans(r["spans"]), r["method"], r["origin"])
-                for r in read_rows(out_dir, "overlaps", [
-                    "passage_a", "passage_b", "doc_a", "doc_b", "batch", "relation", "jaccard", "containment_a",
-                    "containment_b", "aligned_ratio", "shared_anchors", "spans", "method", "origin"],
-                    scope.later_batches, scope.either("doc_a", "doc_b"))]
+    overlap_table = read_table(out_dir, "overlaps", _OVERLAP_COLUMNS, scope.later_batches,
+                               scope.either("doc_a", "doc_b"))
+    overlaps = [Overlap(*row[:10], tuple(row[10] or ()), *row[11:])
+                for row in _records(overlap_table, _OVERLAP_COLUMNS)]
+    del overlap_table
+    link_table = read_table(out_dir, "provenance", _LINK_COLUMNS, scope.later_batches,
+                            scope.either("doc_id", "source_doc_id"))
     links_by_pair: dict[tuple[str, str], Link] = {}
-    for r in sorted(read_rows(out_dir, "provenance", ["doc_id", "source_doc_id", "batch", "relation", "coverage",
-                                                      "source_coverage", "spans", "origin_basis",
-                                                      "credited_outlet_id"],
-                              scope.later_batches, scope.either("doc_id", "source_doc_id")), key=lambda r: r["batch"]):
-        links_by_pair[(r["doc_id"], r["source_doc_id"])] = Link(
-            r["doc_id"], r["source_doc_id"], r["batch"], r["relation"], r["coverage"], r["source_coverage"],
-            _spans(r["spans"]), r["origin_basis"], r["credited_outlet_id"])
+    for row in sorted(_records(link_table, _LINK_COLUMNS), key=lambda row: row[2]):
+        links_by_pair[(row[0], row[1])] = Link(*row)  # by batch: a later batch's link replaces an earlier one
     shown = scope.with_ends([(o.doc_a, o.doc_b) for o in overlaps]
                             + [(link.doc_id, link.source_doc_id) for link in links_by_pair.values()])
     current: dict[str, dict] = {}
@@ -243,6 +264,10 @@ class _Scope:
         if self.doc_ids is None:
             return None
         return pc.field("doc_id").isin(tables.string_array(set(self.doc_ids).union(*pairs)))
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
 
 
 def _e(value: object) -> str:
@@ -509,14 +534,16 @@ class _Page:
 
     def pairs_of(self, overlaps: list[Overlap], links: list[Link], order: list[str]) -> list[Pair]:
         rank = {d: i for i, d in enumerate(order)}
-        pairs: dict[frozenset[str], Pair] = {}
+        pairs: dict[tuple[str, str], Pair] = {}  # by _ordered doc_ids
 
         def pair(a: str, b: str) -> Pair:
-            key = frozenset((a, b))
-            if key not in pairs:
-                first, second = sorted((a, b), key=lambda d: (rank.get(d, len(rank)), d))
-                pairs[key] = Pair(first, second)
-            return pairs[key]
+            key = _ordered(a, b)
+            found = pairs.get(key)
+            if found is None:
+                unranked = len(rank)
+                first, second = (a, b) if (rank.get(a, unranked), a) <= (rank.get(b, unranked), b) else (b, a)
+                found = pairs[key] = Pair(first, second)
+            return found
         for link in links:
             p = pair(link.doc_id, link.source_doc_id)
             p.link = link
@@ -533,8 +560,8 @@ class _Page:
         sizes = defaultdict(int)
         for d in doc_ids:
             sizes[self.docs[d].copy_cluster_id] += 1
-        story_pairs = sorted({tuple(sorted((o.doc_a, o.doc_b))) for o in overlaps if o.relation == "same_story"}
-                             - {tuple(sorted((l.doc_id, l.source_doc_id))) for l in links})
+        story_pairs = sorted({_ordered(o.doc_a, o.doc_b) for o in overlaps if o.relation == "same_story"}
+                             - {_ordered(l.doc_id, l.source_doc_id) for l in links})
         first = self.docs[order[0]]
         heading = (f"Story {number}: {_e(first.name)} <small>{_count(len(doc_ids), 'document')} · "
                    f"{_count(len(links), 'copy link')} · {_count(len(overlaps), 'overlap')} · {_e(story_id)}</small>")
@@ -549,7 +576,7 @@ class _Page:
         shown = same_story[:MAX_SAME_STORY_PAIRS]
         more = (f'<p class="more">{_count(len(same_story) - len(shown), "more same-story pair")} of this story not '
                 f'shown: query the overlaps table (relation = \'same_story\').</p>' if len(shown) < len(same_story) else "")
-        drawn = {tuple(sorted((p.left, p.right))) for p in shown}
+        drawn = {_ordered(p.left, p.right) for p in shown}
         graph_docs = self.graph_documents(order, links, drawn)
         return (f'<section class="story" id="{_e(story_id)}"><h2>{heading}</h2>'
                 f'{self.graph_svg(graph_docs, links, [p for p in story_pairs if p in drawn])}'

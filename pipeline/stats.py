@@ -62,26 +62,35 @@ def check_output(out_dir: Path) -> None:
                          f"run `newsprov run INPUT_DIR --out {out_dir}` first")
 
 
-def read_rows(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
-              where: pc.Expression | None = None) -> list[dict]:
-    """Rows of the published partitions of ``table`` (those of ``batches`` when given), as dicts of
-    ``columns``; only the rows ``where`` holds for when given (evaluated while reading, so a large
-    partition is never turned into Python rows whole).
+def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
+               where: pc.Expression | None = None) -> pa.Table:
+    """The published partitions of ``table`` (those of ``batches`` when given) as one table of
+    ``columns``, of their contract types; only the rows ``where`` holds for when given (evaluated
+    while reading, so a large partition is never held whole).
 
-    A column a file lacks (an older schema version) reads as None; an unreadable file is an InputError.
+    A column a file lacks (an older schema version) reads as nulls; an unreadable file is an InputError.
     """
     wanted = None if batches is None else set(batches)
-    rows: list[dict] = []
+    schema = pa.schema([TABLES[table].field(c).with_nullable(True) for c in columns])
+    pieces: list[pa.Table] = []
     for path in table_files(out_dir, table):
         if wanted is not None and path.parent.name.split("=", 1)[-1] not in wanted:
             continue
         try:
             data: pa.Table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names],
                                            filters=where)
+            pieces.append(pa.table([data.column(c).cast(f.type) if c in data.column_names
+                                    else pa.nulls(data.num_rows, f.type)
+                                    for c, f in zip(columns, schema)], schema=schema))
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"cannot read {path}: {exc}; run the batch again to rewrite it") from exc
-        rows.extend({c: row.get(c) for c in columns} for row in data.to_pylist())
-    return rows
+    return pa.concat_tables(pieces) if pieces else schema.empty_table()
+
+
+def read_rows(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
+              where: pc.Expression | None = None) -> list[dict]:
+    """``read_table``'s rows as dicts of ``columns``."""
+    return read_table(out_dir, table, columns, batches, where).to_pylist()
 
 
 def table_counts(out_dir: Path) -> list[TableCount]:
