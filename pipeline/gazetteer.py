@@ -208,6 +208,8 @@ class Gazetteer:
         self._index = {o.outlet_id: i for i, o in enumerate(self._outlets)}
         self._rules = rules
         self._trie: dict = {}
+        self._first_words: set[str] = set()  # each name's first token as written
+        self._caseless_first: set[str] = set()  # lowercased first tokens that do not start with a letter
         self._build()
 
     # ------------------------------------------------------------------ loading
@@ -287,6 +289,10 @@ class Gazetteer:
         return out
 
     def _insert(self, entry: _Entry) -> None:
+        first = entry.tokens[0]
+        self._first_words.add(first)
+        if not first[:1].isalpha():
+            self._caseless_first.add(first.lower())
         node = self._trie
         for t in entry.tokens:
             node = node.setdefault(t.lower(), {})
@@ -303,8 +309,17 @@ class Gazetteer:
             return False
         return True
 
+    def _may_begin(self, word: str) -> bool:
+        """Whether ``_case_ok`` can pass some name at its first token ``word``: as written, shouted,
+        or a first token without letters to case. Most tokens that begin a name in lower case
+        ("the", "to", "a": "The Times", "To Vima", "A Bola") begin none as written: checking this
+        first skips their walk down the trie, most of find's time on news text."""
+        return word in self._first_words or (len(word) > 1 and word.isupper()) or word.lower() in self._caseless_first
+
     def _candidates(self, text: str, toks: list[_Token], i: int) -> list[tuple[int, _Entry]]:
         """(index of last token, entry) for every name starting at token i, longest first."""
+        if not self._may_begin(toks[i].text):
+            return []
         node, found, j = self._trie, [], i
         while j < len(toks):
             if j > i:

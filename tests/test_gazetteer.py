@@ -152,3 +152,28 @@ def test_tokens_equal_the_token_pattern_s_matches(text):
     found = _tokens(text)
     assert found == [_Token(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
     assert all(type(t) is _Token for t in found)
+
+
+class _EveryTokenMayBegin(Gazetteer):
+    """The matcher without the first-token case check: every token walks the trie."""
+
+    def _may_begin(self, word: str) -> bool:
+        return True
+
+
+@pytest.fixture(scope="session")
+def unfiltered() -> Gazetteer:
+    return _EveryTokenMayBegin.load()
+
+
+_CASED = st.sampled_from(_WORDS + ["TIMES", "POST", "tImes", "A", "Bola", "To", "Vima", "I", "'", '"', "In", "These",
+                                   "NEW", "new", "york", "DAILY", "daily", "mail", "MAIL"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CASED, max_size=30), st.sampled_from([" ", "  "]))
+def test_skipping_tokens_no_name_can_begin_with_finds_the_same(gaz, unfiltered, words, sep):
+    """find skips tokens that no name can begin with as written (``_may_begin``): the mentions are
+    those of the walk from every token."""
+    text = sep.join(words)
+    assert gaz.find(text) == unfiltered.find(text)
