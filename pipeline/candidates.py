@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from pipeline.anchors import anchor_key_rows
 from pipeline.errors import ConfigError, SchemaError
 from pipeline.schema import ANCHORS, BANDS, CANDIDATES
-from pipeline.tables import conform, sorted_member, sorted_unique
+from pipeline.tables import conform, sorted_member, sorted_unique, unique_counts
 from pipeline.validation import require_at_least
 
 log = logging.getLogger(__name__)
@@ -396,10 +396,23 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
         x_first = x_new & (~y_new | (index.rank[x] < index.rank[y]))
         a, b = np.where(x_first, x, y), np.where(x_first, y, x)
         codes.append(a * n + b)
-    pair_codes, shared = np.unique(np.concatenate(codes) if codes else np.zeros(0, np.int64), return_counts=True)
+    pair_codes, shared = unique_counts(_concatenate_freeing(codes))
     return PairCodes(pair_codes // n, pair_codes % n, shared, skipped,
                      sorted_unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
                      index.passage_ids, index.doc_of, index.doc_ids)
+
+
+def _concatenate_freeing(pieces: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(pieces)`` of int64 arrays, each piece let go once copied (``pieces`` is
+    emptied): a bulk load's sentence pairs are hundreds of MB, held twice otherwise."""
+    joined = np.empty(sum(len(piece) for piece in pieces), dtype=np.int64)
+    at = 0
+    pieces.reverse()
+    while pieces:
+        piece = pieces.pop()
+        joined[at:at + len(piece)] = piece
+        at += len(piece)
+    return joined
 
 
 def _pair_table(pairs: PairCodes) -> pa.Table:

@@ -50,7 +50,7 @@ from pipeline.candidates import CandidateParams, band_keys, band_table, lsh_pair
 from pipeline.fingerprint import FingerprintParams, signature_matrix
 from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
-from pipeline.tables import conform, sorted_unique
+from pipeline.tables import conform, unique_counts
 from pipeline.tokens import STOPWORDS, normal_word_ids, normal_words
 from pipeline.validation import require_at_least, require_fraction
 
@@ -243,19 +243,36 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     if pairs.skipped:
         log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
                  pairs.skipped, params.stock_documents)
-    # Integer codes throughout: a bulk load of a whole archive pairs millions of sentences.
+    # Integer codes throughout, in as few arrays as will do: a bulk load of a whole archive pairs
+    # millions of sentences (12M at 1M passages), and this was its run's high-water mark.
     n_docs = max(1, len(pairs.doc_ids))
-    doc_a, doc_b = pairs.doc_of[pairs.a].astype(np.int64), pairs.doc_of[pairs.b].astype(np.int64)
-    reached = sorted_unique(np.concatenate([pairs.a * n_docs + doc_b, pairs.b * n_docs + doc_a]))  # (sentence, doc)
-    stock = np.bincount(reached // n_docs, minlength=len(pairs.doc_of)) >= params.stock_documents
+    doc_a, doc_b = pairs.doc_of[pairs.a], pairs.doc_of[pairs.b]
+    stock = _reaching(pairs.a, doc_b, pairs.b, doc_a, n_docs, len(pairs.doc_of)) >= params.stock_documents
     stock[pairs.capped] = True  # in a bucket too big to expand
     kept = ~(stock[pairs.a] | stock[pairs.b])
-    doc_pairs, hits = np.unique(doc_a[kept] * n_docs + doc_b[kept], return_counts=True)
+    doc_pairs, hits = unique_counts(doc_a[kept].astype(np.int64) * n_docs + doc_b[kept])
     doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
     seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
     return ParaphraseCandidates(sorted(zip(firsts, seconds)),
                                 frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()))
+
+
+def _reaching(a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray, n_docs: int,
+              n_sentences: int) -> np.ndarray:
+    """Per sentence, how many documents other than its own its pairs reach: sentence ``a[i]``
+    reaches ``doc_b[i]`` and ``b[i]`` reaches ``doc_a[i]``."""
+    m = len(a)
+    reached = np.empty(2 * m, dtype=np.int64)  # (sentence, document) codes, built in place
+    np.multiply(a, n_docs, out=reached[:m])
+    reached[:m] += doc_b
+    np.multiply(b, n_docs, out=reached[m:])
+    reached[m:] += doc_a
+    reached.sort()
+    distinct = reached[np.r_[True, reached[1:] != reached[:-1]]] if m else reached
+    del reached
+    distinct //= n_docs
+    return np.bincount(distinct, minlength=n_sentences)
 
 
 # Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of

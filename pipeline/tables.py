@@ -332,6 +332,14 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
+def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)``, sorting ``values`` in place (it is reordered):
+    np.unique sorts a copy and keeps more temporaries, a third more memory at 15M pairs."""
+    values.sort()
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
+    return values[starts], np.diff(np.r_[starts, len(values)])
+
+
 def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """``np.isin(values, wanted)`` for integer hashes, ``wanted`` sorted and unique.
 

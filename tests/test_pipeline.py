@@ -307,6 +307,15 @@ def test_sorted_unique_is_unique(values, small):
     assert got.dtype == values.dtype and got.tolist() == np.unique(values).tolist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-3, 3), max_size=50))
+def test_unique_counts_is_unique_with_counts(values, small):
+    values = np.array(values + small, dtype=np.int64)
+    expected, expected_counts = np.unique(values, return_counts=True)
+    got, counts = tables.unique_counts(values.copy())
+    assert got.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-2**63, 2**63 - 1), max_size=60),
        st.lists(st.integers(-3, 3), max_size=50))
