@@ -22,15 +22,16 @@ import os
 import select
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TypeVar
 
 import pyarrow as pa
 
-from pipeline.progress import progress
+from pipeline.progress import counter
 from pipeline.validation import require_at_least
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ R = TypeVar("R")
 
 # Chunks per process: enough to even out uneven chunks, few enough to keep per-chunk costs small.
 CHUNKS_PER_PROCESS = 4
+# Chunks per process submitted ahead of the results: one running and one queued keep a worker busy.
+CHUNKS_IN_FLIGHT = 2
 
 # A file or document weighs this many items against ``min_items`` (an article is about ten
 # passages): a daily batch of 1,000 files was ingested inline, 8 s on one core of two.
@@ -132,24 +135,50 @@ def n_chunks(n_items: int, params: ParallelParams, weight: int = 1) -> int:
     return max(1, min(n_items, params.workers() * CHUNKS_PER_PROCESS))
 
 
-def map_chunks(function: Callable[[T], R], chunks: Sequence[T], params: ParallelParams,
-               label: str | None = None) -> list[R]:
+def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: ParallelParams,
+               label: str | None = None, total: int | None = None) -> list[R]:
     """``[function(c) for c in chunks]``, in the pool when there is more than one chunk.
 
-    ``function`` must be a module-level function and the chunks picklable. A pool whose worker
-    died (killed, out of memory) is dropped and the error raised; the next call starts a new one.
-    ``label`` names a progress bar over the chunks (see ``pipeline.progress``).
+    ``function`` must be a module-level function and the chunks picklable. ``chunks`` may be an
+    iterator that builds each chunk when asked: no more than ``CHUNKS_IN_FLIGHT`` per worker are
+    built ahead of the results, so a stage's chunks (a bulk load's align chunks are 0.7 GB in all)
+    are never all in memory at once. A pool whose worker died (killed, out of memory) is dropped
+    and the error raised; the next call starts a new one. ``label`` names a progress bar over the
+    chunks (``total`` of them, when ``chunks`` has no length; see ``pipeline.progress``).
     """
-    if len(chunks) <= 1 or params.workers() <= 1:
+    if isinstance(chunks, Sequence):
+        total = len(chunks)
+        if total <= 1:
+            return [function(chunk) for chunk in chunks]
+    if params.workers() <= 1:
         return [function(chunk) for chunk in chunks]
     global _pool
     pool = _executor(params.workers())
+    ahead = params.workers() * CHUNKS_IN_FLIGHT
+    pending: deque[Future[R]] = deque()
+    results: list[R] = []
+    bar = counter(label, total or 0) if label else None
     try:
-        results = pool.map(function, chunks)
-        return list(progress(results, label, total=len(chunks)) if label else results)
+        for chunk in chunks:
+            pending.append(pool.submit(function, chunk))
+            del chunk  # the pool holds it until it is sent
+            while len(pending) >= ahead:
+                results.append(pending.popleft().result())
+                if bar is not None:
+                    bar.update()
+        while pending:
+            results.append(pending.popleft().result())
+            if bar is not None:
+                bar.update()
     except BrokenProcessPool:
         _pool = None
         raise
+    finally:
+        for future in pending:
+            future.cancel()
+        if bar is not None:
+            bar.close()
+    return results
 
 
 _threads: ThreadPoolExecutor | None = None
@@ -185,7 +214,8 @@ def map_table(function: Callable[[pa.Table], pa.Table], table: pa.Table, params:
     parts = n_chunks(table.num_rows, params, weight)
     if parts <= 1:
         return function(table)
-    outputs = map_chunks(function, [compact_slice(table, o, n) for o, n in even_slices(table.num_rows, parts)], params)
+    slices = even_slices(table.num_rows, parts)
+    outputs = map_chunks(function, (compact_slice(table, o, n) for o, n in slices), params, total=len(slices))
     return pa.concat_tables(outputs).combine_chunks()
 
 

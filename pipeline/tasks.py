@@ -292,10 +292,10 @@ def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: 
             rows, docs = [], set()
     if rows:
         chunks.append((rows, docs))
-    work = [(candidates.take(pa.array(rows, type=pa.int64())), _rows_of(passages, docs), _rows_of(documents, docs),
+    work = ((candidates.take(pa.array(rows, type=pa.int64())), _rows_of(passages, docs), _rows_of(documents, docs),
              batch, params)
-            for rows, docs in chunks]
-    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}"))
+            for rows, docs in chunks)  # built as the pool asks for them
+    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
     return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
 
 
@@ -351,14 +351,19 @@ def paraphrases_by_document_pair(candidates: ParaphraseCandidates, passages: pa.
     parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
     if parts <= 1:
         return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
-    work = []
-    for offset, length in even_slices(len(pairs), parts):
+    stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
+    for sentence in candidates.stock_sentences:
+        stock_of.setdefault(sentence.rsplit(":", 1)[0], []).append(sentence)
+
+    def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
         run = pairs[offset:offset + length]
         docs = {doc for pair in run for doc in pair}
-        stock = frozenset(s for s in candidates.stock_sentences if s.rsplit(":", 1)[0] in docs)
-        work.append((ParaphraseCandidates(run, stock), _rows_of(passages, docs), _rows_of(credits, docs), batch,
-                     params))
-    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}")).combine_chunks()
+        stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
+        return ParaphraseCandidates(run, stock), _rows_of(passages, docs), _rows_of(credits, docs), batch, params
+
+    work = (chunk(offset, length) for offset, length in even_slices(len(pairs), parts))
+    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}",
+                                       total=parts)).combine_chunks()
 
 
 def _rows_of(table: pa.Table, docs: set[str]) -> pa.Table:
