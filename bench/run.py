@@ -519,8 +519,8 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     if one:
         L.append(f"`two_cores_speedup` = {one['wall_s']:.1f} s / {first['wall_s']:.1f} s: the "
                  f"{first['counts'].get('documents', 0):,}-document batch in one process over the same batch with "
-                 f"worker processes on the {facts['cores']} cores (ingest, passages, anchors, align and paraphrase run in a pool; "
-                 "the tables are the same). Peak RSS is the main process's; the pool's workers are not counted.")
+                 f"worker processes on the {facts['cores']} cores (ingest, passages, anchors, align and paraphrase "
+                 "run in a pool; the tables are the same). Peak RSS is the main process's; the pool's workers are not counted.")
         L.append("")
     failed = e2e.get("big_failed")
     if failed:
