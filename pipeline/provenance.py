@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.align import COPY_RELATIONS
 from pipeline.schema import PROVENANCE
@@ -136,9 +137,10 @@ def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list
     """Copy overlaps that count as evidence: both passages substantial, or a short pair (a
     one-line quote, a caption) right next to a substantial copied pair in both documents.
     A boilerplate line next to an article's own text has no copied neighbour."""
-    rows = [r for r in overlaps.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard",
-                                        "spans", "longest_span_words"]).to_pylist()
-            if r["relation"] in COPY_RELATIONS]
+    # Copies only, picked in Arrow: most overlaps of a large batch are same_story rows.
+    copies = overlaps.filter(pc.is_in(overlaps.column("relation"), pa.array(COPY_RELATIONS, type=pa.string())))
+    rows = copies.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans",
+                          "longest_span_words"]).to_pylist()
     substantial = {
         (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"])) for r in rows
         if passages[r["passage_a"]].substantial and passages[r["passage_b"]].substantial
