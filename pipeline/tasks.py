@@ -438,11 +438,9 @@ class Clusters(BatchTask):
             current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"],
                                                 row["is_origin"])
         provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"])
-        overlaps = self.input()["overlaps"].read()
-        story_links = sorted({(a, b) for a, b, relation in zip(overlaps.column("doc_a").to_pylist(),
-                                                                overlaps.column("doc_b").to_pylist(),
-                                                                overlaps.column("relation").to_pylist())
-                              if relation == "same_story"})
+        overlaps = self.input()["overlaps"].read(["doc_a", "doc_b", "relation"])
+        same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story"))
+        story_links = sorted(set(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist())))
         documents = self.read_history("documents", ["doc_id", "published", "batch"])
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
