@@ -1,6 +1,6 @@
 """Stage 5: verify candidate pairs and say how the two passages relate, with evidence.
 
-Each passage is tokenised once (``passage_words``); each candidate pair is aligned word by word.
+Each passage is tokenised once (pipeline.words); each candidate pair is aligned word by word.
 A word of b that differs from every word of a but is a plausible synonym of a
 word that a has and b lacks ("Home" for "House", "advised" for "told") is
 folded onto that word, and "<language name> language" onto the language name
@@ -31,19 +31,19 @@ import datetime as dt
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 
-from pipeline.anchors import Anchor, anchors_in
+from pipeline.anchors import Anchor
 from pipeline.passages import passage_id
 from pipeline.progress import counter
 from pipeline.schema import OVERLAPS
 from pipeline.synonyms import Lexicon
 from pipeline.tables import conform
-from pipeline.tokens import STOPWORDS, Token, tokenize
+from pipeline.tokens import STOPWORDS
 from pipeline.validation import require_at_least, require_fraction
+from pipeline.words import PassageWords, RecentPassageWords
 
 
 @dataclass(frozen=True)
@@ -88,29 +88,9 @@ class PassageRef:
     doc_date: dt.date
 
 
-@dataclass(frozen=True)
-class PassageWords:
-    """A passage's words as align compares them, worked out once per passage (not once per pair)."""
-
-    keys: tuple[str, ...]  # normal forms, "Chinese language" one word "chinese"
-    starts: tuple[int, ...]  # offsets of each word into the passage text
-    ends: tuple[int, ...]
-    first_anchor: dict[str, Anchor]  # each anchor key's first occurrence, in text order
-
-
-# A history passage is aligned again in every later batch that pairs with it, in the same process
-# (the eval, an Inbox catch-up): keep its words across calls. No Token objects are kept, so the
-# entries stay small (a few kB each).
-@lru_cache(maxsize=1 << 12)
-def passage_words(text: str, lexicon: Lexicon) -> PassageWords:
-    """Words and anchors of a passage's text, tokenised once for both."""
-    tokens = tokenize(text)
-    first_anchor: dict[str, Anchor] = {}
-    for anchor in anchors_in(text, tokens):
-        first_anchor.setdefault(anchor.key, anchor)
-    merged = _merge_language_suffix(tokens, lexicon)
-    return PassageWords(tuple(t.norm for t in merged), tuple(t.start for t in merged), tuple(t.end for t in merged),
-                        first_anchor)
+# A history passage is aligned again in every later batch that pairs with it, in the same process:
+# keep the words of the passages aligned lately across calls.
+_RECENT_WORDS = RecentPassageWords(1 << 12)
 
 
 @dataclass(frozen=True)
@@ -123,7 +103,10 @@ class _Side:
 
 
 def _side(ref: PassageRef, lexicon: Lexicon, k: int) -> _Side:
-    words = passage_words(ref.text, lexicon)
+    return _side_of(ref, _RECENT_WORDS.words(ref.text, lexicon), k)
+
+
+def _side_of(ref: PassageRef, words: PassageWords, k: int) -> _Side:
     return _Side(ref, words, _shingle_set(words.keys, k))
 
 
@@ -147,17 +130,6 @@ class Alignment:
     shared_anchors: tuple[str, ...]
     spans: tuple[Span, ...]
     longest_span_words: int  # aligned words of the longest span; 0 for same_story (its spans are anchors)
-
-
-def _merge_language_suffix(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
-    """'Chinese language' -> one token 'chinese' spanning both words."""
-    merged: list[Token] = []
-    for token in tokens:
-        if token.norm == "language" and merged and lexicon.is_language_name(merged[-1].norm):
-            previous = merged.pop()
-            token = Token(previous.start, token.end, previous.surface, previous.norm)
-        merged.append(token)
-    return merged
 
 
 def fold_synonyms(keys_a: list[str], keys_b: list[str], lexicon: Lexicon) -> tuple[list[str], int]:
@@ -501,6 +473,17 @@ def _diagonal_neighbours(pid_a: str, pid_b: str) -> list[tuple[str, str]]:
     return [(passage_id(doc_a, int(ordinal_a) + step), passage_id(doc_b, int(ordinal_b) + step)) for step in (-1, 1)]
 
 
+def _sides_of_candidates(candidates: pa.Table, refs: dict[str, PassageRef], lexicon: Lexicon,
+                         k: int) -> dict[str, _Side]:
+    """The sides of every passage the candidates name, their words worked out at once (a passage
+    takes part in many pairs: its words and shingles once). Passages met later, by extension, are
+    added one by one."""
+    named = list(dict.fromkeys(candidates.column("passage_a").to_pylist()
+                               + candidates.column("passage_b").to_pylist()))
+    words = _RECENT_WORDS.words_of([refs[pid].text for pid in named], lexicon)
+    return {pid: _side_of(refs[pid], words_of_passage, k) for pid, words_of_passage in zip(named, words)}
+
+
 def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
                      lexicon: Lexicon, params: AlignParams) -> pa.Table:
     """The overlaps table: one row per candidate pair that holds up.
@@ -514,7 +497,7 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     the candidates name, from this batch and from history.
     """
     refs = passage_refs(passages, documents)
-    sides: dict[str, _Side] = {}  # a passage takes part in many pairs: its words and shingles once
+    sides = _sides_of_candidates(candidates, refs, lexicon, params.shingle_size)
 
     def side(pid: str) -> _Side:
         if pid not in sides:

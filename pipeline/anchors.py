@@ -191,14 +191,30 @@ class _SurfaceFlags:
 
 @dataclass(frozen=True)
 class _VectorKeys:
-    """Anchors found, repeats within a text included: text ``text_index[r]`` has ``key_names[key[r]]``."""
+    """Anchors found, repeats within a text included: text ``text_index[r]`` has ``key_names[key[r]]``,
+    starting at token ``token[r]`` (a date's month; its day is the token after)."""
 
     text_index: np.ndarray
     key: np.ndarray
     key_names: list[str]
+    token: np.ndarray
+
+
+@dataclass(frozen=True)
+class _AnchorMasks:
+    """Which tokens start an anchor, a mask over the tokens per kind."""
+
+    date: np.ndarray  # a month name followed by its day number (the next token)
+    figure: np.ndarray
+    name: np.ndarray
 
 
 def _vector_keys(tokens: _Tokens, surfaces: _SurfaceFlags) -> _VectorKeys:
+    """``anchors_in``'s keys of every token at once."""
+    return _keys_of(tokens.text, surfaces.norm[tokens.surface], surfaces.norms, _anchor_masks(tokens, surfaces))
+
+
+def _anchor_masks(tokens: _Tokens, surfaces: _SurfaceFlags) -> _AnchorMasks:
     """``anchors_in``'s rules on every token at once, a mask per branch."""
     same_text = tokens.text[1:] == tokens.text[:-1]
     has_previous, has_following = np.zeros(len(tokens.text), bool), np.zeros(len(tokens.text), bool)
@@ -220,13 +236,13 @@ def _vector_keys(tokens: _Tokens, surfaces: _SurfaceFlags) -> _VectorKeys:
     starts_sentence = ~has_previous | tokens.after_break
     name = (capitalised & ~digits & ~month & ~token(surfaces.is_weekday)
             & ~(starts_sentence & (token(surfaces.is_stopword) | ~following(capitalised))))
-    return _keys_of(tokens.text, token(surfaces.norm), surfaces.norms, date, figure, name)
+    return _AnchorMasks(date, figure, name)
 
 
-def _keys_of(text: np.ndarray, norm: np.ndarray, norms: list[str], date: np.ndarray, figure: np.ndarray,
-             name: np.ndarray) -> _VectorKeys:
+def _keys_of(text: np.ndarray, norm: np.ndarray, norms: list[str], masks: _AnchorMasks) -> _VectorKeys:
     """Keys of the anchor tokens, each distinct key spelled once: coded as (kind, norm, 1 + the
     following token's norm for a date, else 0)."""
+    date, figure, name = masks.date, masks.figure, masks.name
     at = np.flatnonzero(date | figure | name)
     kind = np.where(date[at], 0, np.where(figure[at], 1, 2))
     day = np.where(date[at], np.roll(norm, -1)[at] + 1, 0)
@@ -238,4 +254,4 @@ def _keys_of(text: np.ndarray, norm: np.ndarray, norms: list[str], date: np.ndar
         kind_code, word = divmod(rest, size)
         names.append(f"d:{norms[word]} {norms[day_code - 1]}" if kind_code == 0
                      else f"{'f' if kind_code == 1 else 'n'}:{norms[word]}")
-    return _VectorKeys(text[at], key.reshape(-1), names)
+    return _VectorKeys(text[at], key.reshape(-1), names, at)
