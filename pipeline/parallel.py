@@ -128,11 +128,11 @@ def use_pool(n_items: int, params: ParallelParams, weight: int = 1) -> bool:
             and not multiprocessing.current_process().daemon)
 
 
-def n_chunks(n_items: int, params: ParallelParams, weight: int = 1) -> int:
-    """How many chunks to cut ``n_items`` into: 1 when the work runs inline."""
+def n_chunks(n_items: int, params: ParallelParams, weight: int = 1, per_process: int = CHUNKS_PER_PROCESS) -> int:
+    """How many chunks to cut ``n_items`` into (``per_process`` per worker): 1 when the work runs inline."""
     if not use_pool(n_items, params, weight):
         return 1
-    return max(1, min(n_items, params.workers() * CHUNKS_PER_PROCESS))
+    return max(1, min(n_items, params.workers() * per_process))
 
 
 def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: ParallelParams,
