@@ -377,8 +377,13 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
     is_new = index.passage < index.n_new
     n = len(index.doc_of)
     codes, skipped, capped = [], 0, []
-    for band in np.flatnonzero(np.bincount(index.band)):
-        rows = np.flatnonzero(index.band == band)  # one band's rows at a time: no sort of all rows by band
+    # One band's rows at a time, in row order: a stable sort of the small band numbers (a radix
+    # sort) splits them all at once, where a comparison per band passed over every row 32 times.
+    by_band = np.argsort(index.band, kind="stable")
+    band_sizes = np.bincount(index.band) if len(index.band) else np.zeros(0, dtype=np.int64)
+    band_ends = np.cumsum(band_sizes)
+    for band in np.flatnonzero(band_sizes):
+        rows = by_band[band_ends[band] - band_sizes[band]:band_ends[band]]
         order, starts, sizes = _bucket_groups(index.bucket[rows])
         members = rows[order]
         with_new = np.maximum.reduceat(is_new[members], starts) if len(starts) else np.zeros(0, dtype=bool)
