@@ -145,8 +145,7 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
-        passages = map_table(split_passages, documents,
-                             config.parallel().params(), DOCUMENT_WEIGHT)
+        passages = map_table(split_passages, documents, config.parallel().params(), DOCUMENT_WEIGHT)
         self.output().write(add_signatures(passages, config.fingerprint().params()))
 
 
