@@ -153,3 +153,28 @@ def test_row_wise_maps_cut_and_join_in_order():
     assert parallel.map_table(lambda t: t, table, parallel.ParallelParams(processes=1)).equals(table)
     sliced = parallel.compact_slice(table, 3, 4)
     assert sliced.column("n").to_pylist() == [3, 4, 5, 6]
+
+
+def _touch(path: Path) -> str:
+    path.touch()
+    return path.name
+
+
+def test_chunks_are_built_as_the_pool_asks_for_them(tmp_path):
+    """map_chunks takes an iterator and builds no more than CHUNKS_IN_FLIGHT chunks per worker
+    ahead of the results it has collected, in order: a stage's chunks are never all in memory."""
+    params = parallel.ParallelParams(processes=2)
+    ahead = params.workers() * parallel.CHUNKS_IN_FLIGHT
+    done_when_built = []
+
+    def chunks():
+        for i in range(12):
+            done_when_built.append(len(list(tmp_path.glob("*.done"))))
+            yield tmp_path / f"{i:02d}.done"
+
+    try:
+        names = parallel.map_chunks(_touch, chunks(), params, total=12)
+    finally:
+        parallel.shutdown()
+    assert names == [f"{i:02d}.done" for i in range(12)]
+    assert all(done >= i - ahead + 1 for i, done in enumerate(done_when_built)), done_when_built
