@@ -19,7 +19,7 @@ import shutil
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pyarrow as pa
@@ -98,10 +98,6 @@ class Overlap:
         return f"{self.passage_a}~{self.passage_b}"
 
 
-_OVERLAP_COLUMNS = ["passage_a", "passage_b", "doc_a", "doc_b", "batch", "relation", "jaccard", "containment_a",
-                    "containment_b", "aligned_ratio", "shared_anchors", "spans", "method", "origin"]
-
-
 @dataclass(frozen=True)
 class Link:
     doc_id: str
@@ -113,10 +109,6 @@ class Link:
     spans: tuple[tuple[int, int, int, int], ...]
     origin_basis: str
     credited_outlet_id: str | None
-
-
-_LINK_COLUMNS = ["doc_id", "source_doc_id", "batch", "relation", "coverage", "source_coverage", "spans",
-                 "origin_basis", "credited_outlet_id"]
 
 
 @dataclass(frozen=True)
@@ -173,10 +165,21 @@ def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int
     return rows
 
 
-def _records(table: pa.Table, names: list[str]) -> Iterator[tuple]:
-    """The rows of ``table``'s ``names`` columns as tuples of Python values, spans as tuples."""
-    return zip(*(_span_tuples(table.column(name)) if name == "spans" else table.column(name).to_pylist()
-                 for name in names))
+def _python_values(column: pa.ChunkedArray, name: str) -> list:
+    if name == "spans":
+        return _span_tuples(column)
+    if pa.types.is_list(column.type):
+        return [tuple(values or ()) for values in column.to_pylist()]
+    return column.to_pylist()
+
+
+def _records(out_dir: Path, table: str, record: type, batches: list[str] | None,
+             where: pc.Expression | None) -> Iterator:
+    """``record`` objects of the table's rows, its fields read from the columns of the same names
+    (lists as tuples, spans as tuples of offsets), column by column."""
+    names = [f.name for f in fields(record)]
+    data = read_table(out_dir, table, names, batches, where)
+    return map(record, *(_python_values(data.column(name), name) for name in names))
 
 
 def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
@@ -191,16 +194,11 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     out_dir = Path(out_dir)
     check_output(out_dir)
     scope = _Scope.of(out_dir, batch)
-    overlap_table = read_table(out_dir, "overlaps", _OVERLAP_COLUMNS, scope.later_batches,
-                               scope.either("doc_a", "doc_b"))
-    overlaps = [Overlap(*row[:10], tuple(row[10] or ()), *row[11:])
-                for row in _records(overlap_table, _OVERLAP_COLUMNS)]
-    del overlap_table
-    link_table = read_table(out_dir, "provenance", _LINK_COLUMNS, scope.later_batches,
-                            scope.either("doc_id", "source_doc_id"))
+    overlaps = list(_records(out_dir, "overlaps", Overlap, scope.later_batches, scope.either("doc_a", "doc_b")))
     links_by_pair: dict[tuple[str, str], Link] = {}
-    for row in sorted(_records(link_table, _LINK_COLUMNS), key=lambda row: row[2]):
-        links_by_pair[(row[0], row[1])] = Link(*row)  # by batch: a later batch's link replaces an earlier one
+    for link in sorted(_records(out_dir, "provenance", Link, scope.later_batches,
+                                scope.either("doc_id", "source_doc_id")), key=lambda link: link.batch):
+        links_by_pair[(link.doc_id, link.source_doc_id)] = link  # a later batch's link replaces an earlier one
     shown = scope.with_ends([(o.doc_a, o.doc_b) for o in overlaps]
                             + [(link.doc_id, link.source_doc_id) for link in links_by_pair.values()])
     current: dict[str, dict] = {}
