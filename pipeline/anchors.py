@@ -29,11 +29,11 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.tables import sorted_unique
-from pipeline.tokens import _TOKEN_RUST, MONTHS, STOPWORDS, Token, normal_form, tokenize, tokenized_alike_by_rust
+from pipeline.tokens import MONTHS, STOPWORDS, TOKEN_RUST, Token, normal_form, tokenize, tokenized_alike_by_rust
 
 _MONTH_NAMES = frozenset(MONTHS.values())
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
-_SENTENCE_BREAK = frozenset(".!?:;\"“”\n")
+SENTENCE_BREAK = frozenset(".!?:;\"“”\n")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Anchor:
 
 def _starts_sentence(text: str, token: Token, previous: Token | None) -> bool:
     gap = text[previous.end:token.start] if previous else text[:token.start]
-    return previous is None or any(ch in _SENTENCE_BREAK for ch in gap)
+    return previous is None or any(ch in SENTENCE_BREAK for ch in gap)
 
 
 def extract_anchors(text: str) -> list[Anchor]:
@@ -100,7 +100,7 @@ def anchor_key_rows(texts: Sequence[str]) -> AnchorKeyRows:
     texts = list(texts)
     series = pl.Series(values=texts, dtype=pl.String)
     tokens = _tokens_of(series)
-    surfaces = _SurfaceFlags.of(tokens.surfaces)
+    surfaces = SurfaceFlags.of(tokens.surfaces)
     found = _vector_keys(tokens, surfaces)
     slow_texts = sorted_unique(np.concatenate([tokens.text[surfaces.is_cent[tokens.surface]],
                                                np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy())]))
@@ -125,14 +125,14 @@ def _distinct_sorted_rows(text_index: np.ndarray, key: np.ndarray, key_names: li
 
 
 # Tokens and, between them, every sentence-break character as a match of its own. No token starts
-# with a break character, so the tokens matched are _TOKEN_RUST's, and the break matches between two
+# with a break character, so the tokens matched are TOKEN_RUST's, and the break matches between two
 # tokens are the breaks in the gap ``_starts_sentence`` reads. Polars' regex kernel: Python's re.split
 # took 2.2 s of 54k passages, this 0.3 s.
-_TOKEN_OR_BREAK_RUST = f"{_TOKEN_RUST}|[{''.join(sorted(_SENTENCE_BREAK))}]"
+_TOKEN_OR_BREAK_RUST = f"{TOKEN_RUST}|[{''.join(sorted(SENTENCE_BREAK))}]"
 
 
 @dataclass(frozen=True)
-class _Tokens:
+class TokenRows:
     """The tokens of many texts back to back, as codes into their distinct ``surfaces``."""
 
     text: np.ndarray  # index of the token's text
@@ -141,20 +141,20 @@ class _Tokens:
     surfaces: list[str]
 
 
-def _tokens_of(texts: pl.Series) -> _Tokens:
+def _tokens_of(texts: pl.Series) -> TokenRows:
     matches = texts.str.extract_all(_TOKEN_OR_BREAK_RUST).to_arrow()
     offsets = matches.offsets.to_numpy().astype(np.int64)
     encoded = pa.chunked_array([matches.flatten()], pa.large_string()).combine_chunks().dictionary_encode()
     surfaces = encoded.dictionary.to_pylist()
-    is_break = np.fromiter((s in _SENTENCE_BREAK for s in surfaces), dtype=bool, count=len(surfaces))
+    is_break = np.fromiter((s in SENTENCE_BREAK for s in surfaces), dtype=bool, count=len(surfaces))
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     position = np.flatnonzero(~is_break[codes])  # of the tokens among the matches
     text = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(offsets))[position]
-    return _Tokens(text, codes[position], np.diff(position, prepend=-1) > 1, surfaces)
+    return TokenRows(text, codes[position], np.diff(position, prepend=-1) > 1, surfaces)
 
 
 @dataclass(frozen=True)
-class _SurfaceFlags:
+class SurfaceFlags:
     """What the anchor rules ask of a token, computed once per distinct surface (arrays by surface)."""
 
     norm: np.ndarray  # index into norms
@@ -168,7 +168,7 @@ class _SurfaceFlags:
     is_cent: np.ndarray
 
     @classmethod
-    def of(cls, surfaces: list[str]) -> _SurfaceFlags:
+    def of(cls, surfaces: list[str]) -> SurfaceFlags:
         vocabulary: dict[str, int] = {}
         norm = np.fromiter((vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in surfaces),
                            dtype=np.int64, count=len(surfaces))
@@ -209,12 +209,12 @@ class _AnchorMasks:
     name: np.ndarray
 
 
-def _vector_keys(tokens: _Tokens, surfaces: _SurfaceFlags) -> _VectorKeys:
+def _vector_keys(tokens: TokenRows, surfaces: SurfaceFlags) -> _VectorKeys:
     """``anchors_in``'s keys of every token at once."""
-    return _keys_of(tokens.text, surfaces.norm[tokens.surface], surfaces.norms, _anchor_masks(tokens, surfaces))
+    return keys_of(tokens.text, surfaces.norm[tokens.surface], surfaces.norms, anchor_masks(tokens, surfaces))
 
 
-def _anchor_masks(tokens: _Tokens, surfaces: _SurfaceFlags) -> _AnchorMasks:
+def anchor_masks(tokens: TokenRows, surfaces: SurfaceFlags) -> _AnchorMasks:
     """``anchors_in``'s rules on every token at once, a mask per branch."""
     same_text = tokens.text[1:] == tokens.text[:-1]
     has_previous, has_following = np.zeros(len(tokens.text), bool), np.zeros(len(tokens.text), bool)
@@ -239,7 +239,7 @@ def _anchor_masks(tokens: _Tokens, surfaces: _SurfaceFlags) -> _AnchorMasks:
     return _AnchorMasks(date, figure, name)
 
 
-def _keys_of(text: np.ndarray, norm: np.ndarray, norms: list[str], masks: _AnchorMasks) -> _VectorKeys:
+def keys_of(text: np.ndarray, norm: np.ndarray, norms: list[str], masks: _AnchorMasks) -> _VectorKeys:
     """Keys of the anchor tokens, each distinct key spelled once: coded as (kind, norm, 1 + the
     following token's norm for a date, else 0)."""
     date, figure, name = masks.date, masks.figure, masks.name

@@ -34,7 +34,7 @@ _TOKEN = re.compile(
 # The same pattern in Rust regex syntax, for Polars' vectorised extraction. Python's ``[^\W_]``
 # (str.isalnum) is Unicode letters and numbers, ``\d`` is Nd: spelled out as categories here because
 # Rust's ``\w`` also takes marks and connectors (tested equal on arbitrary Unicode text).
-_TOKEN_RUST = (
+TOKEN_RUST = (
     r"(?:[\p{L}\p{Nl}\p{No}]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
     r"|[\p{L}\p{N}](?:[\p{L}\p{N}]|[\x{0300}-\x{036f}])*(?:['’][\p{L}\p{N}]+)*"
@@ -44,7 +44,7 @@ _TOKEN_RUST = (
 
 @lru_cache(maxsize=1)
 def _classed_apart_rust() -> str | None:
-    """A Rust regex class of the characters that _TOKEN_RUST's classes sort differently from _TOKEN's
+    """A Rust regex class of the characters that TOKEN_RUST's classes sort differently from _TOKEN's
     (letter or number, decimal digit), or None. Python's re reads Python's Unicode database (14.0 in
     Python 3.11), Polars' regex crate its own, newer one: with Polars 2.1, 9,392 characters unassigned
     in 14.0 are letters or digits there (CJK Extension H, Kawi, ...). Found by both engines reading
@@ -65,7 +65,7 @@ def _classed_apart_rust() -> str | None:
 
 
 def tokenized_alike_by_rust(texts: pl.Series) -> pl.Series:
-    """Whether _TOKEN_RUST finds exactly _TOKEN's tokens in each text: it holds no character the two
+    """Whether TOKEN_RUST finds exactly _TOKEN's tokens in each text: it holds no character the two
     engines' Unicode tables class apart (see _classed_apart_rust)."""
     apart = _classed_apart_rust()
     return pl.repeat(True, len(texts), eager=True) if apart is None else ~texts.str.contains(apart)
@@ -181,7 +181,7 @@ def word_counts(texts: Sequence[str]) -> list[int]:
     texts holding a character the two engines' Unicode tables class apart are counted by ``count_words``."""
     texts = list(texts)
     series = pl.Series(values=texts, dtype=pl.String)
-    counts = series.str.count_matches(_TOKEN_RUST).to_list()
+    counts = series.str.count_matches(TOKEN_RUST).to_list()
     for i in np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy()).tolist():
         counts[i] = count_words(texts[i])
     return counts
@@ -223,7 +223,7 @@ def normal_word_ids(texts: Sequence[str], parts: int = 1) -> WordIds:
 
 
 def _surfaces(texts: list[str]) -> pa.ListArray:
-    return pl.Series(values=texts, dtype=pl.String).str.extract_all(_TOKEN_RUST).to_arrow()
+    return pl.Series(values=texts, dtype=pl.String).str.extract_all(TOKEN_RUST).to_arrow()
 
 
 def _merge_per_cent(words: WordIds, texts: Sequence[str]) -> WordIds:

@@ -18,10 +18,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.anchors import (_SENTENCE_BREAK, Anchor, _anchor_masks, _keys_of, _SurfaceFlags, _Tokens,
-                              anchors_in)
+from pipeline.anchors import SENTENCE_BREAK, Anchor, SurfaceFlags, TokenRows, anchor_masks, anchors_in, keys_of
 from pipeline.synonyms import Lexicon
-from pipeline.tokens import _TOKEN_RUST, Token, tokenize, tokenized_alike_by_rust
+from pipeline.tokens import TOKEN_RUST, Token, tokenize, tokenized_alike_by_rust
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ _WORDS_SLICE = 1 << 15
 def _passage_words_of_slice(texts: list[str], lexicon: Lexicon) -> list[PassageWords]:
     series = pl.Series(values=texts, dtype=pl.String)
     tokens = _located_tokens(series)
-    surfaces = _SurfaceFlags.of(tokens.tokens.surfaces)
+    surfaces = SurfaceFlags.of(tokens.tokens.surfaces)
     norm = surfaces.norm[tokens.tokens.surface]
     slow = np.zeros(len(texts), dtype=bool)
     slow[tokens.tokens.text[surfaces.is_cent[tokens.tokens.surface]]] = True
@@ -93,16 +92,16 @@ def _passage_words_of_slice(texts: list[str], lexicon: Lexicon) -> list[PassageW
 # offset is the summed length of the matches before it. No token starts with a character outside
 # [\p{L}\p{N}%], and one starts at each character inside it, so a gap is a run of those outside.
 _GAP_RUST = r"[^\p{L}\p{N}%]+"
-_TOKEN_OR_GAP_RUST = f"{_TOKEN_RUST}|{_GAP_RUST}"
-_BREAK_RUST = f"[{''.join(sorted(_SENTENCE_BREAK))}]"
+_TOKEN_OR_GAP_RUST = f"{TOKEN_RUST}|{_GAP_RUST}"
+_BREAK_RUST = f"[{''.join(sorted(SENTENCE_BREAK))}]"
 
 
 @dataclass(frozen=True)
 class _LocatedTokens:
-    """The tokens of many texts back to back (anchors' ``_Tokens``), with their character offsets
+    """The tokens of many texts back to back (anchors' ``TokenRows``), with their character offsets
     into their text."""
 
-    tokens: _Tokens
+    tokens: TokenRows
     start: np.ndarray  # int64
     end: np.ndarray  # int64
 
@@ -128,7 +127,7 @@ def _located_tokens(texts: pl.Series) -> _LocatedTokens:
     token_pieces = np.flatnonzero(piece_is_token)
     surface_of_piece = np.zeros(len(piece_is_token), dtype=np.int64)
     surface_of_piece[token_pieces] = np.arange(len(token_pieces))
-    tokens = _Tokens(text[at], surface_of_piece[codes[at]], after_break,
+    tokens = TokenRows(text[at], surface_of_piece[codes[at]], after_break,
                      encoded.dictionary.take(pa.array(token_pieces)).to_pylist())
     return _LocatedTokens(tokens, end[at] - lengths[at], end[at])
 
@@ -159,12 +158,12 @@ def _merged_into_previous(text: np.ndarray, norm: np.ndarray, norms: list[str], 
     return merged
 
 
-def _first_anchors_by_text(tokens: _LocatedTokens, surfaces: _SurfaceFlags, n_texts: int,
+def _first_anchors_by_text(tokens: _LocatedTokens, surfaces: SurfaceFlags, n_texts: int,
                            skip: np.ndarray) -> list[dict[str, Anchor]]:
     """Each text's first anchor of each key, in text order, as ``passage_words`` keeps them
     (empty for the texts ``skip`` marks)."""
-    masks = _anchor_masks(tokens.tokens, surfaces)
-    found = _keys_of(tokens.tokens.text, surfaces.norm[tokens.tokens.surface], surfaces.norms, masks)
+    masks = anchor_masks(tokens.tokens, surfaces)
+    found = keys_of(tokens.tokens.text, surfaces.norm[tokens.tokens.surface], surfaces.norms, masks)
     # Rows are in token order, so the first row of each (text, key) is its first occurrence.
     first = pl.Series(values=found.text_index * max(len(found.key_names), 1) + found.key).is_first_distinct()
     first = np.flatnonzero(first.to_numpy() & ~skip[found.text_index])

@@ -42,8 +42,8 @@ def test_rust_tokens_equal_python_tokens_where_tokenized_alike(text):
     included) give Polars' regex kernel the tokens of Python's re; the others are found."""
     import polars as pl
 
-    from pipeline.tokens import _TOKEN, _TOKEN_RUST, tokenized_alike_by_rust
+    from pipeline.tokens import _TOKEN, TOKEN_RUST, tokenized_alike_by_rust
 
     series = pl.Series(values=[text], dtype=pl.String)
-    same = series.str.extract_all(_TOKEN_RUST).to_list()[0] == _TOKEN.findall(text)
+    same = series.str.extract_all(TOKEN_RUST).to_list()[0] == _TOKEN.findall(text)
     assert same or not tokenized_alike_by_rust(series)[0]
