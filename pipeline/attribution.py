@@ -678,5 +678,9 @@ def document_credits(attributions: pa.Table, gazetteer: Gazetteer) -> dict[str, 
 
 def text_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> DocumentCredits:
     """The same summary straight from a document's text, for a stage that runs before attribution (ingest)."""
-    credits = document_credit_list(text, gazetteer, body_start)
+    return credits_summary(document_credit_list(text, gazetteer, body_start), gazetteer)
+
+
+def credits_summary(credits: Iterable[Credit], gazetteer: Gazetteer) -> DocumentCredits:
+    """The summary of a document's credits found already (``find_credits``)."""
     return _summarise(((c.char_start, c.outlet_id, c.credit_line) for c in credits), gazetteer)

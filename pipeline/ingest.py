@@ -32,7 +32,7 @@ import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
 
-from pipeline.attribution import Credit, find_credits, remember_credits, text_credits
+from pipeline.attribution import Credit, credits_summary, find_credits, remember_credits, text_credits
 from pipeline.errors import ConfigError, InputError
 from pipeline.gazetteer import Gazetteer
 from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, n_chunks
@@ -678,10 +678,13 @@ def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str
 def _documents_table(documents: list[_Document], batch: str, now: datetime.datetime) -> pa.Table:
     # Documents are published before the attributions table: summarise their credits from the text.
     gazetteer = Gazetteer.packaged()
+    summaries = []
     for d in documents:
-        if d.credits is not None:
+        if d.credits is None:
+            summaries.append(text_credits(d.normalised.text, gazetteer, d.header.body_start))
+        else:  # found in a worker process: kept for this process's attribution stage
             remember_credits(d.normalised.text, gazetteer, d.header.body_start, d.credits)
-    summaries = [text_credits(d.normalised.text, gazetteer, d.header.body_start) for d in documents]
+            summaries.append(credits_summary(d.credits, gazetteer))
     columns = {
         "doc_id": [d.doc_id for d in documents],
         "source_path": [d.source_path for d in documents],
