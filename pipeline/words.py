@@ -128,7 +128,7 @@ def _located_tokens(texts: pl.Series) -> _LocatedTokens:
     surface_of_piece = np.zeros(len(piece_is_token), dtype=np.int64)
     surface_of_piece[token_pieces] = np.arange(len(token_pieces))
     tokens = TokenRows(text[at], surface_of_piece[codes[at]], after_break,
-                     encoded.dictionary.take(pa.array(token_pieces)).to_pylist())
+                       encoded.dictionary.take(pa.array(token_pieces)).to_pylist())
     return _LocatedTokens(tokens, end[at] - lengths[at], end[at])
 
 
