@@ -158,8 +158,8 @@ def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int
     rows: list[tuple[tuple[int, int, int, int], ...]] = []
     for chunk in column.chunks:
         offsets = chunk.offsets.to_pylist()
-        fields = [chunk.values.field(name).to_pylist() for name in ("a_start", "a_end", "b_start", "b_end")]
-        spans = list(zip(*fields))
+        offsets_by_field = [chunk.values.field(name).to_pylist() for name in ("a_start", "a_end", "b_start", "b_end")]
+        spans = list(zip(*offsets_by_field))
         valid = chunk.is_valid().to_pylist()
         rows.extend(tuple(spans[offsets[i]:offsets[i + 1]]) if valid[i] else () for i in range(len(chunk)))
     return rows
