@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -275,6 +276,9 @@ def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -
 # nothing left to even out a slow chunk); the 1M-passage batch 37.6 -> 35.8 s, largest worker
 # 1.26 -> 1.35 GB.
 ALIGN_CHUNKS_PER_PROCESS = 2
+# A chunk may take this much more than an even share of the rows when that keeps its passages
+# together (document_pair_chunks).
+ALIGN_CHUNK_SLACK = 1.05
 
 
 def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
@@ -285,25 +289,49 @@ def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: 
     parts = n_chunks(candidates.num_rows, parallel, per_process=ALIGN_CHUNKS_PER_PROCESS)
     if parts <= 1:
         return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for row, (doc_a, doc_b) in enumerate(zip(candidates.column("doc_a").to_pylist(),
-                                             candidates.column("doc_b").to_pylist())):
-        groups.setdefault((doc_a, doc_b) if doc_a <= doc_b else (doc_b, doc_a), []).append(row)
-    target = -(-candidates.num_rows // parts)
-    chunks, rows, docs = [], [], set()
-    for pair, group_rows in groups.items():
-        rows.extend(group_rows)
-        docs.update(pair)
-        if len(rows) >= target:
-            chunks.append((rows, docs))
-            rows, docs = [], set()
-    if rows:
-        chunks.append((rows, docs))
+    chunks = document_pair_chunks(candidates, parts)
     work = ((candidates.take(pa.array(rows, type=pa.int64())), _rows_of(passages, docs), _rows_of(documents, docs),
              batch, params)
             for rows, docs in chunks)  # built as the pool asks for them
     overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
     return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
+
+
+def document_pair_chunks(candidates: pa.Table, parts: int) -> list[tuple[list[int], set[str]]]:
+    """The candidates' rows cut into ``parts`` chunks of whole document pairs, about even in rows,
+    each with the documents its pairs name.
+
+    A passage named in two chunks is tokenised in both, and a same-story passage is in pairs
+    with documents all over the batch. Pairs are placed largest document pair first, each in
+    the chunk that already holds most of its passages, weighed by the room left there (greedy
+    streaming graph partitioning). On the 20,000-document bench batch, 4 chunks in candidate
+    order named 65,927 passages (41,122 distinct); placed this way 49,540, and the chunks' align
+    time summed 27.7 -> 23.8 s.
+    """
+    doc_a, doc_b = candidates.column("doc_a").to_pylist(), candidates.column("doc_b").to_pylist()
+    passage_a, passage_b = candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist()
+    pair_rows: dict[tuple[str, str], list[int]] = {}
+    for row, (a, b) in enumerate(zip(doc_a, doc_b)):
+        pair_rows.setdefault((a, b) if a <= b else (b, a), []).append(row)
+    room = [candidates.num_rows / parts * ALIGN_CHUNK_SLACK] * parts
+    held: list[set[str]] = [set() for _ in range(parts)]
+    chunk_rows: list[list[int]] = [[] for _ in range(parts)]
+    for rows in sorted(pair_rows.values(), key=len, reverse=True):
+        best, best_score = 0, -math.inf
+        for part in range(parts):
+            passages, score = held[part], 1
+            for row in rows:  # plain loops: this runs in the main process while the pool waits
+                score += (passage_a[row] in passages) + (passage_b[row] in passages)
+            score *= room[part]
+            if score > best_score:
+                best, best_score = part, score
+        passages = held[best]
+        for row in rows:
+            passages.add(passage_a[row])
+            passages.add(passage_b[row])
+        room[best] -= len(rows)
+        chunk_rows[best].extend(rows)
+    return [(rows, {doc_a[row] for row in rows} | {doc_b[row] for row in rows}) for rows in chunk_rows if rows]
 
 
 class Paraphrase(BatchTask):

@@ -16,6 +16,8 @@ from pathlib import Path
 import luigi
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline import tasks
 from pipeline import config, parallel
@@ -178,3 +180,29 @@ def test_chunks_are_built_as_the_pool_asks_for_them(tmp_path):
         parallel.shutdown()
     assert names == [f"{i:02d}.done" for i in range(12)]
     assert all(done >= i - ahead + 1 for i, done in enumerate(done_when_built)), done_when_built
+
+
+_doc_pairs = st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from("abcdefg"), st.integers(0, 3),
+                                st.integers(0, 3)), min_size=1, max_size=60)
+
+
+@given(_doc_pairs, st.integers(1, 5))
+def test_align_chunks_keep_document_pairs_whole(pairs, parts):
+    """Every candidate row in exactly one chunk, a document pair's rows (either way round) in one
+    chunk, each chunk with the documents its rows name, and no chunk far past an even share."""
+    import pyarrow as pa
+
+    candidates = pa.table({
+        "doc_a": [a for a, _, _, _ in pairs], "doc_b": [b for _, b, _, _ in pairs],
+        "passage_a": [f"{a}:{i}" for a, _, i, _ in pairs], "passage_b": [f"{b}:{j}" for _, b, _, j in pairs],
+    })
+    chunks = tasks.document_pair_chunks(candidates, parts)
+    assert sorted(row for rows, _ in chunks for row in rows) == list(range(len(pairs)))
+    chunk_of = {}
+    for n, (rows, docs) in enumerate(chunks):
+        assert rows and docs == {pairs[r][0] for r in rows} | {pairs[r][1] for r in rows}
+        for r in rows:
+            assert chunk_of.setdefault(frozenset(pairs[r][:2]), n) == n
+    largest_pair = max(sum(frozenset(p[:2]) == pair for p in pairs) for pair in chunk_of)
+    assert len(chunks) <= parts
+    assert max(len(rows) for rows, _ in chunks) <= len(pairs) / parts * tasks.ALIGN_CHUNK_SLACK + largest_pair
