@@ -34,7 +34,7 @@ from pipeline.errors import ConfigError
 from pipeline.schema import PASSAGES
 from pipeline.tables import conform
 from pipeline.validation import require_at_least
-from pipeline.parallel import available_cores, thread_map
+from pipeline.parallel import thread_budget, thread_map
 from pipeline.tokens import normal_word_ids, normal_words
 
 _COMBINE = np.uint32(0x01000193)  # FNV-1 32-bit prime
@@ -152,7 +152,7 @@ def shingle_hashes(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.
 def signature_matrix(texts: list[str], params: FingerprintParams) -> tuple[np.ndarray, np.ndarray]:
     """MinHash hashvalues of the texts that have words (uint32, rows x num_perm), and which texts those are."""
     # Tokenising and the permutations release the GIL: large inputs use a thread per core.
-    threads = available_cores() if len(texts) >= _THREADED_TEXTS else 1
+    threads = thread_budget() if len(texts) >= _THREADED_TEXTS else 1
     words = normal_word_ids(texts, parts=threads)
     word_hashes = np.fromiter((word_hash(w) for w in words.vocabulary), dtype=np.uint32, count=len(words.vocabulary))
     hashes, starts = shingle_hashes(word_hashes[words.ids], words.offsets, params.shingle_size)

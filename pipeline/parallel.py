@@ -73,6 +73,21 @@ def available_cores() -> int:
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _pool_pid = 0
+# True in a pool worker (set by its initialiser).
+_in_worker = False
+
+
+def thread_budget() -> int:
+    """Threads that work here may run at once: every core in the main process; one in a pool
+    worker, whose sibling workers already keep the other cores busy."""
+    return 1 if _in_worker else available_cores()
+
+
+def _start_worker(owner: int) -> None:
+    """Worker initialiser: note that this is a worker, and exit when ``owner`` does."""
+    global _in_worker
+    _in_worker = True
+    _exit_with(owner)
 
 
 def _exit_with(owner: int) -> None:
@@ -104,7 +119,7 @@ def _executor(processes: int) -> ProcessPoolExecutor:
         _pool.shutdown(wait=True, cancel_futures=True)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([])
-    _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_exit_with,
+    _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker,
                                 initargs=(os.getpid(),))
     _pool_size, _pool_pid = processes, os.getpid()
     return _pool

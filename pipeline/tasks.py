@@ -33,7 +33,7 @@ from pipeline.align import AlignParams, align_candidates
 from pipeline.attribution import extract_attributions
 from pipeline.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.clusters import Assignment, assign_clusters
-from pipeline.fingerprint import add_signatures
+from pipeline.fingerprint import FingerprintParams, add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
 from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
@@ -146,8 +146,15 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
-        passages = map_table(split_passages, documents, config.parallel().params(), DOCUMENT_WEIGHT)
-        self.output().write(add_signatures(passages, config.fingerprint().params()))
+        self.output().write(map_table(functools.partial(signed_passages, params=config.fingerprint().params()),
+                                      documents, config.parallel().params(), DOCUMENT_WEIGHT))
+
+
+def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
+    """The documents' passages with their signatures. Both are row-wise, so the pool's workers do
+    both: signed in the main process, the 20,000-document bench batch's 216,616 passages kept one
+    core busy for 2 s (1.8-2.0 s with two threads) while the other waited."""
+    return add_signatures(split_passages(documents), params)
 
 
 class Bands(BatchTask):

@@ -182,6 +182,21 @@ def test_chunks_are_built_as_the_pool_asks_for_them(tmp_path):
     assert all(done >= i - ahead + 1 for i, done in enumerate(done_when_built)), done_when_built
 
 
+def _threads_here(_: int) -> int:
+    return parallel.thread_budget()
+
+
+def test_pool_workers_run_one_thread_each():
+    """Two workers on two cores with a thread per core each would be four threads on two cores."""
+    params = parallel.ParallelParams(processes=2)
+    try:
+        in_workers = parallel.map_chunks(_threads_here, range(4), params, total=4)
+    finally:
+        parallel.shutdown()
+    assert in_workers == [1, 1, 1, 1]
+    assert parallel.thread_budget() == parallel.available_cores()
+
+
 _doc_pairs = st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from("abcdefg"), st.integers(0, 3),
                                 st.integers(0, 3)), min_size=1, max_size=60)
 
