@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from pipeline.anchors import anchor_key_rows
 from pipeline.errors import ConfigError, SchemaError
 from pipeline.schema import ANCHORS, BANDS, CANDIDATES
-from pipeline.tables import conform, sorted_member, sorted_unique, unique_counts
+from pipeline.tables import conform, sorted_member, sorted_unique, unique_counts, unique_sums
 from pipeline.validation import require_at_least
 
 log = logging.getLogger(__name__)
@@ -303,8 +303,7 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
         y_rows = np.repeat(starts[group], sizes[group]) + _ramp(sizes[group])
         x, y = passage[x_rows], passage[y_rows]
         pairable = (doc_of[x] != doc_of[y]) & (~is_new[y_rows] | (x < y))
-        codes, first, counts = np.unique(x[pairable] * n + y[pairable], return_inverse=True, return_counts=True)
-        scores = np.bincount(first, weights=idf[anchor[x_rows[pairable]]], minlength=len(codes))
+        codes, counts, scores = unique_sums(x[pairable] * n + y[pairable], idf[anchor[x_rows[pairable]]])
         enough = counts >= min_shared
         found_codes.append(codes[enough])
         found_counts.append(counts[enough])

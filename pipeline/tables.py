@@ -340,6 +340,26 @@ def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], np.diff(np.r_[starts, len(values)])
 
 
+def unique_sums(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``values``, how often each occurs and the sum of its ``weights``: what
+    ``np.unique(return_inverse=True, return_counts=True)`` and ``np.bincount`` of the inverse
+    give, summed in the same order, so the floats are the same.
+
+    A stable argsort (a timsort) makes use of runs already in order: the anchors channel's pair
+    codes come sorted by their first passage, and grouped this way 3.7M of them took 0.09 s to
+    order where np.unique's sort took 0.24 s.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if len(values) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    # bincount over the inverse, as np.unique's callers did: np.add.reduceat sums a long group
+    # pairwise, and its last bits could differ.
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[starts], np.diff(np.r_[starts, len(values)]), np.bincount(inverse, weights, minlength=len(starts))
+
+
 def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """``np.isin(values, wanted)`` for integer hashes, ``wanted`` sorted and unique.
 

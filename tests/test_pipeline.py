@@ -316,6 +316,18 @@ def test_unique_counts_is_unique_with_counts(values, small):
     assert got.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 5), st.floats(-1e6, 1e6)), max_size=200))
+def test_unique_sums_is_unique_with_counts_and_bincount(pairs):
+    """The same codes, counts and float sums, to the last bit, as np.unique's inverse and np.bincount."""
+    values = np.array([v for v, _ in pairs], dtype=np.int64)
+    weights = np.array([w for _, w in pairs], dtype=np.float64)
+    expected, inverse, expected_counts = np.unique(values, return_inverse=True, return_counts=True)
+    got, counts, sums = tables.unique_sums(values, weights)
+    assert got.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
+    assert sums.tolist() == np.bincount(inverse, weights=weights, minlength=len(expected)).tolist()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-2**63, 2**63 - 1), max_size=60),
        st.lists(st.integers(-3, 3), max_size=50))
