@@ -187,12 +187,15 @@ def summary(out: Path, batch: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _release_memory_after_each_task() -> None:
-    """Every task runs in this process: give back what a finished task freed before the next
-    starts (see pipeline.memory). Registered once per process."""
-    from pipeline.memory import release_memory
+def _manage_memory_around_each_task() -> None:
+    """Every task runs in this process: no cyclic garbage collection while a task runs, and what
+    a finished task freed given back before the next starts (see pipeline.memory). Registered
+    once per process."""
+    from pipeline.memory import task_ended, task_started
 
-    luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: release_memory())
+    luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
+    luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: task_ended())
+    luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: task_ended())
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -204,7 +207,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
     task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
-    _release_memory_after_each_task()
+    _manage_memory_around_each_task()
     with output_lock(args.out):
         result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
                              log_level="WARNING")

@@ -1,4 +1,5 @@
-"""Handing freed memory back to the operating system between tasks.
+"""Handing freed memory back to the operating system between tasks, and keeping the cyclic
+garbage collector out of the stages' way.
 
 `newsprov run` runs every task of a batch in one process. Each stage frees what it built (Python
 objects per passage, Arrow tables), but the allocators keep the pages: Arrow's pool keeps them
@@ -9,10 +10,12 @@ peak RSS was the sum rather than the largest stage.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
 import gc
+from collections.abc import Iterator
 
 import pyarrow as pa
 
@@ -41,3 +44,35 @@ def release_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Run a block without the cyclic garbage collector; reference counting still frees
+    everything but reference cycles, and the stages' records (words, spans, rows) hold none.
+
+    A stage builds millions of small objects that live until it ends, and each pass of the
+    collector's oldest generation walks all of them again, one pass per quarter it grows by.
+    Aligning 60,000 candidate pairs of the 20,000-document bench batch: 8.3-9.3 s with the
+    collector, 6.1-6.3 s without.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def task_started() -> None:
+    """Luigi START handler for a run whose tasks all run in this process: no cyclic collection
+    while the task runs (see ``cyclic_gc_paused``)."""
+    gc.disable()
+
+
+def task_ended() -> None:
+    """Luigi SUCCESS and FAILURE handler: what the task freed goes back to the system, and the
+    cyclic collector runs again (its full collection here finds the task's cycles, if any)."""
+    release_memory()
+    gc.enable()

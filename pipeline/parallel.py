@@ -31,6 +31,7 @@ from typing import TypeVar
 
 import pyarrow as pa
 
+from pipeline.memory import cyclic_gc_paused
 from pipeline.progress import counter
 from pipeline.validation import require_at_least
 
@@ -175,7 +176,7 @@ def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Parallel
     bar = counter(label, total or 0) if label else None
     try:
         for chunk in chunks:
-            pending.append(pool.submit(function, chunk))
+            pending.append(pool.submit(_run_chunk, function, chunk))
             del chunk  # the pool holds it until it is sent
             while len(pending) >= ahead:
                 results.append(pending.popleft().result())
@@ -194,6 +195,13 @@ def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Parallel
         if bar is not None:
             bar.close()
     return results
+
+
+def _run_chunk(function: Callable[[T], R], chunk: T) -> R:
+    """A worker's call: the chunk's objects live until it is done, and the cyclic collector would
+    walk them again and again (see ``pipeline.memory.cyclic_gc_paused``)."""
+    with cyclic_gc_paused():
+        return function(chunk)
 
 
 _threads: ThreadPoolExecutor | None = None
