@@ -23,7 +23,7 @@ import select
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -162,30 +162,40 @@ def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Parallel
     and the error raised; the next call starts a new one. ``label`` names a progress bar over the
     chunks (``total`` of them, when ``chunks`` has no length; see ``pipeline.progress``).
     """
+    return list(imap_chunks(function, chunks, params, label, total))
+
+
+def imap_chunks(function: Callable[[T], R], chunks: Iterable[T], params: ParallelParams,
+                label: str | None = None, total: int | None = None) -> Iterator[R]:
+    """``map_chunks``, each result given as soon as it and those before it are done: this process
+    can work on the first chunks' results while the pool works on the later ones."""
     if isinstance(chunks, Sequence):
         total = len(chunks)
         if total <= 1:
-            return [function(chunk) for chunk in chunks]
+            yield from (function(chunk) for chunk in chunks)
+            return
     if params.workers() <= 1:
-        return [function(chunk) for chunk in chunks]
+        yield from (function(chunk) for chunk in chunks)
+        return
     global _pool
     pool = _executor(params.workers())
     ahead = params.workers() * CHUNKS_IN_FLIGHT
     pending: deque[Future[R]] = deque()
-    results: list[R] = []
     bar = counter(label, total or 0) if label else None
     try:
         for chunk in chunks:
             pending.append(pool.submit(_run_chunk, function, chunk))
             del chunk  # the pool holds it until it is sent
             while len(pending) >= ahead:
-                results.append(pending.popleft().result())
+                result = pending.popleft().result()
                 if bar is not None:
                     bar.update()
+                yield result
         while pending:
-            results.append(pending.popleft().result())
+            result = pending.popleft().result()
             if bar is not None:
                 bar.update()
+            yield result
     except BrokenProcessPool:
         _pool = None
         raise
@@ -194,7 +204,6 @@ def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Parallel
             future.cancel()
         if bar is not None:
             bar.close()
-    return results
 
 
 def _run_chunk(function: Callable[[T], R], chunk: T) -> R:
