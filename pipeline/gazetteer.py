@@ -210,6 +210,8 @@ class Gazetteer:
         self._trie: dict = {}
         self._first_words: set[str] = set()  # each name's first token as written
         self._caseless_first: set[str] = set()  # lowercased first tokens that do not start with a letter
+        self._one_word_names: set[str] = set()  # lowercased one-word names
+        self._two_word_starts: set[tuple[str, str]] = set()  # lowercased first two words of longer names
         self._build()
 
     # ------------------------------------------------------------------ loading
@@ -278,6 +280,9 @@ class Gazetteer:
         for entry in pending_fuzzy:
             if tuple(t.lower() for t in entry.tokens) not in exact:
                 self._insert(entry)
+        self._one_word_names = {first for first, node in self._trie.items() if None in node}
+        self._two_word_starts = {(first, second) for first, node in self._trie.items() for second in node
+                                 if second is not None}
 
     def _variants(self, toks: tuple[str, ...], index: int) -> Iterable[_Entry]:
         options = [[(t,)] + _spin_forms(t) for t in toks]
@@ -316,6 +321,16 @@ class Gazetteer:
         first skips their walk down the trie, most of find's time on news text."""
         return word in self._first_words or (len(word) > 1 and word.isupper()) or word.lower() in self._caseless_first
 
+    def _starts(self, lowered: list[str]) -> list[int]:
+        """Indices of the (lower-cased) words that begin a path of the trie to a name: a one-word
+        name, or the first two words of a longer one. Picked out in C: most words begin none,
+        and a word alone ("the", "to", "a": "The Times", "To Vima", "A Bola") left a Python call
+        per word to walk the trie and fail."""
+        one_word = itertools.compress(itertools.count(), map(self._one_word_names.__contains__, lowered))
+        two_words = itertools.compress(itertools.count(), map(self._two_word_starts.__contains__,
+                                                              zip(lowered, lowered[1:])))
+        return sorted(set(one_word).union(two_words))
+
     def _candidates(self, text: str, toks: list[_Token], i: int) -> list[tuple[int, _Entry]]:
         """(index of last token, entry) for every name starting at token i, longest first."""
         if not self._may_begin(toks[i].text):
@@ -342,10 +357,7 @@ class Gazetteer:
         out: list[OutletMention] = []
         last_match_end = -1  # token index of the previous match's last token
         after_match = 0  # the first token after the previous match
-        # Tokens that may begin a name, picked out in C: most words begin none.
-        may_begin = itertools.compress(itertools.count(), map(self._trie.__contains__,
-                                                              map(str.lower, map(operator.itemgetter(2), toks))))
-        for i in may_begin:
+        for i in self._starts(list(map(str.lower, map(operator.itemgetter(2), toks)))):
             if i < after_match:
                 continue
             accepted = None
