@@ -403,6 +403,43 @@ def big_runs(paragraphs: list[list[str]], scale: dict, work: Path) -> dict:
     return {"big": big, "incremental": inc}
 
 
+def comparison_rounds(documents_dir: Path, work: Path, repeats: int, first: dict, cores: bool,
+                      textdedup_python: str | None) -> list[dict]:
+    """``repeats`` rounds of the comparisons on one batch, interleaved: newsprov with its pool,
+    newsprov in one process (``cores``), text-dedup (when its venv is given), each into fresh
+    folders. Round one's pool run is ``first`` (already made, into the bench's ``--out``)."""
+    one_cfg = work / "one-process.cfg"
+    one_cfg.write_text("[parallel]\nprocesses = 1\n")
+    rounds = []
+    for r in range(repeats):
+        scratch = work / f"round-{r}"
+        scratch.mkdir()
+        done = {"pool": first if r == 0 else newsprov_run(documents_dir, scratch / "out-pool", "2025-01-01")}
+        if cores:
+            done["one_process"] = newsprov_run(documents_dir, scratch / "out-one-process", "2025-01-01", one_cfg)
+        if textdedup_python:
+            done["textdedup"] = textdedup_run(textdedup_python, documents_dir, scratch)
+        log(f"comparison round {r + 1}/{repeats}: " + ", ".join(
+            f"{name} {run['wall_s']:.1f}s" for name, run in done.items() if "wall_s" in run))
+        rounds.append({name: {k: v for k, v in run.items() if k != "output"} for name, run in done.items()})
+        shutil.rmtree(scratch, ignore_errors=True)  # a 20,000-document --out is hundreds of MB
+    return rounds
+
+
+def _round_ratios(rounds: list[dict], other: str) -> str:
+    """'a s / b s = r; ...; median m' over the rounds, ``other`` over the pool run."""
+    parts = [f"{r[other]['wall_s']:.1f} s / {r['pool']['wall_s']:.1f} s = {r[other]['wall_s'] / r['pool']['wall_s']:.2f}"
+             for r in rounds if "wall_s" in r.get(other, {})]
+    ratio = median_ratio(rounds, other)
+    return "; ".join(parts) + (f"; median {ratio:.2f}" if ratio is not None else "")
+
+
+def median_ratio(rounds: list[dict], other: str) -> float | None:
+    """The median over rounds of ``other``'s wall time over the pool run's, in the same round."""
+    ratios = [r[other]["wall_s"] / r["pool"]["wall_s"] for r in rounds if "wall_s" in r.get(other, {})]
+    return median(ratios) if ratios and len(ratios) == len(rounds) else None
+
+
 def textdedup_run(python: str, documents_dir: Path, work: Path) -> dict:
     """text-dedup's MinHash near-dedup (its own venv) on the same documents, one row per document, with
     the settings a news team would pick: word 2-grams, 256 permutations, threshold 0.45, 2 workers."""
@@ -516,11 +553,14 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     if one:
         L.append(row(("the 20,000-document batch" if full else "first batch") + " again, `[parallel] processes = 1`", one))
     L.append("")
+    rounds = e2e.get("rounds", [])
     if one:
-        L.append(f"`two_cores_speedup` = {one['wall_s']:.1f} s / {first['wall_s']:.1f} s: the "
-                 f"{first['counts'].get('documents', 0):,}-document batch in one process over the same batch with "
-                 f"worker processes on the {facts['cores']} cores (ingest, passages, anchors, align and paraphrase "
-                 "run in a pool; the tables are the same). Peak RSS is the main process's; the pool's workers are not counted.")
+        L.append(f"`two_cores_speedup`: the {first['counts'].get('documents', 0):,}-document batch in one process "
+                 f"over the same batch with worker processes on the {facts['cores']} cores (ingest, passages, "
+                 "anchors, align and paraphrase run in a pool; the tables are the same), the median over "
+                 f"{len(rounds)} interleaved rounds of the two runs (the rows above are round one's): "
+                 + _round_ratios(rounds, "one_process")
+                 + ". Peak RSS is the main process's; the pool's workers are not counted.")
         L.append("")
     failed = e2e.get("big_failed")
     if failed:
@@ -563,11 +603,13 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     if td and "wall_s" in td:
         L.append(f"text-dedup {e2e.get('textdedup_version')} `text_dedup.minhash` on the same "
                  f"{first['counts'].get('documents', 0):,} documents (one row each; its news settings: word 2-grams, "
-                 f"256 permutations, threshold 0.45, xxh3, num_proc=2): {td['wall_s']:.1f} s wall, "
-                 f"{td['peak_rss_mb']:.0f} MB peak RSS of its main process (it forks workers). It only fingerprints, "
-                 "buckets and drops whole-document duplicates; newsprov also ingests, splits passages, aligns, "
-                 "attributes and links, so `e2e_vs_textdedup` (text-dedup wall / newsprov wall; above 1: newsprov "
-                 "is faster) compares whole tools, not equal work.")
+                 f"256 permutations, threshold 0.45, xxh3, num_proc=2; a fresh cache each round): "
+                 f"{td['peak_rss_mb']:.0f} MB peak RSS of its main process in round one (it forks workers). "
+                 "`e2e_vs_textdedup` is text-dedup's wall time over newsprov's (with its pool) in the same round, "
+                 f"the median over {len(rounds)} rounds: " + _round_ratios(rounds, "textdedup")
+                 + ". text-dedup only fingerprints, buckets and drops whole-document duplicates; newsprov also "
+                 "ingests, splits passages, aligns, attributes and links, so the ratio (above 1: newsprov is "
+                 "faster) compares whole tools, not equal work.")
     else:
         L.append(f"text-dedup: not measured ({e2e.get('textdedup_note', 'no text-dedup venv given')}).")
     L.append("")
@@ -652,12 +694,7 @@ def main(argv: list[str] | None = None) -> int:
             if not scale["big"]:
                 e2e["incremental"] = newsprov_run(inc_dir, out, "2025-01-02")
                 log(f"e2e incremental: {e2e['incremental']['wall_s']:.1f}s")
-            if "cores" not in skip:
-                # The same first batch in one process ([parallel] processes = 1), into its own --out.
-                one = work / "one-process.cfg"
-                one.write_text("[parallel]\nprocesses = 1\n")
-                e2e["one_process"] = newsprov_run(first_dir, work / "out-one-process", "2025-01-01", one)
-                log(f"e2e first batch in one process: {e2e['one_process']['wall_s']:.1f}s")
+            td_python = None
             if "textdedup" in skip:
                 e2e["textdedup_note"] = "skipped with --skip textdedup"
             elif not args.textdedup_python or not Path(args.textdedup_python).exists():
@@ -670,18 +707,23 @@ def main(argv: list[str] | None = None) -> int:
                     e2e["textdedup_note"] = "text-dedup not importable in the given venv"
                 else:
                     e2e["textdedup_version"] = ver.stdout.strip()
-                    e2e["textdedup"] = textdedup_run(args.textdedup_python, first_dir, work)
-                    if "wall_s" in e2e["textdedup"]:
-                        log(f"text-dedup: {e2e['textdedup']['wall_s']:.1f}s")
-                    else:
-                        e2e["textdedup_note"] = f"text-dedup run failed ({e2e['textdedup']['error']})"
+                    td_python = args.textdedup_python
+            e2e["rounds"] = comparison_rounds(first_dir, work, args.repeats, e2e["first"], "cores" not in skip,
+                                              td_python)
+            failed = [r["textdedup"] for r in e2e["rounds"] if r.get("textdedup") and "wall_s" not in r["textdedup"]]
+            if failed:
+                e2e["textdedup_note"] = f"text-dedup run failed ({failed[0]['error']})"
+            elif td_python:
+                e2e["textdedup"] = e2e["rounds"][0]["textdedup"]
+            if "cores" not in skip:
+                e2e["one_process"] = e2e["rounds"][0]["one_process"]
             if scale["big"]:
                 e2e.update(big_runs(paragraphs, scale, work))
 
         r = fp["rate"]
         vs = lambda other: fmt(r["newsprov"] / r[other]) if other in r and "newsprov" in r else "na"  # noqa: E731
-        td = e2e.get("textdedup") or {}
-        one = e2e.get("one_process")
+        td_ratio = median_ratio(e2e.get("rounds", []), "textdedup")
+        cores_ratio = median_ratio(e2e.get("rounds", []), "one_process")
         # e2e_1m_s is the 1M-passage batch at full scale; small scale has none and reports its first batch.
         headline = None if "big_failed" in e2e else e2e.get("big") or e2e.get("first")
 
@@ -698,8 +740,8 @@ def main(argv: list[str] | None = None) -> int:
             f"e2e_1m_s={fmt(headline['wall_s'], 1) if headline else 'na'}",
             f"e2e_peak_rss_mb={fmt(headline['peak_rss_mb'], 0) if headline else 'na'}",
             f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
-            f"e2e_vs_textdedup={times(fmt(td['wall_s'] / e2e['first']['wall_s']) if 'wall_s' in td else 'na')}",
-            f"two_cores_speedup={times(fmt(one['wall_s'] / e2e['first']['wall_s']) if one else 'na')}",
+            f"e2e_vs_textdedup={times(fmt(td_ratio) if td_ratio is not None else 'na')}",
+            f"two_cores_speedup={times(fmt(cores_ratio) if cores_ratio is not None else 'na')}",
         ])
         if fp["rate"] and lsh and hot and e2e.get("first"):
             facts["bench_s"] = time.perf_counter() - started
