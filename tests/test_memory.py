@@ -1,5 +1,5 @@
-"""The cyclic garbage collector is paused while a stage works, in this process and in the pool's
-workers, and always comes back."""
+"""The cyclic garbage collector is paused while a stage works and always comes back (pool
+workers: tests/test_parallel.py)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,7 @@ import gc
 
 import pytest
 
-from pipeline import memory, parallel
-
-
-def _collector_on_here(_: int) -> bool:
-    return gc.isenabled()
-
-
-def test_pool_workers_run_their_chunks_without_the_cyclic_collector():
-    params = parallel.ParallelParams(processes=2)
-    try:
-        assert parallel.map_chunks(_collector_on_here, range(4), params, total=4) == [False] * 4
-    finally:
-        parallel.shutdown()
-    assert gc.isenabled()
+from pipeline import memory
 
 
 def test_the_collector_comes_back_after_a_failure_and_stays_off_if_it_was():

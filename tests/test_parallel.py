@@ -10,6 +10,7 @@ the pool, in many chunks.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from pathlib import Path
 
@@ -182,19 +183,20 @@ def test_chunks_are_built_as_the_pool_asks_for_them(tmp_path):
     assert all(done >= i - ahead + 1 for i, done in enumerate(done_when_built)), done_when_built
 
 
-def _threads_here(_: int) -> int:
-    return parallel.thread_budget()
+def _how_a_chunk_runs(_: int) -> tuple[int, bool]:
+    return parallel.thread_budget(), gc.isenabled()
 
 
-def test_pool_workers_run_one_thread_each():
-    """Two workers on two cores with a thread per core each would be four threads on two cores."""
+def test_pool_workers_run_chunks_on_one_thread_without_the_cyclic_collector():
+    """Two workers with a thread per core each would be four threads on two cores; the collector
+    would walk a chunk's objects again and again (pipeline.memory.cyclic_gc_paused)."""
     params = parallel.ParallelParams(processes=2)
     try:
-        in_workers = parallel.map_chunks(_threads_here, range(4), params, total=4)
+        in_workers = parallel.map_chunks(_how_a_chunk_runs, range(4), params, total=4)
     finally:
         parallel.shutdown()
-    assert in_workers == [1, 1, 1, 1]
-    assert parallel.thread_budget() == parallel.available_cores()
+    assert in_workers == [(1, False)] * 4
+    assert parallel.thread_budget() == parallel.available_cores() and gc.isenabled()
 
 
 _doc_pairs = st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from("abcdefg"), st.integers(0, 3),
