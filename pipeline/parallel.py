@@ -1,7 +1,8 @@
 """Worker processes for the Python-heavy per-document stages (ingest, passages, anchors, align).
 
-One process pool per Luigi worker process, started on first use and reused by every task and
-batch after it (a run over a whole inbox pays its start-up once). Work is cut into chunks that
+One process pool per process running tasks, started on first use and reused by every task and
+batch after it (a run over a whole inbox pays its start-up once; with Luigi ``--workers`` above 1
+each task runs in a forked process of its own, and its pool ends with it). Work is cut into chunks that
 are mapped in order, so a stage's output is the same whether its chunks ran here or in the pool;
 below ``ParallelParams.min_items`` items, or with one process, it runs inline.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import atexit
 import math
 import multiprocessing
+import multiprocessing.util
 import os
 import select
 import threading
@@ -129,6 +131,11 @@ def _executor(processes: int) -> ProcessPoolExecutor:
     _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker,
                                 initargs=(os.getpid(),))
     _pool_size, _pool_pid = processes, os.getpid()
+    # A Luigi task run with --workers N > 1 is a forked multiprocessing child, which ends without
+    # running atexit but joins its children first: workers still waiting for chunks would hang it.
+    # Finalizers with an exit priority run before that join; a higher one than the queues' own (10),
+    # which would otherwise close them before the workers are told to stop.
+    multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
     return _pool
 
 

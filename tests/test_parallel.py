@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import luigi
@@ -25,7 +27,7 @@ from pipeline import config, parallel
 from pipeline.errors import ConfigError
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from conftest import settings
+from conftest import REPO, settings
 
 FERRY = """date 2025-03-02 Dover:
 The ferry operator said on Monday that it would add two crossings a day to Calais from the first week of May, after passenger numbers rose by a fifth over the winter, according to Reuters.
@@ -122,6 +124,24 @@ def test_the_pooled_run_writes_the_same_tables(runs):
         expected, got = pq.read_table(inline / name), pq.read_table(pooled / name)
         stamps = [c for c in TIMESTAMPS if c in expected.column_names]
         assert got.drop_columns(stamps).equals(expected.drop_columns(stamps), check_metadata=True), f"{name} differs"
+
+
+def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp_path):
+    """With --workers 2 Luigi runs each task in a forked process, which starts its own pool; such a
+    process ends without atexit and joins its children first, so a pool left running hung it."""
+    inline, _ = runs
+    cfg = tmp_path / "luigi.cfg"
+    cfg.write_text("[parallel]\nprocesses = 2\nmin_items = 1\n")
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(inline.parent / "inbox" / "2025-03-02"),
+                             "--out", str(tmp_path / "out"), "--batch", "2025-03-02", "--workers", "2"],
+                            capture_output=True, text=True, cwd=REPO, timeout=300,
+                            env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    for table in ("documents", "overlaps", "paraphrases", "provenance"):
+        name = Path(table, "batch=2025-03-02", "part-0.parquet")
+        expected, got = pq.read_table(inline / name), pq.read_table(tmp_path / "out" / name)
+        stamps = [c for c in TIMESTAMPS if c in expected.column_names]
+        assert got.drop_columns(stamps).equals(expected.drop_columns(stamps)), f"{table} differs"
 
 
 def test_the_inbox_exercises_every_stage(runs):
