@@ -383,10 +383,25 @@ def _repair_encoding(line: str, breaks: list[tuple[int, int]]) -> tuple[str, lis
     return line, breaks
 
 
+# Typographic punctuation ftfy leaves alone when it is a line's only non-ASCII: its mojibake
+# heuristic (ftfy.badness) pairs these only with accented letters, currency, numeric, box or
+# C1 characters, and its other repairs start from a Latin-1 letter ("Â", "Ã", "â") or a C1
+# control. Three lines in four that are not ASCII have nothing else (curly quotes, dashes),
+# and ftfy was a fifth of ingest. tests/test_ingest.py checks the claim against ftfy itself.
+TYPOGRAPHIC_PUNCTUATION = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026"  # ‘ ’ “ ” – — …
+_WITHOUT_TYPOGRAPHIC = str.maketrans(dict.fromkeys(TYPOGRAPHIC_PUNCTUATION))
+
+
+def _needs_repair(line: str) -> bool:
+    """Whether ftfy could change ``line`` (NFC already): not when its only non-ASCII characters
+    are typographic punctuation."""
+    return not line.isascii() and not line.translate(_WITHOUT_TYPOGRAPHIC).isascii()
+
+
 def _normalise_line(content: str) -> tuple[str, list[tuple[int, int]]]:
     """One line without its ending, normalised; breaks relative to the line."""
     line, breaks = _drop_c0_and_compose(content)
-    if not line.isascii():
+    if _needs_repair(line):
         line, breaks = _repair_encoding(line, breaks)
     return line, breaks
 
