@@ -278,6 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     except NewsprovError as exc:
         print(f"newsprov: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: every partition is published whole or not at all (write_partition), and the pool's
+        # workers end with this process; a run picks up where the interrupted one stopped.
+        again = "; tables already published are whole, and the same command finishes the batch" \
+            if args.command == "run" else ""
+        print(f"newsprov: interrupted{again}", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
 
 
 if __name__ == "__main__":

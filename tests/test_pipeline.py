@@ -261,6 +261,22 @@ def test_a_bad_setting_is_one_clean_line(tmp_path, setting, message):
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("command, message", [
+    (["run", "seeds"], "newsprov: interrupted; tables already published are whole, and the same command "
+                       "finishes the batch\n"),
+    (["report"], "newsprov: interrupted\n"),
+])
+def test_ctrl_c_is_one_line_and_exit_code_130(command, message, monkeypatch, capsys):
+    """A KeyboardInterrupt from anywhere in a command (here raised where the work starts)."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pipeline.cli.run_command", interrupted)
+    monkeypatch.setattr("pipeline.report.write_report", interrupted)
+    assert main(command) == 130
+    assert capsys.readouterr().err == message
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["run", "seeds", "--bogus"], "newsprov: unrecognized arguments: --bogus (see 'newsprov --help')"),
     (["run", "seeds", "--batch", "2025-13-01"], "batch must be a date like 2025-10-24"),
