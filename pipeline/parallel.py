@@ -22,6 +22,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import select
+import signal
 import threading
 import time
 from collections import deque
@@ -84,6 +85,10 @@ _pool_size = 0
 _pool_pid = 0
 # True in a pool worker (set by its initialiser).
 _in_worker = False
+# True while a pool worker computes a chunk (``_run_chunk``), when Ctrl-C may stop it.
+_in_chunk = False
+# True in a pool worker once Ctrl-C reached it: it computes no more chunks.
+_interrupted = False
 
 
 def thread_budget() -> int:
@@ -93,10 +98,25 @@ def thread_budget() -> int:
 
 
 def _start_worker(owner: int) -> None:
-    """Worker initialiser: note that this is a worker, and exit when ``owner`` does."""
+    """Worker initialiser: note that this is a worker, let Ctrl-C stop only a chunk's own work
+    (``_interrupt_chunk``), and exit when ``owner`` does."""
     global _in_worker
     _in_worker = True
+    signal.signal(signal.SIGINT, _interrupt_chunk)
     _exit_with(owner)
+
+
+def _interrupt_chunk(signum: int, frame: object) -> None:
+    """A worker's SIGINT handler. Ctrl-C interrupts the terminal's whole process group: the chunk
+    being computed stops, its KeyboardInterrupt going back to the main process like any error of
+    a chunk, and chunks already queued for this worker are refused (``_run_chunk``) until the main
+    process replaces the pool. Nothing else is interrupted: a worker stopped while sending a result
+    left the pool's reader waiting for the rest of that message for ever (the run hung), and each
+    worker printed a traceback beside the main process's one line."""
+    global _interrupted
+    _interrupted = True
+    if _in_chunk:
+        raise KeyboardInterrupt
 
 
 def _exit_with(owner: int) -> None:
@@ -212,6 +232,9 @@ def imap_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Paralle
     except BrokenProcessPool:
         _pool = None
         raise
+    except KeyboardInterrupt:
+        shutdown()  # its workers refuse chunks from now on; the next call starts a new pool
+        raise
     finally:
         for future in pending:
             future.cancel()
@@ -222,8 +245,15 @@ def imap_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Paralle
 def _run_chunk(function: Callable[[T], R], chunk: T) -> R:
     """A worker's call: the chunk's objects live until it is done, and the cyclic collector would
     walk them again and again (see ``pipeline.memory.cyclic_gc_paused``)."""
+    global _in_chunk
+    if _interrupted:
+        raise KeyboardInterrupt  # queued before Ctrl-C: the main process is stopping
     with cyclic_gc_paused():
-        return function(chunk)
+        _in_chunk = True
+        try:
+            return function(chunk)
+        finally:
+            _in_chunk = False
 
 
 _threads: ThreadPoolExecutor | None = None

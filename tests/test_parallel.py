@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import luigi
@@ -204,6 +207,36 @@ def test_chunks_are_built_as_the_pool_asks_for_them(tmp_path):
         parallel.shutdown()
     assert names == [f"{i:02d}.done" for i in range(12)]
     assert all(done >= i - ahead + 1 for i, done in enumerate(done_when_built)), done_when_built
+
+
+def _sleep_in_steps(seconds: float) -> float:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.05)
+    return seconds
+
+
+def test_ctrl_c_stops_the_chunks_in_hand_and_the_next_call_starts_a_new_pool():
+    """Ctrl-C reaches the workers too (the terminal signals the whole process group): the chunks
+    they compute stop, the queued ones are refused, the call raises KeyboardInterrupt at once."""
+    params = parallel.ParallelParams(processes=2)
+
+    def ctrl_c() -> None:
+        for pid in list(parallel._pool._processes):
+            os.kill(pid, signal.SIGINT)
+
+    timer = threading.Timer(2.0, ctrl_c)
+    try:
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            parallel.map_chunks(_sleep_in_steps, [60.0] * 8, params, total=8)
+        assert time.monotonic() - started < 20, "the call waited for the chunks in hand"
+        assert parallel.map_chunks(_sleep_in_steps, [0.0] * 4, params, total=4) == [0.0] * 4
+        assert time.monotonic() - started < 30, "the next call waited for the chunks queued before Ctrl-C"
+    finally:
+        timer.cancel()
+        parallel.shutdown()
 
 
 def _how_a_chunk_runs(_: int) -> tuple[int, bool]:
