@@ -13,7 +13,10 @@ count them; offsets are ``documents.text`` indices, and the text around and insi
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import heapq
 import html
+import operator
 import os
 import shutil
 import uuid
@@ -21,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -98,6 +102,20 @@ class Overlap:
         return f"{self.passage_a}~{self.passage_b}"
 
 
+class SameStory(NamedTuple):
+    """A same-story overlap's ends: most are only counted, never drawn (see ``_same_story_shown``),
+    so the report reads these four columns of them, not the whole record."""
+
+    passage_a: str
+    passage_b: str
+    doc_a: str
+    doc_b: str
+
+    @property
+    def overlap_id(self) -> str:
+        return f"{self.passage_a}~{self.passage_b}"
+
+
 @dataclass(frozen=True)
 class Link:
     doc_id: str
@@ -130,8 +148,9 @@ class Evidence:
     out_dir: Path
     batches: list[str]
     documents: dict[str, Document]
-    passages: dict[str, tuple[str, int, int]]
-    overlaps: list[Overlap]
+    passages: dict[str, tuple[str, int, int]]  # those of the overlaps shown
+    overlaps: list[Overlap]  # every copy overlap, and the same-story overlaps shown
+    same_story: list[SameStory]  # every same-story overlap
     links: list[Link]
     credits: dict[str, list[Credit]]
     outlet_names: dict[str, str]
@@ -177,9 +196,15 @@ def _records(out_dir: Path, table: str, record: type, batches: list[str] | None,
              where: pc.Expression | None) -> Iterator:
     """``record`` objects of the table's rows, its fields read from the columns of the same names
     (lists as tuples, spans as tuples of offsets), column by column."""
-    names = [f.name for f in fields(record)]
+    names = list(record._fields) if issubclass(record, tuple) else [f.name for f in fields(record)]
     data = read_table(out_dir, table, names, batches, where)
     return map(record, *(_python_values(data.column(name), name) for name in names))
+
+
+def _both(*conditions: pc.Expression | None) -> pc.Expression | None:
+    """The conditions that are given, and-ed; None when none is."""
+    given = [c for c in conditions if c is not None]
+    return functools.reduce(operator.and_, given) if given else None
 
 
 def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
@@ -194,12 +219,17 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     out_dir = Path(out_dir)
     check_output(out_dir)
     scope = _Scope.of(out_dir, batch)
-    overlaps = list(_records(out_dir, "overlaps", Overlap, scope.later_batches, scope.either("doc_a", "doc_b")))
+    # Same-story overlaps are most of a batch's (177,442 of 195,058 at 20,000 documents), but a page
+    # draws at most MAX_SAME_STORY_PAIRS pairs of them per story: read whole, they were 3 of the
+    # report's 5 s. Their ends are read first; whole records only for those drawn.
+    either, same_story_relation = scope.either("doc_a", "doc_b"), pc.field("relation") == "same_story"
+    copies = list(_records(out_dir, "overlaps", Overlap, scope.later_batches, _both(either, ~same_story_relation)))
+    same_story = list(_records(out_dir, "overlaps", SameStory, scope.later_batches, _both(either, same_story_relation)))
     links_by_pair: dict[tuple[str, str], Link] = {}
     for link in sorted(_records(out_dir, "provenance", Link, scope.later_batches,
                                 scope.either("doc_id", "source_doc_id")), key=lambda link: link.batch):
         links_by_pair[(link.doc_id, link.source_doc_id)] = link  # a later batch's link replaces an earlier one
-    shown = scope.with_ends([(o.doc_a, o.doc_b) for o in overlaps]
+    shown = scope.with_ends([(o.doc_a, o.doc_b) for o in copies] + [(o.doc_a, o.doc_b) for o in same_story]
                             + [(link.doc_id, link.source_doc_id) for link in links_by_pair.values()])
     current: dict[str, dict] = {}
     for row in sorted(read_rows(out_dir, "clusters", ["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"],
@@ -214,9 +244,13 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
             row["text"], list(row["credited_outlets"] or ()), bool(row["wire_copy"]),
             cluster.get("copy_cluster_id") or f"copy:{row['doc_id']}",
             cluster.get("story_id") or f"story:{row['doc_id']}", bool(cluster.get("is_origin", True)))
+    links = list(links_by_pair.values())
+    overlaps = copies + _same_story_records(
+        out_dir, scope.later_batches, either, _same_story_shown(documents, links, copies, same_story))
+    passage_ids = tables.string_array({p for o in overlaps for p in (o.passage_a, o.passage_b)})
     passages = {r["passage_id"]: (r["doc_id"], r["char_start"], r["char_end"])
                 for r in read_rows(out_dir, "passages", ["passage_id", "doc_id", "char_start", "char_end"],
-                                   where=shown)}
+                                   where=pc.field("passage_id").isin(passage_ids))}
     credits: dict[str, list[Credit]] = defaultdict(list)
     for r in read_rows(out_dir, "attributions", ["doc_id", "outlet_id", "surface", "cue", "char_start", "char_end",
                                                  "sentence_start", "sentence_end"], where=shown):
@@ -225,10 +259,76 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     batches = [batch] if batch is not None else sorted(
         {b for table in ("documents", "rejects", "sightings") for b in batches_of(out_dir, table)})
     return Evidence(
-        out_dir, batches, documents, passages, overlaps, list(links_by_pair.values()), dict(credits), outlet_names,
+        out_dir, batches, documents, passages, overlaps, same_story, links, dict(credits), outlet_names,
         read_rows(out_dir, "rejects", ["source_path", "batch", "reason", "detail"], scope.own_batch),
         read_rows(out_dir, "sightings", ["source_path", "batch", "doc_id", "first_batch", "first_source_path"],
                   scope.own_batch), batch)
+
+
+def _same_story_shown(documents: dict[str, Document], links: list[Link], copies: list[Overlap],
+                      same_story: list[SameStory]) -> set[SameStory]:
+    """The same-story overlaps the page draws: those between two stories, those of a document pair
+    with copy evidence too, and those of each story's first MAX_SAME_STORY_PAIRS pairs without, in
+    the page's pair order (``_Page.pairs_of``); the others are only counted."""
+    story = {doc_id: doc.story_id for doc_id, doc in documents.items()}
+    copied = {_ordered(l.doc_id, l.source_doc_id) for l in links} | {_ordered(o.doc_a, o.doc_b) for o in copies}
+    shown: set[SameStory] = set()
+    candidates: dict[str, dict[tuple[str, str], list[SameStory]]] = defaultdict(lambda: defaultdict(list))
+    for overlap in same_story:
+        pair, s = _ordered(overlap.doc_a, overlap.doc_b), story.get(overlap.doc_a)
+        if s is None or s != story.get(overlap.doc_b) or pair in copied:
+            shown.add(overlap)
+        else:
+            candidates[s][pair].append(overlap)
+    members, story_links = _stories(documents, links)
+    for s, pairs in candidates.items():
+        rank = {d: i for i, d in enumerate(story_order(documents, members[s], story_links[s]))}
+        for pair in heapq.nsmallest(MAX_SAME_STORY_PAIRS, pairs, key=lambda p: sorted((rank[p[0]], rank[p[1]]))):
+            shown.update(pairs[pair])
+    return shown
+
+
+def _same_story_records(out_dir: Path, batches: list[str] | None, either: pc.Expression | None,
+                        wanted: set[SameStory]) -> list[Overlap]:
+    """The whole records of these same-story overlaps."""
+    if not wanted:
+        return []
+    where = _both(either, pc.field("relation") == "same_story",
+                  pc.field("passage_a").isin(tables.string_array({o.passage_a for o in wanted})),
+                  pc.field("passage_b").isin(tables.string_array({o.passage_b for o in wanted})))
+    ids = {o.overlap_id for o in wanted}  # the filter above also lets through other pairs of those passages
+    return [o for o in _records(out_dir, "overlaps", Overlap, batches, where) if o.overlap_id in ids]
+
+
+def _stories(documents: dict[str, Document], links: list[Link]) -> tuple[dict[str, list[str]], dict[str, list[Link]]]:
+    """Each story's documents, and its copy links (those with both ends in it)."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for doc in documents.values():
+        members[doc.story_id].append(doc.doc_id)
+    story_links: dict[str, list[Link]] = defaultdict(list)
+    for link in links:
+        ends = documents.get(link.doc_id), documents.get(link.source_doc_id)
+        if ends[0] is not None and ends[1] is not None and ends[0].story_id == ends[1].story_id:
+            story_links[ends[0].story_id].append(link)
+    return members, story_links
+
+
+def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[Link]) -> list[str]:
+    """A story's documents by date; on a day, sources before their copies, the origin first."""
+    depth = {d: 0 for d in doc_ids}
+    directed = [(l.source_doc_id, l.doc_id) for l in links if l.origin_basis != "tie"]
+    for _ in range(len(doc_ids)):
+        changed = False
+        for source, copy in directed:
+            if source in depth and copy in depth and depth[copy] < depth[source] + 1 <= len(doc_ids):
+                depth[copy], changed = depth[source] + 1, True
+        if not changed:
+            break
+
+    def key(d: str):
+        doc = documents[d]
+        return doc.date, depth[d], not doc.is_origin, doc.source_path, d
+    return sorted(doc_ids, key=key)
 
 
 @dataclass(frozen=True)
@@ -457,21 +557,7 @@ class _Page:
     # --- stories ---------------------------------------------------------------------------
 
     def order(self, doc_ids: list[str], links: list[Link]) -> list[str]:
-        """Documents by date; on a day, sources before their copies, the origin first."""
-        depth = {d: 0 for d in doc_ids}
-        directed = [(l.source_doc_id, l.doc_id) for l in links if l.origin_basis != "tie"]
-        for _ in range(len(doc_ids)):
-            changed = False
-            for source, copy in directed:
-                if source in depth and copy in depth and depth[copy] < depth[source] + 1 <= len(doc_ids):
-                    depth[copy], changed = depth[source] + 1, True
-            if not changed:
-                break
-
-        def key(d: str):
-            doc = self.docs[d]
-            return doc.date, depth[d], not doc.is_origin, doc.source_path, d
-        return sorted(doc_ids, key=key)
+        return story_order(self.docs, doc_ids, links)
 
     def graph_svg(self, order: list[str], links: list[Link], story_pairs: list[tuple[str, str]]) -> str:
         """Who copied whom: documents left to right on a time axis, copy links as labelled arrows."""
@@ -553,16 +639,18 @@ class _Page:
                                                      p.left, p.right))
 
     def story_html(self, number: int, story_id: str, doc_ids: list[str], overlaps: list[Overlap],
-                   links: list[Link]) -> str:
+                   links: list[Link], same_story_ends: list[SameStory]) -> str:
+        """One story: ``overlaps`` are those drawn (load_evidence), ``same_story_ends`` every same-story one."""
         order = self.order(doc_ids, links)
         sizes = defaultdict(int)
         for d in doc_ids:
             sizes[self.docs[d].copy_cluster_id] += 1
-        story_pairs = sorted({_ordered(o.doc_a, o.doc_b) for o in overlaps if o.relation == "same_story"}
-                             - {_ordered(l.doc_id, l.source_doc_id) for l in links})
+        same_story_pairs = {_ordered(o.doc_a, o.doc_b) for o in same_story_ends}
+        story_pairs = sorted(same_story_pairs - {_ordered(l.doc_id, l.source_doc_id) for l in links})
+        n_overlaps = sum(o.relation != "same_story" for o in overlaps) + len(same_story_ends)
         first = self.docs[order[0]]
         heading = (f"Story {number}: {_e(first.name)} <small>{_count(len(doc_ids), 'document')} · "
-                   f"{_count(len(links), 'copy link')} · {_count(len(overlaps), 'overlap')} · {_e(story_id)}</small>")
+                   f"{_count(len(links), 'copy link')} · {_count(n_overlaps, 'overlap')} · {_e(story_id)}</small>")
         cards = "".join(self.doc_card(self.docs[d], sizes[self.docs[d].copy_cluster_id]) for d in order)
         # Copy evidence is always shown in full; same-story pairs (no copied text) can number
         # thousands in a large story, so only the first ones are drawn and shown.
@@ -572,8 +660,9 @@ class _Page:
             is_copy = p.link is not None or any(o.relation != "same_story" for o in p.overlaps)
             (copied if is_copy else same_story).append(p)
         shown = same_story[:MAX_SAME_STORY_PAIRS]
-        more = (f'<p class="more">{_count(len(same_story) - len(shown), "more same-story pair")} of this story not '
-                f'shown: query the overlaps table (relation = \'same_story\').</p>' if len(shown) < len(same_story) else "")
+        n_same_story = len(same_story_pairs - {_ordered(p.left, p.right) for p in copied})
+        more = (f'<p class="more">{_count(n_same_story - len(shown), "more same-story pair")} of this story not '
+                f'shown: query the overlaps table (relation = \'same_story\').</p>' if len(shown) < n_same_story else "")
         drawn = {_ordered(p.left, p.right) for p in shown}
         graph_docs = self.graph_documents(order, links, drawn)
         return (f'<section class="story" id="{_e(story_id)}"><h2>{heading}</h2>'
@@ -617,6 +706,11 @@ class _Page:
         for l in ev.links:
             s = story_of(l.doc_id)
             (story_links[s] if s is not None and s == story_of(l.source_doc_id) else stray_links).append(l)
+        story_same_story: dict[str, list[SameStory]] = defaultdict(list)
+        for o in ev.same_story:
+            s = story_of(o.doc_a)
+            if s is not None and s == story_of(o.doc_b):  # those between stories are drawn (in ev.overlaps)
+                story_same_story[s].append(o)
         linked = [s for s, docs in stories.items() if len(docs) > 1 or story_overlaps[s] or story_links[s]]
         linked.sort(key=lambda s: (-len(stories[s]), min(self.docs[d].date for d in stories[s]), s))
         shown_as_stories = set(linked)  # a list lookup per story was quadratic: 7 s of a 93k-document batch
@@ -624,7 +718,10 @@ class _Page:
                         key=lambda d: (self.docs[d].date, self.docs[d].source_path, d))
         relations = defaultdict(int)
         for o in ev.overlaps:
-            relations[o.relation] += 1
+            if o.relation != "same_story":  # counted from ev.same_story, which has all of them
+                relations[o.relation] += 1
+        if ev.same_story:
+            relations["same_story"] = len(ev.same_story)
         by_relation = ", ".join(f"{r} {n}" for r, n in sorted(relations.items())) or "none"
         toc = "".join(f'<li><a href="#{_e(s)}">{_e(self.docs[self.order(stories[s], story_links[s])[0]].name)}</a> '
                       f'({len(stories[s])} documents)</li>' for s in linked)
@@ -635,7 +732,7 @@ class _Page:
         yield (f'<header><h1>newsprov evidence report</h1><p class="meta">{_e(ev.out_dir)} · {scope} · '
                f'{_count(len(ev.documents), "document")} · '
                f'{_count(len(linked), "story cluster")} · {_count(len(ev.links), "copy link")} · '
-               f'{_count(len(ev.overlaps), "overlap")} ({_e(by_relation)}) · '
+               f'{_count(sum(relations.values()), "overlap")} ({_e(by_relation)}) · '
                f'{_count(len(ev.rejects), "reject")} · {_count(len(ev.sightings), "sighting")}</p>'
                f'<p class="legend"><span class="key key-shared">shared text of an overlap</span> '
                f'<span class="key key-link">shared text of a copy link</span> <span class="origin">origin</span> '
@@ -644,7 +741,7 @@ class _Page:
         if not ev.documents:
             yield '\n<p class="empty">No documents in these tables.</p>'
         for i, s in enumerate(linked, 1):
-            yield "\n" + self.story_html(i, s, stories[s], story_overlaps[s], story_links[s])
+            yield "\n" + self.story_html(i, s, stories[s], story_overlaps[s], story_links[s], story_same_story[s])
         if stray_overlaps or stray_links:
             order = sorted({d for o in stray_overlaps for d in (o.doc_a, o.doc_b)}
                            | {d for l in stray_links for d in (l.doc_id, l.source_doc_id)},

@@ -192,6 +192,55 @@ def test_large_stories_show_copies_in_full_and_cut_same_story_pairs_with_a_note(
     assert page.count('<circle class="node') == 1
 
 
+# An independent report of the seeds' meeting: a same story with both seeds, copying neither.
+BUSAN_PREVIEW = """date 2025-10-25 Seoul: Officials in South Korea spent the weekend preparing Busan for the arrival of Donald Trump and Xi Jinping, whose talks on October 30 are expected to dominate the week of the APEC gathering.
+
+Karoline Leavitt, speaking for the White House, had described the encounter as a bilateral meeting, while Guo Jiakun of the Chinese foreign ministry said only that both sides were in contact.
+
+Hotels near the venue reported that delegations from Washington and Beijing had booked whole floors, and local police announced road closures for October 30 and the APEC leaders' sessions in Gyeongju that follow.
+
+Traders in Seoul said markets would watch for any sign of relief on tariffs before the truce between the two economies lapses on November 10.
+"""
+
+
+def test_a_story_draws_its_first_same_story_pairs_whole_and_counts_every_overlap(seed_run, tmp_path, monkeypatch):
+    """Same-story overlaps are read whole only where drawn (a copy pair's, and each story's first
+    same-story pairs'); the others are still counted."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(seed_run.input_dir, inbox)
+    (inbox / "busan-preview.txt").write_text(BUSAN_PREVIEW, encoding="utf-8")
+    apec = next(inbox.glob("000_*.txt")).read_text(encoding="utf-8")
+    (inbox / "apec-opening.txt").write_text("\n\n".join(apec.split("\n\n")[:6]) + "\n", encoding="utf-8")
+    out = tmp_path / "output"
+    assert main(["run", str(inbox), "--out", str(out), "--batch", "2025-10-25"]) == 0
+    with duckdb.connect() as con:
+        rows = con.execute(f"""select least(doc_a, doc_b), greatest(doc_a, doc_b), passage_a || '~' || passage_b
+                               from read_parquet('{out}/overlaps/**/*.parquet') where relation = 'same_story'""").fetchall()
+        copied = set(con.execute(f"""select least(doc_id, source_doc_id), greatest(doc_id, source_doc_id)
+                                     from read_parquet('{out}/provenance/**/*.parquet')""").fetchall())
+        verbatim = con.execute(f"""select count(*) from read_parquet('{out}/overlaps/**/*.parquet')
+                                   where relation = 'verbatim'""").fetchone()[0]
+    same_story: dict[tuple[str, str], set[str]] = {}
+    for a, b, overlap_id in rows:
+        same_story.setdefault((a, b), set()).add(overlap_id)
+    # every two of the four documents, the opening and the article it reprints too
+    assert len(same_story) == 6 and len(copied) == 1 and copied <= same_story.keys()
+
+    def drawn(page: str) -> set[str]:
+        return {m.attrs["data-overlap"] for m in Elements(page).marks("shared")} & {o for _, _, o in rows}
+    everything = render_report(out)
+    assert drawn(everything) == {overlap_id for _, _, overlap_id in rows} and "more same-story pair" not in everything
+    monkeypatch.setattr(report, "MAX_SAME_STORY_PAIRS", 1)
+    for page in (render_report(out), render_report(out, "2025-10-25")):
+        cards = [e.attrs["id"].removeprefix("doc-") for e in Elements(page).elements if e.tag == "article"]
+        first = next(pair for i, a in enumerate(cards) for b in cards[i + 1:]
+                     if (pair := (min(a, b), max(a, b))) not in copied)  # in the story's document order
+        assert drawn(page) == same_story[first].union(*(same_story[pair] for pair in copied))
+        assert "4 more same-story pairs of this story not shown" in page
+        assert f"4 documents · 1 copy link · {len(rows) + verbatim} overlaps" in page
+        assert f"{len(rows) + verbatim} overlaps (same_story {len(rows)}, verbatim {verbatim})" in page
+
+
 def test_report_reads_folders_with_missing_tables(harbour_out, tmp_path):
     out = tmp_path / "output"
     shutil.copytree(harbour_out / "documents", out / "documents")
