@@ -275,6 +275,17 @@ def thread_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return list(_threads.map(function, items))
 
 
+def concurrently(*calls: Callable[[], object]) -> list:
+    """``[call() for call in calls]``, each call on a thread of its own when more than one core may
+    run (``thread_budget``): for independent pieces of work that let go of the GIL (numpy, Arrow
+    compute). An error is raised once every call is done."""
+    if len(calls) <= 1 or thread_budget() <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="newsprov-concurrent") as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
+
+
 def even_slices(n_items: int, parts: int) -> list[tuple[int, int]]:
     """(offset, length) of ``parts`` consecutive slices covering ``range(n_items)``."""
     size = math.ceil(n_items / parts) if parts else n_items

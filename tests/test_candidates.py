@@ -86,6 +86,23 @@ def test_prefiltering_unique_buckets_keeps_the_same_pairs(monkeypatch):
     assert prefiltered.candidates.num_rows >= 100
 
 
+@pytest.mark.parametrize("threads", [1, 3, 5])
+def test_bands_split_between_threads_give_the_same_pairs(monkeypatch, threads):
+    rng = np.random.default_rng(5)
+    signatures = rng.integers(0, 7, size=(400, 8), dtype=np.uint32)  # few values: crowded buckets, some over the cap
+    params = CandidateParams(bands=4, rows=2, max_bucket_size=12)
+    new = band_rows(passages_table(signatures[:300].tolist(), list(range(300)), "n"), params)
+    history = band_rows(passages_table(signatures[300:].tolist(), list(range(100)), "h"), params)
+    monkeypatch.setattr(candidates, "thread_budget", lambda: 2)
+    reference = candidates.lsh_pair_codes(new, history, params.max_bucket_size)
+    monkeypatch.setattr(candidates, "thread_budget", lambda: threads)
+    split = candidates.lsh_pair_codes(new, history, params.max_bucket_size)
+    assert reference.skipped > 0 and len(reference.capped) and len(reference.a)
+    for field in ("a", "b", "shared", "capped"):
+        assert np.array_equal(getattr(split, field), getattr(reference, field)), field
+    assert split.skipped == reference.skipped
+
+
 def test_passages_without_signature_get_no_band_rows():
     table = passages_table([[1] * 8, None, [2] * 8], [0, 1, 2], "d")
     bands = band_rows(table, PARAMS)

@@ -243,6 +243,22 @@ def _how_a_chunk_runs(_: int) -> tuple[int, bool]:
     return parallel.thread_budget(), gc.isenabled()
 
 
+@pytest.mark.skipif(parallel.available_cores() < 2, reason="one core: the calls run one after another")
+def test_concurrent_calls_run_at_once_and_give_their_results_in_order():
+    meet = threading.Barrier(2, timeout=10)  # passed only by two calls running at the same time
+    assert parallel.concurrently(lambda: meet.wait() * 0 + 1, lambda: meet.wait() * 0 + 2) == [1, 2]
+
+
+def test_a_concurrent_call_that_fails_raises_once_both_are_done():
+    finished = []
+
+    def fail():
+        raise ValueError("bad chunk")
+    with pytest.raises(ValueError, match="bad chunk"):
+        parallel.concurrently(fail, lambda: finished.append(time.sleep(0.2)))
+    assert finished == [None]
+
+
 def test_pool_workers_run_chunks_on_one_thread_without_the_cyclic_collector():
     """Two workers with a thread per core each would be four threads on two cores; the collector
     would walk a chunk's objects again and again (pipeline.memory.cyclic_gc_paused)."""
