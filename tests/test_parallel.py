@@ -246,7 +246,11 @@ def _how_a_chunk_runs(_: int) -> tuple[int, bool]:
 @pytest.mark.skipif(parallel.available_cores() < 2, reason="one core: the calls run one after another")
 def test_concurrent_calls_run_at_once_and_give_their_results_in_order():
     meet = threading.Barrier(2, timeout=10)  # passed only by two calls running at the same time
-    assert parallel.concurrently(lambda: meet.wait() * 0 + 1, lambda: meet.wait() * 0 + 2) == [1, 2]
+
+    def call(result: int) -> int:
+        meet.wait()
+        return result
+    assert parallel.concurrently(lambda: call(1), lambda: call(2)) == [1, 2]
 
 
 def test_a_concurrent_call_that_fails_raises_once_both_are_done():
