@@ -18,7 +18,6 @@ import functools
 import csv
 import io
 import itertools
-import operator
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -162,6 +161,34 @@ def _tokens(text: str) -> list[_Token]:
     pieces = _TOKEN_SPLIT.split(text)
     bounds = list(itertools.accumulate(map(len, pieces)))
     return list(map(tuple.__new__, itertools.repeat(_Token), zip(bounds[0:-1:2], bounds[1::2], pieces[1::2])))
+
+
+class _LazyTokens(Sequence[_Token]):
+    """``_tokens(text)``, each token built when asked for: ``find`` looks at the few tokens around
+    the words that may begin a name, and a tuple for each of a news article's 560 words was a
+    third of its time."""
+
+    __slots__ = ("_pieces", "_bounds", "_n")
+
+    def __init__(self, text: str) -> None:
+        self._pieces = _TOKEN_SPLIT.split(text)  # gap, token, gap, ..., token, gap
+        self._bounds = list(itertools.accumulate(map(len, self._pieces)))
+        self._n = len(self._pieces) // 2
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self._n))]
+        if k < 0:
+            k += self._n
+        if not 0 <= k < self._n:
+            raise IndexError(k)
+        return _Token(self._bounds[2 * k], self._bounds[2 * k + 1], self._pieces[2 * k + 1])
+
+    def words(self) -> list[str]:
+        return self._pieces[1::2]
 
 
 def _spin_forms(word: str) -> list[tuple[str, ...]]:
@@ -353,11 +380,11 @@ class Gazetteer:
 
     def find(self, text: str) -> list[OutletMention]:
         """Outlet mentions in ``text``, left to right, never overlapping."""
-        toks = _tokens(text)
+        toks = _LazyTokens(text)
         out: list[OutletMention] = []
         last_match_end = -1  # token index of the previous match's last token
         after_match = 0  # the first token after the previous match
-        for i in self._starts(list(map(str.lower, map(operator.itemgetter(2), toks)))):
+        for i in self._starts(list(map(str.lower, toks.words()))):
             if i < after_match:
                 continue
             accepted = None

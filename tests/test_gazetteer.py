@@ -154,6 +154,24 @@ def test_tokens_equal_the_token_pattern_s_matches(text):
     assert all(type(t) is _Token for t in found)
 
 
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
+       | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join),
+       st.integers(-25, 25), st.integers(-25, 25))
+def test_tokens_built_on_demand_are_the_same_tokens(text, a, b):
+    """find's lazy tokens: each index, slice and length as the list's."""
+    from pipeline.gazetteer import _LazyTokens, _tokens
+
+    listed, lazy = _tokens(text), _LazyTokens(text)
+    assert len(lazy) == len(listed) and list(lazy) == listed and lazy.words() == [t.text for t in listed]
+    assert lazy[a:b] == listed[a:b] and lazy[a:] == listed[a:]
+    if -len(listed) <= a < len(listed):
+        assert lazy[a] == listed[a] and type(lazy[a]) is type(listed[a])
+    else:
+        with pytest.raises(IndexError):
+            lazy[a]
+
+
 class _EveryTokenMayBegin(Gazetteer):
     """The matcher without the first-token checks: every token walks the trie."""
 
