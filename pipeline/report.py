@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +35,8 @@ from pipeline.stats import check_output, read_rows, read_table
 from pipeline.tables import batches_of
 
 REPORT_FILE = "report.html"
+
+T = TypeVar("T")
 
 # Past these, a story's same-story pairs and graph are cut (with a note saying so): a story of
 # thousands of documents otherwise made a page of hundreds of megabytes.
@@ -280,7 +282,8 @@ def _same_story_shown(documents: dict[str, Document], links: list[Link], copies:
             shown.add(overlap)
         else:
             candidates[s][pair].append(overlap)
-    members, story_links = _stories(documents, links)
+    members = _story_members(documents)
+    story_links, _ = _by_story(documents, links, _link_ends)
     for s, pairs in candidates.items():
         rank = {d: i for i, d in enumerate(story_order(documents, members[s], story_links[s]))}
         for pair in heapq.nsmallest(MAX_SAME_STORY_PAIRS, pairs, key=lambda p: sorted((rank[p[0]], rank[p[1]]))):
@@ -300,17 +303,35 @@ def _same_story_records(out_dir: Path, batches: list[str] | None, either: pc.Exp
     return [o for o in _records(out_dir, "overlaps", Overlap, batches, where) if o.overlap_id in ids]
 
 
-def _stories(documents: dict[str, Document], links: list[Link]) -> tuple[dict[str, list[str]], dict[str, list[Link]]]:
-    """Each story's documents, and its copy links (those with both ends in it)."""
+def _story_members(documents: dict[str, Document]) -> dict[str, list[str]]:
+    """Each story's documents."""
     members: dict[str, list[str]] = defaultdict(list)
     for doc in documents.values():
         members[doc.story_id].append(doc.doc_id)
-    story_links: dict[str, list[Link]] = defaultdict(list)
-    for link in links:
-        ends = documents.get(link.doc_id), documents.get(link.source_doc_id)
-        if ends[0] is not None and ends[1] is not None and ends[0].story_id == ends[1].story_id:
-            story_links[ends[0].story_id].append(link)
-    return members, story_links
+    return members
+
+
+def _by_story(documents: dict[str, Document], items: Iterable[T], ends: Callable[[T], tuple[str, str]]
+              ) -> tuple[dict[str, list[T]], list[T]]:
+    """``items`` (overlaps, links) with both ``ends`` in one story, by story; and the others: between
+    two stories, or with a document not read."""
+    within: dict[str, list[T]] = defaultdict(list)
+    between: list[T] = []
+    for item in items:
+        a, b = (documents.get(doc_id) for doc_id in ends(item))
+        if a is not None and b is not None and a.story_id == b.story_id:
+            within[a.story_id].append(item)
+        else:
+            between.append(item)
+    return within, between
+
+
+def _overlap_ends(overlap: Overlap | SameStory) -> tuple[str, str]:
+    return overlap.doc_a, overlap.doc_b
+
+
+def _link_ends(link: Link) -> tuple[str, str]:
+    return link.doc_id, link.source_doc_id
 
 
 def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[Link]) -> list[str]:
@@ -690,27 +711,11 @@ class _Page:
         """The page in pieces, story by story: a bulk load's page is hundreds of MB, and held whole
         (the pieces, the joined page, its UTF-8 bytes) it was most of the report's memory."""
         ev = self.ev
-        stories: dict[str, list[str]] = defaultdict(list)
-        for doc in ev.documents.values():
-            stories[doc.story_id].append(doc.doc_id)
-
-        def story_of(doc_id: str) -> str | None:
-            doc = self.docs.get(doc_id)
-            return doc.story_id if doc else None
-        story_overlaps: dict[str, list[Overlap]] = defaultdict(list)
-        story_links: dict[str, list[Link]] = defaultdict(list)
-        stray_overlaps, stray_links = [], []
-        for o in ev.overlaps:
-            s = story_of(o.doc_a)
-            (story_overlaps[s] if s is not None and s == story_of(o.doc_b) else stray_overlaps).append(o)
-        for l in ev.links:
-            s = story_of(l.doc_id)
-            (story_links[s] if s is not None and s == story_of(l.source_doc_id) else stray_links).append(l)
-        story_same_story: dict[str, list[SameStory]] = defaultdict(list)
-        for o in ev.same_story:
-            s = story_of(o.doc_a)
-            if s is not None and s == story_of(o.doc_b):  # those between stories are drawn (in ev.overlaps)
-                story_same_story[s].append(o)
+        stories = _story_members(ev.documents)
+        story_overlaps, stray_overlaps = _by_story(ev.documents, ev.overlaps, _overlap_ends)
+        story_links, stray_links = _by_story(ev.documents, ev.links, _link_ends)
+        # Those between stories are drawn, so ev.overlaps has them too.
+        story_same_story, _ = _by_story(ev.documents, ev.same_story, _overlap_ends)
         linked = [s for s, docs in stories.items() if len(docs) > 1 or story_overlaps[s] or story_links[s]]
         linked.sort(key=lambda s: (-len(stories[s]), min(self.docs[d].date for d in stories[s]), s))
         shown_as_stories = set(linked)  # a list lookup per story was quadratic: 7 s of a 93k-document batch
