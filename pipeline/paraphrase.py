@@ -9,7 +9,9 @@ existing code" / "It was intended to allow existing code to be used again").
 - A sentence's *content words* are the lemmas of its words that are not
   stopwords (``pipeline.tokens.STOPWORDS``), two-letter words excepted unless
   they are figures. Sentences with fewer than ``min_content_words`` say too
-  little to match ("He agreed.").
+  little to match ("He agreed."). Sentences are ``split_sentences``'s, corrected for
+  hand-typed text (``typed_sentences``): a line wrapped inside a sentence does not end it,
+  and a full stop typed without the space after it ("a useful tool.categorization") does.
 - A sentence *matches* a sentence of the other document when at least
   ``sentence_containment`` of its content words are in that one sentence.
   Matches are one to one, best first.
@@ -38,6 +40,7 @@ buckets so that later batches are matched against it.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.attribution import split_sentences
+from pipeline.attribution import Sentence, split_sentences
 from pipeline.candidates import CandidateParams, band_keys, band_table, lsh_pair_codes
 from pipeline.fingerprint import FingerprintParams, signature_matrix
 from pipeline.schema import PARAPHRASES, SENTENCE_BANDS
@@ -131,7 +134,7 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
     for passage_id, char_start, text, kind in passages:
         if kind != "body":
             continue
-        for sentence in split_sentences(text):
+        for sentence in typed_sentences(text, lexicon):
             places.append((passage_id, char_start + sentence.start, char_start + sentence.end))
             texts.append(text[sentence.start:sentence.end])
     if not texts:
@@ -147,6 +150,61 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
         if len(content) >= params.min_content_words:
             found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
+
+
+# "is a useful tool.categorization define as a powerful feature.it has been used": full stops
+# typed without the space after them, common in hand-typed answers and comments. A word, the
+# stop, a word, and nothing else between spaces: not "www.bbc.co.uk", "a@b.com", "U.S." or "0.5".
+_RUN_ON = re.compile(r"(?<!\S)[\"“‘'(\[]?[A-Za-z]*[a-z]{2}(\.+)([A-Za-z]{2,})(?=[,;:.!?\"”’')\]]*(?:\s|$))")
+_GLUED_STOP = re.compile(r"\.[A-Za-z]{2}")  # led by a literal: a fast scan
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"”’')\]]*$")
+_STARTS_LOWERCASE = re.compile(r"[\"“‘'(\[]?[a-z]")
+
+
+def typed_sentences(text: str, lexicon: Lexicon) -> list[Sentence]:
+    """``split_sentences``, corrected for two habits of hand-typed text:
+
+    - a line wrapped at a fixed width inside a sentence ("a basic concept of Object-Oriented
+      Programming where" / "the basic idea is to") does not end it: the sentence goes on when
+      the line ends without a stop and the next one starts in lowercase;
+    - a full stop with no space after it ("tool.categorization", "feature.it") ends one when
+      the word after it is one the lexicon knows or a stopword, so "Ask.com" stays whole.
+
+    Line fragments are short enough to match any sentence on their topic, and sentences run
+    together match none.
+    """
+    return _split_run_ons(text, _rejoin_wrapped_lines(text, split_sentences(text)), lexicon)
+
+
+def _rejoin_wrapped_lines(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    if "\n" not in text:
+        return sentences
+    out: list[Sentence] = []
+    for sentence in sentences:
+        if out:
+            previous = out[-1]
+            gap = text[previous.end:sentence.start]
+            if (gap.count("\n") == 1 and not gap.strip() and not _ENDS_SENTENCE.search(text, previous.start, previous.end)
+                    and _STARTS_LOWERCASE.match(text, sentence.start)):
+                out[-1] = Sentence(previous.start, sentence.end)
+                continue
+        out.append(sentence)
+    return out
+
+
+def _split_run_ons(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sentence]:
+    if not _GLUED_STOP.search(text):  # most texts; the full pattern would cost a third of the sentence split
+        return sentences
+    out = []
+    for sentence in sentences:
+        start = sentence.start
+        for m in _RUN_ON.finditer(text, sentence.start, sentence.end):
+            word = m.group(2).lower()
+            if word in STOPWORDS or lexicon.is_known(word):
+                out.append(Sentence(start, m.end(1)))
+                start = m.start(2)
+        out.append(Sentence(start, sentence.end))
+    return out
 
 
 def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]],

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import duckdb
 import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.attribution import split_sentences
 from pipeline.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
                                  document_sentences,
-                                 content_words, find_paraphrases, matched_sentences, sentence_band_rows)
+                                 content_words, find_paraphrases, matched_sentences, sentence_band_rows, typed_sentences)
 from pipeline.schema import SENTENCE_BANDS
 from pipeline.synonyms import Lexicon
 from pipeline.tables import conform
@@ -171,3 +174,46 @@ def test_sentences_tokenised_together_have_each_sentence_s_own_content_words(lex
     for sentence in found:
         pid, start, text, _ = next(p for p in passages if p[0] == sentence.passage_id)
         assert sentence.words == content_words(text[sentence.start - start:sentence.end - start], lexicon)
+
+
+def test_a_full_stop_typed_without_a_space_still_ends_a_sentence(lexicon):
+    text = "The barrier closes automatically.construction takes four years.It costs 310 million euros."
+    pieces = [text[s.start:s.end] for s in typed_sentences(text, lexicon)]
+    assert pieces == ["The barrier closes automatically.", "construction takes four years.", "It costs 310 million euros."]
+    whole = "See www.port.nl, Ask.com and node.js at 0.5 p.m. in the U.S. today."
+    assert typed_sentences(whole, lexicon) == split_sentences(whole)
+
+
+def test_a_line_wrapped_inside_a_sentence_does_not_end_it(lexicon):
+    text = "The port authority approved a\nnew tidal barrier on Monday.\nEngineers had warned\nBarrier plan approved\n(the docks)"
+    pieces = [text[s.start:s.end] for s in typed_sentences(text, lexicon)]
+    assert pieces == ["The port authority approved a\nnew tidal barrier on Monday.", "Engineers had warned",
+                      "Barrier plan approved\n(the docks)"]
+
+
+def test_a_rewrite_typed_without_spaces_after_its_full_stops_matches_sentence_by_sentence(lexicon):
+    params = ParaphraseParams()
+    source = sentences(SOURCE.split(":\n", 1)[1], lexicon)
+    glued = REWRITE.split("\n\n", 1)[1].replace(". ", ".")
+    assert len(matched_sentences(source, document_sentences([("r:0001", 0, glued, "body")], lexicon, params),
+                                 params)) >= 4
+
+
+def test_a_hard_wrapped_rewrite_has_the_content_sentences_of_the_unwrapped_one(lexicon):
+    params = ParaphraseParams()
+    body = REWRITE.split("\n\n", 1)[1].strip()
+    wrapped = textwrap.fill(body, 38)
+    assert "\n" in wrapped
+    assert ([s.words for s in document_sentences([("r:0001", 0, wrapped, "body")], lexicon, params)]
+            == [s.words for s in document_sentences([("r:0001", 0, body, "body")], lexicon, params)])
+
+
+@given(st.text(alphabet="ab .,T\n", max_size=60).map(lambda t: t.replace("a", "ab").replace("T", "Time")))
+def test_typed_sentences_cover_the_characters_of_split_sentences_once(text):
+    def covered(spans):
+        return sorted(i for span in spans for i in range(span.start, span.end) if not text[i].isspace())
+
+    typed = typed_sentences(text, Lexicon.load())
+    assert covered(typed) == covered(split_sentences(text))  # once each: a list, not a set
+    assert all(a.end <= b.start for a, b in zip(typed, typed[1:]))
+    assert all(text[s.start].strip() and text[s.end - 1].strip() for s in typed)
