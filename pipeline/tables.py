@@ -85,7 +85,7 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
         stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
         stage.mkdir()
         pq.write_table(_compact_dictionaries(table), stage / UNPUBLISHED_FILE, compression="zstd",
-                       row_group_size=ROW_GROUP_ROWS)
+                       row_group_size=ROW_GROUP_ROWS, use_dictionary=_dictionary_columns(table.schema))
         if final.exists():
             if (final / PART_FILE).exists():
                 os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
@@ -105,6 +105,18 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
 # group of 0.9 GB: reading some documents' rows of it, filtered while reading, took 3.6 s on one
 # thread; in row groups of 128k rows, 1.8 s (decoded on both cores, and one group held at a time).
 ROW_GROUP_ROWS = 1 << 17
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns written with Parquet dictionary pages: text ones (ids, kinds, Arrow dictionaries).
+
+    Numbers here are hash keys, offsets and scores that seldom repeat: the writer built a
+    dictionary for each of their row groups only to fall back to plain pages. The 20,000-document
+    bench batch's 13 tables took 2.2 s to write that way, 1.6 s this way, and 24 MB less
+    (bands' bucket keys: 70 MB and 0.58 s before, 57 MB and 0.24 s).
+    """
+    return [field.name for field in schema
+            if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
 
 
 def _compact_dictionaries(table: pa.Table) -> pa.Table:

@@ -370,6 +370,11 @@ def test_dictionary_columns_are_written_with_one_small_dictionary_per_row_group(
     for group in range(5):
         column = parquet.read_row_group(group, columns=["passage_id"]).column("passage_id")
         assert sum(len(chunk.dictionary) for chunk in column.chunks) == len(pc.unique(column)) <= 125
+        # Dictionary pages for the ids only: bucket keys never repeat, so a dictionary would be waste.
+        encodings = {parquet.schema_arrow.names[i]: parquet.metadata.row_group(group).column(i).encodings
+                     for i in range(4)}
+        assert "RLE_DICTIONARY" in encodings["passage_id"] and "RLE_DICTIONARY" in encodings["doc_id"]
+        assert "RLE_DICTIONARY" not in encodings["bucket"] and "RLE_DICTIONARY" not in encodings["band"]
     back = tables.read_partition(tmp_path, "bands", "2025-01-01")
     assert back.schema == TABLES["bands"]
     assert back.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
