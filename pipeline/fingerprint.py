@@ -28,7 +28,6 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 import xxhash
-from datasketch import MinHash
 
 from pipeline.errors import ConfigError
 from pipeline.schema import PASSAGES
@@ -94,9 +93,16 @@ def shingles(text: str, k: int) -> list[str]:
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's own affine32 permutation parameters (a, b) for this num_perm and seed."""
-    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """datasketch's affine32 permutation parameters (a, b) for this num_perm and seed.
+
+    Drawn as datasketch 2.x draws them (``MinHash._init_permutations``: an odd ``a``, any ``b``,
+    from ``RandomState(seed)``), not asked of datasketch: importing it imports scipy, 0.4 s in
+    the main process and in every worker. tests/test_fingerprint.py compares the two.
+    """
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:

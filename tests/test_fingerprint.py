@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError
-from pipeline.fingerprint import FingerprintParams, shingle_hash, shingle_words, shingles, signatures
+from pipeline.fingerprint import FingerprintParams, permutations, shingle_hash, shingle_words, shingles, signatures
 
 from conftest import SEEDS
 
@@ -51,6 +53,22 @@ def test_any_batch_of_texts_matches_datasketch(texts):
             assert signature is None
         else:
             np.testing.assert_array_equal(signature, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 300), st.integers(0, 2**32 - 1))
+def test_permutations_are_datasketch_s_own(num_perm, seed):
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations  # datasketch's default scheme: affine32
+    ours = permutations(num_perm, seed)
+    assert ours[0].dtype == ours[1].dtype == np.uint32
+    np.testing.assert_array_equal(ours[0], a)
+    np.testing.assert_array_equal(ours[1], b)
+
+
+def test_the_pipeline_runs_without_importing_datasketch():
+    """datasketch imports scipy: 0.4 s in the main process and in every worker."""
+    code = "import sys, pipeline.cli, pipeline.tasks; sys.exit('datasketch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_signature_loads_into_lean_minhash_and_estimates_jaccard():
