@@ -158,13 +158,16 @@ def test_anchor_pairs_equal_the_definition(new_rows, history_rows, cap, min_shar
 
 
 @settings(max_examples=100, deadline=None)
-@given(anchor_rows_st, anchor_rows_st, st.integers(2, 5), st.integers(1, 3), st.integers(1, 6))
-def test_anchor_pairs_expanded_in_small_chunks_are_the_same(new_rows, history_rows, cap, min_shared, chunk_rows):
-    # Chunks end only between new passages, so a pair's shared anchors are all counted in one chunk.
+@given(anchor_rows_st, anchor_rows_st, st.integers(2, 5), st.integers(1, 3), st.integers(1, 6), st.integers(1, 3))
+def test_anchor_pairs_expanded_in_small_chunks_are_the_same(new_rows, history_rows, cap, min_shared, chunk_rows,
+                                                            threads):
+    # Chunks end only between new passages, so a pair's shared anchors are all counted in one chunk,
+    # whichever thread expands it.
     params = CandidateParams(max_bucket_size=cap, min_shared_anchors=min_shared)
     new, history = anchors_table(new_rows, "n"), anchors_table(history_rows, "h")
     whole = find_candidates(empty("bands"), new, empty("bands"), history, params).candidates
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(candidates, "_ANCHOR_CHUNK_ROWS", chunk_rows)
+        patch.setattr(candidates, "thread_budget", lambda: threads)
         chunked = find_candidates(empty("bands"), new, empty("bands"), history, params).candidates
     assert chunked.equals(whole)
