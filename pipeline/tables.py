@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections import OrderedDict
 from pathlib import Path
@@ -161,6 +162,7 @@ class PartitionCache:
         self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
         self._sorted_bytes = 0
         self._bytes = 0
+        self._lock = threading.Lock()
 
     @staticmethod
     def _key(path: str | Path) -> tuple[str, int, int]:
@@ -171,21 +173,24 @@ class PartitionCache:
         """The partition: all columns, or ``columns`` only when given (read from the file and not
         kept when the partition is too big to keep)."""
         key = self._key(path)
-        table = self._tables.get(key)
-        if table is not None:
-            self._tables.move_to_end(key)
-            return table.select(columns) if columns is not None else table
-        if columns is not None and self._too_big(path):
+        # Threads may read at once (a task's halves: Bands). One of them reads a partition to keep,
+        # and the others wait and find it kept.
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+            elif columns is None or not self._too_big(path):
+                table = conform(pq.read_table(path), schema)
+                if table.nbytes <= self.budget_bytes:
+                    self._tables[key] = table
+                    self._bytes += table.nbytes
+                    while self._bytes > self.budget_bytes:
+                        _, dropped = self._tables.popitem(last=False)
+                        self._bytes -= dropped.nbytes
+        if table is None:
             # A 1M-passage batch's passages are GBs with their texts and signatures, over any budget:
             # reading every column to keep two of them cost seconds per read, several reads per batch.
             return conform(pq.read_table(path, columns=columns), _select(schema, columns))
-        table = conform(pq.read_table(path), schema)
-        if table.nbytes <= self.budget_bytes:
-            self._tables[key] = table
-            self._bytes += table.nbytes
-            while self._bytes > self.budget_bytes:
-                _, dropped = self._tables.popitem(last=False)
-                self._bytes -= dropped.nbytes
         return table.select(columns) if columns is not None else table
 
     def read_rows_in(self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str,

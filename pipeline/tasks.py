@@ -36,7 +36,8 @@ from pipeline.clusters import Assignment, assign_clusters
 from pipeline.fingerprint import FingerprintParams, add_signatures
 from pipeline.gazetteer import Gazetteer
 from pipeline.ingest import FirstSighting, ingest_folder
-from pipeline.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
+from pipeline.parallel import (DOCUMENT_WEIGHT, ParallelParams, concurrently, even_slices, map_chunks, map_table,
+                               n_chunks)
 from pipeline.paraphrase import (ParaphraseCandidates, ParaphraseParams, candidate_documents, find_paraphrases,
                                  sentence_band_rows)
 from pipeline.passages import split_passages
@@ -168,9 +169,15 @@ class Bands(BatchTask):
 
     def run(self):
         # Each half reads the columns it needs: a bulk load's passages are GBs with every column.
+        # The anchors are found in the pool while this process bands the signatures (numpy and
+        # Parquet, which let go of the GIL): one after the other, a core was idle for each half.
+        concurrently(self._write_bands, self._write_anchors)
+
+    def _write_bands(self) -> None:
         signatures = self.input().read(["passage_id", "doc_id", "signature"])
         self.output()["bands"].write(band_rows(signatures, config.candidates().params()))
-        del signatures
+
+    def _write_anchors(self) -> None:
         texts = self.input().read(["passage_id", "doc_id", "text", "kind"])  # what anchor_rows reads
         self.output()["anchors"].write(map_table(anchor_rows, texts, config.parallel().params()))
 

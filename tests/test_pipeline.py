@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import luigi
@@ -438,3 +440,23 @@ def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_fact
     assert got.schema == TABLES["anchors"]
     assert got.to_pylist() == expected.to_pylist()
     assert passages == len(set(everything.column("passage_id").to_pylist()))
+
+
+def test_threads_reading_one_partition_at_once_read_it_once_and_keep_it_once(tmp_path, monkeypatch):
+    table = pa.table({"passage_id": ["p1", "p2"], "doc_id": ["d1", "d2"], "anchor": ["n:a", "n:b"]})
+    path = tables.write_partition(table, tmp_path, "anchors", "2025-01-01") / tables.PART_FILE
+    reads, read_table = [], pq.read_table
+
+    def slow_read(*args, **kwargs):
+        reads.append(args[0])
+        time.sleep(0.05)  # every thread asks before the first read is done
+        return read_table(*args, **kwargs)
+
+    monkeypatch.setattr(tables.pq, "read_table", slow_read)
+    cache = tables.PartitionCache(budget_bytes=1 << 20)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda columns: cache.read(path, TABLES["anchors"], columns),
+                            [None, ["passage_id"], ["anchor"], None]))
+    assert len(reads) == 1
+    assert cache._bytes == got[0].nbytes
+    assert got[1].to_pylist() == table.select(["passage_id"]).to_pylist()
