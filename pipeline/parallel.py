@@ -30,10 +30,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import pyarrow as pa
 
+from pipeline import shared_tables
 from pipeline.memory import cyclic_gc_paused
 from pipeline.progress import counter
 from pipeline.validation import require_at_least
@@ -97,11 +99,13 @@ def thread_budget() -> int:
     return 1 if _in_worker else available_cores()
 
 
-def _start_worker(owner: int) -> None:
+def _start_worker(owner: int, table_folder: Path | None) -> None:
     """Worker initialiser: note that this is a worker, let Ctrl-C stop only a chunk's own work
-    (``_interrupt_chunk``), and exit when ``owner`` does."""
+    (``_interrupt_chunk``), exit when ``owner`` does, and hand tables over through its folder
+    (``pipeline.shared_tables``)."""
     global _in_worker
     _in_worker = True
+    shared_tables.use_folder(table_folder)
     signal.signal(signal.SIGINT, _interrupt_chunk)
     _exit_with(owner)
 
@@ -144,12 +148,11 @@ def _executor(processes: int) -> ProcessPoolExecutor:
     global _pool, _pool_size, _pool_pid
     if _pool is not None and _pool_pid == os.getpid() and _pool_size == processes:
         return _pool
-    if _pool is not None and _pool_pid == os.getpid():
-        _pool.shutdown(wait=True, cancel_futures=True)
+    shutdown()  # a pool of another size
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([])
     _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker,
-                                initargs=(os.getpid(),))
+                                initargs=(os.getpid(), shared_tables.open_folder()))
     _pool_size, _pool_pid = processes, os.getpid()
     # A Luigi task run with --workers N > 1 is a forked multiprocessing child, which ends without
     # running atexit but joins its children first: workers still waiting for chunks would hang it.
@@ -164,6 +167,7 @@ def shutdown() -> None:
     global _pool
     if _pool is not None and _pool_pid == os.getpid():
         _pool.shutdown(wait=True, cancel_futures=True)
+        shared_tables.close_folder()
     _pool = None
 
 
