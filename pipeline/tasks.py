@@ -488,8 +488,12 @@ class Clusters(BatchTask):
                                                 row["is_origin"])
         provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"])
         overlaps = self.input()["overlaps"].read(["doc_a", "doc_b", "relation"])
-        same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story"))
-        story_links = sorted(set(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist())))
+        # Distinct and sorted in Arrow: a batch has about as many same-story document pairs as
+        # overlaps (177k of them at 20,000 documents), and Python tuples of them took 0.34 s, this 0.14 s.
+        same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story")).select(["doc_a", "doc_b"])
+        same_story = same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"),
+                                                                                    ("doc_b", "ascending")])
+        story_links = list(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist()))
         documents = self.read_history("documents", ["doc_id", "published", "batch"])
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
