@@ -425,17 +425,21 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
 def document_credit_list(text: str, gazetteer: Gazetteer, body_start: int = 0) -> tuple[Credit, ...]:
     """``find_credits``, found once per document and process: ingest summarises a document's credits
     for the documents table, and the attribution stage places the same credits in passages."""
-    credits = _CREDITS.get(_credits_key(text, gazetteer, body_start))
+    key = _credits_key(text, gazetteer, body_start)  # a digest of the whole text: taken once
+    credits = _CREDITS.get(key)
     if credits is None:
         credits = tuple(find_credits(text, gazetteer, body_start))
-    remember_credits(text, gazetteer, body_start, credits)
+    _remember(key, credits)
     return credits
 
 
 def remember_credits(text: str, gazetteer: Gazetteer, body_start: int, credits: tuple[Credit, ...]) -> None:
     """Keep ``find_credits(text, gazetteer, body_start)`` found elsewhere (ingest's worker processes)
     for ``document_credit_list``; the least recently used of more than CREDITS_CACHE_SIZE documents go."""
-    key = _credits_key(text, gazetteer, body_start)
+    _remember(_credits_key(text, gazetteer, body_start), credits)
+
+
+def _remember(key: tuple[bytes, Gazetteer, int], credits: tuple[Credit, ...]) -> None:
     _CREDITS[key] = credits
     _CREDITS.move_to_end(key)
     if len(_CREDITS) > CREDITS_CACHE_SIZE:
