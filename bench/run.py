@@ -116,8 +116,8 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
     import xxhash
     from datasketch import MinHash
 
-    from pipeline.fingerprint import FingerprintParams, shingle_hash, shingles, signatures
-    from pipeline.tokens import normal_word_ids
+    from pipeline.lsh.fingerprint import FingerprintParams, shingle_hash, shingles, signatures
+    from pipeline.text.tokens import normal_word_ids
 
     params = FingerprintParams()
     k = params.shingle_size
@@ -215,8 +215,8 @@ def _load_lsh_input(path: Path):
 def worker_newsprov(path: Path) -> dict:
     import pyarrow as pa
 
-    from pipeline.candidates import CandidateParams, band_rows, find_candidates
-    from pipeline.tables import empty
+    from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates
+    from pipeline.core.tables import empty
 
     sig, doc, planted = _load_lsh_input(path)
     n, num_perm = sig.shape
@@ -352,7 +352,7 @@ def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = N
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if config is not None:
         env["LUIGI_CONFIG_PATH"] = str(config)
-    res = timed_child([sys.executable, "-m", "pipeline.cli", "run", str(input_dir), "--out", str(out),
+    res = timed_child([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(input_dir), "--out", str(out),
                        "--batch", batch], env=env, cwd=REPO, one_core=one_core)
     if res["rc"] and check:
         raise SystemExit(f"bench: newsprov run failed (rc {res['rc']}):\n{res['output'][-3000:]}")
@@ -503,13 +503,13 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
         else:
             L.append(f"| {name} | na | na |")
     L.append("")
-    L.append("All methods get the same passages; datasketch and rensa are fed `pipeline.fingerprint.shingles()` "
+    L.append("All methods get the same passages; datasketch and rensa are fed `pipeline.lsh.fingerprint.shingles()` "
              "(same tokeniser, 3-word shingles), datasketch with `hashfunc=shingle_hash` and a prototype MinHash "
              "copied per passage (as `MinHash.bulk` does), so its signatures equal newsprov's (checked). rensa "
              "hashes the shingle strings with its own hash, so its values differ; `rensa_pretokenised` gets the "
              "shingle strings built before the clock starts (rensa's hashing alone; the summary line uses `rensa`, "
              "which, like datasketch and newsprov, starts from the text). `floor_tokenise_hash64` is newsprov's "
-             "vectorised tokeniser (`pipeline.tokens.normal_word_ids`) plus one 64-bit hash per shingle and no "
+             "vectorised tokeniser (`pipeline.text.tokens.normal_word_ids`) plus one 64-bit hash per shingle and no "
              "permutations; `tokenise_only` is that tokeniser alone." + (f" {fp['rensa_note']}." if fp["rensa_note"] else ""))
     L.append("")
     ns, ds_ = lsh["newsprov"], lsh["datasketch"]
@@ -666,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         paragraphs = load_paragraphs(args.docs)
         log(f"{len(paragraphs)} source paragraphs from {args.docs}")
 
-        from pipeline.fingerprint import FingerprintParams, signatures
+        from pipeline.lsh.fingerprint import FingerprintParams, signatures
 
         # One passage corpus for fingerprint, LSH and hot bucket.
         corpus = passage_corpus(paragraphs, scale["lsh"], seed=11)

@@ -1,10 +1,10 @@
-"""Derive the packaged WordNet tables that pipeline.synonyms reads.
+"""Derive the packaged WordNet tables that pipeline.text.synonyms reads.
 
 Input: the Open English WordNet synsets table (``synset_id, pos, lexfile, members``), by default
 ../shared/lexicon/oewn-synsets.tsv. Output, in pipeline/data/:
 
 - ``wordnet_synonyms.tsv``: ``word<TAB>synset ids`` (space-separated), one row per single-token
-  lemma in its normal form (pipeline.tokens.normal_form), sorted by word.
+  lemma in its normal form (pipeline.text.tokens.normal_form), sorted by word.
 - ``wordnet_languages.tsv``: one language name a line ("chinese", "english", ...).
 
 Multi-word lemmas are dropped: the tokenizer never produces them as one token, and the
@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.tokens import normal_form  # noqa: E402
+from pipeline.text.tokens import normal_form  # noqa: E402
 
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "lexicon" / "oewn-synsets.tsv"
 # What the tokenizer turns into exactly one token (hyphens and spaces split tokens).

@@ -11,7 +11,7 @@ import duckdb
 import luigi.configuration
 import pytest
 
-from pipeline.cli import main
+from pipeline.orchestration.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

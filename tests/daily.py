@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.cli import main
+from pipeline.orchestration.cli import main
 
 
 def run_batches(tmp_path: Path, days: dict[str, dict[str, str]]) -> Path:

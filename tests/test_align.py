@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import (AlignParams, PassageRef, _shingle_set, align_pair, matching_blocks, origin_of,
+from pipeline.stages.align import (AlignParams, PassageRef, _shingle_set, align_pair, matching_blocks, origin_of,
                             passage_refs)
-from pipeline.fingerprint import shingle_words
-from pipeline.synonyms import Lexicon
-from pipeline.tokens import tokenize
+from pipeline.lsh.fingerprint import shingle_words
+from pipeline.text.synonyms import Lexicon
+from pipeline.text.tokens import tokenize
 
 # Plain-English originals of three paragraphs of seed 004, written for these tests, and the
 # spinner's versions as they stand in seeds/004_26d458d383b1f024.txt.

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipeline import words
-from pipeline.anchors import Anchor
-from pipeline.synonyms import Lexicon
-from pipeline.words import PassageWords, RecentPassageWords, passage_words, passage_words_of
+from pipeline.text import words
+from pipeline.text.anchors import Anchor
+from pipeline.text.synonyms import Lexicon
+from pipeline.text.words import PassageWords, RecentPassageWords, passage_words, passage_words_of
 
 # Unassigned characters (Cn) included: Polars' Unicode tables are newer than Python's, and texts
 # with characters they class apart must take the definition.

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.anchors import anchor_key_rows, anchor_keys
-from pipeline import candidates
-from pipeline.candidates import anchor_rows
+from pipeline.text.anchors import anchor_key_rows, anchor_keys
+from pipeline.stages import candidates
+from pipeline.stages.candidates import anchor_rows
 
 # Unassigned characters (Cn) included: Polars' Unicode tables are newer than Python's, and texts
 # with characters they class apart must take the slow path.

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
+from pipeline.stages.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
                                   split_sentences, text_credits)
-from pipeline.errors import InputError
-from pipeline.gazetteer import Gazetteer
-from pipeline.schema import ATTRIBUTIONS
+from pipeline.core.errors import InputError
+from pipeline.text.gazetteer import Gazetteer
+from pipeline.core.schema import ATTRIBUTIONS
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -25,7 +25,7 @@ def gaz() -> Gazetteer:
 
 
 def tables(texts: dict[str, str]) -> tuple[pa.Table, pa.Table]:
-    """documents and passages, one passage per non-empty line (pipeline.passages does this for real)."""
+    """documents and passages, one passage per non-empty line (pipeline.stages.passages does this for real)."""
     docs = {"doc_id": [], "batch": [], "text": []}
     passages = {"passage_id": [], "doc_id": [], "char_start": [], "char_end": []}
     for doc_id, text in texts.items():
@@ -333,7 +333,7 @@ _SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u
 @given(_SENTENCE_BITS)
 def test_word_ended_equals_searching_the_whole_head(head):
     """_word_ended searches only the last run of non-space: the same word as searching all of it."""
-    from pipeline.attribution import _word_ended
+    from pipeline.stages.attribution import _word_ended
 
     whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
     assert _word_ended(head) == (whole.group(1) if whole else "")

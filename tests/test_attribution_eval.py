@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.attribution_eval import (AttributionError, Score, evaluate_attribution, format_report, read_items,
+from pipeline.orchestration.attribution_eval import (AttributionError, Score, evaluate_attribution, format_report, read_items,
                                        write_errors)
-from pipeline.errors import InputError
-from pipeline.gazetteer import Gazetteer
+from pipeline.core.errors import InputError
+from pipeline.text.gazetteer import Gazetteer
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ import duckdb
 import luigi
 import pytest
 
-import pipeline.tasks as tasks
-from pipeline.cli import main
-from pipeline.locking import output_lock
+import pipeline.orchestration.tasks as tasks
+from pipeline.orchestration.cli import main
+from pipeline.runtime.locking import output_lock
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from conftest import REPO
@@ -124,7 +124,7 @@ def test_a_text_seen_in_an_earlier_batch_is_a_sighting_not_a_new_document(tmp_pa
 
 def test_folders_outside_the_window_are_named_not_silently_skipped(tmp_path, caplog):
     inbox, out = make_inbox(tmp_path / "inbox"), tmp_path / "out"
-    with caplog.at_level("WARNING", logger="pipeline.tasks"):
+    with caplog.at_level("WARNING", logger="pipeline.orchestration.tasks"):
         assert run_inbox(inbox, out, days_back=1).name == "SUCCESS"
     assert "2025-03-02" in caplog.text and "outside --days-back" in caplog.text
     assert sorted(p.name for p in (out / "documents").iterdir()) == ["batch=2025-03-03", "batch=2025-03-04"]
@@ -167,7 +167,7 @@ def test_central_scheduler_with_two_workers_runs_a_range_of_batches(tmp_path):
                     pytest.fail("luigid did not start")
                 time.sleep(0.2)
         result = subprocess.run(
-            [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "Inbox", "--inbox", str(inbox),
+            [sys.executable, "-m", "luigi", "--module", "pipeline.orchestration.tasks", "Inbox", "--inbox", str(inbox),
              "--out-dir", str(out), "--stop", "2025-03-04", "--days-back", "30", "--workers", "2",
              "--scheduler-host", "127.0.0.1", "--scheduler-port", str(port)],
             cwd=REPO, capture_output=True, text=True, timeout=300)

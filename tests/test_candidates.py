@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import candidates
-from pipeline.candidates import CandidateParams, band_rows, find_candidates
-from pipeline.errors import SchemaError
-from pipeline.schema import ANCHORS
-from pipeline.tables import conform, empty
+from pipeline.stages import candidates
+from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates
+from pipeline.core.errors import SchemaError
+from pipeline.core.schema import ANCHORS
+from pipeline.core.tables import conform, empty
 
 PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pipeline.cli import main
-from pipeline.evaluation import GoldPair, PredictedLink, RelationScore, _span_iou
+from pipeline.orchestration.cli import main
+from pipeline.orchestration.evaluation import GoldPair, PredictedLink, RelationScore, _span_iou
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 
@@ -64,7 +64,7 @@ def test_relation_score_arithmetic():
 
 
 def test_adjusted_rand_index():
-    from pipeline.evaluation import adjusted_rand_index
+    from pipeline.orchestration.evaluation import adjusted_rand_index
 
     truth = {"a": "1", "b": "1", "c": "2", "d": "3"}
     assert adjusted_rand_index(truth, {"a": "x", "b": "x", "c": "y", "d": "z"}) == 1.0
@@ -75,7 +75,7 @@ def test_adjusted_rand_index():
 def test_a_link_between_two_copies_of_one_source_is_counted_apart_not_as_false():
     from pathlib import Path
 
-    from pipeline.evaluation import GoldDocument, GoldSet, RunTiming, score
+    from pipeline.orchestration.evaluation import GoldDocument, GoldSet, RunTiming, score
 
     gold = GoldSet(Path("."), tuple(GoldDocument(d, f"{d}.txt", "2025-01-01") for d in ("src", "x", "y", "z", "w")),
                    (GoldPair("src", "x", "cut", None), GoldPair("src", "y", "heavy", None),

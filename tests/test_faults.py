@@ -30,9 +30,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from pipeline import tables
-from pipeline.cli import main
-from pipeline.schema import TABLES
+from pipeline.core import tables
+from pipeline.orchestration.cli import main
+from pipeline.core.schema import TABLES
 
 from articles import HARBOUR, ORCHARD
 from conftest import REPO
@@ -350,7 +350,7 @@ def _corpus(folder: Path, n: int) -> None:
 SLOW_WRITE = """
 import sys, time
 import pyarrow.parquet as pq
-from pipeline.cli import main
+from pipeline.orchestration.cli import main
 real, table = pq.write_table, sys.argv.pop(1)
 def write_then_sleep(data, where, *args, **kwargs):
     real(data, where, *args, **kwargs)
@@ -363,7 +363,7 @@ sys.exit(main())
 
 def _run_cli(inbox: Path, out: Path, hang_after_staging: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    command = ["-m", "pipeline.cli"] if hang_after_staging is None else ["-c", SLOW_WRITE, hang_after_staging]
+    command = ["-m", "pipeline.orchestration.cli"] if hang_after_staging is None else ["-c", SLOW_WRITE, hang_after_staging]
     return subprocess.Popen([sys.executable, *command, "run", str(inbox), "--out", str(out), "--batch", BATCH],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 

@@ -13,8 +13,8 @@ from datasketch import LeanMinHash, MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ConfigError
-from pipeline.fingerprint import FingerprintParams, permutations, shingle_hash, shingle_words, shingles, signatures
+from pipeline.core.errors import ConfigError
+from pipeline.lsh.fingerprint import FingerprintParams, permutations, shingle_hash, shingle_words, shingles, signatures
 
 from conftest import SEEDS
 
@@ -67,7 +67,7 @@ def test_permutations_are_datasketch_s_own(num_perm, seed):
 
 def test_the_pipeline_runs_without_importing_datasketch():
     """datasketch imports scipy: 0.4 s in the main process and in every worker."""
-    code = "import sys, pipeline.cli, pipeline.tasks; sys.exit('datasketch' in sys.modules)"
+    code = "import sys, pipeline.orchestration.cli, pipeline.orchestration.tasks; sys.exit('datasketch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -127,7 +127,7 @@ def test_bad_parameters_say_how_to_fix_them(kwargs, message):
 
 @given(st.text(max_size=200))
 def test_normal_words_are_the_tokens_normal_forms(text):
-    from pipeline.tokens import normal_words, tokenize
+    from pipeline.text.tokens import normal_words, tokenize
 
     assert normal_words(text) == [t.norm for t in tokenize(text)]
     assert normal_words("rose 7 per cent, per  cent") == ["rose", "7", "percent", "per", "cent"]
@@ -141,7 +141,7 @@ any_text = st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_
 @given(st.lists(any_text, max_size=6))
 def test_vectorised_words_equal_the_python_tokenizer(texts):
     """Polars' regex kernel and Python's re give the same normal words on arbitrary Unicode text."""
-    from pipeline.tokens import normal_word_ids, normal_words
+    from pipeline.text.tokens import normal_word_ids, normal_words
 
     found = normal_word_ids(texts)
     assert [found.words(i) for i in range(len(texts))] == [normal_words(t) for t in texts]
@@ -151,14 +151,14 @@ def test_vectorised_words_equal_the_python_tokenizer(texts):
 @given(st.lists(st.sampled_from(["per", "cent", "Per", "CENT", " ", "  ", ",", "7", "x", "-", "per cent"]), max_size=12)
        .map("".join))
 def test_per_cent_merges_as_in_the_python_tokenizer(text):
-    from pipeline.tokens import normal_word_ids, normal_words
+    from pipeline.text.tokens import normal_word_ids, normal_words
 
     assert normal_word_ids(["a b", text, "per", "cent"]).words(1) == normal_words(text)
 
 
 @given(st.lists(passages, max_size=8), st.integers(min_value=1, max_value=5))
 def test_shingle_hashes_of_many_passages_equal_one_at_a_time(texts, k):
-    from pipeline.fingerprint import shingle_hash
+    from pipeline.lsh.fingerprint import shingle_hash
 
     params = FingerprintParams(shingle_size=k)
     together = signatures(texts, params)
@@ -174,7 +174,7 @@ def test_shingle_hashes_of_many_passages_equal_one_at_a_time(texts, k):
 
 def test_large_inputs_on_threads_give_the_same_signatures():
     """From _THREADED_TEXTS texts on, tokenising and permutations run on a thread per core."""
-    from pipeline.fingerprint import _THREADED_TEXTS, signature_matrix
+    from pipeline.lsh.fingerprint import _THREADED_TEXTS, signature_matrix
 
     rng = np.random.default_rng(5)
     vocabulary = ["harbour", "wall", "council", "per", "cent", "76%", "Oct.", "U.S.", "two", "fishermen", "storm"]
@@ -189,9 +189,9 @@ def test_large_inputs_on_threads_give_the_same_signatures():
 
 def test_signatures_added_slice_by_slice_are_the_same_column(monkeypatch):
     """add_signatures fingerprints a large batch a slice at a time (memory): any cut gives the same column."""
-    from pipeline import fingerprint
-    from pipeline.schema import PASSAGES
-    from pipeline.tables import conform
+    from pipeline.lsh import fingerprint
+    from pipeline.core.schema import PASSAGES
+    from pipeline.core.tables import conform
 
     rng = np.random.default_rng(7)
     vocabulary = ["harbour", "wall", "council", "per", "cent", "76%", "Oct.", "U.S.", "two", "storm"]

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ConfigError
-from pipeline.gazetteer import Gazetteer, Outlet, OutletMention
-from pipeline.schema import OUTLET_TYPES, OUTLETS
+from pipeline.core.errors import ConfigError
+from pipeline.text.gazetteer import Gazetteer, Outlet, OutletMention
+from pipeline.core.schema import OUTLET_TYPES, OUTLETS
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +147,7 @@ def test_every_mention_slices_back_to_its_surface(gaz, words, sep):
        | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join))
 def test_tokens_equal_the_token_pattern_s_matches(text):
     """_tokens builds the tokens from re.split in C: the same as one per TOKEN match."""
-    from pipeline.gazetteer import TOKEN, _Token, _tokens
+    from pipeline.text.gazetteer import TOKEN, _Token, _tokens
 
     found = _tokens(text)
     assert found == [_Token(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
@@ -160,7 +160,7 @@ def test_tokens_equal_the_token_pattern_s_matches(text):
        st.integers(-25, 25), st.integers(-25, 25))
 def test_tokens_built_on_demand_are_the_same_tokens(text, a, b):
     """find's lazy tokens: each index, slice and length as the list's."""
-    from pipeline.gazetteer import _LazyTokens, _tokens
+    from pipeline.text.gazetteer import _LazyTokens, _tokens
 
     listed, lazy = _tokens(text), _LazyTokens(text)
     assert len(lazy) == len(listed) and list(lazy) == listed and lazy.words() == [t.text for t in listed]

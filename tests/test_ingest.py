@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ConfigError, InputError
-from pipeline.ingest import (
+from pipeline.core.errors import ConfigError, InputError
+from pipeline.stages.ingest import (
     _FTFY,
     TYPOGRAPHIC_PUNCTUATION,
     IngestParams,
@@ -28,7 +28,7 @@ from pipeline.ingest import (
     parse_header,
     to_source_offset,
 )
-from pipeline.schema import DOCUMENTS, REJECTS
+from pipeline.core.schema import DOCUMENTS, REJECTS
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 BATCH = "2025-10-24"
@@ -276,7 +276,7 @@ TYPOGRAPHIC_TEXT = st.text(alphabet=st.sampled_from([chr(c) for c in range(0x20,
 @given(TYPOGRAPHIC_TEXT)
 @settings(max_examples=500, deadline=None)
 def test_ftfy_leaves_ascii_with_typographic_punctuation_alone(line):
-    """Why ingest skips ftfy for such lines (pipeline.ingest.TYPOGRAPHIC_PUNCTUATION): were an
+    """Why ingest skips ftfy for such lines (pipeline.stages.ingest.TYPOGRAPHIC_PUNCTUATION): were an
     ftfy release to change them, this fails."""
     assert ftfy.fix_text(line, _FTFY) == line
 

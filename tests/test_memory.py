@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from pipeline import memory
+from pipeline.runtime import memory
 
 
 def test_the_collector_comes_back_after_a_failure_and_stays_off_if_it_was():

@@ -25,9 +25,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import tasks
-from pipeline import config, parallel
-from pipeline.errors import ConfigError
+from pipeline.orchestration import tasks
+from pipeline.orchestration import config
+from pipeline.runtime import parallel
+from pipeline.core.errors import ConfigError
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from conftest import REPO, settings
@@ -140,7 +141,7 @@ def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp
     inline, _ = runs
     cfg = tmp_path / "luigi.cfg"
     cfg.write_text("[parallel]\nprocesses = 2\nmin_items = 1\n")
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(inline.parent / "inbox" / "2025-03-02"),
+    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(inline.parent / "inbox" / "2025-03-02"),
                              "--out", str(tmp_path / "out"), "--batch", "2025-03-02", "--workers", "2"],
                             capture_output=True, text=True, cwd=REPO, timeout=300,
                             env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
@@ -265,7 +266,7 @@ def test_a_concurrent_call_that_fails_raises_once_both_are_done():
 
 def test_pool_workers_run_chunks_on_one_thread_without_the_cyclic_collector():
     """Two workers with a thread per core each would be four threads on two cores; the collector
-    would walk a chunk's objects again and again (pipeline.memory.cyclic_gc_paused)."""
+    would walk a chunk's objects again and again (pipeline.runtime.memory.cyclic_gc_paused)."""
     params = parallel.ParallelParams(processes=2)
     try:
         in_workers = parallel.map_chunks(_how_a_chunk_runs, range(4), params, total=4)

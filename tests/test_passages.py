@@ -6,8 +6,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.passages import classify, split_document, split_passages
-from pipeline.tokens import count_words
+from pipeline.stages.passages import classify, split_document, split_passages
+from pipeline.text.tokens import count_words
 
 line = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_size=0, max_size=40)
 documents = st.lists(line, min_size=0, max_size=12).flatmap(

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import tables
-from pipeline.cli import main
-from pipeline.schema import TABLES
-from pipeline.tasks import Ingest, Report
+from pipeline.core import tables
+from pipeline.orchestration.cli import main
+from pipeline.core.schema import TABLES
+from pipeline.orchestration.tasks import Ingest, Report
 
 from conftest import REPO, SEED_BATCH
 
@@ -149,7 +149,7 @@ class _Explodes(Ingest):
 
 def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
     code = subprocess.run(
-        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "Batch", "--date", "2025-10-24",
+        [sys.executable, "-m", "luigi", "--module", "pipeline.orchestration.tasks", "Batch", "--date", "2025-10-24",
          "--input-dir", str(tmp_path / "missing"), "--out-dir", str(tmp_path / "out"), "--local-scheduler"],
         cwd=REPO, capture_output=True, text=True,
     ).returncode
@@ -174,7 +174,7 @@ def test_missing_input_folder_is_one_clean_line(tmp_path, capsys):
 
 
 def test_help_names_the_run_command_and_its_options():
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--help"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", "--help"], capture_output=True, text=True,
                             cwd=REPO)
     assert result.returncode == 0
     for option in ("INPUT_DIR", "--out", "--batch", "--workers"):
@@ -189,7 +189,7 @@ def test_help_names_the_run_command_and_its_options():
     (["stats"], ["--out", "--top"]),
 ])
 def test_every_command_explains_itself(command, words):
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", *command, "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", *command, "--help"], capture_output=True,
                             text=True, cwd=REPO)
     assert result.returncode == 0
     for word in words:
@@ -239,7 +239,7 @@ def test_eval_attribution_command_ends_with_the_summary_line(tmp_path, capsys):
 
 
 def test_progress_bars_stay_quiet_off_a_terminal(capfd):
-    from pipeline.progress import counter, progress
+    from pipeline.runtime.progress import counter, progress
 
     assert list(progress(range(3), "ingest")) == [0, 1, 2]
     bar = counter("align", 2)
@@ -255,7 +255,7 @@ def test_progress_bars_stay_quiet_off_a_terminal(capfd):
 def test_a_bad_setting_is_one_clean_line(tmp_path, setting, message):
     cfg = tmp_path / "luigi.cfg"
     cfg.write_text(f"[fingerprint]\n{setting}\n")
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(REPO / "seeds"), "--out",
+    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(REPO / "seeds"), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO,
                             env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
     assert result.returncode == 2
@@ -273,8 +273,8 @@ def test_ctrl_c_is_one_line_and_exit_code_130(command, message, monkeypatch, cap
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pipeline.cli.run_command", interrupted)
-    monkeypatch.setattr("pipeline.report.write_report", interrupted)
+    monkeypatch.setattr("pipeline.orchestration.cli.run_command", interrupted)
+    monkeypatch.setattr("pipeline.report.pages.write_report", interrupted)
     assert main(command) == 130
     assert capsys.readouterr().err == message
 
@@ -285,7 +285,7 @@ def test_ctrl_c_is_one_line_and_exit_code_130(command, message, monkeypatch, cap
     (["run", "seeds", "--out", "README.md"], "newsprov: cannot create output folder README.md"),
 ])
 def test_user_errors_are_one_line_without_a_traceback(arguments, message):
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", *arguments], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", *arguments], capture_output=True, text=True,
                             cwd=REPO)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

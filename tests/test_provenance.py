@@ -6,8 +6,8 @@ import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.cli import main
-from pipeline.provenance import merged_length
+from pipeline.orchestration.cli import main
+from pipeline.stages.provenance import merged_length
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from daily import run_batches

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from daily import run_batches
-from pipeline.cli import main
-from pipeline.errors import InputError
-from pipeline import report
-from pipeline.report import Mark, highlight, render_report, write_report
+from pipeline.orchestration.cli import main
+from pipeline.core.errors import InputError
+from pipeline.report.pages import pages as report
+from pipeline.report.pages import Mark, highlight, render_report, write_report
 
 HARBOUR_BATCH = "2025-03-05"
 

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pytest
 from multiprocessing.reduction import ForkingPickler
 
-from pipeline import parallel, shared_tables
+from pipeline.runtime import parallel, shared_tables
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ import luigi.configuration
 import pyarrow.parquet as pq
 import pytest
 
-import pipeline.tasks as tasks
-from pipeline import config
-from pipeline.cli import main
-from pipeline.errors import ConfigError
+import pipeline.orchestration.tasks as tasks
+from pipeline.orchestration import config
+from pipeline.orchestration.cli import main
+from pipeline.core.errors import ConfigError
 
 from conftest import SEED_BATCH, SEEDS, settings
 

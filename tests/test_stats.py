@@ -7,10 +7,10 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline.cli import main
-from pipeline.errors import InputError
-from pipeline.schema import TABLES
-from pipeline.stats import OutletCount, TableCount, format_stats, table_counts, top_outlets
+from pipeline.orchestration.cli import main
+from pipeline.core.errors import InputError
+from pipeline.core.schema import TABLES
+from pipeline.report.queries import OutletCount, TableCount, format_stats, table_counts, top_outlets
 
 
 def test_table_counts_equal_duckdb_counts(seed_run):

@@ -1,4 +1,4 @@
-"""pipeline.synonyms: which token pairs a spinner's synonym substitution can explain."""
+"""pipeline.text.synonyms: which token pairs a spinner's synonym substitution can explain."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import synonyms
-from pipeline.errors import ConfigError
-from pipeline.synonyms import FUNCTION_WORD_SPINS, Analysis, Inflection, Lexicon
-from pipeline.tokens import STOPWORDS, tokenize
+from pipeline.text import synonyms
+from pipeline.core.errors import ConfigError
+from pipeline.text.synonyms import FUNCTION_WORD_SPINS, Analysis, Inflection, Lexicon
+from pipeline.text.tokens import STOPWORDS, tokenize
 
 SEED_004 = Path(__file__).resolve().parent.parent / "seeds" / "004_26d458d383b1f024.txt"
 

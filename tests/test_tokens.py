@@ -1,11 +1,11 @@
-"""Fast paths of pipeline.tokens equal their plain definitions on arbitrary text."""
+"""Fast paths of pipeline.text.tokens equal their plain definitions on arbitrary text."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.tokens import count_words, word_counts
+from pipeline.text.tokens import count_words, word_counts
 
 any_text = st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
 # Abbreviations, numbers, apostrophes, combining accents and "per cent": the token pattern's corners.
@@ -27,7 +27,7 @@ def test_word_counts_equal_count_words(texts):
 def test_tokenize_equals_matching_token_by_token(text):
     """tokenize builds its tokens from re.split in C: the same tokens, offsets and "per cent"
     merges as the match-by-match definition."""
-    from pipeline.tokens import Token, _tokenize_one_by_one, tokenize
+    from pipeline.text.tokens import Token, _tokenize_one_by_one, tokenize
 
     found = tokenize(text)
     assert found == _tokenize_one_by_one(text)
@@ -42,7 +42,7 @@ def test_rust_tokens_equal_python_tokens_where_tokenized_alike(text):
     included) give Polars' regex kernel the tokens of Python's re; the others are found."""
     import polars as pl
 
-    from pipeline.tokens import _TOKEN, TOKEN_RUST, tokenized_alike_by_rust
+    from pipeline.text.tokens import _TOKEN, TOKEN_RUST, tokenized_alike_by_rust
 
     series = pl.Series(values=[text], dtype=pl.String)
     same = series.str.extract_all(TOKEN_RUST).to_list()[0] == _TOKEN.findall(text)

@@ -1,0 +1,367 @@
+"""The Parquet contract: one schema per table, defined here and nowhere else.
+
+Rules every table follows (see README "Tables"):
+- ids are strings; offsets are int32 character offsets (Python ``str`` indices)
+  into ``documents.text``, the normalised text of the document;
+- no unsigned 64-bit columns (Spark reads them badly); signatures are uint32,
+  which Spark reads as long;
+- timestamps are UTC with microsecond precision;
+- each file's metadata carries ``newsprov.schema`` = ``<table>/<version>``;
+  a schema change only adds nullable columns and bumps the version.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_KEY = b"newsprov.schema"
+
+UTC_MICROS = pa.timestamp("us", tz="UTC")
+
+
+def _field(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
+
+
+def _schema(table: str, version: int, fields: list[pa.Field]) -> pa.Schema:
+    return pa.schema(fields, metadata={SCHEMA_KEY: f"{table}/{version}".encode()})
+
+
+SPAN = pa.struct(
+    [
+        pa.field("a_start", pa.int32(), nullable=False),
+        pa.field("a_end", pa.int32(), nullable=False),
+        pa.field("b_start", pa.int32(), nullable=False),
+        pa.field("b_end", pa.int32(), nullable=False),
+    ]
+)
+
+OFFSET_BREAK = pa.struct(
+    [
+        pa.field("text_offset", pa.int32(), nullable=False),
+        pa.field("source_offset", pa.int32(), nullable=False),
+    ]
+)
+
+DOCUMENTS = _schema(
+    "documents",
+    2,
+    [
+        _field("doc_id", pa.string(), "sha256 of the normalised text, first 16 hex digits", False),
+        _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD this document arrived in", False),
+        _field("published", pa.date32(), "date from the 'date YYYY-MM-DD' header; null when absent"),
+        _field("dateline", pa.string(), "place from the header ('Beijing'); null when absent"),
+        _field("title", pa.string(), "first body line when it reads like a headline; else null"),
+        _field("body_start", pa.int32(), "offset where the text after the header begins", False),
+        _field("n_chars", pa.int32(), "length of text in characters", False),
+        _field("n_passages", pa.int32(), "number of rows of this document in passages", False),
+        _field("text", pa.string(), "normalised text (NFC, LF line endings, mojibake repaired)", False),
+        _field("text_sha256", pa.string(), "full sha256 hex of text", False),
+        _field("source_sha256", pa.string(), "sha256 hex of the input file's bytes", False),
+        _field("encoding", pa.string(), "detected encoding of the input file", False),
+        _field(
+            "offset_breaks",
+            pa.list_(OFFSET_BREAK),
+            "where text offsets stop matching offsets in the decoded source file: "
+            "from each break on, source_offset - text_offset is constant; empty when identical",
+            False,
+        ),
+        _field("ingested_at", UTC_MICROS, "when this row was written", False),
+        _field("credited_outlets", pa.list_(pa.string()), "outlets.outlet_id of the outlets the document credits, "
+               "in order of first credit, distinct; empty when none"),
+        _field("wire_copy", pa.bool_(), "a dateline or credit line of a news agency ('LONDON (Reuters) -', "
+               "'Source: AFP', 'Reporting by ... for AP'); an excerpt credit ('first published by X:') is not one"),
+    ],
+)
+
+REJECTS = _schema(
+    "rejects",
+    1,
+    [
+        _field("source_path", pa.string(), "path of the input, relative to the input folder", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field(
+            "reason",
+            pa.string(),
+            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file",
+            False,
+        ),
+        _field("detail", pa.string(), "what exactly was wrong, for a person to read", False),
+        _field("rejected_at", UTC_MICROS, "when this row was written", False),
+    ],
+)
+
+SIGHTINGS = _schema(
+    "sightings",
+    1,
+    [
+        _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD the file arrived in", False),
+        _field("doc_id", pa.string(), "the document it repeats word for word (after normalisation)", False),
+        _field("first_batch", pa.string(), "batch of the document's first sighting", False),
+        _field("first_source_path", pa.string(), "source_path of the document's first sighting", False),
+        _field("seen_at", UTC_MICROS, "when this row was written", False),
+    ],
+)
+
+PASSAGE_KINDS = ("body", "caption", "credit", "heading", "header")
+
+PASSAGES = _schema(
+    "passages",
+    1,
+    [
+        _field("passage_id", pa.string(), "<doc_id>:<ordinal, 4 digits>", False),
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("ordinal", pa.int32(), "position of the passage in its document, from 0", False),
+        _field("char_start", pa.int32(), "offset into documents.text", False),
+        _field("char_end", pa.int32(), "end offset (exclusive) into documents.text", False),
+        _field("text", pa.string(), "documents.text[char_start:char_end]", False),
+        _field("kind", pa.string(), "body / caption / credit / heading (short subheading line) / header", False),
+        _field("n_tokens", pa.int32(), "word tokens in the passage", False),
+        _field(
+            "signature",
+            pa.list_(pa.uint32()),
+            "MinHash hashvalues, datasketch scheme affine32 (see pipeline.lsh.fingerprint); "
+            "null when the passage has no shingle",
+        ),
+    ],
+)
+
+# Each id repeats once per band: stored dictionary-encoded (DuckDB, Spark and Polars read strings
+# or categoricals; pyarrow keeps the dictionary), which also hands the candidate join integer codes.
+_ID_CODES = pa.dictionary(pa.int32(), pa.string())
+
+BANDS = _schema(
+    "bands",
+    2,
+    [
+        _field("passage_id", _ID_CODES, "passages.passage_id", False),
+        _field("doc_id", _ID_CODES, "documents.doc_id", False),
+        _field("band", pa.int16(), "LSH band number", False),
+        _field("bucket", pa.int64(), "hash of the band's rows of the signature", False),
+    ],
+)
+
+SENTENCE_BANDS = _schema(
+    "sentence_bands",
+    1,
+    [
+        _field("passage_id", _ID_CODES, "passages.passage_id of the sentence", False),
+        _field("doc_id", _ID_CODES, "documents.doc_id", False),
+        _field("band", pa.int16(), "LSH band number", False),
+        _field("bucket", pa.int64(), "hash of the band's rows of the sentence's content-word MinHash", False),
+    ],
+)
+
+ANCHORS = _schema(
+    "anchors",
+    1,
+    [
+        _field("passage_id", pa.string(), "passages.passage_id", False),
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("anchor", pa.string(), "n:<name word> / d:<month day> / f:<figure> (pipeline.text.anchors)", False),
+    ],
+)
+
+CANDIDATES = _schema(
+    "candidates",
+    1,
+    [
+        _field("passage_a", pa.string(), "passage of the current batch", False),
+        _field("passage_b", pa.string(), "passage of this or an earlier batch", False),
+        _field("doc_a", pa.string(), "documents.doc_id of passage_a", False),
+        _field("doc_b", pa.string(), "documents.doc_id of passage_b", False),
+        _field("shared_bands", pa.int16(), "LSH bands whose buckets agree", False),
+        _field("shared_anchors", pa.int16(), "distinct anchors in both (after the frequency cap)", False),
+        _field("anchor_score", pa.float32(), "sum of ln(N/df) over shared anchors, N passages in batch and history",
+               False),
+        _field("method", pa.string(), "minhash_lsh / anchors / both", False),
+    ],
+)
+
+OVERLAP_RELATIONS = ("verbatim", "near_copy", "spun", "same_story")
+ORIGINS = ("a", "b", "tie", "unknown")
+
+OVERLAPS = _schema(
+    "overlaps",
+    2,
+    [
+        _field("passage_a", pa.string(), "passages.passage_id of one side", False),
+        _field("passage_b", pa.string(), "passages.passage_id of the other side", False),
+        _field("doc_a", pa.string(), "documents.doc_id of passage_a", False),
+        _field("doc_b", pa.string(), "documents.doc_id of passage_b", False),
+        _field("batch", pa.string(), "batch that found the pair (the later one)", False),
+        _field("relation", pa.string(), "verbatim / near_copy / spun / same_story", False),
+        _field("jaccard_est", pa.float32(), "share of equal MinHash values; null when a side has no signature"),
+        _field("jaccard", pa.float32(), "exact Jaccard of surface word shingles", False),
+        _field("jaccard_folded", pa.float32(), "exact Jaccard of synonym-folded shingles", False),
+        _field("containment_a", pa.float32(), "share of a's folded shingles found in b", False),
+        _field("containment_b", pa.float32(), "share of b's folded shingles found in a", False),
+        _field("aligned_ratio", pa.float32(), "share of the longer side's words aligned in order, after folding",
+               False),
+        _field("shared_anchors", pa.list_(pa.string()), "names, dates and figures in both", False),
+        _field(
+            "spans",
+            pa.list_(SPAN),
+            "aligned character spans, offsets into documents.text of doc_a / doc_b",
+            False,
+        ),
+        _field("method", pa.string(),
+               "how the pair was found: minhash_lsh / anchors / both / extension (next to a copied pair)", False),
+        _field("origin", pa.string(), "which side came first: a / b / tie / unknown", False),
+        _field("longest_span_words", pa.int32(),
+               "aligned words of the longest copied span (a sentence or more copied whole shows here); "
+               "0 for same_story. Null in files of version 1"),
+    ],
+)
+
+PARAPHRASES = _schema(
+    "paraphrases",
+    1,
+    [
+        _field("doc_a", pa.string(), "documents.doc_id of the batch's document", False),
+        _field("doc_b", pa.string(), "documents.doc_id of the other (this batch or earlier)", False),
+        _field("batch", pa.string(), "batch that found the pair (the later one)", False),
+        _field("sentences", pa.int32(), "sentences matched one to one (see pipeline.stages.paraphrase)", False),
+        _field("containment_mean", pa.float32(),
+               "mean share of a matched sentence's content words found in its match", False),
+        _field("passages_a", pa.list_(pa.string()), "passages of doc_a holding matched sentences", False),
+        _field("passages_b", pa.list_(pa.string()), "passages of doc_b holding matched sentences", False),
+        _field("spans", pa.list_(SPAN), "the matched sentences, offsets into documents.text of doc_a / doc_b",
+               False),
+    ],
+)
+
+DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit", "paraphrase")
+
+PROVENANCE = _schema(
+    "provenance",
+    2,
+    [
+        _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
+        _field("source_doc_id", pa.string(), "the document it copies from", False),
+        _field("batch", pa.string(), "batch that found the link (the later one)", False),
+        _field("relation", pa.string(), "reprint / excerpt / spun / light_edit / paraphrase (retold in other "
+               "words: matched sentences, see the paraphrases table)", False),
+        _field("shared_passages", pa.int32(), "distinct passages of doc_id in copy overlaps (or matched sentences) "
+               "with the source", False),
+        _field("source_shared_passages", pa.int32(), "distinct passages of the source in those overlaps", False),
+        _field("coverage", pa.float32(), "share of doc_id's body inside shared spans", False),
+        _field("source_coverage", pa.float32(), "share of the source's body inside shared spans", False),
+        _field("spun_share", pa.float32(), "share of the copy overlaps whose relation is spun", False),
+        _field("jaccard_mean", pa.float32(), "mean exact Jaccard of the copy overlaps; for a paraphrase link, the "
+               "mean content-word containment of its matched sentences (paraphrases.containment_mean)", False),
+        _field(
+            "spans",
+            pa.list_(SPAN),
+            "shared spans merged per document: a_* offsets into doc_id's text, b_* into the source's",
+            False,
+        ),
+        _field("origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False),
+        _field("credited_outlet_id", pa.string(),
+               "outlet the copying document credits next to the shared text; null when none"),
+        _field("evidence", pa.string(),
+               "what proves the link: shared_passages / whole_document / long_copy / paraphrase (sentences "
+               "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
+               "already joined by a chain of copy links)"),
+    ],
+)
+
+CLUSTERS = _schema(
+    "clusters",
+    2,
+    [
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch that set this assignment; a document's latest row is current", False),
+        _field("copy_cluster_id", pa.string(), "copy:<doc_id of its first document>: documents joined by copy links",
+               False),
+        _field("story_id", pa.string(), "story:<doc_id>: copy clusters joined by same-story links", False),
+        _field("is_origin", pa.bool_(), "the copy cluster's origin: copies no member and is dated first", False),
+        _field("cluster_size", pa.int32(), "documents in the copy cluster when this row was written", False),
+        _field("merged_from", pa.list_(pa.string()),
+               "this document's former cluster and story ids, absorbed into others in this batch", False),
+    ],
+)
+
+ATTRIBUTION_CUES = (
+    "reported",
+    "according_to",
+    "told",
+    "citing",
+    "said",
+    "contributed",
+    "photo_credit",
+    "dateline",
+    "other",
+)
+
+ATTRIBUTIONS = _schema(
+    "attributions",
+    2,
+    [
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("passage_id", pa.string(), "passage holding the mention", False),
+        _field("char_start", pa.int32(), "start of the outlet mention in documents.text", False),
+        _field("char_end", pa.int32(), "end of the outlet mention in documents.text", False),
+        _field("sentence_start", pa.int32(), "start of the crediting sentence in documents.text", False),
+        _field("sentence_end", pa.int32(), "end of the crediting sentence in documents.text", False),
+        _field("outlet_id", pa.string(), "outlets.outlet_id; null for an alias that could not be resolved"),
+        _field("surface", pa.string(), "the mention as written ('the Post', 'New York Instances')", False),
+        _field("cue", pa.string(), "reported / according_to / told / citing / said / contributed / "
+               "photo_credit / dateline / other", False),
+        _field("is_alias", pa.bool_(), "the mention is an alias resolved to an outlet named earlier", False),
+        _field("is_fuzzy", pa.bool_(), "the mention matched a damaged name ('Getty Photographs')", False),
+        _field("confidence", pa.float32(), "0..1, how sure the extractor is", False),
+        _field(
+            "covered_passages",
+            pa.list_(pa.string()),
+            "passages.passage_id of the passages the credited source covers, in order: the crediting "
+            "passage, then following ones that go on with it ('\"...\" the official said', 'he told the "
+            "Post'), up to one that brings in another outlet or a named speaker; after a credit ending in "
+            "':' ('X reported:') the next passage too. Null in files of version 1",
+        ),
+        _field(
+            "credit_line",
+            pa.bool_(),
+            "the mention stands in a credit line, not running text: a dateline '(Reuters) -', 'Source: AFP', "
+            "'Reporting by ... for AP', 'This article was originally published by X.'; an excerpt "
+            "introduction ending in ':' is not one. Null in files of version 1",
+        ),
+    ],
+)
+
+OUTLET_TYPES = ("newspaper", "agency", "broadcaster", "magazine", "digital", "photo_agency")
+
+OUTLETS = _schema(
+    "outlets",
+    1,
+    [
+        _field("outlet_id", pa.string(), "Wikidata QID where known, else 'np:<slug>'", False),
+        _field("name", pa.string(), "canonical name", False),
+        _field("aliases", pa.list_(pa.string()), "other names and short forms", False),
+        _field("type", pa.string(), "newspaper / agency / broadcaster / magazine / digital / photo_agency", False),
+        _field("domain", pa.string(), "main web domain; null when unknown"),
+        _field("country", pa.string(), "country name; null when unknown"),
+    ],
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "documents": DOCUMENTS,
+    "rejects": REJECTS,
+    "sightings": SIGHTINGS,
+    "passages": PASSAGES,
+    "bands": BANDS,
+    "anchors": ANCHORS,
+    "candidates": CANDIDATES,
+    "overlaps": OVERLAPS,
+    "sentence_bands": SENTENCE_BANDS,
+    "paraphrases": PARAPHRASES,
+    "provenance": PROVENANCE,
+    "clusters": CLUSTERS,
+    "attributions": ATTRIBUTIONS,
+    "outlets": OUTLETS,
+}
+

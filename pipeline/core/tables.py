@@ -1,0 +1,434 @@
+"""Reading and writing the Parquet tables, atomically.
+
+Layout under an output folder::
+
+    <out>/<table>/batch=<YYYY-MM-DD>/part-0.parquet   # batched tables
+    <out>/outlets/part-0.parquet                      # the gazetteer
+    <out>/.staging/                                   # in-flight writes, never globbed
+
+A partition is written into ``.staging`` and renamed into place in one
+``os.rename``: readers (pyarrow.dataset, DuckDB globs) see the whole partition
+or nothing, and a crashed run leaves only a ``.staging`` entry, which the next
+write never reads.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.core.errors import OutputError, SchemaError
+from pipeline.core.schema import SCHEMA_KEY, TABLES
+
+STAGING = ".staging"
+PART_FILE = "part-0.parquet"
+UNPUBLISHED_FILE = ".part-0.parquet.partial"
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Return ``table`` with exactly ``schema``'s columns, order, types and metadata.
+
+    Raises SchemaError naming the columns that are missing, unexpected, null
+    where the contract forbids it, or of a type that cannot be cast safely.
+    """
+    name = schema.metadata[SCHEMA_KEY].decode()
+    missing = [f.name for f in schema if f.name not in table.column_names]
+    extra = [c for c in table.column_names if c not in schema.names]
+    if missing or extra:
+        raise SchemaError(f"{name}: missing columns {missing}, unexpected columns {extra}")
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        if not field.nullable and column.null_count:
+            raise SchemaError(f"{name}: column {field.name!r} has {column.null_count} nulls")
+        try:
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(f"{name}: column {field.name!r} cannot be {field.type}: {exc}") from exc
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def empty(table_name: str) -> pa.Table:
+    """A table of no rows with the contract schema of ``table_name``."""
+    return TABLES[table_name].empty_table()
+
+
+def partition_dir(out_dir: Path, table_name: str, batch: str | None) -> Path:
+    """Where a table's batch partition (or the unbatched table) lives."""
+    base = Path(out_dir) / table_name
+    return base if batch is None else base / f"batch={batch}"
+
+
+def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None) -> Path:
+    """Check ``table`` against its schema and publish it atomically; return the folder.
+
+    The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
+    in ``<out>/.staging``, its folder renamed into place, and the file renamed to
+    ``part-0.parquet`` last: neither pyarrow.dataset (which skips hidden names) nor a
+    DuckDB glob over the whole output (which does not) ever sees a file that is not
+    published, whenever the process is killed. An existing partition is replaced whole.
+    """
+    table = conform(table, TABLES[table_name])
+    final = partition_dir(out_dir, table_name, batch)
+    staging_root = Path(out_dir) / STAGING
+    try:
+        staging_root.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
+        stage.mkdir()
+        pq.write_table(_compact_dictionaries(table), stage / UNPUBLISHED_FILE, compression="zstd",
+                       row_group_size=ROW_GROUP_ROWS, use_dictionary=_dictionary_columns(table.schema))
+        if final.exists():
+            if (final / PART_FILE).exists():
+                os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
+            retired = staging_root / f"retired-{uuid.uuid4().hex}"
+            os.rename(final, retired)
+            os.rename(stage, final)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(stage, final)
+        os.rename(final / UNPUBLISHED_FILE, final / PART_FILE)
+    except OSError as exc:
+        raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
+    return final
+
+
+# Rows per Parquet row group. pyarrow's default (1M) made a 1M-passage batch's passages one row
+# group of 0.9 GB: reading some documents' rows of it, filtered while reading, took 3.6 s on one
+# thread; in row groups of 128k rows, 1.8 s (decoded on both cores, and one group held at a time).
+ROW_GROUP_ROWS = 1 << 17
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns written with Parquet dictionary pages: text ones (ids, kinds, Arrow dictionaries).
+
+    Numbers here are hash keys, offsets and scores that seldom repeat: the writer built a
+    dictionary for each of their row groups only to fall back to plain pages. The 20,000-document
+    bench batch's 13 tables took 2.2 s to write that way, 1.6 s this way, and 24 MB less
+    (bands' bucket keys: 70 MB and 0.58 s before, 57 MB and 0.24 s).
+    """
+    return [field.name for field in schema
+            if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
+
+
+def _compact_dictionaries(table: pa.Table) -> pa.Table:
+    """``table`` with each dictionary column cut into row-group chunks that hold only their own values.
+
+    Parquet writes an Arrow dictionary column's whole dictionary into every row group: a
+    1M-passage batch's bands (32M rows in row groups of 1M) carried all 1M passage ids 31 times
+    and read back in 11.5 s, 0.6 s a row group; cut this way, 0.05 s a row group. The values are
+    unchanged.
+    """
+    dictionary_columns = [i for i, field in enumerate(table.schema)
+                          if pa.types.is_dictionary(field.type) and not table.column(i).null_count]
+    if not dictionary_columns or table.num_rows <= ROW_GROUP_ROWS:
+        return table
+    for i in dictionary_columns:
+        column = table.column(i).combine_chunks()
+        chunks = []
+        for start in range(0, len(column), ROW_GROUP_ROWS):
+            chunk = column.slice(start, ROW_GROUP_ROWS)
+            used, codes = np.unique(chunk.indices.to_numpy(zero_copy_only=False), return_inverse=True)
+            chunks.append(pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
+                                                         chunk.dictionary.take(pa.array(used))))
+        table = table.set_column(i, table.schema.field(i), pa.chunked_array(chunks, type=column.type))
+    return table
+
+
+class PartitionCache:
+    """Published partitions read once per process, least recently used dropped past a byte budget.
+
+    A published partition never changes in place (write_partition renames a new folder over
+    it), so (path, mtime, size) identifies its content. A run over many batches reads each
+    earlier batch's tables again and again: this keeps that from reading the files each time,
+    and keeps each partition's set of doc_ids so a read for some documents skips the
+    partitions that hold none of them.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
+        self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._distinct: dict[tuple[str, int, int, str], int] = {}
+        self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
+        self._sorted_bytes = 0
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(path: str | Path) -> tuple[str, int, int]:
+        stat = os.stat(path)
+        return os.fspath(path), stat.st_mtime_ns, stat.st_size
+
+    def read(self, path: str | Path, schema: pa.Schema, columns: list[str] | None = None) -> pa.Table:
+        """The partition: all columns, or ``columns`` only when given (read from the file and not
+        kept when the partition is too big to keep)."""
+        key = self._key(path)
+        # Threads may read at once (a task's halves: Bands). One of them reads a partition to keep,
+        # and the others wait and find it kept.
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+            elif columns is None or not self._too_big(path):
+                table = conform(pq.read_table(path), schema)
+                if table.nbytes <= self.budget_bytes:
+                    self._tables[key] = table
+                    self._bytes += table.nbytes
+                    while self._bytes > self.budget_bytes:
+                        _, dropped = self._tables.popitem(last=False)
+                        self._bytes -= dropped.nbytes
+        if table is None:
+            # A 1M-passage batch's passages are GBs with their texts and signatures, over any budget:
+            # reading every column to keep two of them cost seconds per read, several reads per batch.
+            return conform(pq.read_table(path, columns=columns), _select(schema, columns))
+        return table.select(columns) if columns is not None else table
+
+    def read_rows_in(self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str,
+                     values: pa.Array) -> pa.Table:
+        """The rows whose ``column`` holds one of ``values``, of the partitions at ``paths`` in that
+        order (``columns`` only, when given; they must include ``column``): from the cache when a
+        partition is kept, else filtered while reading the file, so that a partition too big to
+        keep is never held whole (a 1M-passage batch's passages are 0.9 GB in memory)."""
+        columns = columns or schema.names
+        pieces: list[pa.Table] = []
+        kept: list[pa.Table] = []
+
+        def filter_kept() -> None:
+            # One mask over the kept partitions together: ``is_in`` builds its hash set of the
+            # values per call, and a daily run over years of history reads a few rows of hundreds
+            # of partitions per task (an Acero filter per partition cost 200 us each, plus the set).
+            if kept:
+                joined = pa.concat_tables(kept)
+                pieces.append(joined.filter(pc.is_in(joined.column(column), value_set=values)))
+                kept.clear()
+
+        for path in paths:
+            if self._key(path) in self._tables or not self._too_big(path):
+                kept.append(self.read(path, schema).select(columns))
+                continue
+            filter_kept()
+            pieces.append(conform(pq.read_table(path, columns=columns, filters=pc.field(column).isin(values)),
+                                  _select(schema, columns)))
+        filter_kept()
+        return pa.concat_tables(pieces) if pieces else _select(schema, columns).empty_table()
+
+    def distinct_count(self, path: str | Path, schema: pa.Schema, column: str) -> int:
+        """How many distinct values ``column`` holds in a partition (kept, like doc_ids)."""
+        key = (*self._key(path), column)
+        if key not in self._distinct:
+            self._distinct[key] = pc.count_distinct(self.read(path, schema, [column]).column(column)).as_py()
+        return self._distinct[key]
+
+    def doc_ids(self, path: str | Path, schema: pa.Schema) -> frozenset[str]:
+        """The distinct doc_id values of a partition (kept after its rows leave the cache: ids are small)."""
+        key = self._key(path)
+        if key not in self._doc_ids:
+            column = self.read(path, schema, ["doc_id"]).column("doc_id")
+            self._doc_ids[key] = frozenset(pc.unique(column).to_pylist())
+        return self._doc_ids[key]
+
+    def sorted_column(self, path: str | Path, schema: pa.Schema, column: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """An integer column of a partition sorted, and the row order that sorts it (kept, like
+        doc_ids: a later read for some values looks them up instead of scanning every row);
+        None for a partition of more than INDEXED_MAX_ROWS rows, which is scanned instead."""
+        key = (*self._key(path), column)
+        if key in self._sorted:
+            self._sorted.move_to_end(key)
+            return self._sorted[key]
+        index = None
+        if pq.read_metadata(path).num_rows <= INDEXED_MAX_ROWS:  # a bigger one is not read here at all
+            values = self.read(path, schema).column(column).to_numpy()
+            order = np.argsort(values, kind="stable")
+            index = (values[order], order)
+            self._sorted_bytes += values.nbytes + order.nbytes
+        self._sorted[key] = index
+        # The indexes share the byte budget's size, least recently used dropped: a backfill of
+        # years of daily batches in one process would otherwise keep one per partition.
+        while self._sorted_bytes > self.budget_bytes:
+            _, dropped = self._sorted.popitem(last=False)
+            if dropped is not None:
+                self._sorted_bytes -= dropped[0].nbytes + dropped[1].nbytes
+        return index
+
+    def _too_big(self, path: str | Path) -> bool:
+        """Whether the partition's uncompressed size (from its footer) is over the budget: it
+        would not be kept after reading."""
+        metadata = pq.read_metadata(path)
+        return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)) > self.budget_bytes
+
+
+def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
+    return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+
+
+# 128 MB: a daily batch's earlier partitions fit, a bulk load's do not fit either way. With 512 MB the
+# 1M-passage bench batch peaked at 4.1-4.5 GB (the cache kept its big partitions between stages),
+# with 128 MB at 3.8 GB in the same wall time; its incremental batch 3.0 -> 2.3 GB, 22.7 -> 21.9 s;
+# the dev eval's 232 daily batches 44.8 -> 47.6 s (within this machine's noise).
+_CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "128")) << 20)
+
+
+def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None) -> pa.Table:
+    """Read one partition written by write_partition, with its contract schema (``columns`` only,
+    when given)."""
+    return _CACHE.read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name], columns)
+
+
+def batches_of(out_dir: Path, table_name: str) -> list[str]:
+    """Batch dates that have a published partition of ``table_name``, oldest first."""
+    try:
+        entries = list(os.scandir(os.path.join(os.fspath(out_dir), table_name)))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(e.name.split("=", 1)[1] for e in entries if e.name.startswith("batch=") and e.is_dir())
+
+
+def string_array(values: set[str]) -> pa.Array:
+    """A typed array for ``is_in`` filters (an empty Python set would be typed null)."""
+    return pa.array(sorted(values), type=pa.string())
+
+
+def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
+    # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
+    # every earlier one.
+    base = os.path.join(os.fspath(out_dir), table_name)
+    return [os.path.join(base, f"batch={batch}", PART_FILE) for batch in batches]
+
+
+def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
+                 doc_ids: set[str] | None = None) -> pa.Table:
+    """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
+    ``doc_ids`` when given, reading only the partitions that hold any of them."""
+    schema = TABLES[table_name]
+    paths = _paths(out_dir, table_name, batches)
+    if doc_ids is not None:
+        paths = [path for path in paths if not _CACHE.doc_ids(path, schema).isdisjoint(doc_ids)]
+    if not paths:
+        empty_table = schema.empty_table()
+        return empty_table.select(columns) if columns else empty_table
+    wanted = None if columns is None else list(dict.fromkeys(
+        [*columns, "doc_id"] if doc_ids is not None else columns))
+    if doc_ids is None:
+        table = pa.concat_tables([_CACHE.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
+    else:
+        table = _CACHE.read_rows_in(paths, schema, wanted, "doc_id", string_array(doc_ids))
+    return table.select(columns) if columns else table
+
+
+def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array) -> pa.Table:
+    """The rows of several partitions whose ``column`` holds one of ``values`` (e.g. the history
+    anchors that a batch's anchors can pair with), without holding a big partition whole."""
+    return _CACHE.read_rows_in(_paths(out_dir, table_name, batches), TABLES[table_name], None, column, values)
+
+
+def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str) -> int:
+    """Distinct values of ``column`` over several partitions that share none (each passage is in
+    one batch): the sum of each partition's count, which is kept per partition, not re-counted."""
+    schema = TABLES[table_name]
+    return sum(_CACHE.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``: sorted distinct values, by a sort and a comparison of neighbours.
+
+    numpy 2.4's ``np.unique`` without ``return_*`` arguments takes a hash-table path that is
+    slow on large integer arrays: 24M int64 (a 1M-passage batch's sentence pairs) took 37-44 s,
+    sorting 1.8 s; 1,000 values 7.6 ms against 0.1 ms.
+    """
+    ordered = np.sort(values, kind="stable")
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)``, sorting ``values`` in place (it is reordered):
+    np.unique sorts a copy and keeps more temporaries, a third more memory at 15M pairs."""
+    values.sort()
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
+    return values[starts], np.diff(np.r_[starts, len(values)])
+
+
+def unique_sums(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``values``, how often each occurs and the sum of its ``weights``: what
+    ``np.unique(return_inverse=True, return_counts=True)`` and ``np.bincount`` of the inverse
+    give, summed in the same order, so the floats are the same.
+
+    A stable argsort (a timsort) makes use of runs already in order: the anchors channel's pair
+    codes come sorted by their first passage, and grouped this way 3.7M of them took 0.09 s to
+    order where np.unique's sort took 0.24 s.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if len(values) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    # bincount over the inverse, as np.unique's callers did: np.add.reduceat sums a long group
+    # pairwise, and its last bits could differ.
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[starts], np.diff(np.r_[starts, len(values)]), np.bincount(inverse, weights, minlength=len(starts))
+
+
+def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``np.isin(values, wanted)`` for integer hashes, ``wanted`` sorted and unique.
+
+    A bitmap of the low bits of ``wanted`` rules out most values in one gather; only the
+    rest are looked up by binary search. 32M bucket values against 350k wanted: 1.2 s, where
+    ``np.isin`` took 13.4 s and an Arrow hash set (``pc.is_in``) 3.9 s (same loaded machine).
+    """
+    if not len(wanted) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    # 16 bits per wanted value, at most 64 MB of bitmap (a bulk load's tens of millions of buckets
+    # then pass more values on to the binary search, not more memory).
+    bits = 1 << min(26, max(16, int(len(wanted) * 16).bit_length()))
+    bitmap = np.zeros(bits, dtype=bool)
+    bitmap[wanted & (bits - 1)] = True
+    maybe = np.flatnonzero(bitmap[values & (bits - 1)])
+    found = np.searchsorted(wanted, values[maybe])
+    hit = wanted[np.minimum(found, len(wanted) - 1)] == values[maybe]
+    member = np.zeros(len(values), dtype=bool)
+    member[maybe[hit]] = True
+    return member
+
+
+# Partitions up to this many rows are looked up through a sorted index of the column, built once
+# per process; larger ones (a bulk load of a whole archive) are scanned: the index would cost more
+# memory than the scan costs time.
+INDEXED_MAX_ROWS = 1 << 22
+
+
+def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray) -> pa.Table:
+    """The rows of several partitions whose integer ``column`` holds one of ``values``.
+
+    A daily run matches each small batch against every earlier batch: through the per-partition
+    index this costs the batch's values times log(history), not a pass over all of history.
+    """
+    schema = TABLES[table_name]
+    if not batches:  # a first batch, or a bulk load: nothing to look up, and its values may be tens of millions
+        return schema.empty_table()
+    wanted = sorted_unique(values)
+    parts = []
+    for path in _paths(out_dir, table_name, batches):
+        index = _CACHE.sorted_column(path, schema, column)
+        if index is None:
+            table = _CACHE.read(path, schema)
+            parts.append(table.filter(pa.array(sorted_member(table.column(column).to_numpy(), wanted))))
+            continue
+        ordered, order = index
+        first, last = np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
+        hit = last > first
+        if not hit.any():
+            continue  # most earlier batches of a daily run share no bucket with today's
+        counts = last[hit] - first[hit]
+        rows = order[np.repeat(first[hit], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
+                                                                                            counts)]
+        parts.append(_CACHE.read(path, schema).take(pa.array(np.sort(rows))))
+    return pa.concat_tables(parts) if parts else schema.empty_table()

@@ -1,0 +1,291 @@
+"""The ``newsprov`` command.
+
+    newsprov run [INPUT_DIR] [--out DIR] [--batch YYYY-MM-DD] [--workers N]
+
+Errors a user can fix print one line, ``newsprov: <what to do>``, and exit 2.
+A failed Luigi run exits with the code set in luigi.cfg's [retcode] section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import luigi
+import luigi.retcodes
+from luigi.execution_summary import LuigiStatusCode
+
+from pipeline import __version__
+from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
+from pipeline.runtime.locking import AlreadyRunning, output_lock
+from pipeline.core.tables import PART_FILE, partition_dir
+
+SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
+                  "rejects")
+
+
+def _batch_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24, got {value!r}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that says where the help is."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="newsprov",
+        description="Find where news articles repeat each other's reporting, which copy came first, "
+                    "and which outlets each one credits. Writes Parquet tables for DuckDB, Polars, pandas or Spark.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsprov {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline on one folder of articles (one batch)",
+        description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
+                    "and write the tables to --out/<table>/batch=<date>/. Example: "
+                    "newsprov run seeds --out output --batch 2025-10-24",
+    )
+    run.add_argument("input_dir", nargs="?", default="seeds", type=Path, help="folder of article files (default: seeds)")
+    run.add_argument("--out", default=Path("output"), type=Path, help="output folder (default: output)")
+    run.add_argument("--batch", type=_batch_date, default=None,
+                     help="batch date YYYY-MM-DD (default: today, UTC)")
+    run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+
+    evaluate = commands.add_parser(
+        "eval", help="score the pipeline on labelled data",
+        description="Score the pipeline against labelled data. Example: newsprov eval pairs ../shared/eval/dev",
+    )
+    eval_kinds = evaluate.add_subparsers(dest="eval_kind", metavar="KIND", required=True, parser_class=_Parser)
+    pairs = eval_kinds.add_parser(
+        "pairs", help="copy detection, spans and origin on a labelled folder",
+        description="Feed DIR's documents (documents.jsonl: file, date) to the pipeline as daily batches, "
+                    "score the document links against pairs.jsonl (and origins.jsonl), print a table and a "
+                    "final 'pairs ...' line, and write the full report to --report.",
+    )
+    pairs.add_argument("dataset", type=Path, metavar="DIR", help="labelled folder, e.g. ../shared/eval/dev")
+    pairs.add_argument("--work", type=Path, default=None,
+                       help="keep the staged batches and tables in this folder, emptied first "
+                            "(default: a temporary folder, removed afterwards)")
+    pairs.add_argument("--report", type=Path, default=Path("eval.json"), help="JSON report (default: eval.json)")
+    pairs.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+    attribution = eval_kinds.add_parser(
+        "attribution", help="outlet attribution on labelled sentences",
+        description="Run the attribution extractor on each labelled sentence of FILE (JSONL: text, "
+                    "context_before, label, outlets) and print precision, recall and F1 overall and per cue, "
+                    "ending with an 'attribution precision=… recall=… f1=… n=N' line.",
+    )
+    attribution.add_argument("dataset", type=Path, metavar="FILE", help="e.g. ../shared/eval/attribution/dev.jsonl")
+    attribution.add_argument("--errors", type=Path, default=None, help="write the wrong items to this JSONL file")
+
+    report = commands.add_parser(
+        "report", help="write an HTML evidence report of the tables under --out",
+        description="Write --out/report.html: story clusters with a who-copied-whom graph, credited outlets with "
+                    "the crediting sentence, every copy link and overlap side by side with the shared text "
+                    "highlighted, rejects and sightings. One static file, no network. Example: "
+                    "newsprov report --out output",
+    )
+    report.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
+                                                                          "(default: output)")
+    report.add_argument("--batch", default=None, metavar="YYYY-MM-DD",
+                        help="only this batch's documents, their links and the documents linked to them, "
+                             "into --out/reports/batch=YYYY-MM-DD/report.html (as newsprov run writes after "
+                             "each batch); default: every batch")
+    stats = commands.add_parser(
+        "stats", help="print row counts per table and the most credited outlets",
+        description="Print the rows of every table under --out and the outlets credited by the most documents. "
+                    "Example: newsprov stats --out output",
+    )
+    stats.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
+                                                                         "(default: output)")
+    stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
+    return parser
+
+
+def _check_paths(input_dir: Path, out: Path) -> None:
+    if not input_dir.is_dir():
+        raise InputError(f"input folder {input_dir} does not exist or is not a folder: pass a folder of article files")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {out}: {exc.strerror}; pass a writable --out") from exc
+    probe = out / ".newsprov-write-test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"output folder {out} is not writable ({exc.strerror}): pass a writable --out") from exc
+
+
+def _exit_code(status: LuigiStatusCode) -> int:
+    """Exit code for a finished build, from luigi.cfg's [retcode] section; never 0 for a failure."""
+    if status in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY):
+        return 0
+    codes = luigi.retcodes.retcode()
+    code = {
+        LuigiStatusCode.FAILED: codes.task_failed,
+        LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED: max(codes.task_failed, codes.scheduling_error),
+        LuigiStatusCode.SCHEDULING_FAILED: codes.scheduling_error,
+        LuigiStatusCode.NOT_RUN: codes.not_run,
+        LuigiStatusCode.MISSING_EXT: codes.missing_data,
+    }.get(status, codes.unhandled_exception)
+    return code or 1
+
+
+def check_config() -> None:
+    """Read every luigi.cfg section once, so a bad value stops the run before any task starts."""
+    from pipeline.orchestration import config
+
+    try:
+        fingerprint = config.fingerprint().params()
+        config.candidates().params().check_signature_length(fingerprint.num_perm)
+        config.candidates().join_engine()
+        config.align().params(fingerprint.shingle_size)
+        config.ingest().params()
+        config.provenance().params()
+        config.parallel().params()
+    except ValueError as exc:  # luigi could not parse a value, e.g. "num_perm = abc"
+        section = str(exc).split("[", 1)[0]
+        setting = str(exc).rsplit("'", 2)[-2] if "'" in str(exc) else "?"
+        raise ConfigError(f"luigi.cfg [{section}] {setting}: {exc.__cause__ or exc}; fix the value") from None
+
+
+def summary(out: Path, batch: str) -> str:
+    """Row counts of the batch's tables and where they are."""
+    lines = [f"batch {batch}:"]
+    con = duckdb.connect()
+    try:
+        for table in SUMMARY_TABLES:
+            path = partition_dir(out, table, batch) / PART_FILE
+            count = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0] if path.exists() else 0
+            lines.append(f"  {table:<13}{count:>7}")
+        overlaps = partition_dir(out, "overlaps", batch) / PART_FILE
+        if overlaps.exists():
+            by_relation = con.execute(
+                "select relation, count(*) from read_parquet(?) group by 1 order by 1", [str(overlaps)]).fetchall()
+            lines.append("  overlaps by relation: " + (", ".join(f"{r}={n}" for r, n in by_relation) or "none"))
+    finally:
+        con.close()
+    lines.append(f"tables: {out}/<table>/batch={batch}/part-0.parquet  "
+                 f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
+    lines.append(f"report: {out}/report.html")
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=1)
+def _manage_memory_around_each_task() -> None:
+    """Every task runs in this process: no cyclic garbage collection while a task runs, and what
+    a finished task freed given back before the next starts (see pipeline.runtime.memory). Registered
+    once per process."""
+    from pipeline.runtime.memory import task_ended, task_started
+
+    luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
+    luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: task_ended())
+    luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: task_ended())
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from pipeline.orchestration.tasks import Report  # imported here so `newsprov --help` stays fast
+
+    _check_paths(args.input_dir, args.out)
+    check_config()
+    if args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
+    task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
+    _manage_memory_around_each_task()
+    with output_lock(args.out):
+        result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
+                             log_level="WARNING")
+    code = _exit_code(result.status)
+    if code:
+        print(result.summary_text, file=sys.stderr)
+        print(f"newsprov: the run failed ({result.status.name}); see the task errors above", file=sys.stderr)
+        return code
+    print(summary(args.out, batch.isoformat()))
+    return 0
+
+
+def eval_pairs_command(args: argparse.Namespace) -> int:
+    from pipeline.orchestration.evaluation import evaluate_pairs, format_report
+
+    check_config()
+    if args.work is None:
+        with tempfile.TemporaryDirectory(prefix="newsprov-eval-") as scratch:
+            report = evaluate_pairs(args.dataset, Path(scratch) / "work", args.workers)
+    else:
+        report = evaluate_pairs(args.dataset, args.work, args.workers)
+    try:
+        args.report.write_text(json.dumps(report.to_json(), indent=1, default=str) + "\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write {args.report}: {exc.strerror}; pass a writable --report") from exc
+    print(format_report(report))
+    return 0
+
+
+def eval_attribution_command(args: argparse.Namespace) -> int:
+    from pipeline.orchestration.attribution_eval import evaluate_attribution, format_report, write_errors
+    from pipeline.text.gazetteer import Gazetteer
+
+    report = evaluate_attribution(args.dataset, Gazetteer.packaged())
+    print(format_report(report))
+    if args.errors is not None:
+        try:
+            write_errors(report, args.errors)
+        except OSError as exc:
+            raise OutputError(f"cannot write {args.errors}: {exc.strerror}; pass a writable --errors") from exc
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "eval":
+            return eval_pairs_command(args) if args.eval_kind == "pairs" else eval_attribution_command(args)
+        if args.command == "report":
+            from pipeline.report.pages import write_report
+
+            print(write_report(args.out, batch=args.batch))
+            return 0
+        if args.command == "stats":
+            from pipeline.report.queries import format_stats
+
+            print(format_stats(args.out, args.top))
+            return 0
+        return run_command(args)
+    except AlreadyRunning as exc:
+        print(f"newsprov: {exc}", file=sys.stderr)
+        return luigi.retcodes.retcode().already_running or 2
+    except NewsprovError as exc:
+        print(f"newsprov: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: every partition is published whole or not at all (write_partition), and the pool's
+        # workers end with this process; a run picks up where the interrupted one stopped.
+        again = "; tables already published are whole, and the same command finishes the batch" \
+            if args.command == "run" else ""
+        print(f"newsprov: interrupted{again}", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
+
+
+if __name__ == "__main__":
+    sys.exit(main())

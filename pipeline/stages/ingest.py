@@ -1,0 +1,751 @@
+"""Stage 1: read every file of a batch into the ``documents`` table, or a row of ``rejects``.
+
+Each file is decoded (UTF-8, BOM'd UTF-16/32, else charset-normalizer's guess),
+repaired (ftfy, encoding fixes only), normalised (LF line endings, no control
+characters, NFC) and given ``doc_id`` = hash of the normalised text. Nothing is
+dropped silently: every path under the input folder becomes a document or a
+reject with a reason from ``pipeline.core.schema.REJECTS``.
+
+The normalised text keeps ``offset_breaks``, a run-length map from its offsets
+back to offsets in the decoded source, so evidence spans can be shown in the
+file as the user has it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import dataclasses
+import datetime
+import functools
+import hashlib
+import os
+import re
+import stat
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+import ftfy
+import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
+import pyarrow as pa
+
+from pipeline.stages.attribution import Credit, credits_summary, find_credits, remember_credits, text_credits
+from pipeline.core.errors import ConfigError, InputError
+from pipeline.text.gazetteer import Gazetteer
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
+from pipeline.stages.passages import classify, document_pieces
+from pipeline.runtime.progress import progress
+from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
+from pipeline.core.tables import conform
+from pipeline.core.validation import require_at_least
+from pipeline.text.tokens import count_words
+
+# Share of control characters above which a file is binary rather than damaged text.
+BINARY_CONTROL_SHARE = 0.10
+TITLE_MAX_WORDS = 20
+
+# Encoding repairs only: quotes, dashes, ligatures, widths and entities are the author's.
+# NFC inside ftfy's fix-until-unchanged loop, so its output is NFC and stable under it.
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    remove_control_chars=False,
+    normalization="NFC",
+    explain=False,
+)
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Control characters other than tab; line endings are split off before these apply.
+_C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_C1 = re.compile(r"[\x80-\x9f]")
+# Controls that say "binary" when frequent; tab, LF, VT, FF and CR are ordinary in text.
+_BINARY_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+_BINARY_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_HEADER = re.compile(r"\s*date[ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+([^:\n]{1,60}?)[ \t]*:\s*", re.IGNORECASE)
+_BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    """The ``[ingest]`` settings."""
+
+    max_bytes: int = 20_000_000
+
+    def __post_init__(self) -> None:
+        require_at_least("ingest", self, ("max_bytes",), 1)
+
+
+@dataclass(frozen=True)
+class OffsetBreak:
+    """From ``text_offset`` on, source offset = text offset + (source_offset - text_offset)."""
+
+    text_offset: int
+    source_offset: int
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    text: str
+    offset_breaks: tuple[OffsetBreak, ...]
+
+
+@dataclass(frozen=True)
+class Header:
+    published: datetime.date | None
+    dateline: str | None
+    body_start: int
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    documents: pa.Table
+    rejects: pa.Table
+    sightings: pa.Table
+
+
+@dataclass(frozen=True)
+class FirstSighting:
+    """Where a document was first ingested."""
+
+    batch: str
+    source_path: str
+
+
+class _Reject(Exception):
+    """A file that becomes a row of ``rejects`` instead of a document."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode a file's bytes; return (text, encoding name) or raise ``_Reject``."""
+    if not data:
+        raise _Reject("empty", "the file has 0 bytes")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise _Reject("undecodable", f"starts with a {encoding} byte order mark but {exc.reason} "
+                                             f"at byte {exc.start}") from None
+            _check_not_binary_text(text)
+            return text, encoding
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _Reject("binary", f"NUL byte at offset {nul} and no UTF-16/32 byte order mark")
+    share = len(_BINARY_CONTROL_BYTES.findall(data)) / len(data)
+    if share > BINARY_CONTROL_SHARE:
+        raise _Reject("binary", f"{share:.0%} of the bytes are control characters")
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _guess(data)
+    _check_not_binary_text(text)
+    return text, encoding
+
+
+def _guess(data: bytes) -> tuple[str, str]:
+    """charset-normalizer's best guess, preferring cp1252 among equally good ones.
+
+    Single-byte Western text usually fits a dozen code pages equally well and
+    charset-normalizer then picks an arbitrary one (cp1250 turns "très" into
+    "trčs"); cp1252, the superset of Latin-1, is by far the likeliest of them.
+    """
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise _Reject("undecodable", "not UTF-8, and no known encoding decodes it into plausible text")
+    tied = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
+    if any("cp1252" in m.could_be_from_charset for m in tied):
+        encoding = "cp1252"
+    else:
+        encoding = best.encoding
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise _Reject("undecodable", f"best guess {encoding} fails: {exc}") from None
+    return text, codecs.lookup(encoding).name.lower()
+
+
+def _check_not_binary_text(text: str) -> None:
+    if text:
+        share = len(_BINARY_CONTROL_CHARS.findall(text)) / len(text)
+        if share > BINARY_CONTROL_SHARE:
+            raise _Reject("binary", f"{share:.0%} of the decoded characters are control characters")
+
+
+# --- normalisation with an offset map --------------------------------------------------------
+
+
+class _BreakBuilder:
+    """Collects (text offset -> source offset) points, keeping only where the delta changes.
+
+    Points must come in non-decreasing text offset order.
+    """
+
+    def __init__(self) -> None:
+        self.breaks: list[tuple[int, int]] = []
+        self.delta = 0
+
+    def point(self, text_offset: int, source_offset: int) -> None:
+        delta = source_offset - text_offset
+        if delta == self.delta:
+            return
+        if self.breaks and self.breaks[-1][0] == text_offset:
+            self.breaks.pop()  # a later point at the same offset wins (a deletion before it)
+            self.delta = self.breaks[-1][1] - self.breaks[-1][0] if self.breaks else 0
+            if delta == self.delta:
+                return
+        self.breaks.append((text_offset, source_offset))
+        self.delta = delta
+
+    def piece(self, text_start: int, source_start: int, text_len: int, source_len: int) -> None:
+        """``text_len`` characters made from ``source_len``: each maps to the source in order,
+        extra ones to the last source character of the piece."""
+        last = max(source_len - 1, 0)
+        self.point(text_start, source_start)
+        for k in range(source_len, text_len):
+            self.point(text_start + k, source_start + min(k, last))
+
+
+def _delta_at(breaks: list[tuple[int, int]], keys: list[int], offset: int) -> int:
+    i = bisect.bisect_right(keys, offset) - 1
+    return breaks[i][1] - breaks[i][0] if i >= 0 else 0
+
+
+def _compose(outer: list[tuple[int, int]], inner: list[tuple[int, int]], text_len: int) -> list[tuple[int, int]]:
+    """Breaks of text -> source, given inner (text -> middle) and outer (middle -> source)."""
+    if not outer:
+        return inner
+    outer_keys = [b[0] for b in outer]
+    starts = [(0, 0)]  # (text offset, inner delta) of each stretch
+    for t, s in inner:
+        if t == 0:
+            starts[0] = (0, s)
+        else:
+            starts.append((t, s - t))
+    out = _BreakBuilder()
+    for n, (t0, d_in) in enumerate(starts):
+        t1 = starts[n + 1][0] if n + 1 < len(starts) else text_len
+        m0, m1 = t0 + d_in, t1 + d_in
+        out.point(t0, m0 + _delta_at(outer, outer_keys, m0))
+        # where the outer map changes inside this stretch; at its very end only for the last one
+        hi = bisect.bisect_right(outer_keys, m1) if n + 1 == len(starts) else bisect.bisect_left(outer_keys, m1)
+        for t_mid, s in outer[bisect.bisect_right(outer_keys, m0):hi]:
+            out.point(t_mid - d_in, s)
+    return out.breaks
+
+
+def _resync(src: str, i: int, out: str, j: int, window: int = 16) -> tuple[int, int]:
+    """Lengths (in src, in out) of the smallest changed stretch starting at src[i], out[j]."""
+    char = out[j]
+    encoded = char.encode("utf-8", "surrogatepass")
+    if len(encoded) > 1:
+        # the usual mojibake: the UTF-8 bytes of one character read as cp1252 / Latin-1
+        for codec in ("sloppy-windows-1252", "latin-1"):
+            if src.startswith(encoded.decode(codec), i):
+                return len(encoded), 1
+    n, m = len(src) - i, len(out) - j
+    for total in range(1, 2 * window + 1):
+        for di in range(max(0, total - window), min(total, window) + 1):
+            dj = total - di
+            if di > n or dj > m:
+                continue
+            if di == n and dj == m:
+                return di, dj
+            k = min(3, n - di, m - dj)
+            if k and src[i + di:i + di + k] == out[j + dj:j + dj + k]:
+                return di, dj
+    return n, m
+
+
+def _align(src: str, out: str, source_base: int, text_base: int, builder: _BreakBuilder) -> None:
+    """Map ``out`` (a repair of ``src``) back onto it: equal characters match, changed
+    stretches are found by a bounded search, so the cost is linear in the line."""
+    i = j = 0
+    n, m = len(src), len(out)
+    while i < n and j < m:
+        if src[i] == out[j]:
+            builder.point(text_base + j, source_base + i)
+            while i < n and j < m and src[i] == out[j]:
+                i += 1
+                j += 1
+            continue
+        di, dj = _resync(src, i, out, j)
+        builder.piece(text_base + j, source_base + i, dj, di)
+        i += di
+        j += dj
+    builder.piece(text_base + j, source_base + i, m - j, n - i)
+    builder.point(text_base + m, source_base + n)
+
+
+def _lines(text: str):
+    """(content, line ending) of each line; the last ending may be ''."""
+    pos = 0
+    for match in _LINE_END.finditer(text):
+        yield text[pos:match.start()], match.group()
+        pos = match.end()
+    if pos < len(text) or not text:
+        yield text[pos:], ""
+
+
+@functools.cache
+def _joins_previous() -> frozenset[str]:
+    """Starters that NFC may merge with the character before them (NFC_Quick_Check=Maybe,
+    Hangul vowels and trailing consonants), and characters decomposing to a leading mark."""
+    chars = {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}
+    for cp in range(0x110000):
+        decomposition = unicodedata.decomposition(chr(cp))
+        if not decomposition or decomposition.startswith("<"):
+            continue
+        parts = [chr(int(p, 16)) for p in decomposition.split()]
+        if unicodedata.combining(parts[0]):
+            chars.add(chr(cp))
+        if len(parts) == 2:
+            chars.add(parts[1])
+    return frozenset(chars)
+
+
+def _runs(content: str) -> list[tuple[int, str]]:
+    """(offset, characters) of runs of ``content`` that NFC changes independently of each
+    other, C0 control characters left out."""
+    joins = _joins_previous()
+    runs: list[tuple[int, str]] = []
+    start = None
+    for k, char in enumerate(content):
+        if _C0.match(char):
+            if start is not None:
+                runs.append((start, content[start:k]))
+            start = None
+        elif start is None or (not unicodedata.combining(char) and char not in joins):
+            if start is not None:
+                runs.append((start, content[start:k]))
+            start = k
+    if start is not None:
+        runs.append((start, content[start:]))
+    return runs
+
+
+def _drop_c0_and_compose(content: str) -> tuple[str, list[tuple[int, int]]]:
+    """Drop C0 controls and apply NFC run by run, mapping each output character exactly."""
+    if not _C0.search(content) and unicodedata.is_normalized("NFC", content):
+        return content, []
+    expected = unicodedata.normalize("NFC", _C0.sub("", content))
+    runs = [(offset, run, unicodedata.normalize("NFC", run)) for offset, run in _runs(content)]
+    builder = _BreakBuilder()
+    if "".join(r[2] for r in runs) != expected:
+        # a composition across runs we did not foresee: align the line as a whole
+        _align(content, expected, 0, 0, builder)
+        return expected, builder.breaks
+    text_pos = 0
+    for offset, run, normal in runs:
+        if normal == run:
+            builder.point(text_pos, offset)
+        else:
+            _align(run, normal, offset, text_pos, builder)
+        text_pos += len(normal)
+    builder.point(text_pos, len(content))
+    return expected, builder.breaks
+
+
+def _repair_encoding(line: str, breaks: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """ftfy until nothing changes, C1 controls that survive it dropped; ``breaks`` extended.
+
+    ftfy needs the C1 characters (UTF-8 read as Latin-1 leaves "â\\x80\\x99" for "’"), so
+    they go only after it; repeating makes the whole normalisation idempotent.
+    """
+    for _ in range(4):
+        fixed = _C1.sub("", ftfy.fix_text(line, _FTFY))
+        if fixed == line:
+            break
+        step = _BreakBuilder()
+        _align(line, fixed, 0, 0, step)
+        breaks = _compose(breaks, step.breaks, len(fixed))
+        line = fixed
+    return line, breaks
+
+
+# Typographic punctuation ftfy leaves alone when it is a line's only non-ASCII: its mojibake
+# heuristic (ftfy.badness) pairs these only with accented letters, currency, numeric, box or
+# C1 characters, and its other repairs start from a Latin-1 letter ("Â", "Ã", "â") or a C1
+# control. Three lines in four that are not ASCII have nothing else (curly quotes, dashes):
+# skipping ftfy for them made ingest 8% faster. tests/test_ingest.py checks the claim against
+# ftfy itself.
+TYPOGRAPHIC_PUNCTUATION = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026"  # ‘ ’ “ ” – — …
+_WITHOUT_TYPOGRAPHIC = str.maketrans(dict.fromkeys(TYPOGRAPHIC_PUNCTUATION))
+
+
+def _needs_repair(line: str) -> bool:
+    """Whether ftfy could change ``line`` (NFC already): not when its only non-ASCII characters
+    are typographic punctuation."""
+    return not line.isascii() and not line.translate(_WITHOUT_TYPOGRAPHIC).isascii()
+
+
+def _normalise_line(content: str) -> tuple[str, list[tuple[int, int]]]:
+    """One line without its ending, normalised; breaks relative to the line."""
+    line, breaks = _drop_c0_and_compose(content)
+    if _needs_repair(line):
+        line, breaks = _repair_encoding(line, breaks)
+    return line, breaks
+
+
+def normalise_text(decoded: str) -> NormalisedText:
+    """Drop control characters, NFC, repair mojibake, make line endings LF.
+
+    ``offset_breaks`` maps every offset of the result back to ``decoded``.
+    """
+    parts: list[str] = []
+    builder = _BreakBuilder()
+    text_pos = source_pos = 0
+    for content, ending in _lines(decoded):
+        line, breaks = _normalise_line(content)
+        builder.point(text_pos, source_pos)
+        for t, s in breaks:
+            builder.point(text_pos + t, source_pos + s)
+        parts.append(line)
+        text_pos += len(line)
+        source_pos += len(content)
+        if ending:
+            builder.point(text_pos, source_pos + len(ending) - 1)  # "\r\n": the LF maps to the LF
+            parts.append("\n")
+            text_pos += 1
+            source_pos += len(ending)
+    builder.point(text_pos, source_pos)
+    return NormalisedText("".join(parts), tuple(OffsetBreak(t, s) for t, s in builder.breaks))
+
+
+def to_source_offset(breaks, text_offset: int) -> int:
+    """Offset in the decoded source of ``text_offset`` in the normalised text."""
+    i = bisect.bisect_right(breaks, text_offset, key=lambda b: b.text_offset) - 1
+    if i < 0:
+        return text_offset
+    return text_offset + breaks[i].source_offset - breaks[i].text_offset
+
+
+# --- header and title --------------------------------------------------------------------------
+
+
+def parse_header(text: str) -> Header:
+    """The optional ``date YYYY-MM-DD Place:`` header at the start of ``text``."""
+    match = _HEADER.match(text)
+    if match is None:
+        return Header(None, None, 0)
+    try:
+        published = datetime.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return Header(None, None, 0)  # "date 2025-13-40" is text, not a header
+    dateline = match[4].strip()
+    return Header(published, dateline or None, match.end())
+
+
+def _title(text: str, pieces: list[tuple[int, int]]) -> str | None:
+    """First body line when it reads like a headline: short, no final period, not a caption.
+
+    ``pieces``: the passages after the header (``passages.document_pieces``); only the first is
+    classified, as ``split_document`` would.
+    """
+    if not pieces:
+        return None
+    start, end = pieces[0]
+    following = text[pieces[1][0]:pieces[1][1]] if len(pieces) > 1 else None
+    if classify(text[start:end], following) in ("caption", "credit"):
+        return None
+    line = text[start:end].split("\n", 1)[0].strip()
+    if not line or line.endswith(".") or count_words(line) > TITLE_MAX_WORDS:
+        return None
+    return line
+
+
+# --- the folder --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Document:
+    doc_id: str
+    source_path: str
+    header: Header
+    title: str | None
+    n_passages: int
+    normalised: NormalisedText
+    text_sha256: str
+    source_sha256: str
+    encoding: str
+    # find_credits of the text, when a worker process found them (see ingest_folder)
+    credits: tuple[Credit, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    source_path: str
+    reason: str
+    detail: str
+
+
+def _walk(input_dir: Path, relative: Path = Path()):
+    """(relative path, entry or error) of everything under the folder, sorted, depth first."""
+    folder = input_dir / relative
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield relative, exc
+        return
+    for entry in entries:
+        path = relative / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(input_dir, path)
+        else:
+            yield path, entry
+
+
+def _read(path: Path, root: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file inside ``root``, or raise ``_Reject``."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise _Reject("unreadable", f"broken symbolic link to {os.readlink(path)}") from None
+        except (OSError, RuntimeError) as exc:
+            raise _Reject("unreadable", f"symbolic link loop ({exc})") from None
+        if not target.is_relative_to(root):
+            raise _Reject("unreadable", f"symbolic link to {target}, outside the input folder; copy the file in")
+        if target.is_dir():
+            raise _Reject("not_a_file", f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
+                                        "inside the input folder, whose files are read from there")
+        path = target
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _Reject("unreadable", f"cannot open: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):  # not opened at all: a socket cannot be, a device may act on it
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+        raise _Reject("not_a_file", f"not a regular file but a {kind}")
+    try:
+        # O_NONBLOCK: opening a FIFO (swapped in since the stat) must not hang the batch
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _Reject("unreadable", f"cannot open: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _Reject("not_a_file", "not a regular file (device, FIFO or socket)")
+        if info.st_size > max_bytes:
+            raise _Reject("too_large", f"{info.st_size} bytes, more than ingest.max_bytes = {max_bytes}")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise _Reject("unreadable", f"cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:  # grew since stat
+        raise _Reject("too_large", f"more than ingest.max_bytes = {max_bytes} bytes")
+    return data
+
+
+def _ingest_file(data: bytes, source_path: str) -> _Document:
+    text, encoding = decode(data)
+    normalised = normalise_text(text)
+    if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in normalised.text):
+        # zero-width spaces, joiners and stray byte order marks are no text either
+        raise _Reject("empty", f"no text, only whitespace or invisible characters ({len(data)} bytes)")
+    header = parse_header(normalised.text)
+    # Ingest needs the number of passages and the first one's kind, not every passage classified.
+    header_piece, pieces = document_pieces(normalised.text, header.body_start)
+    text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
+    return _Document(
+        doc_id=text_sha256[:16],
+        source_path=source_path,
+        header=header,
+        title=_title(normalised.text, pieces),
+        n_passages=len(pieces) + (header_piece is not None),
+        normalised=normalised,
+        text_sha256=text_sha256,
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
+    )
+
+
+def _display_path(relative: Path) -> str:
+    """A name that is not UTF-8 (Python keeps its bytes as surrogates, which Arrow cannot
+    store) is shown with the bad bytes escaped: "bad\\xff.txt"."""
+    return os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
+
+
+def _ingest_path(input_dir: Path, root: Path, relative: Path, max_bytes: int) -> _Document | _Rejected:
+    """One file as a document, or the reason it is rejected."""
+    source_path = _display_path(relative)
+    try:
+        return _ingest_file(_read(input_dir / relative, root, max_bytes), source_path)
+    except _Reject as reject:
+        return _Rejected(source_path, reject.reason, reject.detail)
+
+
+def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Document | _Rejected]:
+    """``_ingest_path`` of each file, in a worker process: documents come with their credits,
+    which this process's attribution stage needs again (see ``attribution.remember_credits``);
+    the worker does not keep them."""
+    input_dir, root, relatives, max_bytes = chunk
+    gazetteer = Gazetteer.packaged()
+    outcomes: list[_Document | _Rejected] = []
+    for relative in relatives:
+        outcome = _ingest_path(input_dir, root, relative, max_bytes)
+        if isinstance(outcome, _Document):
+            credits = find_credits(outcome.normalised.text, gazetteer, outcome.header.body_start)
+            outcome = dataclasses.replace(outcome, credits=tuple(credits))
+        outcomes.append(outcome)
+    return outcomes
+
+
+# Ingest's chunks per process: its chunks cost nothing to send (paths), and the last chunk of the
+# pool's one worker was the other's idle time (1.1 s of the 20,000-document bench batch at 4).
+INGEST_CHUNKS_PER_PROCESS = 8
+# Documents turned into a piece of the documents table at a time, while the pool reads the next files.
+_DOCUMENTS_PIECE = 1000
+
+
+def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]], max_bytes: int,
+                parallel: ParallelParams, label: str):
+    """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
+    worker processes when there are enough of them, and folders that could not be listed have no outcome."""
+    files = [relative for relative, entry in entries if not isinstance(entry, OSError)]
+    parts = n_chunks(len(files), parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
+    if parts <= 1:
+        for relative, entry in progress(entries, label):
+            yield relative, entry, (None if isinstance(entry, OSError)
+                                    else _ingest_path(input_dir, root, relative, max_bytes))
+        return
+    chunks = [(input_dir, root, tuple(files[o:o + n]), max_bytes) for o, n in even_slices(len(files), parts)]
+    outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
+    for relative, entry in entries:
+        yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
+
+
+def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime,
+                  seen: Mapping[str, FirstSighting] | None = None,
+                  parallel: ParallelParams | None = None) -> IngestResult:
+    """Every path under ``input_dir`` as a row of documents, sightings or rejects.
+
+    A file whose normalised text is already a document, earlier in this batch or in
+    ``seen`` (doc_id -> first sighting, from earlier batches), is not ingested twice:
+    it becomes a row of sightings pointing at the first one. ``parallel`` (default: one
+    process) says when files are read in worker processes; the result is the same.
+    """
+    seen = dict(seen or {})
+    input_dir = Path(input_dir)
+    if not input_dir.exists():
+        raise InputError(f"input folder {input_dir} does not exist; pass the folder that holds the batch's articles")
+    if not input_dir.is_dir():
+        raise InputError(f"input {input_dir} is not a folder; pass the folder that holds the batch's articles")
+    try:
+        datetime.date.fromisoformat(batch)
+    except (TypeError, ValueError):
+        raise ConfigError(f"batch must be a date YYYY-MM-DD, got {batch!r}") from None
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    now = now.astimezone(datetime.timezone.utc)
+    root = input_dir.resolve()
+
+    documents: list[_Document] = []  # not yet in a piece of the documents table
+    pieces: list[pa.Table] = []
+    rejects: list[_Rejected] = []
+    sightings: list[tuple[str, str, FirstSighting]] = []
+    entries = list(_walk(input_dir))
+    for relative, entry, outcome in _ingest_all(input_dir, root, entries, params.max_bytes,
+                                                parallel or ParallelParams(processes=1), f"ingest {batch}"):
+        if isinstance(entry, OSError):
+            rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
+            continue
+        if isinstance(outcome, _Rejected):
+            rejects.append(outcome)
+            continue
+        document = outcome
+        source_path = document.source_path
+        earlier = seen.get(document.doc_id)
+        if earlier is not None:
+            sightings.append((source_path, document.doc_id, earlier))
+            continue
+        seen[document.doc_id] = FirstSighting(batch, source_path)
+        documents.append(document)
+        if len(documents) == _DOCUMENTS_PIECE:
+            # Built while the pool reads on: all at the end, it kept the pool idle for 0.9 s of the
+            # 20,000-document bench batch.
+            pieces.append(_documents_table(documents, batch, now))
+            documents = []
+    pieces.append(_documents_table(documents, batch, now))
+    return IngestResult(pa.concat_tables(pieces), _rejects_table(rejects, batch, now),
+                        _sightings_table(sightings, batch, now))
+
+
+def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str,
+                     now: datetime.datetime) -> pa.Table:
+    columns = {
+        "source_path": [path for path, _, _ in sightings],
+        "batch": [batch] * len(sightings),
+        "doc_id": [doc_id for _, doc_id, _ in sightings],
+        "first_batch": [first.batch for _, _, first in sightings],
+        "first_source_path": [first.source_path for _, _, first in sightings],
+        "seen_at": [now] * len(sightings),
+    }
+    return conform(pa.table({k: pa.array(v, type=SIGHTINGS.field(k).type) for k, v in columns.items()}), SIGHTINGS)
+
+
+def _documents_table(documents: list[_Document], batch: str, now: datetime.datetime) -> pa.Table:
+    # Documents are published before the attributions table: summarise their credits from the text.
+    gazetteer = Gazetteer.packaged()
+    summaries = []
+    for d in documents:
+        if d.credits is None:
+            summaries.append(text_credits(d.normalised.text, gazetteer, d.header.body_start))
+        else:  # found in a worker process: kept for this process's attribution stage
+            remember_credits(d.normalised.text, gazetteer, d.header.body_start, d.credits)
+            summaries.append(credits_summary(d.credits, gazetteer))
+    columns = {
+        "doc_id": [d.doc_id for d in documents],
+        "source_path": [d.source_path for d in documents],
+        "batch": [batch] * len(documents),
+        "published": [d.header.published for d in documents],
+        "dateline": [d.header.dateline for d in documents],
+        "title": [d.title for d in documents],
+        "body_start": [d.header.body_start for d in documents],
+        "n_chars": [len(d.normalised.text) for d in documents],
+        "n_passages": [d.n_passages for d in documents],
+        "text": [d.normalised.text for d in documents],
+        "text_sha256": [d.text_sha256 for d in documents],
+        "source_sha256": [d.source_sha256 for d in documents],
+        "encoding": [d.encoding for d in documents],
+        "offset_breaks": [
+            [{"text_offset": b.text_offset, "source_offset": b.source_offset} for b in d.normalised.offset_breaks]
+            for d in documents
+        ],
+        "ingested_at": [now] * len(documents),
+        "credited_outlets": [list(s.credited_outlets) for s in summaries],
+        "wire_copy": [s.wire_copy for s in summaries],
+    }
+    return conform(pa.table({k: pa.array(v, type=DOCUMENTS.field(k).type) for k, v in columns.items()}), DOCUMENTS)
+
+
+def _rejects_table(rejects: list[_Rejected], batch: str, now: datetime.datetime) -> pa.Table:
+    columns = {
+        "source_path": [r.source_path for r in rejects],
+        "batch": [batch] * len(rejects),
+        "reason": [r.reason for r in rejects],
+        "detail": [r.detail for r in rejects],
+        "rejected_at": [now] * len(rejects),
+    }
+    return conform(pa.table({k: pa.array(v, type=REJECTS.field(k).type) for k, v in columns.items()}), REJECTS)

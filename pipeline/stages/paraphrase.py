@@ -1,0 +1,411 @@
+"""Stage 5b: paraphrase: documents that retell another's sentences in other words.
+
+A student rewriting an encyclopedia entry, a reporter rewording a rival's story:
+few word sequences survive, so neither passage MinHash nor word alignment finds
+it. Sentence by sentence, though, most content words stay: the names, terms and
+figures, and the nouns and verbs a rewrite keeps ("It is intended to help reuse
+existing code" / "It was intended to allow existing code to be used again").
+
+- A sentence's *content words* are the lemmas of its words that are not
+  stopwords (``pipeline.text.tokens.STOPWORDS``), two-letter words excepted unless
+  they are figures. Sentences with fewer than ``min_content_words`` say too
+  little to match ("He agreed."). Sentences are ``split_sentences``'s, corrected for
+  hand-typed text (``typed_sentences``): a line wrapped inside a sentence does not end it,
+  and a full stop typed without the space after it ("a useful tool.categorization") does.
+- A sentence *matches* a sentence of the other document when at least
+  ``sentence_containment`` of its content words are in that one sentence.
+  Matches are one to one, best first.
+- Two documents with ``min_sentences`` matches are a paraphrase. Stock sentences
+  (in the buckets of ``stock_documents`` other documents or more: newsletter
+  and social-media lines) and sentences crediting an outlet never match: they
+  follow templates that unrelated articles share.
+  Same-topic articles share words, not sentences: on the labelled dev corpus no
+  same-topic pair had more than two matches, nor any unrelated answer of the
+  paraphrase corpus.
+
+Candidates come from MinHash over each sentence's content words, ``bands`` x
+``rows`` LSH; a document pair is verified when ``min_candidate_sentences``
+sentence pairs share a bucket. One shared bucket of two rows is cheap to come by
+(common words: on the dev corpus 16 x 2 bands paired 145k of its 320k document
+pairs); 16 x 3 bands and two sentence pairs gave 3.2k pairs there, and the same
+verified paraphrase-dev links as 32 x 3 bands with three (4.0k pairs, twice the
+rows to store and join).
+A bucket holding more than ``stock_documents`` sentences holds stock lines only:
+it is skipped before its pairs are expanded (a bulk load of an archive has
+buckets of thousands of "Sign up for our newsletter" variants), and its
+sentences count as stock. The ``sentence_bands`` table keeps each batch's
+buckets so that later batches are matched against it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.stages.attribution import Sentence, split_sentences
+from pipeline.stages.candidates import CandidateParams, band_keys, band_table, lsh_pair_codes
+from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
+from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
+from pipeline.text.synonyms import Lexicon
+from pipeline.core.tables import conform, unique_counts
+from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
+from pipeline.core.validation import require_at_least, require_fraction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParaphraseParams:
+    min_content_words: int = 5
+    sentence_containment: float = 0.6
+    min_sentences: int = 3
+    min_candidate_sentences: int = 2
+    stock_documents: int = 20
+    bands: int = 16
+    rows: int = 3
+    seed: int = 11
+
+    def __post_init__(self) -> None:
+        require_at_least("paraphrase", self, ("min_content_words", "min_sentences", "min_candidate_sentences",
+                                              "stock_documents", "bands", "rows"), 1)
+        require_fraction("paraphrase", self, ("sentence_containment",))
+
+
+@dataclass(frozen=True)
+class ContentSentence:
+    passage_id: str
+    start: int  # offsets into documents.text
+    end: int
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SentenceMatch:
+    x: ContentSentence
+    y: ContentSentence
+    containment: float  # share of the matching side's content words found in the other sentence
+
+
+def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
+    """Lemmas of the words of ``text`` that carry its content (see module doc)."""
+    return frozenset(key for key in map(_content_key(lexicon), normal_words(text)) if key is not None)
+
+
+def _content_key(lexicon: Lexicon) -> Callable[[str], str | None]:
+    """word -> its content lemma, or None for a stopword; each word looked up once per lexicon."""
+    owner, keys = _KEYS.get(id(lexicon), (None, {}))
+    if owner is not lexicon:  # an id can be reused once its object is gone
+        keys = {}
+        _KEYS[id(lexicon)] = (lexicon, keys)
+
+    def key(word: str) -> str | None:
+        if word not in keys:
+            if word in STOPWORDS or (len(word) < 3 and not word.isdigit()):
+                keys[word] = None
+            else:
+                # The shortest lemma, so "classes" and "class", "told" and "tell" meet.
+                keys[word] = min(lexicon.lemmas(word), key=lambda lemma: (len(lemma), lemma))
+        return keys[word]
+
+    return key
+
+
+# Each word's content lemma (None: stopword), per lexicon (one per process in practice:
+# Lexicon.load()); the lexicon is kept with them.
+_KEYS: dict[int, tuple[Lexicon, dict[str, str | None]]] = {}
+
+
+def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: Lexicon,
+                       params: ParaphraseParams) -> list[ContentSentence]:
+    """Content sentences of (passage_id, char_start, text, kind) passages, in order.
+
+    Body passages only: credit lines, captions and headings are stock lines ("Follow CNN on
+    social media for the latest updates", "Jane Doe | AFP | Getty Images") that differ in a
+    name between unrelated articles, not reporting retold. The words of all the sentences
+    are tokenised at once (``pipeline.text.tokens.normal_word_ids``, equal to ``normal_words``).
+    """
+    places, texts = [], []
+    for passage_id, char_start, text, kind in passages:
+        if kind != "body":
+            continue
+        for sentence in typed_sentences(text, lexicon):
+            places.append((passage_id, char_start + sentence.start, char_start + sentence.end))
+            texts.append(text[sentence.start:sentence.end])
+    if not texts:
+        return []
+    words = normal_word_ids(texts)
+    key = _content_key(lexicon)
+    keys = [key(word) for word in words.vocabulary]
+    ids, offsets = words.ids.tolist(), words.offsets.tolist()
+    found = []
+    for i, (passage_id, start, end) in enumerate(places):
+        content = {keys[j] for j in ids[offsets[i]:offsets[i + 1]]}
+        content.discard(None)
+        if len(content) >= params.min_content_words:
+            found.append(ContentSentence(passage_id, start, end, frozenset(content)))
+    return found
+
+
+# "is a useful tool.categorization define as a powerful feature.it has been used": full stops
+# typed without the space after them, common in hand-typed answers and comments. A word, the
+# stop, a word, and nothing else between spaces: not "www.bbc.co.uk", "a@b.com", "U.S." or "0.5".
+_RUN_ON = re.compile(r"(?<!\S)[\"“‘'(\[]?[A-Za-z]*[a-z]{2}(\.+)([A-Za-z]{2,})(?=[,;:.!?\"”’')\]]*(?:\s|$))")
+_GLUED_STOP = re.compile(r"\.[A-Za-z]{2}")  # led by a literal: a fast scan
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"”’')\]]*$")
+_STARTS_LOWERCASE = re.compile(r"[\"“‘'(\[]?[a-z]")
+
+
+def typed_sentences(text: str, lexicon: Lexicon) -> list[Sentence]:
+    """``split_sentences``, corrected for two habits of hand-typed text:
+
+    - a line wrapped at a fixed width inside a sentence ("a basic concept of Object-Oriented
+      Programming where" / "the basic idea is to") does not end it: the sentence goes on when
+      the line ends without a stop and the next one starts in lowercase;
+    - a full stop with no space after it ("tool.categorization", "feature.it") ends one when
+      the word after it is one the lexicon knows or a stopword, so "Ask.com" stays whole.
+
+    Line fragments are short enough to match any sentence on their topic, and sentences run
+    together match none.
+    """
+    return _split_run_ons(text, _rejoin_wrapped_lines(text, split_sentences(text)), lexicon)
+
+
+def _rejoin_wrapped_lines(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    if "\n" not in text:
+        return sentences
+    out: list[Sentence] = []
+    for sentence in sentences:
+        if out:
+            previous = out[-1]
+            gap = text[previous.end:sentence.start]
+            if (gap.count("\n") == 1 and not gap.strip() and not _ENDS_SENTENCE.search(text, previous.start, previous.end)
+                    and _STARTS_LOWERCASE.match(text, sentence.start)):
+                out[-1] = Sentence(previous.start, sentence.end)
+                continue
+        out.append(sentence)
+    return out
+
+
+def _split_run_ons(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sentence]:
+    if not _GLUED_STOP.search(text):  # most texts; the full pattern would cost a third of the sentence split
+        return sentences
+    out = []
+    for sentence in sentences:
+        start = sentence.start
+        for m in _RUN_ON.finditer(text, sentence.start, sentence.end):
+            word = m.group(2).lower()
+            if word in STOPWORDS or lexicon.is_known(word):
+                out.append(Sentence(start, m.end(1)))
+                start = m.start(2)
+        out.append(Sentence(start, sentence.end))
+    return out
+
+
+def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]],
+             params: ParaphraseParams) -> list[SentenceMatch]:
+    scored = []
+    for (i, j), n in shared.items():
+        containment = n / len(x[i].words)
+        if containment >= params.sentence_containment:
+            scored.append((-containment, i, j))
+    used_x, used_y, matches = set(), set(), []
+    for negative, i, j in sorted(scored):
+        if i not in used_x and j not in used_y:
+            used_x.add(i)
+            used_y.add(j)
+            matches.append(SentenceMatch(x[i], y[j], -negative))
+    return sorted(matches, key=lambda m: m.x.start)
+
+
+def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> Counter[tuple[int, int]]:
+    """Content words shared by sentence i of x and sentence j of y, for the pairs sharing any,
+    through an index of y's words (most sentence pairs share none)."""
+    holders: dict[str, list[int]] = {}
+    for j, t in enumerate(y):
+        for word in t.words:
+            holders.setdefault(word, []).append(j)
+    return Counter((i, j) for i, s in enumerate(x) for word in s.words for j in holders.get(word, ()))
+
+
+def matched_sentences(x: list[ContentSentence], y: list[ContentSentence],
+                      params: ParaphraseParams) -> list[SentenceMatch]:
+    """One-to-one matches of sentences of ``x`` with sentences of ``y``, judged from whichever side
+    finds more: a summary's sentences are inside the source's, not the other way round."""
+    shared = _shared_words(x, y)
+    forward = _one_way(x, y, shared, params)
+    backward = _one_way(y, x, Counter({(j, i): n for (i, j), n in shared.items()}), params)
+    if len(backward) > len(forward):
+        return sorted((SentenceMatch(m.y, m.x, m.containment) for m in backward), key=lambda m: m.x.start)
+    return forward
+
+
+def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
+    return FingerprintParams(num_perm=params.bands * params.rows, seed=params.seed, shingle_size=1)
+
+
+def _candidate_params(params: ParaphraseParams) -> CandidateParams:
+    return CandidateParams(bands=params.bands, rows=params.rows, max_bucket_size=params.stock_documents)
+
+
+# Passages whose sentences are held as Python objects at once: a 325k-passage batch in one piece
+# held 1.5 GB of sentences, word lists and strings on the way to 8.7M band rows.
+_SLICE_PASSAGES = 8192
+
+
+def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
+    """One row per (content sentence, band) of the passages; passage_id is the sentence's
+    passage and its offset in the document, ``<passage_id>@<offset>``. Row-wise: any slice of
+    the passages gives its own rows (the worker pool cuts documents anywhere); computed slice
+    by slice, with one dictionary per id column in the end."""
+    parts = [_sentence_band_slice(passages.slice(start, _SLICE_PASSAGES), lexicon, params)
+             for start in range(0, passages.num_rows, _SLICE_PASSAGES)]
+    if not parts:
+        return SENTENCE_BANDS.empty_table()
+    return conform(pa.concat_tables(parts).unify_dictionaries().combine_chunks(), SENTENCE_BANDS)
+
+
+def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
+    doc_of = dict(zip(passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist()))
+    sentences = document_sentences(zip(
+        passages.column("passage_id").to_pylist(), passages.column("char_start").to_pylist(),
+        passages.column("text").to_pylist(), passages.column("kind").to_pylist()), lexicon, params)
+    ids = [sentence_id(sentence) for sentence in sentences]
+    docs = [doc_of[sentence.passage_id] for sentence in sentences]
+    texts = [" ".join(sorted(sentence.words)) for sentence in sentences]
+    if not texts:
+        return SENTENCE_BANDS.empty_table()
+    matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
+    return conform(band_table(pa.array(ids, type=pa.string()), pa.array(docs, type=pa.string()),
+                              band_keys(matrix, _candidate_params(params))), SENTENCE_BANDS)
+
+
+@dataclass(frozen=True)
+class ParaphraseCandidates:
+    doc_pairs: list[tuple[str, str]]  # (new document, new-or-earlier document)
+    stock_sentences: frozenset[str]  # ``<passage_id>@<offset>`` of stock sentences, never matched
+
+
+def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: ParaphraseParams) -> ParaphraseCandidates:
+    """Document pairs with ``min_candidate_sentences`` sentence pairs sharing a bucket, not
+    counting stock sentences: those sharing buckets with ``stock_documents`` other documents or
+    more, or in a bucket of more than that many sentences ("Sign up for the Mail newsletter to
+    get the day's top stories", "Follow CNN on social media"): a line repeated across many
+    unrelated articles proves nothing about any two."""
+    pairs = lsh_pair_codes(new_bands, history_bands, params.stock_documents)
+    if pairs.skipped:
+        log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
+                 pairs.skipped, params.stock_documents)
+    # Integer codes throughout, in as few arrays as will do: a bulk load of a whole archive pairs
+    # millions of sentences (12M at 1M passages), and this was its run's high-water mark.
+    n_docs = max(1, len(pairs.doc_ids))
+    doc_a, doc_b = pairs.doc_of[pairs.a], pairs.doc_of[pairs.b]
+    stock = _reaching(pairs.a, doc_b, pairs.b, doc_a, n_docs, len(pairs.doc_of)) >= params.stock_documents
+    stock[pairs.capped] = True  # in a bucket too big to expand
+    kept = ~(stock[pairs.a] | stock[pairs.b])
+    doc_pairs, hits = unique_counts(doc_a[kept].astype(np.int64) * n_docs + doc_b[kept])
+    doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
+    firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
+    seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
+    return ParaphraseCandidates(sorted(zip(firsts, seconds)),
+                                frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()))
+
+
+def _reaching(a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray, n_docs: int,
+              n_sentences: int) -> np.ndarray:
+    """Per sentence, how many documents other than its own its pairs reach: sentence ``a[i]``
+    reaches ``doc_b[i]`` and ``b[i]`` reaches ``doc_a[i]``."""
+    m = len(a)
+    reached = np.empty(2 * m, dtype=np.int64)  # (sentence, document) codes, built in place
+    np.multiply(a, n_docs, out=reached[:m])
+    reached[:m] += doc_b
+    np.multiply(b, n_docs, out=reached[m:])
+    reached[m:] += doc_a
+    reached.sort()
+    distinct = reached[np.r_[True, reached[1:] != reached[:-1]]] if m else reached
+    del reached
+    distinct //= n_docs
+    return np.bincount(distinct, minlength=n_sentences)
+
+
+# Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of
+# the text, so they never go stale. A daily run compares each day's documents with the same
+# recent stories again and again; lemmatising their sentences is most of the verification.
+_SENTENCES: OrderedDict[tuple[str, ParaphraseParams], list[ContentSentence]] = OrderedDict()
+_CACHED_DOCUMENTS = 20_000
+
+
+def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
+                           params: ParaphraseParams) -> dict[str, list[ContentSentence]]:
+    """Content sentences of every document of ``passages``, which must hold all of each one's
+    passages (the cache is by document)."""
+    by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
+    for passage_id, doc_id, char_start, text, kind in zip(
+        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
+        passages.column("kind").to_pylist(),
+    ):
+        by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
+    missing = [doc_id for doc_id in by_doc if (doc_id, params) not in _SENTENCES]
+    # One tokenising pass over every document not cached yet (a call per document costs more).
+    fresh: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in missing}
+    doc_of = {passage[0]: doc_id for doc_id in missing for passage in by_doc[doc_id]}
+    for sentence in document_sentences([p for doc_id in missing for p in sorted(by_doc[doc_id])], lexicon, params):
+        fresh[doc_of[sentence.passage_id]].append(sentence)
+    found = {doc_id: fresh[doc_id] if doc_id in fresh else _SENTENCES[doc_id, params] for doc_id in by_doc}
+    for doc_id, sentences in found.items():
+        _SENTENCES[doc_id, params] = sentences
+        _SENTENCES.move_to_end((doc_id, params))
+    while len(_SENTENCES) > _CACHED_DOCUMENTS:
+        _SENTENCES.popitem(last=False)
+    return found
+
+
+def sentence_id(sentence: ContentSentence) -> str:
+    """The sentence's id in the sentence_bands table."""
+    return f"{sentence.passage_id}@{sentence.start}"
+
+
+def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
+                     lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
+    """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
+
+    ``passages`` must hold every passage of every document the pairs name; ``credits`` their
+    attribution rows (doc_id, sentence_start, sentence_end). A sentence that credits an outlet
+    ("That is according to Reuters, which cited internal documents") is left out like a stock
+    sentence: credit sentences follow templates that unrelated articles share, and copies
+    reword them by design.
+    """
+    crediting: dict[str, list[tuple[int, int]]] = {}
+    for doc_id, start, end in zip(credits.column("doc_id").to_pylist(), credits.column("sentence_start").to_pylist(),
+                                  credits.column("sentence_end").to_pylist()):
+        crediting.setdefault(doc_id, []).append((start, end))
+
+    def usable(doc_id: str, sentences: list[ContentSentence]) -> list[ContentSentence]:
+        spans = crediting.get(doc_id, ())
+        return [s for s in sentences if sentence_id(s) not in candidates.stock_sentences
+                and not any(start < s.end and s.start < end for start, end in spans)]
+
+    sentences = _sentences_by_document(passages, lexicon, params)
+    rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
+    for doc_a, doc_b in candidates.doc_pairs:
+        matches = matched_sentences(usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])),
+                                    params)
+        if len(matches) < params.min_sentences:
+            continue
+        rows["doc_a"].append(doc_a)
+        rows["doc_b"].append(doc_b)
+        rows["batch"].append(batch)
+        rows["sentences"].append(len(matches))
+        rows["containment_mean"].append(sum(m.containment for m in matches) / len(matches))
+        rows["passages_a"].append(sorted({m.x.passage_id for m in matches}))
+        rows["passages_b"].append(sorted({m.y.passage_id for m in matches}))
+        rows["spans"].append([{"a_start": m.x.start, "a_end": m.x.end, "b_start": m.y.start, "b_end": m.y.end}
+                              for m in matches])
+    table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
+    return conform(table, PARAPHRASES)

@@ -1,0 +1,356 @@
+"""Stage 7: from passage overlaps to document links: who copied whom, how, and crediting whom.
+
+Passage overlaps of two documents are aggregated into one link when they are
+enough evidence of copying: at least ``min_shared_passages`` substantial
+passages (``min_evidence_words`` words or more, not headers) on each side (all
+of them for a document that has fewer, with at least one more on the other
+side), or shared spans covering most of both documents (a short article
+reprinted whole), or one long paragraph (``long_copy_min_words``) copied
+nearly word for word, or that many words copied in one run inside a paragraph
+of other text (a cut-and-paste answer, an excerpt woven into a new article's
+own paragraph). A short copied line (a one-line quote, a caption) counts
+only next to a substantial copied pair.
+One shared paragraph between two long articles is not a copy of the article:
+boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
+sentence does that.
+
+Documents that retell ``min_sentences`` of each other's sentences in other
+words (pipeline.stages.paraphrase) are linked too, with relation and evidence
+``paraphrase``, when the overlaps prove nothing for the pair.
+
+The link's relation follows the strongest transformation seen, judged on the
+substantial passages: ``excerpt`` (only part of both documents is shared: a
+part of the source inside a different article), ``spun`` (synonym-rewritten),
+``light_edit`` (most of the source, edited), ``reprint`` (the source,
+unchanged but for boilerplate). Its direction comes from the
+earlier date, then from containment (the copy is the side mostly made of the
+other); otherwise it is a tie, flagged as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.stages.align import COPY_RELATIONS
+from pipeline.core.schema import PROVENANCE
+from pipeline.core.tables import conform
+from pipeline.core.union_find import UnionFind
+from pipeline.core.validation import require_at_least, require_fraction
+
+@dataclass(frozen=True)
+class ProvenanceParams:
+    min_shared_passages: int = 2
+    min_evidence_words: int = 15
+    whole_document_coverage: float = 0.6
+    excerpt_max_coverage: float = 0.7
+    spun_min_share: float = 0.5
+    reprint_min_jaccard: float = 0.9
+    containment_margin: float = 0.15
+    contained_coverage: float = 0.9
+    long_copy_min_words: int = 40
+    long_copy_min_jaccard: float = 0.8
+
+    def __post_init__(self) -> None:
+        require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words", "long_copy_min_words"), 1)
+        require_fraction("provenance", self, ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share",
+                                              "reprint_min_jaccard", "containment_margin",
+                                              "contained_coverage", "long_copy_min_jaccard"))
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    date: dt.date
+    body_chars: int
+    substantial_passages: int
+
+
+@dataclass(frozen=True)
+class PassageInfo:
+    doc_id: str
+    substantial: bool
+    words: int
+
+
+@dataclass
+class _PairEvidence:
+    """Copy overlaps between documents x < y, accumulated; relations and Jaccards of substantial ones."""
+
+    passages_x: set[str] = field(default_factory=set)
+    passages_y: set[str] = field(default_factory=set)
+    spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # x_start, x_end, y_start, y_end
+    relations: list[str] = field(default_factory=list)
+    jaccards: list[float] = field(default_factory=list)
+    words_x: list[int] = field(default_factory=list)
+    words_y: list[int] = field(default_factory=list)
+    longest_span_words: int = 0
+
+
+def merged_length(intervals: list[tuple[int, int]]) -> int:
+    """Characters covered by the union of [start, end) intervals."""
+    total, end = 0, None
+    for start, stop in sorted(intervals):
+        if end is None or start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+def passage_info(passages: pa.Table, params: ProvenanceParams) -> dict[str, PassageInfo]:
+    """Which passages count as evidence: not headers, at least ``min_evidence_words`` words."""
+    return {
+        pid: PassageInfo(doc_id, kind != "header" and n_tokens >= params.min_evidence_words, n_tokens)
+        for pid, doc_id, kind, n_tokens in zip(
+            passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
+            passages.column("kind").to_pylist(), passages.column("n_tokens").to_pylist())
+    }
+
+
+def document_info(documents: pa.Table, passages: dict[str, PassageInfo]) -> dict[str, DocumentInfo]:
+    """Date (published, else batch), body length and number of substantial passages of each document."""
+    substantial: Counter[str] = Counter(p.doc_id for p in passages.values() if p.substantial)
+    info = {}
+    for doc_id, published, batch, n_chars, body_start in zip(
+        documents.column("doc_id").to_pylist(), documents.column("published").to_pylist(),
+        documents.column("batch").to_pylist(), documents.column("n_chars").to_pylist(),
+        documents.column("body_start").to_pylist(),
+    ):
+        info[doc_id] = DocumentInfo(doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start),
+                                    max(1, substantial[doc_id]))
+    return info
+
+
+def _ordinal(pid: str) -> int:
+    return int(pid.rsplit(":", 1)[1])
+
+
+def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list[dict]:
+    """Copy overlaps that count as evidence: both passages substantial, or a short pair (a
+    one-line quote, a caption) right next to a substantial copied pair in both documents.
+    A boilerplate line next to an article's own text has no copied neighbour."""
+    # Copies only, picked in Arrow: most overlaps of a large batch are same_story rows.
+    copies = overlaps.filter(pc.is_in(overlaps.column("relation"), pa.array(COPY_RELATIONS, type=pa.string())))
+    rows = copies.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans",
+                          "longest_span_words"]).to_pylist()
+    substantial = {
+        (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"])) for r in rows
+        if passages[r["passage_a"]].substantial and passages[r["passage_b"]].substantial
+    }
+
+    def next_to_substantial(r: dict) -> bool:
+        a, b = _ordinal(r["passage_a"]), _ordinal(r["passage_b"])
+        return any((r["doc_a"], a + step, r["doc_b"], b + step) in substantial for step in (-1, 1))
+
+    return [r for r in rows if (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"]))
+            in substantial or next_to_substantial(r)]
+
+
+def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple[str, str], _PairEvidence]:
+    pairs: dict[tuple[str, str], _PairEvidence] = defaultdict(_PairEvidence)
+    for row in _evidence_rows(overlaps, passages):
+        flip = row["doc_a"] > row["doc_b"]
+        key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
+        evidence = pairs[key]
+        evidence.passages_x.add(row["passage_b"] if flip else row["passage_a"])
+        evidence.passages_y.add(row["passage_a"] if flip else row["passage_b"])
+        evidence.relations.append(row["relation"])
+        evidence.jaccards.append(row["jaccard"])
+        evidence.longest_span_words = max(evidence.longest_span_words, row["longest_span_words"] or 0)
+        evidence.words_x.append(passages[row["passage_b"] if flip else row["passage_a"]].words)
+        evidence.words_y.append(passages[row["passage_a"] if flip else row["passage_b"]].words)
+        for s in row["spans"]:
+            if flip:
+                evidence.spans.append((s["b_start"], s["b_end"], s["a_start"], s["a_end"]))
+            else:
+                evidence.spans.append((s["a_start"], s["a_end"], s["b_start"], s["b_end"]))
+    return pairs
+
+
+def _relation(passage_coverage_x: float, passage_coverage_y: float, evidence: _PairEvidence,
+              params: ProvenanceParams) -> str:
+    spun_share = evidence.relations.count("spun") / len(evidence.relations)
+    if max(passage_coverage_x, passage_coverage_y) < params.excerpt_max_coverage:
+        return "excerpt"
+    if spun_share >= params.spun_min_share:
+        return "spun"
+    # Judged on substantial paragraphs: a reprint may change a short credit or footer line.
+    body = [j for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)
+            if min(wx, wy) >= params.min_evidence_words]
+    if min(body or evidence.jaccards) >= params.reprint_min_jaccard:
+        return "reprint"
+    return "light_edit"
+
+
+def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float, introduces_x: bool,
+               introduces_y: bool, params: ProvenanceParams) -> tuple[bool, str]:
+    """(x is the copy, basis): the later date; else the side that introduces the shared text with
+    a credit; else the side contained in the other (almost all of it shared, clearly more than
+    the other side); else a tie. A reprint with a footer added is a tie, not a guess."""
+    if x.date != y.date:
+        return x.date > y.date, "date"
+    if introduces_x != introduces_y:
+        return introduces_x, "credit"
+    for x_is_copy, copy, source in ((True, coverage_x, coverage_y), (False, coverage_y, coverage_x)):
+        if copy >= params.contained_coverage and copy - source > params.containment_margin:
+            return x_is_copy, "containment"
+    return True, "tie"
+
+
+def _credited_outlet(doc: str, shared_passages: set[str], credits: dict[str, list[PassageCredit]],
+                     introducing_only: bool = False) -> str | None:
+    """An outlet the document credits in the passage just before a shared one ("The following
+    account was first published by ...:") or, unless ``introducing_only``, inside a shared one."""
+    ordinals = {int(p.rsplit(":", 1)[1]) for p in shared_passages}
+    for credit in credits.get(doc, []):
+        introduces = credit.can_introduce and credit.ordinal + 1 in ordinals and credit.ordinal not in ordinals
+        if introduces or (not introducing_only and credit.ordinal in ordinals):
+            return credit.outlet_id
+    return None
+
+
+# Cues that can introduce copied text ("The Straits Times reported on Friday:"). Photo credits,
+# datelines and "contributed to this report" lines sit next to an article's own text.
+INTRODUCING_CUES = frozenset({"reported", "according_to", "citing", "said", "other"})
+
+
+@dataclass(frozen=True)
+class PassageCredit:
+    ordinal: int
+    outlet_id: str
+    can_introduce: bool
+
+
+def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
+    found: dict[str, list[PassageCredit]] = defaultdict(list)
+    for doc_id, passage_id, outlet_id, cue in zip(attributions.column("doc_id").to_pylist(),
+                                                  attributions.column("passage_id").to_pylist(),
+                                                  attributions.column("outlet_id").to_pylist(),
+                                                  attributions.column("cue").to_pylist()):
+        if outlet_id is not None:
+            found[doc_id].append(PassageCredit(int(passage_id.rsplit(":", 1)[1]), outlet_id,
+                                               cue in INTRODUCING_CUES))
+    return found
+
+
+def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, coverage_x: float, coverage_y: float,
+                    params: ProvenanceParams) -> str | None:
+    """Why the shared passages prove copying on their own (see module doc); None when they do not."""
+    # A one-paragraph document (a brief, an answer) cannot share two paragraphs of its own.
+    if (len(evidence.passages_x) >= min(params.min_shared_passages, x.substantial_passages)
+            and len(evidence.passages_y) >= min(params.min_shared_passages, y.substantial_passages)
+            and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1):
+        return "shared_passages"
+    if min(coverage_x, coverage_y) >= params.whole_document_coverage:
+        return "whole_document"
+    # One long paragraph copied nearly word for word is a copy by itself (a wire paragraph, an excerpt),
+    # and so is as long a run copied into a paragraph of other text: no independent report, no quote
+    # of a few lines, repeats that many words in order.
+    if evidence.longest_span_words >= params.long_copy_min_words or any(
+            j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
+            for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)):
+        return "long_copy"
+    return None
+
+
+def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
+    """Matched sentences of each paraphrase pair as evidence (x < y), one 'paraphrase' relation per sentence."""
+    pairs: dict[tuple[str, str], _PairEvidence] = {}
+    for row in paraphrases.select(["doc_a", "doc_b", "containment_mean", "passages_a", "passages_b",
+                                   "spans"]).to_pylist():
+        flip = row["doc_a"] > row["doc_b"]
+        key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
+        spans = [(s["b_start"], s["b_end"], s["a_start"], s["a_end"]) if flip else
+                 (s["a_start"], s["a_end"], s["b_start"], s["b_end"]) for s in row["spans"]]
+        passages_a, passages_b = set(row["passages_a"]), set(row["passages_b"])
+        pairs[key] = _PairEvidence(passages_b if flip else passages_a, passages_a if flip else passages_b, spans,
+                                   ["paraphrase"] * len(spans), [row["containment_mean"]] * len(spans))
+    return pairs
+
+
+def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
+                   params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = (),
+                   paraphrases: pa.Table | None = None) -> pa.Table:
+    """The provenance table: one row per (copying document, source document).
+
+    ``documents`` and ``passages`` must cover every document the overlaps and
+    ``paraphrases`` name (all their passages); ``attributions`` the credits of
+    those documents; ``earlier_links`` the (doc_id, source_doc_id) links of
+    earlier batches.
+
+    Copied text too short to prove a link by itself still links two documents
+    that copy links already join through others (evidence ``copy_chain``): an
+    excerpt of a spun copy shares one or two spun paragraphs with the original,
+    and its chain of copies shows where they came from.
+    """
+    passages_info = passage_info(passages, params)
+    info = document_info(documents, passages_info)
+    credits = _credits(attributions)
+    collected = _collect(overlaps, passages_info)
+    paraphrased = _paraphrase_evidence(paraphrases) if paraphrases is not None else {}
+    pairs = []
+    for key in sorted(collected.keys() | paraphrased.keys()):
+        x, y = info[key[0]], info[key[1]]
+        proof = None
+        for evidence in [e for e in (collected.get(key), paraphrased.get(key)) if e is not None]:
+            coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
+            coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
+            if evidence.relations[0] == "paraphrase":
+                proof = "paraphrase"
+            else:
+                proof = _evidence_basis(x, y, evidence, coverage_x, coverage_y, params)
+            if proof:
+                break
+        pairs.append((x, y, evidence, coverage_x, coverage_y, proof))
+    chained = UnionFind([*earlier_links, *((x.doc_id, y.doc_id) for x, y, *_, proof in pairs if proof)])
+    rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
+    for x, y, evidence, coverage_x, coverage_y, proof in pairs:
+        if proof is None and chained.find(x.doc_id) == chained.find(y.doc_id):
+            proof = "copy_chain"
+        if proof is None:
+            continue
+        x_id, y_id = x.doc_id, y.doc_id
+        # Matched sentences may sit in short passages too, which substantial_passages does not count.
+        passage_coverage_x = min(1.0, len(evidence.passages_x) / x.substantial_passages)
+        passage_coverage_y = min(1.0, len(evidence.passages_y) / y.substantial_passages)
+        credit_x = _credited_outlet(x_id, evidence.passages_x, credits)
+        credit_y = _credited_outlet(y_id, evidence.passages_y, credits)
+        x_is_copy, basis = _direction(
+            x, y, passage_coverage_x, passage_coverage_y,
+            _credited_outlet(x_id, evidence.passages_x, credits, introducing_only=True) is not None,
+            _credited_outlet(y_id, evidence.passages_y, credits, introducing_only=True) is not None,
+            params)
+        if x_is_copy:
+            copy, source, spans, credit = x, y, evidence.spans, credit_x
+            copy_cov, source_cov, copy_passages, source_passages = coverage_x, coverage_y, evidence.passages_x, \
+                evidence.passages_y
+        else:
+            copy, source, spans, credit = y, x, [(s[2], s[3], s[0], s[1]) for s in evidence.spans], credit_y
+            copy_cov, source_cov, copy_passages, source_passages = coverage_y, coverage_x, evidence.passages_y, \
+                evidence.passages_x
+        rows["doc_id"].append(copy.doc_id)
+        rows["source_doc_id"].append(source.doc_id)
+        rows["batch"].append(batch)
+        rows["relation"].append("paraphrase" if proof == "paraphrase" else
+                                _relation(passage_coverage_x, passage_coverage_y, evidence, params))
+        rows["shared_passages"].append(len(copy_passages))
+        rows["source_shared_passages"].append(len(source_passages))
+        rows["coverage"].append(copy_cov)
+        rows["source_coverage"].append(source_cov)
+        rows["spun_share"].append(evidence.relations.count("spun") / len(evidence.relations))
+        rows["jaccard_mean"].append(sum(evidence.jaccards) / len(evidence.jaccards))
+        rows["spans"].append([{"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1}
+                              for a0, a1, b0, b1 in sorted(spans)])
+        rows["origin_basis"].append(basis)
+        rows["credited_outlet_id"].append(credit)
+        rows["evidence"].append(proof)
+    table = pa.table({name: pa.array(values, type=PROVENANCE.field(name).type) for name, values in rows.items()})
+    return conform(table, PROVENANCE)

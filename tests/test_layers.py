@@ -1,0 +1,71 @@
+"""The floors of pipeline/: a module imports only from its own layer and the layers beneath it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import pipeline
+
+PACKAGE = Path(pipeline.__file__).parent
+# Ground floor first (README, "Layout"). pipeline/data holds package files, no code.
+LAYERS = ("core", "runtime", "text", "lsh", "stages", "report", "orchestration")
+# The one module outside the floors: `luigi --module pipeline.tasks` in existing crontabs.
+TOP_LEVEL = ("__init__.py", "tasks.py")
+
+
+def imported_modules(path: Path, package_root: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of every module of ours that ``path`` imports, inside functions too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = ".".join((package_root.name, *path.relative_to(package_root).parent.parts))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            module = (f"{base}.{node.module}" if node.module else base) if node.level else node.module
+            # `from pipeline.core import tables` names a module too: keep the imported name.
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
+    return [(line, name) for line, name in found if name.split(".")[0] == package_root.name]
+
+
+def upward_imports(path: Path, package_root: Path) -> list[str]:
+    own = LAYERS.index(path.relative_to(package_root).parts[0])
+    found = []
+    for line, name in imported_modules(path, package_root):
+        parts = name.split(".")
+        if len(parts) < 2 or parts[1] not in LAYERS:
+            found += [f"line {line}: {name} (not in a layer)"] if parts[1:2] != ["__version__"] else []
+        elif LAYERS.index(parts[1]) > own:
+            found.append(f"line {line}: {name}")
+    return found
+
+
+def _layered_modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.parent != PACKAGE and p.relative_to(PACKAGE).parts[0] != "data")
+
+
+def test_every_module_lives_in_a_layer():
+    loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name not in TOP_LEVEL)
+    assert loose == [], f"modules outside the layer folders: {loose}"
+    folders = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name not in ("data", "__pycache__"))
+    assert folders == sorted(LAYERS)
+
+
+@pytest.mark.parametrize("path", _layered_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_higher_layer(path: Path):
+    assert upward_imports(path, PACKAGE) == [], f"{path.relative_to(PACKAGE)} imports from a higher layer"
+
+
+def test_the_check_catches_an_upward_import(tmp_path: Path):
+    root = tmp_path / "pipeline"
+    for layer in ("core", "stages"):
+        (root / layer).mkdir(parents=True)
+    (root / "core" / "ids.py").write_text(
+        "import json\nfrom pipeline.core import errors\n\ndef f():\n    from ..stages.align import AlignParams\n")
+    (root / "stages" / "align.py").write_text("from pipeline.core.ids import passage_id\nfrom . import ingest\n")
+    assert upward_imports(root / "core" / "ids.py", root) == ["line 5: pipeline.stages.align.AlignParams"]
+    assert upward_imports(root / "stages" / "align.py", root) == []
