@@ -17,7 +17,7 @@ from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from daily import run_batches
 from pipeline.orchestration.cli import main
 from pipeline.core.errors import InputError
-from pipeline.report.pages import pages as report
+from pipeline.report import pages as report
 from pipeline.report.pages import Mark, highlight, render_report, write_report
 
 HARBOUR_BATCH = "2025-03-05"
