@@ -199,6 +199,7 @@ def _manage_memory_around_each_task() -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from pipeline.orchestration.inbox import prepare
     from pipeline.orchestration.tasks import Report  # imported here so `newsprov --help` stays fast
 
     _check_paths(args.input_dir, args.out)
@@ -209,6 +210,9 @@ def run_command(args: argparse.Namespace) -> int:
     task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
     _manage_memory_around_each_task()
     with output_lock(args.out):
+        # A folder that gained files since its batch ran is run again; an older batch than those
+        # under --out (a backfill) is refused here, in one line (pipeline.orchestration.inbox).
+        prepare(args.out, [(batch, args.input_dir)])
         result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
                              log_level="WARNING")
     code = _exit_code(result.status)

@@ -28,9 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.orchestration import config
+from pipeline.orchestration import config, inbox
 
 from pipeline.core import tables
+from pipeline.core.errors import ConfigError
 from pipeline.stages.align import AlignParams, align_candidates
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
@@ -126,6 +127,7 @@ class Ingest(BatchTask):
         return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings")}
 
     def run(self):
+        inbox.refuse_later_batches(Path(self.out_dir), self.batch_key)  # see pipeline.orchestration.inbox
         now = dt.datetime.now(dt.timezone.utc)
         earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
         seen = {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
@@ -536,15 +538,24 @@ class Batch(luigi.WrapperTask):
         return [Clusters(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)]
 
 
-def dated_folders(inbox: Path) -> list[tuple[dt.date, Path]]:
-    """The ``YYYY-MM-DD`` subfolders of an inbox, oldest first; other entries are ignored."""
-    found = []
-    for entry in sorted(Path(inbox).iterdir()):
-        try:
-            found.append((dt.date.fromisoformat(entry.name), entry))
-        except ValueError:
-            continue
-    return [(date, path) for date, path in found if path.is_dir()]
+dated_folders = inbox.dated_folders  # the YYYY-MM-DD subfolders of an inbox, oldest first
+
+
+class DaysBack(luigi.IntParameter):
+    """A number of days, 0 or more; a negative one on the command line is one line of error, exit 2."""
+
+    def parse(self, x):
+        value = super().parse(x)
+        if value < 0:
+            print(f"luigi: --days-back must be 0 or more (days before --stop), got {value}", file=sys.stderr)
+            raise SystemExit(2)
+        return value
+
+    def normalize(self, x):
+        value = super().normalize(x)
+        if value is not None and value < 0:
+            raise ConfigError(f"days_back must be 0 or more (days before stop), got {value}")
+        return value
 
 
 class Inbox(luigi.WrapperTask):
@@ -552,30 +563,31 @@ class Inbox(luigi.WrapperTask):
 
         luigi --module pipeline.orchestration.tasks Inbox --inbox INBOX --out-dir output --days-back 30
 
-    Each batch is joined against all earlier ones, so they run oldest first. Folders older than
-    the window are not run, and a warning names them: unlike luigi's RangeDaily (100 days by
-    default), nothing is skipped silently.
+    Each batch is joined against all earlier ones, so they run oldest first. Every folder of the
+    window is required, not only the last: a folder that arrives late, or whose files changed
+    after its batch ran, has its batch and the later ones run again (pipeline.orchestration.inbox,
+    with a WARNING). Entries that are not ``YYYY-MM-DD`` folders, folders older than the window
+    and folders dated after ``stop`` are not run, and a WARNING names them: unlike luigi's
+    RangeDaily (100 days by default), nothing is skipped silently.
     """
 
     inbox = luigi.Parameter(description="folder holding one YYYY-MM-DD subfolder per batch")
     out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
-    stop = luigi.DateParameter(default=dt.date.today(), description="last batch date to run (default today)")
-    days_back = luigi.IntParameter(default=3650, description="how many days before stop to look for batches")
+    stop = luigi.DateParameter(default=None, description="last batch date to run (default today: the latest "
+                                                         "of the local and the UTC date when the task runs)")
+    days_back = DaysBack(default=3650, description="how many days before stop to look for batches (0 or more)")
     report = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                  description="write the HTML report after the last batch (default true)")
 
     def requires(self):
-        start = self.stop - dt.timedelta(days=self.days_back)
-        folders = dated_folders(Path(self.inbox))
-        skipped = [date.isoformat() for date, _ in folders if date < start]
-        if skipped:
-            log.warning("inbox %s: %d batch folders before %s are outside --days-back and not run: %s",
-                        self.inbox, len(skipped), start, ", ".join(skipped[:10]))
-        chosen = [(date, path) for date, path in folders if start <= date <= self.stop]
+        chosen = inbox.window(Path(self.inbox), self.stop or inbox.today(), self.days_back)
         if not chosen:
             return []
-        history = tuple((date.isoformat(), str(path)) for date, path in chosen[:-1])
-        date, path = chosen[-1]
-        # The last batch's report covers them all; its history chain runs every earlier batch first.
-        return (Report if self.report else Batch)(date=date, input_dir=str(path), out_dir=self.out_dir,
-                                                  history=history)
+        inbox.prepare(Path(self.out_dir), chosen)
+        required = []
+        for i, (date, path) in enumerate(chosen):
+            history = tuple((d.isoformat(), str(p)) for d, p in chosen[:i])
+            # The last batch's report covers them all.
+            task = Report if self.report and i == len(chosen) - 1 else Batch
+            required.append(task(date=date, input_dir=str(path), out_dir=self.out_dir, history=history))
+        return required

@@ -516,6 +516,12 @@ def _walk(input_dir: Path, relative: Path = Path()):
             yield path, entry
 
 
+def listed_paths(input_dir: Path) -> list[str]:
+    """The ``source_path`` of every row ingest would write for the folder (documents, sightings or
+    rejects, a folder that cannot be listed included), sorted: what a batch of it is expected to hold."""
+    return [_display_path(relative) for relative, _ in _walk(Path(input_dir))]
+
+
 def _read(path: Path, root: Path, max_bytes: int) -> bytes:
     """The bytes of a regular file inside ``root``, or raise ``_Reject``."""
     if path.is_symlink():
