@@ -171,3 +171,13 @@ def test_a_batch_to_run_again_whose_folder_lost_files_stops_the_run_before_remov
     make_inbox(inbox, {"2025-03-02": BATCHES["2025-03-02"]})
     assert run_inbox(inbox, out).name != "SUCCESS"
     assert sorted(p.name for p in (out / "documents").iterdir()) == ["batch=2025-03-03", "batch=2025-03-04"]
+
+
+def test_newsprov_run_again_ingests_files_added_to_the_latest_batch(tmp_path, capsys, caplog):
+    inbox, out = make_inbox(tmp_path / "inbox", {"2025-03-02": BATCHES["2025-03-02"]}), tmp_path / "out"
+    assert main(["run", str(inbox / "2025-03-02"), "--out", str(out), "--batch", "2025-03-02"]) == 0
+    (inbox / "2025-03-02" / "reprint.txt").write_text(HARBOUR_REPRINT)
+    with caplog.at_level("WARNING", logger=INBOX_LOG):
+        assert main(["run", str(inbox / "2025-03-02"), "--out", str(out), "--batch", "2025-03-02"]) == 0
+    assert "1 files its batch did not ingest: reprint.txt" in caplog.text
+    assert [row[1:3] for row in provenance(out)] == [("reprint.txt", "harbour.txt")]

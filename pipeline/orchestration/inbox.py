@@ -130,7 +130,7 @@ def folder_changes(out: Path, batch: str, folder: Path) -> tuple[list[str], list
         if rows.num_rows:
             first = pc.min(rows.column(column)).as_py()
             ingested_at = first if ingested_at is None else min(ingested_at, first)
-    added, changed, listed = [], [], listed_paths(folder)
+    added, changed, listed, now = [], [], listed_paths(folder), time.time_ns()
     for path in listed:
         if path not in ingested:
             added.append(path)
@@ -139,8 +139,8 @@ def folder_changes(out: Path, batch: str, folder: Path) -> tuple[list[str], list
             modified = os.stat(Path(folder) / path).st_mtime_ns
         except OSError:
             continue  # a name ingest could not read either (a reject)
-        if ingested_at is None or modified <= _epoch_ns(ingested_at):
-            continue
+        if ingested_at is None or not _epoch_ns(ingested_at) < modified <= now:
+            continue  # a time in the future (clock skew, an unpacked archive) would run the batch at every run
         digest = ingested[path]
         if digest is not None and digest == _sha256(Path(folder) / path):
             continue  # touched, not changed
