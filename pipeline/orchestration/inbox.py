@@ -18,14 +18,16 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
+import luigi
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core import tables
-from pipeline.core.errors import InputError
+from pipeline.core.errors import ConfigError, InputError
 from pipeline.stages.ingest import listed_paths
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,23 @@ def window(inbox: Path, stop: dt.date, days_back: int) -> list[tuple[dt.date, Pa
         _warn_once("inbox %s: %d batch folders after %s (--stop, default today) are dated in the future and "
                     "not run: %s", inbox, len(after), stop, _named(after))
     return [(date, path) for date, path in folders if start <= date <= stop]
+
+
+class DaysBack(luigi.IntParameter):
+    """A number of days, 0 or more; a negative one on the command line is one line of error, exit 2."""
+
+    def parse(self, x):
+        value = super().parse(x)
+        if value < 0:
+            print(f"luigi: --days-back must be 0 or more (days before --stop), got {value}", file=sys.stderr)
+            raise SystemExit(2)
+        return value
+
+    def normalize(self, x):
+        value = super().normalize(x)
+        if value is not None and value < 0:
+            raise ConfigError(f"days_back must be 0 or more (days before stop), got {value}")
+        return value
 
 
 def archived_batches(out: Path) -> list[str]:

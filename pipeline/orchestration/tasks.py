@@ -29,9 +29,9 @@ import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
 from pipeline.orchestration import config, inbox
+from pipeline.orchestration.inbox import DaysBack
 
 from pipeline.core import tables
-from pipeline.core.errors import ConfigError
 from pipeline.stages.align import AlignParams, align_candidates
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
@@ -541,23 +541,6 @@ class Batch(luigi.WrapperTask):
 dated_folders = inbox.dated_folders  # the YYYY-MM-DD subfolders of an inbox, oldest first
 
 
-class DaysBack(luigi.IntParameter):
-    """A number of days, 0 or more; a negative one on the command line is one line of error, exit 2."""
-
-    def parse(self, x):
-        value = super().parse(x)
-        if value < 0:
-            print(f"luigi: --days-back must be 0 or more (days before --stop), got {value}", file=sys.stderr)
-            raise SystemExit(2)
-        return value
-
-    def normalize(self, x):
-        value = super().normalize(x)
-        if value is not None and value < 0:
-            raise ConfigError(f"days_back must be 0 or more (days before stop), got {value}")
-        return value
-
-
 class Inbox(luigi.WrapperTask):
     """Every batch folder ``INBOX/<YYYY-MM-DD>/`` from ``stop - days_back`` through ``stop``, in date order.
 
@@ -587,7 +570,7 @@ class Inbox(luigi.WrapperTask):
         required = []
         for i, (date, path) in enumerate(chosen):
             history = tuple((d.isoformat(), str(p)) for d, p in chosen[:i])
-            # The last batch's report covers them all.
+            # The last batch's report is also <out>/report.html.
             task = Report if self.report and i == len(chosen) - 1 else Batch
             required.append(task(date=date, input_dir=str(path), out_dir=self.out_dir, history=history))
         return required
