@@ -135,20 +135,7 @@ def folder_changes(out: Path, batch: str, folder: Path) -> tuple[list[str], list
     rejects do not name; files modified after the batch ingested them (by modification time; a
     document's file is changed only if its bytes differ from ``documents.source_sha256``); and
     what the batch ingested that the folder no longer holds."""
-    ingested: dict[str, str | None] = {}
-    ingested_at = None
-    for table, column in (("rejects", "rejected_at"), ("sightings", "seen_at"), ("documents", "ingested_at")):
-        path = tables.partition_dir(Path(out), table, batch) / tables.PART_FILE
-        if not path.is_file():
-            continue
-        # Read here, not through the tables' cache: three small columns of a partition of GBs.
-        rows = pq.read_table(path, columns=["source_path", column] + (["source_sha256"] if table == "documents"
-                                                                      else []))
-        digests = rows.column("source_sha256").to_pylist() if table == "documents" else [None] * rows.num_rows
-        ingested.update(zip(rows.column("source_path").to_pylist(), digests))
-        if rows.num_rows:
-            first = pc.min(rows.column(column)).as_py()
-            ingested_at = first if ingested_at is None else min(ingested_at, first)
+    ingested, ingested_at = _ingested(Path(out), batch)
     added, changed, listed, now = [], [], listed_paths(folder), time.time_ns()
     for path in listed:
         if path not in ingested:
@@ -165,6 +152,35 @@ def folder_changes(out: Path, batch: str, folder: Path) -> tuple[list[str], list
             continue  # touched, not changed
         changed.append(path)
     return added, changed, sorted(set(ingested) - set(listed))
+
+
+_INGEST_TABLES = (("rejects", "rejected_at"), ("sightings", "seen_at"), ("documents", "ingested_at"))
+_ingested_of: dict[tuple, tuple[dict[str, str | None], dt.datetime | None]] = {}
+
+
+def _ingested(out: Path, batch: str) -> tuple[dict[str, str | None], dt.datetime | None]:
+    """The batch's source paths (with ``source_sha256`` for documents) and when it ingested them,
+    kept per partition files: an Inbox run looks at every batch of its window, several times."""
+    paths = [tables.partition_dir(out, table, batch) / tables.PART_FILE for table, _ in _INGEST_TABLES]
+    stats = [os.stat(path) if path.is_file() else None for path in paths]
+    key = tuple((os.fspath(path), st.st_mtime_ns, st.st_ino) for path, st in zip(paths, stats) if st is not None)
+    if key in _ingested_of:
+        return _ingested_of[key]
+    ingested: dict[str, str | None] = {}
+    ingested_at = None
+    for (table, column), path, st in zip(_INGEST_TABLES, paths, stats):
+        if st is None:
+            continue
+        # Read here, not through the tables' cache: three small columns of a partition of GBs.
+        rows = pq.read_table(path, columns=["source_path", column] + (["source_sha256"] if table == "documents"
+                                                                      else []))
+        digests = rows.column("source_sha256").to_pylist() if table == "documents" else [None] * rows.num_rows
+        ingested.update(zip(rows.column("source_path").to_pylist(), digests))
+        if rows.num_rows:
+            first = pc.min(rows.column(column)).as_py()
+            ingested_at = first if ingested_at is None else min(ingested_at, first)
+    _ingested_of[key] = ingested, ingested_at
+    return ingested, ingested_at
 
 
 def _epoch_ns(moment: dt.datetime) -> int:
