@@ -63,10 +63,11 @@ def test_a_setting_reaches_the_params():
 
 
 @pytest.mark.parametrize("layer, message", [
-    ({"provenance": {"min_evidence_word": "15"}},
-     r"luigi.cfg \[provenance\] min_evidence_word is not a setting of \[provenance\]; did you mean min_evidence_words\?"),
+    ({"provenance": {"min_evidence_word": "15"}}, r"luigi.cfg \[provenance\] min_evidence_word is not a setting "
+                                                   r"of \[provenance\]; did you mean min_evidence_words\?"),
     ({"ingest": {"colour": "red"}}, r"\[ingest\] colour is not a setting of \[ingest\]; the settings are max_bytes"),
-    ({"paraphrase": {"max_bucket_size": "200"}}, r"\[paraphrase\] max_bucket_size is no longer read: use stock_documents"),
+    ({"paraphrase": {"max_bucket_size": "200"}},
+     r"\[paraphrase\] max_bucket_size is no longer read: use stock_documents"),
     ({"paraphrase": {"sentence_containment": "1.5"}}, r"paraphrase.sentence_containment must be between 0 and 1"),
     ({"candidates": {"bands": "64"}}, r"candidates.bands \* candidates.rows = 256 exceeds fingerprint.num_perm = 128"),
 ])
