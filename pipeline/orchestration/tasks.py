@@ -34,7 +34,7 @@ from pipeline.core import tables
 from pipeline.stages.align import AlignParams, align_candidates
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
-from pipeline.stages.clusters import Assignment, assign_clusters
+from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
 from pipeline.lsh.fingerprint import FingerprintParams, add_signatures
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.stages.ingest import FirstSighting, ingest_folder
@@ -43,7 +43,7 @@ from pipeline.runtime.parallel import (DOCUMENT_WEIGHT, ParallelParams, concurre
 from pipeline.stages.paraphrase import (ParaphraseCandidates, ParaphraseParams, candidate_documents, find_paraphrases,
                                  sentence_band_rows)
 from pipeline.stages.passages import split_passages
-from pipeline.stages.provenance import document_links
+from pipeline.stages.provenance import chained_links, document_links
 from pipeline.report.pages import report_path, write_report
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
 from pipeline.text.synonyms import Lexicon
@@ -466,10 +466,17 @@ class Provenance(BatchTask):
         documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
-        earlier = self.read_history("provenance", ["doc_id", "source_doc_id"], include_this_batch=False)
-        earlier_links = zip(earlier.column("doc_id").to_pylist(), earlier.column("source_doc_id").to_pylist())
+        earlier_links = chained_links(docs, self.earlier_links_touching)
         self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
                                            config.provenance().params(), earlier_links, paraphrases))
+
+    def earlier_links_touching(self, doc_ids: set[str]) -> list[tuple[str, str]]:
+        """(doc_id, source_doc_id) of the earlier batches' provenance rows with an end in ``doc_ids``."""
+        copies = self.read_history("provenance", ["doc_id", "source_doc_id"], doc_ids, include_this_batch=False)
+        sources = tables.read_rows_in(Path(self.out_dir), "provenance", self.earlier_batches("provenance"),
+                                      "source_doc_id", tables.string_array(doc_ids))
+        return [link for table in (copies, sources)
+                for link in zip(table.column("doc_id").to_pylist(), table.column("source_doc_id").to_pylist())]
 
 
 class Clusters(BatchTask):
@@ -483,28 +490,34 @@ class Clusters(BatchTask):
         return self.partition("clusters", self.batch_key)
 
     def run(self):
-        latest = self.read_history("clusters", include_this_batch=False).to_pylist()
-        current: dict[str, Assignment] = {}
-        for row in sorted(latest, key=lambda r: r["batch"]):
-            current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"],
-                                                row["is_origin"])
-        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"])
-        overlaps = self.input()["overlaps"].read(["doc_a", "doc_b", "relation"])
-        # Distinct and sorted in Arrow: a batch has about as many same-story document pairs as
-        # overlaps (177k of them at 20,000 documents), and Python tuples of them took 0.34 s, this 0.14 s.
-        same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story")).select(["doc_a", "doc_b"])
-        same_story = same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"),
-                                                                                    ("doc_b", "ascending")])
-        story_links = list(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist()))
-        documents = self.read_history("documents", ["doc_id", "published", "batch"])
+        links = self.input()["provenance"].read(["doc_id", "source_doc_id"])
+        story_links = same_story_links(self.input()["overlaps"].read(["doc_a", "doc_b", "relation"]))
+        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
+        touched = {*new_docs, *links.column("doc_id").to_pylist(), *links.column("source_doc_id").to_pylist(),
+                   *(doc for pair in story_links for doc in pair)}
+        previous = self.touched_stories(touched)
+        docs = set(previous) | set(new_docs)
+        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"], docs)
+        documents = self.read_history("documents", ["doc_id", "published", "batch"], docs)
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
                                                                     documents.column("batch").to_pylist())}
-        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
         copy_links = list(zip(provenance.column("doc_id").to_pylist(), provenance.column("source_doc_id").to_pylist(),
                               provenance.column("origin_basis").to_pylist()))
-        self.output().write(assign_clusters(list(current.values()), new_docs, copy_links, story_links, dates,
+        self.output().write(assign_clusters(list(previous.values()), new_docs, copy_links, story_links, dates,
                                             self.batch_key))
+
+    def touched_stories(self, touched: set[str]) -> dict[str, Assignment]:
+        """The current assignment of every document in the stories of ``touched`` (see
+        pipeline.stages.clusters: the earlier rows this batch can change or needs)."""
+        stories = {a.story_id for a in self.current(touched).values()}
+        members = tables.read_rows_in(Path(self.out_dir), "clusters", self.earlier_batches("clusters"), "story_id",
+                                      tables.string_array(stories))
+        return {doc: a for doc, a in self.current(set(members.column("doc_id").to_pylist())).items()
+                if a.story_id in stories}
+
+    def current(self, doc_ids: set[str]) -> dict[str, Assignment]:
+        return current_assignments(self.read_history("clusters", doc_ids=doc_ids, include_this_batch=False))
 
 
 class Report(BatchTask):
