@@ -155,8 +155,7 @@ class Fingerprint(BatchTask):
 
 def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
     """The documents' passages with their signatures. Both are row-wise, so the pool's workers do
-    both: signed in the main process, the 20,000-document bench batch's 216,616 passages kept one
-    core busy for 2 s (1.8-2.0 s with two threads) while the other waited."""
+    both: signed in the main process, the passages kept one core busy while the other waited."""
     return add_signatures(split_passages(documents), params)
 
 
