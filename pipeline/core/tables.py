@@ -4,6 +4,7 @@ Layout under an output folder::
 
     <out>/<table>/batch=<YYYY-MM-DD>/part-0.parquet   # batched tables
     <out>/outlets/part-0.parquet                      # the gazetteer
+    <out>/runs/batch=<YYYY-MM-DD>/stage=<Stage>/part-0.parquet   # one partition per stage run
     <out>/.staging/                                   # in-flight writes, never globbed
 
 A partition is written into ``.staging`` and renamed into place in one
@@ -62,13 +63,16 @@ def empty(table_name: str) -> pa.Table:
     return TABLES[table_name].empty_table()
 
 
-def partition_dir(out_dir: Path, table_name: str, batch: str | None) -> Path:
-    """Where a table's batch partition (or the unbatched table) lives."""
+def partition_dir(out_dir: Path, table_name: str, batch: str | None, stage: str | None = None) -> Path:
+    """Where a table's batch partition (or the unbatched table) lives; ``stage`` names a partition
+    of the batch's partition (the runs table: each stage publishes its own row)."""
     base = Path(out_dir) / table_name
-    return base if batch is None else base / f"batch={batch}"
+    base = base if batch is None else base / f"batch={batch}"
+    return base if stage is None else base / f"stage={stage}"
 
 
-def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None) -> Path:
+def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None,
+                    stage: str | None = None) -> Path:
     """Check ``table`` against its schema and publish it atomically; return the folder.
 
     The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
@@ -78,24 +82,24 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     published, whenever the process is killed. An existing partition is replaced whole.
     """
     table = conform(table, TABLES[table_name])
-    final = partition_dir(out_dir, table_name, batch)
+    final = partition_dir(out_dir, table_name, batch, stage)
     staging_root = Path(out_dir) / STAGING
     try:
         staging_root.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
-        stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
-        stage.mkdir()
-        pq.write_table(_compact_dictionaries(table), stage / UNPUBLISHED_FILE, compression="zstd",
+        staged = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
+        staged.mkdir()
+        pq.write_table(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, compression="zstd",
                        row_group_size=ROW_GROUP_ROWS, use_dictionary=_dictionary_columns(table.schema))
         if final.exists():
             if (final / PART_FILE).exists():
                 os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
             retired = staging_root / f"retired-{uuid.uuid4().hex}"
             os.rename(final, retired)
-            os.rename(stage, final)
+            os.rename(staged, final)
             shutil.rmtree(retired, ignore_errors=True)
         else:
-            os.rename(stage, final)
+            os.rename(staged, final)
         os.rename(final / UNPUBLISHED_FILE, final / PART_FILE)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc

@@ -7,7 +7,8 @@ with luigi's own ``--batch-email-*`` options on the command line).
 
 Every output is a table partition published by ``pipeline.core.tables.write_partition``
 (stage folder, then rename): a task is complete exactly when its partitions
-exist, so a second run does nothing and a crashed run is simply redone.
+exist, so a second run does nothing and a crashed run is simply redone. A stage
+that succeeds then publishes its row of the runs table (pipeline.orchestration.runs).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.orchestration import config
+from pipeline.orchestration import config, runs
 
 from pipeline.core import tables
 from pipeline.stages.align import AlignParams, align_candidates
@@ -87,6 +88,12 @@ class BatchTask(OutputTask):
         description="earlier batches to complete first, oldest first: [[date, input_dir], ...]; "
                     "a batch's candidates are joined with every batch already under out_dir",
     )
+    # For the runs table: the luigi.cfg sections whose values the stage reads, and the tables of
+    # its batch it reads (rows_in; none: it reads files).
+    settings: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    # (buckets, anchors) the stage skipped as too common, set by a stage that has them.
+    skipped: tuple[int, int] | None = None
 
     @property
     def batch_key(self) -> str:
@@ -113,10 +120,31 @@ class BatchTask(OutputTask):
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
         return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids)
 
+    def record_run(self, seconds: float) -> None:
+        """Publish this stage's row of the runs table; a wrapper, or a task that publishes no
+        partition (the report), has none."""
+        published = [t for t in luigi.task.flatten(self.output()) if isinstance(t, PartitionTarget)]
+        if isinstance(self, luigi.WrapperTask) or not published:
+            return
+        read = {t.path for t in luigi.task.flatten(self.input())
+                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads}
+        run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
+                             [t.path for t in published], seconds, self.skipped)
+        runs.write_run(run, Path(self.out_dir))
+
+
+@BatchTask.event_handler(luigi.Event.PROCESSING_TIME)
+def _record_run(task: BatchTask, seconds: float) -> None:
+    # Luigi sends this in the process that ran the task, once it has succeeded; an error here is
+    # logged and leaves the run and the task's tables as they are.
+    task.record_run(seconds)
+
 
 class Ingest(BatchTask):
     """Stage 1: read the batch's files into documents; what cannot be read into rejects; a text
     already ingested, in this batch or an earlier one, into sightings."""
+
+    settings = ("ingest",)
 
     def requires(self):
         # Earlier batches' documents decide what is a sighting, so ingest them first.
@@ -141,6 +169,8 @@ class Ingest(BatchTask):
 class Fingerprint(BatchTask):
     """Stages 2-3: split documents into passages and compute their MinHash signatures."""
 
+    settings, reads = ("fingerprint",), ("documents",)
+
     def requires(self):
         return self.same_batch(Ingest)
 
@@ -161,6 +191,8 @@ def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
 
 class Bands(BatchTask):
     """Stage 4, first half: the batch's LSH bands and anchors, the keys the candidate join matches on."""
+
+    settings, reads = ("candidates",), ("passages",)
 
     def requires(self):
         return self.same_batch(Fingerprint)
@@ -187,6 +219,8 @@ class CandidateJoin(BatchTask):
     """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``): the batch's bands and
     anchors joined with themselves and with every earlier batch's."""
 
+    settings, reads = ("candidates",), ("bands", "anchors")
+
     def requires(self):
         return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
 
@@ -208,6 +242,7 @@ class CandidateJoin(BatchTask):
         result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
                                  tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id"))
         self.output().write(result.candidates)
+        self.skipped = (result.skipped_buckets, result.skipped_anchors)
 
 
 class SparkCandidateJoin(BatchTask, PySparkTask):
@@ -220,6 +255,7 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
 
     requires = CandidateJoin.requires
     output = CandidateJoin.output
+    settings, reads = CandidateJoin.settings, CandidateJoin.reads
 
     @property
     def spark_submit(self):
@@ -259,6 +295,8 @@ class Candidates(BatchTask, luigi.WrapperTask):
 
 class Align(BatchTask):
     """Stage 5: verify candidates into the overlaps table."""
+
+    settings, reads = ("align", "fingerprint"), ("candidates",)
 
     def requires(self):
         return {"candidates": self.same_batch(Candidates), "passages": self.same_batch(Fingerprint),
@@ -353,6 +391,8 @@ class Paraphrase(BatchTask):
     """Stage 5b: documents retelling each other's sentences in other words (sentence bands, then
     verified pairs)."""
 
+    settings, reads = ("paraphrase",), ("passages",)
+
     def requires(self):
         return {"passages": self.same_batch(Fingerprint), "attribution": self.same_batch(Attribution),
                 "previous": self.previous_batch()}
@@ -434,6 +474,8 @@ class Outlets(OutputTask):
 class Attribution(BatchTask):
     """Stage 6: credited outlets with cue and span."""
 
+    reads = ("documents",)
+
     def requires(self):
         return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
                 "outlets": Outlets(out_dir=self.out_dir)}
@@ -449,6 +491,8 @@ class Attribution(BatchTask):
 
 class Provenance(BatchTask):
     """Stage 7: document links with relation, direction and credited outlet."""
+
+    settings, reads = ("provenance",), ("overlaps", "paraphrases")
 
     def requires(self):
         return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution),
@@ -480,6 +524,8 @@ class Provenance(BatchTask):
 
 class Clusters(BatchTask):
     """Stage 8: copy clusters and stories, with ids stable across batches."""
+
+    reads = ("provenance", "overlaps")
 
     def requires(self):
         return {"provenance": self.same_batch(Provenance), "overlaps": self.same_batch(Align),
