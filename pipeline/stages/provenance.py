@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -282,6 +282,22 @@ def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEv
     return pairs
 
 
+def chained_links(documents: set[str],
+                  links_touching: Callable[[set[str]], Iterable[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """The earlier links of every chain of copy links that reaches one of ``documents``, sorted:
+    all of ``earlier_links`` that ``document_links`` needs to tell which of ``documents`` copy
+    links already join. ``links_touching(ids)`` gives the (doc_id, source_doc_id) links with an
+    end in ``ids``; it is asked once per step outward from ``documents``, until a step finds no
+    new link."""
+    reached, frontier, links = set(documents), set(documents), set()
+    while frontier:
+        found = set(links_touching(frontier)) - links
+        links |= found
+        frontier = {doc for link in found for doc in link} - reached
+        reached |= frontier
+    return sorted(links)
+
+
 def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
                    params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = (),
                    paraphrases: pa.Table | None = None) -> pa.Table:
@@ -290,7 +306,7 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
     ``documents`` and ``passages`` must cover every document the overlaps and
     ``paraphrases`` name (all their passages); ``attributions`` the credits of
     those documents; ``earlier_links`` the (doc_id, source_doc_id) links of
-    earlier batches.
+    earlier batches (those of ``chained_links`` are enough).
 
     Copied text too short to prove a link by itself still links two documents
     that copy links already join through others (evidence ``copy_chain``): an
