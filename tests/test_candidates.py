@@ -189,7 +189,8 @@ def sql_join(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table
     for name, statement in join_statements(params).items():
         con.execute(f"create temp view {name} as {statement}")
     skipped = con.sql("select buckets, anchors from skipped").fetchall()[0]
-    return conform(con.sql("select * from candidates order by passage_a, passage_b").to_arrow_table(), CANDIDATES), skipped
+    found = con.sql("select * from candidates order by passage_a, passage_b").to_arrow_table()
+    return conform(found, CANDIDATES), skipped
 
 
 passage_rows_st = st.lists(st.tuples(signature, st.integers(0, 4), st.lists(st.sampled_from("abcdef"), max_size=4)),

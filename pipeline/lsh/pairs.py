@@ -183,7 +183,7 @@ def _bands_pair_codes(index: _BandIndex, cap: int, bands: list[np.ndarray]) -> t
         x_new, y_new = x < index.n_new, y < index.n_new
         wanted = (x_new | y_new) & (index.doc_of[x] != index.doc_of[y])
         x, y, x_new, y_new = x[wanted], y[wanted], x_new[wanted], y_new[wanted]
-        # passage_a is the new one; of two new ones, the smaller id (as the SQL of the anchors channel).
+        # passage_a is the new one; of two new ones, the smaller id (the candidate join's rule).
         x_first = x_new & (~y_new | (index.rank[x] < index.rank[y]))
         a, b = np.where(x_first, x, y), np.where(x_first, y, x)
         codes.append(a * n + b)

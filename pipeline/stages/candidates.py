@@ -113,7 +113,8 @@ def join_statements(params: CandidateParams) -> dict[str, str]:
         "all_anchors": "select passage_id, doc_id, anchor, true as is_new from new_anchors "
                        "union all select h.passage_id, h.doc_id, h.anchor, false from history_anchors h "
                        "semi join new_anchors n on h.anchor = n.anchor",
-        "bucket_sizes": "select band, bucket, count(*) as n from all_bands group by band, bucket having bool_or(is_new)",
+        "bucket_sizes": "select band, bucket, count(*) as n from all_bands group by band, bucket "
+                        "having bool_or(is_new)",
         # N of the idf: distinct passages with anchors in the batch and the whole history (not just the cut).
         "anchor_passages": "select greatest(count(distinct passage_id), 1) as n from (select passage_id "
                            "from new_anchors union all select passage_id from history_anchors)",
@@ -212,7 +213,8 @@ class _AnchorGroups:
         ])
         groups = rows.group_by("anchor").aggregate([("passage_id", "count"), ("is_new", "any")])
         passages, with_new = groups.column("passage_id_count"), groups.column("is_new_any")
-        kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, MIN_HOLDERS), pc.less_equal(passages, cap))))
+        kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, MIN_HOLDERS),
+                                                       pc.less_equal(passages, cap))))
         skipped = pc.sum(pc.and_(with_new, pc.greater(passages, cap)).cast(pa.int64())).as_py() or 0
         if history_passages is None:
             n_passages = pc.count_distinct(pa.chunked_array(
