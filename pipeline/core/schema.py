@@ -182,6 +182,8 @@ CANDIDATES = _schema(
 )
 
 OVERLAP_RELATIONS = ("verbatim", "near_copy", "spun", "same_story")
+# Overlaps whose words were copied; same_story passages report one event in their own words.
+COPY_RELATIONS = ("verbatim", "near_copy", "spun")
 ORIGINS = ("a", "b", "tie", "unknown")
 
 OVERLAPS = _schema(

@@ -32,6 +32,7 @@ from luigi.contrib.spark import PySparkTask
 from pipeline.orchestration import config, runs
 
 from pipeline.core import tables
+from pipeline.core.ids import doc_of, passage_of_sentence
 from pipeline.stages.align import AlignParams, align_candidates
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
@@ -443,7 +444,7 @@ def paraphrases_by_document_pair(candidates: ParaphraseCandidates, passages: pa.
         return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
     stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
     for sentence in candidates.stock_sentences:
-        stock_of.setdefault(sentence.rsplit(":", 1)[0], []).append(sentence)
+        stock_of.setdefault(doc_of(passage_of_sentence(sentence)), []).append(sentence)
 
     def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
         run = pairs[offset:offset + length]
