@@ -130,7 +130,7 @@ def test_the_pooled_run_writes_the_same_tables(runs):
     assert files == sorted(p.relative_to(pooled) for p in pooled.rglob("*.parquet"))
     assert {f.parts[0] for f in files} >= {"documents", "rejects", "sightings", "passages", "bands", "anchors",
                                            "candidates", "overlaps", "sentence_bands", "paraphrases", "attributions",
-                                           "provenance", "clusters"}
+                                           "credits", "provenance", "clusters"}
     for name in files:
         assert_same_rows(inline / name, pooled / name)
 
@@ -146,7 +146,7 @@ def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp
                             capture_output=True, text=True, cwd=REPO, timeout=300,
                             env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
     assert result.returncode == 0, result.stderr[-2000:]
-    for table in ("documents", "overlaps", "paraphrases", "provenance"):
+    for table in ("documents", "credits", "attributions", "overlaps", "paraphrases", "provenance"):
         name = Path(table, "batch=2025-03-02", "part-0.parquet")
         assert_same_rows(inline / name, tmp_path / "out" / name)
 

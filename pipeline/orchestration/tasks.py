@@ -123,7 +123,12 @@ class Ingest(BatchTask):
         return self.previous_batch(Ingest)
 
     def output(self):
-        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings")}
+        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings", "credits")}
+
+    def complete(self):
+        # A batch ingested before the credits table existed is not ingested again (its documents
+        # would get a new ingested_at): its attribution stage searches the texts instead.
+        return all(target.exists() for name, target in self.output().items() if name != "credits")
 
     def run(self):
         now = dt.datetime.now(dt.timezone.utc)
@@ -135,6 +140,7 @@ class Ingest(BatchTask):
                                config.parallel().params())
         self.output()["rejects"].write(result.rejects)
         self.output()["sightings"].write(result.sightings)
+        self.output()["credits"].write(result.credits)
         self.output()["documents"].write(result.documents)
 
 
@@ -445,7 +451,9 @@ class Attribution(BatchTask):
     def run(self):
         documents = self.input()["ingest"]["documents"].read(["doc_id", "batch", "text", "body_start"])
         passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "char_end"])
-        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged()))
+        credits = self.input()["ingest"]["credits"]
+        credits = credits.read() if credits.exists() else None  # None: ingested by a version without it
+        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged(), credits))
 
 
 class Provenance(BatchTask):

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.stages.attribution import Sentence, split_sentences
+from pipeline.text.credits import Sentence, split_sentences
 from pipeline.stages.candidates import CandidateParams, band_keys, band_table, lsh_pair_codes
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
