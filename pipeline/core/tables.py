@@ -298,6 +298,11 @@ def string_array(values: set[str]) -> pa.Array:
     return pa.array(sorted(values), type=pa.string())
 
 
+def rows_of_documents(table: pa.Table, docs: set[str]) -> pa.Table:
+    """The rows of ``table`` whose doc_id is one of ``docs``."""
+    return table.filter(pc.is_in(table.column("doc_id"), string_array(docs)))
+
+
 def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
     # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
     # every earlier one.

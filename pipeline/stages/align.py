@@ -28,6 +28,7 @@ of one event, never a copy). Pairs that are none of these are dropped.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ from pipeline.stages.passages import passage_id
 from pipeline.runtime.progress import counter
 from pipeline.core.schema import OVERLAPS
 from pipeline.text.synonyms import Lexicon
-from pipeline.core.tables import conform
+from pipeline.core.tables import conform, rows_of_documents
+from pipeline.runtime.parallel import ParallelParams, map_chunks, n_chunks
 from pipeline.text.tokens import STOPWORDS
 from pipeline.core.validation import require_at_least, require_fraction
 from pipeline.text.words import PassageWords, RecentPassageWords
@@ -542,3 +544,69 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     bar.close()
     table = pa.table({name: pa.array(values, type=OVERLAPS.field(name).type) for name, values in rows.items()})
     return conform(table.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]), OVERLAPS)
+
+
+# ---------------------------------------------------------------------------- the pool
+def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -> pa.Table:
+    candidates, passages, documents, batch, params = chunk
+    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
+
+
+# Each chunk works out the words of every passage its pairs touch, and same-story pairs join
+# passages all over the batch: fewer, larger chunks repeat less of that (one chunk a process left
+# nothing to even out a slow chunk).
+ALIGN_CHUNKS_PER_PROCESS = 2
+# A chunk may take this much more than an even share of the rows when that keeps its passages
+# together (document_pair_chunks).
+ALIGN_CHUNK_SLACK = 1.05
+
+
+def run(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str, params: AlignParams,
+        parallel: ParallelParams) -> pa.Table:
+    """``align_candidates``, the candidates cut into groups of whole document pairs when the
+    pool is used: align extends copies only between the two documents of a pair, and sorts its
+    rows, so the groups' rows, concatenated and sorted the same way, are the same table."""
+    parts = n_chunks(candidates.num_rows, parallel, per_process=ALIGN_CHUNKS_PER_PROCESS)
+    if parts <= 1:
+        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
+    chunks = document_pair_chunks(candidates, parts)
+    work = ((candidates.take(pa.array(rows, type=pa.int64())), rows_of_documents(passages, docs), rows_of_documents(documents, docs),
+             batch, params)
+            for rows, docs in chunks)  # built as the pool asks for them
+    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
+    return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
+
+
+def document_pair_chunks(candidates: pa.Table, parts: int) -> list[tuple[list[int], set[str]]]:
+    """The candidates' rows cut into ``parts`` chunks of whole document pairs, about even in rows,
+    each with the documents its pairs name.
+
+    A passage named in two chunks is tokenised in both, and a same-story passage is in pairs
+    with documents all over the batch. Pairs are placed largest document pair first, each in
+    the chunk that already holds most of its passages, weighed by the room left there (greedy
+    streaming graph partitioning), so fewer passages are named in two chunks than in candidate order.
+    """
+    doc_a, doc_b = candidates.column("doc_a").to_pylist(), candidates.column("doc_b").to_pylist()
+    passage_a, passage_b = candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist()
+    pair_rows: dict[tuple[str, str], list[int]] = {}
+    for row, (a, b) in enumerate(zip(doc_a, doc_b)):
+        pair_rows.setdefault((a, b) if a <= b else (b, a), []).append(row)
+    room = [candidates.num_rows / parts * ALIGN_CHUNK_SLACK] * parts
+    held: list[set[str]] = [set() for _ in range(parts)]
+    chunk_rows: list[list[int]] = [[] for _ in range(parts)]
+    for rows in sorted(pair_rows.values(), key=len, reverse=True):
+        best, best_score = 0, -math.inf
+        for part in range(parts):
+            passages, score = held[part], 1
+            for row in rows:  # plain loops: this runs in the main process while the pool waits
+                score += (passage_a[row] in passages) + (passage_b[row] in passages)
+            score *= room[part]
+            if score > best_score:
+                best, best_score = part, score
+        passages = held[best]
+        for row in rows:
+            passages.add(passage_a[row])
+            passages.add(passage_b[row])
+        room[best] -= len(rows)
+        chunk_rows[best].extend(rows)
+    return [(rows, {doc_a[row] for row in rows} | {doc_b[row] for row in rows}) for rows in chunk_rows if rows]

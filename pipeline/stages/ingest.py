@@ -629,6 +629,13 @@ def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]],
         yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
 
 
+def first_sightings(documents: pa.Table) -> dict[str, FirstSighting]:
+    """doc_id -> first sighting of earlier batches' documents (doc_id, batch, source_path), for ``ingest_folder``."""
+    return {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
+        documents.column("doc_id").to_pylist(), documents.column("batch").to_pylist(),
+        documents.column("source_path").to_pylist())}
+
+
 def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime,
                   seen: Mapping[str, FirstSighting] | None = None,
                   parallel: ParallelParams | None = None) -> IngestResult:

@@ -39,6 +39,7 @@ buckets so that later batches are matched against it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter, OrderedDict
@@ -53,7 +54,8 @@ from pipeline.stages.candidates import CandidateParams, band_keys, band_table, l
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.text.synonyms import Lexicon
-from pipeline.core.tables import conform, unique_counts
+from pipeline.core.tables import conform, rows_of_documents, unique_counts
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
 from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
 from pipeline.core.validation import require_at_least, require_fraction
 
@@ -409,3 +411,44 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
                               for m in matches])
     table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
     return conform(table, PARAPHRASES)
+
+
+# ---------------------------------------------------------------------------- the pool
+def sentence_bands(passages: pa.Table, params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
+    """``sentence_band_rows`` of the passages, cut by rows when the pool is used."""
+    return map_table(functools.partial(_sentence_band_chunk, params=params), passages, parallel)
+
+
+def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
+    return sentence_band_rows(passages, Lexicon.load(), params)
+
+
+def _paraphrase_chunk(chunk: tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]) -> pa.Table:
+    candidates, passages, credits, batch, params = chunk
+    return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
+
+
+def run(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str, params: ParaphraseParams,
+        parallel: ParallelParams) -> pa.Table:
+    """``find_paraphrases``, its (sorted) document pairs cut into consecutive runs when the pool
+    is used: each pair is verified on its own, so the runs' rows, concatenated in order, are the
+    same table. Reading each document's sentences is most of the work; a run keeps a new
+    document's pairs together, so few documents are read in two processes."""
+    pairs = candidates.doc_pairs
+    parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
+    if parts <= 1:
+        return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
+    stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
+    for sentence in candidates.stock_sentences:
+        stock_of.setdefault(sentence.rsplit(":", 1)[0], []).append(sentence)
+
+    def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
+        stretch = pairs[offset:offset + length]
+        docs = {doc for pair in stretch for doc in pair}
+        stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
+        return (ParaphraseCandidates(stretch, stock), rows_of_documents(passages, docs),
+                rows_of_documents(credits, docs), batch, params)
+
+    work = (chunk(offset, length) for offset, length in even_slices(len(pairs), parts))
+    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}",
+                                       total=parts)).combine_chunks()
