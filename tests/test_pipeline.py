@@ -405,12 +405,8 @@ def test_reading_documents_rows_is_filtering_every_partition(tmp_path_factory, p
     everything = tables.read_batches(out, "sentence_bands", batches)
     expected = everything.filter(pc.is_in(everything.column("doc_id"), value_set=tables.string_array(doc_ids)))
     cache = tables.PartitionCache(budget_bytes=1 << 30 if kept else 0)
-    original, tables._CACHE = tables._CACHE, cache
-    try:
-        got = tables.read_batches(out, "sentence_bands", batches, doc_ids=doc_ids)
-        got_columns = tables.read_batches(out, "sentence_bands", batches, ["passage_id"], doc_ids=doc_ids)
-    finally:
-        tables._CACHE = original
+    got = tables.read_batches(out, "sentence_bands", batches, doc_ids=doc_ids, cache=cache)
+    got_columns = tables.read_batches(out, "sentence_bands", batches, ["passage_id"], doc_ids=doc_ids, cache=cache)
     assert got.to_pylist() == expected.to_pylist()
     assert got_columns.to_pylist() == expected.select(["passage_id"]).to_pylist()
 
@@ -431,12 +427,9 @@ def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_fact
     values = tables.string_array({f"n:{a}" for a in wanted})
     everything = tables.read_batches(out, "anchors", batches)
     expected = everything.filter(pc.is_in(everything.column("anchor"), value_set=values))
-    original, tables._CACHE = tables._CACHE, tables.PartitionCache(budget_bytes=budget)
-    try:
-        got = tables.read_rows_in(out, "anchors", batches, "anchor", values)
-        passages = tables.count_distinct(out, "anchors", batches, "passage_id")
-    finally:
-        tables._CACHE = original
+    cache = tables.PartitionCache(budget_bytes=budget)
+    got = tables.read_rows_in(out, "anchors", batches, "anchor", values, cache)
+    passages = tables.count_distinct(out, "anchors", batches, "passage_id", cache)
     assert got.schema == TABLES["anchors"]
     assert got.to_pylist() == expected.to_pylist()
     assert passages == len(set(everything.column("passage_id").to_pylist()))

@@ -8,6 +8,9 @@ with luigi's own ``--batch-email-*`` options on the command line).
 Every output is a table partition published by ``pipeline.core.tables.write_partition``
 (stage folder, then rename): a task is complete exactly when its partitions
 exist, so a second run does nothing and a crashed run is simply redone.
+
+Tasks read and stages compute with this process's ``RunContext`` (``pipeline.runtime.context``):
+Luigi runs a task in this process, or with ``--workers 2`` in a forked one, which makes its own.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, 
 from pipeline.stages.clusters import Assignment, assign_clusters
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.stages.ingest import first_sightings, ingest_folder
+from pipeline.runtime.context import process_context
 from pipeline.runtime.parallel import concurrently, map_table
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 from pipeline.stages.provenance import document_links
@@ -59,7 +63,7 @@ class PartitionTarget(luigi.Target):
     def read(self, columns: list[str] | None = None):
         """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
         texts and signatures, and most stages need a few of their columns."""
-        return tables.read_partition(self.out_dir, self.table, self.batch, columns)
+        return tables.read_partition(self.out_dir, self.table, self.batch, columns, process_context().partitions)
 
     def write(self, table) -> None:
         tables.write_partition(table, self.out_dir, self.table, self.batch)
@@ -104,7 +108,8 @@ class BatchTask(OutputTask):
                      include_this_batch: bool = True) -> pa.Table:
         """``table`` over earlier batches (and this one), only the rows of ``doc_ids`` when given."""
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
-        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids)
+        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids,
+                                   cache=process_context().partitions)
 
 
 class Ingest(BatchTask):
@@ -183,19 +188,19 @@ class CandidateJoin(BatchTask):
         return self.partition("candidates", self.batch_key)
 
     def run(self):
-        keys = self.input()["bands"]
+        keys, cache = self.input()["bands"], process_context().partitions
         bands = keys["bands"].read()
         # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
         # same way; reading just those skips a pass over all of history per batch).
         history_bands = tables.read_rows_with(Path(self.out_dir), "bands", self.earlier_batches("bands"), "bucket",
-                                              bands.column("bucket").to_numpy())
+                                              bands.column("bucket").to_numpy(), cache)
         # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
         # anchors in all of history (the idf's N), counted per partition once per process.
         anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
         history_anchors = tables.read_rows_in(Path(self.out_dir), "anchors", earlier, "anchor",
-                                              pc.unique(anchors.column("anchor")))
+                                              pc.unique(anchors.column("anchor")), cache)
         result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
-                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id"))
+                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache))
         self.output().write(result.candidates)
 
 
@@ -266,7 +271,7 @@ class Align(BatchTask):
         documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
         self.output().write(align.run(candidates, passages, documents, self.batch_key, params,
-                                      config.parallel().params()))
+                                      config.parallel().params(), process_context()))
 
 
 class Paraphrase(BatchTask):
@@ -285,14 +290,14 @@ class Paraphrase(BatchTask):
         bands = self.sentence_bands(params)
         # Only earlier sentences in one of the batch's buckets can pair with it.
         history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
-                                        "bucket", bands.column("bucket").to_numpy())
+                                        "bucket", bands.column("bucket").to_numpy(), process_context().partitions)
         candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
         passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
                                      doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
         self.output()["paraphrases"].write(paraphrase.run(candidates, passages, credits, self.batch_key, params,
-                                                          config.parallel().params()))
+                                                          config.parallel().params(), process_context()))
         self.output()["sentence_bands"].write(bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:

@@ -42,6 +42,7 @@ from pipeline.runtime.progress import counter
 from pipeline.core.schema import OVERLAPS
 from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform, rows_of_documents
+from pipeline.runtime.context import RunContext, process_context
 from pipeline.runtime.parallel import ParallelParams, map_chunks, n_chunks
 from pipeline.text.tokens import STOPWORDS
 from pipeline.core.validation import require_at_least, require_fraction
@@ -90,9 +91,6 @@ class PassageRef:
     doc_date: dt.date
 
 
-# A history passage is aligned again in every later batch that pairs with it, in the same process:
-# keep the words of the passages aligned lately across calls.
-_RECENT_WORDS = RecentPassageWords(1 << 12)
 
 
 @dataclass(frozen=True)
@@ -104,8 +102,8 @@ class _Side:
     shingles: frozenset[tuple[str, ...]]
 
 
-def _side(ref: PassageRef, lexicon: Lexicon, k: int) -> _Side:
-    return _side_of(ref, _RECENT_WORDS.words(ref.text, lexicon), k)
+def _side(ref: PassageRef, lexicon: Lexicon, k: int, recent: RecentPassageWords) -> _Side:
+    return _side_of(ref, recent.words(ref.text, lexicon), k)
 
 
 def _side_of(ref: PassageRef, words: PassageWords, k: int) -> _Side:
@@ -341,10 +339,17 @@ def _aligned_words(blocks: list[tuple[int, int, int]]) -> int:
     return sum(size for _, _, size in blocks)
 
 
-def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
+def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams,
+               context: RunContext | None = None) -> Alignment:
     """Measure and classify one candidate pair."""
-    k = params.shingle_size
-    return _align_sides(_side(a, lexicon, k), _side(b, lexicon, k), anchor_score, lexicon, params)
+    k, recent = params.shingle_size, _recent_words(context)
+    return _align_sides(_side(a, lexicon, k, recent), _side(b, lexicon, k, recent), anchor_score, lexicon, params)
+
+
+def _recent_words(context: RunContext | None) -> RecentPassageWords:
+    # A history passage is aligned again in every later batch that pairs with it: a run's context
+    # keeps the words of the passages aligned lately across calls.
+    return RecentPassageWords((context or RunContext()).passage_words)
 
 
 def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lexicon,
@@ -476,18 +481,18 @@ def _diagonal_neighbours(pid_a: str, pid_b: str) -> list[tuple[str, str]]:
 
 
 def _sides_of_candidates(candidates: pa.Table, refs: dict[str, PassageRef], lexicon: Lexicon,
-                         k: int) -> dict[str, _Side]:
+                         k: int, recent: RecentPassageWords) -> dict[str, _Side]:
     """The sides of every passage the candidates name, their words worked out at once (a passage
     takes part in many pairs: its words and shingles once). Passages met later, by extension, are
     added one by one."""
     named = list(dict.fromkeys(candidates.column("passage_a").to_pylist()
                                + candidates.column("passage_b").to_pylist()))
-    words = _RECENT_WORDS.words_of([refs[pid].text for pid in named], lexicon)
+    words = recent.words_of([refs[pid].text for pid in named], lexicon)
     return {pid: _side_of(refs[pid], words_of_passage, k) for pid, words_of_passage in zip(named, words)}
 
 
 def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
-                     lexicon: Lexicon, params: AlignParams) -> pa.Table:
+                     lexicon: Lexicon, params: AlignParams, context: RunContext | None = None) -> pa.Table:
     """The overlaps table: one row per candidate pair that holds up.
 
     Copies are then extended passage by passage: around every copied pair, the
@@ -498,12 +503,12 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     ``passages`` and ``documents`` must hold every passage of every document
     the candidates name, from this batch and from history.
     """
-    refs = passage_refs(passages, documents)
-    sides = _sides_of_candidates(candidates, refs, lexicon, params.shingle_size)
+    refs, recent = passage_refs(passages, documents), _recent_words(context)
+    sides = _sides_of_candidates(candidates, refs, lexicon, params.shingle_size, recent)
 
     def side(pid: str) -> _Side:
         if pid not in sides:
-            sides[pid] = _side(refs[pid], lexicon, params.shingle_size)
+            sides[pid] = _side(refs[pid], lexicon, params.shingle_size, recent)
         return sides[pid]
 
     rows: dict[str, list] = {name: [] for name in OVERLAPS.names}
@@ -549,7 +554,7 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
 # ---------------------------------------------------------------------------- the pool
 def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -> pa.Table:
     candidates, passages, documents, batch, params = chunk
-    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
+    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params, process_context())
 
 
 # Each chunk works out the words of every passage its pairs touch, and same-story pairs join
@@ -562,13 +567,14 @@ ALIGN_CHUNK_SLACK = 1.05
 
 
 def run(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str, params: AlignParams,
-        parallel: ParallelParams) -> pa.Table:
+        parallel: ParallelParams, context: RunContext | None = None) -> pa.Table:
     """``align_candidates``, the candidates cut into groups of whole document pairs when the
     pool is used: align extends copies only between the two documents of a pair, and sorts its
-    rows, so the groups' rows, concatenated and sorted the same way, are the same table."""
+    rows, so the groups' rows, concatenated and sorted the same way, are the same table. The pool's
+    workers keep their own process's context (``process_context``)."""
     parts = n_chunks(candidates.num_rows, parallel, per_process=ALIGN_CHUNKS_PER_PROCESS)
     if parts <= 1:
-        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
+        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params, context)
     chunks = document_pair_chunks(candidates, parts)
     work = ((candidates.take(pa.array(rows, type=pa.int64())), rows_of_documents(passages, docs), rows_of_documents(documents, docs),
              batch, params)
