@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import duckdb
 import luigi
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 from pipeline.core import tables
 from pipeline.orchestration.cli import main
 from pipeline.core.schema import TABLES
-from pipeline.orchestration.tasks import Ingest, Report
+from pipeline.orchestration.tasks import Attribution, Ingest, Report
 
 from conftest import REPO, SEED_BATCH
 
@@ -140,6 +142,22 @@ def test_a_crashed_write_leaves_nothing_readers_can_see(tmp_path, seed_run):
     with duckdb.connect() as con:
         assert con.execute(f"select count(*) from '{out}/documents/**/*.parquet'").fetchone()[0] == 2
     assert ds.dataset(out / "documents", format="parquet", partitioning="hive").count_rows() == 2
+
+
+def test_a_batch_ingested_before_the_credits_table_is_not_ingested_again(seed_run, tmp_path):
+    """Output written before ingest published credits: the batch's Ingest is complete as it is, and
+    its attribution stage searches the texts, giving the same rows."""
+    out = tmp_path / "output"
+    shutil.copytree(seed_run.out, out)
+    shutil.rmtree(out / "credits")
+    shutil.rmtree(out / "attributions")
+    documents = out / "documents" / f"batch={SEED_BATCH}" / tables.PART_FILE
+    written = documents.stat().st_mtime_ns
+    task = Attribution(date=dt.date.fromisoformat(SEED_BATCH), input_dir=str(seed_run.input_dir), out_dir=str(out))
+    assert luigi.build([task], local_scheduler=True, log_level="WARNING")
+    assert documents.stat().st_mtime_ns == written and not (out / "credits").exists()
+    name = Path("attributions", f"batch={SEED_BATCH}", tables.PART_FILE)
+    assert pq.read_table(out / name).equals(pq.read_table(seed_run.out / name))
 
 
 class _Explodes(Ingest):
