@@ -131,9 +131,8 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
         spans = by_doc.get(doc_id, [])
         span_starts = [s for s, _, _ in spans]
         placed: list[tuple[int, Credit]] = []
-        doc_credits = (find_credits(text, gazetteer, body_start or 0) if found is None
-                       else found.get(doc_id, ()))
-        for c in doc_credits:
+        in_text = find_credits(text, gazetteer, body_start or 0) if found is None else found.get(doc_id, ())
+        for c in in_text:
             k = bisect.bisect_right(span_starts, c.char_start) - 1
             if k >= 0 and spans[k][0] <= c.char_start and c.char_end <= spans[k][1]:
                 placed.append((k, c))
@@ -165,8 +164,8 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
 def document_credits(attributions: pa.Table, gazetteer: Gazetteer) -> dict[str, DocumentCredits]:
     """Per doc_id of ``attributions``: the outlets it credits (first credit first) and whether it is wire copy.
 
-    Wire copy: a dateline or a credit line (see ``is_credit_line``) naming an outlet of
-    type agency. A document with no row is absent: use ``NO_CREDITS`` for it.
+    Wire copy: a dateline or a credit line (see ``pipeline.text.credits.is_credit_line``) naming an
+    outlet of type agency. A document with no row is absent: use ``pipeline.text.credits.NO_CREDITS`` for it.
     """
     _require(attributions, _ATTRIBUTION_COLUMNS, "attributions")
     per_doc: dict[str, list[tuple[int, str | None, bool]]] = {}
