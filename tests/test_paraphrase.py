@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.core.ids import passage_id
-from pipeline.stages.attribution import split_sentences
+from pipeline.text.credits import split_sentences
 from pipeline.stages.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
                                  document_sentences,
                                  content_words, find_paraphrases, matched_sentences, sentence_band_rows, typed_sentences)

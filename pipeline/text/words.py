@@ -9,8 +9,7 @@ process aligns again in later batches.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,9 +183,10 @@ class RecentPassageWords:
     (a few kB each).
     """
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[str, Lexicon], PassageWords] = OrderedDict()
+    def __init__(self, entries: MutableMapping[tuple[str, Lexicon], PassageWords]) -> None:
+        """``entries``: where the words are kept, a ``cachetools.LRUCache`` of the size wanted (a
+        RunContext's ``passage_words``)."""
+        self._entries = entries
 
     def words(self, text: str, lexicon: Lexicon) -> PassageWords:
         """``passage_words(text, lexicon)``; one text is cheaper by the definition."""
@@ -206,12 +206,7 @@ class RecentPassageWords:
         return [computed[text] if words is None else words for text, words in zip(texts, found)]
 
     def _get(self, text: str, lexicon: Lexicon) -> PassageWords | None:
-        words = self._entries.get((text, lexicon))
-        if words is not None:
-            self._entries.move_to_end((text, lexicon))
-        return words
+        return self._entries.get((text, lexicon))  # an LRUCache counts a hit as a use
 
     def _put(self, text: str, lexicon: Lexicon, words: PassageWords) -> None:
-        self._entries[(text, lexicon)] = words
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        self._entries[(text, lexicon)] = words  # an LRUCache lets the least recently used go past its size
