@@ -31,7 +31,7 @@ from pipeline.runtime import parallel
 from pipeline.core import tables
 from pipeline.core.errors import ConfigError
 from pipeline.lsh.fingerprint import FingerprintParams
-from pipeline.stages import align, fingerprint
+from pipeline.stages import align, passages
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from conftest import REPO, settings
@@ -172,7 +172,7 @@ def test_stages_run_their_own_chunks_without_luigi(runs):
     day = "2025-03-03"
     try:
         documents = tables.read_partition(inline, "documents", day, ["doc_id", "batch", "text", "body_start"])
-        signed = fingerprint.run(documents, FingerprintParams(), pool)
+        signed = passages.run(documents, FingerprintParams(), pool)
         assert signed.equals(tables.read_partition(inline, "passages", day))
         batches = ["2025-03-02", day]
         overlaps = align.run(tables.read_partition(inline, "candidates", day),

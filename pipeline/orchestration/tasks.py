@@ -33,7 +33,7 @@ from luigi.contrib.spark import PySparkTask
 from pipeline.orchestration import config, runs
 
 from pipeline.core import tables
-from pipeline.stages import align, fingerprint, paraphrase
+from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
@@ -125,7 +125,8 @@ class BatchTask(OutputTask):
         if isinstance(self, luigi.WrapperTask) or not published:
             return
         read = {t.path for t in luigi.task.flatten(self.input())
-                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads}
+                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads
+                and t.exists()}  # an output from before the credits table has none
         run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
                              [t.path for t in published], seconds, self.skipped)
         runs.write_run(run, Path(self.out_dir))
@@ -180,7 +181,7 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
-        self.output().write(fingerprint.run(documents, config.fingerprint().params(), config.parallel().params()))
+        self.output().write(passages.run(documents, config.fingerprint().params(), config.parallel().params()))
 
 
 class Bands(BatchTask):
@@ -360,7 +361,7 @@ class Outlets(OutputTask):
 class Attribution(BatchTask):
     """Stage 6: credited outlets with cue and span."""
 
-    reads = ("documents",)
+    reads = ("documents", "passages", "credits")
 
     def requires(self):
         return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
