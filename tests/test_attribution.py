@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
-                                  split_sentences, text_credits)
+from pipeline.stages.attribution import NO_CREDITS, DocumentCredits, document_credits, extract_attributions, text_credits
 from pipeline.core.errors import InputError
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.core.schema import ATTRIBUTIONS
+from pipeline.text.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -333,7 +333,7 @@ _SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u
 @given(_SENTENCE_BITS)
 def test_word_ended_equals_searching_the_whole_head(head):
     """_word_ended searches only the last run of non-space: the same word as searching all of it."""
-    from pipeline.stages.attribution import _word_ended
+    from pipeline.text.sentences import _word_ended
 
     whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
     assert _word_ended(head) == (whole.group(1) if whole else "")
