@@ -40,7 +40,6 @@ buckets so that later batches are matched against it.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
