@@ -360,7 +360,8 @@ class Gazetteer:
             p -= 1
         if p >= 0 and p != last_end and self._glued(text, toks[p], toks[p + 1]):
             prev = toks[p].text
-            sentence_initial = p == 0 or toks[p - 1].text in BEFORE_SENTENCE_START or "\n" in text[toks[p - 1].end:toks[p].start]
+            sentence_initial = (p == 0 or toks[p - 1].text in BEFORE_SENTENCE_START
+                                or "\n" in text[toks[p - 1].end:toks[p].start])
             # Sentence-initial words are capitalised anyway ("Earlier Reuters said"), but a
             # single-word name gets no such benefit of the doubt ("Canada Post said").
             lenient = sentence_initial and entry.rule is None

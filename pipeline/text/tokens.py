@@ -212,6 +212,7 @@ def token_rows(texts: pl.Series, breaks: frozenset[str] = frozenset(), offsets: 
     ``offsets`` also finds each token's character offsets: a slower pass (every gap between two
     tokens is a match of its own), so asked for only where needed. ``parts`` > 1 cuts the texts into
     that many slices tokenised on threads (the kernel releases the GIL); not with ``offsets``.
+    ``breaks`` go into a regex class as they are: no "]", "\\", "^" or "-".
     """
     if offsets:
         return _located_token_rows(texts, breaks)
