@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from pipeline.stages.attribution import document_credits, extract_attributions
 from pipeline.text.credits import (NO_CREDITS, DocumentCredits, credits_by_document, credits_summary, credits_table,
-                                   find_credits, split_sentences)
+                                   find_credits)
 from pipeline.core.errors import InputError
 from pipeline.core.ids import ordinal_of, passage_id
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.core.schema import ATTRIBUTIONS, CREDITS
+from pipeline.text.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -348,7 +349,7 @@ _SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u
 @given(_SENTENCE_BITS)
 def test_word_ended_equals_searching_the_whole_head(head):
     """_word_ended searches only the last run of non-space: the same word as searching all of it."""
-    from pipeline.text.credits import _word_ended
+    from pipeline.text.sentences import _word_ended
 
     whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
     assert _word_ended(head) == (whole.group(1) if whole else "")

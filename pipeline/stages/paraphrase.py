@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
@@ -49,12 +48,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.text.credits import Sentence, split_sentences
 from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
 from pipeline.lsh.bands import LshParams, band_keys, band_table
 from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
+from pipeline.text.sentences import typed_sentences
 from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform, rows_of_documents, unique_counts
 from pipeline.runtime.context import RunContext, process_context
@@ -171,61 +170,6 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
         if len(content) >= params.min_content_words:
             found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
-
-
-# "is a useful tool.categorization define as a powerful feature.it has been used": full stops
-# typed without the space after them, common in hand-typed answers and comments. A word, the
-# stop, a word, and nothing else between spaces: not "www.bbc.co.uk", "a@b.com", "U.S." or "0.5".
-_RUN_ON = re.compile(r"(?<!\S)[\"“‘'(\[]?[A-Za-z]*[a-z]{2}(\.+)([A-Za-z]{2,})(?=[,;:.!?\"”’')\]]*(?:\s|$))")
-_GLUED_STOP = re.compile(r"\.[A-Za-z]{2}")  # led by a literal: a fast scan
-_ENDS_SENTENCE = re.compile(r"[.!?:;][\"”’')\]]*$")
-_STARTS_LOWERCASE = re.compile(r"[\"“‘'(\[]?[a-z]")
-
-
-def typed_sentences(text: str, lexicon: Lexicon) -> list[Sentence]:
-    """``split_sentences``, corrected for two habits of hand-typed text:
-
-    - a line wrapped at a fixed width inside a sentence ("a basic concept of Object-Oriented
-      Programming where" / "the basic idea is to") does not end it: the sentence goes on when
-      the line ends without a stop and the next one starts in lowercase;
-    - a full stop with no space after it ("tool.categorization", "feature.it") ends one when
-      the word after it is one the lexicon knows or a stopword, so "Ask.com" stays whole.
-
-    Line fragments are short enough to match any sentence on their topic, and sentences run
-    together match none.
-    """
-    return _split_run_ons(text, _rejoin_wrapped_lines(text, split_sentences(text)), lexicon)
-
-
-def _rejoin_wrapped_lines(text: str, sentences: list[Sentence]) -> list[Sentence]:
-    if "\n" not in text:
-        return sentences
-    out: list[Sentence] = []
-    for sentence in sentences:
-        if out:
-            previous = out[-1]
-            gap = text[previous.end:sentence.start]
-            if (gap.count("\n") == 1 and not gap.strip() and not _ENDS_SENTENCE.search(text, previous.start, previous.end)
-                    and _STARTS_LOWERCASE.match(text, sentence.start)):
-                out[-1] = Sentence(previous.start, sentence.end)
-                continue
-        out.append(sentence)
-    return out
-
-
-def _split_run_ons(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sentence]:
-    if not _GLUED_STOP.search(text):  # most texts; the full pattern would cost a third of the sentence split
-        return sentences
-    out = []
-    for sentence in sentences:
-        start = sentence.start
-        for m in _RUN_ON.finditer(text, sentence.start, sentence.end):
-            word = m.group(2).lower()
-            if word in STOPWORDS or lexicon.is_known(word):
-                out.append(Sentence(start, m.end(1)))
-                start = m.start(2)
-        out.append(Sentence(start, sentence.end))
-    return out
 
 
 def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]],

@@ -23,7 +23,9 @@ import pyarrow as pa
 
 from pipeline.core.schema import CREDITS
 from pipeline.core.tables import conform
+from pipeline.text.cues import DESCRIPTOR_TAIL, DESCRIPTORS, OUTLET_ADJECTIVES, SPEECH_VERBS
 from pipeline.text.gazetteer import Gazetteer, OutletMention
+from pipeline.text.sentences import Sentence, split_sentences
 
 CONFIDENCE = {
     "dateline": 0.95,
@@ -72,31 +74,12 @@ _TYPE_WORDS = {
     "website": ("digital", "newspaper", "magazine"),
     "news site": ("digital", "newspaper", "magazine"),
 }
-_ADJ = (
-    r"(?:official|state|state-run|state-owned|semi-official|government|communist party|party|"
-    r"ruling party|financial|business|economic|local|national|leading|influential|mass-circulation|"
-    r"independent|conservative|liberal|[\w]+-language|[\w]+-based|[A-Z][a-z]+(?:ese|an|ian|ish|i))"
-)
 _TYPE_ALIAS = re.compile(
-    rf"\b[Tt]he\s+(?:{_ADJ}\s+){{0,2}}(?P<word>financial daily|business daily|news magazine|"
+    rf"\b[Tt]he\s+(?:{OUTLET_ADJECTIVES}\s+){{0,2}}(?P<word>financial daily|business daily|news magazine|"
     r"news agency|wire service|news site|newspaper|paper|daily|tabloid|broadsheet|weekly|magazine|"
     r"agency|broadcaster|network|radio|publication|outlet|website)\b"
 )
 _WORD_ALIAS = re.compile(r"\b[Tt]he\s+(?P<word>[A-Z][a-z]+)\b")
-
-_ABBREV = frozenset(
-    "Mr Mrs Ms Dr St Sen Rep Gov Gen Col Lt Sgt Capt Prof Jr Sr Inc Corp Co Ltd No Nos vs etc "
-    "Jan Feb Mar Apr Aug Sept Sep Oct Nov Dec Ave Mt Ft Rev Hon Adm Cmdr Maj Pres Dept Univ".split()
-)
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
-
-_DESCRIPTORS = (
-    r"newspaper|daily|weekly|magazine|tabloid|paper|news agency|agency|news service|wire service|"
-    r"broadcaster|network|radio|television|TV|channel|website"
-)
-_SPEECH = r"(?:said|says|stated|states|added|adds|wrote|writes|noted|announced|claimed|mentioned|commented|observed|explained)"
-
-_DESCRIPTOR_TAIL = re.compile(rf"(?:\b[Tt]he\s+)?(?:{_ADJ}\s+){{0,2}}(?:{_DESCRIPTORS})\s+$")
 
 # --- negative contexts: the outlet is a company, a place, a person's employer, a host
 _NEG_RIGHT = re.compile(
@@ -162,7 +145,7 @@ _REPORTED_BY = re.compile(
     r"(?:[\w]+\s+){0,4}?(?:by|in)\s+(?:[\w.]+['’]s\s+)?(?:the\s+)?$"
 )
 _REPORTED_RIGHT = re.compile(
-    rf"^(?:\s+(?:{_DESCRIPTORS}))?\s*(?:,[^,]{{1,80}},\s*)?(?:(?:has|had|have|also|first|earlier|"
+    rf"^(?:\s+(?:{DESCRIPTORS}))?\s*(?:,[^,]{{1,80}},\s*)?(?:(?:has|had|have|also|first|earlier|"
     r"previously|originally|exclusively|separately|later|last\s+\w+|on\s+\w+)\s+){0,2}"
     r"(?:reported|reports|reporting|revealed|disclosed|broke the news)\b"
 )
@@ -175,12 +158,12 @@ _ARTICLE_IN_LEFT = re.compile(
     r"(?:(?:edition|issue)\s+of\s+)?(?:the\s+)?$"
 )
 _SAID_RIGHT = re.compile(
-    rf"^(?:\s+(?:{_DESCRIPTORS}))?(?:\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)?\s*(?:,[^,]{{1,80}},\s*)?"
+    rf"^(?:\s+(?:{DESCRIPTORS}))?(?:\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)?\s*(?:,[^,]{{1,80}},\s*)?"
     r"(?:(?:on|late|early|last)\s+\w+\s+|\w+day\s+|yesterday\s+|today\s+|also\s+|earlier\s+|"
-    rf"further\s+|however\s+|had\s+|has\s+)?{_SPEECH}\b(?P<self>\s+(?:it|its|it's|that it)\b)?"
+    rf"further\s+|however\s+|had\s+|has\s+)?{SPEECH_VERBS}\b(?P<self>\s+(?:it|its|it's|that it)\b)?"
 )
 _INVERTED_LEFT = re.compile(r"\b(?P<verb>said|says|stated|added|wrote|writes|reported|reports)\s+(?:the\s+)?$")
-_INVERTED_RIGHT = re.compile(r"^(?:\s+(?:" + _DESCRIPTORS + r"))?\s*(?:(?:on|in|late|earlier|last)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)")
+_INVERTED_RIGHT = re.compile(r"^(?:\s+(?:" + DESCRIPTORS + r"))?\s*(?:(?:on|in|late|earlier|last)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)")
 _OTHER_LEFT = re.compile(
     r"(?:\binterview\s+with|\bmonitored\s+by|\b(?:obtained|seen|reviewed)\s+by|\b(?:provided|leaked)\s+to|"
     r"\bshared\s+with|\b(?:published|printed|appeared|broadcast|aired|wrote|"
@@ -193,12 +176,6 @@ _OTHER_RIGHT = re.compile(
     r"programme|broadcast|"
     r"interview|sources?|editorial board)\b"
 )
-
-
-@dataclass(frozen=True)
-class Sentence:
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -236,43 +213,6 @@ class _Alias:
     types: tuple[str, ...] | None  # None: a name word such as "Post"
 
 
-# ---------------------------------------------------------------------------- sentences
-_ENDED_WORD = re.compile(r"(\S+?)[.!?]+[\"”’')\]]*$")
-_INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Z]")
-
-
-def _word_ended(head: str) -> str:
-    """The word the final punctuation of ``head`` ends ("Mr. " -> "Mr"), "" if none: group 1 of
-    ``_ENDED_WORD.search(head.rstrip())``. Such a match holds no space, so it starts in the last run
-    of non-space and only that run is searched (searching the whole line made long lines quadratic)."""
-    last = head.rsplit(None, 1)
-    word = _ENDED_WORD.search(last[-1]) if last else None
-    return word.group(1) if word else ""
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with exact offsets; a line break always ends a sentence."""
-    out: list[Sentence] = []
-    pos = 0
-    for line in text.split("\n"):
-        line_start = pos
-        pos += len(line) + 1
-        cuts = [0]
-        for m in _BOUNDARY.finditer(line):
-            w = _word_ended(line[:m.end()])
-            if w.strip("(\"“") in _ABBREV or _INITIALS.fullmatch(w):
-                continue
-            cuts.append(m.end())
-        cuts.append(len(line))
-        for a, b in zip(cuts, cuts[1:]):
-            seg = line[a:b]
-            stripped = seg.strip()
-            if stripped:
-                s = line_start + a + (len(seg) - len(seg.lstrip()))
-                out.append(Sentence(s, s + len(stripped)))
-    return out
-
-
 # ---------------------------------------------------------------------------- cues
 def classify(text: str, sentence: Sentence, start: int, end: int, body_start: int = 0) -> tuple[str, float] | None:
     """The cue tying the mention text[start:end] to its sentence, or None.
@@ -280,7 +220,7 @@ def classify(text: str, sentence: Sentence, start: int, end: int, body_start: in
     ``body_start``: where the text after the ingest header ('date 2025-03-30 Detroit: ') begins.
     """
     # "told the Kuwaiti news agency KUNA": the descriptor belongs to the name.
-    left = _DESCRIPTOR_TAIL.sub("", text[sentence.start:start])
+    left = DESCRIPTOR_TAIL.sub("", text[sentence.start:start])
     right = text[end:sentence.end]
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
