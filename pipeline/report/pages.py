@@ -413,7 +413,8 @@ _BREAK = re.compile(r"\n[ \t]*")
 class _JoinLines(jinja2.ext.Extension):
     """The templates under ``parts/`` are written one element per line; the page has them on one
     line, so a line break in their text, with the indentation after it, is left out (a space
-    inside a line is kept). Only the templates' own text: never a value they print."""
+    inside a line is kept; a line that goes on with a space starts with ``{{ " " }}``). Only the
+    templates' own text: never a value they print."""
 
     def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
         joined = (stream.name or "").startswith("parts/")
