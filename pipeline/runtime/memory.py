@@ -15,6 +15,8 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import resource
+import sys
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -52,9 +54,8 @@ def cyclic_gc_paused() -> Iterator[None]:
     everything but reference cycles, and the stages' records (words, spans, rows) hold none.
 
     A stage builds millions of small objects that live until it ends, and each pass of the
-    collector's oldest generation walks all of them again, one pass per quarter it grows by.
-    Aligning 60,000 candidate pairs of the 20,000-document bench batch: 8.3-9.3 s with the
-    collector, 6.1-6.3 s without.
+    collector's oldest generation walks all of them again, one pass per quarter it grows by:
+    a large share of align's time.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -76,3 +77,10 @@ def task_ended() -> None:
     cyclic collector runs again (its full collection here finds the task's cycles, if any)."""
     release_memory()
     gc.enable()
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory since it started (``getrusage``; its pool workers not
+    included). Never reset here: a benchmark reads the same high-water mark when the process ends."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, kilobytes elsewhere
