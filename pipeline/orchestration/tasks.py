@@ -6,8 +6,10 @@ The batch parameter is called ``date``, as luigi's range tools expect (``--batch
 with luigi's own ``--batch-email-*`` options on the command line).
 
 Every output is a table partition published by ``pipeline.core.tables.write_partition``
-(stage folder, then rename): a task is complete exactly when its partitions
-exist, so a second run does nothing and a crashed run is simply redone.
+(stage folder, then rename): a task is complete exactly when its partitions and
+those of the batch it is computed from are published (there, readable, of the contract's schema
+version: pipeline.core.partitions), so a second run does nothing, a crashed run is simply redone,
+and a lost or corrupt partition is rebuilt with everything of its batch computed from it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from luigi.contrib.spark import PySparkTask
 
 from pipeline.orchestration import config
 
-from pipeline.core import tables
+from pipeline.core import partitions, tables
 from pipeline.stages.align import AlignParams, align_candidates
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
@@ -52,7 +54,8 @@ log = logging.getLogger(__name__)
 
 
 class PartitionTarget(luigi.Target):
-    """A published table partition: it exists once its folder has been renamed into place."""
+    """A published table partition: it exists once its folder has been renamed into place, its
+    Parquet footer reads and its schema version is the contract's (pipeline.core.partitions)."""
 
     def __init__(self, out_dir: str, table: str, batch: str | None):
         self.out_dir = Path(out_dir)
@@ -61,7 +64,7 @@ class PartitionTarget(luigi.Target):
         self.path = tables.partition_dir(self.out_dir, table, batch)
 
     def exists(self) -> bool:
-        return (self.path / tables.PART_FILE).is_file()
+        return partitions.published(self.out_dir, self.table, self.batch)
 
     def read(self, columns: list[str] | None = None):
         """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
@@ -79,6 +82,21 @@ class OutputTask(luigi.Task):
         return PartitionTarget(self.out_dir, table, batch)
 
 
+# task_id -> the tasks of the same batch and output folder it requires. Luigi asks every task of
+# a range whether it is complete, and building the required tasks again each time cost more
+# than the partition checks (a range of 232 daily batches asks thousands of times).
+_REQUIREMENTS: dict[str, list[luigi.Task]] = {}
+
+
+def _same_batch_requirements(task: luigi.Task) -> list[luigi.Task]:
+    if task.task_id not in _REQUIREMENTS:
+        _REQUIREMENTS[task.task_id] = [
+            required for required in luigi.task.flatten(task.requires())
+            if isinstance(required, BatchTask) and required.batch_key == task.batch_key
+            and required.out_dir == task.out_dir]
+    return _REQUIREMENTS[task.task_id]
+
+
 class BatchTask(OutputTask):
     date = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
@@ -91,6 +109,20 @@ class BatchTask(OutputTask):
     @property
     def batch_key(self) -> str:
         return self.date.isoformat()
+
+    def complete(self) -> bool:
+        """Its partitions are published, and so is everything of the same batch it is computed
+        from: Luigi looks no further than a complete task, and a partition lost under a complete
+        one (documents under clusters) would never be rebuilt, nor what was computed from it."""
+        seen, pending = set(), [self]
+        while pending:
+            task = pending.pop()
+            if task.task_id not in seen:
+                seen.add(task.task_id)
+                if not all(target.exists() for target in luigi.task.flatten(task.output())):
+                    return False
+                pending += _same_batch_requirements(task)
+        return True
 
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
         return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)

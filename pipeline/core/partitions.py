@@ -1,0 +1,141 @@
+"""Whether a table partition is published: there, readable, and of the contract's schema version.
+
+A partition counts only when its ``part-0.parquet`` exists, its Parquet footer reads, and the
+footer's ``newsprov.schema`` is the one pipeline.core.schema defines: a folder removed by hand,
+a file cut short by a full disk or a schema bump all make it unpublished, so the task that writes
+it runs again. Luigi asks often; a footer is read once per process per (path, mtime, size).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.core.errors import OutputError
+from pipeline.core.schema import SCHEMA_KEY, TABLES
+from pipeline.core.tables import PART_FILE, STAGING, refuse_links
+
+log = logging.getLogger(__name__)
+
+MISSING = "missing"
+
+_checked: dict[tuple[str, int, int, int], str | None] = {}
+_warned: dict[str, str] = {}  # partition -> the problem a WARNING line already named
+
+
+def batched_tables() -> list[str]:
+    """Every table written per batch (all but the unbatched gazetteer, ``outlets``)."""
+    return [name for name in TABLES if name != "outlets"]
+
+
+def problem(out_dir: Path, table: str, batch: str | None) -> str | None:
+    """What keeps a partition from counting as published (``"missing"``, ``"unreadable (...)"``,
+    ``"schema documents/0, expected documents/1"``), or None when it is published."""
+    path = _part_file(out_dir, table, batch)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return MISSING
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    key = (path, info.st_mtime_ns, info.st_size, info.st_ino)
+    if key not in _checked:
+        _checked[key] = _footer_problem(path, table)
+    return _checked[key]
+
+
+def _part_file(out_dir: Path, table: str, batch: str | None) -> str:
+    # Plain strings, as tables._paths: Luigi asks about every partition of a range many times.
+    base = os.path.join(os.fspath(out_dir), table)
+    return os.path.join(base, PART_FILE) if batch is None else os.path.join(base, f"batch={batch}", PART_FILE)
+
+
+def _footer_problem(path: str, table: str) -> str | None:
+    try:
+        metadata = pq.read_metadata(path).schema.to_arrow_schema().metadata or {}
+    except (OSError, pa.ArrowException) as exc:
+        return f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+    expected = TABLES[table].metadata[SCHEMA_KEY]
+    found = metadata.get(SCHEMA_KEY)
+    if found != expected:
+        return f"schema {found.decode(errors='replace') if found else 'unknown'}, expected {expected.decode()}"
+    return None
+
+
+def published(out_dir: Path, table: str, batch: str | None) -> bool:
+    """Whether the partition counts; a partition that is not, in a batch that has others, is named
+    in one WARNING line (once per process until it is published again): the run rebuilds it and
+    the tables of the batch that depend on it."""
+    found = problem(out_dir, table, batch)
+    where = os.path.dirname(_part_file(out_dir, table, batch))
+    if found is None:
+        if _warned:
+            _warned.pop(where, None)
+        return True
+    if _warned.get(where) != found and (found != MISSING or _batch_started(out_dir, batch)):
+        _warned[where] = found
+        log.warning("%s is %s: rebuilding it and the tables of its batch that depend on it", where, found)
+    return False
+
+
+def _batch_started(out_dir: Path, batch: str | None) -> bool:
+    """Whether any table of ``batch`` (of any batch, for an unbatched table) has a published file:
+    a missing partition is then a loss, not a batch not yet run."""
+    if batch is None:
+        return any(os.path.isdir(Path(out_dir) / t) for t in batched_tables())
+    return any(os.path.isfile(_part_file(out_dir, t, batch)) for t in batched_tables())
+
+
+def staging_leftovers(out_dir: Path, before: float | None = None) -> list[Path]:
+    """Entries of ``<out>/.staging`` (last changed before ``before``, a time.time(), when given):
+    what a killed run or a full disk left behind."""
+    try:
+        entries = list(os.scandir(Path(out_dir) / STAGING))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for entry in entries:
+        try:
+            changed = entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:
+            continue
+        if before is None or changed < before:
+            found.append(Path(entry.path))
+    return sorted(found)
+
+
+def remove_staging_leftovers(out_dir: Path, before: float) -> int:
+    """Remove what ``staging_leftovers`` finds; how many entries went. Only for a caller that
+    holds the output folder's lock (pipeline.runtime.locking): no other run is writing there."""
+    refuse_links(Path(out_dir) / STAGING)
+    removed = 0
+    for path in staging_leftovers(out_dir, before):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot remove the staging left-over {path}: {exc.strerror or exc}") from exc
+    return removed
+
+
+def refuse_planted_links(out_dir: Path) -> None:
+    """Raise OutputError naming the first symbolic link where newsprov writes: ``.staging``, a table
+    folder or a batch folder of one. Checked before a run writes anything (write_partition checks
+    the folders it writes to again)."""
+    out = Path(out_dir)
+    refuse_links(out / STAGING)
+    for table in TABLES:
+        folder = out / table
+        refuse_links(folder)
+        if table != "outlets" and folder.is_dir():
+            refuse_links(*(Path(e.path) for e in os.scandir(folder) if e.is_symlink()))
