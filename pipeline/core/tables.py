@@ -80,6 +80,7 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     table = conform(table, TABLES[table_name])
     final = partition_dir(out_dir, table_name, batch)
     staging_root = Path(out_dir) / STAGING
+    refuse_links(staging_root, Path(out_dir) / table_name, final)
     try:
         staging_root.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +101,16 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
     return final
+
+
+def refuse_links(*paths: Path) -> None:
+    """Raise OutputError naming the first of ``paths`` that is a symbolic link: a link planted in
+    the output (a table folder, ``.staging``, a batch folder) would have partitions written, and
+    replaced ones removed, wherever it points."""
+    for path in paths:
+        if os.path.islink(path):
+            raise OutputError(f"{path} is a symbolic link; newsprov writes only real folders under --out: "
+                              "remove the link (and move what it points to into place, if it is yours)")
 
 
 # Rows per Parquet row group. pyarrow's default (1M) made a 1M-passage batch's passages one row

@@ -24,7 +24,7 @@ from luigi.execution_summary import LuigiStatusCode
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
-from pipeline.runtime.locking import AlreadyRunning, output_lock
+from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
 from pipeline.core.tables import PART_FILE, partition_dir
 
 SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
@@ -123,12 +123,7 @@ def _check_paths(input_dir: Path, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {out}: {exc.strerror}; pass a writable --out") from exc
-    probe = out / ".newsprov-write-test"
-    try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"output folder {out} is not writable ({exc.strerror}): pass a writable --out") from exc
+    check_writable(out)
 
 
 def _exit_code(status: LuigiStatusCode) -> int:
