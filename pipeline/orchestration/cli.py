@@ -105,6 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only this batch's documents, their links and the documents linked to them, "
                              "into --out/reports/batch=YYYY-MM-DD/report.html (as newsprov run writes after "
                              "each batch); default: every batch")
+    doctor = commands.add_parser(
+        "doctor", help="check every table of every batch under OUT, and say what to re-run",
+        description="Check that every table of every batch under OUT is published, readable, of the current "
+                    "schema version and consistent with the others (the documents of each overlap and "
+                    "provenance link exist, doc_ids unique across batches), and that no staging left-overs "
+                    "remain; print what is wrong and the commands that repair it. Exit 0 when nothing is "
+                    "wrong, 1 otherwise. Example: newsprov doctor output --fix --inbox INBOX",
+    )
+    doctor.add_argument("out", type=Path, metavar="OUT", help="output folder of newsprov run")
+    doctor.add_argument("--fix", action="store_true",
+                        help="re-run the batches that need it (rebuilding only what is missing or unreadable "
+                             "and what depends on it) and remove staging left-overs")
+    doctor.add_argument("--inbox", type=Path, default=None,
+                        help="folder of one YYYY-MM-DD subfolder of article files per batch: where --fix finds "
+                             "a batch's input (the tables do not record it)")
     stats = commands.add_parser(
         "stats", help="print row counts per table and the most credited outlets",
         description="Print the rows of every table under --out and the outlets credited by the most documents. "
@@ -261,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(write_report(args.out, batch=args.batch))
             return 0
+        if args.command == "doctor":
+            from pipeline.orchestration.doctor import doctor_command
+
+            return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "stats":
             from pipeline.report.queries import format_stats
 
