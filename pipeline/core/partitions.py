@@ -3,7 +3,7 @@
 A partition counts only when its ``part-0.parquet`` exists, its Parquet footer reads, and the
 footer's ``newsprov.schema`` is the one pipeline.core.schema defines: a folder removed by hand,
 a file cut short by a full disk or a schema bump all make it unpublished, so the task that writes
-it runs again. Luigi asks often; a footer is read once per process per (path, mtime, size).
+it runs again. Luigi asks often; a footer is read once per process per (path, mtime, size, inode).
 """
 
 from __future__ import annotations
