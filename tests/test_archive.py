@@ -156,9 +156,10 @@ def test_a_link_at_the_lock_file_is_refused(undisturbed, archive, precious, caps
     assert precious.read_text() == "not yours\n"
 
 
-@pytest.mark.parametrize("planted", ["documents", ".staging", f"overlaps/batch={SECOND}"])
+@pytest.mark.parametrize("planted", ["documents", ".staging", f"overlaps/batch={SECOND}", "reports",
+                                     f"reports/batch={SECOND}"])
 def test_a_folder_that_is_a_link_is_refused(undisturbed, tmp_path, planted, capsys):
-    """A fresh output whose table folder, staging folder or batch folder is a link elsewhere."""
+    """A fresh output whose table, staging, reports or batch folder is a link elsewhere."""
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     elsewhere.mkdir()
     (out / planted).parent.mkdir(parents=True)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
 from pipeline.core.schema import SCHEMA_KEY, TABLES
-from pipeline.core.tables import PART_FILE, STAGING, refuse_links
+from pipeline.core.tables import PART_FILE, REPORTS, STAGING, refuse_links
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +130,11 @@ def remove_staging_leftovers(out_dir: Path, before: float) -> int:
 
 def refuse_planted_links(out_dir: Path) -> None:
     """Raise OutputError naming the first symbolic link where newsprov writes: ``.staging``, a table
-    folder or a batch folder of one. Checked before a run writes anything (write_partition checks
-    the folders it writes to again)."""
+    folder, the reports folder or a batch folder of one. Checked before a run writes anything
+    (write_partition checks the folders it writes to again)."""
     out = Path(out_dir)
     refuse_links(out / STAGING)
-    for table in TABLES:
+    for table in [*TABLES, REPORTS]:
         folder = out / table
         refuse_links(folder)
         if table != "outlets" and folder.is_dir():

@@ -30,6 +30,7 @@ from pipeline.core.errors import OutputError, SchemaError
 from pipeline.core.schema import SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
+REPORTS = "reports"  # <out>/reports/batch=<date>/report.html: pipeline.report.pages
 PART_FILE = "part-0.parquet"
 UNPUBLISHED_FILE = ".part-0.parquet.partial"
 
