@@ -268,3 +268,12 @@ def test_doctor_explains_itself(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "doctor" in capsys.readouterr().out
+
+
+def test_doctor_names_a_planted_link(undisturbed, archive, tmp_path, capsys):
+    (archive / "clusters").rename(tmp_path / "clusters")
+    (archive / "clusters").symlink_to(tmp_path / "clusters", target_is_directory=True)
+    assert main(["doctor", str(archive)]) == 1
+    out = capsys.readouterr().out
+    assert f"clusters: a symbolic link (to {tmp_path / 'clusters'})" in out
+    assert f"remove the symbolic link {archive / 'clusters'}" in out

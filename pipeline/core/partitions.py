@@ -28,9 +28,14 @@ _checked: dict[tuple[str, int, int, int], str | None] = {}
 _warned: dict[str, str] = {}  # partition -> the problem a WARNING line already named
 
 
+# Tables that are no part of a batch's output: the gazetteer (unbatched), and the audit table of
+# stage runs (one partition per stage run, a batch is complete without it).
+NOT_BATCH_OUTPUT = ("outlets", "runs")
+
+
 def batched_tables() -> list[str]:
-    """Every table written per batch (all but the unbatched gazetteer, ``outlets``)."""
-    return [name for name in TABLES if name != "outlets"]
+    """Every table a batch publishes one partition of."""
+    return [name for name in TABLES if name not in NOT_BATCH_OUTPUT]
 
 
 def problem(out_dir: Path, table: str, batch: str | None) -> str | None:
@@ -128,14 +133,20 @@ def remove_staging_leftovers(out_dir: Path, before: float) -> int:
     return removed
 
 
+def planted_links(out_dir: Path) -> list[Path]:
+    """Symbolic links where newsprov writes: ``.staging``, a table folder, the reports folder or a
+    batch folder of one."""
+    out, found = Path(out_dir), []
+    for name in [STAGING, *TABLES, REPORTS]:
+        folder = out / name
+        if folder.is_symlink():
+            found.append(folder)
+        elif name != STAGING and folder.is_dir():
+            found += sorted(Path(e.path) for e in os.scandir(folder) if e.is_symlink())
+    return found
+
+
 def refuse_planted_links(out_dir: Path) -> None:
-    """Raise OutputError naming the first symbolic link where newsprov writes: ``.staging``, a table
-    folder, the reports folder or a batch folder of one. Checked before a run writes anything
-    (write_partition checks the folders it writes to again)."""
-    out = Path(out_dir)
-    refuse_links(out / STAGING)
-    for table in [*TABLES, REPORTS]:
-        folder = out / table
-        refuse_links(folder)
-        if table != "outlets" and folder.is_dir():
-            refuse_links(*(Path(e.path) for e in os.scandir(folder) if e.is_symlink()))
+    """Raise OutputError naming the first of ``planted_links``: checked before a run writes
+    anything (write_partition checks the folders it writes to again)."""
+    refuse_links(*planted_links(out_dir))

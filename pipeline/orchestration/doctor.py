@@ -80,15 +80,9 @@ def examine(out: Path) -> list[Finding]:
 
 
 def _links(out: Path) -> list[Finding]:
-    found = []
-    for table in [STAGING, *partitions.batched_tables(), "outlets"]:
-        folder = out / table
-        if folder.is_symlink():
-            found.append(Finding(f"{table}: a symbolic link ({os.readlink(folder)})", fix=f"remove {folder}"))
-        elif folder.is_dir() and table != STAGING:
-            found += [Finding(f"{table}/{e.name}: a symbolic link", fix=f"remove {e.path}")
-                      for e in os.scandir(folder) if e.is_symlink()]
-    return found
+    return [Finding(f"{link.relative_to(out)}: a symbolic link (to {os.readlink(link)}); newsprov refuses to "
+                    "write through it", fix=f"remove the symbolic link {link}")
+            for link in partitions.planted_links(out)]
 
 
 def _readable(out: Path, table: str, batch: str) -> str | None:
