@@ -277,3 +277,17 @@ def test_doctor_names_a_planted_link(undisturbed, archive, tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"clusters: a symbolic link (to {tmp_path / 'clusters'})" in out
     assert f"remove the symbolic link {archive / 'clusters'}" in out
+
+
+@pytest.mark.parametrize("argv", [["run", "{inbox}", "--out", ""], ["run", "", "--out", "{out}"], ["doctor", ""],
+                                  ["stats", "--out", " "], ["eval", "pairs", "{inbox}", "--work", ""]])
+def test_an_empty_path_is_one_line_not_the_current_folder(tmp_path, monkeypatch, capsys, argv):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a.txt").write_text(HARBOUR)
+    with pytest.raises(SystemExit) as exit_:
+        main([a.format(inbox=tmp_path / "inbox", out=tmp_path / "out") for a in argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newsprov") and err.count("\n") == 1 and "an empty path names no folder" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
