@@ -20,6 +20,7 @@ import pytest
 from pipeline.core import tables
 from pipeline.core.errors import OutputError
 from pipeline.orchestration.cli import main
+from pipeline.runtime.locking import output_lock
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 
@@ -291,3 +292,14 @@ def test_an_empty_path_is_one_line_not_the_current_folder(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert err.startswith("newsprov") and err.count("\n") == 1 and "an empty path names no folder" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
+
+
+def test_doctor_says_when_a_run_is_writing_and_leaves_its_staging_alone(undisturbed, archive, capsys):
+    with output_lock(archive):
+        plant_leftovers(archive)  # the running writer's own staging entries
+        assert main(["doctor", str(archive)]) == 1
+        out = capsys.readouterr().out
+        assert f"a run (pid {os.getpid()}) is writing to {archive} now" in out and "left-over" not in out
+        assert main(["doctor", str(archive), "--fix", "--inbox", str(undisturbed[0])]) == 10  # already running
+    assert main(["doctor", str(archive)]) == 1
+    assert ".staging: 2 left-overs" in capsys.readouterr().out

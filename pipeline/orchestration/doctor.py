@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from pipeline.core import partitions
 from pipeline.core.errors import InputError, OutputError
 from pipeline.core.tables import PART_FILE, STAGING, partition_dir
+from pipeline.runtime.locking import writer_pid
 
 # Columns that name documents, per table, checked against the documents of every batch.
 DOCUMENT_REFERENCES = {"overlaps": ("doc_a", "doc_b"), "provenance": ("doc_id", "source_doc_id")}
@@ -72,7 +73,12 @@ def examine(out: Path) -> list[Finding]:
                                 fix=f"outlets: newsprov doctor {out} --fix rewrites it"))
     findings += _consistency(out, batches)
     leftovers = partitions.staging_leftovers(out)
-    if leftovers:
+    writing = writer_pid(out)
+    if writing is not None:
+        findings.append(Finding(f"a run (pid {writing}) is writing to {out} now: what it has not published yet "
+                                "shows as missing, and .staging is its own", fix=f"run newsprov doctor {out} again "
+                                                                                  "once it has finished"))
+    elif leftovers:
         findings.append(Finding(f"{STAGING}: {len(leftovers)} left-over{'' if len(leftovers) == 1 else 's'} of "
                                 "killed or failed runs", fix=f"staging left-overs: the next newsprov run on {out} "
                                                              f"removes them, as does newsprov doctor {out} --fix"))

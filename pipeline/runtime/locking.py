@@ -75,3 +75,17 @@ def check_writable(out_dir: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise OutputError(f"output folder {out_dir} is not writable ({exc.strerror}): pass a writable --out") from exc
+
+
+def writer_pid(out_dir: Path) -> str | None:
+    """The pid of the run that holds ``out_dir``'s lock now, or None when no run does."""
+    try:
+        handle = os.fdopen(os.open(Path(out_dir) / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "r")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "unknown"
+        return None
