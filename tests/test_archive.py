@@ -105,6 +105,19 @@ def test_lost_partitions_are_rebuilt_with_the_tables_computed_from_them(undistur
     assert differences(reference, archive) == []
 
 
+def test_a_batch_a_killed_run_left_unfinished_is_finished_without_warnings(undisturbed, archive, caplog):
+    """Its last stages' partitions were never written: nothing computed from them is published,
+    so they are not lost, only not built yet."""
+    inbox, reference = undisturbed
+    for table in ("provenance", "clusters"):
+        shutil.rmtree(tables.partition_dir(archive, table, SECOND))
+    shutil.rmtree(archive / "reports" / f"batch={SECOND}")
+    with caplog.at_level("WARNING"):
+        assert run(inbox, archive, SECOND) == 0
+    assert "rebuilding" not in caplog.text
+    assert differences(reference, archive) == []
+
+
 # --- 2. a corrupt partition ---------------------------------------------------------------------
 
 def test_a_truncated_partition_is_rewritten_with_what_depends_on_it(undisturbed, archive, caplog):

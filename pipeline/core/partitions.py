@@ -72,28 +72,22 @@ def _footer_problem(path: str, table: str) -> str | None:
     return None
 
 
-def published(out_dir: Path, table: str, batch: str | None) -> bool:
-    """Whether the partition counts; a partition that is not, in a batch that has others, is named
-    in one WARNING line (once per process until it is published again): the run rebuilds it and
-    the tables of the batch that depend on it."""
+def published(out_dir: Path, table: str, batch: str | None, lost: bool = False) -> bool:
+    """Whether the partition counts. One that is unreadable or of another schema version, or
+    missing when ``lost`` (a partition computed from it is published), is named in one WARNING
+    line, once per process until it is published again: the run rebuilds it and the tables of
+    its batch computed from it. A partition of a batch not yet run, or of a run that was killed,
+    is just missing."""
     found = problem(out_dir, table, batch)
     where = os.path.dirname(_part_file(out_dir, table, batch))
     if found is None:
         if _warned:
             _warned.pop(where, None)
         return True
-    if _warned.get(where) != found and (found != MISSING or _batch_started(out_dir, batch)):
+    if _warned.get(where) != found and (found != MISSING or lost):
         _warned[where] = found
-        log.warning("%s is %s: rebuilding it and the tables of its batch that depend on it", where, found)
+        log.warning("%s is %s: rebuilding it and the tables of its batch computed from it", where, found)
     return False
-
-
-def _batch_started(out_dir: Path, batch: str | None) -> bool:
-    """Whether any table of ``batch`` (of any batch, for an unbatched table) has a published file:
-    a missing partition is then a loss, not a batch not yet run."""
-    if batch is None:
-        return any(os.path.isdir(Path(out_dir) / t) for t in batched_tables())
-    return any(os.path.isfile(_part_file(out_dir, t, batch)) for t in batched_tables())
 
 
 def staging_leftovers(out_dir: Path, before: float | None = None) -> list[Path]:

@@ -63,8 +63,10 @@ class PartitionTarget(luigi.Target):
         self.batch = batch
         self.path = tables.partition_dir(self.out_dir, table, batch)
 
-    def exists(self) -> bool:
-        return partitions.published(self.out_dir, self.table, self.batch)
+    def exists(self, lost: bool = False) -> bool:
+        """Whether the partition is published; when it is not and ``lost`` (a partition computed
+        from it is published), a WARNING line says it is rebuilt."""
+        return partitions.published(self.out_dir, self.table, self.batch, lost)
 
     def read(self, columns: list[str] | None = None):
         """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
@@ -114,15 +116,19 @@ class BatchTask(OutputTask):
         """Its partitions are published, and so is everything of the same batch it is computed
         from: Luigi looks no further than a complete task, and a partition lost under a complete
         one (documents under clusters) would never be rebuilt, nor what was computed from it."""
-        seen, pending = set(), [self]
+        # Every task of the batch beneath it is looked at, so that each partition lost under a
+        # published one is named (a partition is lost when one computed from it is published).
+        complete, seen, pending = True, set(), [(self, False)]
         while pending:
-            task = pending.pop()
-            if task.task_id not in seen:
-                seen.add(task.task_id)
-                if not all(target.exists() for target in luigi.task.flatten(task.output())):
-                    return False
-                pending += _same_batch_requirements(task)
-        return True
+            task, lost = pending.pop()
+            if (task.task_id, lost) in seen:
+                continue
+            seen.add((task.task_id, lost))
+            published = all([target.exists(lost) if isinstance(target, PartitionTarget) else target.exists()
+                             for target in luigi.task.flatten(task.output())])
+            complete = complete and published
+            pending += [(required, lost or published) for required in _same_batch_requirements(task)]
+        return complete
 
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
         return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
