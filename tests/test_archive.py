@@ -133,6 +133,18 @@ def test_a_truncated_partition_is_rewritten_with_what_depends_on_it(undisturbed,
     assert differences(reference, archive) == []
 
 
+def test_a_batch_joined_with_a_corrupt_earlier_batch_names_it(undisturbed, archive, caplog):
+    inbox, reference = undisturbed
+    path = part(archive, "passages", FIRST)
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+    shutil.rmtree(tables.partition_dir(archive, "overlaps", SECOND))  # align reads the first batch's passages
+    assert run(inbox, archive, SECOND) != 0
+    assert f"{archive}/passages/batch={FIRST}, which this batch is joined with, is unreadable" in caplog.text
+    assert run(inbox, archive, FIRST) == 0 and run(inbox, archive, SECOND) == 0
+    assert differences(reference, archive) == []
+
+
 def test_a_partition_of_another_schema_version_is_rewritten(undisturbed, archive, caplog):
     inbox, reference = undisturbed
     path = part(archive, "clusters", FIRST)

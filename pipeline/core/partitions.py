@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MISSING = "missing"
 
 _checked: dict[tuple[str, int, int, int], str | None] = {}
+_history_published: set[tuple[Path | str, str, str]] = set()
 _warned: dict[str, str] = {}  # partition -> the problem a WARNING line already named
 
 
@@ -88,6 +89,23 @@ def published(out_dir: Path, table: str, batch: str | None, lost: bool = False) 
         _warned[where] = found
         log.warning("%s is %s: rebuilding it and the tables of its batch computed from it", where, found)
     return False
+
+
+def check_history(out_dir: Path, table: str, batches: list[str]) -> list[str]:
+    """``batches``, once each of their ``table`` partitions is found published; else OutputError
+    naming the first that is not (a later batch cannot be computed from it). A partition found
+    published is not looked at again by this process: a range of daily batches asks about every
+    earlier one, a dozen times per batch."""
+    for batch in batches:
+        if (out_dir, table, batch) in _history_published:
+            continue
+        found = problem(out_dir, table, batch)
+        if found is None:
+            _history_published.add((out_dir, table, batch))
+        else:
+            raise OutputError(f"{Path(out_dir) / table}/batch={batch}, which this batch is joined with, is {found}: "
+                              f"re-run batch {batch} first (newsprov doctor {out_dir} lists what to re-run)")
+    return batches
 
 
 def staging_leftovers(out_dir: Path, before: float | None = None) -> list[Path]:

@@ -143,7 +143,8 @@ class BatchTask(OutputTask):
                                       history=self.history[:-1])]
 
     def earlier_batches(self, table: str) -> list[str]:
-        return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
+        return partitions.check_history(self.out_dir, table, [b for b in tables.batches_of(Path(self.out_dir), table)
+                                                              if b < self.batch_key])
 
     def read_history(self, table: str, columns: list[str] | None = None, doc_ids: set[str] | None = None,
                      include_this_batch: bool = True) -> pa.Table:
