@@ -248,13 +248,19 @@ def test_progress_bars_stay_quiet_off_a_terminal(capfd):
     assert capfd.readouterr().err == ""
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("num_perm = abc", "luigi.cfg [fingerprint] num_perm: invalid literal for int()"),
-    ("num_perm = 1", "fingerprint.num_perm must be >= 2, got 1"),
+@pytest.mark.parametrize("section, setting, message", [
+    ("fingerprint", "num_perm = abc", "luigi.cfg [fingerprint] num_perm: invalid literal for int()"),
+    ("fingerprint", "num_perm = 1", "fingerprint.num_perm must be >= 2, got 1"),
+    ("paraphrase", "min_sentences = 0", "paraphrase.min_sentences must be >= 1, got 0"),
+    ("align", "near_copy_jacard = 0.5", "luigi.cfg [align] near_copy_jacard is not a setting of [align]; "
+                                        "did you mean near_copy_jaccard?"),
+    ("paraphrase", "max_bucket_size = 200", "luigi.cfg [paraphrase] max_bucket_size is no longer read: "
+                                            "use stock_documents"),
 ])
-def test_a_bad_setting_is_one_clean_line(tmp_path, setting, message):
+def test_a_bad_setting_is_one_clean_line(tmp_path, section, setting, message):
+    """Every section is read before the run starts: a bad value or a key no section reads is one line."""
     cfg = tmp_path / "luigi.cfg"
-    cfg.write_text(f"[fingerprint]\n{setting}\n")
+    cfg.write_text(f"[{section}]\n{setting}\n")
     result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(REPO / "seeds"), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO,
                             env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})

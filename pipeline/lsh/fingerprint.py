@@ -32,6 +32,7 @@ import xxhash
 from pipeline.core.errors import ConfigError
 from pipeline.core.schema import PASSAGES
 from pipeline.core.tables import conform
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 from pipeline.runtime.parallel import thread_budget, thread_map
 from pipeline.text.tokens import normal_word_ids, normal_words
@@ -47,9 +48,11 @@ _THREADED_TEXTS = 2000
 
 @dataclass(frozen=True)
 class FingerprintParams:
-    num_perm: int = 128
-    seed: int = 1
-    shingle_size: int = 3
+    """The ``[fingerprint]`` settings."""
+
+    num_perm: int = setting(128, "MinHash permutations (datasketch's num_perm)")
+    seed: int = setting(1, "MinHash seed (datasketch's seed)")
+    shingle_size: int = setting(3, "words per shingle")
 
     def __post_init__(self) -> None:
         require_at_least("fingerprint", self, ("num_perm",), 2)

@@ -168,13 +168,7 @@ def check_config() -> None:
     from pipeline.orchestration import config
 
     try:
-        fingerprint = config.fingerprint().params()
-        config.candidates().params().check_signature_length(fingerprint.num_perm)
-        config.candidates().join_engine()
-        config.align().params(fingerprint.shingle_size)
-        config.ingest().params()
-        config.provenance().params()
-        config.parallel().params()
+        config.check_settings()
     except ValueError as exc:  # luigi could not parse a value, e.g. "num_perm = abc"
         section = str(exc).split("[", 1)[0]
         setting = str(exc).rsplit("'", 2)[-2] if "'" in str(exc) else "?"

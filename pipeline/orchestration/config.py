@@ -1,154 +1,111 @@
 """luigi.cfg sections, each read by the Config class of the same name and by nothing else.
 
-Each class turns its section into the typed, validated parameters of one
-stage, so a bad value fails with a ConfigError naming the setting.
+A section's settings are declared once, as the ``setting`` fields of its stage's params
+dataclass (pipeline.core.settings); ``section`` builds the luigi.Config class from them, and
+its ``params()`` turns the section into those typed, validated parameters, so a bad value
+fails with a ConfigError naming the setting. ``check_settings`` reads every section at once.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
+import typing
 
 import luigi
+import luigi.configuration
 
+from pipeline.core.errors import ConfigError
+from pipeline.core.settings import doc_of, settings_of
+from pipeline.lsh.fingerprint import FingerprintParams
+from pipeline.runtime.parallel import ParallelParams
 from pipeline.stages.align import AlignParams
 from pipeline.stages.candidates import CandidateParams
-from pipeline.core.errors import ConfigError
-from pipeline.lsh.fingerprint import FingerprintParams
 from pipeline.stages.ingest import IngestParams
-from pipeline.runtime.parallel import ParallelParams
 from pipeline.stages.paraphrase import ParaphraseParams
 from pipeline.stages.provenance import ProvenanceParams
 
+_PARAMETERS = {int: luigi.IntParameter, float: luigi.FloatParameter, str: luigi.Parameter}
 
-class ingest(luigi.Config):  # noqa: N801 - named after its luigi.cfg section
-    max_bytes = luigi.IntParameter(default=IngestParams.max_bytes, description="larger files are rejected")
-
-    def params(self) -> IngestParams:
-        return IngestParams(max_bytes=self.max_bytes)
-
-
-class parallel(luigi.Config):  # noqa: N801
-    processes = luigi.IntParameter(default=ParallelParams.processes,
-                                   description="worker processes for ingest, passages, anchors and align: "
-                                               "0 = every core this process may use, 1 = none (all inline)")
-    min_items = luigi.IntParameter(default=ParallelParams.min_items,
-                                   description="smaller stages (passages or candidate pairs; a file or document "
-                                               "counts as 10) run inline")
-
-    def params(self) -> ParallelParams:
-        return ParallelParams(processes=self.processes, min_items=self.min_items)
+# Keys a section no longer reads -> the key that took over (luigi would ignore them silently).
+# paraphrase.max_bucket_size (200 sentences) gave way to stock_documents (20) in 787bcbd.
+RETIRED_KEYS = {("paraphrase", "max_bucket_size"): "stock_documents"}
 
 
-class fingerprint(luigi.Config):  # noqa: N801
-    num_perm = luigi.IntParameter(default=FingerprintParams.num_perm)
-    seed = luigi.IntParameter(default=FingerprintParams.seed)
-    shingle_size = luigi.IntParameter(default=FingerprintParams.shingle_size, description="words per shingle")
+def _params(self, **given):
+    """The section as its stage's params (which validate themselves); ``given``: fields set by another section."""
+    values = {field.name: getattr(self, field.name) for field in settings_of(self.params_class)}
+    return self.params_class(**values, **given)
 
-    def params(self) -> FingerprintParams:
-        return FingerprintParams(num_perm=self.num_perm, seed=self.seed, shingle_size=self.shingle_size)
+
+def section(name: str, params_class: type, **members) -> type[luigi.Config]:
+    """The luigi.Config class of ``[name]``: a parameter per setting of ``params_class`` (its type,
+    default and doc), ``params()``, and ``members`` (settings of this section alone, methods)."""
+    types = typing.get_type_hints(params_class)
+    namespace = {field.name: _PARAMETERS[types[field.name]](default=field.default, description=doc_of(field))
+                 for field in settings_of(params_class)}
+    namespace.update(__module__=__name__, __doc__=f"The [{name}] section of luigi.cfg.", params_class=params_class,
+                     params=_params)
+    return type(name, (luigi.Config,), {**namespace, **members})
 
 
 CANDIDATE_ENGINES = ("duckdb", "spark")
 
 
-class candidates(luigi.Config):  # noqa: N801
-    engine = luigi.Parameter(default="duckdb", description="where the candidate join runs: duckdb (in the Luigi "
-                                                           "worker) or spark (spark-submit, see the [spark] section)")
-    bands = luigi.IntParameter(default=CandidateParams.bands)
-    rows = luigi.IntParameter(default=CandidateParams.rows)
-    max_bucket_size = luigi.IntParameter(default=CandidateParams.max_bucket_size)
-    min_shared_anchors = luigi.IntParameter(default=CandidateParams.min_shared_anchors)
-
-    def params(self) -> CandidateParams:
-        return CandidateParams(bands=self.bands, rows=self.rows, max_bucket_size=self.max_bucket_size,
-                               min_shared_anchors=self.min_shared_anchors)
-
-    def join_engine(self) -> str:
-        """The checked ``engine`` setting; spark needs the ``spark`` extra installed."""
-        if self.engine not in CANDIDATE_ENGINES:
-            raise ConfigError(f"candidates.engine must be one of {', '.join(CANDIDATE_ENGINES)}, got {self.engine!r}")
-        if self.engine == "spark" and importlib.util.find_spec("pyspark") is None:
-            raise ConfigError("candidates.engine = spark needs pyspark: pip install 'newsprov[spark]', "
-                              "or set engine = duckdb")
-        return self.engine
+def _join_engine(self) -> str:
+    """The checked ``engine`` setting; spark needs the ``spark`` extra installed."""
+    if self.engine not in CANDIDATE_ENGINES:
+        raise ConfigError(f"candidates.engine must be one of {', '.join(CANDIDATE_ENGINES)}, got {self.engine!r}")
+    if self.engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise ConfigError("candidates.engine = spark needs pyspark: pip install 'newsprov[spark]', "
+                          "or set engine = duckdb")
+    return self.engine
 
 
-class align(luigi.Config):  # noqa: N801
-    near_copy_jaccard = luigi.FloatParameter(default=AlignParams.near_copy_jaccard)
-    near_copy_containment = luigi.FloatParameter(default=AlignParams.near_copy_containment)
-    near_copy_aligned = luigi.FloatParameter(default=AlignParams.near_copy_aligned)
-    spun_jaccard = luigi.FloatParameter(default=AlignParams.spun_jaccard)
-    spun_containment = luigi.FloatParameter(default=AlignParams.spun_containment)
-    spun_min_substitutions = luigi.IntParameter(default=AlignParams.spun_min_substitutions)
-    spun_min_gain = luigi.FloatParameter(default=AlignParams.spun_min_gain)
-    spun_min_aligned = luigi.FloatParameter(default=AlignParams.spun_min_aligned)
-    fold_min_aligned = luigi.FloatParameter(default=AlignParams.fold_min_aligned)
-    spun_min_aligned_words = luigi.IntParameter(default=AlignParams.spun_min_aligned_words)
-    same_story_min_anchors = luigi.IntParameter(default=AlignParams.same_story_min_anchors)
-    same_story_min_score = luigi.FloatParameter(default=AlignParams.same_story_min_score)
-    min_span_words = luigi.IntParameter(default=AlignParams.min_span_words)
-    max_gap_words = luigi.IntParameter(default=AlignParams.max_gap_words)
-    copied_run_words = luigi.IntParameter(default=AlignParams.copied_run_words)
-
-    def params(self, shingle_size: int) -> AlignParams:
-        return AlignParams(
-            shingle_size=shingle_size,
-            near_copy_jaccard=self.near_copy_jaccard,
-            near_copy_containment=self.near_copy_containment,
-            near_copy_aligned=self.near_copy_aligned,
-            spun_jaccard=self.spun_jaccard,
-            spun_containment=self.spun_containment,
-            spun_min_substitutions=self.spun_min_substitutions,
-            spun_min_gain=self.spun_min_gain,
-            spun_min_aligned=self.spun_min_aligned,
-            fold_min_aligned=self.fold_min_aligned,
-            spun_min_aligned_words=self.spun_min_aligned_words,
-            same_story_min_anchors=self.same_story_min_anchors,
-            same_story_min_score=self.same_story_min_score,
-            min_span_words=self.min_span_words,
-            max_gap_words=self.max_gap_words,
-            copied_run_words=self.copied_run_words,
-        )
+def _align_params(self, shingle_size: int | None = None) -> AlignParams:
+    """Align shingles as fingerprint does: ``shingle_size`` is ``[fingerprint]``'s unless given."""
+    return _params(self, shingle_size=fingerprint().shingle_size if shingle_size is None else shingle_size)
 
 
-class paraphrase(luigi.Config):  # noqa: N801
-    min_content_words = luigi.IntParameter(default=ParaphraseParams.min_content_words)
-    sentence_containment = luigi.FloatParameter(default=ParaphraseParams.sentence_containment)
-    min_sentences = luigi.IntParameter(default=ParaphraseParams.min_sentences)
-    min_candidate_sentences = luigi.IntParameter(default=ParaphraseParams.min_candidate_sentences)
-    stock_documents = luigi.IntParameter(default=ParaphraseParams.stock_documents)
-    bands = luigi.IntParameter(default=ParaphraseParams.bands)
-    rows = luigi.IntParameter(default=ParaphraseParams.rows)
-
-    def params(self) -> ParaphraseParams:
-        return ParaphraseParams(min_content_words=self.min_content_words,
-                                sentence_containment=self.sentence_containment, min_sentences=self.min_sentences,
-                                min_candidate_sentences=self.min_candidate_sentences,
-                                stock_documents=self.stock_documents, bands=self.bands, rows=self.rows)
+ingest = section("ingest", IngestParams)
+parallel = section("parallel", ParallelParams)
+fingerprint = section("fingerprint", FingerprintParams)
+candidates = section("candidates", CandidateParams, join_engine=_join_engine, engine=luigi.Parameter(
+    default="duckdb", description="where the candidate join runs: duckdb (in the Luigi worker) or spark "
+                                  "(spark-submit, see the [spark] section)"))
+align = section("align", AlignParams, params=_align_params)
+paraphrase = section("paraphrase", ParaphraseParams)
+provenance = section("provenance", ProvenanceParams)
+SECTIONS = (ingest, parallel, fingerprint, candidates, align, paraphrase, provenance)
 
 
-class provenance(luigi.Config):  # noqa: N801
-    min_shared_passages = luigi.IntParameter(default=ProvenanceParams.min_shared_passages)
-    min_evidence_words = luigi.IntParameter(default=ProvenanceParams.min_evidence_words)
-    whole_document_coverage = luigi.FloatParameter(default=ProvenanceParams.whole_document_coverage)
-    excerpt_max_coverage = luigi.FloatParameter(default=ProvenanceParams.excerpt_max_coverage)
-    spun_min_share = luigi.FloatParameter(default=ProvenanceParams.spun_min_share)
-    reprint_min_jaccard = luigi.FloatParameter(default=ProvenanceParams.reprint_min_jaccard)
-    containment_margin = luigi.FloatParameter(default=ProvenanceParams.containment_margin)
-    contained_coverage = luigi.FloatParameter(default=ProvenanceParams.contained_coverage)
-    long_copy_min_words = luigi.IntParameter(default=ProvenanceParams.long_copy_min_words)
-    long_copy_min_jaccard = luigi.FloatParameter(default=ProvenanceParams.long_copy_min_jaccard)
+def check_settings() -> None:
+    """Every key of our sections known, every section's params valid: a bad luigi.cfg stops a run
+    before any task starts (luigi alone ignores unknown keys and reads a value when a task needs it)."""
+    parser = luigi.configuration.get_config()
+    for config_class in SECTIONS:
+        _check_keys(config_class.__name__, _keys(parser, config_class.__name__), config_class.get_param_names())
+    for config_class in SECTIONS:
+        config_class().params()
+    candidates().params().check_signature_length(fingerprint().num_perm)
+    candidates().join_engine()
 
-    def params(self) -> ProvenanceParams:
-        return ProvenanceParams(
-            min_shared_passages=self.min_shared_passages,
-            min_evidence_words=self.min_evidence_words,
-            whole_document_coverage=self.whole_document_coverage,
-            excerpt_max_coverage=self.excerpt_max_coverage,
-            spun_min_share=self.spun_min_share,
-            reprint_min_jaccard=self.reprint_min_jaccard,
-            containment_margin=self.containment_margin,
-            contained_coverage=self.contained_coverage,
-            long_copy_min_words=self.long_copy_min_words,
-            long_copy_min_jaccard=self.long_copy_min_jaccard,
-        )
+
+def _keys(parser, name: str) -> list[str]:
+    """The keys set in section ``name`` (dashes read as underscores, as luigi does)."""
+    try:
+        keys = parser[name]
+    except KeyError:
+        return []
+    return [key.replace("-", "_") for key in keys if key not in parser.defaults()]
+
+
+def _check_keys(name: str, keys: list[str], known: list[str]) -> None:
+    for key in keys:
+        if (name, key) in RETIRED_KEYS:
+            raise ConfigError(f"luigi.cfg [{name}] {key} is no longer read: use {RETIRED_KEYS[name, key]} "
+                              f"(see luigi.cfg in the repository)")
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"the settings are {', '.join(known)}"
+            raise ConfigError(f"luigi.cfg [{name}] {key} is not a setting of [{name}]; {hint}")

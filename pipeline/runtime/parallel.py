@@ -38,6 +38,7 @@ import pyarrow as pa
 from pipeline.runtime import shared_tables
 from pipeline.runtime.memory import cyclic_gc_paused
 from pipeline.runtime.progress import counter
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 
 T = TypeVar("T")
@@ -63,8 +64,10 @@ MIN_ITEMS = 15_000
 class ParallelParams:
     """The ``[parallel]`` settings: ``processes`` 0 means every core this process may use."""
 
-    processes: int = 0
-    min_items: int = MIN_ITEMS
+    processes: int = setting(0, "worker processes for ingest, passages, anchors and align: 0 = every core "
+                                "this process may use, 1 = none (all inline)")
+    min_items: int = setting(MIN_ITEMS, "smaller stages (passages or candidate pairs; a file or document counts "
+                                        "as 10) run inline")
 
     def __post_init__(self) -> None:
         require_at_least("parallel", self, ("processes",), 0)

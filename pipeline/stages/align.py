@@ -42,29 +42,34 @@ from pipeline.core.schema import OVERLAPS
 from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform
 from pipeline.text.tokens import STOPWORDS
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least, require_fraction
 from pipeline.text.words import PassageWords, RecentPassageWords
 
 
 @dataclass(frozen=True)
 class AlignParams:
+    """The ``[align]`` settings; ``shingle_size`` is ``[fingerprint]``'s (align shingles as fingerprint does)."""
+
     shingle_size: int = 3
-    near_copy_jaccard: float = 0.5
-    near_copy_containment: float = 0.8
-    near_copy_aligned: float = 0.6
-    spun_jaccard: float = 0.4
-    spun_containment: float = 0.6
-    spun_min_substitutions: int = 2
-    spun_min_gain: float = 0.15
-    spun_min_aligned: float = 0.5
-    fold_min_aligned: float = 0.25
-    spun_min_aligned_words: int = 8
-    same_story_min_anchors: int = 3
-    same_story_min_score: float = 8.0
-    min_span_words: int = 4
-    max_gap_words: int = 3
-    copied_run_words: int = 12
-    tie_margin: float = 0.1
+    near_copy_jaccard: float = setting(0.5, "shingle Jaccard that makes a near copy")
+    near_copy_containment: float = setting(0.8, "share of the smaller side's shingles in the other that makes a "
+                                                "near copy")
+    near_copy_aligned: float = setting(0.6, "share of words aligned in order that makes a near copy (edited copies)")
+    spun_jaccard: float = setting(0.4, "shingle Jaccard after folding synonyms that makes a spun copy")
+    spun_containment: float = setting(0.6, "containment after folding synonyms that makes a spun copy")
+    spun_min_substitutions: int = setting(2, "folded words a spun copy needs at least")
+    spun_min_gain: float = setting(0.15, "overlap a spun copy gains by folding synonyms at least")
+    spun_min_aligned: float = setting(0.5, "share of words aligned in order that makes a heavy spin (with "
+                                           "spun_min_substitutions folded words)")
+    fold_min_aligned: float = setting(0.25, "synonyms are folded only for pairs with this share of words aligned")
+    spun_min_aligned_words: int = setting(8, "aligned words a heavy spin needs at least")
+    same_story_min_anchors: int = setting(3, "shared names, dates and figures that make the same story")
+    same_story_min_score: float = setting(8.0, "summed rarity of the shared anchors that makes the same story")
+    min_span_words: int = setting(4, "shortest run of aligned words reported as a span")
+    max_gap_words: int = setting(3, "aligned runs at most this many changed words apart form one span")
+    copied_run_words: int = setting(12, "words in a row shared by two passages that make a copy whatever else differs")
+    tie_margin: float = 0.1  # not in luigi.cfg: containment difference below which origin is a tie
 
     def __post_init__(self) -> None:
         require_fraction("align", self, ("near_copy_jaccard", "near_copy_containment", "near_copy_aligned",

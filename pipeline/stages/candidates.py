@@ -39,6 +39,7 @@ from pipeline.core.errors import ConfigError, SchemaError
 from pipeline.runtime.parallel import concurrently, thread_budget, thread_map
 from pipeline.core.schema import ANCHORS, BANDS, CANDIDATES
 from pipeline.core.tables import conform, sorted_member, sorted_unique, unique_counts, unique_sums
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,12 @@ _FNV64_PRIME = np.uint64(0x100000001B3)
 
 @dataclass(frozen=True)
 class CandidateParams:
-    bands: int = 32
-    rows: int = 4
-    max_bucket_size: int = 200
-    min_shared_anchors: int = 3
+    """The ``[candidates]`` settings of the join itself (``engine``, where it runs, is orchestration's)."""
+
+    bands: int = setting(32, "LSH bands: a pair agreeing on a whole band is a candidate")
+    rows: int = setting(4, "signature values per band (bands * rows <= fingerprint.num_perm)")
+    max_bucket_size: int = setting(200, "buckets and anchors shared by more passages are skipped (boilerplate)")
+    min_shared_anchors: int = setting(3, "passages sharing this many names, dates or figures are candidates too")
 
     def __post_init__(self) -> None:
         require_at_least("candidates", self, ("bands", "rows", "max_bucket_size", "min_shared_anchors"), 1)

@@ -40,6 +40,7 @@ from pipeline.stages.passages import classify, document_pieces
 from pipeline.runtime.progress import progress
 from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.tables import conform
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 from pipeline.text.tokens import count_words
 
@@ -81,7 +82,7 @@ _BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
 class IngestParams:
     """The ``[ingest]`` settings."""
 
-    max_bytes: int = 20_000_000
+    max_bytes: int = setting(20_000_000, "larger files are rejected (reason too_large)")
 
     def __post_init__(self) -> None:
         require_at_least("ingest", self, ("max_bytes",), 1)

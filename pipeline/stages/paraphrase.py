@@ -55,6 +55,7 @@ from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform, unique_counts
 from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least, require_fraction
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ParaphraseParams:
-    min_content_words: int = 5
-    sentence_containment: float = 0.6
-    min_sentences: int = 3
-    min_candidate_sentences: int = 2
-    stock_documents: int = 20
-    bands: int = 16
-    rows: int = 3
-    seed: int = 11
+    """The ``[paraphrase]`` settings."""
+
+    min_content_words: int = setting(5, "content words a sentence needs to be matched")
+    sentence_containment: float = setting(0.6, "share of a sentence's content words in another that makes a match")
+    min_sentences: int = setting(3, "matched sentences that make a paraphrase link")
+    min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a "
+                                              "candidate")
+    stock_documents: int = setting(20, "a sentence sharing buckets with this many documents, or in a bucket of "
+                                       "more sentences, is a stock line, never matched")
+    bands: int = setting(16, "LSH bands over each sentence's MinHash")
+    rows: int = setting(3, "signature values per band")
+    seed: int = 11  # not in luigi.cfg: the sentence MinHash seed
 
     def __post_init__(self) -> None:
         require_at_least("paraphrase", self, ("min_content_words", "min_sentences", "min_candidate_sentences",

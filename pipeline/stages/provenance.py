@@ -41,20 +41,26 @@ from pipeline.stages.align import COPY_RELATIONS
 from pipeline.core.schema import PROVENANCE
 from pipeline.core.tables import conform
 from pipeline.core.union_find import UnionFind
+from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least, require_fraction
 
 @dataclass(frozen=True)
 class ProvenanceParams:
-    min_shared_passages: int = 2
-    min_evidence_words: int = 15
-    whole_document_coverage: float = 0.6
-    excerpt_max_coverage: float = 0.7
-    spun_min_share: float = 0.5
-    reprint_min_jaccard: float = 0.9
-    containment_margin: float = 0.15
-    contained_coverage: float = 0.9
-    long_copy_min_words: int = 40
-    long_copy_min_jaccard: float = 0.8
+    """The ``[provenance]`` settings."""
+
+    min_shared_passages: int = setting(2, "shared passages on each side that make a document link")
+    min_evidence_words: int = setting(15, "words a shared passage needs to count as evidence")
+    whole_document_coverage: float = setting(0.6, "shared spans covering this share of both documents make a link")
+    excerpt_max_coverage: float = setting(0.7, "below this share of shared passages on both sides a copy is an "
+                                               "excerpt")
+    spun_min_share: float = setting(0.5, "share of spun passage overlaps that makes a link spun")
+    reprint_min_jaccard: float = setting(0.9, "every overlap at least this Jaccard (and full coverage) makes a reprint")
+    containment_margin: float = setting(0.15, "same day, no credit: the copy shares this much more than the other "
+                                              "side")
+    contained_coverage: float = setting(0.9, "same day, no credit: the copy has at least this share of its "
+                                             "passages shared")
+    long_copy_min_words: int = setting(40, "a paragraph or copied span of this many words is a copy on its own")
+    long_copy_min_jaccard: float = setting(0.8, "Jaccard at which such a paragraph is a copy on its own")
 
     def __post_init__(self) -> None:
         require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words", "long_copy_min_words"), 1)
