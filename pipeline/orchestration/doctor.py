@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import luigi
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -24,7 +25,9 @@ import pyarrow.parquet as pq
 from pipeline.core import partitions
 from pipeline.core.errors import InputError, OutputError
 from pipeline.core.tables import PART_FILE, STAGING, partition_dir
-from pipeline.runtime.locking import writer_pid
+from pipeline.orchestration import cli
+from pipeline.orchestration.tasks import Outlets
+from pipeline.runtime.locking import output_lock, writer_pid
 
 # Columns that name documents, per table, checked against the documents of every batch.
 DOCUMENT_REFERENCES = {"overlaps": ("doc_a", "doc_b"), "provenance": ("doc_id", "source_doc_id")}
@@ -163,8 +166,6 @@ def report(out: Path, findings: list[Finding], inbox: Path | None) -> str:
 def repair(out: Path, findings: list[Finding], inbox: Path | None) -> None:
     """Re-run every batch with a finding, oldest first (each run removes staging left-overs first),
     and rewrite the outlets table when it is lost."""
-    from pipeline.orchestration.cli import main  # the same path as `newsprov run`
-
     batches = sorted({f.batch for f in findings if f.batch})
     if batches and inbox is None:
         raise InputError(f"--fix needs --inbox INBOX to re-run batch{'' if len(batches) == 1 else 'es'} "
@@ -175,17 +176,12 @@ def repair(out: Path, findings: list[Finding], inbox: Path | None) -> None:
             raise InputError(f"{inbox / batch} is not a folder: --inbox must hold the files of batch {batch} "
                              f"in {inbox}/{batch}/")
     _rewrite_outlets_and_clear_staging(out)
-    for batch in batches:
-        if main(["run", str(inbox / batch), "--out", str(out), "--batch", batch]) != 0:
+    for batch in batches:  # through `newsprov run` itself
+        if cli.main(["run", str(inbox / batch), "--out", str(out), "--batch", batch]) != 0:
             raise OutputError(f"re-running batch {batch} failed (see above); run doctor again once it is fixed")
 
 
 def _rewrite_outlets_and_clear_staging(out: Path) -> None:
-    import luigi
-
-    from pipeline.orchestration.tasks import Outlets
-    from pipeline.runtime.locking import output_lock
-
     with output_lock(out):  # taking it removes staging left-overs
         if partitions.problem(out, "outlets", None) is not None and batches_under(out):
             luigi.build([Outlets(out_dir=str(out))], local_scheduler=True, log_level="WARNING")
