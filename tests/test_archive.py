@@ -80,7 +80,7 @@ def mtimes(out: Path, batch: str) -> dict[str, int]:
 
 
 def test_the_undisturbed_run_has_rows_in_the_tables_these_tests_break(undisturbed):
-    inbox, out = undisturbed
+    out = undisturbed[1]
     assert pq.read_metadata(part(out, "overlaps", SECOND)).num_rows > 0
     assert pq.read_metadata(part(out, "documents", SECOND)).num_rows == 1  # again.txt is a sighting
     assert pq.read_metadata(part(out, "passages", FIRST)).num_rows > 0

@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "and write the tables to --out/<table>/batch=<date>/. Example: "
                     "newsprov run seeds --out output --batch 2025-10-24",
     )
-    run.add_argument("input_dir", nargs="?", default="seeds", type=_path, help="folder of article files (default: seeds)")
+    run.add_argument("input_dir", nargs="?", default="seeds", type=_path,
+                     help="folder of article files (default: seeds)")
     run.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     run.add_argument("--batch", type=_batch_date, default=None,
                      help="batch date YYYY-MM-DD (default: today, UTC)")

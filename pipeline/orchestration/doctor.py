@@ -148,7 +148,8 @@ def fix_commands(out: Path, findings: list[Finding], inbox: Path | None) -> list
         source = inbox / batch if inbox is not None else f"<the input folder of batch {batch}>"
         commands.append(f"newsprov run {source} --out {out} --batch {batch}")
     if any(f.batch for f in findings) and inbox is None:
-        commands.append(f"or: newsprov doctor {out} --fix --inbox INBOX  (INBOX/<YYYY-MM-DD>/ holds each batch's files)")
+        commands.append(f"or: newsprov doctor {out} --fix --inbox INBOX  "
+                        "(INBOX/<YYYY-MM-DD>/ holds each batch's files)")
     commands += sorted({f"{f.fix}" for f in findings if f.fix and not f.batch})
     return commands
 
