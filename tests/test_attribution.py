@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
-                                  split_sentences, text_credits)
+from pipeline.stages.attribution import document_credits, extract_attributions
+from pipeline.text.credits import (NO_CREDITS, DocumentCredits, credits_by_document, credits_summary, credits_table,
+                                   find_credits)
 from pipeline.core.errors import InputError
+from pipeline.core.ids import ordinal_of, passage_id
 from pipeline.text.gazetteer import Gazetteer
-from pipeline.core.schema import ATTRIBUTIONS
+from pipeline.core.schema import ATTRIBUTIONS, CREDITS
+from pipeline.text.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -33,7 +36,7 @@ def tables(texts: dict[str, str]) -> tuple[pa.Table, pa.Table]:
         docs["batch"].append("2025-10-24")
         docs["text"].append(text)
         for n, m in enumerate(re.finditer(r"[^\n]+", text)):
-            passages["passage_id"].append(f"{doc_id}:{n:04d}")
+            passages["passage_id"].append(passage_id(doc_id, n))
             passages["doc_id"].append(doc_id)
             passages["char_start"].append(m.start())
             passages["char_end"].append(m.end())
@@ -136,7 +139,7 @@ def test_a_dateline_after_the_ingest_header_counts(gaz):
     with_header = documents.append_column("body_start", pa.array([len("date 2025-03-30 Detroit: ")], pa.int32()))
     rows = extract_attributions(with_header, passages, gaz).to_pylist()
     assert [(r["surface"], r["cue"], r["credit_line"]) for r in rows] == [("Reuters", "dateline", True)]
-    assert text_credits(text, gaz, body_start=25) == DocumentCredits(("Q130879",), True)
+    assert credits_summary(find_credits(text, gaz, body_start=25), gaz) == DocumentCredits(("Q130879",), True)
 
 
 def test_cue_confidence_ranks_strong_cues_above_weak_ones(gaz):
@@ -209,14 +212,14 @@ def test_times_publisher_does_not_hide_the_real_credit(gaz):
 
 # ---------------------------------------------------------------------------- covered passages
 def covered(gaz: Gazetteer, text: str) -> list[tuple[str, list[int]]]:
-    return [(r["surface"], [int(p.rsplit(":", 1)[1]) for p in r["covered_passages"]]) for r in credits(gaz, text)]
+    return [(r["surface"], [ordinal_of(p) for p in r["covered_passages"]]) for r in credits(gaz, text)]
 
 
 def test_seed_000_told_the_post_covers_the_quote_the_official_goes_on_with(seed_rows):
     text = (SEEDS / "000_2910c2332927eb84.txt").read_text(encoding="utf-8")
     lines = [m.group() for m in re.finditer(r"[^\n]+", text)]
     told = [r for r in seed_rows["000"] if r["cue"] == "told"][0]
-    passages = [lines[int(p.rsplit(":", 1)[1])] for p in told["covered_passages"]]
+    passages = [lines[ordinal_of(p)] for p in told["covered_passages"]]
     assert told["covered_passages"][0] == told["passage_id"]
     assert len(passages) == 2
     assert "told the Post" in passages[0] and passages[1].endswith("the official said.")
@@ -288,8 +291,21 @@ def test_text_credits_agree_with_the_table_on_the_seeds(seed_rows, gaz):
     texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
     documents, passages = tables(texts)
     from_table = document_credits(extract_attributions(documents, passages, gaz), gaz)
-    assert from_table == {doc_id: text_credits(text, gaz) for doc_id, text in texts.items()}
+    assert from_table == {doc_id: credits_summary(find_credits(text, gaz), gaz) for doc_id, text in texts.items()}
     assert from_table["000"] == DocumentCredits(("np:scmp",), False)
+
+
+def test_attributions_of_a_credits_table_equal_those_of_the_texts(gaz):
+    texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    documents, passages = tables(texts)
+    found = [(doc_id, find_credits(text, gaz)) for doc_id, text in texts.items()]
+    published = credits_table(found, "2025-10-24")
+    assert published.schema == CREDITS and published.num_rows == sum(len(c) for _, c in found) > 2
+    assert credits_by_document(published) == {doc_id: c for doc_id, c in found if c}
+    searched = extract_attributions(documents, passages, gaz)
+    assert extract_attributions(documents, passages, gaz, published).equals(searched)
+    # The table is what is placed: a document without credit rows gets no attributions.
+    assert extract_attributions(documents, passages, gaz, published.slice(0, 0)).num_rows == 0
 
 
 def test_document_credits_needs_its_columns(gaz):
@@ -333,7 +349,7 @@ _SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u
 @given(_SENTENCE_BITS)
 def test_word_ended_equals_searching_the_whole_head(head):
     """_word_ended searches only the last run of non-space: the same word as searching all of it."""
-    from pipeline.stages.attribution import _word_ended
+    from pipeline.text.sentences import _word_ended
 
     whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
     assert _word_ended(head) == (whole.group(1) if whole else "")

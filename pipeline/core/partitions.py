@@ -34,6 +34,11 @@ _warned: dict[str, str] = {}  # partition -> the problem a WARNING line already 
 NOT_BATCH_OUTPUT = ("outlets", "runs")
 
 
+# Tables a batch may lack: one ingested before the credits table existed has no credits (its
+# attribution stage searches the texts instead). Unreadable, they are rebuilt like any other.
+OPTIONAL = ("credits",)
+
+
 def batched_tables() -> list[str]:
     """Every table a batch publishes one partition of."""
     return [name for name in TABLES if name not in NOT_BATCH_OUTPUT]

@@ -182,6 +182,8 @@ CANDIDATES = _schema(
 )
 
 OVERLAP_RELATIONS = ("verbatim", "near_copy", "spun", "same_story")
+# Overlaps whose words were copied; same_story passages report one event in their own words.
+COPY_RELATIONS = ("verbatim", "near_copy", "spun")
 ORIGINS = ("a", "b", "tie", "unknown")
 
 OVERLAPS = _schema(
@@ -333,6 +335,29 @@ ATTRIBUTIONS = _schema(
     ],
 )
 
+CREDITS = _schema(
+    "credits",
+    1,
+    [
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("char_start", pa.int32(), "start of the outlet mention in documents.text", False),
+        _field("char_end", pa.int32(), "end of the outlet mention in documents.text", False),
+        _field("sentence_start", pa.int32(), "start of the crediting sentence in documents.text", False),
+        _field("sentence_end", pa.int32(), "end of the crediting sentence in documents.text", False),
+        _field("outlet_id", pa.string(), "outlets.outlet_id; null for an alias that could not be resolved"),
+        _field("surface", pa.string(), "the mention as written", False),
+        _field("cue", pa.string(), "as attributions.cue", False),
+        _field("is_alias", pa.bool_(), "as attributions.is_alias", False),
+        _field("is_fuzzy", pa.bool_(), "as attributions.is_fuzzy", False),
+        _field("confidence", pa.float64(), "as found, before attributions rounds it to 3 places within 0..1", False),
+        _field("credit_line", pa.bool_(), "as attributions.credit_line", False),
+    ],
+)
+"""Every credit ingest's search finds in a document's text, in text order: the attributions stage
+places them in passages (a credit outside every passage, in a stripped header, has no attributions
+row), and documents.credited_outlets / wire_copy sum them up."""
+
 OUTLET_TYPES = ("newspaper", "agency", "broadcaster", "magazine", "digital", "photo_agency")
 
 OUTLETS = _schema(
@@ -345,6 +370,31 @@ OUTLETS = _schema(
         _field("type", pa.string(), "newspaper / agency / broadcaster / magazine / digital / photo_agency", False),
         _field("domain", pa.string(), "main web domain; null when unknown"),
         _field("country", pa.string(), "country name; null when unknown"),
+    ],
+)
+
+RUNS = _schema(
+    "runs",
+    1,
+    [
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("stage", pa.string(), "the Luigi task that ran the stage (Ingest, Fingerprint, ..., Clusters); "
+               "also the runs/batch=<date>/stage=<stage>/ partition it is written to", False),
+        _field("code_version", pa.string(), "newsprov's version, with `git describe --always --dirty` of the "
+               "checkout after a '+' when the code runs from one", False),
+        _field("settings_hash", pa.string(), "blake2b (16 hex digits) of the effective values of the luigi.cfg "
+               "sections that change the stage's output; equal hashes, equal settings", False),
+        _field("rows_in", pa.int64(), "rows of the batch's own partitions the stage reads (its inputs), summed; "
+               "null for Ingest, which reads files"),
+        _field("rows_out", pa.int64(), "rows of the partitions the stage published, summed", False),
+        _field("seconds", pa.float64(), "wall-clock seconds the stage ran, publishing included", False),
+        _field("peak_rss_bytes", pa.int64(), "peak resident memory of the process that ran the stage, from its "
+               "start to the stage's end (getrusage ru_maxrss; pool workers not included)", False),
+        _field("skipped_buckets", pa.int64(), "LSH buckets shared by more than [candidates] max_bucket_size "
+               "passages, skipped; null for a stage without buckets or where the count is not known here"),
+        _field("skipped_anchors", pa.int64(), "anchors shared by more than max_bucket_size passages, skipped; "
+               "null like skipped_buckets"),
+        _field("finished_at", UTC_MICROS, "when the stage ended", False),
     ],
 )
 
@@ -362,6 +412,8 @@ TABLES: dict[str, pa.Schema] = {
     "provenance": PROVENANCE,
     "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,
+    "credits": CREDITS,
     "outlets": OUTLETS,
+    "runs": RUNS,
 }
 

@@ -4,6 +4,7 @@ Layout under an output folder::
 
     <out>/<table>/batch=<YYYY-MM-DD>/part-0.parquet   # batched tables
     <out>/outlets/part-0.parquet                      # the gazetteer
+    <out>/runs/batch=<YYYY-MM-DD>/stage=<Stage>/part-0.parquet   # one partition per stage run
     <out>/.staging/                                   # in-flight writes, never globbed
 
 A partition is written into ``.staging`` and renamed into place in one
@@ -63,13 +64,16 @@ def empty(table_name: str) -> pa.Table:
     return TABLES[table_name].empty_table()
 
 
-def partition_dir(out_dir: Path, table_name: str, batch: str | None) -> Path:
-    """Where a table's batch partition (or the unbatched table) lives."""
+def partition_dir(out_dir: Path, table_name: str, batch: str | None, stage: str | None = None) -> Path:
+    """Where a table's batch partition (or the unbatched table) lives; ``stage`` names a partition
+    of the batch's partition (the runs table: each stage publishes its own row)."""
     base = Path(out_dir) / table_name
-    return base if batch is None else base / f"batch={batch}"
+    base = base if batch is None else base / f"batch={batch}"
+    return base if stage is None else base / f"stage={stage}"
 
 
-def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None) -> Path:
+def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None,
+                    stage: str | None = None) -> Path:
     """Check ``table`` against its schema and publish it atomically; return the folder.
 
     The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
@@ -79,25 +83,25 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     published, whenever the process is killed. An existing partition is replaced whole.
     """
     table = conform(table, TABLES[table_name])
-    final = partition_dir(out_dir, table_name, batch)
+    final = partition_dir(out_dir, table_name, batch, stage)
     staging_root = Path(out_dir) / STAGING
-    refuse_links(staging_root, Path(out_dir) / table_name, final)
+    refuse_links(staging_root, Path(out_dir) / table_name, *([final.parent] if stage else []), final)
     try:
         staging_root.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
-        stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
-        stage.mkdir()
-        pq.write_table(_compact_dictionaries(table), stage / UNPUBLISHED_FILE, compression="zstd",
+        staged = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
+        staged.mkdir()
+        pq.write_table(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, compression="zstd",
                        row_group_size=ROW_GROUP_ROWS, use_dictionary=_dictionary_columns(table.schema))
         if final.exists():
             if (final / PART_FILE).exists():
                 os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
             retired = staging_root / f"retired-{uuid.uuid4().hex}"
             os.rename(final, retired)
-            os.rename(stage, final)
+            os.rename(staged, final)
             shutil.rmtree(retired, ignore_errors=True)
         else:
-            os.rename(stage, final)
+            os.rename(staged, final)
         os.rename(final / UNPUBLISHED_FILE, final / PART_FILE)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
@@ -114,9 +118,9 @@ def refuse_links(*paths: Path) -> None:
                               "remove the link (and move what it points to into place, if it is yours)")
 
 
-# Rows per Parquet row group. pyarrow's default (1M) made a 1M-passage batch's passages one row
-# group of 0.9 GB: reading some documents' rows of it, filtered while reading, took 3.6 s on one
-# thread; in row groups of 128k rows, 1.8 s (decoded on both cores, and one group held at a time).
+# Rows per Parquet row group. With pyarrow's default (1M rows) a bulk load's passages were one row
+# group of a GB, decoded on one thread and held whole to read a few documents' rows; smaller groups
+# are decoded on every core, one at a time.
 ROW_GROUP_ROWS = 1 << 17
 
 
@@ -124,9 +128,7 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
     """Columns written with Parquet dictionary pages: text ones (ids, kinds, Arrow dictionaries).
 
     Numbers here are hash keys, offsets and scores that seldom repeat: the writer built a
-    dictionary for each of their row groups only to fall back to plain pages. The 20,000-document
-    bench batch's 13 tables took 2.2 s to write that way, 1.6 s this way, and 24 MB less
-    (bands' bucket keys: 70 MB and 0.58 s before, 57 MB and 0.24 s).
+    dictionary for each of their row groups only to fall back to plain pages, slower and larger.
     """
     return [field.name for field in schema
             if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
@@ -135,10 +137,9 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
 def _compact_dictionaries(table: pa.Table) -> pa.Table:
     """``table`` with each dictionary column cut into row-group chunks that hold only their own values.
 
-    Parquet writes an Arrow dictionary column's whole dictionary into every row group: a
-    1M-passage batch's bands (32M rows in row groups of 1M) carried all 1M passage ids 31 times
-    and read back in 11.5 s, 0.6 s a row group; cut this way, 0.05 s a row group. The values are
-    unchanged.
+    Parquet writes an Arrow dictionary column's whole dictionary into every row group: a bulk
+    load's bands carried every passage id once per row group, and each group read back the whole
+    dictionary. The values are unchanged.
     """
     dictionary_columns = [i for i, field in enumerate(table.schema)
                           if pa.types.is_dictionary(field.type) and not table.column(i).null_count]
@@ -218,7 +219,7 @@ class PartitionCache:
         def filter_kept() -> None:
             # One mask over the kept partitions together: ``is_in`` builds its hash set of the
             # values per call, and a daily run over years of history reads a few rows of hundreds
-            # of partitions per task (an Acero filter per partition cost 200 us each, plus the set).
+            # of partitions per task (a filter per partition paid its own start-up and set each time).
             if kept:
                 joined = pa.concat_tables(kept)
                 pieces.append(joined.filter(pc.is_in(joined.column(column), value_set=values)))
@@ -283,17 +284,17 @@ def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
 
 
-# 128 MB: a daily batch's earlier partitions fit, a bulk load's do not fit either way. With 512 MB the
-# 1M-passage bench batch peaked at 4.1-4.5 GB (the cache kept its big partitions between stages),
-# with 128 MB at 3.8 GB in the same wall time; its incremental batch 3.0 -> 2.3 GB, 22.7 -> 21.9 s;
-# the dev eval's 232 daily batches 44.8 -> 47.6 s (within this machine's noise).
-_CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "128")) << 20)
+def _or_uncached(cache: PartitionCache | None) -> PartitionCache:
+    # No cache given: read through one that keeps nothing (a run passes its RunContext's).
+    return PartitionCache(budget_bytes=0) if cache is None else cache
 
 
-def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None) -> pa.Table:
+def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None,
+                   cache: PartitionCache | None = None) -> pa.Table:
     """Read one partition written by write_partition, with its contract schema (``columns`` only,
     when given)."""
-    return _CACHE.read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name], columns)
+    return _or_uncached(cache).read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name],
+                                      columns)
 
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:
@@ -310,6 +311,11 @@ def string_array(values: set[str]) -> pa.Array:
     return pa.array(sorted(values), type=pa.string())
 
 
+def rows_of_documents(table: pa.Table, docs: set[str]) -> pa.Table:
+    """The rows of ``table`` whose doc_id is one of ``docs``."""
+    return table.filter(pc.is_in(table.column("doc_id"), string_array(docs)))
+
+
 def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
     # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
     # every earlier one.
@@ -318,44 +324,46 @@ def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
 
 
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
-                 doc_ids: set[str] | None = None) -> pa.Table:
+                 doc_ids: set[str] | None = None, cache: PartitionCache | None = None) -> pa.Table:
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
     ``doc_ids`` when given, reading only the partitions that hold any of them."""
-    schema = TABLES[table_name]
+    schema, cache = TABLES[table_name], _or_uncached(cache)
     paths = _paths(out_dir, table_name, batches)
     if doc_ids is not None:
-        paths = [path for path in paths if not _CACHE.doc_ids(path, schema).isdisjoint(doc_ids)]
+        paths = [path for path in paths if not cache.doc_ids(path, schema).isdisjoint(doc_ids)]
     if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table
     wanted = None if columns is None else list(dict.fromkeys(
         [*columns, "doc_id"] if doc_ids is not None else columns))
     if doc_ids is None:
-        table = pa.concat_tables([_CACHE.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
+        table = pa.concat_tables([cache.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
     else:
-        table = _CACHE.read_rows_in(paths, schema, wanted, "doc_id", string_array(doc_ids))
+        table = cache.read_rows_in(paths, schema, wanted, "doc_id", string_array(doc_ids))
     return table.select(columns) if columns else table
 
 
-def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array) -> pa.Table:
+def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array,
+                 cache: PartitionCache | None = None) -> pa.Table:
     """The rows of several partitions whose ``column`` holds one of ``values`` (e.g. the history
     anchors that a batch's anchors can pair with), without holding a big partition whole."""
-    return _CACHE.read_rows_in(_paths(out_dir, table_name, batches), TABLES[table_name], None, column, values)
+    return _or_uncached(cache).read_rows_in(_paths(out_dir, table_name, batches), TABLES[table_name], None, column,
+                                              values)
 
 
-def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str) -> int:
+def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str,
+                   cache: PartitionCache | None = None) -> int:
     """Distinct values of ``column`` over several partitions that share none (each passage is in
-    one batch): the sum of each partition's count, which is kept per partition, not re-counted."""
-    schema = TABLES[table_name]
-    return sum(_CACHE.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
+    one batch): the sum of each partition's count, which ``cache`` keeps per partition."""
+    schema, cache = TABLES[table_name], _or_uncached(cache)
+    return sum(cache.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)``: sorted distinct values, by a sort and a comparison of neighbours.
 
     numpy 2.4's ``np.unique`` without ``return_*`` arguments takes a hash-table path that is
-    slow on large integer arrays: 24M int64 (a 1M-passage batch's sentence pairs) took 37-44 s,
-    sorting 1.8 s; 1,000 values 7.6 ms against 0.1 ms.
+    many times slower than sorting on integer arrays, large or small.
     """
     ordered = np.sort(values, kind="stable")
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
@@ -363,7 +371,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_counts=True)``, sorting ``values`` in place (it is reordered):
-    np.unique sorts a copy and keeps more temporaries, a third more memory at 15M pairs."""
+    np.unique sorts a copy and keeps more temporaries."""
     values.sort()
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
     return values[starts], np.diff(np.r_[starts, len(values)])
@@ -375,8 +383,7 @@ def unique_sums(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np
     give, summed in the same order, so the floats are the same.
 
     A stable argsort (a timsort) makes use of runs already in order: the anchors channel's pair
-    codes come sorted by their first passage, and grouped this way 3.7M of them took 0.09 s to
-    order where np.unique's sort took 0.24 s.
+    codes come sorted by their first passage, which np.unique's sort does not exploit.
     """
     order = np.argsort(values, kind="stable")
     ordered = values[order]
@@ -393,8 +400,8 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """``np.isin(values, wanted)`` for integer hashes, ``wanted`` sorted and unique.
 
     A bitmap of the low bits of ``wanted`` rules out most values in one gather; only the
-    rest are looked up by binary search. 32M bucket values against 350k wanted: 1.2 s, where
-    ``np.isin`` took 13.4 s and an Arrow hash set (``pc.is_in``) 3.9 s (same loaded machine).
+    rest are looked up by binary search, several times faster than ``np.isin`` or an Arrow hash
+    set (``pc.is_in``) on a batch's bucket values.
     """
     if not len(wanted) or not len(values):
         return np.zeros(len(values), dtype=bool)
@@ -417,21 +424,22 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 INDEXED_MAX_ROWS = 1 << 22
 
 
-def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray) -> pa.Table:
+def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray,
+                   cache: PartitionCache | None = None) -> pa.Table:
     """The rows of several partitions whose integer ``column`` holds one of ``values``.
 
     A daily run matches each small batch against every earlier batch: through the per-partition
-    index this costs the batch's values times log(history), not a pass over all of history.
+    index ``cache`` keeps this costs the batch's values times log(history), not a pass over all of history.
     """
-    schema = TABLES[table_name]
+    schema, cache = TABLES[table_name], _or_uncached(cache)
     if not batches:  # a first batch, or a bulk load: nothing to look up, and its values may be tens of millions
         return schema.empty_table()
     wanted = sorted_unique(values)
     parts = []
     for path in _paths(out_dir, table_name, batches):
-        index = _CACHE.sorted_column(path, schema, column)
+        index = cache.sorted_column(path, schema, column)
         if index is None:
-            table = _CACHE.read(path, schema)
+            table = cache.read(path, schema)
             parts.append(table.filter(pa.array(sorted_member(table.column(column).to_numpy(), wanted))))
             continue
         ordered, order = index
@@ -442,5 +450,5 @@ def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: s
         counts = last[hit] - first[hit]
         rows = order[np.repeat(first[hit], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
                                                                                             counts)]
-        parts.append(_CACHE.read(path, schema).take(pa.array(np.sort(rows))))
+        parts.append(cache.read(path, schema).take(pa.array(np.sort(rows))))
     return pa.concat_tables(parts) if parts else schema.empty_table()

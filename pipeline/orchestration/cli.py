@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import json
 import logging
 import sys
@@ -18,13 +17,11 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import luigi
 import luigi.retcodes
-from luigi.execution_summary import LuigiStatusCode
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
-from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
+from pipeline.runtime.locking import AlreadyRunning, check_writable
 from pipeline.core.tables import PART_FILE, partition_dir
 
 SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
@@ -149,21 +146,6 @@ def _check_paths(input_dir: Path, out: Path) -> None:
     check_writable(out)
 
 
-def _exit_code(status: LuigiStatusCode) -> int:
-    """Exit code for a finished build, from luigi.cfg's [retcode] section; never 0 for a failure."""
-    if status in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY):
-        return 0
-    codes = luigi.retcodes.retcode()
-    code = {
-        LuigiStatusCode.FAILED: codes.task_failed,
-        LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED: max(codes.task_failed, codes.scheduling_error),
-        LuigiStatusCode.SCHEDULING_FAILED: codes.scheduling_error,
-        LuigiStatusCode.NOT_RUN: codes.not_run,
-        LuigiStatusCode.MISSING_EXT: codes.missing_data,
-    }.get(status, codes.unhandled_exception)
-    return code or 1
-
-
 def check_config() -> None:
     """Read every luigi.cfg section once, so a bad value stops the run before any task starts."""
     from pipeline.orchestration import config
@@ -198,36 +180,21 @@ def summary(out: Path, batch: str) -> str:
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=1)
-def _manage_memory_around_each_task() -> None:
-    """Every task runs in this process: no cyclic garbage collection while a task runs, and what
-    a finished task freed given back before the next starts (see pipeline.runtime.memory). Registered
-    once per process."""
-    from pipeline.runtime.memory import task_ended, task_started
-
-    luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
-    luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: task_ended())
-    luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: task_ended())
-
-
 def run_command(args: argparse.Namespace) -> int:
-    from pipeline.orchestration.tasks import Report  # imported here so `newsprov --help` stays fast
+    from pipeline.orchestration.runner import run_batches  # imported here so `newsprov --help` stays fast
+    from pipeline.orchestration.tasks import Report
 
     _check_paths(args.input_dir, args.out)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
-    task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
-    _manage_memory_around_each_task()
-    with output_lock(args.out):
-        result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
-                             log_level="WARNING")
-    code = _exit_code(result.status)
-    if code:
-        print(result.summary_text, file=sys.stderr)
-        print(f"newsprov: the run failed ({result.status.name}); see the task errors above", file=sys.stderr)
-        return code
+    outcome = run_batches([Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))], args.out,
+                          args.workers)
+    if outcome.exit_code:
+        print(outcome.result.summary_text, file=sys.stderr)
+        print(f"newsprov: the run failed ({outcome.result.status.name}); see the task errors above", file=sys.stderr)
+        return outcome.exit_code
     print(summary(args.out, batch.isoformat()))
     return 0
 

@@ -69,7 +69,7 @@ def examine(out: Path) -> list[Finding]:
     for batch in batches:
         for table in partitions.batched_tables():
             problem = partitions.problem(out, table, batch)
-            if problem is not None:
+            if problem is not None and not (problem == partitions.MISSING and table in partitions.OPTIONAL):
                 findings.append(Finding(f"{table}/batch={batch}: {problem}", batch=batch))
     if batches and partitions.problem(out, "outlets", None) is not None:
         findings.append(Finding(f"outlets: {partitions.problem(out, 'outlets', None)}",

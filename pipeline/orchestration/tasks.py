@@ -10,16 +10,18 @@ Every output is a table partition published by ``pipeline.core.tables.write_part
 those of the batch it is computed from are published (there, readable, of the contract's schema
 version: pipeline.core.partitions), so a second run does nothing, a crashed run is simply redone,
 and a lost or corrupt partition is rebuilt with everything of its batch computed from it.
+
+Tasks read and stages compute with this process's ``RunContext`` (``pipeline.runtime.context``):
+Luigi runs a task in this process, or with ``--workers 2`` in a forked one, which makes its own.
+A stage that succeeds then publishes its row of the runs table (pipeline.orchestration.runs).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import logging
-import math
 import os
 import sys
 from pathlib import Path
@@ -30,25 +32,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.orchestration import config
+from pipeline.orchestration import config, runs
 
 from pipeline.core import partitions, tables
-from pipeline.stages.align import AlignParams, align_candidates
+from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
-from pipeline.stages.clusters import Assignment, assign_clusters
-from pipeline.lsh.fingerprint import FingerprintParams, add_signatures
+from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
 from pipeline.text.gazetteer import Gazetteer
-from pipeline.stages.ingest import FirstSighting, ingest_folder
-from pipeline.runtime.parallel import (DOCUMENT_WEIGHT, ParallelParams, concurrently, even_slices, map_chunks, map_table,
-                               n_chunks)
-from pipeline.stages.paraphrase import (ParaphraseCandidates, ParaphraseParams, candidate_documents, find_paraphrases,
-                                 sentence_band_rows)
-from pipeline.stages.passages import split_passages
-from pipeline.stages.provenance import document_links
+from pipeline.stages.ingest import first_sightings, ingest_folder
+from pipeline.runtime.context import process_context
+from pipeline.runtime.parallel import concurrently, map_table
+from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
+from pipeline.stages.provenance import chained_links, document_links
 from pipeline.report.pages import report_path, write_report
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
-from pipeline.text.synonyms import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ class PartitionTarget(luigi.Target):
     def read(self, columns: list[str] | None = None):
         """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
         texts and signatures, and most stages need a few of their columns."""
-        return tables.read_partition(self.out_dir, self.table, self.batch, columns)
+        return tables.read_partition(self.out_dir, self.table, self.batch, columns, process_context().partitions)
 
     def write(self, table) -> None:
         tables.write_partition(table, self.out_dir, self.table, self.batch)
@@ -107,6 +105,12 @@ class BatchTask(OutputTask):
         description="earlier batches to complete first, oldest first: [[date, input_dir], ...]; "
                     "a batch's candidates are joined with every batch already under out_dir",
     )
+    # For the runs table: the luigi.cfg sections whose values the stage reads, and the tables of
+    # its batch it reads (rows_in; none: it reads files).
+    settings: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    # (buckets, anchors) the stage skipped as too common, set by a stage that has them.
+    skipped: tuple[int, int] | None = None
 
     @property
     def batch_key(self) -> str:
@@ -124,11 +128,16 @@ class BatchTask(OutputTask):
             if (task.task_id, lost) in seen:
                 continue
             seen.add((task.task_id, lost))
-            published = all([target.exists(lost) if isinstance(target, PartitionTarget) else target.exists()
-                             for target in luigi.task.flatten(task.output())])
+            published = task.outputs_published(lost)
             complete = complete and published
             pending += [(required, lost or published) for required in _same_batch_requirements(task)]
         return complete
+
+    def outputs_published(self, lost: bool = False) -> bool:
+        """Whether every partition (or file) this task writes is published; each partition that is
+        not is named in a WARNING line when unreadable, or missing and ``lost`` (PartitionTarget.exists)."""
+        return all([target.exists(lost) if isinstance(target, PartitionTarget) else target.exists()
+                    for target in luigi.task.flatten(self.output())])
 
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
         return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
@@ -150,35 +159,67 @@ class BatchTask(OutputTask):
                      include_this_batch: bool = True) -> pa.Table:
         """``table`` over earlier batches (and this one), only the rows of ``doc_ids`` when given."""
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
-        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids)
+        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids,
+                                   cache=process_context().partitions)
+
+    def record_run(self, seconds: float) -> None:
+        """Publish this stage's row of the runs table; a wrapper, or a task that publishes no
+        partition (the report), has none."""
+        published = [t for t in luigi.task.flatten(self.output()) if isinstance(t, PartitionTarget)]
+        if isinstance(self, luigi.WrapperTask) or not published:
+            return
+        read = {t.path for t in luigi.task.flatten(self.input())
+                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads
+                and t.exists()}  # an output from before the credits table has none
+        run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
+                             [t.path for t in published], seconds, self.skipped)
+        runs.write_run(run, Path(self.out_dir))
+
+
+@BatchTask.event_handler(luigi.Event.PROCESSING_TIME)
+def _record_run(task: BatchTask, seconds: float) -> None:
+    # Luigi sends this in the process that ran the task, once it has succeeded; an error here is
+    # logged and leaves the run and the task's tables as they are.
+    task.record_run(seconds)
 
 
 class Ingest(BatchTask):
     """Stage 1: read the batch's files into documents; what cannot be read into rejects; a text
     already ingested, in this batch or an earlier one, into sightings."""
 
+    settings = ("ingest",)
+
     def requires(self):
         # Earlier batches' documents decide what is a sighting, so ingest them first.
         return self.previous_batch(Ingest)
 
     def output(self):
-        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings")}
+        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings", "credits")}
+
+    def outputs_published(self, lost: bool = False) -> bool:
+        # A batch ingested before the credits table existed is not ingested again (its documents
+        # would get a new ingested_at): its attribution stage searches the texts instead. An
+        # unreadable credits partition is rebuilt like any other.
+        outputs = self.output()
+        credits = outputs.pop("credits")
+        return all([target.exists(lost) for target in outputs.values()]) and (
+            credits.exists() or partitions.problem(credits.out_dir, "credits", self.batch_key) == partitions.MISSING)
 
     def run(self):
         now = dt.datetime.now(dt.timezone.utc)
         earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
-        seen = {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
-            earlier.column("doc_id").to_pylist(), earlier.column("batch").to_pylist(),
-            earlier.column("source_path").to_pylist())}
-        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now, seen,
-                               config.parallel().params())
+        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now,
+                               first_sightings(earlier), config.parallel().params())
         self.output()["rejects"].write(result.rejects)
         self.output()["sightings"].write(result.sightings)
+        self.output()["credits"].write(result.credits)
         self.output()["documents"].write(result.documents)
 
 
 class Fingerprint(BatchTask):
     """Stages 2-3: split documents into passages and compute their MinHash signatures."""
+
+    settings, reads = ("fingerprint",), ("documents",)
 
     def requires(self):
         return self.same_batch(Ingest)
@@ -188,19 +229,13 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
-        self.output().write(map_table(functools.partial(signed_passages, params=config.fingerprint().params()),
-                                      documents, config.parallel().params(), DOCUMENT_WEIGHT))
-
-
-def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
-    """The documents' passages with their signatures. Both are row-wise, so the pool's workers do
-    both: signed in the main process, the 20,000-document bench batch's 216,616 passages kept one
-    core busy for 2 s (1.8-2.0 s with two threads) while the other waited."""
-    return add_signatures(split_passages(documents), params)
+        self.output().write(passages.run(documents, config.fingerprint().params(), config.parallel().params()))
 
 
 class Bands(BatchTask):
     """Stage 4, first half: the batch's LSH bands and anchors, the keys the candidate join matches on."""
+
+    settings, reads = ("candidates",), ("passages",)
 
     def requires(self):
         return self.same_batch(Fingerprint)
@@ -227,6 +262,8 @@ class CandidateJoin(BatchTask):
     """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``): the batch's bands and
     anchors joined with themselves and with every earlier batch's."""
 
+    settings, reads = ("candidates",), ("bands", "anchors")
+
     def requires(self):
         return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
 
@@ -234,20 +271,21 @@ class CandidateJoin(BatchTask):
         return self.partition("candidates", self.batch_key)
 
     def run(self):
-        keys = self.input()["bands"]
+        keys, cache = self.input()["bands"], process_context().partitions
         bands = keys["bands"].read()
         # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
         # same way; reading just those skips a pass over all of history per batch).
         history_bands = tables.read_rows_with(Path(self.out_dir), "bands", self.earlier_batches("bands"), "bucket",
-                                              bands.column("bucket").to_numpy())
+                                              bands.column("bucket").to_numpy(), cache)
         # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
         # anchors in all of history (the idf's N), counted per partition once per process.
         anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
         history_anchors = tables.read_rows_in(Path(self.out_dir), "anchors", earlier, "anchor",
-                                              pc.unique(anchors.column("anchor")))
+                                              pc.unique(anchors.column("anchor")), cache)
         result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
-                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id"))
+                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache))
         self.output().write(result.candidates)
+        self.skipped = (result.skipped_buckets, result.skipped_anchors)
 
 
 class SparkCandidateJoin(BatchTask, PySparkTask):
@@ -260,6 +298,7 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
 
     requires = CandidateJoin.requires
     output = CandidateJoin.output
+    settings, reads = CandidateJoin.settings, CandidateJoin.reads
 
     @property
     def spark_submit(self):
@@ -300,6 +339,8 @@ class Candidates(BatchTask, luigi.WrapperTask):
 class Align(BatchTask):
     """Stage 5: verify candidates into the overlaps table."""
 
+    settings, reads = ("align", "fingerprint"), ("candidates",)
+
     def requires(self):
         return {"candidates": self.same_batch(Candidates), "passages": self.same_batch(Fingerprint),
                 "ingest": self.same_batch(Ingest)}
@@ -316,82 +357,15 @@ class Align(BatchTask):
         passages = self.read_history("passages", doc_ids=wanted_docs)
         documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
-        self.output().write(align_by_document_pair(candidates, passages, documents, self.batch_key, params,
-                                                   config.parallel().params()))
-
-
-def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -> pa.Table:
-    candidates, passages, documents, batch, params = chunk
-    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
-
-
-# Each chunk works out the words of every passage its pairs touch, and same-story pairs join
-# passages all over the batch: fewer, larger chunks repeat less of that. Pooled align of the
-# 20,000-document bench batch, 4 chunks per process -> 2: 17.3 -> 14.2 s (one chunk: 13.2 s, but
-# nothing left to even out a slow chunk); the 1M-passage batch 37.6 -> 35.8 s, largest worker
-# 1.26 -> 1.35 GB.
-ALIGN_CHUNKS_PER_PROCESS = 2
-# A chunk may take this much more than an even share of the rows when that keeps its passages
-# together (document_pair_chunks).
-ALIGN_CHUNK_SLACK = 1.05
-
-
-def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
-                           params: AlignParams, parallel: ParallelParams) -> pa.Table:
-    """``align_candidates``, the candidates cut into groups of whole document pairs when the
-    pool is used: align extends copies only between the two documents of a pair, and sorts its
-    rows, so the groups' rows, concatenated and sorted the same way, are the same table."""
-    parts = n_chunks(candidates.num_rows, parallel, per_process=ALIGN_CHUNKS_PER_PROCESS)
-    if parts <= 1:
-        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
-    chunks = document_pair_chunks(candidates, parts)
-    work = ((candidates.take(pa.array(rows, type=pa.int64())), _rows_of(passages, docs), _rows_of(documents, docs),
-             batch, params)
-            for rows, docs in chunks)  # built as the pool asks for them
-    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
-    return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
-
-
-def document_pair_chunks(candidates: pa.Table, parts: int) -> list[tuple[list[int], set[str]]]:
-    """The candidates' rows cut into ``parts`` chunks of whole document pairs, about even in rows,
-    each with the documents its pairs name.
-
-    A passage named in two chunks is tokenised in both, and a same-story passage is in pairs
-    with documents all over the batch. Pairs are placed largest document pair first, each in
-    the chunk that already holds most of its passages, weighed by the room left there (greedy
-    streaming graph partitioning). On the 20,000-document bench batch, 4 chunks in candidate
-    order named 65,927 passages (41,122 distinct); placed this way 49,540, and the chunks' align
-    time summed 27.7 -> 23.8 s.
-    """
-    doc_a, doc_b = candidates.column("doc_a").to_pylist(), candidates.column("doc_b").to_pylist()
-    passage_a, passage_b = candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist()
-    pair_rows: dict[tuple[str, str], list[int]] = {}
-    for row, (a, b) in enumerate(zip(doc_a, doc_b)):
-        pair_rows.setdefault((a, b) if a <= b else (b, a), []).append(row)
-    room = [candidates.num_rows / parts * ALIGN_CHUNK_SLACK] * parts
-    held: list[set[str]] = [set() for _ in range(parts)]
-    chunk_rows: list[list[int]] = [[] for _ in range(parts)]
-    for rows in sorted(pair_rows.values(), key=len, reverse=True):
-        best, best_score = 0, -math.inf
-        for part in range(parts):
-            passages, score = held[part], 1
-            for row in rows:  # plain loops: this runs in the main process while the pool waits
-                score += (passage_a[row] in passages) + (passage_b[row] in passages)
-            score *= room[part]
-            if score > best_score:
-                best, best_score = part, score
-        passages = held[best]
-        for row in rows:
-            passages.add(passage_a[row])
-            passages.add(passage_b[row])
-        room[best] -= len(rows)
-        chunk_rows[best].extend(rows)
-    return [(rows, {doc_a[row] for row in rows} | {doc_b[row] for row in rows}) for rows in chunk_rows if rows]
+        self.output().write(align.run(candidates, passages, documents, self.batch_key, params,
+                                      config.parallel().params(), process_context()))
 
 
 class Paraphrase(BatchTask):
     """Stage 5b: documents retelling each other's sentences in other words (sentence bands, then
     verified pairs)."""
+
+    settings, reads = ("paraphrase",), ("passages",)
 
     def requires(self):
         return {"passages": self.same_batch(Fingerprint), "attribution": self.same_batch(Attribution),
@@ -405,60 +379,21 @@ class Paraphrase(BatchTask):
         bands = self.sentence_bands(params)
         # Only earlier sentences in one of the batch's buckets can pair with it.
         history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
-                                        "bucket", bands.column("bucket").to_numpy())
+                                        "bucket", bands.column("bucket").to_numpy(), process_context().partitions)
         candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
         passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
                                      doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
-        self.output()["paraphrases"].write(paraphrases_by_document_pair(candidates, passages, credits, self.batch_key,
-                                                                        params, config.parallel().params()))
+        self.output()["paraphrases"].write(paraphrase.run(candidates, passages, credits, self.batch_key, params,
+                                                          config.parallel().params(), process_context()))
         self.output()["sentence_bands"].write(bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts
         are 0.7 GB, and the stage's high-water mark is while its sentence pairs are grouped."""
         passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "text", "kind"])
-        return map_table(functools.partial(_sentence_band_chunk, params=params), passages, config.parallel().params())
-
-
-def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
-    return sentence_band_rows(passages, Lexicon.load(), params)
-
-
-def _paraphrase_chunk(chunk: tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]) -> pa.Table:
-    candidates, passages, credits, batch, params = chunk
-    return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
-
-
-def paraphrases_by_document_pair(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
-                                 params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
-    """``find_paraphrases``, its (sorted) document pairs cut into consecutive runs when the pool
-    is used: each pair is verified on its own, so the runs' rows, concatenated in order, are the
-    same table. Reading each document's sentences is most of the work; a run keeps a new
-    document's pairs together, so few documents are read in two processes."""
-    pairs = candidates.doc_pairs
-    parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
-    if parts <= 1:
-        return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
-    stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
-    for sentence in candidates.stock_sentences:
-        stock_of.setdefault(sentence.rsplit(":", 1)[0], []).append(sentence)
-
-    def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
-        run = pairs[offset:offset + length]
-        docs = {doc for pair in run for doc in pair}
-        stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
-        return ParaphraseCandidates(run, stock), _rows_of(passages, docs), _rows_of(credits, docs), batch, params
-
-    work = (chunk(offset, length) for offset, length in even_slices(len(pairs), parts))
-    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}",
-                                       total=parts)).combine_chunks()
-
-
-def _rows_of(table: pa.Table, docs: set[str]) -> pa.Table:
-    """The rows of ``table`` whose doc_id is one of ``docs``."""
-    return table.filter(pc.is_in(table.column("doc_id"), tables.string_array(docs)))
+        return paraphrase.sentence_bands(passages, params, config.parallel().params())
 
 
 class Outlets(OutputTask):
@@ -474,6 +409,8 @@ class Outlets(OutputTask):
 class Attribution(BatchTask):
     """Stage 6: credited outlets with cue and span."""
 
+    reads = ("documents", "passages", "credits")
+
     def requires(self):
         return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
                 "outlets": Outlets(out_dir=self.out_dir)}
@@ -484,11 +421,15 @@ class Attribution(BatchTask):
     def run(self):
         documents = self.input()["ingest"]["documents"].read(["doc_id", "batch", "text", "body_start"])
         passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "char_end"])
-        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged()))
+        credits = self.input()["ingest"]["credits"]
+        credits = credits.read() if credits.exists() else None  # None: ingested by a version without it
+        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged(), credits))
 
 
 class Provenance(BatchTask):
     """Stage 7: document links with relation, direction and credited outlet."""
+
+    settings, reads = ("provenance",), ("overlaps", "paraphrases")
 
     def requires(self):
         return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution),
@@ -505,14 +446,23 @@ class Provenance(BatchTask):
         documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
-        earlier = self.read_history("provenance", ["doc_id", "source_doc_id"], include_this_batch=False)
-        earlier_links = zip(earlier.column("doc_id").to_pylist(), earlier.column("source_doc_id").to_pylist())
+        earlier_links = chained_links(docs, self.earlier_links_touching)
         self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
                                            config.provenance().params(), earlier_links, paraphrases))
+
+    def earlier_links_touching(self, doc_ids: set[str]) -> list[tuple[str, str]]:
+        """(doc_id, source_doc_id) of the earlier batches' provenance rows with an end in ``doc_ids``."""
+        copies = self.read_history("provenance", ["doc_id", "source_doc_id"], doc_ids, include_this_batch=False)
+        sources = tables.read_rows_in(Path(self.out_dir), "provenance", self.earlier_batches("provenance"),
+                                      "source_doc_id", tables.string_array(doc_ids))
+        return [link for table in (copies, sources)
+                for link in zip(table.column("doc_id").to_pylist(), table.column("source_doc_id").to_pylist())]
 
 
 class Clusters(BatchTask):
     """Stage 8: copy clusters and stories, with ids stable across batches."""
+
+    reads = ("provenance", "overlaps")
 
     def requires(self):
         return {"provenance": self.same_batch(Provenance), "overlaps": self.same_batch(Align),
@@ -522,28 +472,34 @@ class Clusters(BatchTask):
         return self.partition("clusters", self.batch_key)
 
     def run(self):
-        latest = self.read_history("clusters", include_this_batch=False).to_pylist()
-        current: dict[str, Assignment] = {}
-        for row in sorted(latest, key=lambda r: r["batch"]):
-            current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"],
-                                                row["is_origin"])
-        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"])
-        overlaps = self.input()["overlaps"].read(["doc_a", "doc_b", "relation"])
-        # Distinct and sorted in Arrow: a batch has about as many same-story document pairs as
-        # overlaps (177k of them at 20,000 documents), and Python tuples of them took 0.34 s, this 0.14 s.
-        same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story")).select(["doc_a", "doc_b"])
-        same_story = same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"),
-                                                                                    ("doc_b", "ascending")])
-        story_links = list(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist()))
-        documents = self.read_history("documents", ["doc_id", "published", "batch"])
+        links = self.input()["provenance"].read(["doc_id", "source_doc_id"])
+        story_links = same_story_links(self.input()["overlaps"].read(["doc_a", "doc_b", "relation"]))
+        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
+        touched = {*new_docs, *links.column("doc_id").to_pylist(), *links.column("source_doc_id").to_pylist(),
+                   *(doc for pair in story_links for doc in pair)}
+        previous = self.touched_stories(touched)
+        docs = set(previous) | set(new_docs)
+        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"], docs)
+        documents = self.read_history("documents", ["doc_id", "published", "batch"], docs)
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
                                                                     documents.column("batch").to_pylist())}
-        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
         copy_links = list(zip(provenance.column("doc_id").to_pylist(), provenance.column("source_doc_id").to_pylist(),
                               provenance.column("origin_basis").to_pylist()))
-        self.output().write(assign_clusters(list(current.values()), new_docs, copy_links, story_links, dates,
+        self.output().write(assign_clusters(list(previous.values()), new_docs, copy_links, story_links, dates,
                                             self.batch_key))
+
+    def touched_stories(self, touched: set[str]) -> dict[str, Assignment]:
+        """The current assignment of every document in the stories of ``touched`` (see
+        pipeline.stages.clusters: the earlier rows this batch can change or needs)."""
+        stories = {a.story_id for a in self.current(touched).values()}
+        members = tables.read_rows_in(Path(self.out_dir), "clusters", self.earlier_batches("clusters"), "story_id",
+                                      tables.string_array(stories))
+        return {doc: a for doc, a in self.current(set(members.column("doc_id").to_pylist())).items()
+                if a.story_id in stories}
+
+    def current(self, doc_ids: set[str]) -> dict[str, Assignment]:
+        return current_assignments(self.read_history("clusters", doc_ids=doc_ids, include_this_batch=False))
 
 
 class Report(BatchTask):
