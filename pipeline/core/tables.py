@@ -31,6 +31,7 @@ from pipeline.core.errors import OutputError, SchemaError
 from pipeline.core.schema import SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
+REPORTS = "reports"  # <out>/reports/batch=<date>/report.html: pipeline.report.pages
 PART_FILE = "part-0.parquet"
 UNPUBLISHED_FILE = ".part-0.parquet.partial"
 
@@ -84,6 +85,7 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     table = conform(table, TABLES[table_name])
     final = partition_dir(out_dir, table_name, batch, stage)
     staging_root = Path(out_dir) / STAGING
+    refuse_links(staging_root, Path(out_dir) / table_name, *([final.parent] if stage else []), final)
     try:
         staging_root.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +106,16 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
     return final
+
+
+def refuse_links(*paths: Path) -> None:
+    """Raise OutputError naming the first of ``paths`` that is a symbolic link: a link planted in
+    the output (a table folder, ``.staging``, a batch folder) would have partitions written, and
+    replaced ones removed, wherever it points."""
+    for path in paths:
+        if os.path.islink(path):
+            raise OutputError(f"{path} is a symbolic link; newsprov writes only real folders under --out: "
+                              "remove the link (and move what it points to into place, if it is yours)")
 
 
 # Rows per Parquet row group. With pyarrow's default (1M rows) a bulk load's passages were one row
