@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -181,3 +182,12 @@ def test_newsprov_run_again_ingests_files_added_to_the_latest_batch(tmp_path, ca
         assert main(["run", str(inbox / "2025-03-02"), "--out", str(out), "--batch", "2025-03-02"]) == 0
     assert "1 files its batch did not ingest: reprint.txt" in caplog.text
     assert [row[1:3] for row in provenance(out)] == [("reprint.txt", "harbour.txt")]
+
+
+def test_a_lost_documents_partition_of_an_earlier_batch_is_rebuilt_not_taken_for_a_backfill(tmp_path):
+    inbox, out = make_inbox(tmp_path / "inbox"), tmp_path / "out"
+    assert run_inbox(inbox, out).name == "SUCCESS"
+    before = archive(out)
+    shutil.rmtree(out / "documents" / "batch=2025-03-02")
+    assert main(["run", str(inbox / "2025-03-02"), "--out", str(out), "--batch", "2025-03-02"]) == 0
+    assert archive(out) == before

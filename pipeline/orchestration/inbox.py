@@ -217,12 +217,14 @@ def prepare(out: Path, folders: list[tuple[dt.date, Path]]) -> list[str]:
             reasons.append(f"folder {folder} has " + "; ".join(filter(None, [
                 added and f"{len(added)} files its batch did not ingest: {_named(added)}",
                 changed and f"{len(changed)} files changed since its batch ran: {_named(changed)}"])))
-        else:
+        elif batch not in archived:  # nothing of it under out yet
             later = [b for b in archived if b > batch]
             if not later:
                 continue
             start = later[0]
             reasons.append(f"folder {folder} (batch {batch}) arrived after later batches ran: {_named(later)}")
+        else:  # partitions but no documents: a lost partition, which running the batch rebuilds
+            continue
         redo_from = start if redo_from is None else min(redo_from, start)
     if redo_from is None:
         return []
@@ -263,10 +265,11 @@ def remove_batch(out: Path, batch: str) -> None:
 
 
 def refuse_later_batches(out: Path, batch: str) -> None:
-    """InputError when a batch later than ``batch`` has been ingested under ``out``: run in that
-    order, this batch would miss its links to the later ones and make their texts documents twice."""
+    """InputError when ``batch`` has nothing under ``out`` yet and a later batch has been ingested:
+    run in that order, this batch would miss its links to the later ones and make their texts
+    documents twice. (A batch with some partitions is being rebuilt, e.g. by ``newsprov doctor --fix``.)"""
     later = [b for b in tables.batches_of(Path(out), "documents") if b > batch]
-    if later:
+    if later and batch not in archived_batches(out):
         raise InputError(f"batch {batch} is older than batches already under {out} ({_named(later)}): a backfill "
                          "must run them again after it; put the day folders in one inbox and run the Inbox task "
                          "(see README, Late folders and backfills)")
