@@ -328,6 +328,7 @@ def chromium(url: str, *args: str, user_data: Path) -> subprocess.CompletedProce
         capture_output=True, text=True, timeout=120, check=True)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 @pytest.mark.parametrize("run", ["harbour", "seeds"])
 def test_report_in_headless_chromium(run, harbour_out, seed_run, tmp_path):

@@ -27,7 +27,7 @@ from pipeline.core.errors import ConfigError
 
 from conftest import SEED_BATCH, SEEDS, settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 NEWSLETTER = "Sign up for our morning newsletter to get the day's top stories in your inbox."
 
@@ -167,7 +167,7 @@ def engine_runs(tmp_path_factory) -> EngineRuns:
 
 
 def partition_files(out: Path, table: str) -> list[str]:
-    return sorted(str(p.relative_to(out)) for p in (out / table).glob("batch=*/*.parquet"))
+    return sorted(str(p.relative_to(out)) for p in (out / table).glob("*/*.parquet"))
 
 
 def test_each_engine_ran_its_own_join(engine_runs):

@@ -25,7 +25,7 @@ from luigi.execution_summary import LuigiStatusCode
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
 from pipeline.runtime.locking import AlreadyRunning, output_lock
-from pipeline.core.tables import PART_FILE, partition_dir
+from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 
 SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
                   "rejects")
@@ -57,13 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the pipeline on one folder of articles (one batch)",
         description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
-                    "and write the tables to --out/<table>/batch=<date>/. Example: "
+                    "and write the tables to --out/<table>/<date>/. Example: "
                     "newsprov run seeds --out output --batch 2025-10-24",
     )
     run.add_argument("input_dir", nargs="?", default="seeds", type=Path, help="folder of article files (default: seeds)")
     run.add_argument("--out", default=Path("output"), type=Path, help="output folder (default: output)")
     run.add_argument("--batch", type=_batch_date, default=None,
-                     help="batch date YYYY-MM-DD (default: today, UTC)")
+                     help="batch date YYYY-MM-DD (default: INPUT_DIR's name when it is a date, else today, UTC). "
+                          "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first")
     run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
 
     evaluate = commands.add_parser(
@@ -113,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
                                                                          "(default: output)")
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
+    upgrade = commands.add_parser(
+        "upgrade", help="rename an older output's batch=<date> folders to the current layout",
+        description="Bring an output written before 0.2 (partition folders --out/<table>/batch=<date>/) to the "
+                    "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
+                    "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
+    )
+    upgrade.add_argument("--out", default=Path("output"), type=Path, help="output folder (default: output)")
     return parser
 
 
@@ -174,8 +182,8 @@ def summary(out: Path, batch: str) -> str:
             lines.append("  overlaps by relation: " + (", ".join(f"{r}={n}" for r, n in by_relation) or "none"))
     finally:
         con.close()
-    lines.append(f"tables: {out}/<table>/batch={batch}/part-0.parquet  "
-                 f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
+    lines.append(f"tables: {out}/<table>/{batch}/part-0.parquet  "
+                 f"(try: duckdb -c \"select * from '{out}/overlaps/*/*.parquet'\")")
     lines.append(f"report: {out}/report.html")
     return "\n".join(lines)
 
@@ -196,22 +204,51 @@ def run_command(args: argparse.Namespace) -> int:
     from pipeline.orchestration.tasks import Report  # imported here so `newsprov --help` stays fast
 
     _check_paths(args.input_dir, args.out)
+    check_layout(args.out)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
-    batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
-    task = Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))
+    days = day_folders(args.input_dir)
+    if days and args.batch is not None:
+        raise InputError(f"{args.input_dir} holds day folders ({days[0].name}, ...), each its own batch: "
+                         "leave out --batch, or pass one day's folder")
+    if not days:
+        batch = args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date()
+        days = [args.input_dir]
     _manage_memory_around_each_task()
-    with output_lock(args.out):
-        result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
-                             log_level="WARNING")
-    code = _exit_code(result.status)
-    if code:
-        print(result.summary_text, file=sys.stderr)
-        print(f"newsprov: the run failed ({result.status.name}); see the task errors above", file=sys.stderr)
-        return code
-    print(summary(args.out, batch.isoformat()))
+    for day in days:  # oldest first: each batch joins the ones before it
+        batch = folder_date(day) if day is not args.input_dir else batch
+        task = Report(date=batch, input_dir=str(day), out_dir=str(args.out))
+        with output_lock(args.out):
+            result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
+                                 log_level="WARNING")
+        code = _exit_code(result.status)
+        if code:
+            print(result.summary_text, file=sys.stderr)
+            print(f"newsprov: the run failed ({result.status.name}); see the task errors above", file=sys.stderr)
+            return code
+        print(summary(args.out, batch.isoformat()))
     return 0
+
+
+def folder_date(folder: Path) -> dt.date | None:
+    """The date a folder is named by, when its name is exactly YYYY-MM-DD."""
+    name = Path(folder).name
+    if len(name) != 10 or name[4] != "-" or name[7] != "-":
+        return None
+    try:
+        return dt.date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def day_folders(folder: Path) -> list[Path]:
+    """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else but files
+    that are not articles (an inbox of days); [] for a folder of articles."""
+    entries = sorted(Path(folder).iterdir())
+    days = [e for e in entries if e.is_dir() and folder_date(e) is not None]
+    articles = [e for e in entries if e.is_file() and not e.name.startswith(".")]
+    return days if days and not articles else []
 
 
 def eval_pairs_command(args: argparse.Namespace) -> int:
@@ -259,6 +296,15 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.report.pages import write_report
 
             print(write_report(args.out, batch=args.batch))
+            return 0
+        if args.command == "upgrade":
+            from pipeline.core.tables import upgrade_layout
+
+            if not args.out.is_dir():
+                raise OutputError(f"output folder {args.out} does not exist: pass the --out of an earlier run")
+            with output_lock(args.out):
+                changed = upgrade_layout(args.out)
+            print(f"newsprov: {len(changed)} partitions moved to the current layout under {args.out}")
             return 0
         if args.command == "stats":
             from pipeline.report.queries import format_stats

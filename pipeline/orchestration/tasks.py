@@ -80,7 +80,7 @@ class OutputTask(luigi.Task):
 
 
 class BatchTask(OutputTask):
-    date = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
+    date = luigi.DateParameter(description="batch date; partition folders are named YYYY-MM-DD")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
     history = luigi.ListParameter(
         default=(), significant=False,
