@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from pipeline.stages.align import (AlignParams, PassageRef, _shingle_set, align_pair, matching_blocks, origin_of,
                             passage_refs)
+from pipeline.core.ids import passage_id
 from pipeline.lsh.fingerprint import shingle_words
 from pipeline.text.synonyms import Lexicon
 from pipeline.text.tokens import tokenize
@@ -185,13 +186,13 @@ def test_matching_blocks_of_passages_are_sequence_matchers():
 def test_passage_refs_read_signatures_of_sliced_and_null_rows():
     signatures = [[1, 2, 3], None, [4, 5, 6], [7, 8, 9]]
     passages = pa.table({
-        "passage_id": [f"d:{i:04d}" for i in range(4)], "doc_id": ["d"] * 4, "char_start": [0, 5, 10, 15],
+        "passage_id": [passage_id("d", i) for i in range(4)], "doc_id": ["d"] * 4, "char_start": [0, 5, 10, 15],
         "text": ["one", "two", "three", "four"], "signature": pa.array(signatures, pa.list_(pa.uint32())),
     }).slice(1)
     documents = pa.table({"doc_id": ["d"], "published": pa.array([None], pa.date32()), "batch": ["2025-10-24"]})
     refs = passage_refs(passages, documents)
     assert refs["d:0001"].signature is None
-    assert [refs[f"d:{i:04d}"].signature.tolist() for i in (2, 3)] == signatures[2:]
+    assert [refs[passage_id("d", i)].signature.tolist() for i in (2, 3)] == signatures[2:]
     assert refs["d:0003"].signature.dtype == np.uint32
 
 

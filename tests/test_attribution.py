@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pipeline.stages.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
                                   split_sentences, text_credits)
 from pipeline.core.errors import InputError
+from pipeline.core.ids import ordinal_of, passage_id
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.core.schema import ATTRIBUTIONS
 
@@ -33,7 +34,7 @@ def tables(texts: dict[str, str]) -> tuple[pa.Table, pa.Table]:
         docs["batch"].append("2025-10-24")
         docs["text"].append(text)
         for n, m in enumerate(re.finditer(r"[^\n]+", text)):
-            passages["passage_id"].append(f"{doc_id}:{n:04d}")
+            passages["passage_id"].append(passage_id(doc_id, n))
             passages["doc_id"].append(doc_id)
             passages["char_start"].append(m.start())
             passages["char_end"].append(m.end())
@@ -209,14 +210,14 @@ def test_times_publisher_does_not_hide_the_real_credit(gaz):
 
 # ---------------------------------------------------------------------------- covered passages
 def covered(gaz: Gazetteer, text: str) -> list[tuple[str, list[int]]]:
-    return [(r["surface"], [int(p.rsplit(":", 1)[1]) for p in r["covered_passages"]]) for r in credits(gaz, text)]
+    return [(r["surface"], [ordinal_of(p) for p in r["covered_passages"]]) for r in credits(gaz, text)]
 
 
 def test_seed_000_told_the_post_covers_the_quote_the_official_goes_on_with(seed_rows):
     text = (SEEDS / "000_2910c2332927eb84.txt").read_text(encoding="utf-8")
     lines = [m.group() for m in re.finditer(r"[^\n]+", text)]
     told = [r for r in seed_rows["000"] if r["cue"] == "told"][0]
-    passages = [lines[int(p.rsplit(":", 1)[1])] for p in told["covered_passages"]]
+    passages = [lines[ordinal_of(p)] for p in told["covered_passages"]]
     assert told["covered_passages"][0] == told["passage_id"]
     assert len(passages) == 2
     assert "told the Post" in passages[0] and passages[1].endswith("the official said.")

@@ -1,20 +1,24 @@
-"""The LSH channel's vectorised grouping equals a plain reading of its definition."""
+"""The LSH channel's vectorised grouping equals a plain reading of its definition, and both
+channels equal the join's SQL (``join_statements``, which Spark runs) run in DuckDB."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.lsh import pairs
 from pipeline.stages import candidates
-from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates
+from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates, join_statements
 from pipeline.core.errors import SchemaError
-from pipeline.core.schema import ANCHORS
+from pipeline.core.ids import passage_id
+from pipeline.core.schema import ANCHORS, CANDIDATES
 from pipeline.core.tables import conform, empty
 
 PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
@@ -22,7 +26,7 @@ PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
 
 def passages_table(signatures: list[list[int] | None], doc_of: list[int], prefix: str) -> pa.Table:
     docs = [f"{prefix}{d:03d}" for d in doc_of]
-    ids = [f"{doc}:{i:04d}" for i, doc in enumerate(docs)]
+    ids = [passage_id(doc, i) for i, doc in enumerate(docs)]
     return pa.table({"passage_id": ids, "doc_id": docs,
                      "signature": pa.array(signatures, type=pa.list_(pa.uint32()))})
 
@@ -78,9 +82,9 @@ def test_prefiltering_unique_buckets_keeps_the_same_pairs(monkeypatch):
     signatures[copies[100:], :2] = signatures[copies[:100], :2]  # band 0 shared by 100 pairs
     params = CandidateParams(bands=4, rows=2)
     bands = band_rows(passages_table(signatures.tolist(), list(range(n)), "d"), params)
-    monkeypatch.setattr(candidates, "_PREFILTER_ROWS", 0)  # a counting pass drops unique buckets first
+    monkeypatch.setattr(pairs, "_PREFILTER_ROWS", 0)  # a counting pass drops unique buckets first
     prefiltered = find_candidates(bands, empty("anchors"), empty("bands"), empty("anchors"), params)
-    monkeypatch.setattr(candidates, "_PREFILTER_ROWS", 1 << 30)
+    monkeypatch.setattr(pairs, "_PREFILTER_ROWS", 1 << 30)
     sorted_outright = find_candidates(bands, empty("anchors"), empty("bands"), empty("anchors"), params)
     assert prefiltered.candidates.equals(sorted_outright.candidates)
     assert prefiltered.candidates.num_rows >= 100
@@ -93,10 +97,10 @@ def test_bands_split_between_threads_give_the_same_pairs(monkeypatch, threads):
     params = CandidateParams(bands=4, rows=2, max_bucket_size=12)
     new = band_rows(passages_table(signatures[:300].tolist(), list(range(300)), "n"), params)
     history = band_rows(passages_table(signatures[300:].tolist(), list(range(100)), "h"), params)
-    monkeypatch.setattr(candidates, "thread_budget", lambda: 2)
-    reference = candidates.lsh_pair_codes(new, history, params.max_bucket_size)
-    monkeypatch.setattr(candidates, "thread_budget", lambda: threads)
-    split = candidates.lsh_pair_codes(new, history, params.max_bucket_size)
+    monkeypatch.setattr(pairs, "thread_budget", lambda: 2)
+    reference = pairs.lsh_pair_codes(new, history, params.lsh)
+    monkeypatch.setattr(pairs, "thread_budget", lambda: threads)
+    split = pairs.lsh_pair_codes(new, history, params.lsh)
     assert reference.skipped > 0 and len(reference.capped) and len(reference.a)
     for field in ("a", "b", "shared", "capped"):
         assert np.array_equal(getattr(split, field), getattr(reference, field)), field
@@ -120,7 +124,7 @@ def anchors_table(rows: list[tuple[int, list[str]]], prefix: str) -> pa.Table:
     ids, docs, keys = [], [], []
     for i, (doc, anchors) in enumerate(rows):
         for key in sorted(set(anchors)):
-            ids.append(f"{prefix}{doc:03d}:{i:04d}")
+            ids.append(passage_id(f"{prefix}{doc:03d}", i))
             docs.append(f"{prefix}{doc:03d}")
             keys.append(key)
     return conform(pa.table({"passage_id": pa.array(ids, pa.string()), "doc_id": pa.array(docs, pa.string()),
@@ -171,3 +175,42 @@ def test_anchor_pairs_expanded_in_small_chunks_are_the_same(new_rows, history_ro
         patch.setattr(candidates, "thread_budget", lambda: threads)
         chunked = find_candidates(empty("bands"), new, empty("bands"), history, params).candidates
     assert chunked.equals(whole)
+
+
+def sql_join(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table, history_anchors: pa.Table,
+             params: CandidateParams) -> tuple[pa.Table, tuple[int, int]]:
+    """The candidates and skipped counts of ``join_statements`` run in DuckDB, statement by statement."""
+    con = duckdb.connect()
+    for name, table in (("new_bands", new_bands), ("new_anchors", new_anchors), ("history_bands", history_bands),
+                        ("history_anchors", history_anchors)):
+        # Ids as strings, as Spark reads them: DuckDB would compare dictionary columns by code.
+        con.register(name, table.cast(pa.schema([pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type)
+                                                 else f for f in table.schema])))
+    for name, statement in join_statements(params).items():
+        con.execute(f"create temp view {name} as {statement}")
+    skipped = con.sql("select buckets, anchors from skipped").fetchall()[0]
+    found = con.sql("select * from candidates order by passage_a, passage_b").to_arrow_table()
+    return conform(found, CANDIDATES), skipped
+
+
+passage_rows_st = st.lists(st.tuples(signature, st.integers(0, 4), st.lists(st.sampled_from("abcdef"), max_size=4)),
+                           max_size=10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(passage_rows_st, passage_rows_st, st.integers(2, 5), st.integers(1, 3))
+def test_both_channels_follow_the_join_statements(new_rows, history_rows, cap, min_shared):
+    params = CandidateParams(bands=4, rows=2, max_bucket_size=cap, min_shared_anchors=min_shared)
+
+    def inputs(rows, prefix):
+        docs = [d for _, d, _ in rows]
+        return (band_rows(passages_table([s for s, _, _ in rows], docs, prefix), params),
+                anchors_table([(d, a) for _, d, a in rows], prefix))
+
+    (new_bands, new_anchors), (history_bands, history_anchors) = inputs(new_rows, "n"), inputs(history_rows, "h")
+    result = find_candidates(new_bands, new_anchors, history_bands, history_anchors, params)
+    expected, skipped = sql_join(new_bands, new_anchors, history_bands, history_anchors, params)
+    assert (result.skipped_buckets, result.skipped_anchors) == skipped
+    found = result.candidates
+    assert found.drop_columns(["anchor_score"]).equals(expected.drop_columns(["anchor_score"]))
+    assert np.allclose(found.column("anchor_score").to_numpy(), expected.column("anchor_score").to_numpy(), rtol=1e-6)

@@ -132,7 +132,8 @@ def test_the_pooled_run_writes_the_same_tables(runs):
                                            "candidates", "overlaps", "sentence_bands", "paraphrases", "attributions",
                                            "provenance", "clusters"}
     for name in files:
-        assert_same_rows(inline / name, pooled / name)
+        if name.parts[0] != "runs":  # each run's time and memory
+            assert_same_rows(inline / name, pooled / name)
 
 
 def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp_path):

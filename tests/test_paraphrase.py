@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.core.ids import passage_id
 from pipeline.stages.attribution import split_sentences
 from pipeline.stages.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
                                  document_sentences,
@@ -110,7 +111,7 @@ def test_sentence_bands_of_any_slice_of_passages_are_that_slice_s_rows(lexicon):
     rows = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
     for doc_id, text in (("source", SOURCE), ("rewrite", REWRITE), ("residents", SAME_TOPIC)):
         for sentence_no, sentence in enumerate(text.split(". ")):
-            rows["passage_id"].append(f"{doc_id}:{sentence_no:04d}")
+            rows["passage_id"].append(passage_id(doc_id, sentence_no))
             rows["doc_id"].append(doc_id)
             rows["char_start"].append(text.index(sentence))
             rows["text"].append(sentence)

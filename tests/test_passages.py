@@ -6,7 +6,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.passages import classify, split_document, split_passages
+from pipeline.stages.passages import split_passages
+from pipeline.text.paragraphs import classify, split_document
 from pipeline.text.tokens import count_words
 
 line = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_size=0, max_size=40)

@@ -43,14 +43,14 @@ def two_batches(tmp_path_factory, seed_run) -> Path:
 
 def duckdb_read(out: Path, table: str) -> tuple[list[str], list]:
     with duckdb.connect() as con:
-        relation = con.sql(f"select * from '{out}/{table}/*/*.parquet'")
+        relation = con.sql(f"select * from '{out}/{table}/**/*.parquet'")
         types = dict(zip(relation.columns, (str(t) for t in relation.types)))
         batches = [b for (b,) in relation.select("batch").fetchall()] if "batch" in types else None
         return relation.columns, [types.get("batch"), relation.shape[0], batches]
 
 
 def polars_read(out: Path, table: str) -> tuple[list[str], list]:
-    frame = pl.read_parquet(f"{out}/{table}/*/*.parquet")
+    frame = pl.read_parquet(f"{out}/{table}/**/*.parquet")
     batch = frame.get_column("batch") if "batch" in frame.columns else None
     return frame.columns, [None if batch is None else str(batch.dtype), frame.height,
                            None if batch is None else batch.to_list()]
@@ -72,7 +72,7 @@ def normalised(read: tuple[list[str], list]) -> tuple[list[str], str | None, int
 
 def expected(out: Path, table: str) -> tuple[list[str], str | None, int, Counter | None]:
     """What the files hold, read one by one with pyarrow."""
-    files = sorted((out / table).glob("*/part-0.parquet"))
+    files = sorted((out / table).rglob("part-0.parquet"))
     data = [pq.read_table(path) for path in files]
     batches = Counter(b for d in data if "batch" in d.column_names for b in d.column("batch").to_pylist())
     return TABLES[table].names, "string" if table != "outlets" else None, sum(d.num_rows for d in data), \
@@ -92,9 +92,10 @@ def test_each_reader_finds_the_rows_and_one_string_batch(two_batches, table, rea
 def test_the_second_batch_took_its_folders_date_and_every_batched_file_holds_batch(two_batches):
     assert tables.batches_of(two_batches, "documents") == [SEED_BATCH, NEXT_BATCH]
     for table in BATCHED:
-        for path in (two_batches / table).glob("*/part-0.parquet"):
+        for path in (two_batches / table).rglob("part-0.parquet"):
             assert pq.read_schema(path).field("batch").type == "string", path
-            assert set(pq.read_table(path, columns=["batch"]).column("batch").to_pylist()) <= {path.parent.name}
+            batch = path.relative_to(two_batches / table).parts[0]
+            assert set(pq.read_table(path, columns=["batch"]).column("batch").to_pylist()) <= {batch}
 
 
 def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp_path, capsys):
@@ -105,6 +106,8 @@ def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp
             if table in ROWS_WITHOUT_BATCH:
                 path = folder / tables.PART_FILE
                 pq.write_table(pq.read_table(path).drop_columns(["batch"]), path)
+            for stage in folder.iterdir() if table == "runs" else []:
+                stage.rename(stage.with_name(f"stage={stage.name}"))
             folder.rename(folder.with_name(f"batch={folder.name}"))
     shutil.move(old / "outlets" / "gazetteer" / tables.PART_FILE, old / "outlets" / tables.PART_FILE)
     (old / "outlets" / "gazetteer").rmdir()
@@ -131,7 +134,7 @@ def spark():
 @pytest.mark.spark
 def test_spark_reads_every_table_as_the_others_do(two_batches, spark):
     for table in TABLES:
-        frame = spark.read.parquet(f"{two_batches}/{table}/*/*.parquet")
+        frame = spark.read.option("recursiveFileLookup", "true").parquet(str(two_batches / table))
         kind = str(frame.schema["batch"].dataType) if "batch" in frame.columns else None
         batches = [row[0] for row in frame.select("batch").collect()] if kind else None
         got = normalised((frame.columns, [kind, frame.count(), batches]))

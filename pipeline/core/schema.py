@@ -182,6 +182,8 @@ CANDIDATES = _schema(
 )
 
 OVERLAP_RELATIONS = ("verbatim", "near_copy", "spun", "same_story")
+# Overlaps whose words were copied; same_story passages report one event in their own words.
+COPY_RELATIONS = ("verbatim", "near_copy", "spun")
 ORIGINS = ("a", "b", "tie", "unknown")
 
 OVERLAPS = _schema(
@@ -348,6 +350,31 @@ OUTLETS = _schema(
     ],
 )
 
+RUNS = _schema(
+    "runs",
+    1,
+    [
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("stage", pa.string(), "the Luigi task that ran the stage (Ingest, Fingerprint, ..., Clusters); "
+               "also the runs/<date>/<stage>/ partition it is written to", False),
+        _field("code_version", pa.string(), "newsprov's version, with `git describe --always --dirty` of the "
+               "checkout after a '+' when the code runs from one", False),
+        _field("settings_hash", pa.string(), "blake2b (16 hex digits) of the effective values of the luigi.cfg "
+               "sections that change the stage's output; equal hashes, equal settings", False),
+        _field("rows_in", pa.int64(), "rows of the batch's own partitions the stage reads (its inputs), summed; "
+               "null for Ingest, which reads files"),
+        _field("rows_out", pa.int64(), "rows of the partitions the stage published, summed", False),
+        _field("seconds", pa.float64(), "wall-clock seconds the stage ran, publishing included", False),
+        _field("peak_rss_bytes", pa.int64(), "peak resident memory of the process that ran the stage, from its "
+               "start to the stage's end (getrusage ru_maxrss; pool workers not included)", False),
+        _field("skipped_buckets", pa.int64(), "LSH buckets shared by more than [candidates] max_bucket_size "
+               "passages, skipped; null for a stage without buckets or where the count is not known here"),
+        _field("skipped_anchors", pa.int64(), "anchors shared by more than max_bucket_size passages, skipped; "
+               "null like skipped_buckets"),
+        _field("finished_at", UTC_MICROS, "when the stage ended", False),
+    ],
+)
+
 # The rows of these tables, as their stages make them, have no batch column (a passage has 32 rows
 # of bands): pipeline.core.tables.write_partition adds the partition's batch to every file as its last
 # column, so that every per-batch table's files hold the same string column `batch`, and the
@@ -386,5 +413,6 @@ TABLES: dict[str, pa.Schema] = {
     "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,
     "outlets": OUTLETS,
+    "runs": RUNS,
 }
 

@@ -3,11 +3,12 @@
 Layout under an output folder::
 
     <out>/<table>/<YYYY-MM-DD>/part-0.parquet   # batched tables; each file holds ``batch`` too
+    <out>/runs/<YYYY-MM-DD>/<Stage>/part-0.parquet   # one partition per stage run
     <out>/outlets/gazetteer/part-0.parquet      # the gazetteer
     <out>/.staging/                             # in-flight writes, never globbed
 
-Partition folders are named by the bare date, not ``batch=<date>``: a hive-style name made
-DuckDB, Polars and Spark add a ``batch`` column of their own (a date, a string or a
+Partition folders are named by the bare value, not ``batch=<date>`` (or ``stage=<Stage>``): a
+hive-style name made DuckDB, Polars and Spark add a column of their own (a date, a string or a
 dictionary) beside the one in the files, and pandas refuse the two. Every reader now sees one
 ``batch``, the files' string column (``newsprov upgrade`` renames an older output's folders).
 
@@ -75,12 +76,15 @@ def rows_schema(table_name: str) -> pa.Schema:
     return ROWS_WITHOUT_BATCH.get(table_name, TABLES[table_name])
 
 
-def partition_dir(out_dir: Path, table_name: str, batch: str | None) -> Path:
-    """Where a table's batch partition (or the unbatched table) lives."""
-    return Path(out_dir) / table_name / (UNBATCHED_DIR if batch is None else batch)
+def partition_dir(out_dir: Path, table_name: str, batch: str | None, stage: str | None = None) -> Path:
+    """Where a table's batch partition (or the unbatched table) lives; ``stage`` names a partition
+    of the batch's partition (the runs table: each stage publishes its own row)."""
+    base = Path(out_dir) / table_name / (UNBATCHED_DIR if batch is None else batch)
+    return base if stage is None else base / stage
 
 
-def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None) -> Path:
+def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None,
+                    stage: str | None = None) -> Path:
     """Check ``table`` against its schema and publish it atomically; return the folder.
 
     The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
@@ -90,23 +94,23 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     published, whenever the process is killed. An existing partition is replaced whole.
     """
     table = conform(table, rows_schema(table_name))
-    final = partition_dir(out_dir, table_name, batch)
+    final = partition_dir(out_dir, table_name, batch, stage)
     staging_root = Path(out_dir) / STAGING
     try:
         staging_root.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
-        stage = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
-        stage.mkdir()
-        _write_file(_compact_dictionaries(table), stage / UNPUBLISHED_FILE, TABLES[table_name], batch)
+        staged = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
+        staged.mkdir()
+        _write_file(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, TABLES[table_name], batch)
         if final.exists():
             if (final / PART_FILE).exists():
                 os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
             retired = staging_root / f"retired-{uuid.uuid4().hex}"
             os.rename(final, retired)
-            os.rename(stage, final)
+            os.rename(staged, final)
             shutil.rmtree(retired, ignore_errors=True)
         else:
-            os.rename(stage, final)
+            os.rename(staged, final)
         os.rename(final / UNPUBLISHED_FILE, final / PART_FILE)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
@@ -128,9 +132,9 @@ def _write_file(table: pa.Table, path: Path, schema: pa.Schema, batch: str | Non
                                                     schema=schema), row_group_size=ROW_GROUP_ROWS)
 
 
-# Rows per Parquet row group. pyarrow's default (1M) made a 1M-passage batch's passages one row
-# group of 0.9 GB: reading some documents' rows of it, filtered while reading, took 3.6 s on one
-# thread; in row groups of 128k rows, 1.8 s (decoded on both cores, and one group held at a time).
+# Rows per Parquet row group. With pyarrow's default (1M rows) a bulk load's passages were one row
+# group of a GB, decoded on one thread and held whole to read a few documents' rows; smaller groups
+# are decoded on every core, one at a time.
 ROW_GROUP_ROWS = 1 << 17
 
 
@@ -138,9 +142,7 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
     """Columns written with Parquet dictionary pages: text ones (ids, kinds, Arrow dictionaries).
 
     Numbers here are hash keys, offsets and scores that seldom repeat: the writer built a
-    dictionary for each of their row groups only to fall back to plain pages. The 20,000-document
-    bench batch's 13 tables took 2.2 s to write that way, 1.6 s this way, and 24 MB less
-    (bands' bucket keys: 70 MB and 0.58 s before, 57 MB and 0.24 s).
+    dictionary for each of their row groups only to fall back to plain pages, slower and larger.
     """
     return [field.name for field in schema
             if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
@@ -149,10 +151,9 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
 def _compact_dictionaries(table: pa.Table) -> pa.Table:
     """``table`` with each dictionary column cut into row-group chunks that hold only their own values.
 
-    Parquet writes an Arrow dictionary column's whole dictionary into every row group: a
-    1M-passage batch's bands (32M rows in row groups of 1M) carried all 1M passage ids 31 times
-    and read back in 11.5 s, 0.6 s a row group; cut this way, 0.05 s a row group. The values are
-    unchanged.
+    Parquet writes an Arrow dictionary column's whole dictionary into every row group: a bulk
+    load's bands carried every passage id once per row group, and each group read back the whole
+    dictionary. The values are unchanged.
     """
     dictionary_columns = [i for i, field in enumerate(table.schema)
                           if pa.types.is_dictionary(field.type) and not table.column(i).null_count]
@@ -232,7 +233,7 @@ class PartitionCache:
         def filter_kept() -> None:
             # One mask over the kept partitions together: ``is_in`` builds its hash set of the
             # values per call, and a daily run over years of history reads a few rows of hundreds
-            # of partitions per task (an Acero filter per partition cost 200 us each, plus the set).
+            # of partitions per task (a filter per partition paid its own start-up and set each time).
             if kept:
                 joined = pa.concat_tables(kept)
                 pieces.append(joined.filter(pc.is_in(joined.column(column), value_set=values)))
@@ -297,10 +298,8 @@ def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
 
 
-# 128 MB: a daily batch's earlier partitions fit, a bulk load's do not fit either way. With 512 MB the
-# 1M-passage bench batch peaked at 4.1-4.5 GB (the cache kept its big partitions between stages),
-# with 128 MB at 3.8 GB in the same wall time; its incremental batch 3.0 -> 2.3 GB, 22.7 -> 21.9 s;
-# the dev eval's 232 daily batches 44.8 -> 47.6 s (within this machine's noise).
+# 128 MB: a daily batch's earlier partitions fit, a bulk load's do not fit either way; a larger budget
+# kept a bulk load's big partitions between stages and raised its peak memory without saving time.
 _CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "128")) << 20)
 
 
@@ -357,6 +356,8 @@ def upgrade_layout(out_dir: Path) -> list[str]:
             continue
         for old in sorted(base.glob(f"{OLD_BATCH_PREFIX}*")) if base.is_dir() else []:
             batch = old.name[len(OLD_BATCH_PREFIX):]
+            for stage in sorted(old.glob("stage=*")):  # the runs table
+                os.rename(stage, old / stage.name[len("stage="):])
             if table_name in ROWS_WITHOUT_BATCH:
                 write_partition(pq.read_table(old / PART_FILE, columns=rows_schema(table_name).names,
                                               partitioning=None), out_dir, table_name, batch)
@@ -416,8 +417,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)``: sorted distinct values, by a sort and a comparison of neighbours.
 
     numpy 2.4's ``np.unique`` without ``return_*`` arguments takes a hash-table path that is
-    slow on large integer arrays: 24M int64 (a 1M-passage batch's sentence pairs) took 37-44 s,
-    sorting 1.8 s; 1,000 values 7.6 ms against 0.1 ms.
+    many times slower than sorting on integer arrays, large or small.
     """
     ordered = np.sort(values, kind="stable")
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
@@ -425,7 +425,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_counts=True)``, sorting ``values`` in place (it is reordered):
-    np.unique sorts a copy and keeps more temporaries, a third more memory at 15M pairs."""
+    np.unique sorts a copy and keeps more temporaries."""
     values.sort()
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
     return values[starts], np.diff(np.r_[starts, len(values)])
@@ -437,8 +437,7 @@ def unique_sums(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np
     give, summed in the same order, so the floats are the same.
 
     A stable argsort (a timsort) makes use of runs already in order: the anchors channel's pair
-    codes come sorted by their first passage, and grouped this way 3.7M of them took 0.09 s to
-    order where np.unique's sort took 0.24 s.
+    codes come sorted by their first passage, which np.unique's sort does not exploit.
     """
     order = np.argsort(values, kind="stable")
     ordered = values[order]
@@ -455,8 +454,8 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """``np.isin(values, wanted)`` for integer hashes, ``wanted`` sorted and unique.
 
     A bitmap of the low bits of ``wanted`` rules out most values in one gather; only the
-    rest are looked up by binary search. 32M bucket values against 350k wanted: 1.2 s, where
-    ``np.isin`` took 13.4 s and an Arrow hash set (``pc.is_in``) 3.9 s (same loaded machine).
+    rest are looked up by binary search, several times faster than ``np.isin`` or an Arrow hash
+    set (``pc.is_in``) on a batch's bucket values.
     """
     if not len(wanted) or not len(values):
         return np.zeros(len(values), dtype=bool)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import json
 import logging
 import sys
@@ -18,9 +17,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import luigi
 import luigi.retcodes
-from luigi.execution_summary import LuigiStatusCode
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
@@ -139,21 +136,6 @@ def _check_paths(input_dir: Path, out: Path) -> None:
         raise OutputError(f"output folder {out} is not writable ({exc.strerror}): pass a writable --out") from exc
 
 
-def _exit_code(status: LuigiStatusCode) -> int:
-    """Exit code for a finished build, from luigi.cfg's [retcode] section; never 0 for a failure."""
-    if status in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY):
-        return 0
-    codes = luigi.retcodes.retcode()
-    code = {
-        LuigiStatusCode.FAILED: codes.task_failed,
-        LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED: max(codes.task_failed, codes.scheduling_error),
-        LuigiStatusCode.SCHEDULING_FAILED: codes.scheduling_error,
-        LuigiStatusCode.NOT_RUN: codes.not_run,
-        LuigiStatusCode.MISSING_EXT: codes.missing_data,
-    }.get(status, codes.unhandled_exception)
-    return code or 1
-
-
 def check_config() -> None:
     """Read every luigi.cfg section once, so a bad value stops the run before any task starts."""
     from pipeline.orchestration import config
@@ -188,20 +170,9 @@ def summary(out: Path, batch: str) -> str:
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=1)
-def _manage_memory_around_each_task() -> None:
-    """Every task runs in this process: no cyclic garbage collection while a task runs, and what
-    a finished task freed given back before the next starts (see pipeline.runtime.memory). Registered
-    once per process."""
-    from pipeline.runtime.memory import task_ended, task_started
-
-    luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
-    luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: task_ended())
-    luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: task_ended())
-
-
 def run_command(args: argparse.Namespace) -> int:
-    from pipeline.orchestration.tasks import Report  # imported here so `newsprov --help` stays fast
+    from pipeline.orchestration.runner import run_batches  # imported here so `newsprov --help` stays fast
+    from pipeline.orchestration.tasks import Report
 
     _check_paths(args.input_dir, args.out)
     check_layout(args.out)
@@ -212,21 +183,19 @@ def run_command(args: argparse.Namespace) -> int:
     if days and args.batch is not None:
         raise InputError(f"{args.input_dir} holds day folders ({days[0].name}, ...), each its own batch: "
                          "leave out --batch, or pass one day's folder")
-    if not days:
-        batch = args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date()
-        days = [args.input_dir]
-    _manage_memory_around_each_task()
-    for day in days:  # oldest first: each batch joins the ones before it
-        batch = folder_date(day) if day is not args.input_dir else batch
-        task = Report(date=batch, input_dir=str(day), out_dir=str(args.out))
-        with output_lock(args.out):
-            result = luigi.build([task], local_scheduler=True, workers=args.workers, detailed_summary=True,
-                                 log_level="WARNING")
-        code = _exit_code(result.status)
-        if code:
-            print(result.summary_text, file=sys.stderr)
-            print(f"newsprov: the run failed ({result.status.name}); see the task errors above", file=sys.stderr)
-            return code
+    if days:
+        batches = [(folder_date(day), day) for day in days]  # oldest first: each batch joins the ones before it
+    else:
+        batches = [(args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date(),
+                    args.input_dir)]
+    outcome = run_batches([Report(date=batch, input_dir=str(folder), out_dir=str(args.out))
+                           for batch, folder in batches], args.out, args.workers)
+    for batch, _ in batches:
+        if batch == outcome.task.date and outcome.exit_code:
+            print(outcome.result.summary_text, file=sys.stderr)
+            print(f"newsprov: the run failed ({outcome.result.status.name}); see the task errors above",
+                  file=sys.stderr)
+            return outcome.exit_code
         print(summary(args.out, batch.isoformat()))
     return 0
 

@@ -7,7 +7,8 @@ with luigi's own ``--batch-email-*`` options on the command line).
 
 Every output is a table partition published by ``pipeline.core.tables.write_partition``
 (stage folder, then rename): a task is complete exactly when its partitions
-exist, so a second run does nothing and a crashed run is simply redone.
+exist, so a second run does nothing and a crashed run is simply redone. A stage
+that succeeds then publishes its row of the runs table (pipeline.orchestration.runs).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.orchestration import config
+from pipeline.orchestration import config, runs
 
 from pipeline.core import tables
+from pipeline.core.ids import doc_of, passage_of_sentence
 from pipeline.stages.align import AlignParams, align_candidates
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
-from pipeline.stages.clusters import Assignment, assign_clusters
+from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
 from pipeline.lsh.fingerprint import FingerprintParams, add_signatures
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.stages.ingest import FirstSighting, ingest_folder
@@ -43,7 +45,7 @@ from pipeline.runtime.parallel import (DOCUMENT_WEIGHT, ParallelParams, concurre
 from pipeline.stages.paraphrase import (ParaphraseCandidates, ParaphraseParams, candidate_documents, find_paraphrases,
                                  sentence_band_rows)
 from pipeline.stages.passages import split_passages
-from pipeline.stages.provenance import document_links
+from pipeline.stages.provenance import chained_links, document_links
 from pipeline.report.pages import report_path, write_report
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
 from pipeline.text.synonyms import Lexicon
@@ -87,6 +89,12 @@ class BatchTask(OutputTask):
         description="earlier batches to complete first, oldest first: [[date, input_dir], ...]; "
                     "a batch's candidates are joined with every batch already under out_dir",
     )
+    # For the runs table: the luigi.cfg sections whose values the stage reads, and the tables of
+    # its batch it reads (rows_in; none: it reads files).
+    settings: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    # (buckets, anchors) the stage skipped as too common, set by a stage that has them.
+    skipped: tuple[int, int] | None = None
 
     @property
     def batch_key(self) -> str:
@@ -113,10 +121,31 @@ class BatchTask(OutputTask):
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
         return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids)
 
+    def record_run(self, seconds: float) -> None:
+        """Publish this stage's row of the runs table; a wrapper, or a task that publishes no
+        partition (the report), has none."""
+        published = [t for t in luigi.task.flatten(self.output()) if isinstance(t, PartitionTarget)]
+        if isinstance(self, luigi.WrapperTask) or not published:
+            return
+        read = {t.path for t in luigi.task.flatten(self.input())
+                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads}
+        run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
+                             [t.path for t in published], seconds, self.skipped)
+        runs.write_run(run, Path(self.out_dir))
+
+
+@BatchTask.event_handler(luigi.Event.PROCESSING_TIME)
+def _record_run(task: BatchTask, seconds: float) -> None:
+    # Luigi sends this in the process that ran the task, once it has succeeded; an error here is
+    # logged and leaves the run and the task's tables as they are.
+    task.record_run(seconds)
+
 
 class Ingest(BatchTask):
     """Stage 1: read the batch's files into documents; what cannot be read into rejects; a text
     already ingested, in this batch or an earlier one, into sightings."""
+
+    settings = ("ingest",)
 
     def requires(self):
         # Earlier batches' documents decide what is a sighting, so ingest them first.
@@ -141,6 +170,8 @@ class Ingest(BatchTask):
 class Fingerprint(BatchTask):
     """Stages 2-3: split documents into passages and compute their MinHash signatures."""
 
+    settings, reads = ("fingerprint",), ("documents",)
+
     def requires(self):
         return self.same_batch(Ingest)
 
@@ -155,13 +186,14 @@ class Fingerprint(BatchTask):
 
 def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
     """The documents' passages with their signatures. Both are row-wise, so the pool's workers do
-    both: signed in the main process, the 20,000-document bench batch's 216,616 passages kept one
-    core busy for 2 s (1.8-2.0 s with two threads) while the other waited."""
+    both: signed in the main process, the passages kept one core busy while the other waited."""
     return add_signatures(split_passages(documents), params)
 
 
 class Bands(BatchTask):
     """Stage 4, first half: the batch's LSH bands and anchors, the keys the candidate join matches on."""
+
+    settings, reads = ("candidates",), ("passages",)
 
     def requires(self):
         return self.same_batch(Fingerprint)
@@ -188,6 +220,8 @@ class CandidateJoin(BatchTask):
     """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``): the batch's bands and
     anchors joined with themselves and with every earlier batch's."""
 
+    settings, reads = ("candidates",), ("bands", "anchors")
+
     def requires(self):
         return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
 
@@ -209,6 +243,7 @@ class CandidateJoin(BatchTask):
         result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
                                  tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id"))
         self.output().write(result.candidates)
+        self.skipped = (result.skipped_buckets, result.skipped_anchors)
 
 
 class SparkCandidateJoin(BatchTask, PySparkTask):
@@ -221,6 +256,7 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
 
     requires = CandidateJoin.requires
     output = CandidateJoin.output
+    settings, reads = CandidateJoin.settings, CandidateJoin.reads
 
     @property
     def spark_submit(self):
@@ -260,6 +296,8 @@ class Candidates(BatchTask, luigi.WrapperTask):
 
 class Align(BatchTask):
     """Stage 5: verify candidates into the overlaps table."""
+
+    settings, reads = ("align", "fingerprint"), ("candidates",)
 
     def requires(self):
         return {"candidates": self.same_batch(Candidates), "passages": self.same_batch(Fingerprint),
@@ -354,6 +392,8 @@ class Paraphrase(BatchTask):
     """Stage 5b: documents retelling each other's sentences in other words (sentence bands, then
     verified pairs)."""
 
+    settings, reads = ("paraphrase",), ("passages",)
+
     def requires(self):
         return {"passages": self.same_batch(Fingerprint), "attribution": self.same_batch(Attribution),
                 "previous": self.previous_batch()}
@@ -404,7 +444,7 @@ def paraphrases_by_document_pair(candidates: ParaphraseCandidates, passages: pa.
         return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
     stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
     for sentence in candidates.stock_sentences:
-        stock_of.setdefault(sentence.rsplit(":", 1)[0], []).append(sentence)
+        stock_of.setdefault(doc_of(passage_of_sentence(sentence)), []).append(sentence)
 
     def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
         run = pairs[offset:offset + length]
@@ -435,6 +475,8 @@ class Outlets(OutputTask):
 class Attribution(BatchTask):
     """Stage 6: credited outlets with cue and span."""
 
+    reads = ("documents",)
+
     def requires(self):
         return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
                 "outlets": Outlets(out_dir=self.out_dir)}
@@ -451,6 +493,8 @@ class Attribution(BatchTask):
 class Provenance(BatchTask):
     """Stage 7: document links with relation, direction and credited outlet."""
 
+    settings, reads = ("provenance",), ("overlaps", "paraphrases")
+
     def requires(self):
         return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution),
                 "paraphrase": self.same_batch(Paraphrase)}
@@ -466,14 +510,23 @@ class Provenance(BatchTask):
         documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
-        earlier = self.read_history("provenance", ["doc_id", "source_doc_id"], include_this_batch=False)
-        earlier_links = zip(earlier.column("doc_id").to_pylist(), earlier.column("source_doc_id").to_pylist())
+        earlier_links = chained_links(docs, self.earlier_links_touching)
         self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
                                            config.provenance().params(), earlier_links, paraphrases))
+
+    def earlier_links_touching(self, doc_ids: set[str]) -> list[tuple[str, str]]:
+        """(doc_id, source_doc_id) of the earlier batches' provenance rows with an end in ``doc_ids``."""
+        copies = self.read_history("provenance", ["doc_id", "source_doc_id"], doc_ids, include_this_batch=False)
+        sources = tables.read_rows_in(Path(self.out_dir), "provenance", self.earlier_batches("provenance"),
+                                      "source_doc_id", tables.string_array(doc_ids))
+        return [link for table in (copies, sources)
+                for link in zip(table.column("doc_id").to_pylist(), table.column("source_doc_id").to_pylist())]
 
 
 class Clusters(BatchTask):
     """Stage 8: copy clusters and stories, with ids stable across batches."""
+
+    reads = ("provenance", "overlaps")
 
     def requires(self):
         return {"provenance": self.same_batch(Provenance), "overlaps": self.same_batch(Align),
@@ -483,28 +536,34 @@ class Clusters(BatchTask):
         return self.partition("clusters", self.batch_key)
 
     def run(self):
-        latest = self.read_history("clusters", include_this_batch=False).to_pylist()
-        current: dict[str, Assignment] = {}
-        for row in sorted(latest, key=lambda r: r["batch"]):
-            current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"],
-                                                row["is_origin"])
-        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"])
-        overlaps = self.input()["overlaps"].read(["doc_a", "doc_b", "relation"])
-        # Distinct and sorted in Arrow: a batch has about as many same-story document pairs as
-        # overlaps (177k of them at 20,000 documents), and Python tuples of them took 0.34 s, this 0.14 s.
-        same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story")).select(["doc_a", "doc_b"])
-        same_story = same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"),
-                                                                                    ("doc_b", "ascending")])
-        story_links = list(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist()))
-        documents = self.read_history("documents", ["doc_id", "published", "batch"])
+        links = self.input()["provenance"].read(["doc_id", "source_doc_id"])
+        story_links = same_story_links(self.input()["overlaps"].read(["doc_a", "doc_b", "relation"]))
+        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
+        touched = {*new_docs, *links.column("doc_id").to_pylist(), *links.column("source_doc_id").to_pylist(),
+                   *(doc for pair in story_links for doc in pair)}
+        previous = self.touched_stories(touched)
+        docs = set(previous) | set(new_docs)
+        provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"], docs)
+        documents = self.read_history("documents", ["doc_id", "published", "batch"], docs)
         dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
                                                                     documents.column("published").to_pylist(),
                                                                     documents.column("batch").to_pylist())}
-        new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
         copy_links = list(zip(provenance.column("doc_id").to_pylist(), provenance.column("source_doc_id").to_pylist(),
                               provenance.column("origin_basis").to_pylist()))
-        self.output().write(assign_clusters(list(current.values()), new_docs, copy_links, story_links, dates,
+        self.output().write(assign_clusters(list(previous.values()), new_docs, copy_links, story_links, dates,
                                             self.batch_key))
+
+    def touched_stories(self, touched: set[str]) -> dict[str, Assignment]:
+        """The current assignment of every document in the stories of ``touched`` (see
+        pipeline.stages.clusters: the earlier rows this batch can change or needs)."""
+        stories = {a.story_id for a in self.current(touched).values()}
+        members = tables.read_rows_in(Path(self.out_dir), "clusters", self.earlier_batches("clusters"), "story_id",
+                                      tables.string_array(stories))
+        return {doc: a for doc, a in self.current(set(members.column("doc_id").to_pylist())).items()
+                if a.story_id in stories}
+
+    def current(self, doc_ids: set[str]) -> dict[str, Assignment]:
+        return current_assignments(self.read_history("clusters", doc_ids=doc_ids, include_this_batch=False))
 
 
 class Report(BatchTask):

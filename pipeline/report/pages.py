@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from pipeline.core import tables
 from pipeline.core.errors import InputError, OutputError
+from pipeline.core.ids import ordinal_of
 from pipeline.report.queries import check_output, read_rows, read_table
 from pipeline.core.tables import batches_of
 
@@ -503,7 +504,7 @@ class _Page:
                   is_origin: bool) -> str:
         doc = self.docs.get(doc_id)
         origin = ' <span class="origin">origin</span>' if is_origin else ""
-        label = f"¶{int(passage_id.rsplit(':', 1)[1])}" if passage_id and ":" in passage_id else ""
+        label = f"¶{ordinal_of(passage_id)}" if passage_id and ":" in passage_id else ""
         head = f'<div class="who">{self.doc_ref(doc_id)} {label}{origin}</div>'
         if doc is None:
             return f'<div class="col">{head}<p class="passage missing">text not available</p></div>'

@@ -1,9 +1,10 @@
-"""What an output folder holds: rows per table and the outlets credited most.
+"""What an output folder holds: rows per table, what each stage did, and the outlets credited most.
 
     newsprov stats --out output
 
-Reads only published partitions (``<out>/<table>/<YYYY-MM-DD>/part-0.parquet`` and the gazetteer
-``<out>/outlets/gazetteer/part-0.parquet``), never ``.staging``; a table that is missing counts zero rows.
+Reads only published partitions (``<out>/<table>/<YYYY-MM-DD>/part-0.parquet``, the runs table's
+``<out>/runs/<YYYY-MM-DD>/<Stage>/part-0.parquet`` and the gazetteer ``<out>/outlets/gazetteer/part-0.parquet``),
+never ``.staging``; a table that is missing counts zero rows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pipeline.core.schema import TABLES
 from pipeline.core.tables import PART_FILE, batches_of, partition_dir
 
 UNBATCHED = ("outlets",)
+BY_STAGE = ("runs",)  # a partition per batch and stage
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,21 @@ class TableCount:
 
     table: str
     rows: int
-    partitions: int
+    partitions: int  # batches (the gazetteer: 1)
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """One stage over every batch of the runs table: rows summed, seconds summed, the largest peak."""
+
+    stage: str
+    batches: int
+    rows_in: int | None
+    rows_out: int
+    seconds: float
+    peak_rss_bytes: int
+    skipped_buckets: int | None
+    skipped_anchors: int | None
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,11 @@ def table_files(out_dir: Path, table: str) -> list[Path]:
     if table in UNBATCHED:
         path = partition_dir(out_dir, table, None) / PART_FILE
         return [path] if path.is_file() else []
-    paths = [partition_dir(out_dir, table, batch) / PART_FILE for batch in batches_of(Path(out_dir), table)]
+    batches = batches_of(Path(out_dir), table)
+    if table in BY_STAGE:
+        return [p for batch in batches
+                for p in sorted(partition_dir(out_dir, table, batch).glob(f"*/{PART_FILE}"))]
+    paths = [partition_dir(out_dir, table, batch) / PART_FILE for batch in batches]
     return [p for p in paths if p.is_file()]
 
 
@@ -74,7 +94,7 @@ def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str]
     schema = pa.schema([TABLES[table].field(c).with_nullable(True) for c in columns])
     pieces: list[pa.Table] = []
     for path in table_files(out_dir, table):
-        if wanted is not None and path.parent.name not in wanted:
+        if wanted is not None and (path.parent.parent if table in BY_STAGE else path.parent).name not in wanted:
             continue
         try:
             data: pa.Table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names],
@@ -103,8 +123,28 @@ def table_counts(out_dir: Path) -> list[TableCount]:
             rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"cannot read a {table} file under {out_dir}: {exc}") from exc
-        counts.append(TableCount(table, rows, len(files)))
+        counts.append(TableCount(table, rows, len({p.parent.parent if table in BY_STAGE else p.parent for p in files})))
     return counts
+
+
+def stage_summaries(out_dir: Path) -> list[StageSummary]:
+    """Each stage of the runs table over all its batches, in the order the stages first ran; []
+    when no run recorded any (an output written before the runs table existed)."""
+    files = table_files(out_dir, "runs")
+    if not files:
+        return []
+    query = """
+        select stage, count(distinct batch), sum(rows_in), sum(rows_out), sum(seconds), max(peak_rss_bytes),
+               sum(skipped_buckets), sum(skipped_anchors)
+        from read_parquet($files, hive_partitioning = false)
+        group by stage order by min(finished_at), stage
+    """
+    try:
+        with duckdb.connect() as con:
+            rows = con.execute(query, {"files": [str(p) for p in files]}).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read the runs table under {out_dir}: {exc}") from exc
+    return [StageSummary(*row) for row in rows]
 
 
 def top_outlets(out_dir: Path, n: int = 10) -> list[OutletCount]:
@@ -161,6 +201,7 @@ def format_stats(out_dir: Path, top: int = 10) -> str:
             "gazetteer" if count.table in UNBATCHED else
             f"{count.partitions} batch" + ("es" if count.partitions != 1 else ""))
         lines.append(f"  {count.table:<13}{count.rows:>9}  {where}")
+    lines += _format_stages(stage_summaries(out_dir))
     outlets = top_outlets(out_dir, top)
     if not outlets:
         lines.append("top credited outlets: none credited")
@@ -171,3 +212,16 @@ def format_stats(out_dir: Path, top: int = 10) -> str:
         lines.append(f"  {rank:>2}. {outlet.name:<{width}}  {outlet.documents:>6}  {outlet.mentions:>6}  "
                      f"{outlet.outlet_id}")
     return "\n".join(lines)
+
+
+def _format_stages(stages: list[StageSummary]) -> list[str]:
+    if not stages:
+        return ["stages: no runs recorded"]
+    lines = ["stages (runs table; rows and seconds summed over batches, peak memory the largest):",
+             f"  {'stage':<19}{'batches':>8}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'peak MB':>9}  skipped"]
+    for s in stages:
+        skipped = "" if s.skipped_buckets is None else f"{s.skipped_buckets} buckets, {s.skipped_anchors} anchors"
+        rows_in = "-" if s.rows_in is None else str(s.rows_in)
+        lines.append(f"  {s.stage:<19}{s.batches:>8}{rows_in:>10}{s.rows_out:>10}{s.seconds:>9.1f}"
+                     f"{s.peak_rss_bytes / 2**20:>9.0f}  {skipped}".rstrip())
+    return lines

@@ -15,6 +15,8 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import resource
+import sys
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -76,3 +78,10 @@ def task_ended() -> None:
     cyclic collector runs again (its full collection here finds the task's cycles, if any)."""
     release_memory()
     gc.enable()
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory since it started (``getrusage``; its pool workers not
+    included). Never reset here: a benchmark reads the same high-water mark when the process ends."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, kilobytes elsewhere

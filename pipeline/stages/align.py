@@ -36,9 +36,9 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.text.anchors import Anchor
-from pipeline.stages.passages import passage_id
+from pipeline.core.ids import doc_of, ordinal_of, passage_id
 from pipeline.runtime.progress import counter
-from pipeline.core.schema import OVERLAPS
+from pipeline.core.schema import COPY_RELATIONS, OVERLAPS
 from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform
 from pipeline.text.tokens import STOPWORDS
@@ -468,14 +468,10 @@ def _signature_arrays(column: pa.ChunkedArray) -> list[np.ndarray | None]:
     return signatures
 
 
-COPY_RELATIONS = ("verbatim", "near_copy", "spun")
-
-
 def _diagonal_neighbours(pid_a: str, pid_b: str) -> list[tuple[str, str]]:
     """The passage pairs just before and just after a copied pair, in both documents."""
-    doc_a, ordinal_a = pid_a.rsplit(":", 1)
-    doc_b, ordinal_b = pid_b.rsplit(":", 1)
-    return [(passage_id(doc_a, int(ordinal_a) + step), passage_id(doc_b, int(ordinal_b) + step)) for step in (-1, 1)]
+    return [(passage_id(doc_of(pid_a), ordinal_of(pid_a) + step), passage_id(doc_of(pid_b), ordinal_of(pid_b) + step))
+            for step in (-1, 1)]
 
 
 def _sides_of_candidates(candidates: pa.Table, refs: dict[str, PassageRef], lexicon: Lexicon,

@@ -19,7 +19,8 @@ joins over string ids at 200k passages; DuckDB merges the two channels.
 Buckets and anchors shared by more than ``max_bucket_size`` passages are
 boilerplate or ubiquitous names; they are skipped rather than expanded into a
 quadratic number of pairs, and counted.
-pipeline.orchestration.spark_candidates runs the same join in Spark SQL.
+The join's rules are written once, as SQL (``join_statements``): Spark runs it
+(pipeline.orchestration.spark_candidates), and the tests hold the numpy channels to it.
 """
 
 from __future__ import annotations
@@ -36,16 +37,15 @@ import pyarrow.compute as pc
 
 from pipeline.text.anchors import anchor_key_rows
 from pipeline.core.errors import ConfigError, SchemaError
+from pipeline.lsh.bands import LshParams, band_keys, band_table
+from pipeline.lsh.pairs import PairCodes, codes_of, lsh_pair_codes, ramp
 from pipeline.runtime.parallel import concurrently, thread_budget, thread_map
 from pipeline.core.schema import ANCHORS, BANDS, CANDIDATES
-from pipeline.core.tables import conform, sorted_member, sorted_unique, unique_counts, unique_sums
+from pipeline.core.tables import conform, unique_sums
 from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 
 log = logging.getLogger(__name__)
-
-_FNV64_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV64_PRIME = np.uint64(0x100000001B3)
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,10 @@ class CandidateParams:
                 f"fingerprint.num_perm = {num_perm}: lower bands or rows, or raise num_perm"
             )
 
+    @property
+    def lsh(self) -> LshParams:
+        return LshParams(self.bands, self.rows, self.max_bucket_size)
+
 
 @dataclass(frozen=True)
 class CandidateResult:
@@ -75,16 +79,71 @@ class CandidateResult:
     skipped_anchors: int
 
 
-def band_keys(signatures: np.ndarray, params: CandidateParams) -> np.ndarray:
-    """Bucket of every (passage, band): FNV-1a over the band's ``rows`` signature values (int64)."""
-    n, num_perm = signatures.shape
-    params.check_signature_length(num_perm)
-    cube = signatures[:, :params.bands * params.rows].reshape(n, params.bands, params.rows)
-    buckets = np.full((n, params.bands), _FNV64_OFFSET, dtype=np.uint64)
-    for r in range(params.rows):
-        buckets ^= cube[:, :, r]
-        buckets *= _FNV64_PRIME
-    return buckets.view(np.int64)
+# --- The join's rules, one definition for both engines ----------------------------------------
+# find_candidates makes band_pairs and anchor_pairs in numpy (tests/test_candidates.py holds them
+# to these statements, run in DuckDB) and merges them with MERGE_SQL;
+# pipeline.orchestration.spark_candidates runs every statement in Spark SQL.
+
+# A bucket or an anchor pairs its holders when it has MIN_HOLDERS..max_bucket_size of them, a new
+# one among them; x pairs with y when x is new, of another document, the smaller id of two new ones.
+MIN_HOLDERS = 2
+_PAIRABLE = "x.is_new and x.doc_id <> y.doc_id and (not y.is_new or x.passage_id < y.passage_id)"
+
+MERGE_SQL = """
+    select coalesce(p.passage_a, q.passage_a) as passage_a, coalesce(p.passage_b, q.passage_b) as passage_b,
+           coalesce(p.doc_a, q.doc_a) as doc_a, coalesce(p.doc_b, q.doc_b) as doc_b,
+           cast(coalesce(p.shared_bands, 0) as smallint) as shared_bands,
+           cast(coalesce(q.shared_anchors, 0) as smallint) as shared_anchors,
+           cast(coalesce(q.anchor_score, 0) as float) as anchor_score,
+           case when p.passage_a is null then 'anchors' when q.passage_a is null then 'minhash_lsh'
+                else 'both' end as method
+    from band_pairs p full outer join anchor_pairs q
+      on p.passage_a = q.passage_a and p.passage_b = q.passage_b"""
+
+
+def join_statements(params: CandidateParams) -> dict[str, str]:
+    """The candidate join as SQL: named statements, in order, each over the ones before it and the
+    inputs ``new_bands`` and ``history_bands`` (columns passage_id, doc_id, band, bucket),
+    ``new_anchors`` and ``history_anchors`` (passage_id, doc_id, anchor). ``candidates`` is the
+    result, in no order; ``skipped`` the buckets and the anchors over the cap."""
+    cap = params.max_bucket_size
+    kept = f"n between {MIN_HOLDERS} and {cap}"
+    return {
+        # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
+        "all_bands": "select passage_id, doc_id, band, bucket, true as is_new from new_bands "
+                     "union all select h.passage_id, h.doc_id, h.band, h.bucket, false from history_bands h "
+                     "semi join new_bands n on h.band = n.band and h.bucket = n.bucket",
+        "all_anchors": "select passage_id, doc_id, anchor, true as is_new from new_anchors "
+                       "union all select h.passage_id, h.doc_id, h.anchor, false from history_anchors h "
+                       "semi join new_anchors n on h.anchor = n.anchor",
+        "bucket_sizes": "select band, bucket, count(*) as n from all_bands group by band, bucket "
+                        "having bool_or(is_new)",
+        # N of the idf: distinct passages with anchors in the batch and the whole history (not just the cut).
+        "anchor_passages": "select greatest(count(distinct passage_id), 1) as n from (select passage_id "
+                           "from new_anchors union all select passage_id from history_anchors)",
+        "anchor_sizes": "select a.anchor, count(*) as n, ln(max(t.n) / count(*)) as idf from all_anchors a "
+                        "cross join anchor_passages t group by a.anchor having bool_or(a.is_new)",
+        "keep_buckets": f"select band, bucket from bucket_sizes where {kept}",
+        "keep_anchors": f"select anchor, idf from anchor_sizes where {kept}",
+        "skipped": f"select (select count(*) from bucket_sizes where n > {cap}) as buckets, "
+                   f"(select count(*) from anchor_sizes where n > {cap}) as anchors",
+        "band_pairs": f"""
+            with b as (select a.* from all_bands a semi join keep_buckets k on a.band = k.band and a.bucket = k.bucket)
+            select x.passage_id as passage_a, y.passage_id as passage_b,
+                   x.doc_id as doc_a, y.doc_id as doc_b, count(*) as shared_bands
+            from b x join b y on x.band = y.band and x.bucket = y.bucket
+            where {_PAIRABLE}
+            group by x.passage_id, y.passage_id, x.doc_id, y.doc_id""",
+        "anchor_pairs": f"""
+            with an as (select a.*, k.idf from all_anchors a join keep_anchors k on a.anchor = k.anchor)
+            select x.passage_id as passage_a, y.passage_id as passage_b,
+                   x.doc_id as doc_a, y.doc_id as doc_b, count(*) as shared_anchors, sum(x.idf) as anchor_score
+            from an x join an y on x.anchor = y.anchor
+            where {_PAIRABLE}
+            group by x.passage_id, y.passage_id, x.doc_id, y.doc_id
+            having count(*) >= {params.min_shared_anchors}""",
+        "candidates": MERGE_SQL,
+    }
 
 
 def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
@@ -105,26 +164,9 @@ def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
     # The signed passages' values back to back, read in place.
     start = signature.offsets[0].as_py()
     signatures = signature.values.to_numpy(zero_copy_only=False)[start:start + n * width].reshape(n, width)
+    params.check_signature_length(width)
     return conform(band_table(passage_ids.combine_chunks(), doc_ids.combine_chunks(),
-                              band_keys(signatures, params)), BANDS)
-
-
-def band_table(ids: pa.Array, doc_ids: pa.Array, buckets: np.ndarray) -> pa.Table:
-    """Rows (id, doc_id, band, bucket) of ``buckets`` (one row per id, one column per band).
-
-    Ids as dictionary indices: every id is repeated once per band, and the join works on the
-    integer codes.
-    """
-    n, bands = buckets.shape
-    rows = np.repeat(np.arange(n, dtype=np.int32), bands)
-    docs = doc_ids.dictionary_encode()
-    return pa.table({
-        "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), ids),
-        "doc_id": pa.DictionaryArray.from_arrays(pa.array(docs.indices.to_numpy(zero_copy_only=False)[rows]),
-                                                 docs.dictionary),
-        "band": np.tile(np.arange(bands, dtype=np.int16), n),
-        "bucket": buckets.reshape(-1),
-    })
+                              band_keys(signatures, params.lsh)), BANDS)
 
 
 # Passages whose anchors are found at once: the vectorised tokens of a 1M-passage batch in one piece
@@ -147,73 +189,6 @@ def anchor_rows(passages: pa.Table) -> pa.Table:
     if not parts:
         return ANCHORS.empty_table()
     return conform(pa.concat_tables(parts), ANCHORS)
-
-
-@dataclass(frozen=True)
-class _Codes:
-    """An id column as integer codes: row ``i`` is ``values[codes[i]]``."""
-
-    codes: np.ndarray
-    values: pa.Array
-
-
-def _codes(column: pa.ChunkedArray) -> _Codes:
-    if pa.types.is_dictionary(column.type):
-        encoded = column.unify_dictionaries().combine_chunks()
-    else:
-        encoded = column.combine_chunks().dictionary_encode()
-    return _Codes(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary)  # int32, not copied
-
-
-@dataclass(frozen=True)
-class _BandIndex:
-    """The new batch's band rows and the history rows in its buckets, as integer arrays.
-
-    Passage codes below ``n_new`` are the new batch's passages; ``rank`` orders those by id.
-    """
-
-    passage: np.ndarray
-    band: np.ndarray
-    bucket: np.ndarray
-    n_new: int
-    passage_ids: pa.Array
-    doc_of: np.ndarray  # passage code -> document code
-    doc_ids: pa.Array
-    rank: np.ndarray
-
-    @classmethod
-    def build(cls, new: pa.Table, history: pa.Table) -> _BandIndex:
-        new_passages, history_passages = _codes(new.column("passage_id")), _codes(history.column("passage_id"))
-        new_docs, history_docs = _codes(new.column("doc_id")), _codes(history.column("doc_id"))
-        n_new = len(new_passages.values)
-        # One document code space for both sides: the same document may be on both.
-        docs = pa.concat_arrays([new_docs.values, history_docs.values]).dictionary_encode()
-        doc_code = docs.indices.to_numpy(zero_copy_only=False)
-        doc_of = np.zeros(n_new + len(history_passages.values), dtype=np.int32)
-        doc_of[new_passages.codes] = doc_code[new_docs.codes]
-        doc_of[history_passages.codes + n_new] = doc_code[len(new_docs.values) + history_docs.codes]
-        rank = np.zeros(len(doc_of), dtype=np.int64)
-        rank[:n_new] = np.asarray(pc.rank(new_passages.values, sort_keys="ascending"))
-        return cls(
-            passage=_joined(new_passages.codes, history_passages.codes + n_new),
-            band=_joined(_numpy(new, "band"), _numpy(history, "band")),
-            bucket=_joined(_numpy(new, "bucket"), _numpy(history, "bucket")),
-            n_new=n_new,
-            passage_ids=pa.concat_arrays([new_passages.values, history_passages.values]),
-            doc_of=doc_of,
-            doc_ids=docs.dictionary,
-            rank=rank,
-        )
-
-
-def _joined(new: np.ndarray, history: np.ndarray) -> np.ndarray:
-    """``new`` then ``history``; ``new`` itself when history adds nothing (a 200k-passage batch's
-    band columns are tens of MB: no copy for nothing)."""
-    return np.concatenate([new, history]) if len(history) else new
-
-
-def _numpy(table: pa.Table, column: str) -> np.ndarray:
-    return table.column(column).combine_chunks().to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
@@ -241,7 +216,8 @@ class _AnchorGroups:
         ])
         groups = rows.group_by("anchor").aggregate([("passage_id", "count"), ("is_new", "any")])
         passages, with_new = groups.column("passage_id_count"), groups.column("is_new_any")
-        kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, 2), pc.less_equal(passages, cap))))
+        kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, MIN_HOLDERS),
+                                                       pc.less_equal(passages, cap))))
         skipped = pc.sum(pc.and_(with_new, pc.greater(passages, cap)).cast(pa.int64())).as_py() or 0
         if history_passages is None:
             n_passages = pc.count_distinct(pa.chunked_array(
@@ -279,7 +255,7 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     ids = pc.unique(rows.column("passage_id").combine_chunks())
     ids = ids.take(pc.sort_indices(ids))  # code order is id order: "the smaller id" compares codes
     passage = pc.index_in(rows.column("passage_id"), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
-    docs = _codes(rows.column("doc_id"))
+    docs = codes_of(rows.column("doc_id"))
     doc_of = np.zeros(len(ids), dtype=np.int64)
     doc_of[passage] = docs.codes
     anchor = pc.index_in(rows.column("anchor"), value_set=anchors.kept.column("anchor")).to_numpy(zero_copy_only=False)
@@ -306,7 +282,7 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
         x_rows = new_rows[chunk[0]:chunk[1]]
         group = group_of_row[x_rows]
         x_rows = np.repeat(x_rows, sizes[group])
-        y_rows = np.repeat(starts[group], sizes[group]) + _ramp(sizes[group])
+        y_rows = np.repeat(starts[group], sizes[group]) + ramp(sizes[group])
         x, y = passage[x_rows], passage[y_rows]
         pairable = (doc_of[x] != doc_of[y]) & (~is_new[y_rows] | (x < y))
         codes, counts, scores = unique_sums(x[pairable] * n + y[pairable], idf[anchor[x_rows[pairable]]])
@@ -327,122 +303,6 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     })
 
 
-# Below this many rows a band is grouped by sorting outright; above, a counting pass on the low
-# bits of the bucket first drops the rows whose bucket is surely unique (most of them).
-_PREFILTER_ROWS = 1 << 16
-
-
-def _bucket_groups(buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows in buckets shared by two or more rows, grouped by bucket; group starts and sizes."""
-    rows = np.arange(len(buckets))
-    if len(buckets) > _PREFILTER_ROWS:
-        slots = 1 << int(len(buckets) * 4).bit_length()
-        slot = (buckets & (slots - 1)).astype(np.intp)
-        rows = np.flatnonzero(np.bincount(slot, minlength=slots)[slot] >= 2)
-    if not len(rows):
-        return rows, rows, rows
-    rows = rows[np.argsort(buckets[rows], kind="stable")]
-    ordered = buckets[rows]
-    boundary = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
-    sizes = np.diff(boundary)
-    shared = sizes >= 2
-    rows, sizes = rows[np.repeat(shared, sizes)], sizes[shared]
-    return rows, np.cumsum(sizes) - sizes, sizes
-
-
-def _pairs_within(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of positions (i < j) inside each group [start, start + size)."""
-    members = np.repeat(starts, sizes) + _ramp(sizes)
-    later = np.repeat(sizes, sizes) - 1 - _ramp(sizes)  # members after each one in its group
-    left = np.repeat(members, later)
-    return left, left + 1 + _ramp(later)
-
-
-def _ramp(counts: np.ndarray) -> np.ndarray:
-    """0, 1, ..., count - 1 for each count, concatenated."""
-    total = int(counts.sum())
-    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-@dataclass(frozen=True)
-class PairCodes:
-    """LSH pairs as integer codes: pair i is passages ``a[i]`` (a new one) and ``b[i]``, sharing
-    ``shared[i]`` buckets; ``passage_ids`` / ``doc_of`` / ``doc_ids`` decode them. ``skipped``
-    buckets held more than the cap; ``capped`` are the passages in them."""
-
-    a: np.ndarray
-    b: np.ndarray
-    shared: np.ndarray
-    skipped: int
-    capped: np.ndarray
-    passage_ids: pa.Array
-    doc_of: np.ndarray
-    doc_ids: pa.Array
-
-
-def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
-    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap`` skipped."""
-    # One band's rows at a time, in row order: a stable sort of the small band numbers (a radix
-    # sort) splits them all at once, where a comparison per band passed over every row 32 times.
-    by_band = np.argsort(index.band, kind="stable")
-    band_sizes = np.bincount(index.band) if len(index.band) else np.zeros(0, dtype=np.int64)
-    band_ends = np.cumsum(band_sizes)
-    bands = [by_band[band_ends[band] - band_sizes[band]:band_ends[band]] for band in np.flatnonzero(band_sizes)]
-    # Bands are independent, and numpy's sorts and gathers let go of the GIL: on two threads the
-    # 20,000-document bench batch's sentence bands took 0.56-0.74 s, 0.78-0.82 s on one.
-    groups = [bands[g::thread_budget()] for g in range(min(thread_budget(), len(bands)))]
-    found = thread_map(functools.partial(_bands_pair_codes, index, cap), groups)
-    pieces = [piece for codes, _, _ in found for piece in codes]
-    capped = [c for _, c, _ in found if len(c)]
-    skipped = sum(n for _, _, n in found)
-    del found  # the only other holder of the pieces, which _concatenate_freeing lets go one by one
-    n = len(index.doc_of)
-    pair_codes, shared = unique_counts(_concatenate_freeing(pieces))
-    return PairCodes(pair_codes // n, pair_codes % n, shared, skipped,
-                     sorted_unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
-                     index.passage_ids, index.doc_of, index.doc_ids)
-
-
-def _bands_pair_codes(index: _BandIndex, cap: int, bands: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, int]:
-    """For the rows of each of ``bands``: the codes of the pairs in a shared bucket (an array per
-    band), the passages of the buckets over ``cap`` (skipped), and how many those were."""
-    is_new = index.passage < index.n_new
-    n = len(index.doc_of)
-    codes, skipped, capped = [], 0, []
-    for rows in bands:
-        order, starts, sizes = _bucket_groups(index.bucket[rows])
-        members = rows[order]
-        with_new = np.maximum.reduceat(is_new[members], starts) if len(starts) else np.zeros(0, dtype=bool)
-        over = with_new & (sizes > cap)
-        skipped += int(np.sum(over))
-        if over.any():
-            capped.append(index.passage[members[np.repeat(over, sizes)]])
-        keep = with_new & (sizes <= cap)
-        left, right = _pairs_within(starts[keep], sizes[keep])
-        x, y = index.passage[members[left]].astype(np.int64), index.passage[members[right]].astype(np.int64)
-        x_new, y_new = x < index.n_new, y < index.n_new
-        wanted = (x_new | y_new) & (index.doc_of[x] != index.doc_of[y])
-        x, y, x_new, y_new = x[wanted], y[wanted], x_new[wanted], y_new[wanted]
-        # passage_a is the new one; of two new ones, the smaller id (as the SQL of the anchors channel).
-        x_first = x_new & (~y_new | (index.rank[x] < index.rank[y]))
-        a, b = np.where(x_first, x, y), np.where(x_first, y, x)
-        codes.append(a * n + b)
-    return codes, np.concatenate(capped) if capped else np.zeros(0, np.int64), skipped
-
-
-def _concatenate_freeing(pieces: list[np.ndarray]) -> np.ndarray:
-    """``np.concatenate(pieces)`` of int64 arrays, each piece let go once copied (``pieces`` is
-    emptied): a bulk load's sentence pairs are hundreds of MB, held twice otherwise."""
-    joined = np.empty(sum(len(piece) for piece in pieces), dtype=np.int64)
-    at = 0
-    pieces.reverse()
-    while pieces:
-        piece = pieces.pop()
-        joined[at:at + len(piece)] = piece
-        at += len(piece)
-    return joined
-
-
 def _pair_table(pairs: PairCodes) -> pa.Table:
     """The pairs as ids, with how many buckets each shares."""
     a, b = pa.array(pairs.a), pa.array(pairs.b)
@@ -453,18 +313,6 @@ def _pair_table(pairs: PairCodes) -> pa.Table:
         "shared_bands": pairs.shared.astype(np.int64),
     })
     return table
-
-
-def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, cap: int) -> PairCodes:
-    """The LSH channel over ``bands``-schema rows, as codes (the passage join makes ids of them;
-    pipeline.stages.paraphrase's millions of sentence pairs need not become strings)."""
-    # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
-    # band is grouped apart). Sorted arrays, not a hash set of the batch's buckets: a bulk load
-    # has tens of millions, and an Arrow hash set of them cost about 1 GB at 8.7M.
-    if history_bands.num_rows:
-        new_buckets = sorted_unique(_numpy(new_bands, "bucket"))
-        history_bands = history_bands.filter(pa.array(sorted_member(_numpy(history_bands, "bucket"), new_buckets)))
-    return _lsh_pair_codes(_BandIndex.build(new_bands, history_bands), cap)
 
 
 @functools.lru_cache(maxsize=1)
@@ -489,7 +337,7 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
     con = _database(os.getpid()).cursor()  # its own connection: registrations and temp tables stay in this call
     try:
         def band_channel() -> tuple[pa.Table, int]:
-            codes = lsh_pair_codes(new_bands, history_bands, cap)
+            codes = lsh_pair_codes(new_bands, history_bands, params.lsh)
             return _pair_table(codes), codes.skipped
 
         def anchor_channel() -> tuple[pa.Table, int]:
@@ -501,17 +349,7 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
         (band_pairs, skipped_buckets), (anchor_pairs, skipped_anchors) = concurrently(band_channel, anchor_channel)
         con.register("band_pairs", band_pairs)
         con.register("anchor_pairs", anchor_pairs)
-        pairs = con.sql("""
-            select coalesce(p.passage_a, q.passage_a) as passage_a, coalesce(p.passage_b, q.passage_b) as passage_b,
-                   coalesce(p.doc_a, q.doc_a) as doc_a, coalesce(p.doc_b, q.doc_b) as doc_b,
-                   coalesce(p.shared_bands, 0)::smallint as shared_bands,
-                   coalesce(q.shared_anchors, 0)::smallint as shared_anchors,
-                   coalesce(q.anchor_score, 0)::real as anchor_score,
-                   case when p.passage_a is null then 'anchors' when q.passage_a is null then 'minhash_lsh'
-                        else 'both' end as method
-            from band_pairs p full outer join anchor_pairs q
-              on p.passage_a = q.passage_a and p.passage_b = q.passage_b
-            order by passage_a, passage_b""").to_arrow_table()
+        pairs = con.sql(f"{MERGE_SQL} order by passage_a, passage_b").to_arrow_table()
     finally:
         con.close()
     if skipped_buckets or skipped_anchors:

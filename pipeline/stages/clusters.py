@@ -16,6 +16,13 @@ thousands of documents stays one id per row, not thousands).
 Each batch writes a row for every document that is new or whose cluster, story
 or origin flag changed: a document's current assignment is its row of the
 latest batch (see README).
+
+A batch can change only the stories its documents and links touch: earlier
+copy links join documents of one copy cluster already (a copy cluster is a
+connected set of copy links), so they change nothing, and a merge's surviving
+id depends on the sizes of the merged clusters. ``assign_clusters`` therefore
+needs the current assignments of the documents of those stories, whole, and
+the copy links of their documents; the rest of history gives the same rows.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.core.schema import CLUSTERS
 from pipeline.core.tables import conform
@@ -36,6 +44,24 @@ class Assignment:
     copy_cluster_id: str
     story_id: str
     is_origin: bool
+
+
+def current_assignments(rows: pa.Table) -> dict[str, Assignment]:
+    """Each document's current assignment: its row of the latest batch among ``rows`` (clusters rows)."""
+    current: dict[str, Assignment] = {}
+    for row in sorted(rows.select(["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"]).to_pylist(),
+                      key=lambda r: r["batch"]):
+        current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"], row["is_origin"])
+    return current
+
+
+def same_story_links(overlaps: pa.Table) -> list[tuple[str, str]]:
+    """The distinct (doc_a, doc_b) pairs of ``overlaps``' same-story rows, sorted. Made distinct
+    in Arrow: a batch has about as many same-story document pairs as overlaps."""
+    same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story")).select(["doc_a", "doc_b"])
+    same_story = same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"),
+                                                                                ("doc_b", "ascending")])
+    return list(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist()))
 
 
 def _merge(ids_of: dict[str, str], links: list[tuple[str, str]]) -> dict[str, str]:

@@ -36,7 +36,7 @@ from pipeline.stages.attribution import Credit, credits_summary, find_credits, r
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
-from pipeline.stages.passages import classify, document_pieces
+from pipeline.text.paragraphs import classify, document_pieces
 from pipeline.runtime.progress import progress
 from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.tables import conform
@@ -460,7 +460,7 @@ def parse_header(text: str) -> Header:
 def _title(text: str, pieces: list[tuple[int, int]]) -> str | None:
     """First body line when it reads like a headline: short, no final period, not a caption.
 
-    ``pieces``: the passages after the header (``passages.document_pieces``); only the first is
+    ``pieces``: the passages after the header (``paragraphs.document_pieces``); only the first is
     classified, as ``split_document`` would.
     """
     if not pieces:

@@ -49,7 +49,9 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.stages.attribution import Sentence, split_sentences
-from pipeline.stages.candidates import CandidateParams, band_keys, band_table, lsh_pair_codes
+from pipeline.core.ids import sentence_id
+from pipeline.lsh.bands import LshParams, band_keys, band_table
+from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.text.synonyms import Lexicon
@@ -81,6 +83,11 @@ class ParaphraseParams:
                                               "stock_documents", "bands", "rows"), 1)
         require_fraction("paraphrase", self, ("sentence_containment",))
 
+    @property
+    def lsh(self) -> LshParams:
+        """A bucket of more than ``stock_documents`` sentences holds stock lines (see module doc)."""
+        return LshParams(self.bands, self.rows, self.stock_documents)
+
 
 @dataclass(frozen=True)
 class ContentSentence:
@@ -88,6 +95,11 @@ class ContentSentence:
     start: int  # offsets into documents.text
     end: int
     words: frozenset[str]
+
+    @property
+    def id(self) -> str:
+        """The sentence's id in the sentence_bands table."""
+        return sentence_id(self.passage_id, self.start)
 
 
 @dataclass(frozen=True)
@@ -254,10 +266,6 @@ def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
     return FingerprintParams(num_perm=params.bands * params.rows, seed=params.seed, shingle_size=1)
 
 
-def _candidate_params(params: ParaphraseParams) -> CandidateParams:
-    return CandidateParams(bands=params.bands, rows=params.rows, max_bucket_size=params.stock_documents)
-
-
 # Passages whose sentences are held as Python objects at once: a 325k-passage batch in one piece
 # held 1.5 GB of sentences, word lists and strings on the way to 8.7M band rows.
 _SLICE_PASSAGES = 8192
@@ -280,14 +288,14 @@ def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: Paraphras
     sentences = document_sentences(zip(
         passages.column("passage_id").to_pylist(), passages.column("char_start").to_pylist(),
         passages.column("text").to_pylist(), passages.column("kind").to_pylist()), lexicon, params)
-    ids = [sentence_id(sentence) for sentence in sentences]
+    ids = [sentence.id for sentence in sentences]
     docs = [doc_of[sentence.passage_id] for sentence in sentences]
     texts = [" ".join(sorted(sentence.words)) for sentence in sentences]
     if not texts:
         return SENTENCE_BANDS.empty_table()
     matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
     return conform(band_table(pa.array(ids, type=pa.string()), pa.array(docs, type=pa.string()),
-                              band_keys(matrix, _candidate_params(params))), SENTENCE_BANDS)
+                              band_keys(matrix, params.lsh)), SENTENCE_BANDS)
 
 
 @dataclass(frozen=True)
@@ -302,7 +310,7 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     more, or in a bucket of more than that many sentences ("Sign up for the Mail newsletter to
     get the day's top stories", "Follow CNN on social media"): a line repeated across many
     unrelated articles proves nothing about any two."""
-    pairs = lsh_pair_codes(new_bands, history_bands, params.stock_documents)
+    pairs = lsh_pair_codes(new_bands, history_bands, params.lsh)
     if pairs.skipped:
         log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
                  pairs.skipped, params.stock_documents)
@@ -371,11 +379,6 @@ def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
     return found
 
 
-def sentence_id(sentence: ContentSentence) -> str:
-    """The sentence's id in the sentence_bands table."""
-    return f"{sentence.passage_id}@{sentence.start}"
-
-
 def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
                      lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
     """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
@@ -393,7 +396,7 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
 
     def usable(doc_id: str, sentences: list[ContentSentence]) -> list[ContentSentence]:
         spans = crediting.get(doc_id, ())
-        return [s for s in sentences if sentence_id(s) not in candidates.stock_sentences
+        return [s for s in sentences if s.id not in candidates.stock_sentences
                 and not any(start < s.end and s.start < end for start, end in spans)]
 
     sentences = _sentences_by_document(passages, lexicon, params)

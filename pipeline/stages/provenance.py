@@ -32,13 +32,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.stages.align import COPY_RELATIONS
-from pipeline.core.schema import PROVENANCE
+from pipeline.core.ids import ordinal_of
+from pipeline.core.schema import COPY_RELATIONS, PROVENANCE
 from pipeline.core.tables import conform
 from pipeline.core.union_find import UnionFind
 from pipeline.core.settings import setting
@@ -135,10 +135,6 @@ def document_info(documents: pa.Table, passages: dict[str, PassageInfo]) -> dict
     return info
 
 
-def _ordinal(pid: str) -> int:
-    return int(pid.rsplit(":", 1)[1])
-
-
 def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list[dict]:
     """Copy overlaps that count as evidence: both passages substantial, or a short pair (a
     one-line quote, a caption) right next to a substantial copied pair in both documents.
@@ -148,15 +144,15 @@ def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list
     rows = copies.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans",
                           "longest_span_words"]).to_pylist()
     substantial = {
-        (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"])) for r in rows
+        (r["doc_a"], ordinal_of(r["passage_a"]), r["doc_b"], ordinal_of(r["passage_b"])) for r in rows
         if passages[r["passage_a"]].substantial and passages[r["passage_b"]].substantial
     }
 
     def next_to_substantial(r: dict) -> bool:
-        a, b = _ordinal(r["passage_a"]), _ordinal(r["passage_b"])
+        a, b = ordinal_of(r["passage_a"]), ordinal_of(r["passage_b"])
         return any((r["doc_a"], a + step, r["doc_b"], b + step) in substantial for step in (-1, 1))
 
-    return [r for r in rows if (r["doc_a"], _ordinal(r["passage_a"]), r["doc_b"], _ordinal(r["passage_b"]))
+    return [r for r in rows if (r["doc_a"], ordinal_of(r["passage_a"]), r["doc_b"], ordinal_of(r["passage_b"]))
             in substantial or next_to_substantial(r)]
 
 
@@ -215,7 +211,7 @@ def _credited_outlet(doc: str, shared_passages: set[str], credits: dict[str, lis
                      introducing_only: bool = False) -> str | None:
     """An outlet the document credits in the passage just before a shared one ("The following
     account was first published by ...:") or, unless ``introducing_only``, inside a shared one."""
-    ordinals = {int(p.rsplit(":", 1)[1]) for p in shared_passages}
+    ordinals = {ordinal_of(p) for p in shared_passages}
     for credit in credits.get(doc, []):
         introduces = credit.can_introduce and credit.ordinal + 1 in ordinals and credit.ordinal not in ordinals
         if introduces or (not introducing_only and credit.ordinal in ordinals):
@@ -242,7 +238,7 @@ def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
                                                   attributions.column("outlet_id").to_pylist(),
                                                   attributions.column("cue").to_pylist()):
         if outlet_id is not None:
-            found[doc_id].append(PassageCredit(int(passage_id.rsplit(":", 1)[1]), outlet_id,
+            found[doc_id].append(PassageCredit(ordinal_of(passage_id), outlet_id,
                                                cue in INTRODUCING_CUES))
     return found
 
@@ -282,6 +278,22 @@ def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEv
     return pairs
 
 
+def chained_links(documents: set[str],
+                  links_touching: Callable[[set[str]], Iterable[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """The earlier links of every chain of copy links that reaches one of ``documents``, sorted:
+    all of ``earlier_links`` that ``document_links`` needs to tell which of ``documents`` copy
+    links already join. ``links_touching(ids)`` gives the (doc_id, source_doc_id) links with an
+    end in ``ids``; it is asked once per step outward from ``documents``, until a step finds no
+    new link."""
+    reached, frontier, links = set(documents), set(documents), set()
+    while frontier:
+        found = set(links_touching(frontier)) - links
+        links |= found
+        frontier = {doc for link in found for doc in link} - reached
+        reached |= frontier
+    return sorted(links)
+
+
 def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
                    params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = (),
                    paraphrases: pa.Table | None = None) -> pa.Table:
@@ -290,7 +302,7 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
     ``documents`` and ``passages`` must cover every document the overlaps and
     ``paraphrases`` name (all their passages); ``attributions`` the credits of
     those documents; ``earlier_links`` the (doc_id, source_doc_id) links of
-    earlier batches.
+    earlier batches (those of ``chained_links`` are enough).
 
     Copied text too short to prove a link by itself still links two documents
     that copy links already join through others (evidence ``copy_chain``): an
