@@ -373,7 +373,7 @@ def stage_times(out: Path, batch: str, started: float) -> list[tuple[str, float]
     order they were published: where a run spent its time (a task publishes its tables at its end)."""
     published = sorted((path.stat().st_mtime, path.parent.parent.name)
                        for path in out.glob(f"*/{batch}/part-0.parquet"))
-    report = out / "reports" / f"batch={batch}" / "report.html"
+    report = out / "reports" / batch / "report.html"
     if report.exists():
         published.append((report.stat().st_mtime, "report"))
     times, previous = [], started

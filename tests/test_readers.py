@@ -109,6 +109,8 @@ def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp
             for stage in folder.iterdir() if table == "runs" else []:
                 stage.rename(stage.with_name(f"stage={stage.name}"))
             folder.rename(folder.with_name(f"batch={folder.name}"))
+    for report in (old / "reports").iterdir():
+        report.rename(report.with_name(f"batch={report.name}"))
     shutil.move(old / "outlets" / "gazetteer" / tables.PART_FILE, old / "outlets" / tables.PART_FILE)
     (old / "outlets" / "gazetteer").rmdir()
     with pytest.raises(OutputError, match="newsprov upgrade"):
@@ -116,6 +118,7 @@ def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp
     assert main(["run", str(tmp_path), "--out", str(old), "--batch", "2025-10-26"]) == 2
     assert "newsprov upgrade --out" in capsys.readouterr().err
     assert main(["upgrade", "--out", str(old)]) == 0
+    assert sorted(p.name for p in (old / "reports").iterdir()) == [SEED_BATCH, NEXT_BATCH]
     for table in TABLES:
         assert normalised(duckdb_read(old, table)) == expected(two_batches, table)
 

@@ -255,7 +255,7 @@ def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp
     out = run_batches(tmp_path, {"2025-03-04": {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
                                  "2025-03-05": {"harbour-reprint.txt": HARBOUR_REPRINT}})
     latest = (out / "report.html").read_text(encoding="utf-8")
-    assert latest == (out / "reports" / "batch=2025-03-05" / "report.html").read_text(encoding="utf-8")
+    assert latest == (out / "reports" / "2025-03-05" / "report.html").read_text(encoding="utf-8")
     assert latest == render_report(out, "2025-03-05")
     assert "batch 2025-03-05: its documents and the documents linked to them" in latest
     # the reprint and the source it copies, from the earlier batch; not the unrelated orchard story
@@ -268,7 +268,7 @@ def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp
     capsys.readouterr()
     assert main(["report", "--out", str(out), "--batch", "2025-03-04"]) == 0
     printed = Path(capsys.readouterr().out.strip())
-    assert printed == out / "reports" / "batch=2025-03-04" / "report.html"
+    assert printed == out / "reports" / "2025-03-04" / "report.html"
     assert printed.read_text(encoding="utf-8") == first
     assert (out / "report.html").read_text(encoding="utf-8") == latest  # the latest is left alone
     everything = render_report(out)

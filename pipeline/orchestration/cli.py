@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                           "(default: output)")
     report.add_argument("--batch", default=None, metavar="YYYY-MM-DD",
                         help="only this batch's documents, their links and the documents linked to them, "
-                             "into --out/reports/batch=YYYY-MM-DD/report.html (as newsprov run writes after "
+                             "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
                              "each batch); default: every batch")
     stats = commands.add_parser(
         "stats", help="print row counts per table and the most credited outlets",
@@ -273,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise OutputError(f"output folder {args.out} does not exist: pass the --out of an earlier run")
             with output_lock(args.out):
                 changed = upgrade_layout(args.out)
+                for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
+                    report.rename(report.with_name(report.name.split("=", 1)[1]))
             print(f"newsprov: {len(changed)} partitions moved to the current layout under {args.out}")
             return 0
         if args.command == "stats":
