@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cachetools import LRUCache
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -79,7 +80,7 @@ def test_passage_words_of_are_the_same_in_any_slices(texts, slice_texts, lexicon
 
 def test_recent_passage_words_keep_the_latest_and_equal_the_definition(lexicon):
     """Kept words are returned as they were (no new work); the oldest are let go first."""
-    recent = RecentPassageWords(2)
+    recent = RecentPassageWords(LRUCache(2))
     a, b = recent.words_of(["Trump met Xi.", "Oct. 30"], lexicon)
     assert [a, b] == [passage_words("Trump met Xi.", lexicon), passage_words("Oct. 30", lexicon)]
     assert recent.words("Trump met Xi.", lexicon) is a

@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.attribution import (NO_CREDITS, DocumentCredits, document_credits, extract_attributions,
-                                  split_sentences, text_credits)
+from pipeline.stages.attribution import document_credits, extract_attributions
+from pipeline.text.credits import (NO_CREDITS, DocumentCredits, credits_by_document, credits_summary, credits_table,
+                                   find_credits)
 from pipeline.core.errors import InputError
 from pipeline.core.ids import ordinal_of, passage_id
 from pipeline.text.gazetteer import Gazetteer
-from pipeline.core.schema import ATTRIBUTIONS
+from pipeline.core.schema import ATTRIBUTIONS, CREDITS
+from pipeline.text.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -137,7 +139,7 @@ def test_a_dateline_after_the_ingest_header_counts(gaz):
     with_header = documents.append_column("body_start", pa.array([len("date 2025-03-30 Detroit: ")], pa.int32()))
     rows = extract_attributions(with_header, passages, gaz).to_pylist()
     assert [(r["surface"], r["cue"], r["credit_line"]) for r in rows] == [("Reuters", "dateline", True)]
-    assert text_credits(text, gaz, body_start=25) == DocumentCredits(("Q130879",), True)
+    assert credits_summary(find_credits(text, gaz, body_start=25), gaz) == DocumentCredits(("Q130879",), True)
 
 
 def test_cue_confidence_ranks_strong_cues_above_weak_ones(gaz):
@@ -289,8 +291,21 @@ def test_text_credits_agree_with_the_table_on_the_seeds(seed_rows, gaz):
     texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
     documents, passages = tables(texts)
     from_table = document_credits(extract_attributions(documents, passages, gaz), gaz)
-    assert from_table == {doc_id: text_credits(text, gaz) for doc_id, text in texts.items()}
+    assert from_table == {doc_id: credits_summary(find_credits(text, gaz), gaz) for doc_id, text in texts.items()}
     assert from_table["000"] == DocumentCredits(("np:scmp",), False)
+
+
+def test_attributions_of_a_credits_table_equal_those_of_the_texts(gaz):
+    texts = {p.name[:3]: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    documents, passages = tables(texts)
+    found = [(doc_id, find_credits(text, gaz)) for doc_id, text in texts.items()]
+    published = credits_table(found, "2025-10-24")
+    assert published.schema == CREDITS and published.num_rows == sum(len(c) for _, c in found) > 2
+    assert credits_by_document(published) == {doc_id: c for doc_id, c in found if c}
+    searched = extract_attributions(documents, passages, gaz)
+    assert extract_attributions(documents, passages, gaz, published).equals(searched)
+    # The table is what is placed: a document without credit rows gets no attributions.
+    assert extract_attributions(documents, passages, gaz, published.slice(0, 0)).num_rows == 0
 
 
 def test_document_credits_needs_its_columns(gaz):
@@ -334,7 +349,7 @@ _SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u
 @given(_SENTENCE_BITS)
 def test_word_ended_equals_searching_the_whole_head(head):
     """_word_ended searches only the last run of non-space: the same word as searching all of it."""
-    from pipeline.stages.attribution import _word_ended
+    from pipeline.text.sentences import _word_ended
 
     whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
     assert _word_ended(head) == (whole.group(1) if whole else "")

@@ -146,12 +146,13 @@ def test_every_mention_slices_back_to_its_surface(gaz, words, sep):
 @given(st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
        | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join))
 def test_tokens_equal_the_token_pattern_s_matches(text):
-    """_tokens builds the tokens from re.split in C: the same as one per TOKEN match."""
-    from pipeline.text.gazetteer import TOKEN, _Token, _tokens
+    """name_tokens builds the tokens from re.split in C: the same as one per NAME_TOKEN match."""
+    from oracles import name_tokens_by_match
+    from pipeline.text.tokens import NameToken, name_tokens
 
-    found = _tokens(text)
-    assert found == [_Token(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
-    assert all(type(t) is _Token for t in found)
+    found = name_tokens(text)
+    assert found == name_tokens_by_match(text)
+    assert all(type(t) is NameToken for t in found)
 
 
 @settings(max_examples=300)
@@ -160,9 +161,9 @@ def test_tokens_equal_the_token_pattern_s_matches(text):
        st.integers(-25, 25), st.integers(-25, 25))
 def test_tokens_built_on_demand_are_the_same_tokens(text, a, b):
     """find's lazy tokens: each index, slice and length as the list's."""
-    from pipeline.text.gazetteer import _LazyTokens, _tokens
+    from pipeline.text.tokens import LazyNameTokens, name_tokens
 
-    listed, lazy = _tokens(text), _LazyTokens(text)
+    listed, lazy = name_tokens(text), LazyNameTokens(text)
     assert len(lazy) == len(listed) and list(lazy) == listed and lazy.words() == [t.text for t in listed]
     assert lazy[a:b] == listed[a:b] and lazy[a:] == listed[a:]
     if -len(listed) <= a < len(listed):

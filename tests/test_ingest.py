@@ -28,7 +28,9 @@ from pipeline.stages.ingest import (
     parse_header,
     to_source_offset,
 )
-from pipeline.core.schema import DOCUMENTS, REJECTS
+from pipeline.core.schema import CREDITS, DOCUMENTS, REJECTS
+from pipeline.text.credits import credits_by_document, credits_summary, find_credits
+from pipeline.text.gazetteer import Gazetteer
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 BATCH = "2025-10-24"
@@ -79,8 +81,22 @@ def test_seed_ids_are_content_hashes_and_stable(seed_result):
 def test_tables_follow_the_contract(seed_result):
     assert seed_result.documents.schema.equals(DOCUMENTS, check_metadata=True)
     assert seed_result.rejects.schema.equals(REJECTS, check_metadata=True)
+    assert seed_result.credits.schema.equals(CREDITS, check_metadata=True)
     stamps = seed_result.documents.column("ingested_at").to_pylist()
     assert set(stamps) == {NOW}
+
+
+def test_credits_are_published_and_summed_up_in_documents(seed_result):
+    """Every credit the search finds is a row of credits (the attribution stage places them);
+    documents.credited_outlets lists their outlets, first credit first."""
+    documents = {row["doc_id"]: row for row in seed_result.documents.to_pylist()}
+    found = credits_by_document(seed_result.credits)
+    assert set(found) <= set(documents) and seed_result.credits.num_rows >= 2
+    gazetteer = Gazetteer.packaged()
+    for doc_id, row in documents.items():
+        assert found.get(doc_id, []) == find_credits(row["text"], gazetteer, row["body_start"])
+        assert tuple(row["credited_outlets"]) == credits_summary(found.get(doc_id, []), gazetteer).credited_outlets
+    assert "np:scmp" in {outlet for row in documents.values() for outlet in row["credited_outlets"]}
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,10 @@ from hypothesis import strategies as st
 from pipeline.orchestration import tasks
 from pipeline.orchestration import config
 from pipeline.runtime import parallel
+from pipeline.core import tables
 from pipeline.core.errors import ConfigError
+from pipeline.lsh.fingerprint import FingerprintParams
+from pipeline.stages import align, passages
 
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from conftest import REPO, settings
@@ -130,7 +133,7 @@ def test_the_pooled_run_writes_the_same_tables(runs):
     assert files == sorted(p.relative_to(pooled) for p in pooled.rglob("*.parquet"))
     assert {f.parts[0] for f in files} >= {"documents", "rejects", "sightings", "passages", "bands", "anchors",
                                            "candidates", "overlaps", "sentence_bands", "paraphrases", "attributions",
-                                           "provenance", "clusters"}
+                                           "credits", "provenance", "clusters"}
     for name in files:
         if name.parts[0] != "runs":  # each run's time and memory
             assert_same_rows(inline / name, pooled / name)
@@ -147,7 +150,7 @@ def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp
                             capture_output=True, text=True, cwd=REPO, timeout=300,
                             env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
     assert result.returncode == 0, result.stderr[-2000:]
-    for table in ("documents", "overlaps", "paraphrases", "provenance"):
+    for table in ("documents", "credits", "attributions", "overlaps", "paraphrases", "provenance"):
         name = Path(table, "2025-03-02", "part-0.parquet")
         assert_same_rows(inline / name, tmp_path / "out" / name)
 
@@ -159,6 +162,26 @@ def test_the_inbox_exercises_every_stage(runs):
     assert rows["documents"] == 11 and rows["rejects"] == 2 and rows["sightings"] == 1
     assert rows["overlaps"] > 10 and rows["attributions"] >= 3 and rows["provenance"] >= 2
     assert rows["paraphrases"] >= 2  # verified in more than one chunk
+
+
+def test_stages_run_their_own_chunks_without_luigi(runs):
+    """A stage's parallel run, called as a library function with the pool forced on, gives the
+    tables the (inline) pipeline wrote."""
+    inline, _ = runs
+    pool = parallel.ParallelParams(processes=2, min_items=1)
+    day = "2025-03-03"
+    try:
+        documents = tables.read_partition(inline, "documents", day, ["doc_id", "batch", "text", "body_start"])
+        signed = passages.run(documents, FingerprintParams(), pool)
+        assert signed.equals(tables.read_partition(inline, "passages", day))
+        batches = ["2025-03-02", day]
+        overlaps = align.run(tables.read_partition(inline, "candidates", day),
+                             tables.read_batches(inline, "passages", batches),
+                             tables.read_batches(inline, "documents", batches, ["doc_id", "published", "batch"]),
+                             day, align.AlignParams(), pool)
+        assert overlaps.num_rows > 3 and overlaps.equals(tables.read_partition(inline, "overlaps", day))
+    finally:
+        parallel.shutdown()
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
@@ -291,7 +314,7 @@ def test_align_chunks_keep_document_pairs_whole(pairs, parts):
         "doc_a": [a for a, _, _, _ in pairs], "doc_b": [b for _, b, _, _ in pairs],
         "passage_a": [f"{a}:{i}" for a, _, i, _ in pairs], "passage_b": [f"{b}:{j}" for _, b, _, j in pairs],
     })
-    chunks = tasks.document_pair_chunks(candidates, parts)
+    chunks = align.document_pair_chunks(candidates, parts)
     assert sorted(row for rows, _ in chunks for row in rows) == list(range(len(pairs)))
     chunk_of = {}
     for n, (rows, docs) in enumerate(chunks):
@@ -300,4 +323,4 @@ def test_align_chunks_keep_document_pairs_whole(pairs, parts):
             assert chunk_of.setdefault(frozenset(pairs[r][:2]), n) == n
     largest_pair = max(sum(frozenset(p[:2]) == pair for p in pairs) for pair in chunk_of)
     assert len(chunks) <= parts
-    assert max(len(rows) for rows, _ in chunks) <= len(pairs) / parts * tasks.ALIGN_CHUNK_SLACK + largest_pair
+    assert max(len(rows) for rows, _ in chunks) <= len(pairs) / parts * align.ALIGN_CHUNK_SLACK + largest_pair

@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.core.ids import passage_id
-from pipeline.stages.attribution import split_sentences
 from pipeline.stages.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
                                  document_sentences,
-                                 content_words, find_paraphrases, matched_sentences, sentence_band_rows, typed_sentences)
+                                 content_words, find_paraphrases, matched_sentences, sentence_band_rows)
 from pipeline.core.schema import SENTENCE_BANDS
 from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform
+from pipeline.text.sentences import split_sentences, typed_sentences
 
 from daily import run_batches
 

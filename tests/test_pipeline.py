@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import duckdb
 import luigi
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 from pipeline.core import tables
 from pipeline.orchestration.cli import main
 from pipeline.core.schema import TABLES
-from pipeline.orchestration.tasks import Ingest, Report
+from pipeline.orchestration.tasks import Attribution, Ingest, Report
 
 from conftest import REPO, SEED_BATCH
 
@@ -140,6 +142,22 @@ def test_a_crashed_write_leaves_nothing_readers_can_see(tmp_path, seed_run):
     with duckdb.connect() as con:
         assert con.execute(f"select count(*) from '{out}/documents/**/*.parquet'").fetchone()[0] == 2
     assert ds.dataset(out / "documents", format="parquet", partitioning="hive").count_rows() == 2
+
+
+def test_a_batch_ingested_before_the_credits_table_is_not_ingested_again(seed_run, tmp_path):
+    """Output written before ingest published credits: the batch's Ingest is complete as it is, and
+    its attribution stage searches the texts, giving the same rows."""
+    out = tmp_path / "output"
+    shutil.copytree(seed_run.out, out)
+    shutil.rmtree(out / "credits")
+    shutil.rmtree(out / "attributions")
+    documents = out / "documents" / f"batch={SEED_BATCH}" / tables.PART_FILE
+    written = documents.stat().st_mtime_ns
+    task = Attribution(date=dt.date.fromisoformat(SEED_BATCH), input_dir=str(seed_run.input_dir), out_dir=str(out))
+    assert luigi.build([task], local_scheduler=True, log_level="WARNING")
+    assert documents.stat().st_mtime_ns == written and not (out / "credits").exists()
+    name = Path("attributions", f"batch={SEED_BATCH}", tables.PART_FILE)
+    assert pq.read_table(out / name).equals(pq.read_table(seed_run.out / name))
 
 
 class _Explodes(Ingest):
@@ -412,12 +430,8 @@ def test_reading_documents_rows_is_filtering_every_partition(tmp_path_factory, p
     everything = tables.read_batches(out, "sentence_bands", batches)
     expected = everything.filter(pc.is_in(everything.column("doc_id"), value_set=tables.string_array(doc_ids)))
     cache = tables.PartitionCache(budget_bytes=1 << 30 if kept else 0)
-    original, tables._CACHE = tables._CACHE, cache
-    try:
-        got = tables.read_batches(out, "sentence_bands", batches, doc_ids=doc_ids)
-        got_columns = tables.read_batches(out, "sentence_bands", batches, ["passage_id"], doc_ids=doc_ids)
-    finally:
-        tables._CACHE = original
+    got = tables.read_batches(out, "sentence_bands", batches, doc_ids=doc_ids, cache=cache)
+    got_columns = tables.read_batches(out, "sentence_bands", batches, ["passage_id"], doc_ids=doc_ids, cache=cache)
     assert got.to_pylist() == expected.to_pylist()
     assert got_columns.to_pylist() == expected.select(["passage_id"]).to_pylist()
 
@@ -438,12 +452,9 @@ def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_fact
     values = tables.string_array({f"n:{a}" for a in wanted})
     everything = tables.read_batches(out, "anchors", batches)
     expected = everything.filter(pc.is_in(everything.column("anchor"), value_set=values))
-    original, tables._CACHE = tables._CACHE, tables.PartitionCache(budget_bytes=budget)
-    try:
-        got = tables.read_rows_in(out, "anchors", batches, "anchor", values)
-        passages = tables.count_distinct(out, "anchors", batches, "passage_id")
-    finally:
-        tables._CACHE = original
+    cache = tables.PartitionCache(budget_bytes=budget)
+    got = tables.read_rows_in(out, "anchors", batches, "anchor", values, cache)
+    passages = tables.count_distinct(out, "anchors", batches, "passage_id", cache)
     assert got.schema == tables.rows_schema("anchors")
     assert got.to_pylist() == expected.to_pylist()
     assert passages == len(set(everything.column("passage_id").to_pylist()))

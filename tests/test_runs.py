@@ -44,7 +44,7 @@ def test_each_stage_of_the_batch_has_one_row_in_its_own_partition(seed_run):
 def test_rows_in_and_out_are_the_rows_of_the_partitions_each_stage_read_and_wrote(seed_run):
     got, out = _runs(seed_run.out), seed_run.out
     assert got["Ingest"]["rows_in"] is None  # it reads files
-    assert got["Ingest"]["rows_out"] == _rows(out, "documents") + _rows(out, "rejects") + _rows(out, "sightings")
+    assert got["Ingest"]["rows_out"] == sum(_rows(out, t) for t in ("documents", "rejects", "sightings", "credits"))
     assert (got["Fingerprint"]["rows_in"], got["Fingerprint"]["rows_out"]) == (_rows(out, "documents"),
                                                                                  _rows(out, "passages"))
     assert got["CandidateJoin"]["rows_in"] == _rows(out, "bands") + _rows(out, "anchors")

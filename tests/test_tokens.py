@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.text.tokens import count_words, word_counts
+import oracles
+from pipeline.text.sentences import BREAK_BETWEEN_TOKENS
+from pipeline.text.tokens import count_words, normal_words, token_rows, tokenize, tokenized_alike_by_rust, word_counts
 
 any_text = st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
 # Abbreviations, numbers, apostrophes, combining accents and "per cent": the token pattern's corners.
@@ -26,12 +30,13 @@ def test_word_counts_equal_count_words(texts):
 @given(st.one_of(any_text, word_text))
 def test_tokenize_equals_matching_token_by_token(text):
     """tokenize builds its tokens from re.split in C: the same tokens, offsets and "per cent"
-    merges as the match-by-match definition."""
-    from pipeline.text.tokens import Token, _tokenize_one_by_one, tokenize
+    merges as the match-by-match definition; normal_words their normal forms."""
+    from pipeline.text.tokens import Token
 
     found = tokenize(text)
-    assert found == _tokenize_one_by_one(text)
+    assert found == oracles.tokenize_one_by_one(text)
     assert all(type(t) is Token for t in found)
+    assert normal_words(text) == [t.norm for t in found]
 
 
 @settings(max_examples=300, deadline=None)  # the first call finds the characters classed apart (0.3 s)
@@ -42,8 +47,32 @@ def test_rust_tokens_equal_python_tokens_where_tokenized_alike(text):
     included) give Polars' regex kernel the tokens of Python's re; the others are found."""
     import polars as pl
 
-    from pipeline.text.tokens import _TOKEN, TOKEN_RUST, tokenized_alike_by_rust
+    from pipeline.text.tokens import TOKEN, TOKEN_RUST, tokenized_alike_by_rust
 
     series = pl.Series(values=[text], dtype=pl.String)
-    same = series.str.extract_all(TOKEN_RUST).to_list()[0] == _TOKEN.findall(text)
+    same = series.str.extract_all(TOKEN_RUST).to_list()[0] == TOKEN.findall(text)
     assert same or not tokenized_alike_by_rust(series)[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(any_text, word_text, st.sampled_from(["Mr. Xi: “Yes.” No", "U.S. 3.5% rise;\nThe", ""])),
+                max_size=8),
+       st.sampled_from([frozenset(), BREAK_BETWEEN_TOKENS]), st.booleans(), st.integers(1, 3))
+def test_token_rows_are_the_python_tokens_of_each_text(texts, breaks, offsets, parts):
+    """The vectorised tokenizer finds TOKEN's matches in each text (before "per cent" merges), with
+    their offsets and the breaks before them, whichever way it is asked."""
+    import polars as pl
+
+    series = pl.Series(values=texts, dtype=pl.String)
+    rows = token_rows(series, breaks, offsets, 1 if offsets else parts)
+    assert tokenized_alike_by_rust(series).all()  # any_text holds no unassigned character
+    matches = [oracles.token_matches(t) for t in texts]
+    assert rows.bounds.tolist() == [0, *itertools.accumulate(map(len, matches))]
+    assert rows.text.tolist() == [i for i, found in enumerate(matches) for _ in found]
+    assert [rows.surfaces[s] for s in rows.surface] == [m[2] for found in matches for m in found]
+    if offsets:
+        assert list(zip(rows.start.tolist(), rows.end.tolist())) == [m[:2] for found in matches for m in found]
+    # The first token of a text starts a sentence anyway: only the breaks between two tokens are kept.
+    firsts = set(rows.bounds[:-1].tolist())
+    kept = [b for r, b in enumerate(rows.after_break.tolist()) if r not in firsts]
+    assert kept == [b for t in texts for b in oracles.after_break(t, breaks)[1:]]

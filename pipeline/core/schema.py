@@ -335,6 +335,29 @@ ATTRIBUTIONS = _schema(
     ],
 )
 
+CREDITS = _schema(
+    "credits",
+    1,
+    [
+        _field("doc_id", pa.string(), "documents.doc_id", False),
+        _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
+        _field("char_start", pa.int32(), "start of the outlet mention in documents.text", False),
+        _field("char_end", pa.int32(), "end of the outlet mention in documents.text", False),
+        _field("sentence_start", pa.int32(), "start of the crediting sentence in documents.text", False),
+        _field("sentence_end", pa.int32(), "end of the crediting sentence in documents.text", False),
+        _field("outlet_id", pa.string(), "outlets.outlet_id; null for an alias that could not be resolved"),
+        _field("surface", pa.string(), "the mention as written", False),
+        _field("cue", pa.string(), "as attributions.cue", False),
+        _field("is_alias", pa.bool_(), "as attributions.is_alias", False),
+        _field("is_fuzzy", pa.bool_(), "as attributions.is_fuzzy", False),
+        _field("confidence", pa.float64(), "as found, before attributions rounds it to 3 places within 0..1", False),
+        _field("credit_line", pa.bool_(), "as attributions.credit_line", False),
+    ],
+)
+"""Every credit ingest's search finds in a document's text, in text order: the attributions stage
+places them in passages (a credit outside every passage, in a stripped header, has no attributions
+row), and documents.credited_outlets / wire_copy sum them up."""
+
 OUTLET_TYPES = ("newspaper", "agency", "broadcaster", "magazine", "digital", "photo_agency")
 
 OUTLETS = _schema(
@@ -412,6 +435,7 @@ TABLES: dict[str, pa.Schema] = {
     "provenance": PROVENANCE,
     "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,
+    "credits": CREDITS,
     "outlets": OUTLETS,
     "runs": RUNS,
 }

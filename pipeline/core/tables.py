@@ -298,15 +298,17 @@ def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
 
 
-# 128 MB: a daily batch's earlier partitions fit, a bulk load's do not fit either way; a larger budget
-# kept a bulk load's big partitions between stages and raised its peak memory without saving time.
-_CACHE = PartitionCache(budget_bytes=int(os.environ.get("NEWSPROV_READ_CACHE_MB", "128")) << 20)
+def _or_uncached(cache: PartitionCache | None) -> PartitionCache:
+    # No cache given: read through one that keeps nothing (a run passes its RunContext's).
+    return PartitionCache(budget_bytes=0) if cache is None else cache
 
 
-def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None) -> pa.Table:
+def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None,
+                   cache: PartitionCache | None = None) -> pa.Table:
     """Read one partition written by write_partition, with its contract schema (``columns`` only,
     when given)."""
-    return _CACHE.read(partition_dir(out_dir, table_name, batch) / PART_FILE, rows_schema(table_name), columns)
+    return _or_uncached(cache).read(partition_dir(out_dir, table_name, batch) / PART_FILE, rows_schema(table_name),
+                                      columns)
 
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:
@@ -373,6 +375,11 @@ def string_array(values: set[str]) -> pa.Array:
     return pa.array(sorted(values), type=pa.string())
 
 
+def rows_of_documents(table: pa.Table, docs: set[str]) -> pa.Table:
+    """The rows of ``table`` whose doc_id is one of ``docs``."""
+    return table.filter(pc.is_in(table.column("doc_id"), string_array(docs)))
+
+
 def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
     # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
     # every earlier one.
@@ -381,36 +388,39 @@ def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
 
 
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
-                 doc_ids: set[str] | None = None) -> pa.Table:
+                 doc_ids: set[str] | None = None, cache: PartitionCache | None = None) -> pa.Table:
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
     ``doc_ids`` when given, reading only the partitions that hold any of them."""
-    schema = rows_schema(table_name)
+    schema, cache = rows_schema(table_name), _or_uncached(cache)
     paths = _paths(out_dir, table_name, batches)
     if doc_ids is not None:
-        paths = [path for path in paths if not _CACHE.doc_ids(path, schema).isdisjoint(doc_ids)]
+        paths = [path for path in paths if not cache.doc_ids(path, schema).isdisjoint(doc_ids)]
     if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table
     wanted = None if columns is None else list(dict.fromkeys(
         [*columns, "doc_id"] if doc_ids is not None else columns))
     if doc_ids is None:
-        table = pa.concat_tables([_CACHE.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
+        table = pa.concat_tables([cache.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
     else:
-        table = _CACHE.read_rows_in(paths, schema, wanted, "doc_id", string_array(doc_ids))
+        table = cache.read_rows_in(paths, schema, wanted, "doc_id", string_array(doc_ids))
     return table.select(columns) if columns else table
 
 
-def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array) -> pa.Table:
+def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array,
+                 cache: PartitionCache | None = None) -> pa.Table:
     """The rows of several partitions whose ``column`` holds one of ``values`` (e.g. the history
     anchors that a batch's anchors can pair with), without holding a big partition whole."""
-    return _CACHE.read_rows_in(_paths(out_dir, table_name, batches), rows_schema(table_name), None, column, values)
+    return _or_uncached(cache).read_rows_in(_paths(out_dir, table_name, batches), rows_schema(table_name), None, column,
+                                              values)
 
 
-def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str) -> int:
+def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str,
+                   cache: PartitionCache | None = None) -> int:
     """Distinct values of ``column`` over several partitions that share none (each passage is in
-    one batch): the sum of each partition's count, which is kept per partition, not re-counted."""
-    schema = rows_schema(table_name)
-    return sum(_CACHE.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
+    one batch): the sum of each partition's count, which ``cache`` keeps per partition."""
+    schema, cache = rows_schema(table_name), _or_uncached(cache)
+    return sum(cache.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -478,21 +488,22 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 INDEXED_MAX_ROWS = 1 << 22
 
 
-def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray) -> pa.Table:
+def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray,
+                   cache: PartitionCache | None = None) -> pa.Table:
     """The rows of several partitions whose integer ``column`` holds one of ``values``.
 
     A daily run matches each small batch against every earlier batch: through the per-partition
-    index this costs the batch's values times log(history), not a pass over all of history.
+    index ``cache`` keeps this costs the batch's values times log(history), not a pass over all of history.
     """
-    schema = rows_schema(table_name)
+    schema, cache = rows_schema(table_name), _or_uncached(cache)
     if not batches:  # a first batch, or a bulk load: nothing to look up, and its values may be tens of millions
         return schema.empty_table()
     wanted = sorted_unique(values)
     parts = []
     for path in _paths(out_dir, table_name, batches):
-        index = _CACHE.sorted_column(path, schema, column)
+        index = cache.sorted_column(path, schema, column)
         if index is None:
-            table = _CACHE.read(path, schema)
+            table = cache.read(path, schema)
             parts.append(table.filter(pa.array(sorted_member(table.column(column).to_numpy(), wanted))))
             continue
         ordered, order = index
@@ -503,5 +514,5 @@ def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: s
         counts = last[hit] - first[hit]
         rows = order[np.repeat(first[hit], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
                                                                                             counts)]
-        parts.append(_CACHE.read(path, schema).take(pa.array(np.sort(rows))))
+        parts.append(cache.read(path, schema).take(pa.array(np.sort(rows))))
     return pa.concat_tables(parts) if parts else schema.empty_table()

@@ -7,18 +7,19 @@ with luigi's own ``--batch-email-*`` options on the command line).
 
 Every output is a table partition published by ``pipeline.core.tables.write_partition``
 (stage folder, then rename): a task is complete exactly when its partitions
-exist, so a second run does nothing and a crashed run is simply redone. A stage
-that succeeds then publishes its row of the runs table (pipeline.orchestration.runs).
+exist, so a second run does nothing and a crashed run is simply redone.
+
+Tasks read and stages compute with this process's ``RunContext`` (``pipeline.runtime.context``):
+Luigi runs a task in this process, or with ``--workers 2`` in a forked one, which makes its own.
+A stage that succeeds then publishes its row of the runs table (pipeline.orchestration.runs).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import logging
-import math
 import os
 import sys
 from pathlib import Path
@@ -32,23 +33,18 @@ from luigi.contrib.spark import PySparkTask
 from pipeline.orchestration import config, runs
 
 from pipeline.core import tables
-from pipeline.core.ids import doc_of, passage_of_sentence
-from pipeline.stages.align import AlignParams, align_candidates
+from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
-from pipeline.lsh.fingerprint import FingerprintParams, add_signatures
 from pipeline.text.gazetteer import Gazetteer
-from pipeline.stages.ingest import FirstSighting, ingest_folder
-from pipeline.runtime.parallel import (DOCUMENT_WEIGHT, ParallelParams, concurrently, even_slices, map_chunks, map_table,
-                               n_chunks)
-from pipeline.stages.paraphrase import (ParaphraseCandidates, ParaphraseParams, candidate_documents, find_paraphrases,
-                                 sentence_band_rows)
-from pipeline.stages.passages import split_passages
+from pipeline.stages.ingest import first_sightings, ingest_folder
+from pipeline.runtime.context import process_context
+from pipeline.runtime.parallel import concurrently, map_table
+from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 from pipeline.stages.provenance import chained_links, document_links
 from pipeline.report.pages import report_path, write_report
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
-from pipeline.text.synonyms import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +64,7 @@ class PartitionTarget(luigi.Target):
     def read(self, columns: list[str] | None = None):
         """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
         texts and signatures, and most stages need a few of their columns."""
-        return tables.read_partition(self.out_dir, self.table, self.batch, columns)
+        return tables.read_partition(self.out_dir, self.table, self.batch, columns, process_context().partitions)
 
     def write(self, table) -> None:
         tables.write_partition(table, self.out_dir, self.table, self.batch)
@@ -119,7 +115,8 @@ class BatchTask(OutputTask):
                      include_this_batch: bool = True) -> pa.Table:
         """``table`` over earlier batches (and this one), only the rows of ``doc_ids`` when given."""
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
-        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids)
+        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids,
+                                   cache=process_context().partitions)
 
     def record_run(self, seconds: float) -> None:
         """Publish this stage's row of the runs table; a wrapper, or a task that publishes no
@@ -128,7 +125,8 @@ class BatchTask(OutputTask):
         if isinstance(self, luigi.WrapperTask) or not published:
             return
         read = {t.path for t in luigi.task.flatten(self.input())
-                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads}
+                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads
+                and t.exists()}  # an output from before the credits table has none
         run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
                              [t.path for t in published], seconds, self.skipped)
         runs.write_run(run, Path(self.out_dir))
@@ -152,18 +150,21 @@ class Ingest(BatchTask):
         return self.previous_batch(Ingest)
 
     def output(self):
-        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings")}
+        return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings", "credits")}
+
+    def complete(self):
+        # A batch ingested before the credits table existed is not ingested again (its documents
+        # would get a new ingested_at): its attribution stage searches the texts instead.
+        return all(target.exists() for name, target in self.output().items() if name != "credits")
 
     def run(self):
         now = dt.datetime.now(dt.timezone.utc)
         earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
-        seen = {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
-            earlier.column("doc_id").to_pylist(), earlier.column("batch").to_pylist(),
-            earlier.column("source_path").to_pylist())}
-        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now, seen,
-                               config.parallel().params())
+        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now,
+                               first_sightings(earlier), config.parallel().params())
         self.output()["rejects"].write(result.rejects)
         self.output()["sightings"].write(result.sightings)
+        self.output()["credits"].write(result.credits)
         self.output()["documents"].write(result.documents)
 
 
@@ -180,14 +181,7 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
-        self.output().write(map_table(functools.partial(signed_passages, params=config.fingerprint().params()),
-                                      documents, config.parallel().params(), DOCUMENT_WEIGHT))
-
-
-def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
-    """The documents' passages with their signatures. Both are row-wise, so the pool's workers do
-    both: signed in the main process, the passages kept one core busy while the other waited."""
-    return add_signatures(split_passages(documents), params)
+        self.output().write(passages.run(documents, config.fingerprint().params(), config.parallel().params()))
 
 
 class Bands(BatchTask):
@@ -229,19 +223,19 @@ class CandidateJoin(BatchTask):
         return self.partition("candidates", self.batch_key)
 
     def run(self):
-        keys = self.input()["bands"]
+        keys, cache = self.input()["bands"], process_context().partitions
         bands = keys["bands"].read()
         # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
         # same way; reading just those skips a pass over all of history per batch).
         history_bands = tables.read_rows_with(Path(self.out_dir), "bands", self.earlier_batches("bands"), "bucket",
-                                              bands.column("bucket").to_numpy())
+                                              bands.column("bucket").to_numpy(), cache)
         # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
         # anchors in all of history (the idf's N), counted per partition once per process.
         anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
         history_anchors = tables.read_rows_in(Path(self.out_dir), "anchors", earlier, "anchor",
-                                              pc.unique(anchors.column("anchor")))
+                                              pc.unique(anchors.column("anchor")), cache)
         result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
-                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id"))
+                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache))
         self.output().write(result.candidates)
         self.skipped = (result.skipped_buckets, result.skipped_anchors)
 
@@ -315,77 +309,8 @@ class Align(BatchTask):
         passages = self.read_history("passages", doc_ids=wanted_docs)
         documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
-        self.output().write(align_by_document_pair(candidates, passages, documents, self.batch_key, params,
-                                                   config.parallel().params()))
-
-
-def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -> pa.Table:
-    candidates, passages, documents, batch, params = chunk
-    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
-
-
-# Each chunk works out the words of every passage its pairs touch, and same-story pairs join
-# passages all over the batch: fewer, larger chunks repeat less of that. Pooled align of the
-# 20,000-document bench batch, 4 chunks per process -> 2: 17.3 -> 14.2 s (one chunk: 13.2 s, but
-# nothing left to even out a slow chunk); the 1M-passage batch 37.6 -> 35.8 s, largest worker
-# 1.26 -> 1.35 GB.
-ALIGN_CHUNKS_PER_PROCESS = 2
-# A chunk may take this much more than an even share of the rows when that keeps its passages
-# together (document_pair_chunks).
-ALIGN_CHUNK_SLACK = 1.05
-
-
-def align_by_document_pair(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
-                           params: AlignParams, parallel: ParallelParams) -> pa.Table:
-    """``align_candidates``, the candidates cut into groups of whole document pairs when the
-    pool is used: align extends copies only between the two documents of a pair, and sorts its
-    rows, so the groups' rows, concatenated and sorted the same way, are the same table."""
-    parts = n_chunks(candidates.num_rows, parallel, per_process=ALIGN_CHUNKS_PER_PROCESS)
-    if parts <= 1:
-        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params)
-    chunks = document_pair_chunks(candidates, parts)
-    work = ((candidates.take(pa.array(rows, type=pa.int64())), _rows_of(passages, docs), _rows_of(documents, docs),
-             batch, params)
-            for rows, docs in chunks)  # built as the pool asks for them
-    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
-    return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
-
-
-def document_pair_chunks(candidates: pa.Table, parts: int) -> list[tuple[list[int], set[str]]]:
-    """The candidates' rows cut into ``parts`` chunks of whole document pairs, about even in rows,
-    each with the documents its pairs name.
-
-    A passage named in two chunks is tokenised in both, and a same-story passage is in pairs
-    with documents all over the batch. Pairs are placed largest document pair first, each in
-    the chunk that already holds most of its passages, weighed by the room left there (greedy
-    streaming graph partitioning). On the 20,000-document bench batch, 4 chunks in candidate
-    order named 65,927 passages (41,122 distinct); placed this way 49,540, and the chunks' align
-    time summed 27.7 -> 23.8 s.
-    """
-    doc_a, doc_b = candidates.column("doc_a").to_pylist(), candidates.column("doc_b").to_pylist()
-    passage_a, passage_b = candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist()
-    pair_rows: dict[tuple[str, str], list[int]] = {}
-    for row, (a, b) in enumerate(zip(doc_a, doc_b)):
-        pair_rows.setdefault((a, b) if a <= b else (b, a), []).append(row)
-    room = [candidates.num_rows / parts * ALIGN_CHUNK_SLACK] * parts
-    held: list[set[str]] = [set() for _ in range(parts)]
-    chunk_rows: list[list[int]] = [[] for _ in range(parts)]
-    for rows in sorted(pair_rows.values(), key=len, reverse=True):
-        best, best_score = 0, -math.inf
-        for part in range(parts):
-            passages, score = held[part], 1
-            for row in rows:  # plain loops: this runs in the main process while the pool waits
-                score += (passage_a[row] in passages) + (passage_b[row] in passages)
-            score *= room[part]
-            if score > best_score:
-                best, best_score = part, score
-        passages = held[best]
-        for row in rows:
-            passages.add(passage_a[row])
-            passages.add(passage_b[row])
-        room[best] -= len(rows)
-        chunk_rows[best].extend(rows)
-    return [(rows, {doc_a[row] for row in rows} | {doc_b[row] for row in rows}) for rows in chunk_rows if rows]
+        self.output().write(align.run(candidates, passages, documents, self.batch_key, params,
+                                      config.parallel().params(), process_context()))
 
 
 class Paraphrase(BatchTask):
@@ -406,60 +331,21 @@ class Paraphrase(BatchTask):
         bands = self.sentence_bands(params)
         # Only earlier sentences in one of the batch's buckets can pair with it.
         history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
-                                        "bucket", bands.column("bucket").to_numpy())
+                                        "bucket", bands.column("bucket").to_numpy(), process_context().partitions)
         candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
         passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
                                      doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
-        self.output()["paraphrases"].write(paraphrases_by_document_pair(candidates, passages, credits, self.batch_key,
-                                                                        params, config.parallel().params()))
+        self.output()["paraphrases"].write(paraphrase.run(candidates, passages, credits, self.batch_key, params,
+                                                          config.parallel().params(), process_context()))
         self.output()["sentence_bands"].write(bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts
         are 0.7 GB, and the stage's high-water mark is while its sentence pairs are grouped."""
         passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "text", "kind"])
-        return map_table(functools.partial(_sentence_band_chunk, params=params), passages, config.parallel().params())
-
-
-def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
-    return sentence_band_rows(passages, Lexicon.load(), params)
-
-
-def _paraphrase_chunk(chunk: tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]) -> pa.Table:
-    candidates, passages, credits, batch, params = chunk
-    return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
-
-
-def paraphrases_by_document_pair(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
-                                 params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
-    """``find_paraphrases``, its (sorted) document pairs cut into consecutive runs when the pool
-    is used: each pair is verified on its own, so the runs' rows, concatenated in order, are the
-    same table. Reading each document's sentences is most of the work; a run keeps a new
-    document's pairs together, so few documents are read in two processes."""
-    pairs = candidates.doc_pairs
-    parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
-    if parts <= 1:
-        return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params)
-    stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
-    for sentence in candidates.stock_sentences:
-        stock_of.setdefault(doc_of(passage_of_sentence(sentence)), []).append(sentence)
-
-    def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
-        run = pairs[offset:offset + length]
-        docs = {doc for pair in run for doc in pair}
-        stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
-        return ParaphraseCandidates(run, stock), _rows_of(passages, docs), _rows_of(credits, docs), batch, params
-
-    work = (chunk(offset, length) for offset, length in even_slices(len(pairs), parts))
-    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}",
-                                       total=parts)).combine_chunks()
-
-
-def _rows_of(table: pa.Table, docs: set[str]) -> pa.Table:
-    """The rows of ``table`` whose doc_id is one of ``docs``."""
-    return table.filter(pc.is_in(table.column("doc_id"), tables.string_array(docs)))
+        return paraphrase.sentence_bands(passages, params, config.parallel().params())
 
 
 class Outlets(OutputTask):
@@ -475,7 +361,7 @@ class Outlets(OutputTask):
 class Attribution(BatchTask):
     """Stage 6: credited outlets with cue and span."""
 
-    reads = ("documents",)
+    reads = ("documents", "passages", "credits")
 
     def requires(self):
         return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
@@ -487,7 +373,9 @@ class Attribution(BatchTask):
     def run(self):
         documents = self.input()["ingest"]["documents"].read(["doc_id", "batch", "text", "body_start"])
         passages = self.input()["passages"].read(["passage_id", "doc_id", "char_start", "char_end"])
-        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged()))
+        credits = self.input()["ingest"]["credits"]
+        credits = credits.read() if credits.exists() else None  # None: ingested by a version without it
+        self.output().write(extract_attributions(documents, passages, Gazetteer.packaged(), credits))
 
 
 class Provenance(BatchTask):

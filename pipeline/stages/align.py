@@ -28,6 +28,7 @@ of one event, never a copy). Pairs that are none of these are dropped.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,9 @@ from pipeline.core.ids import doc_of, ordinal_of, passage_id
 from pipeline.runtime.progress import counter
 from pipeline.core.schema import COPY_RELATIONS, OVERLAPS
 from pipeline.text.synonyms import Lexicon
-from pipeline.core.tables import conform
+from pipeline.core.tables import conform, rows_of_documents
+from pipeline.runtime.context import RunContext, process_context
+from pipeline.runtime.parallel import ParallelParams, map_chunks, n_chunks
 from pipeline.text.tokens import STOPWORDS
 from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least, require_fraction
@@ -93,9 +96,6 @@ class PassageRef:
     doc_date: dt.date
 
 
-# A history passage is aligned again in every later batch that pairs with it, in the same process:
-# keep the words of the passages aligned lately across calls.
-_RECENT_WORDS = RecentPassageWords(1 << 12)
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class _Side:
     shingles: frozenset[tuple[str, ...]]
 
 
-def _side(ref: PassageRef, lexicon: Lexicon, k: int) -> _Side:
-    return _side_of(ref, _RECENT_WORDS.words(ref.text, lexicon), k)
+def _side(ref: PassageRef, lexicon: Lexicon, k: int, recent: RecentPassageWords) -> _Side:
+    return _side_of(ref, recent.words(ref.text, lexicon), k)
 
 
 def _side_of(ref: PassageRef, words: PassageWords, k: int) -> _Side:
@@ -344,10 +344,17 @@ def _aligned_words(blocks: list[tuple[int, int, int]]) -> int:
     return sum(size for _, _, size in blocks)
 
 
-def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
+def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams,
+               context: RunContext | None = None) -> Alignment:
     """Measure and classify one candidate pair."""
-    k = params.shingle_size
-    return _align_sides(_side(a, lexicon, k), _side(b, lexicon, k), anchor_score, lexicon, params)
+    k, recent = params.shingle_size, _recent_words(context)
+    return _align_sides(_side(a, lexicon, k, recent), _side(b, lexicon, k, recent), anchor_score, lexicon, params)
+
+
+def _recent_words(context: RunContext | None) -> RecentPassageWords:
+    # A history passage is aligned again in every later batch that pairs with it: a run's context
+    # keeps the words of the passages aligned lately across calls.
+    return RecentPassageWords((context or RunContext()).passage_words)
 
 
 def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lexicon,
@@ -475,18 +482,18 @@ def _diagonal_neighbours(pid_a: str, pid_b: str) -> list[tuple[str, str]]:
 
 
 def _sides_of_candidates(candidates: pa.Table, refs: dict[str, PassageRef], lexicon: Lexicon,
-                         k: int) -> dict[str, _Side]:
+                         k: int, recent: RecentPassageWords) -> dict[str, _Side]:
     """The sides of every passage the candidates name, their words worked out at once (a passage
     takes part in many pairs: its words and shingles once). Passages met later, by extension, are
     added one by one."""
     named = list(dict.fromkeys(candidates.column("passage_a").to_pylist()
                                + candidates.column("passage_b").to_pylist()))
-    words = _RECENT_WORDS.words_of([refs[pid].text for pid in named], lexicon)
+    words = recent.words_of([refs[pid].text for pid in named], lexicon)
     return {pid: _side_of(refs[pid], words_of_passage, k) for pid, words_of_passage in zip(named, words)}
 
 
 def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
-                     lexicon: Lexicon, params: AlignParams) -> pa.Table:
+                     lexicon: Lexicon, params: AlignParams, context: RunContext | None = None) -> pa.Table:
     """The overlaps table: one row per candidate pair that holds up.
 
     Copies are then extended passage by passage: around every copied pair, the
@@ -497,12 +504,12 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     ``passages`` and ``documents`` must hold every passage of every document
     the candidates name, from this batch and from history.
     """
-    refs = passage_refs(passages, documents)
-    sides = _sides_of_candidates(candidates, refs, lexicon, params.shingle_size)
+    refs, recent = passage_refs(passages, documents), _recent_words(context)
+    sides = _sides_of_candidates(candidates, refs, lexicon, params.shingle_size, recent)
 
     def side(pid: str) -> _Side:
         if pid not in sides:
-            sides[pid] = _side(refs[pid], lexicon, params.shingle_size)
+            sides[pid] = _side(refs[pid], lexicon, params.shingle_size, recent)
         return sides[pid]
 
     rows: dict[str, list] = {name: [] for name in OVERLAPS.names}
@@ -543,3 +550,70 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
     bar.close()
     table = pa.table({name: pa.array(values, type=OVERLAPS.field(name).type) for name, values in rows.items()})
     return conform(table.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]), OVERLAPS)
+
+
+# ---------------------------------------------------------------------------- the pool
+def _align_chunk(chunk: tuple[pa.Table, pa.Table, pa.Table, str, AlignParams]) -> pa.Table:
+    candidates, passages, documents, batch, params = chunk
+    return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params, process_context())
+
+
+# Each chunk works out the words of every passage its pairs touch, and same-story pairs join
+# passages all over the batch: fewer, larger chunks repeat less of that (one chunk a process left
+# nothing to even out a slow chunk).
+ALIGN_CHUNKS_PER_PROCESS = 2
+# A chunk may take this much more than an even share of the rows when that keeps its passages
+# together (document_pair_chunks).
+ALIGN_CHUNK_SLACK = 1.05
+
+
+def run(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str, params: AlignParams,
+        parallel: ParallelParams, context: RunContext | None = None) -> pa.Table:
+    """``align_candidates``, the candidates cut into groups of whole document pairs when the
+    pool is used: align extends copies only between the two documents of a pair, and sorts its
+    rows, so the groups' rows, concatenated and sorted the same way, are the same table. The pool's
+    workers keep their own process's context (``process_context``)."""
+    parts = n_chunks(candidates.num_rows, parallel, per_process=ALIGN_CHUNKS_PER_PROCESS)
+    if parts <= 1:
+        return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params, context)
+    chunks = document_pair_chunks(candidates, parts)
+    work = ((candidates.take(pa.array(rows, type=pa.int64())), rows_of_documents(passages, docs), rows_of_documents(documents, docs),
+             batch, params)
+            for rows, docs in chunks)  # built as the pool asks for them
+    overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
+    return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
+
+
+def document_pair_chunks(candidates: pa.Table, parts: int) -> list[tuple[list[int], set[str]]]:
+    """The candidates' rows cut into ``parts`` chunks of whole document pairs, about even in rows,
+    each with the documents its pairs name.
+
+    A passage named in two chunks is tokenised in both, and a same-story passage is in pairs
+    with documents all over the batch. Pairs are placed largest document pair first, each in
+    the chunk that already holds most of its passages, weighed by the room left there (greedy
+    streaming graph partitioning), so fewer passages are named in two chunks than in candidate order.
+    """
+    doc_a, doc_b = candidates.column("doc_a").to_pylist(), candidates.column("doc_b").to_pylist()
+    passage_a, passage_b = candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist()
+    pair_rows: dict[tuple[str, str], list[int]] = {}
+    for row, (a, b) in enumerate(zip(doc_a, doc_b)):
+        pair_rows.setdefault((a, b) if a <= b else (b, a), []).append(row)
+    room = [candidates.num_rows / parts * ALIGN_CHUNK_SLACK] * parts
+    held: list[set[str]] = [set() for _ in range(parts)]
+    chunk_rows: list[list[int]] = [[] for _ in range(parts)]
+    for rows in sorted(pair_rows.values(), key=len, reverse=True):
+        best, best_score = 0, -math.inf
+        for part in range(parts):
+            passages, score = held[part], 1
+            for row in rows:  # plain loops: this runs in the main process while the pool waits
+                score += (passage_a[row] in passages) + (passage_b[row] in passages)
+            score *= room[part]
+            if score > best_score:
+                best, best_score = part, score
+        passages = held[best]
+        for row in rows:
+            passages.add(passage_a[row])
+            passages.add(passage_b[row])
+        room[best] -= len(rows)
+        chunk_rows[best].extend(rows)
+    return [(rows, {doc_a[row] for row in rows} | {doc_b[row] for row in rows}) for rows in chunk_rows if rows]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import dataclasses
 import datetime
 import functools
 import hashlib
@@ -32,7 +31,6 @@ import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
 
-from pipeline.stages.attribution import Credit, credits_summary, find_credits, remember_credits, text_credits
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
@@ -41,6 +39,7 @@ from pipeline.runtime.progress import progress
 from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.tables import conform
 from pipeline.core.settings import setting
+from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
 from pipeline.core.validation import require_at_least
 from pipeline.text.tokens import count_words
 
@@ -114,6 +113,7 @@ class IngestResult:
     documents: pa.Table
     rejects: pa.Table
     sightings: pa.Table
+    credits: pa.Table  # what the credit search found in the documents' texts, for the attribution stage
 
 
 @dataclass(frozen=True)
@@ -489,8 +489,7 @@ class _Document:
     text_sha256: str
     source_sha256: str
     encoding: str
-    # find_credits of the text, when a worker process found them (see ingest_folder)
-    credits: tuple[Credit, ...] | None = None
+    credits: tuple[Credit, ...]  # find_credits of the text
 
 
 @dataclass(frozen=True)
@@ -569,6 +568,9 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
     # Ingest needs the number of passages and the first one's kind, not every passage classified.
     header_piece, pieces = document_pieces(normalised.text, header.body_start)
     text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
+    # Searched here, in the pool's workers when there is a pool: ingest sums the credits up in
+    # documents and publishes them for the attribution stage, which need not search again.
+    credits = tuple(find_credits(normalised.text, Gazetteer.packaged(), header.body_start))
     return _Document(
         doc_id=text_sha256[:16],
         source_path=source_path,
@@ -579,6 +581,7 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
         text_sha256=text_sha256,
         source_sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
+        credits=credits,
     )
 
 
@@ -598,19 +601,9 @@ def _ingest_path(input_dir: Path, root: Path, relative: Path, max_bytes: int) ->
 
 
 def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Document | _Rejected]:
-    """``_ingest_path`` of each file, in a worker process: documents come with their credits,
-    which this process's attribution stage needs again (see ``attribution.remember_credits``);
-    the worker does not keep them."""
+    """``_ingest_path`` of each file, in a worker process."""
     input_dir, root, relatives, max_bytes = chunk
-    gazetteer = Gazetteer.packaged()
-    outcomes: list[_Document | _Rejected] = []
-    for relative in relatives:
-        outcome = _ingest_path(input_dir, root, relative, max_bytes)
-        if isinstance(outcome, _Document):
-            credits = find_credits(outcome.normalised.text, gazetteer, outcome.header.body_start)
-            outcome = dataclasses.replace(outcome, credits=tuple(credits))
-        outcomes.append(outcome)
-    return outcomes
+    return [_ingest_path(input_dir, root, relative, max_bytes) for relative in relatives]
 
 
 # Ingest's chunks per process: its chunks cost nothing to send (paths), and the last chunk of the
@@ -635,6 +628,13 @@ def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]],
     outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
     for relative, entry in entries:
         yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
+
+
+def first_sightings(documents: pa.Table) -> dict[str, FirstSighting]:
+    """doc_id -> first sighting of earlier batches' documents (doc_id, batch, source_path), for ``ingest_folder``."""
+    return {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
+        documents.column("doc_id").to_pylist(), documents.column("batch").to_pylist(),
+        documents.column("source_path").to_pylist())}
 
 
 def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime,
@@ -664,6 +664,7 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
 
     documents: list[_Document] = []  # not yet in a piece of the documents table
     pieces: list[pa.Table] = []
+    credits: list[pa.Table] = []
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
     entries = list(_walk(input_dir))
@@ -687,10 +688,12 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
             # Built while the pool reads on: all at the end, it kept the pool idle for 0.9 s of the
             # 20,000-document bench batch.
             pieces.append(_documents_table(documents, batch, now))
+            credits.append(credits_table(((d.doc_id, d.credits) for d in documents), batch))
             documents = []
     pieces.append(_documents_table(documents, batch, now))
+    credits.append(credits_table(((d.doc_id, d.credits) for d in documents), batch))
     return IngestResult(pa.concat_tables(pieces), _rejects_table(rejects, batch, now),
-                        _sightings_table(sightings, batch, now))
+                        _sightings_table(sightings, batch, now), pa.concat_tables(credits))
 
 
 def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str,
@@ -707,15 +710,8 @@ def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str
 
 
 def _documents_table(documents: list[_Document], batch: str, now: datetime.datetime) -> pa.Table:
-    # Documents are published before the attributions table: summarise their credits from the text.
     gazetteer = Gazetteer.packaged()
-    summaries = []
-    for d in documents:
-        if d.credits is None:
-            summaries.append(text_credits(d.normalised.text, gazetteer, d.header.body_start))
-        else:  # found in a worker process: kept for this process's attribution stage
-            remember_credits(d.normalised.text, gazetteer, d.header.body_start, d.credits)
-            summaries.append(credits_summary(d.credits, gazetteer))
+    summaries = [credits_summary(d.credits, gazetteer) for d in documents]
     columns = {
         "doc_id": [d.doc_id for d in documents],
         "source_path": [d.source_path for d in documents],

@@ -39,23 +39,25 @@ buckets so that later batches are matched against it.
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from pipeline.stages.attribution import Sentence, split_sentences
-from pipeline.core.ids import sentence_id
+from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
 from pipeline.lsh.bands import LshParams, band_keys, band_table
 from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
+from pipeline.text.sentences import typed_sentences
 from pipeline.text.synonyms import Lexicon
-from pipeline.core.tables import conform, unique_counts
+from pipeline.core.tables import conform, rows_of_documents, unique_counts
+from pipeline.runtime.context import RunContext, process_context
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
 from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
 from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least, require_fraction
@@ -134,7 +136,8 @@ def _content_key(lexicon: Lexicon) -> Callable[[str], str | None]:
 
 
 # Each word's content lemma (None: stopword), per lexicon (one per process in practice:
-# Lexicon.load()); the lexicon is kept with them.
+# Lexicon.load()); the lexicon is kept with them. Module-level, not in a RunContext: a memo of a
+# pure function of the immutable lexicon (see pipeline.runtime.context).
 _KEYS: dict[int, tuple[Lexicon, dict[str, str | None]]] = {}
 
 
@@ -167,61 +170,6 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
         if len(content) >= params.min_content_words:
             found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
-
-
-# "is a useful tool.categorization define as a powerful feature.it has been used": full stops
-# typed without the space after them, common in hand-typed answers and comments. A word, the
-# stop, a word, and nothing else between spaces: not "www.bbc.co.uk", "a@b.com", "U.S." or "0.5".
-_RUN_ON = re.compile(r"(?<!\S)[\"“‘'(\[]?[A-Za-z]*[a-z]{2}(\.+)([A-Za-z]{2,})(?=[,;:.!?\"”’')\]]*(?:\s|$))")
-_GLUED_STOP = re.compile(r"\.[A-Za-z]{2}")  # led by a literal: a fast scan
-_ENDS_SENTENCE = re.compile(r"[.!?:;][\"”’')\]]*$")
-_STARTS_LOWERCASE = re.compile(r"[\"“‘'(\[]?[a-z]")
-
-
-def typed_sentences(text: str, lexicon: Lexicon) -> list[Sentence]:
-    """``split_sentences``, corrected for two habits of hand-typed text:
-
-    - a line wrapped at a fixed width inside a sentence ("a basic concept of Object-Oriented
-      Programming where" / "the basic idea is to") does not end it: the sentence goes on when
-      the line ends without a stop and the next one starts in lowercase;
-    - a full stop with no space after it ("tool.categorization", "feature.it") ends one when
-      the word after it is one the lexicon knows or a stopword, so "Ask.com" stays whole.
-
-    Line fragments are short enough to match any sentence on their topic, and sentences run
-    together match none.
-    """
-    return _split_run_ons(text, _rejoin_wrapped_lines(text, split_sentences(text)), lexicon)
-
-
-def _rejoin_wrapped_lines(text: str, sentences: list[Sentence]) -> list[Sentence]:
-    if "\n" not in text:
-        return sentences
-    out: list[Sentence] = []
-    for sentence in sentences:
-        if out:
-            previous = out[-1]
-            gap = text[previous.end:sentence.start]
-            if (gap.count("\n") == 1 and not gap.strip() and not _ENDS_SENTENCE.search(text, previous.start, previous.end)
-                    and _STARTS_LOWERCASE.match(text, sentence.start)):
-                out[-1] = Sentence(previous.start, sentence.end)
-                continue
-        out.append(sentence)
-    return out
-
-
-def _split_run_ons(text: str, sentences: list[Sentence], lexicon: Lexicon) -> list[Sentence]:
-    if not _GLUED_STOP.search(text):  # most texts; the full pattern would cost a third of the sentence split
-        return sentences
-    out = []
-    for sentence in sentences:
-        start = sentence.start
-        for m in _RUN_ON.finditer(text, sentence.start, sentence.end):
-            word = m.group(2).lower()
-            if word in STOPWORDS or lexicon.is_known(word):
-                out.append(Sentence(start, m.end(1)))
-                start = m.start(2)
-        out.append(Sentence(start, sentence.end))
-    return out
 
 
 def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]],
@@ -346,17 +294,12 @@ def _reaching(a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray
     return np.bincount(distinct, minlength=n_sentences)
 
 
-# Content sentences of recently compared documents, by (doc_id, params): a doc_id is the hash of
-# the text, so they never go stale. A daily run compares each day's documents with the same
-# recent stories again and again; lemmatising their sentences is most of the verification.
-_SENTENCES: OrderedDict[tuple[str, ParaphraseParams], list[ContentSentence]] = OrderedDict()
-_CACHED_DOCUMENTS = 20_000
-
-
-def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
-                           params: ParaphraseParams) -> dict[str, list[ContentSentence]]:
+def _sentences_by_document(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams,
+                           kept: MutableMapping[tuple[str, ParaphraseParams], list[ContentSentence]],
+                           ) -> dict[str, list[ContentSentence]]:
     """Content sentences of every document of ``passages``, which must hold all of each one's
-    passages (the cache is by document)."""
+    passages (``kept`` is by document: a RunContext's ``content_sentences``, by (doc_id, params);
+    a doc_id is the hash of the text, so they never go stale)."""
     by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
     for passage_id, doc_id, char_start, text, kind in zip(
         passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
@@ -364,30 +307,27 @@ def _sentences_by_document(passages: pa.Table, lexicon: Lexicon,
         passages.column("kind").to_pylist(),
     ):
         by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
-    missing = [doc_id for doc_id in by_doc if (doc_id, params) not in _SENTENCES]
+    missing = [doc_id for doc_id in by_doc if (doc_id, params) not in kept]
     # One tokenising pass over every document not cached yet (a call per document costs more).
     fresh: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in missing}
     doc_of = {passage[0]: doc_id for doc_id in missing for passage in by_doc[doc_id]}
     for sentence in document_sentences([p for doc_id in missing for p in sorted(by_doc[doc_id])], lexicon, params):
         fresh[doc_of[sentence.passage_id]].append(sentence)
-    found = {doc_id: fresh[doc_id] if doc_id in fresh else _SENTENCES[doc_id, params] for doc_id in by_doc}
+    found = {doc_id: fresh[doc_id] if doc_id in fresh else kept[doc_id, params] for doc_id in by_doc}
     for doc_id, sentences in found.items():
-        _SENTENCES[doc_id, params] = sentences
-        _SENTENCES.move_to_end((doc_id, params))
-    while len(_SENTENCES) > _CACHED_DOCUMENTS:
-        _SENTENCES.popitem(last=False)
+        kept[doc_id, params] = sentences  # a use: an LRUCache lets the least recently used go
     return found
 
 
 def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
-                     lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
+                     lexicon: Lexicon, params: ParaphraseParams, context: RunContext | None = None) -> pa.Table:
     """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
 
     ``passages`` must hold every passage of every document the pairs name; ``credits`` their
     attribution rows (doc_id, sentence_start, sentence_end). A sentence that credits an outlet
     ("That is according to Reuters, which cited internal documents") is left out like a stock
     sentence: credit sentences follow templates that unrelated articles share, and copies
-    reword them by design.
+    reword them by design. ``context`` keeps the documents' content sentences between calls.
     """
     crediting: dict[str, list[tuple[int, int]]] = {}
     for doc_id, start, end in zip(credits.column("doc_id").to_pylist(), credits.column("sentence_start").to_pylist(),
@@ -399,7 +339,7 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
         return [s for s in sentences if s.id not in candidates.stock_sentences
                 and not any(start < s.end and s.start < end for start, end in spans)]
 
-    sentences = _sentences_by_document(passages, lexicon, params)
+    sentences = _sentences_by_document(passages, lexicon, params, (context or RunContext()).content_sentences)
     rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
     for doc_a, doc_b in candidates.doc_pairs:
         matches = matched_sentences(usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])),
@@ -417,3 +357,45 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
                               for m in matches])
     table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
     return conform(table, PARAPHRASES)
+
+
+# ---------------------------------------------------------------------------- the pool
+def sentence_bands(passages: pa.Table, params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
+    """``sentence_band_rows`` of the passages, cut by rows when the pool is used."""
+    return map_table(functools.partial(_sentence_band_chunk, params=params), passages, parallel)
+
+
+def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
+    return sentence_band_rows(passages, Lexicon.load(), params)
+
+
+def _paraphrase_chunk(chunk: tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]) -> pa.Table:
+    candidates, passages, credits, batch, params = chunk
+    return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params, process_context())
+
+
+def run(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str, params: ParaphraseParams,
+        parallel: ParallelParams, context: RunContext | None = None) -> pa.Table:
+    """``find_paraphrases``, its (sorted) document pairs cut into consecutive runs when the pool
+    is used: each pair is verified on its own, so the runs' rows, concatenated in order, are the
+    same table. Reading each document's sentences is most of the work; a run keeps a new
+    document's pairs together, so few documents are read in two processes. The pool's workers keep
+    their own process's context (``process_context``)."""
+    pairs = candidates.doc_pairs
+    parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
+    if parts <= 1:
+        return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params, context)
+    stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
+    for sentence in candidates.stock_sentences:
+        stock_of.setdefault(doc_of(passage_of_sentence(sentence)), []).append(sentence)
+
+    def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
+        stretch = pairs[offset:offset + length]
+        docs = {doc for pair in stretch for doc in pair}
+        stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
+        return (ParaphraseCandidates(stretch, stock), rows_of_documents(passages, docs),
+                rows_of_documents(credits, docs), batch, params)
+
+    work = (chunk(offset, length) for offset, length in even_slices(len(pairs), parts))
+    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}",
+                                       total=parts)).combine_chunks()

@@ -1,16 +1,22 @@
-"""Stage 2: split each document into passages (paragraphs) with offsets into its text.
+"""Stages 2-3: split each document into passages (paragraphs) with offsets into its text, and
+sign them (MinHash, ``pipeline.lsh.fingerprint``).
 
 The paragraph rules (separators, hard-wrapped text, the kinds of short lines) are
-``pipeline.text.paragraphs``'s; this stage makes the ``passages`` table of them.
+``pipeline.text.paragraphs``'s; this stage makes the ``passages`` table of them. Splitting and
+signing are row-wise, so the pool's workers do both.
 """
 
 from __future__ import annotations
+
+import functools
 
 import pyarrow as pa
 
 from pipeline.core.ids import passage_id
 from pipeline.core.schema import PASSAGES
 from pipeline.core.tables import conform
+from pipeline.lsh.fingerprint import FingerprintParams, add_signatures
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, map_table
 from pipeline.text.paragraphs import classify_pieces, document_pieces
 from pipeline.text.tokens import word_counts
 
@@ -46,3 +52,14 @@ def split_passages(documents: pa.Table) -> pa.Table:
     rows["text"] = passage_texts
     rows["n_tokens"] = counts
     return conform(pa.table({k: pa.array(v, type=PASSAGES.field(k).type) for k, v in rows.items()}), PASSAGES)
+
+
+def run(documents: pa.Table, params: FingerprintParams, parallel: ParallelParams) -> pa.Table:
+    """The passages table of ``documents`` (doc_id, batch, text, body_start), signed, cut by
+    documents when the pool is used."""
+    return map_table(functools.partial(signed_passages, params=params), documents, parallel, DOCUMENT_WEIGHT)
+
+
+def signed_passages(documents: pa.Table, params: FingerprintParams) -> pa.Table:
+    """The documents' passages with their signatures."""
+    return add_signatures(split_passages(documents), params)

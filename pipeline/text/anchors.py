@@ -29,11 +29,12 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.core.tables import sorted_unique
-from pipeline.text.tokens import MONTHS, STOPWORDS, TOKEN_RUST, Token, normal_form, tokenize, tokenized_alike_by_rust
+from pipeline.text.sentences import BREAK_BETWEEN_TOKENS
+from pipeline.text.tokens import (MONTHS, STOPWORDS, Token, TokenRows, normal_form, token_rows, tokenize,
+                                  tokenized_alike_by_rust)
 
 _MONTH_NAMES = frozenset(MONTHS.values())
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
-SENTENCE_BREAK = frozenset(".!?:;\"“”\n")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Anchor:
 
 def _starts_sentence(text: str, token: Token, previous: Token | None) -> bool:
     gap = text[previous.end:token.start] if previous else text[:token.start]
-    return previous is None or any(ch in SENTENCE_BREAK for ch in gap)
+    return previous is None or any(ch in BREAK_BETWEEN_TOKENS for ch in gap)
 
 
 def extract_anchors(text: str) -> list[Anchor]:
@@ -99,7 +100,7 @@ def anchor_key_rows(texts: Sequence[str]) -> AnchorKeyRows:
     """
     texts = list(texts)
     series = pl.Series(values=texts, dtype=pl.String)
-    tokens = _tokens_of(series)
+    tokens = token_rows(series, BREAK_BETWEEN_TOKENS)
     surfaces = SurfaceFlags.of(tokens.surfaces)
     found = _vector_keys(tokens, surfaces)
     slow_texts = sorted_unique(np.concatenate([tokens.text[surfaces.is_cent[tokens.surface]],
@@ -122,35 +123,6 @@ def _distinct_sorted_rows(text_index: np.ndarray, key: np.ndarray, key_names: li
     width = max(len(names), 1)
     text_index, key_rank = np.divmod(sorted_unique(text_index * width + key_rank), width)
     return AnchorKeyRows(text_index, pa.array(names, pa.string()).take(key_rank))
-
-
-# Tokens and, between them, every sentence-break character as a match of its own. No token starts
-# with a break character, so the tokens matched are TOKEN_RUST's, and the break matches between two
-# tokens are the breaks in the gap ``_starts_sentence`` reads. Polars' regex kernel: Python's re.split
-# took 2.2 s of 54k passages, this 0.3 s.
-_TOKEN_OR_BREAK_RUST = f"{TOKEN_RUST}|[{''.join(sorted(SENTENCE_BREAK))}]"
-
-
-@dataclass(frozen=True)
-class TokenRows:
-    """The tokens of many texts back to back, as codes into their distinct ``surfaces``."""
-
-    text: np.ndarray  # index of the token's text
-    surface: np.ndarray  # index into surfaces
-    after_break: np.ndarray  # a sentence break lies between the previous token (of any text) and this one
-    surfaces: list[str]
-
-
-def _tokens_of(texts: pl.Series) -> TokenRows:
-    matches = texts.str.extract_all(_TOKEN_OR_BREAK_RUST).to_arrow()
-    offsets = matches.offsets.to_numpy().astype(np.int64)
-    encoded = pa.chunked_array([matches.flatten()], pa.large_string()).combine_chunks().dictionary_encode()
-    surfaces = encoded.dictionary.to_pylist()
-    is_break = np.fromiter((s in SENTENCE_BREAK for s in surfaces), dtype=bool, count=len(surfaces))
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    position = np.flatnonzero(~is_break[codes])  # of the tokens among the matches
-    text = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(offsets))[position]
-    return TokenRows(text, codes[position], np.diff(position, prepend=-1) > 1, surfaces)
 
 
 @dataclass(frozen=True)

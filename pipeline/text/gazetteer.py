@@ -22,16 +22,17 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, Sequence
 
 import pyarrow as pa
 
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.schema import OUTLET_TYPES, OUTLETS
+from pipeline.text.cues import NAME_LEFT_CUE, NAME_LEFT_DESCRIPTOR, NAME_RIGHT_CUE, NAME_RIGHT_DESCRIPTOR
+from pipeline.text.sentences import BEFORE_SENTENCE_START
+from pipeline.text.tokens import NAME_TOKEN, LazyNameTokens, NameToken, name_tokens
 
 RULES = ("cue", "descriptor", "never")
-
-TOKEN = re.compile(r"\w+|[^\w\s]")
 
 # Word-level substitutions synonym spinners make in outlet names (lowercase).
 # Multi-word replacements are space-separated.
@@ -81,29 +82,6 @@ _NEXT_OK = frozenset(
     "June July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept "
     "Oct Nov Dec I Poll Polls Survey Editorial Op-Ed Interview".split()
 )
-_SENTENCE_PUNCT = frozenset(".!?\"“”:;(—–-'‘’[")
-
-_DESCRIPTORS = (
-    r"newspaper|daily|weekly|magazine|tabloid|paper|news agency|agency|news service|wire service|"
-    r"broadcaster|network|radio|television|TV|channel|website|news site|journal"
-)
-_LEFT_CUE = re.compile(
-    r"(?:\b(?:told|tells|telling|tell|advised|informed|according to|in accordance with|citing|"
-    r"quoting|cited by|quoted by|reported by|reported in|published in|published by|printed in|"
-    r"wrote in|writing in|interview with|interviewed by|article in|story in|report in|op-ed in|"
-    r"column in|editorial in|spoke to|speaking to|said on|appeared on)\s+(?:the\s+)?|[(/|]\s*"
-    # a byline credit line: "Reporting by Jane Doe for AP"
-    r"|(?:^|(?<=\n))\W*(?i:reporting|writing|written|compiled|editing|edited)\s+by\s+[^.!?:\n]{1,120}?\s+"
-    r"(?:for|of|from)\s+(?:the\s+)?)$"
-)
-_LEFT_DESCRIPTOR = re.compile(rf"\b(?:{_DESCRIPTORS})\s+(?:the\s+)?$")
-_RIGHT_DESCRIPTOR = re.compile(rf"^(?:['’]s)?\s+(?:{_DESCRIPTORS})\b")
-_RIGHT_CUE = re.compile(
-    r"^\s*(?:,[^,]{1,60},\s*)?(?:(?:has|had|have|also|first|earlier|previously|originally)\s+)?"
-    r"(?:reported|reports|reporting|quoted|quoting|said|says|stated|wrote|writes|cited|citing|"
-    r"added|noted)\b|^\s+(?:report|article|story|poll|survey|analysis|editorial|op-ed|interview|"
-    r"investigation|tally|headline)s?\b|^\s*\)"
-)
 
 
 @dataclass(frozen=True)
@@ -137,12 +115,6 @@ class _Entry:
     rule: str | None
 
 
-class _Token(NamedTuple):  # built for every word of every sentence: a tuple is 2x cheaper than a dataclass
-    start: int
-    end: int
-    text: str
-
-
 _ID = re.compile(r"^(?:Q[1-9]\d*|np:[a-z0-9][a-z0-9-]*)$")
 
 
@@ -150,52 +122,11 @@ def _strip_the(surface: str) -> str:
     return re.sub(r"^The\s+", "", surface.strip())
 
 
-# TOKEN as the separator of re.split, which then returns gap, token, gap, ..., token, gap.
-_TOKEN_SPLIT = re.compile(f"({TOKEN.pattern})")
-
-
-def _tokens(text: str) -> list[_Token]:
-    """``[_Token(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]``, built in C: the
-    offsets are running sums of the split pieces' lengths (a Python call per token was a fifth of
-    find_credits)."""
-    pieces = _TOKEN_SPLIT.split(text)
-    bounds = list(itertools.accumulate(map(len, pieces)))
-    return list(map(tuple.__new__, itertools.repeat(_Token), zip(bounds[0:-1:2], bounds[1::2], pieces[1::2])))
-
-
-class _LazyTokens(Sequence[_Token]):
-    """``_tokens(text)``, each token built when asked for: ``find`` looks at the few tokens around
-    the words that may begin a name, and a tuple for each of a news article's 560 words was a
-    third of its time."""
-
-    __slots__ = ("_pieces", "_bounds", "_n")
-
-    def __init__(self, text: str) -> None:
-        self._pieces = _TOKEN_SPLIT.split(text)  # gap, token, gap, ..., token, gap
-        self._bounds = list(itertools.accumulate(map(len, self._pieces)))
-        self._n = len(self._pieces) // 2
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            return [self[i] for i in range(*k.indices(self._n))]
-        if k < 0:
-            k += self._n
-        if not 0 <= k < self._n:
-            raise IndexError(k)
-        return _Token(self._bounds[2 * k], self._bounds[2 * k + 1], self._pieces[2 * k + 1])
-
-    def words(self) -> list[str]:
-        return self._pieces[1::2]
-
-
 def _spin_forms(word: str) -> list[tuple[str, ...]]:
     """Spun replacements of one name token, keeping its capitalisation."""
     forms = []
     for variant in SPIN_VARIANTS.get(word.lower(), ()):
-        parts = [t.group() for t in TOKEN.finditer(variant)]
+        parts = [t.group() for t in NAME_TOKEN.finditer(variant)]
         if word[:1].isupper():
             forms.append(tuple([parts[0].capitalize(), *parts[1:]]))
             forms.append(tuple(p.capitalize() if p[0].isalpha() else p for p in parts))
@@ -297,7 +228,7 @@ class Gazetteer:
                 rule = self._rules.get(key)
                 if rule == "never":
                     continue
-                toks = tuple(t.text for t in _tokens(key))
+                toks = tuple(t.text for t in name_tokens(key))
                 if not toks:
                     continue
                 self._insert(_Entry(toks, i, False, rule))
@@ -331,7 +262,7 @@ class Gazetteer:
         node.setdefault(None, []).append(entry)
 
     @staticmethod
-    def _case_ok(entry: _Entry, toks: Sequence[_Token]) -> bool:
+    def _case_ok(entry: _Entry, toks: Sequence[NameToken]) -> bool:
         for want, got in zip(entry.tokens, toks):
             if got.text == want or not want[:1].isalpha():
                 continue
@@ -358,7 +289,7 @@ class Gazetteer:
                                                               zip(lowered, lowered[1:])))
         return sorted(set(one_word).union(two_words))
 
-    def _candidates(self, text: str, toks: list[_Token], i: int) -> list[tuple[int, _Entry]]:
+    def _candidates(self, text: str, toks: list[NameToken], i: int) -> list[tuple[int, _Entry]]:
         """(index of last token, entry) for every name starting at token i, longest first."""
         if not self._may_begin(toks[i].text):
             return []
@@ -380,7 +311,7 @@ class Gazetteer:
 
     def find(self, text: str) -> list[OutletMention]:
         """Outlet mentions in ``text``, left to right, never overlapping."""
-        toks = _LazyTokens(text)
+        toks = LazyNameTokens(text)
         out: list[OutletMention] = []
         last_match_end = -1  # token index of the previous match's last token
         after_match = 0  # the first token after the previous match
@@ -407,7 +338,7 @@ class Gazetteer:
 
     def lookup(self, surface: str) -> Outlet | None:
         """The outlet a whole surface names ("The Hill", "Telegraph"), ignoring context rules."""
-        toks = _tokens(_strip_the(surface))
+        toks = name_tokens(_strip_the(surface))
         node = self._trie
         for t in toks:
             node = node.get(t.text.lower())
@@ -418,7 +349,7 @@ class Gazetteer:
                 return self._outlets[entry.outlet_index]
         return None
 
-    def _accept(self, text: str, toks: list[_Token], i: int, j: int, entry: _Entry, last_end: int) -> bool:
+    def _accept(self, text: str, toks: list[NameToken], i: int, j: int, entry: _Entry, last_end: int) -> bool:
         s, e = toks[i].start, toks[j].end
         # Part of a hyphenated word ("Miller-Day", "Post-Gazette" when only "Post" is known).
         if (s >= 2 and text[s - 1] == "-" and text[s - 2].isalnum()) or (
@@ -429,7 +360,8 @@ class Gazetteer:
             p -= 1
         if p >= 0 and p != last_end and self._glued(text, toks[p], toks[p + 1]):
             prev = toks[p].text
-            sentence_initial = p == 0 or toks[p - 1].text in _SENTENCE_PUNCT or "\n" in text[toks[p - 1].end:toks[p].start]
+            sentence_initial = (p == 0 or toks[p - 1].text in BEFORE_SENTENCE_START
+                                or "\n" in text[toks[p - 1].end:toks[p].start])
             # Sentence-initial words are capitalised anyway ("Earlier Reuters said"), but a
             # single-word name gets no such benefit of the doubt ("Canada Post said").
             lenient = sentence_initial and entry.rule is None
@@ -446,14 +378,14 @@ class Gazetteer:
         if left.endswith(("The ", "the ")):
             left = left[:-4]
         right = text[toks[j].end:toks[j].end + 80]
-        if _LEFT_DESCRIPTOR.search(left) or _RIGHT_DESCRIPTOR.search(right):
+        if NAME_LEFT_DESCRIPTOR.search(left) or NAME_RIGHT_DESCRIPTOR.search(right):
             return True
         if entry.rule == "cue":
-            return bool(_LEFT_CUE.search(left) or _RIGHT_CUE.search(right))
+            return bool(NAME_LEFT_CUE.search(left) or NAME_RIGHT_CUE.search(right))
         return False
 
     @staticmethod
-    def _glued(text: str, a: _Token, b: _Token) -> bool:
+    def _glued(text: str, a: NameToken, b: NameToken) -> bool:
         """a and b are words separated by spaces on one line (one proper noun run)."""
         gap = text[a.end:b.start]
         return bool(gap) and not gap.strip(" \t\u00a0") and a.text[:1].isalnum() and b.text[:1].isalnum()

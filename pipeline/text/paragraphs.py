@@ -18,6 +18,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from pipeline.text.sentences import ENDS_LIKE_SENTENCE
 from pipeline.text.tokens import count_words
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
@@ -38,8 +39,6 @@ _CREDIT = re.compile(
 )
 _CAPTION_MARK = re.compile(r"\((?:left|right|centre|center|top|bottom|l|r|c|pictured|file)\)|\bpictured\b|\bin this photo\b",
                            re.IGNORECASE)
-# A subheading may be a question ("De-escalation in sight?") but does not end like a sentence.
-_SENTENCE_END = re.compile(r"[.…][\"'”’)\]]*$")
 CAPTION_MAX_WORDS = 40
 HEADING_MAX_WORDS = 12
 
@@ -74,7 +73,7 @@ def _wrap_breaks(text: str, start: int) -> list[tuple[int, int]] | None:
         first, last = _stripped(text, a0, a1), _stripped(text, b0, b1)
         if first[0] < first[1] and last[0] < last[1]:
             next_word = text[last[0]:last[1]].split(maxsplit=1)[0]
-            ends_sentence = bool(_SENTENCE_END.search(text, first[0], first[1])) and next_word[:1].isupper()
+            ends_sentence = bool(ENDS_LIKE_SENTENCE.search(text, first[0], first[1])) and next_word[:1].isupper()
             joins.append((first[1] - a0, len(next_word), ends_sentence, first[1], last[0]))
     if len(joins) < WRAP_MIN_LINES:
         return None
@@ -129,7 +128,7 @@ def classify(passage: str, next_passage: str | None, words: int | None = None) -
         _CAPTION_MARK.search(passage) or (next_passage is not None and "|" in next_passage and _CREDIT.search(next_passage))
     ):
         return "caption"
-    if words <= HEADING_MAX_WORDS and not _SENTENCE_END.search(passage):
+    if words <= HEADING_MAX_WORDS and not ENDS_LIKE_SENTENCE.search(passage):
         return "heading"
     return "body"
 

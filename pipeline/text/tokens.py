@@ -5,6 +5,10 @@ and dash styles, abbreviation dots ("U.S." = "US"), digit grouping ("1,000" =
 "1000"), month abbreviations ("Oct." = "October"), number words ("two" = "2")
 and "per cent" / "percent" / "%". Synonym folding is a separate, later step
 (pipeline.text.synonyms) so the surface form stays available as evidence.
+
+One token rule (``TOKEN``, spelled ``TOKEN_RUST`` for Polars), two ways to apply it: ``tokenize``
+one text at a time, ``token_rows`` many texts at once (text index, offsets, surface codes; tested
+equal). ``NAME_TOKEN`` is the gazetteer's different rule, kept here beside it.
 """
 
 from __future__ import annotations
@@ -19,21 +23,24 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.runtime.parallel import even_slices, thread_map
 from pipeline.core.tables import sorted_unique
 
+# The one definition of a word token, in two regex syntaxes: ``TOKEN`` for Python's re (``tokenize``,
+# one text at a time) and ``TOKEN_RUST`` for Polars' vectorised kernel (``token_rows``, many texts at once).
 # An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
-_TOKEN = re.compile(
+TOKEN = re.compile(
     r"(?:[^\W\d_]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
     r"|[^\W_](?:[^\W_]|[\u0300-\u036f])*(?:['’][^\W_]+)*"  # combining accents stay inside the word
     r"|%"
 )
 
-# The same pattern in Rust regex syntax, for Polars' vectorised extraction. Python's ``[^\W_]``
-# (str.isalnum) is Unicode letters and numbers, ``\d`` is Nd: spelled out as categories here because
-# Rust's ``\w`` also takes marks and connectors (tested equal on arbitrary Unicode text).
+# The same pattern in Rust regex syntax. Python's ``[^\W_]`` (str.isalnum) is Unicode letters and
+# numbers, ``\d`` is Nd: spelled out as categories here because Rust's ``\w`` also takes marks and
+# connectors (tested equal on arbitrary Unicode text).
 TOKEN_RUST = (
     r"(?:[\p{L}\p{Nl}\p{No}]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
@@ -41,10 +48,15 @@ TOKEN_RUST = (
     r"|%"
 )
 
+# What the outlet gazetteer matches names on: every run of word characters and every other
+# non-space character alone. It differs from TOKEN on purpose: a name is matched token for token,
+# its punctuation included ("Post-Gazette", "AT&T", "Yahoo!"), and "_" and marks belong to words.
+NAME_TOKEN = re.compile(r"\w+|[^\w\s]")
+
 
 @lru_cache(maxsize=1)
 def _classed_apart_rust() -> str | None:
-    """A Rust regex class of the characters that TOKEN_RUST's classes sort differently from _TOKEN's
+    """A Rust regex class of the characters that TOKEN_RUST's classes sort differently from TOKEN's
     (letter or number, decimal digit), or None. Python's re reads Python's Unicode database (14.0 in
     Python 3.11), Polars' regex crate its own, newer one: with Polars 2.1, 9,392 characters unassigned
     in 14.0 are letters or digits there (CJK Extension H, Kawi, ...). Found by both engines reading
@@ -65,7 +77,7 @@ def _classed_apart_rust() -> str | None:
 
 
 def tokenized_alike_by_rust(texts: pl.Series) -> pl.Series:
-    """Whether TOKEN_RUST finds exactly _TOKEN's tokens in each text: it holds no character the two
+    """Whether TOKEN_RUST finds exactly TOKEN's tokens in each text: it holds no character the two
     engines' Unicode tables class apart (see _classed_apart_rust)."""
     apart = _classed_apart_rust()
     return pl.repeat(True, len(texts), eager=True) if apart is None else ~texts.str.contains(apart)
@@ -126,54 +138,42 @@ def normal_form(surface: str) -> str:
     return MONTHS.get(word, NUMBER_WORDS.get(word, word))
 
 
-# _TOKEN as the separator of re.split, which then returns gap, token, gap, ..., token, gap.
-_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
+# TOKEN as the separator of re.split, which then returns gap, token, gap, ..., token, gap.
+_TOKEN_SPLIT = re.compile(f"({TOKEN.pattern})")
 
 
 def tokenize(text: str) -> list[Token]:
     """Tokens of ``text`` with offsets; "per cent" becomes one token, like "percent" and "%"."""
-    # Built in C where no "cent" may merge (nearly every text): the offsets are running sums of the
-    # split pieces' lengths, and a Python call per token was most of the cost.
+    # Built in C: the offsets are running sums of the split pieces' lengths, and a Python call per
+    # token was most of the cost. (tests/oracles.py holds the definition match by match.)
     pieces = _TOKEN_SPLIT.split(text)
     surfaces = pieces[1::2]
     norms = list(map(normal_form, surfaces))
-    if "cent" in norms:
-        return _tokenize_one_by_one(text)
     bounds = list(itertools.accumulate(map(len, pieces)))
-    return list(map(tuple.__new__, itertools.repeat(Token), zip(bounds[0:-1:2], bounds[1::2], surfaces, norms)))
+    tokens = list(map(tuple.__new__, itertools.repeat(Token), zip(bounds[0:-1:2], bounds[1::2], surfaces, norms)))
+    return _merge_per_cent(text, tokens) if "cent" in norms else tokens
 
 
-def _tokenize_one_by_one(text: str) -> list[Token]:
-    """``tokenize``'s definition, match by match, merging "per cent"."""
-    tokens: list[Token] = []
-    for match in _TOKEN.finditer(text):
-        surface = match.group()
-        norm = normal_form(surface)
-        if norm == "cent" and tokens and tokens[-1].norm == "per" and tokens[-1].end + 1 >= match.start():
-            previous = tokens.pop()
-            tokens.append(Token(previous.start, match.end(), text[previous.start:match.end()], "percent"))
-            continue
-        tokens.append(Token(match.start(), match.end(), surface, norm))
-    return tokens
+def _merge_per_cent(text: str, tokens: list[Token]) -> list[Token]:
+    """"per" and a "cent" at most one character after it as one token "percent"."""
+    merged: list[Token] = []
+    for token in tokens:
+        if token.norm == "cent" and merged and merged[-1].norm == "per" and merged[-1].end + 1 >= token.start:
+            previous = merged.pop()
+            token = Token(previous.start, token.end, text[previous.start:token.end], "percent")
+        merged.append(token)
+    return merged
 
 
 def normal_words(text: str) -> list[str]:
-    """``[t.norm for t in tokenize(text)]``, without building Token records (the fingerprint hot path)."""
-    words: list[str] = []
-    previous_end = -2
-    for match in _TOKEN.finditer(text):
-        norm = normal_form(match.group())
-        if norm == "cent" and words and words[-1] == "per" and previous_end + 1 >= match.start():
-            words[-1] = "percent"
-        else:
-            words.append(norm)
-        previous_end = match.end()
-    return words
+    """``[t.norm for t in tokenize(text)]``, without building Token records where no "cent" may merge."""
+    norms = list(map(normal_form, _TOKEN_SPLIT.split(text)[1::2]))
+    return [t.norm for t in tokenize(text)] if "cent" in norms else norms
 
 
 def count_words(text: str) -> int:
-    """Number of word tokens, as the passages table reports it."""
-    return len(_TOKEN.findall(text))
+    """Number of TOKEN matches ("per cent" counts two), as the passages table reports it."""
+    return len(TOKEN.findall(text))
 
 
 def word_counts(texts: Sequence[str]) -> list[int]:
@@ -185,6 +185,101 @@ def word_counts(texts: Sequence[str]) -> list[int]:
     for i in np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy()).tolist():
         counts[i] = count_words(texts[i])
     return counts
+
+
+# ---------------------------------------------------------------------------- many texts at once
+@dataclass(frozen=True)
+class TokenRows:
+    """TOKEN_RUST's tokens of many texts back to back, in text order, as codes into their distinct
+    ``surfaces``: token ``r`` is ``surfaces[surface[r]]``, of text ``text[r]``; text ``i``'s tokens
+    are rows ``bounds[i]:bounds[i + 1]``. No "per cent" is merged (see ``tokenize``)."""
+
+    text: np.ndarray  # int64
+    surface: np.ndarray  # int64 index into surfaces
+    surfaces: list[str]
+    bounds: np.ndarray  # int64, len(texts) + 1
+    after_break: np.ndarray  # a character of ``breaks`` lies between the previous token and this one
+    start: np.ndarray | None = None  # int64 character offsets into the token's text (``offsets=True``)
+    end: np.ndarray | None = None
+
+
+def token_rows(texts: pl.Series, breaks: frozenset[str] = frozenset(), offsets: bool = False,
+               parts: int = 1) -> TokenRows:
+    """The tokens of every text of a String series by Polars' regex kernel (equal to ``tokenize``'s
+    before "per cent" merges, where ``tokenized_alike_by_rust``), marking those after one of the
+    ``breaks`` characters.
+
+    ``offsets`` also finds each token's character offsets: a slower pass (every gap between two
+    tokens is a match of its own), so asked for only where needed. ``parts`` > 1 cuts the texts into
+    that many slices tokenised on threads (the kernel releases the GIL); not with ``offsets``.
+    ``breaks`` go into a regex class as they are: no "]", "\\", "^" or "-".
+    """
+    if offsets:
+        return _located_token_rows(texts, breaks)
+    # Each break character is a match of its own between the tokens (no token starts with one).
+    pattern = f"{TOKEN_RUST}|[{''.join(sorted(breaks))}]" if breaks else TOKEN_RUST
+    per_text, codes, dictionary = _matches(texts, pattern, parts)
+    pieces = dictionary.to_pylist()
+    if not breaks:
+        return TokenRows(_text_of(per_text), codes, pieces, _bounds(per_text), np.zeros(len(codes), dtype=bool))
+    is_break = np.fromiter((s in breaks for s in pieces), dtype=bool, count=len(pieces))
+    position = np.flatnonzero(~is_break[codes])  # of the tokens among the matches
+    text = _text_of(per_text)[position]
+    return TokenRows(text, codes[position], pieces, _bounds(np.bincount(text, minlength=len(texts))),
+                     np.diff(position, prepend=-1) > 1)
+
+
+# A gap between two tokens as one match: tokens and gaps are then the whole text, and a token's offset
+# is the summed length of the matches before it. No token starts with a character outside
+# [\p{L}\p{N}%], and one starts at each character inside it, so a gap is a run of those outside.
+_GAP_RUST = r"[^\p{L}\p{N}%]+"
+
+
+def _located_token_rows(texts: pl.Series, breaks: frozenset[str]) -> TokenRows:
+    per_text, codes, dictionary = _matches(texts, f"{TOKEN_RUST}|{_GAP_RUST}", 1)
+    pieces = pl.Series(values=dictionary)
+    piece_is_token = pieces.str.contains(f"^(?:{_GAP_RUST})").not_().to_numpy()
+    is_token = piece_is_token[codes]
+    lengths = pc.utf8_length(dictionary).to_numpy().astype(np.int64)[codes]
+    text = _text_of(per_text)
+    ends = np.cumsum(lengths)
+    text_start = np.concatenate([[0], ends])[np.cumsum(per_text) - per_text]  # each text's first match
+    end = ends - text_start[text]
+    at = np.flatnonzero(is_token)
+    # Between two tokens of a text lies one gap match or none.
+    after_break = np.zeros(len(at), dtype=bool)
+    if breaks:
+        has_break = pieces.str.contains(f"[{''.join(sorted(breaks))}]").to_numpy()[codes]
+        after_break[at > 0] = (~is_token & has_break)[at[at > 0] - 1]
+    token_pieces = np.flatnonzero(piece_is_token)
+    surface_of_piece = np.zeros(len(piece_is_token), dtype=np.int64)
+    surface_of_piece[token_pieces] = np.arange(len(token_pieces))
+    return TokenRows(text[at], surface_of_piece[codes[at]], dictionary.take(pa.array(token_pieces)).to_pylist(),
+                     _bounds(np.bincount(text[at], minlength=len(texts))), after_break, end[at] - lengths[at], end[at])
+
+
+def _matches(texts: pl.Series, pattern: str, parts: int) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Every match of ``pattern`` in the texts, back to back: (matches per text, each match's code,
+    the distinct matches)."""
+    found = thread_map(_extract_all, [(texts.slice(start, length), pattern)
+                                      for start, length in even_slices(len(texts), parts)])
+    matches = pa.concat_arrays(found) if found else _extract_all((texts, pattern))
+    per_text = np.diff(matches.offsets.to_numpy().astype(np.int64))
+    encoded = pa.chunked_array([matches.flatten()], pa.large_string()).combine_chunks().dictionary_encode()
+    return per_text, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
+def _extract_all(texts_and_pattern: tuple[pl.Series, str]) -> pa.ListArray:
+    texts, pattern = texts_and_pattern
+    return texts.str.extract_all(pattern).to_arrow()
+
+
+def _text_of(per_text: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
+
+
+def _bounds(per_text: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(per_text)]).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -201,32 +296,20 @@ class WordIds:
 
 
 def normal_word_ids(texts: Sequence[str], parts: int = 1) -> WordIds:
-    """``normal_words`` of every text, tokenised by Polars' regex kernel and normalised once per
-    distinct surface form: the fingerprint stage's hot path (pure-Python tokenising capped it).
-
-    ``parts`` > 1 cuts the texts into that many slices tokenised on threads (the kernel releases the GIL).
-    """
+    """``normal_words`` of every text, from ``token_rows`` normalised once per distinct surface form:
+    the fingerprint stage's hot path (pure-Python tokenising capped it). ``parts`` as in ``token_rows``."""
     texts = list(texts)
-    pieces = thread_map(_surfaces, [texts[start:start + length] for start, length in even_slices(len(texts), parts)])
-    surfaces = pa.concat_arrays(pieces) if pieces else _surfaces([])
-    offsets = surfaces.offsets.to_numpy().astype(np.int64)
-    offsets -= offsets[0]
-    encoded = pa.chunked_array([surfaces.flatten()]).combine_chunks().dictionary_encode()
+    tokens = token_rows(pl.Series(values=texts, dtype=pl.String), parts=parts)
     vocabulary: dict[str, int] = {}
     surface_to_word = np.fromiter(
-        (vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in encoded.dictionary.to_pylist()),
-        dtype=np.int64, count=len(encoded.dictionary),
+        (vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in tokens.surfaces),
+        dtype=np.int64, count=len(tokens.surfaces),
     )
-    ids = surface_to_word[encoded.indices.to_numpy(zero_copy_only=False)]
-    words = WordIds(offsets, ids, list(vocabulary))
-    return _merge_per_cent(words, texts)
+    words = WordIds(tokens.bounds, surface_to_word[tokens.surface], list(vocabulary))
+    return _merge_per_cent_words(words, texts)
 
 
-def _surfaces(texts: list[str]) -> pa.ListArray:
-    return pl.Series(values=texts, dtype=pl.String).str.extract_all(TOKEN_RUST).to_arrow()
-
-
-def _merge_per_cent(words: WordIds, texts: Sequence[str]) -> WordIds:
+def _merge_per_cent_words(words: WordIds, texts: Sequence[str]) -> WordIds:
     """Redo, token by token, the few texts where "per" is followed by "cent": whether they merge
     into "percent" depends on the characters between them, which the vectorised pass does not keep."""
     try:
@@ -250,3 +333,52 @@ def _merge_per_cent(words: WordIds, texts: Sequence[str]) -> WordIds:
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     return WordIds(offsets, np.concatenate(pieces), list(vocabulary))
 
+
+# ---------------------------------------------------------------------------- outlet-name tokens
+class NameToken(NamedTuple):  # built for every word of every sentence: a tuple is 2x cheaper than a dataclass
+    """One NAME_TOKEN match: ``text[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+# NAME_TOKEN as the separator of re.split, which then returns gap, token, gap, ..., token, gap.
+_NAME_TOKEN_SPLIT = re.compile(f"({NAME_TOKEN.pattern})")
+
+
+def name_tokens(text: str) -> list[NameToken]:
+    """``[NameToken(m.start(), m.end(), m.group()) for m in NAME_TOKEN.finditer(text)]``, built in C:
+    the offsets are running sums of the split pieces' lengths (a Python call per token was a fifth
+    of find_credits)."""
+    pieces = _NAME_TOKEN_SPLIT.split(text)
+    bounds = list(itertools.accumulate(map(len, pieces)))
+    return list(map(tuple.__new__, itertools.repeat(NameToken), zip(bounds[0:-1:2], bounds[1::2], pieces[1::2])))
+
+
+class LazyNameTokens(Sequence[NameToken]):
+    """``name_tokens(text)``, each token built when asked for: the gazetteer looks at the few tokens
+    around the words that may begin a name, and a tuple for each of a news article's 560 words was
+    a third of its time."""
+
+    __slots__ = ("_pieces", "_bounds", "_n")
+
+    def __init__(self, text: str) -> None:
+        self._pieces = _NAME_TOKEN_SPLIT.split(text)  # gap, token, gap, ..., token, gap
+        self._bounds = list(itertools.accumulate(map(len, self._pieces)))
+        self._n = len(self._pieces) // 2
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self._n))]
+        if k < 0:
+            k += self._n
+        if not 0 <= k < self._n:
+            raise IndexError(k)
+        return NameToken(self._bounds[2 * k], self._bounds[2 * k + 1], self._pieces[2 * k + 1])
+
+    def words(self) -> list[str]:
+        return self._pieces[1::2]

@@ -9,18 +9,16 @@ process aligns again in later batches.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from pipeline.text.anchors import SENTENCE_BREAK, Anchor, SurfaceFlags, TokenRows, anchor_masks, anchors_in, keys_of
+from pipeline.text.anchors import Anchor, SurfaceFlags, anchor_masks, anchors_in, keys_of
+from pipeline.text.sentences import BREAK_BETWEEN_TOKENS
 from pipeline.text.synonyms import Lexicon
-from pipeline.text.tokens import TOKEN_RUST, Token, tokenize, tokenized_alike_by_rust
+from pipeline.text.tokens import Token, TokenRows, token_rows, tokenize, tokenized_alike_by_rust
 
 
 @dataclass(frozen=True)
@@ -76,11 +74,11 @@ _WORDS_SLICE = 1 << 15
 
 def _passage_words_of_slice(texts: list[str], lexicon: Lexicon) -> list[PassageWords]:
     series = pl.Series(values=texts, dtype=pl.String)
-    tokens = _located_tokens(series)
-    surfaces = SurfaceFlags.of(tokens.tokens.surfaces)
-    norm = surfaces.norm[tokens.tokens.surface]
+    tokens = token_rows(series, BREAK_BETWEEN_TOKENS, offsets=True)
+    surfaces = SurfaceFlags.of(tokens.surfaces)
+    norm = surfaces.norm[tokens.surface]
     slow = np.zeros(len(texts), dtype=bool)
-    slow[tokens.tokens.text[surfaces.is_cent[tokens.tokens.surface]]] = True
+    slow[tokens.text[surfaces.is_cent[tokens.surface]]] = True
     slow |= ~tokenized_alike_by_rust(series).to_numpy()
     words = _words_by_text(tokens, norm, surfaces.norms, lexicon, len(texts))
     anchors = _first_anchors_by_text(tokens, surfaces, len(texts), slow)
@@ -88,60 +86,16 @@ def _passage_words_of_slice(texts: list[str], lexicon: Lexicon) -> list[PassageW
             for text, is_slow, word, anchor in zip(texts, slow.tolist(), words, anchors)]
 
 
-# Tokens, and each gap between two as one match: together they are the whole text, so a token's
-# offset is the summed length of the matches before it. No token starts with a character outside
-# [\p{L}\p{N}%], and one starts at each character inside it, so a gap is a run of those outside.
-_GAP_RUST = r"[^\p{L}\p{N}%]+"
-_TOKEN_OR_GAP_RUST = f"{TOKEN_RUST}|{_GAP_RUST}"
-_BREAK_RUST = f"[{''.join(sorted(SENTENCE_BREAK))}]"
-
-
-@dataclass(frozen=True)
-class _LocatedTokens:
-    """The tokens of many texts back to back (anchors' ``TokenRows``), with their character offsets
-    into their text."""
-
-    tokens: TokenRows
-    start: np.ndarray  # int64
-    end: np.ndarray  # int64
-
-
-def _located_tokens(texts: pl.Series) -> _LocatedTokens:
-    matches = texts.str.extract_all(_TOKEN_OR_GAP_RUST).to_arrow()
-    per_text = np.diff(matches.offsets.to_numpy().astype(np.int64))
-    encoded = pa.chunked_array([matches.flatten()], pa.large_string()).combine_chunks().dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    pieces = pl.Series(values=encoded.dictionary)
-    piece_is_token = pieces.str.contains(f"^(?:{_GAP_RUST})").not_().to_numpy()
-    is_token = piece_is_token[codes]
-    has_break = pieces.str.contains(_BREAK_RUST).to_numpy()[codes]
-    lengths = pc.utf8_length(encoded.dictionary).to_numpy().astype(np.int64)[codes]
-    text = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
-    ends = np.cumsum(lengths)
-    text_start = np.concatenate([[0], ends])[np.cumsum(per_text) - per_text]  # each text's first match
-    end = ends - text_start[text]
-    at = np.flatnonzero(is_token)
-    # Between two tokens of a text lies one gap match or none.
-    after_break = np.zeros(len(at), dtype=bool)
-    after_break[at > 0] = (~is_token & has_break)[at[at > 0] - 1]
-    token_pieces = np.flatnonzero(piece_is_token)
-    surface_of_piece = np.zeros(len(piece_is_token), dtype=np.int64)
-    surface_of_piece[token_pieces] = np.arange(len(token_pieces))
-    tokens = TokenRows(text[at], surface_of_piece[codes[at]], after_break,
-                       encoded.dictionary.take(pa.array(token_pieces)).to_pylist())
-    return _LocatedTokens(tokens, end[at] - lengths[at], end[at])
-
-
-def _words_by_text(tokens: _LocatedTokens, norm: np.ndarray, norms: list[str], lexicon: Lexicon,
+def _words_by_text(tokens: TokenRows, norm: np.ndarray, norms: list[str], lexicon: Lexicon,
                    n_texts: int) -> list[tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]]:
     """Each text's ``(keys, starts, ends)`` after ``_merge_language_suffix``."""
-    merged = _merged_into_previous(tokens.tokens.text, norm, norms, lexicon)
+    merged = _merged_into_previous(tokens.text, norm, norms, lexicon)
     kept = np.flatnonzero(~merged)
     last = np.append(kept, len(merged))[1:] - 1  # a kept token spans the merged ones after it
     # Whole tuples sliced: a tuple's slice is a tuple, a list's would be copied twice.
     keys = tuple(np.array(norms, dtype=object)[norm[kept]].tolist())
     starts, ends = tuple(tokens.start[kept].tolist()), tuple(tokens.end[last].tolist())
-    bounds = np.searchsorted(tokens.tokens.text[kept], np.arange(n_texts + 1)).tolist()
+    bounds = np.searchsorted(tokens.text[kept], np.arange(n_texts + 1)).tolist()
     return [(keys[a:b], starts[a:b], ends[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
@@ -158,12 +112,12 @@ def _merged_into_previous(text: np.ndarray, norm: np.ndarray, norms: list[str], 
     return merged
 
 
-def _first_anchors_by_text(tokens: _LocatedTokens, surfaces: SurfaceFlags, n_texts: int,
+def _first_anchors_by_text(tokens: TokenRows, surfaces: SurfaceFlags, n_texts: int,
                            skip: np.ndarray) -> list[dict[str, Anchor]]:
     """Each text's first anchor of each key, in text order, as ``passage_words`` keeps them
     (empty for the texts ``skip`` marks)."""
-    masks = anchor_masks(tokens.tokens, surfaces)
-    found = keys_of(tokens.tokens.text, surfaces.norm[tokens.tokens.surface], surfaces.norms, masks)
+    masks = anchor_masks(tokens, surfaces)
+    found = keys_of(tokens.text, surfaces.norm[tokens.surface], surfaces.norms, masks)
     # Rows are in token order, so the first row of each (text, key) is its first occurrence.
     first = pl.Series(values=found.text_index * max(len(found.key_names), 1) + found.key).is_first_distinct()
     first = np.flatnonzero(first.to_numpy() & ~skip[found.text_index])
@@ -184,9 +138,10 @@ class RecentPassageWords:
     (a few kB each).
     """
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[str, Lexicon], PassageWords] = OrderedDict()
+    def __init__(self, entries: MutableMapping[tuple[str, Lexicon], PassageWords]) -> None:
+        """``entries``: where the words are kept, a ``cachetools.LRUCache`` of the size wanted (a
+        RunContext's ``passage_words``)."""
+        self._entries = entries
 
     def words(self, text: str, lexicon: Lexicon) -> PassageWords:
         """``passage_words(text, lexicon)``; one text is cheaper by the definition."""
@@ -206,12 +161,7 @@ class RecentPassageWords:
         return [computed[text] if words is None else words for text, words in zip(texts, found)]
 
     def _get(self, text: str, lexicon: Lexicon) -> PassageWords | None:
-        words = self._entries.get((text, lexicon))
-        if words is not None:
-            self._entries.move_to_end((text, lexicon))
-        return words
+        return self._entries.get((text, lexicon))  # an LRUCache counts a hit as a use
 
     def _put(self, text: str, lexicon: Lexicon, words: PassageWords) -> None:
-        self._entries[(text, lexicon)] = words
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        self._entries[(text, lexicon)] = words  # an LRUCache lets the least recently used go past its size
