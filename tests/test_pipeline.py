@@ -151,12 +151,12 @@ def test_a_batch_ingested_before_the_credits_table_is_not_ingested_again(seed_ru
     shutil.copytree(seed_run.out, out)
     shutil.rmtree(out / "credits")
     shutil.rmtree(out / "attributions")
-    documents = out / "documents" / f"batch={SEED_BATCH}" / tables.PART_FILE
+    documents = out / "documents" / SEED_BATCH / tables.PART_FILE
     written = documents.stat().st_mtime_ns
     task = Attribution(date=dt.date.fromisoformat(SEED_BATCH), input_dir=str(seed_run.input_dir), out_dir=str(out))
     assert luigi.build([task], local_scheduler=True, log_level="WARNING")
     assert documents.stat().st_mtime_ns == written and not (out / "credits").exists()
-    name = Path("attributions", f"batch={SEED_BATCH}", tables.PART_FILE)
+    name = Path("attributions", SEED_BATCH, tables.PART_FILE)
     assert pq.read_table(out / name).equals(pq.read_table(seed_run.out / name))
 
 
