@@ -175,6 +175,7 @@ def run_command(args: argparse.Namespace) -> int:
     from pipeline.orchestration.tasks import Report
 
     _check_paths(args.input_dir, args.out)
+    logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
     check_layout(args.out)
     check_config()
     if args.workers < 1:
