@@ -100,3 +100,11 @@ def test_the_stage_check_sees_a_stage_imported_by_name(tmp_path: Path):
     (stages / "provenance.py").write_text("from pipeline.stages.align import COPY_RELATIONS\nfrom . import clusters\n")
     assert imported_modules_of("stages", tmp_path / "pipeline") == {
         "pipeline.stages.provenance": {"pipeline.stages.align", "pipeline.stages.clusters"}}
+
+
+def test_the_first_task_module_name_still_schedules_the_tasks():
+    """`luigi --module pipeline.tasks Inbox ...` in crontabs written before the floors."""
+    import pipeline.tasks as first_name
+    from pipeline.orchestration import tasks
+
+    assert (first_name.Inbox, first_name.Batch, first_name.Report) == (tasks.Inbox, tasks.Batch, tasks.Report)

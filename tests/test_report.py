@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 from daily import run_batches
 from pipeline.orchestration.cli import main
 from pipeline.core.errors import InputError
-from pipeline.report import pages as report
+from pipeline.report import evidence, pages
 from pipeline.report.pages import Mark, highlight, render_report, write_report
 
 HARBOUR_BATCH = "2025-03-05"
@@ -132,8 +134,47 @@ def test_report_escapes_markup_inside_and_around_spans(harbour_out):
     page = render_report(harbour_out)
     assert "<script" not in page
     assert "<b>Bold</b>" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     assert "Smith &amp; Sons &lt;Holdings&gt;" in page
+
+
+HOSTILE_TITLE = 'Smith & "Sons" <script>alert(1)</script> plan'
+HOSTILE_BODY = """The board of Smith & Sons said on Monday that its <script>alert(1)</script> plan would cut costs by a fifth and raise margins at the Leeds plant before the end of the year, the South China Morning Post reported.
+
+Analysts wrote that the "Project <b>Bold</b>" memo had appeared on an internal site, which the company later described as a harmless test of its new intranet software & nothing more.
+
+Shares in the group rose sharply in early trading after the announcement, and the chief executive, Tom Briggs, said the savings would go on training & new machines.
+"""
+HOSTILE_OUTLET = 'South China "Morning" Post & <b>Co</b>'
+
+
+def test_report_escapes_text_titles_outlet_names_and_paths(tmp_path):
+    """Every value the page prints is escaped: a document's text, its title and file name, an outlet's name."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "smith & sons' \"plan\".txt").write_text(f"{HOSTILE_TITLE}\n\n{HOSTILE_BODY}", encoding="utf-8")
+    (inbox / "<copy> & co.txt").write_text(HOSTILE_BODY, encoding="utf-8")
+    out = tmp_path / "output"
+    assert main(["run", str(inbox), "--out", str(out), "--batch", HARBOUR_BATCH]) == 0
+    outlets_file = out / "outlets" / "part-0.parquet"
+    outlets = pq.read_table(outlets_file)
+    names = [HOSTILE_OUTLET if o == "np:scmp" else n for o, n in zip(outlets["outlet_id"].to_pylist(),
+                                                                      outlets["name"].to_pylist())]
+    pq.write_table(outlets.set_column(outlets.schema.get_field_index("name"), outlets.schema.field("name"),
+                                      pa.array(names, pa.string())), outlets_file)
+    page = render_report(out)
+    for raw, escaped in ((HOSTILE_TITLE, "Smith &amp; &#34;Sons&#34; &lt;script&gt;alert(1)&lt;/script&gt; plan"),
+                         ("smith & sons' \"plan\".txt", "smith &amp; sons&#39; &#34;plan&#34;.txt"),
+                         ("<copy> & co.txt", "&lt;copy&gt; &amp; co.txt"),
+                         (HOSTILE_OUTLET, "South China &#34;Morning&#34; Post &amp; &lt;b&gt;Co&lt;/b&gt;"),
+                         ('"Project <b>Bold</b>"', "&#34;Project &lt;b&gt;Bold&lt;/b&gt;&#34;")):
+        assert raw not in page and escaped in page
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; plan would cut costs" in page
+    parsed = Elements(page)
+    badges = [e.attrs["title"] for e in parsed.elements if e.attrs.get("class") == "badge" and "title" in e.attrs]
+    assert badges == ["np:scmp", "np:scmp"]
+    assert [e.text for e in parsed.elements if e.tag == "b"] == ["South China Morning Post"] * 2  # the mentions
+    assert len(parsed.marks("link")) == 6  # both texts of the copy link, 3 shared paragraphs each
 
 
 def test_report_is_self_contained(harbour_out):
@@ -183,8 +224,8 @@ def test_report_shows_credited_outlets_with_the_crediting_sentence(seed_run, tmp
 
 def test_large_stories_show_copies_in_full_and_cut_same_story_pairs_with_a_note(seed_run, monkeypatch):
     """A story of thousands of documents must not become a page of hundreds of megabytes."""
-    monkeypatch.setattr(report, "MAX_SAME_STORY_PAIRS", 0)
-    monkeypatch.setattr(report, "MAX_GRAPH_DOCUMENTS", 1)
+    monkeypatch.setattr(evidence, "MAX_SAME_STORY_PAIRS", 0)
+    monkeypatch.setattr(pages, "MAX_GRAPH_DOCUMENTS", 1)
     page = render_report(seed_run.out)
     assert Elements(page).marks("shared") == []  # the seeds' only pair is a same-story one
     assert "1 more same-story pair of this story not shown" in page
@@ -230,7 +271,7 @@ def test_a_story_draws_its_first_same_story_pairs_whole_and_counts_every_overlap
         return {m.attrs["data-overlap"] for m in Elements(page).marks("shared")} & {o for _, _, o in rows}
     everything = render_report(out)
     assert drawn(everything) == {overlap_id for _, _, overlap_id in rows} and "more same-story pair" not in everything
-    monkeypatch.setattr(report, "MAX_SAME_STORY_PAIRS", 1)
+    monkeypatch.setattr(evidence, "MAX_SAME_STORY_PAIRS", 1)
     for page in (render_report(out), render_report(out, "2025-10-25")):
         cards = [e.attrs["id"].removeprefix("doc-") for e in Elements(page).elements if e.tag == "article"]
         first = next(pair for i, a in enumerate(cards) for b in cards[i + 1:]
