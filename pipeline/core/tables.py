@@ -215,8 +215,8 @@ class PartitionCache:
                         _, dropped = self._tables.popitem(last=False)
                         self._bytes -= dropped.nbytes
         if table is None:
-            # A 1M-passage batch's passages are GBs with their texts and signatures, over any budget:
-            # reading every column to keep two of them cost seconds per read, several reads per batch.
+            # A bulk load's passages are GBs with their texts and signatures, over any budget:
+            # read only the columns asked for.
             return conform(pq.read_table(path, columns=columns), _select(schema, columns))
         return table.select(columns) if columns is not None else table
 

@@ -39,8 +39,8 @@ from pipeline.text.tokens import normal_word_ids, normal_words
 
 _COMBINE = np.uint32(0x01000193)  # FNV-1 32-bit prime
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
-# Shingles per permutation block: a (num_perm x shingles) uint32 matrix of 8 MB at 128 perms;
-# 4,096 was 20% slower, 1,024 2.5x slower (measured on 944k shingles, 2-core EPYC).
+# Shingles per permutation block: a (num_perm x shingles) uint32 matrix that stays in cache;
+# smaller blocks were slower (bench/results.md history).
 _BLOCK_SHINGLES = 1 << 14
 # From this many texts on, a thread per core (below, thread hand-offs cost more than they save).
 _THREADED_TEXTS = 2000
@@ -180,8 +180,7 @@ def signature_matrix(texts: list[str], params: FingerprintParams) -> tuple[np.nd
     def minhash_block(rows: tuple[int, int]) -> None:
         first, stop = rows
         hv = _fmix32(hashes[first_shingle[first]:ends[stop - 1]])
-        # permutations x shingles: the minimum then runs along contiguous memory (6x faster than
-        # shingles x permutations, measured)
+        # permutations x shingles: the minimum then runs along contiguous memory
         permuted = a[:, None] * hv[None, :]
         permuted += b[:, None]
         matrix[first:stop] = np.minimum.reduceat(permuted, first_shingle[first:stop] - first_shingle[first], axis=1).T
@@ -201,9 +200,8 @@ def signatures(texts: list[str], params: FingerprintParams) -> list[np.ndarray |
     return [next(rows) if has else None for has in present]
 
 
-# Passages fingerprinted at a time (signatures are row-wise, so any cut gives the same column): a
-# 1M-passage batch in one piece held all its texts, word ids, shingle hashes and signatures at once,
-# and the stage peaked at 4.8 GB.
+# Passages fingerprinted at a time, for memory (signatures are row-wise, so any cut gives the same
+# column): a bulk load in one piece would hold all its texts, word ids and shingle hashes at once.
 _SIGNATURE_SLICE = 1 << 17
 
 

@@ -148,8 +148,7 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
     band_sizes = np.bincount(index.band) if len(index.band) else np.zeros(0, dtype=np.int64)
     band_ends = np.cumsum(band_sizes)
     bands = [by_band[band_ends[band] - band_sizes[band]:band_ends[band]] for band in np.flatnonzero(band_sizes)]
-    # Bands are independent, and numpy's sorts and gathers let go of the GIL: on two threads the
-    # 20,000-document bench batch's sentence bands took 0.56-0.74 s, 0.78-0.82 s on one.
+    # Bands are independent, and numpy's sorts and gathers let go of the GIL: a thread per core.
     groups = [bands[g::thread_budget()] for g in range(min(thread_budget(), len(bands)))]
     found = thread_map(functools.partial(_bands_pair_codes, index, cap), groups)
     pieces = [piece for codes, _, _ in found for piece in codes]
@@ -209,7 +208,7 @@ def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, lsh: LshParams)
     paraphrase's millions of sentence pairs need not become strings."""
     # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
     # band is grouped apart). Sorted arrays, not a hash set of the batch's buckets: a bulk load
-    # has tens of millions, and an Arrow hash set of them cost about 1 GB at 8.7M.
+    # has tens of millions, and an Arrow hash set of them would cost far more memory.
     if history_bands.num_rows:
         new_buckets = sorted_unique(_numpy(new_bands, "bucket"))
         history_bands = history_bands.filter(pa.array(sorted_member(_numpy(history_bands, "bucket"), new_buckets)))

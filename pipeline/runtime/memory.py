@@ -54,9 +54,8 @@ def cyclic_gc_paused() -> Iterator[None]:
     everything but reference cycles, and the stages' records (words, spans, rows) hold none.
 
     A stage builds millions of small objects that live until it ends, and each pass of the
-    collector's oldest generation walks all of them again, one pass per quarter it grows by.
-    Aligning 60,000 candidate pairs of the 20,000-document bench batch: 8.3-9.3 s with the
-    collector, 6.1-6.3 s without.
+    collector's oldest generation walks all of them again, one pass per quarter it grows by:
+    a large share of align's time.
     """
     enabled = gc.isenabled()
     gc.disable()

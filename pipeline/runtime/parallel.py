@@ -52,11 +52,9 @@ CHUNKS_IN_FLIGHT = 2
 # A file or document weighs this many items against ``min_items`` (an article is about ten
 # passages).
 DOCUMENT_WEIGHT = 10
-# Below this many items a stage runs inline: starting the pool (about 1.5 s: two processes
-# importing the stages) and shipping chunks cost more than a second core saves. Whole runs on 2
-# cores, pool against one process: 1,000 generated documents 7.0-7.3 s against 6.3-6.8 s; 1,000
-# against a 1M-passage history 15.7-17.3 s against 15.4-15.6 s; 3,000 documents 12.5 s against
-# 15.0-15.4 s. From about 1,500 documents (15,000 passages or candidate pairs) the pool pays.
+# Below this many items a stage runs inline: starting the pool (processes importing the stages)
+# and shipping chunks cost more than a second core saves; measured whole runs put the break-even
+# near 1,500 documents (15,000 passages or candidate pairs).
 MIN_ITEMS = 15_000
 
 

@@ -14,8 +14,8 @@ The new batch is joined against itself and against every earlier batch's
 buckets; Arrow cuts history to the batch's anchors and counts their holders;
 both channels group their pairs in numpy on integer codes (LSH buckets band by
 band, a counting pass dropping the many unique buckets before sorting; anchor
-holders new passage by new passage, in bounded chunks), about 3x the DuckDB
-joins over string ids at 200k passages; DuckDB merges the two channels.
+holders new passage by new passage, in bounded chunks), faster than DuckDB
+joins over string ids; DuckDB merges the two channels.
 Buckets and anchors shared by more than ``max_bucket_size`` passages are
 boilerplate or ubiquitous names; they are skipped rather than expanded into a
 quadratic number of pairs, and counted.
@@ -169,9 +169,8 @@ def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
                               band_keys(signatures, params.lsh)), BANDS)
 
 
-# Passages whose anchors are found at once: the vectorised tokens of a 1M-passage batch in one piece
-# (about 60M matches as strings) took the process to 5.1 GB; anchor_rows is row-wise, so any cut
-# gives the same rows.
+# Passages whose anchors are found at once, for memory: the vectorised tokens of a bulk load in one
+# piece are tens of millions of strings; anchor_rows is row-wise, so any cut gives the same rows.
 _ANCHOR_SLICE = 1 << 17
 
 
@@ -245,7 +244,7 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     least ``min_shared`` kept anchors, with how many and the sum of their idf, ln(N / holders).
 
     Of two new passages, passage_a is the smaller id. Grouped in numpy on integer codes: DuckDB's
-    self-join and hash aggregate over the expanded rows took 8 of the 10 s of a 200k-passage batch.
+    self-join and hash aggregate over the expanded rows were most of the stage's time.
     """
     rows = anchors.rows
     if not rows.num_rows:
@@ -290,9 +289,8 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
         return codes[enough], counts[enough], scores[enough]
 
     # Chunks hold whole new passages, so a pair's shared anchors are all counted in one chunk
-    # however the rows are cut. numpy lets go of the GIL in the sorts and gathers: on two threads
-    # the 20,000-document bench batch's anchor pairs took 0.6-0.7 s, 1.0-1.1 s on one; with the
-    # LSH channel beside them, find_candidates took 1.1-1.4 s, 1.9-2.4 s before.
+    # however the rows are cut. numpy lets go of the GIL in the sorts and gathers, so the chunks
+    # run on threads.
     found = thread_map(expand, list(zip(bounds[:-1].tolist(), bounds[1:].tolist())))  # one chunk at least
     codes, counts, scores = (np.concatenate(column) for column in zip(*found))
     a, b = pa.array(codes // n), pa.array(codes % n)
@@ -344,8 +342,8 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
             anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors,
                                           history_anchor_passages)
             return _anchor_pair_table(anchors, params.min_shared_anchors), anchors.skipped
-        # The two channels share nothing, and both are numpy and Arrow work that lets go of the GIL:
-        # the 20,000-document bench batch's candidates took 1.5-1.7 s, 1.9-2.4 s one after the other.
+        # The two channels share nothing, and both are numpy and Arrow work that lets go of the GIL,
+        # so they run at once.
         (band_pairs, skipped_buckets), (anchor_pairs, skipped_anchors) = concurrently(band_channel, anchor_channel)
         con.register("band_pairs", band_pairs)
         con.register("anchor_pairs", anchor_pairs)

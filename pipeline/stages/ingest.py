@@ -606,8 +606,8 @@ def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Docu
     return [_ingest_path(input_dir, root, relative, max_bytes) for relative in relatives]
 
 
-# Ingest's chunks per process: its chunks cost nothing to send (paths), and the last chunk of the
-# pool's one worker was the other's idle time (1.1 s of the 20,000-document bench batch at 4).
+# Ingest's chunks per process: its chunks cost nothing to send (paths), and smaller chunks keep the
+# last chunk of one worker from being the other's idle time.
 INGEST_CHUNKS_PER_PROCESS = 8
 # Documents turned into a piece of the documents table at a time, while the pool reads the next files.
 _DOCUMENTS_PIECE = 1000
@@ -685,8 +685,7 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
         seen[document.doc_id] = FirstSighting(batch, source_path)
         documents.append(document)
         if len(documents) == _DOCUMENTS_PIECE:
-            # Built while the pool reads on: all at the end, it kept the pool idle for 0.9 s of the
-            # 20,000-document bench batch.
+            # Built while the pool reads on: all at the end, it would keep the pool idle.
             pieces.append(_documents_table(documents, batch, now))
             credits.append(credits_table(((d.doc_id, d.credits) for d in documents), batch))
             documents = []

@@ -214,8 +214,8 @@ def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
     return FingerprintParams(num_perm=params.bands * params.rows, seed=params.seed, shingle_size=1)
 
 
-# Passages whose sentences are held as Python objects at once: a 325k-passage batch in one piece
-# held 1.5 GB of sentences, word lists and strings on the way to 8.7M band rows.
+# Passages whose sentences are held as Python objects at once, for memory: a bulk load in one piece
+# would hold every sentence, word list and string on the way to its band rows.
 _SLICE_PASSAGES = 8192
 
 

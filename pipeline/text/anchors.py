@@ -92,7 +92,7 @@ class AnchorKeyRows:
 
 def anchor_key_rows(texts: Sequence[str]) -> AnchorKeyRows:
     """``anchor_keys`` of every text at once (tested equal): the Bands stage's hot path, where a
-    Python call per token took 3.5 s CPU per 54k passages (0.7 s this way).
+    Python call per token was several times slower.
 
     Texts holding a "cent" take ``anchor_keys``: whether "per cent" merges into one token depends
     on the gap between the two, which the vectorised tokens do not keep. So do the texts with a

@@ -67,8 +67,8 @@ def passage_words_of(texts: Sequence[str], lexicon: Lexicon) -> list[PassageWord
             for words in _passage_words_of_slice(texts[start:start + _WORDS_SLICE], lexicon)]
 
 
-# Texts worked out at once, for memory: every token and gap of 41k passages (15M characters), as
-# strings and int64 arrays, took 80 MB beyond the words themselves. Any cut gives the same words.
+# Texts worked out at once, for memory: every token and gap as strings and int64 arrays costs
+# several times the words themselves. Any cut gives the same words.
 _WORDS_SLICE = 1 << 15
 
 
