@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
     upgrade = commands.add_parser(
         "upgrade", help="rename an older output's batch=<date> folders to the current layout",
-        description="Bring an output written before 0.2 (partition folders --out/<table>/batch=<date>/) to the "
+        description="Bring an output written with partition folders --out/<table>/batch=<date>/ to the "
                     "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
                     "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
     )
@@ -165,7 +165,7 @@ def summary(out: Path, batch: str) -> str:
     finally:
         con.close()
     lines.append(f"tables: {out}/<table>/{batch}/part-0.parquet  "
-                 f"(try: duckdb -c \"select * from '{out}/overlaps/*/*.parquet'\")")
+                 f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
     lines.append(f"report: {out}/report.html")
     return "\n".join(lines)
 
@@ -213,8 +213,8 @@ def folder_date(folder: Path) -> dt.date | None:
 
 
 def day_folders(folder: Path) -> list[Path]:
-    """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else but files
-    that are not articles (an inbox of days); [] for a folder of articles."""
+    """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds some and no file but
+    hidden ones (an inbox of days); [] for a folder of articles."""
     entries = sorted(Path(folder).iterdir())
     days = [e for e in entries if e.is_dir() and folder_date(e) is not None]
     articles = [e for e in entries if e.is_file() and not e.name.startswith(".")]
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 changed = upgrade_layout(args.out)
                 for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
                     report.rename(report.with_name(report.name.split("=", 1)[1]))
-            print(f"newsprov: {len(changed)} partitions moved to the current layout under {args.out}")
+            print(f"{len(changed)} partitions of {args.out} moved to the current layout")
             return 0
         if args.command == "stats":
             from pipeline.report.queries import format_stats
