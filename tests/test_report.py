@@ -156,7 +156,7 @@ def test_report_escapes_text_titles_outlet_names_and_paths(tmp_path):
     (inbox / "<copy> & co.txt").write_text(HOSTILE_BODY, encoding="utf-8")
     out = tmp_path / "output"
     assert main(["run", str(inbox), "--out", str(out), "--batch", HARBOUR_BATCH]) == 0
-    outlets_file = out / "outlets" / "part-0.parquet"
+    outlets_file = out / "outlets" / "gazetteer" / "part-0.parquet"
     outlets = pq.read_table(outlets_file)
     names = [HOSTILE_OUTLET if o == "np:scmp" else n for o, n in zip(outlets["outlet_id"].to_pylist(),
                                                                       outlets["name"].to_pylist())]
