@@ -401,7 +401,8 @@ RUNS = _schema(
 # The rows of these tables, as their stages make them, have no batch column (a passage has 32 rows
 # of bands): pipeline.core.tables.write_partition adds the partition's batch to every file as its last
 # column, so that every per-batch table's files hold the same string column `batch`, and the
-# pipeline's own reads leave it out. Version 1 files (bands 2) were written without it.
+# pipeline's own reads leave it out. Files of the versions before these (bands/2, the others /1)
+# were written without it; `newsprov upgrade` writes them again with it.
 ROWS_WITHOUT_BATCH: dict[str, pa.Schema] = {
     "bands": BANDS,
     "anchors": ANCHORS,
