@@ -16,6 +16,7 @@ import luigi
 import pytest
 
 import pipeline.orchestration.tasks as tasks
+import pipeline.stages.passages as passages_stage
 from pipeline.orchestration.cli import main
 from pipeline.runtime.locking import output_lock
 
@@ -66,14 +67,14 @@ def current_clusters(out: Path) -> dict[str, tuple[str, bool]]:
 def hashing_counter(monkeypatch) -> Counter:
     """Counts the passages fingerprinted, per batch."""
     counts: Counter = Counter()
-    original = tasks.add_signatures
+    original = passages_stage.add_signatures
 
     def counting(passages, params):
         for batch in passages.column("batch").to_pylist():
             counts[batch] += 1
         return original(passages, params)
 
-    monkeypatch.setattr(tasks, "add_signatures", counting)
+    monkeypatch.setattr(passages_stage, "add_signatures", counting)
     return counts
 
 

@@ -117,7 +117,10 @@ def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp
         tables.batches_of(old, "documents")
     assert main(["run", str(tmp_path), "--out", str(old), "--batch", "2025-10-26"]) == 2
     assert "newsprov upgrade --out" in capsys.readouterr().err
+    assert main(["doctor", str(old)]) == 1
+    assert "newsprov upgrade --out" in capsys.readouterr().out
     assert main(["upgrade", "--out", str(old)]) == 0
+    assert main(["doctor", str(old)]) == 0
     assert sorted(p.name for p in (old / "reports").iterdir()) == [SEED_BATCH, NEXT_BATCH]
     for table in TABLES:
         assert normalised(duckdb_read(old, table)) == expected(two_batches, table)

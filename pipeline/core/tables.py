@@ -38,6 +38,7 @@ from pipeline.core.schema import ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
 STAGING = ".staging"
 UNBATCHED_DIR = "gazetteer"  # the folder of a table that is not partitioned by batch (outlets)
 OLD_BATCH_PREFIX = "batch="  # partition folders before the bare date (newsprov upgrade renames them)
+REPORTS = "reports"  # <out>/reports/<date>/report.html: pipeline.report.pages
 PART_FILE = "part-0.parquet"
 UNPUBLISHED_FILE = ".part-0.parquet.partial"
 
@@ -96,6 +97,7 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     table = conform(table, rows_schema(table_name))
     final = partition_dir(out_dir, table_name, batch, stage)
     staging_root = Path(out_dir) / STAGING
+    refuse_links(staging_root, Path(out_dir) / table_name, *([final.parent] if stage else []), final)
     try:
         staging_root.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +132,16 @@ def _write_file(table: pa.Table, path: Path, schema: pa.Schema, batch: str | Non
             part = table.slice(start, ROW_GROUP_ROWS)
             writer.write_table(pa.Table.from_arrays([*part.columns, pa.array([batch] * part.num_rows, pa.string())],
                                                     schema=schema), row_group_size=ROW_GROUP_ROWS)
+
+
+def refuse_links(*paths: Path) -> None:
+    """Raise OutputError naming the first of ``paths`` that is a symbolic link: a link planted in
+    the output (a table folder, ``.staging``, a batch folder) would have partitions written, and
+    replaced ones removed, wherever it points."""
+    for path in paths:
+        if os.path.islink(path):
+            raise OutputError(f"{path} is a symbolic link; newsprov writes only real folders under --out: "
+                              "remove the link (and move what it points to into place, if it is yours)")
 
 
 # Rows per Parquet row group. With pyarrow's default (1M rows) a bulk load's passages were one row

@@ -21,7 +21,7 @@ import luigi.retcodes
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
-from pipeline.runtime.locking import AlreadyRunning, output_lock
+from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
 from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 
 SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
@@ -33,6 +33,13 @@ def _batch_date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24, got {value!r}") from None
+
+
+def _path(value: str) -> Path:
+    # Path("") is the current folder: `--out ""` wrote every table there, and `--work ""` would empty it.
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty path names no folder or file; pass one, e.g. --out output")
+    return Path(value)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "and write the tables to --out/<table>/<date>/. Example: "
                     "newsprov run seeds --out output --batch 2025-10-24",
     )
-    run.add_argument("input_dir", nargs="?", default="seeds", type=Path, help="folder of article files (default: seeds)")
-    run.add_argument("--out", default=Path("output"), type=Path, help="output folder (default: output)")
+    run.add_argument("input_dir", nargs="?", default="seeds", type=_path,
+                     help="folder of article files (default: seeds)")
+    run.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     run.add_argument("--batch", type=_batch_date, default=None,
                      help="batch date YYYY-MM-DD (default: INPUT_DIR's name when it is a date, else today, UTC). "
                           "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first")
@@ -75,11 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "score the document links against pairs.jsonl (and origins.jsonl), print a table and a "
                     "final 'pairs ...' line, and write the full report to --report.",
     )
-    pairs.add_argument("dataset", type=Path, metavar="DIR", help="labelled folder, e.g. ../shared/eval/dev")
-    pairs.add_argument("--work", type=Path, default=None,
+    pairs.add_argument("dataset", type=_path, metavar="DIR", help="labelled folder, e.g. ../shared/eval/dev")
+    pairs.add_argument("--work", type=_path, default=None,
                        help="keep the staged batches and tables in this folder, emptied first "
                             "(default: a temporary folder, removed afterwards)")
-    pairs.add_argument("--report", type=Path, default=Path("eval.json"), help="JSON report (default: eval.json)")
+    pairs.add_argument("--report", type=_path, default=Path("eval.json"), help="JSON report (default: eval.json)")
     pairs.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
     attribution = eval_kinds.add_parser(
         "attribution", help="outlet attribution on labelled sentences",
@@ -87,8 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "context_before, label, outlets) and print precision, recall and F1 overall and per cue, "
                     "ending with an 'attribution precision=… recall=… f1=… n=N' line.",
     )
-    attribution.add_argument("dataset", type=Path, metavar="FILE", help="e.g. ../shared/eval/attribution/dev.jsonl")
-    attribution.add_argument("--errors", type=Path, default=None, help="write the wrong items to this JSONL file")
+    attribution.add_argument("dataset", type=_path, metavar="FILE", help="e.g. ../shared/eval/attribution/dev.jsonl")
+    attribution.add_argument("--errors", type=_path, default=None, help="write the wrong items to this JSONL file")
 
     report = commands.add_parser(
         "report", help="write an HTML evidence report of the tables under --out",
@@ -97,18 +105,33 @@ def build_parser() -> argparse.ArgumentParser:
                     "highlighted, rejects and sightings. One static file, no network. Example: "
                     "newsprov report --out output",
     )
-    report.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
+    report.add_argument("--out", default=Path("output"), type=_path, help="output folder of newsprov run "
                                                                           "(default: output)")
     report.add_argument("--batch", default=None, metavar="YYYY-MM-DD",
                         help="only this batch's documents, their links and the documents linked to them, "
                              "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
                              "each batch); default: every batch")
+    doctor = commands.add_parser(
+        "doctor", help="check every table of every batch under OUT, and say what to re-run",
+        description="Check that every table of every batch under OUT is published, readable, of the current "
+                    "schema version and consistent with the others (the documents of each overlap and "
+                    "provenance link exist, doc_ids unique across batches), and that no staging left-overs "
+                    "remain; print what is wrong and the commands that repair it. Exit 0 when nothing is "
+                    "wrong, 1 otherwise. Example: newsprov doctor output --fix --inbox INBOX",
+    )
+    doctor.add_argument("out", type=_path, metavar="OUT", help="output folder of newsprov run")
+    doctor.add_argument("--fix", action="store_true",
+                        help="re-run the batches that need it (rebuilding only what is missing or unreadable "
+                             "and what depends on it) and remove staging left-overs")
+    doctor.add_argument("--inbox", type=_path, default=None,
+                        help="folder of one YYYY-MM-DD subfolder of article files per batch: where --fix finds "
+                             "a batch's input (the tables do not record it)")
     stats = commands.add_parser(
         "stats", help="print row counts per table and the most credited outlets",
         description="Print the rows of every table under --out and the outlets credited by the most documents. "
                     "Example: newsprov stats --out output",
     )
-    stats.add_argument("--out", default=Path("output"), type=Path, help="output folder of newsprov run "
+    stats.add_argument("--out", default=Path("output"), type=_path, help="output folder of newsprov run "
                                                                          "(default: output)")
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
     upgrade = commands.add_parser(
@@ -117,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
                     "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
     )
-    upgrade.add_argument("--out", default=Path("output"), type=Path, help="output folder (default: output)")
+    upgrade.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     return parser
 
 
@@ -128,12 +151,7 @@ def _check_paths(input_dir: Path, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {out}: {exc.strerror}; pass a writable --out") from exc
-    probe = out / ".newsprov-write-test"
-    try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"output folder {out} is not writable ({exc.strerror}): pass a writable --out") from exc
+    check_writable(out)
 
 
 def check_config() -> None:
@@ -267,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(write_report(args.out, batch=args.batch))
             return 0
+        if args.command == "doctor":
+            from pipeline.orchestration.doctor import doctor_command
+
+            return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "upgrade":
             from pipeline.core.tables import upgrade_layout
 

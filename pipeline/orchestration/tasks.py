@@ -6,8 +6,10 @@ The batch parameter is called ``date``, as luigi's range tools expect (``--batch
 with luigi's own ``--batch-email-*`` options on the command line).
 
 Every output is a table partition published by ``pipeline.core.tables.write_partition``
-(stage folder, then rename): a task is complete exactly when its partitions
-exist, so a second run does nothing and a crashed run is simply redone.
+(stage folder, then rename): a task is complete exactly when its partitions and
+those of the batch it is computed from are published (there, readable, of the contract's schema
+version: pipeline.core.partitions), so a second run does nothing, a crashed run is simply redone,
+and a lost or corrupt partition is rebuilt with everything of its batch computed from it.
 
 Tasks read and stages compute with this process's ``RunContext`` (``pipeline.runtime.context``):
 Luigi runs a task in this process, or with ``--workers 2`` in a forked one, which makes its own.
@@ -32,7 +34,7 @@ from luigi.contrib.spark import PySparkTask
 
 from pipeline.orchestration import config, runs
 
-from pipeline.core import tables
+from pipeline.core import partitions, tables
 from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
@@ -67,7 +69,8 @@ _progress_to_stderr()
 
 
 class PartitionTarget(luigi.Target):
-    """A published table partition: it exists once its folder has been renamed into place."""
+    """A published table partition: it exists once its folder has been renamed into place, its
+    Parquet footer reads and its schema version is the contract's (pipeline.core.partitions)."""
 
     def __init__(self, out_dir: str, table: str, batch: str | None):
         self.out_dir = Path(out_dir)
@@ -75,8 +78,10 @@ class PartitionTarget(luigi.Target):
         self.batch = batch
         self.path = tables.partition_dir(self.out_dir, table, batch)
 
-    def exists(self) -> bool:
-        return (self.path / tables.PART_FILE).is_file()
+    def exists(self, lost: bool = False) -> bool:
+        """Whether the partition is published; when it is not and ``lost`` (a partition computed
+        from it is published), a WARNING line says it is rebuilt."""
+        return partitions.published(self.out_dir, self.table, self.batch, lost)
 
     def read(self, columns: list[str] | None = None):
         """The partition, ``columns`` only when given: a bulk load's passages are GBs with their
@@ -92,6 +97,21 @@ class OutputTask(luigi.Task):
 
     def partition(self, table: str, batch: str | None) -> PartitionTarget:
         return PartitionTarget(self.out_dir, table, batch)
+
+
+# task_id -> the tasks of the same batch and output folder it requires. Luigi asks every task of
+# a range whether it is complete, and building the required tasks again each time cost more
+# than the partition checks (a range of 232 daily batches asks thousands of times).
+_REQUIREMENTS: dict[str, list[luigi.Task]] = {}
+
+
+def _same_batch_requirements(task: luigi.Task) -> list[luigi.Task]:
+    if task.task_id not in _REQUIREMENTS:
+        _REQUIREMENTS[task.task_id] = [
+            required for required in luigi.task.flatten(task.requires())
+            if isinstance(required, BatchTask) and required.batch_key == task.batch_key
+            and required.out_dir == task.out_dir]
+    return _REQUIREMENTS[task.task_id]
 
 
 class BatchTask(OutputTask):
@@ -113,6 +133,29 @@ class BatchTask(OutputTask):
     def batch_key(self) -> str:
         return self.date.isoformat()
 
+    def complete(self) -> bool:
+        """Its partitions are published, and so is everything of the same batch it is computed
+        from: Luigi looks no further than a complete task, and a partition lost under a complete
+        one (documents under clusters) would never be rebuilt, nor what was computed from it."""
+        # Every task of the batch beneath it is looked at, so that each partition lost under a
+        # published one is named (a partition is lost when one computed from it is published).
+        complete, seen, pending = True, set(), [(self, False)]
+        while pending:
+            task, lost = pending.pop()
+            if (task.task_id, lost) in seen:
+                continue
+            seen.add((task.task_id, lost))
+            published = task.outputs_published(lost)
+            complete = complete and published
+            pending += [(required, lost or published) for required in _same_batch_requirements(task)]
+        return complete
+
+    def outputs_published(self, lost: bool = False) -> bool:
+        """Whether every partition (or file) this task writes is published; each partition that is
+        not is named in a WARNING line when unreadable, or missing and ``lost`` (PartitionTarget.exists)."""
+        return all([target.exists(lost) if isinstance(target, PartitionTarget) else target.exists()
+                    for target in luigi.task.flatten(self.output())])
+
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
         return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
 
@@ -126,7 +169,8 @@ class BatchTask(OutputTask):
                                       history=self.history[:-1])]
 
     def earlier_batches(self, table: str) -> list[str]:
-        return [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
+        return partitions.check_history(self.out_dir, table, [b for b in tables.batches_of(Path(self.out_dir), table)
+                                                              if b < self.batch_key])
 
     def read_history(self, table: str, columns: list[str] | None = None, doc_ids: set[str] | None = None,
                      include_this_batch: bool = True) -> pa.Table:
@@ -170,10 +214,14 @@ class Ingest(BatchTask):
     def output(self):
         return {name: self.partition(name, self.batch_key) for name in ("documents", "rejects", "sightings", "credits")}
 
-    def complete(self):
+    def outputs_published(self, lost: bool = False) -> bool:
         # A batch ingested before the credits table existed is not ingested again (its documents
-        # would get a new ingested_at): its attribution stage searches the texts instead.
-        return all(target.exists() for name, target in self.output().items() if name != "credits")
+        # would get a new ingested_at): its attribution stage searches the texts instead. An
+        # unreadable credits partition is rebuilt like any other.
+        outputs = self.output()
+        credits = outputs.pop("credits")
+        return all([target.exists(lost) for target in outputs.values()]) and (
+            credits.exists() or partitions.problem(credits.out_dir, "credits", self.batch_key) == partitions.MISSING)
 
     def run(self):
         now = dt.datetime.now(dt.timezone.utc)

@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 
 from pipeline.core.errors import OutputError
 from pipeline.core.ids import ordinal_of
+from pipeline.core.tables import REPORTS
 from pipeline.report.evidence import (
     Credit, Document, Evidence, Link, Overlap, Reject, Sighting, by_story, link_ends, load_evidence, overlap_ends,
     story_members, story_order, unordered_pair,
@@ -449,7 +450,7 @@ def render_report(out_dir: Path, batch: str | None = None) -> str:
 def report_path(out_dir: Path, batch: str | None = None) -> Path:
     """Where the report lives: ``<out>/report.html``, or a batch's ``<out>/reports/<date>/report.html``."""
     out_dir = Path(out_dir)
-    return out_dir / REPORT_FILE if batch is None else out_dir / "reports" / batch / REPORT_FILE
+    return out_dir / REPORT_FILE if batch is None else out_dir / REPORTS / batch / REPORT_FILE
 
 
 def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = (),
