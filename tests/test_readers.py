@@ -35,7 +35,7 @@ def two_batches(tmp_path_factory, seed_run) -> Path:
     shutil.copytree(seed_run.out, out)
     day = root / NEXT_BATCH
     day.mkdir()
-    seed = sorted(SEEDS.glob("000_*.txt"))[0]
+    seed = min(SEEDS.glob("000_*.txt"))
     (day / "reprint.txt").write_text("Reprinted from the South China Morning Post\n\n" + seed.read_text())
     assert main(["run", str(day), "--out", str(out)]) == 0  # the folder's name is the batch
     return out

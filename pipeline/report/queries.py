@@ -78,8 +78,9 @@ def check_output(out_dir: Path) -> None:
         raise InputError(f"output folder {out_dir} does not exist: run `newsprov run INPUT_DIR --out {out_dir}` "
                          "first, or pass the --out of an earlier run")
     if not any(table_files(out_dir, table) for table in TABLES if table not in UNBATCHED):
-        raise InputError(f"no newsprov tables under {out_dir} (expected {out_dir}/documents/<YYYY-MM-DD>/part-0.parquet): "
-                         f"run `newsprov run INPUT_DIR --out {out_dir}` first")
+        raise InputError(f"no newsprov tables under {out_dir} (expected "
+                         f"{out_dir}/documents/<YYYY-MM-DD>/part-0.parquet): run `newsprov run INPUT_DIR --out "
+                         f"{out_dir}` first")
 
 
 def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,

@@ -173,7 +173,7 @@ def classify_pieces(text: str, header: tuple[int, int] | None, pieces: list[tupl
     """``document_pieces`` as passages with their kinds, in text order; ``counts``: ``count_words``
     of each passage in that order, when known."""
     spans: list[PassageSpan] = []
-    following = {piece: text[after[0]:after[1]] for piece, after in zip(pieces, pieces[1:])}
+    following = {piece: text[after[0]:after[1]] for piece, after in itertools.pairwise(pieces)}
     ordered = in_text_order(header, pieces)
     for (start, end), words in zip(ordered, counts if counts is not None else [None] * len(ordered)):
         kind = "header" if (start, end) == header else classify(text[start:end], following.get((start, end)), words)
