@@ -231,12 +231,11 @@ def folder_date(folder: Path) -> dt.date | None:
 
 
 def day_folders(folder: Path) -> list[Path]:
-    """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds some and no file but
-    hidden ones (an inbox of days); [] for a folder of articles."""
-    entries = sorted(Path(folder).iterdir())
+    """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else (hidden
+    entries aside): an inbox of days; [] for a folder of articles."""
+    entries = [e for e in sorted(Path(folder).iterdir()) if not e.name.startswith(".")]
     days = [e for e in entries if e.is_dir() and folder_date(e) is not None]
-    articles = [e for e in entries if e.is_file() and not e.name.startswith(".")]
-    return days if days and not articles else []
+    return days if days and len(days) == len(entries) else []
 
 
 def eval_pairs_command(args: argparse.Namespace) -> int:
