@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The tests also run the Spark engine (pyspark, about 450 MB with its jars): installed for make test only.
+# The tests also run the Spark engine (pyspark, about 450 MB with its jars, and Java 17): installed for make test only.
 TEST_STAMP := $(VENV)/.installed-spark
 
 $(TEST_STAMP): $(STAMP)
@@ -26,12 +26,24 @@ $(TEST_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/newsprov run seeds --out output --batch $(BATCH)
 
+# SKIP=browser,spark (either or both) leaves out those tests (pytest markers) and what they install;
+# CI runs the plain `make test`.
+comma := ,
+SKIPPED := $(subst $(comma), ,$(SKIP))
+ifneq ($(filter-out browser spark,$(SKIPPED)),)
+$(error SKIP takes browser and/or spark, e.g. make test SKIP=browser,spark; got $(SKIP))
+endif
+empty :=
+space := $(empty) $(empty)
+PYTEST_SKIP := $(if $(SKIPPED),-m "not $(subst $(space), and not ,$(strip $(SKIPPED)))")
+
 # pytest exits 5 when it collects no test; that is a failure here, as it is for CI.
-# The report tests drive a real headless browser: Debian's chromium, installed when missing (as root).
-test: $(TEST_STAMP)
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
-		|| echo "chromium could not be installed: the browser tests will be skipped"
-	$(BIN)/python -m pytest -q
+# The report tests drive a real headless browser: Debian's chromium (about 130 packages), installed when
+# missing (as root).
+test: $(if $(filter spark,$(SKIPPED)),$(STAMP),$(TEST_STAMP))
+	$(if $(filter browser,$(SKIPPED)),,command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will be skipped")
+	$(BIN)/python -m pytest -q $(PYTEST_SKIP)
 
 # Quality on the labelled data beside the checkout (research-use texts: read in place, never copied).
 eval: $(STAMP)

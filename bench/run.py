@@ -372,8 +372,8 @@ def stage_times(out: Path, batch: str, started: float) -> list[tuple[str, float]
     """(table, seconds since the previous one was published) for the batch's partitions, in the
     order they were published: where a run spent its time (a task publishes its tables at its end)."""
     published = sorted((path.stat().st_mtime, path.parent.parent.name)
-                       for path in out.glob(f"*/batch={batch}/part-0.parquet"))
-    report = out / "reports" / f"batch={batch}" / "report.html"
+                       for path in out.glob(f"*/{batch}/part-0.parquet"))
+    report = out / "reports" / batch / "report.html"
     if report.exists():
         published.append((report.stat().st_mtime, "report"))
     times, previous = [], started

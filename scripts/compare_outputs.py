@@ -8,6 +8,11 @@ partition is, with pyarrow's ``Table.equals``, except the columns that record wh
 written (they differ run to run). Field docs and table metadata that changed are listed apart:
 a moved module changes the doc that names it, not the data. Exit 1 when any partition's data
 differs or a partition exists on one side only.
+
+Outputs of the older layout (``<table>/batch=<date>/``, ``runs/.../stage=<Stage>/``,
+``outlets/part-0.parquet``) are matched to the current one (``<table>/<date>/``,
+``outlets/gazetteer/``), and the ``batch`` column that the current layout adds to bands, anchors,
+candidates and sentence_bands is left out when the other side has none.
 """
 
 from __future__ import annotations
@@ -21,8 +26,15 @@ WRITE_TIME_COLUMNS = ("ingested_at", "rejected_at", "seen_at")
 SHOWN = 20
 
 
+def _key(relative: Path) -> str:
+    parts = [part.split("=", 1)[1] if part.startswith(("batch=", "stage=")) else part for part in relative.parts]
+    if parts == ["outlets", "part-0.parquet"]:
+        parts = ["outlets", "gazetteer", "part-0.parquet"]
+    return "/".join(parts)
+
+
 def partitions(root: Path) -> dict[str, Path]:
-    return {str(p.relative_to(root)): p for p in sorted(root.rglob("*.parquet")) if ".staging" not in p.parts}
+    return {_key(p.relative_to(root)): p for p in sorted(root.rglob("*.parquet")) if ".staging" not in p.parts}
 
 
 def _data(path: Path):
@@ -38,6 +50,8 @@ def compare(old: Path, new: Path) -> tuple[list[str], list[str]]:
     docs = []
     for key in sorted(a.keys() & b.keys()):
         ta, tb = _data(a[key]), _data(b[key])
+        if ("batch" in ta.column_names) != ("batch" in tb.column_names):  # added with the bare-date layout
+            ta, tb = (t.drop_columns(["batch"]) if "batch" in t.column_names else t for t in (ta, tb))
         if not ta.equals(tb):
             why = "schema" if not ta.schema.equals(tb.schema) else "rows"
             problems.append(f"differs ({why}, {ta.num_rows} vs {tb.num_rows} rows): {key}")

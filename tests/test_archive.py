@@ -78,7 +78,7 @@ def differences(expected: Path, got: Path) -> list[str]:
 
 
 def mtimes(out: Path, batch: str) -> dict[str, int]:
-    return {k: p.stat().st_mtime_ns for k, p in partition_files(out).items() if f"batch={batch}" in k}
+    return {k: p.stat().st_mtime_ns for k, p in partition_files(out).items() if f"/{batch}/" in k}
 
 
 def test_the_undisturbed_run_has_rows_in_the_tables_these_tests_break(undisturbed):
@@ -100,8 +100,8 @@ def test_lost_partitions_are_rebuilt_with_the_tables_computed_from_them(undistur
         assert run(inbox, archive, SECOND) == 0
     warned = [r.getMessage() for r in caplog.records if "rebuilding" in r.getMessage()]
     assert len(warned) == 2  # one line per lost table
-    assert any(f"documents/batch={SECOND} is missing" in line for line in warned)
-    assert any(f"overlaps/batch={SECOND} is missing" in line for line in warned)
+    assert any(f"documents/{SECOND} is missing" in line for line in warned)
+    assert any(f"overlaps/{SECOND} is missing" in line for line in warned)
     assert part(archive, "passages", SECOND).stat().st_mtime_ns != passages_before  # computed from documents
     assert mtimes(archive, FIRST) == first_batch  # the other batch untouched
     assert differences(reference, archive) == []
@@ -113,7 +113,7 @@ def test_a_batch_a_killed_run_left_unfinished_is_finished_without_warnings(undis
     inbox, reference = undisturbed
     for table in ("provenance", "clusters"):
         shutil.rmtree(tables.partition_dir(archive, table, SECOND))
-    shutil.rmtree(archive / "reports" / f"batch={SECOND}")
+    shutil.rmtree(archive / "reports" / SECOND)
     with caplog.at_level("WARNING"):
         assert run(inbox, archive, SECOND) == 0
     assert "rebuilding" not in caplog.text
@@ -130,7 +130,7 @@ def test_a_truncated_partition_is_rewritten_with_what_depends_on_it(undisturbed,
         handle.truncate(path.stat().st_size // 2)
     with caplog.at_level("WARNING"):
         assert run(inbox, archive, SECOND) == 0
-    assert f"passages/batch={SECOND} is unreadable" in caplog.text
+    assert f"passages/{SECOND} is unreadable" in caplog.text
     assert part(archive, "documents", SECOND).stat().st_mtime_ns == documents_before  # upstream: kept
     assert differences(reference, archive) == []
 
@@ -142,7 +142,7 @@ def test_a_batch_joined_with_a_corrupt_earlier_batch_names_it(undisturbed, archi
         handle.truncate(path.stat().st_size // 2)
     shutil.rmtree(tables.partition_dir(archive, "overlaps", SECOND))  # align reads the first batch's passages
     assert run(inbox, archive, SECOND) != 0
-    assert f"{archive}/passages/batch={FIRST}, which this batch is joined with, is unreadable" in caplog.text
+    assert f"{archive}/passages/{FIRST}, which this batch is joined with, is unreadable" in caplog.text
     assert run(inbox, archive, FIRST) == 0 and run(inbox, archive, SECOND) == 0
     assert differences(reference, archive) == []
 
@@ -154,7 +154,7 @@ def test_a_partition_of_another_schema_version_is_rewritten(undisturbed, archive
     pq.write_table(old.replace_schema_metadata({b"newsprov.schema": b"clusters/0"}), path)
     with caplog.at_level("WARNING"):
         assert run(inbox, archive, FIRST) == 0
-    assert f"clusters/batch={FIRST} is schema clusters/0" in caplog.text
+    assert f"clusters/{FIRST} is schema clusters/0" in caplog.text
     assert differences(reference, archive) == []
 
 
@@ -184,8 +184,8 @@ def test_a_link_at_the_lock_file_is_refused(undisturbed, archive, precious, caps
     assert precious.read_text() == "not yours\n"
 
 
-@pytest.mark.parametrize("planted", ["documents", ".staging", f"overlaps/batch={SECOND}", "reports",
-                                     f"reports/batch={SECOND}"])
+@pytest.mark.parametrize("planted", ["documents", ".staging", f"overlaps/{SECOND}", "reports",
+                                     f"reports/{SECOND}"])
 def test_a_folder_that_is_a_link_is_refused(undisturbed, tmp_path, planted, capsys):
     """A fresh output whose table, staging, reports or batch folder is a link elsewhere."""
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
@@ -248,9 +248,9 @@ def test_doctor_finds_lost_corrupt_and_left_over_and_fix_repairs_them(undisturbe
     assert main(["doctor", str(archive)]) == 1
     out = capsys.readouterr().out
     assert "outlets: missing" in out
-    assert f"documents/batch={SECOND}: missing" in out
-    assert f"overlaps/batch={SECOND}: missing" in out
-    assert f"passages/batch={FIRST}: unreadable" in out
+    assert f"documents/{SECOND}: missing" in out
+    assert f"overlaps/{SECOND}: missing" in out
+    assert f"passages/{FIRST}: unreadable" in out
     assert ".staging: 2 left-overs" in out
     # the batches to re-run, with the input folder still to be named (the tables do not record it)
     assert f"newsprov run <the input folder of batch {FIRST}> --out {archive} --batch {FIRST}" in out
@@ -272,7 +272,7 @@ def test_doctor_finds_a_batch_missing_tables_and_doc_ids_in_two_batches(undistur
     shutil.copytree(tables.partition_dir(archive, "documents", FIRST), stray)
     assert main(["doctor", str(archive)]) == 1
     out = capsys.readouterr().out
-    assert "passages/batch=2025-03-09: missing" in out and "clusters/batch=2025-03-09: missing" in out
+    assert "passages/2025-03-09: missing" in out and "clusters/2025-03-09: missing" in out
     assert f"documents: 2 doc_ids of batch {FIRST} again in batch 2025-03-09" in out
 
 
@@ -282,7 +282,7 @@ def test_doctor_finds_overlaps_naming_documents_no_batch_holds(undisturbed, arch
     pq.write_table(overlaps.set_column(overlaps.schema.get_field_index("doc_b"), "doc_b", doc_b),
                    part(archive, "overlaps", SECOND))
     assert main(["doctor", str(archive)]) == 1
-    assert f"overlaps/batch={SECOND}: 1 document named here is in no batch's documents (e.g. d:unknown)" \
+    assert f"overlaps/{SECOND}: 1 document named here is in no batch's documents (e.g. d:unknown)" \
         in capsys.readouterr().out
 
 

@@ -103,7 +103,7 @@ def test_rerunning_a_batch_changes_nothing_and_a_deleted_batch_is_rebuilt_exactl
     with duckdb.connect() as con:
         before = con.execute(f"select * exclude (batch) from '{out}/overlaps/**/*.parquet' order by all").fetchall()
     assert run_inbox(inbox, out).name == "SUCCESS"  # nothing left to run: every output exists
-    for partition in out.glob("*/batch=2025-03-04"):
+    for partition in out.glob("*/2025-03-04"):
         shutil.rmtree(partition)
     assert run_inbox(inbox, out).name == "SUCCESS"
     with duckdb.connect() as con:
@@ -128,7 +128,7 @@ def test_folders_outside_the_window_are_named_not_silently_skipped(tmp_path, cap
     with caplog.at_level("WARNING", logger="pipeline.orchestration.tasks"):
         assert run_inbox(inbox, out, days_back=1).name == "SUCCESS"
     assert "2025-03-02" in caplog.text and "outside --days-back" in caplog.text
-    assert sorted(p.name for p in (out / "documents").iterdir()) == ["batch=2025-03-03", "batch=2025-03-04"]
+    assert sorted(p.name for p in (out / "documents").iterdir()) == ["2025-03-03", "2025-03-04"]
 
 
 def test_a_second_run_on_the_same_output_stops_with_the_already_running_code(tmp_path, capsys):

@@ -45,7 +45,7 @@ def test_eval_pairs_runs_dated_batches_and_scores_them(tmp_path, capsys):
     assert float(last.split("span_iou=")[1].split()[0]) > 0.95
     data = json.loads(report.read_text())
     assert data["batches"] == 3 and data["false_links"] == 0
-    assert (tmp_path / "work" / "output" / "provenance" / "batch=2025-03-04").is_dir()
+    assert (tmp_path / "work" / "output" / "provenance" / "2025-03-04").is_dir()
 
 
 def test_span_iou_counts_characters_of_both_documents_in_either_orientation():

@@ -346,18 +346,18 @@ def _corpus(folder: Path, n: int) -> None:
         (folder / f"dup_{i:04d}.txt").write_text(texts[i])
 
 
-# Runs the command line with every Parquet write of one table's staging file followed by a long
+# Runs the command line with every write of one table's staging file (tables._write_file) followed by a long
 # sleep, so a kill lands after the staging file is written and before it is renamed into place.
 SLOW_WRITE = """
 import sys, time
-import pyarrow.parquet as pq
+from pipeline.core import tables
 from pipeline.orchestration.cli import main
-real, table = pq.write_table, sys.argv.pop(1)
+real, table = tables._write_file, sys.argv.pop(1)
 def write_then_sleep(data, where, *args, **kwargs):
     real(data, where, *args, **kwargs)
     if f"/{table}-" in str(where):
         time.sleep(120)
-pq.write_table = write_then_sleep
+tables._write_file = write_then_sleep
 sys.exit(main())
 """
 

@@ -151,7 +151,7 @@ def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp
                             env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
     assert result.returncode == 0, result.stderr[-2000:]
     for table in ("documents", "credits", "attributions", "overlaps", "paraphrases", "provenance"):
-        name = Path(table, "batch=2025-03-02", "part-0.parquet")
+        name = Path(table, "2025-03-02", "part-0.parquet")
         assert_same_rows(inline / name, tmp_path / "out" / name)
 
 

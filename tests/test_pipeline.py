@@ -56,8 +56,8 @@ def test_tables_read_with_pyarrow_dataset_and_duckdb_globs(seed_run):
         count = con.execute(f"select count(*) from '{seed_run.out}/passages/**/*.parquet'").fetchone()[0]
         batches = con.execute(f"select distinct batch from '{seed_run.out}/overlaps/**/*.parquet'").fetchall()
     assert count == 19 + 31
-    # DuckDB reads the batch=YYYY-MM-DD folder name as a DATE (hive partitioning); the file holds the string.
-    assert [str(b) for (b,) in batches] == [SEED_BATCH]
+    # The folder is the bare date, not batch=<date>: no reader adds a batch of its own beside the file's string.
+    assert batches == [(SEED_BATCH,)]
     assert dataset.to_table(columns=["batch"]).column("batch").unique().to_pylist() == [SEED_BATCH]
 
 
@@ -151,12 +151,12 @@ def test_a_batch_ingested_before_the_credits_table_is_not_ingested_again(seed_ru
     shutil.copytree(seed_run.out, out)
     shutil.rmtree(out / "credits")
     shutil.rmtree(out / "attributions")
-    documents = out / "documents" / f"batch={SEED_BATCH}" / tables.PART_FILE
+    documents = out / "documents" / SEED_BATCH / tables.PART_FILE
     written = documents.stat().st_mtime_ns
     task = Attribution(date=dt.date.fromisoformat(SEED_BATCH), input_dir=str(seed_run.input_dir), out_dir=str(out))
     assert luigi.build([task], local_scheduler=True, log_level="WARNING")
     assert documents.stat().st_mtime_ns == written and not (out / "credits").exists()
-    name = Path("attributions", f"batch={SEED_BATCH}", tables.PART_FILE)
+    name = Path("attributions", SEED_BATCH, tables.PART_FILE)
     assert pq.read_table(out / name).equals(pq.read_table(seed_run.out / name))
 
 
@@ -402,7 +402,8 @@ def test_dictionary_columns_are_written_with_one_small_dictionary_per_row_group(
         assert "RLE_DICTIONARY" in encodings["passage_id"] and "RLE_DICTIONARY" in encodings["doc_id"]
         assert "RLE_DICTIONARY" not in encodings["bucket"] and "RLE_DICTIONARY" not in encodings["band"]
     back = tables.read_partition(tmp_path, "bands", "2025-01-01")
-    assert back.schema == TABLES["bands"]
+    assert back.schema == tables.rows_schema("bands")
+    assert pq.read_table(path, columns=["batch"]).column("batch").unique().to_pylist() == ["2025-01-01"]
     assert back.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
                                 for f in back.schema])).to_pylist() == \
         table.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
@@ -454,7 +455,7 @@ def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_fact
     cache = tables.PartitionCache(budget_bytes=budget)
     got = tables.read_rows_in(out, "anchors", batches, "anchor", values, cache)
     passages = tables.count_distinct(out, "anchors", batches, "passage_id", cache)
-    assert got.schema == TABLES["anchors"]
+    assert got.schema == tables.rows_schema("anchors")
     assert got.to_pylist() == expected.to_pylist()
     assert passages == len(set(everything.column("passage_id").to_pylist()))
 
@@ -472,7 +473,7 @@ def test_threads_reading_one_partition_at_once_read_it_once_and_keep_it_once(tmp
     monkeypatch.setattr(tables.pq, "read_table", slow_read)
     cache = tables.PartitionCache(budget_bytes=1 << 20)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        got = list(pool.map(lambda columns: cache.read(path, TABLES["anchors"], columns),
+        got = list(pool.map(lambda columns: cache.read(path, tables.rows_schema("anchors"), columns),
                             [None, ["passage_id"], ["anchor"], None]))
     assert len(reads) == 1
     assert cache._bytes == got[0].nbytes

@@ -156,7 +156,7 @@ def test_report_escapes_text_titles_outlet_names_and_paths(tmp_path):
     (inbox / "<copy> & co.txt").write_text(HOSTILE_BODY, encoding="utf-8")
     out = tmp_path / "output"
     assert main(["run", str(inbox), "--out", str(out), "--batch", HARBOUR_BATCH]) == 0
-    outlets_file = out / "outlets" / "part-0.parquet"
+    outlets_file = out / "outlets" / "gazetteer" / "part-0.parquet"
     outlets = pq.read_table(outlets_file)
     names = [HOSTILE_OUTLET if o == "np:scmp" else n for o, n in zip(outlets["outlet_id"].to_pylist(),
                                                                       outlets["name"].to_pylist())]
@@ -296,7 +296,7 @@ def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp
     out = run_batches(tmp_path, {"2025-03-04": {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
                                  "2025-03-05": {"harbour-reprint.txt": HARBOUR_REPRINT}})
     latest = (out / "report.html").read_text(encoding="utf-8")
-    assert latest == (out / "reports" / "batch=2025-03-05" / "report.html").read_text(encoding="utf-8")
+    assert latest == (out / "reports" / "2025-03-05" / "report.html").read_text(encoding="utf-8")
     assert latest == render_report(out, "2025-03-05")
     assert "batch 2025-03-05: its documents and the documents linked to them" in latest
     # the reprint and the source it copies, from the earlier batch; not the unrelated orchard story
@@ -309,7 +309,7 @@ def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp
     capsys.readouterr()
     assert main(["report", "--out", str(out), "--batch", "2025-03-04"]) == 0
     printed = Path(capsys.readouterr().out.strip())
-    assert printed == out / "reports" / "batch=2025-03-04" / "report.html"
+    assert printed == out / "reports" / "2025-03-04" / "report.html"
     assert printed.read_text(encoding="utf-8") == first
     assert (out / "report.html").read_text(encoding="utf-8") == latest  # the latest is left alone
     everything = render_report(out)
@@ -369,6 +369,7 @@ def chromium(url: str, *args: str, user_data: Path) -> subprocess.CompletedProce
         capture_output=True, text=True, timeout=120, check=True)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 @pytest.mark.parametrize("run", ["harbour", "seeds"])
 def test_report_in_headless_chromium(run, harbour_out, seed_run, tmp_path):

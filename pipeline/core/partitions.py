@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
 from pipeline.core.schema import SCHEMA_KEY, TABLES
-from pipeline.core.tables import PART_FILE, REPORTS, STAGING, refuse_links
+from pipeline.core.tables import PART_FILE, REPORTS, STAGING, UNBATCHED_DIR, refuse_links
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def problem(out_dir: Path, table: str, batch: str | None) -> str | None:
 def _part_file(out_dir: Path, table: str, batch: str | None) -> str:
     # Plain strings, as tables._paths: Luigi asks about every partition of a range many times.
     base = os.path.join(os.fspath(out_dir), table)
-    return os.path.join(base, PART_FILE) if batch is None else os.path.join(base, f"batch={batch}", PART_FILE)
+    return os.path.join(base, UNBATCHED_DIR if batch is None else batch, PART_FILE)
 
 
 def _footer_problem(path: str, table: str) -> str | None:
@@ -108,7 +108,7 @@ def check_history(out_dir: Path, table: str, batches: list[str]) -> list[str]:
         if found is None:
             _history_published.add((out_dir, table, batch))
         else:
-            raise OutputError(f"{Path(out_dir) / table}/batch={batch}, which this batch is joined with, is {found}: "
+            raise OutputError(f"{Path(out_dir) / table}/{batch}, which this batch is joined with, is {found}: "
                               f"re-run batch {batch} first (newsprov doctor {out_dir} lists what to re-run)")
     return batches
 

@@ -135,7 +135,7 @@ _ID_CODES = pa.dictionary(pa.int32(), pa.string())
 
 BANDS = _schema(
     "bands",
-    2,
+    3,
     [
         _field("passage_id", _ID_CODES, "passages.passage_id", False),
         _field("doc_id", _ID_CODES, "documents.doc_id", False),
@@ -146,7 +146,7 @@ BANDS = _schema(
 
 SENTENCE_BANDS = _schema(
     "sentence_bands",
-    1,
+    2,
     [
         _field("passage_id", _ID_CODES, "passages.passage_id of the sentence", False),
         _field("doc_id", _ID_CODES, "documents.doc_id", False),
@@ -157,7 +157,7 @@ SENTENCE_BANDS = _schema(
 
 ANCHORS = _schema(
     "anchors",
-    1,
+    2,
     [
         _field("passage_id", pa.string(), "passages.passage_id", False),
         _field("doc_id", pa.string(), "documents.doc_id", False),
@@ -167,7 +167,7 @@ ANCHORS = _schema(
 
 CANDIDATES = _schema(
     "candidates",
-    1,
+    2,
     [
         _field("passage_a", pa.string(), "passage of the current batch", False),
         _field("passage_b", pa.string(), "passage of this or an earlier batch", False),
@@ -379,7 +379,7 @@ RUNS = _schema(
     [
         _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
         _field("stage", pa.string(), "the Luigi task that ran the stage (Ingest, Fingerprint, ..., Clusters); "
-               "also the runs/batch=<date>/stage=<stage>/ partition it is written to", False),
+               "also the runs/<date>/<stage>/ partition it is written to", False),
         _field("code_version", pa.string(), "newsprov's version, with `git describe --always --dirty` of the "
                "checkout after a '+' when the code runs from one", False),
         _field("settings_hash", pa.string(), "blake2b (16 hex digits) of the effective values of the luigi.cfg "
@@ -398,16 +398,40 @@ RUNS = _schema(
     ],
 )
 
+# The rows of these tables, as their stages make them, have no batch column (a passage has 32 rows
+# of bands): pipeline.core.tables.write_partition adds the partition's batch to every file as its last
+# column, so that every per-batch table's files hold the same string column `batch`, and the
+# pipeline's own reads leave it out. Files of the versions before these (bands/2, the others /1)
+# were written without it; `newsprov upgrade` writes them again with it.
+ROWS_WITHOUT_BATCH: dict[str, pa.Schema] = {
+    "bands": BANDS,
+    "anchors": ANCHORS,
+    "candidates": CANDIDATES,
+    "sentence_bands": SENTENCE_BANDS,
+}
+
+PARTITION_BATCH = _field("batch", pa.string(), "batch date YYYY-MM-DD of the partition (written with the file)",
+                         False)
+
+
+def _with_batch(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([*schema, PARTITION_BATCH], metadata=schema.metadata)
+
+
+# Each table as its files hold it. Every table but outlets is partitioned by batch, and every one of
+# those holds `batch` (string) in its files; partition folders are named by the bare date
+# (<out>/<table>/2025-10-24/part-0.parquet), not `batch=...`, so no reader infers a second `batch`
+# column, of another type, from the path (see README "Tables").
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejects": REJECTS,
     "sightings": SIGHTINGS,
     "passages": PASSAGES,
-    "bands": BANDS,
-    "anchors": ANCHORS,
-    "candidates": CANDIDATES,
+    "bands": _with_batch(BANDS),
+    "anchors": _with_batch(ANCHORS),
+    "candidates": _with_batch(CANDIDATES),
     "overlaps": OVERLAPS,
-    "sentence_bands": SENTENCE_BANDS,
+    "sentence_bands": _with_batch(SENTENCE_BANDS),
     "paraphrases": PARAPHRASES,
     "provenance": PROVENANCE,
     "clusters": CLUSTERS,

@@ -2,10 +2,15 @@
 
 Layout under an output folder::
 
-    <out>/<table>/batch=<YYYY-MM-DD>/part-0.parquet   # batched tables
-    <out>/outlets/part-0.parquet                      # the gazetteer
-    <out>/runs/batch=<YYYY-MM-DD>/stage=<Stage>/part-0.parquet   # one partition per stage run
-    <out>/.staging/                                   # in-flight writes, never globbed
+    <out>/<table>/<YYYY-MM-DD>/part-0.parquet   # batched tables; each file holds ``batch`` too
+    <out>/runs/<YYYY-MM-DD>/<Stage>/part-0.parquet   # one partition per stage run
+    <out>/outlets/gazetteer/part-0.parquet      # the gazetteer
+    <out>/.staging/                             # in-flight writes, never globbed
+
+Partition folders are named by the bare value, not ``batch=<date>`` (or ``stage=<Stage>``): a
+hive-style name made DuckDB, Polars and Spark add a column of their own (a date, a string or a
+dictionary) beside the one in the files, and pandas refuse the two. Every reader now sees one
+``batch``, the files' string column (``newsprov upgrade`` renames an older output's folders).
 
 A partition is written into ``.staging`` and renamed into place in one
 ``os.rename``: readers (pyarrow.dataset, DuckDB globs) see the whole partition
@@ -28,10 +33,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError, SchemaError
-from pipeline.core.schema import SCHEMA_KEY, TABLES
+from pipeline.core.schema import ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
-REPORTS = "reports"  # <out>/reports/batch=<date>/report.html: pipeline.report.pages
+UNBATCHED_DIR = "gazetteer"  # the folder of a table that is not partitioned by batch (outlets)
+OLD_BATCH_PREFIX = "batch="  # partition folders before the bare date (newsprov upgrade renames them)
+REPORTS = "reports"  # <out>/reports/<date>/report.html: pipeline.report.pages
 PART_FILE = "part-0.parquet"
 UNPUBLISHED_FILE = ".part-0.parquet.partial"
 
@@ -61,15 +68,20 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def empty(table_name: str) -> pa.Table:
     """A table of no rows with the contract schema of ``table_name``."""
-    return TABLES[table_name].empty_table()
+    return rows_schema(table_name).empty_table()
+
+
+def rows_schema(table_name: str) -> pa.Schema:
+    """The schema of ``table_name``'s rows as the stages make them and the pipeline reads them:
+    the file's, less the ``batch`` that write_partition adds to some tables (ROWS_WITHOUT_BATCH)."""
+    return ROWS_WITHOUT_BATCH.get(table_name, TABLES[table_name])
 
 
 def partition_dir(out_dir: Path, table_name: str, batch: str | None, stage: str | None = None) -> Path:
     """Where a table's batch partition (or the unbatched table) lives; ``stage`` names a partition
     of the batch's partition (the runs table: each stage publishes its own row)."""
-    base = Path(out_dir) / table_name
-    base = base if batch is None else base / f"batch={batch}"
-    return base if stage is None else base / f"stage={stage}"
+    base = Path(out_dir) / table_name / (UNBATCHED_DIR if batch is None else batch)
+    return base if stage is None else base / stage
 
 
 def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None,
@@ -82,7 +94,7 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     DuckDB glob over the whole output (which does not) ever sees a file that is not
     published, whenever the process is killed. An existing partition is replaced whole.
     """
-    table = conform(table, TABLES[table_name])
+    table = conform(table, rows_schema(table_name))
     final = partition_dir(out_dir, table_name, batch, stage)
     staging_root = Path(out_dir) / STAGING
     refuse_links(staging_root, Path(out_dir) / table_name, *([final.parent] if stage else []), final)
@@ -91,8 +103,7 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
         final.parent.mkdir(parents=True, exist_ok=True)
         staged = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
         staged.mkdir()
-        pq.write_table(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, compression="zstd",
-                       row_group_size=ROW_GROUP_ROWS, use_dictionary=_dictionary_columns(table.schema))
+        _write_file(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, TABLES[table_name], batch)
         if final.exists():
             if (final / PART_FILE).exists():
                 os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
@@ -106,6 +117,21 @@ def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str 
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
     return final
+
+
+def _write_file(table: pa.Table, path: Path, schema: pa.Schema, batch: str | None) -> None:
+    """Write ``table`` as a Parquet file of ``schema``: when the rows lack the schema's ``batch``
+    (ROWS_WITHOUT_BATCH), it is added, one row group at a time (a bands column of 32M strings
+    would cost 450 MB)."""
+    if schema.names == table.schema.names:
+        pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS,
+                       use_dictionary=_dictionary_columns(schema))
+        return
+    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=_dictionary_columns(schema)) as writer:
+        for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
+            part = table.slice(start, ROW_GROUP_ROWS)
+            writer.write_table(pa.Table.from_arrays([*part.columns, pa.array([batch] * part.num_rows, pa.string())],
+                                                    schema=schema), row_group_size=ROW_GROUP_ROWS)
 
 
 def refuse_links(*paths: Path) -> None:
@@ -193,7 +219,7 @@ class PartitionCache:
             if table is not None:
                 self._tables.move_to_end(key)
             elif columns is None or not self._too_big(path):
-                table = conform(pq.read_table(path), schema)
+                table = conform(pq.read_table(path, columns=schema.names), schema)
                 if table.nbytes <= self.budget_bytes:
                     self._tables[key] = table
                     self._bytes += table.nbytes
@@ -293,17 +319,67 @@ def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: l
                    cache: PartitionCache | None = None) -> pa.Table:
     """Read one partition written by write_partition, with its contract schema (``columns`` only,
     when given)."""
-    return _or_uncached(cache).read(partition_dir(out_dir, table_name, batch) / PART_FILE, TABLES[table_name],
+    return _or_uncached(cache).read(partition_dir(out_dir, table_name, batch) / PART_FILE, rows_schema(table_name),
                                       columns)
 
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:
-    """Batch dates that have a published partition of ``table_name``, oldest first."""
+    """Batch dates that have a published partition of ``table_name``, oldest first.
+
+    Raises OutputError on an output written before partition folders were named by the bare date
+    (``batch=<date>``): run ``newsprov upgrade`` on it first.
+    """
     try:
         entries = list(os.scandir(os.path.join(os.fspath(out_dir), table_name)))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(e.name.split("=", 1)[1] for e in entries if e.name.startswith("batch=") and e.is_dir())
+    names = [e.name for e in entries if e.is_dir()]
+    if any(name.startswith(OLD_BATCH_PREFIX) for name in names):
+        raise OutputError(f"{out_dir} was written by an older newsprov (folders {table_name}/batch=<date>/): "
+                          f"run `newsprov upgrade --out {out_dir}` once to rename them, then run again")
+    return sorted(name for name in names if _is_date(name))
+
+
+def check_layout(out_dir: Path) -> None:
+    """Raise OutputError when ``out_dir`` holds a table of the ``batch=<date>`` layout (see batches_of)."""
+    for table_name in TABLES:
+        batches_of(out_dir, table_name)
+
+
+def _is_date(name: str) -> bool:
+    return len(name) == 10 and name[4] == name[7] == "-" and name.replace("-", "").isdigit()
+
+
+def upgrade_layout(out_dir: Path) -> list[str]:
+    """Bring an output of the ``batch=<date>`` layout to the current one, in place; the partitions
+    changed, as ``<table>/<folder>``.
+
+    Each ``<table>/batch=<date>/`` is renamed to ``<table>/<date>/`` (the tables that had no
+    ``batch`` column in their files are written again with it) and ``outlets/part-0.parquet``
+    moves to ``outlets/gazetteer/``. Run with no other run on the folder.
+    """
+    out_dir = Path(out_dir)
+    changed = []
+    for table_name in TABLES:
+        base = out_dir / table_name
+        if table_name == "outlets":
+            if (base / PART_FILE).is_file():
+                write_partition(pq.read_table(base / PART_FILE), out_dir, table_name, None)
+                (base / PART_FILE).unlink()
+                changed.append(f"{table_name}/{UNBATCHED_DIR}")
+            continue
+        for old in sorted(base.glob(f"{OLD_BATCH_PREFIX}*")) if base.is_dir() else []:
+            batch = old.name[len(OLD_BATCH_PREFIX):]
+            for stage in sorted(old.glob("stage=*")):  # the runs table
+                os.rename(stage, old / stage.name[len("stage="):])
+            if table_name in ROWS_WITHOUT_BATCH:
+                write_partition(pq.read_table(old / PART_FILE, columns=rows_schema(table_name).names,
+                                              partitioning=None), out_dir, table_name, batch)
+                shutil.rmtree(old)
+            else:
+                os.rename(old, base / batch)
+            changed.append(f"{table_name}/{batch}")
+    return changed
 
 
 def string_array(values: set[str]) -> pa.Array:
@@ -320,14 +396,14 @@ def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
     # Plain strings, not pathlib: a run over many daily batches builds these paths per batch for
     # every earlier one.
     base = os.path.join(os.fspath(out_dir), table_name)
-    return [os.path.join(base, f"batch={batch}", PART_FILE) for batch in batches]
+    return [os.path.join(base, batch, PART_FILE) for batch in batches]
 
 
 def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
                  doc_ids: set[str] | None = None, cache: PartitionCache | None = None) -> pa.Table:
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
     ``doc_ids`` when given, reading only the partitions that hold any of them."""
-    schema, cache = TABLES[table_name], _or_uncached(cache)
+    schema, cache = rows_schema(table_name), _or_uncached(cache)
     paths = _paths(out_dir, table_name, batches)
     if doc_ids is not None:
         paths = [path for path in paths if not cache.doc_ids(path, schema).isdisjoint(doc_ids)]
@@ -347,7 +423,7 @@ def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str
                  cache: PartitionCache | None = None) -> pa.Table:
     """The rows of several partitions whose ``column`` holds one of ``values`` (e.g. the history
     anchors that a batch's anchors can pair with), without holding a big partition whole."""
-    return _or_uncached(cache).read_rows_in(_paths(out_dir, table_name, batches), TABLES[table_name], None, column,
+    return _or_uncached(cache).read_rows_in(_paths(out_dir, table_name, batches), rows_schema(table_name), None, column,
                                               values)
 
 
@@ -355,7 +431,7 @@ def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: s
                    cache: PartitionCache | None = None) -> int:
     """Distinct values of ``column`` over several partitions that share none (each passage is in
     one batch): the sum of each partition's count, which ``cache`` keeps per partition."""
-    schema, cache = TABLES[table_name], _or_uncached(cache)
+    schema, cache = rows_schema(table_name), _or_uncached(cache)
     return sum(cache.distinct_count(path, schema, column) for path in _paths(out_dir, table_name, batches))
 
 
@@ -431,7 +507,7 @@ def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: s
     A daily run matches each small batch against every earlier batch: through the per-partition
     index ``cache`` keeps this costs the batch's values times log(history), not a pass over all of history.
     """
-    schema, cache = TABLES[table_name], _or_uncached(cache)
+    schema, cache = rows_schema(table_name), _or_uncached(cache)
     if not batches:  # a first batch, or a bulk load: nothing to look up, and its values may be tens of millions
         return schema.empty_table()
     wanted = sorted_unique(values)

@@ -21,8 +21,8 @@ import luigi.retcodes
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
-from pipeline.runtime.locking import AlreadyRunning, check_writable
-from pipeline.core.tables import PART_FILE, partition_dir
+from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
+from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 
 SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
                   "rejects")
@@ -61,14 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the pipeline on one folder of articles (one batch)",
         description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
-                    "and write the tables to --out/<table>/batch=<date>/. Example: "
+                    "and write the tables to --out/<table>/<date>/. Example: "
                     "newsprov run seeds --out output --batch 2025-10-24",
     )
     run.add_argument("input_dir", nargs="?", default="seeds", type=_path,
                      help="folder of article files (default: seeds)")
     run.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     run.add_argument("--batch", type=_batch_date, default=None,
-                     help="batch date YYYY-MM-DD (default: today, UTC)")
+                     help="batch date YYYY-MM-DD (default: INPUT_DIR's name when it is a date, else today, UTC). "
+                          "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first")
     run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
 
     evaluate = commands.add_parser(
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                           "(default: output)")
     report.add_argument("--batch", default=None, metavar="YYYY-MM-DD",
                         help="only this batch's documents, their links and the documents linked to them, "
-                             "into --out/reports/batch=YYYY-MM-DD/report.html (as newsprov run writes after "
+                             "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
                              "each batch); default: every batch")
     doctor = commands.add_parser(
         "doctor", help="check every table of every batch under OUT, and say what to re-run",
@@ -133,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--out", default=Path("output"), type=_path, help="output folder of newsprov run "
                                                                          "(default: output)")
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
+    upgrade = commands.add_parser(
+        "upgrade", help="rename an older output's batch=<date> folders to the current layout",
+        description="Bring an output written with partition folders --out/<table>/batch=<date>/ to the "
+                    "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
+                    "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
+    )
+    upgrade.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     return parser
 
 
@@ -174,7 +182,7 @@ def summary(out: Path, batch: str) -> str:
             lines.append("  overlaps by relation: " + (", ".join(f"{r}={n}" for r, n in by_relation) or "none"))
     finally:
         con.close()
-    lines.append(f"tables: {out}/<table>/batch={batch}/part-0.parquet  "
+    lines.append(f"tables: {out}/<table>/{batch}/part-0.parquet  "
                  f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
     lines.append(f"report: {out}/report.html")
     return "\n".join(lines)
@@ -186,21 +194,53 @@ def run_command(args: argparse.Namespace) -> int:
     from pipeline.orchestration.tasks import Report
 
     _check_paths(args.input_dir, args.out)
+    logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
+    check_layout(args.out)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
-    batch = args.batch or dt.datetime.now(dt.timezone.utc).date()
-    # Under the output lock, before the build: a folder that gained files since its batch ran is
-    # run again; a batch older than those under --out (a backfill) is refused in one line
-    # (pipeline.orchestration.inbox).
-    outcome = run_batches([Report(date=batch, input_dir=str(args.input_dir), out_dir=str(args.out))], args.out,
-                          args.workers, before=lambda: prepare(args.out, [(batch, args.input_dir)]))
-    if outcome.exit_code:
-        print(outcome.result.summary_text, file=sys.stderr)
-        print(f"newsprov: the run failed ({outcome.result.status.name}); see the task errors above", file=sys.stderr)
-        return outcome.exit_code
-    print(summary(args.out, batch.isoformat()))
+    days = day_folders(args.input_dir)
+    if days and args.batch is not None:
+        raise InputError(f"{args.input_dir} holds day folders ({days[0].name}, ...), each its own batch: "
+                         "leave out --batch, or pass one day's folder")
+    if days:
+        batches = [(folder_date(day), day) for day in days]  # oldest first: each batch joins the ones before it
+    else:
+        batches = [(args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date(),
+                    args.input_dir)]
+    # Under the output lock, before the builds: a folder that gained files since its batch ran is
+    # run again with the batches after it; a batch older than those under --out whose folders this
+    # run does not hold (a backfill) is refused in one line (pipeline.orchestration.inbox).
+    outcome = run_batches([Report(date=batch, input_dir=str(folder), out_dir=str(args.out))
+                           for batch, folder in batches], args.out, args.workers,
+                          before=lambda: prepare(args.out, batches))
+    for batch, _ in batches:
+        if batch == outcome.task.date and outcome.exit_code:
+            print(outcome.result.summary_text, file=sys.stderr)
+            print(f"newsprov: the run failed ({outcome.result.status.name}); see the task errors above",
+                  file=sys.stderr)
+            return outcome.exit_code
+        print(summary(args.out, batch.isoformat()))
     return 0
+
+
+def folder_date(folder: Path) -> dt.date | None:
+    """The date a folder is named by, when its name is exactly YYYY-MM-DD."""
+    name = Path(folder).name
+    if len(name) != 10 or name[4] != "-" or name[7] != "-":
+        return None
+    try:
+        return dt.date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def day_folders(folder: Path) -> list[Path]:
+    """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else (hidden
+    entries aside): an inbox of days; [] for a folder of articles."""
+    entries = [e for e in sorted(Path(folder).iterdir()) if not e.name.startswith(".")]
+    days = [e for e in entries if e.is_dir() and folder_date(e) is not None]
+    return days if days and len(days) == len(entries) else []
 
 
 def eval_pairs_command(args: argparse.Namespace) -> int:
@@ -253,6 +293,17 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.orchestration.doctor import doctor_command
 
             return doctor_command(args.out, args.fix, args.inbox)
+        if args.command == "upgrade":
+            from pipeline.core.tables import upgrade_layout
+
+            if not args.out.is_dir():
+                raise OutputError(f"output folder {args.out} does not exist: pass the --out of an earlier run")
+            with output_lock(args.out):
+                changed = upgrade_layout(args.out)
+                for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
+                    report.rename(report.with_name(report.name.split("=", 1)[1]))
+            print(f"{len(changed)} partitions of {args.out} moved to the current layout")
+            return 0
         if args.command == "stats":
             from pipeline.report.queries import format_stats
 

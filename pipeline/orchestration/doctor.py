@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core import partitions
 from pipeline.core.errors import InputError, OutputError
-from pipeline.core.tables import PART_FILE, STAGING, partition_dir
+from pipeline.core.tables import OLD_BATCH_PREFIX, PART_FILE, STAGING, partition_dir
 from pipeline.orchestration import cli
 from pipeline.orchestration.tasks import Outlets
 from pipeline.runtime.locking import output_lock, writer_pid
@@ -43,11 +43,12 @@ class Finding:
 
 
 def batches_under(out: Path) -> list[str]:
-    """Every batch that has a folder in any batched table, oldest first."""
+    """Every batch that has a folder in any batched table, oldest first (any folder name but a
+    hidden one: a name that is not a date is a finding)."""
     found = set()
     for table in partitions.batched_tables():
         try:
-            found.update(e.name.split("=", 1)[1] for e in os.scandir(out / table) if e.name.startswith("batch="))
+            found.update(e.name for e in os.scandir(out / table) if e.is_dir() and not e.name.startswith("."))
         except (FileNotFoundError, NotADirectoryError):
             continue
     return sorted(found)
@@ -60,17 +61,21 @@ def examine(out: Path) -> list[Finding]:
     findings = _links(out)
     batches = []
     for batch in batches_under(out):
+        if batch.startswith(OLD_BATCH_PREFIX):
+            findings.append(Finding(f"{batch}: a partition folder of the older layout (batch=<date>)",
+                                    fix=f"older layout: newsprov upgrade --out {out}"))
+            continue
         try:
             dt.date.fromisoformat(batch)
             batches.append(batch)
         except ValueError:
-            findings.append(Finding(f"batch={batch}: not a batch date (YYYY-MM-DD)",
-                                    fix=f"batch={batch}: remove {out}/*/batch={batch}"))
+            findings.append(Finding(f"{batch}: not a batch date (YYYY-MM-DD)",
+                                    fix=f"{batch}: remove {out}/*/{batch}"))
     for batch in batches:
         for table in partitions.batched_tables():
             problem = partitions.problem(out, table, batch)
             if problem is not None and not (problem == partitions.MISSING and table in partitions.OPTIONAL):
-                findings.append(Finding(f"{table}/batch={batch}: {problem}", batch=batch))
+                findings.append(Finding(f"{table}/{batch}: {problem}", batch=batch))
     if batches and partitions.problem(out, "outlets", None) is not None:
         findings.append(Finding(f"outlets: {partitions.problem(out, 'outlets', None)}",
                                 fix=f"outlets: newsprov doctor {out} --fix rewrites it"))
@@ -118,7 +123,7 @@ def _consistency(out: Path, batches: list[str]) -> list[Finding]:
     for (first, again), n in sorted(repeated.items()):
         findings.append(Finding(f"documents: {n} doc_id{'' if n == 1 else 's'} of batch {first} again in batch "
                                 f"{again}", fix=f"doc_ids in two batches: remove the tables of the batch that should "
-                                                f"not hold them ({out}/*/batch={again} or batch={first})"))
+                                                f"not hold them ({out}/*/{again} or {out}/*/{first})"))
     if any(_readable(out, "documents", batch) is None for batch in batches):
         return findings  # a lost documents partition is a finding already; re-running its batch comes first
     known = pa.array(list(batch_of), pa.string())
@@ -134,9 +139,9 @@ def _consistency(out: Path, batches: list[str]) -> list[Finding]:
             unknown = named.filter(pc.invert(pc.is_in(named, value_set=known)))
             if len(unknown):
                 findings.append(Finding(
-                    f"{table}/batch={batch}: {len(unknown)} document{'' if len(unknown) == 1 else 's'} named here "
+                    f"{table}/{batch}: {len(unknown)} document{'' if len(unknown) == 1 else 's'} named here "
                     f"{'is' if len(unknown) == 1 else 'are'} in no batch's documents (e.g. {unknown[0]})",
-                    fix=f"{table}/batch={batch} names documents no batch holds: remove {out}/*/batch={batch} "
+                    fix=f"{table}/{batch} names documents no batch holds: remove {out}/*/{batch} "
                         f"and re-run batch {batch}"))
     return findings
 

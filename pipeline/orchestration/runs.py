@@ -1,6 +1,6 @@
 """The runs table: one row per batch and stage, for auditing what ran, with which code and settings.
 
-Each stage's task publishes its own row as ``runs/batch=<date>/stage=<Stage>/part-0.parquet``
+Each stage's task publishes its own row as ``runs/<date>/<Stage>/part-0.parquet``
 when it has succeeded, after its tables (``tables.write_partition``, like every table). The
 row is no part of the stage's output: a batch whose stages ran before this table existed, or
 one killed between publishing its tables and its row, is complete without it; running a stage

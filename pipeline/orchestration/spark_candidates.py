@@ -62,8 +62,7 @@ def submit_environment(base: dict[str, str]) -> dict[str, str]:
 
 
 def _read_files(spark: SparkSession, paths: list[Path], columns: tuple[str, ...]) -> DataFrame:
-    # Explicit file:// (a cluster whose default filesystem is HDFS must still read the shared folder),
-    # not Path.as_uri(): Hadoop would not decode its %3D back into the partition folder's "=".
+    # Explicit file:// (a cluster whose default filesystem is HDFS must still read the shared folder).
     return spark.read.parquet(*[f"file://{p.resolve()}" for p in paths]).select(*columns)
 
 

@@ -52,6 +52,23 @@ from pipeline.orchestration.spark_candidates import join_partitions, spark_submi
 log = logging.getLogger(__name__)
 
 
+def _progress_to_stderr() -> None:
+    """Under the ``luigi`` command nothing sets up Python's logging for this package (luigi.cfg's
+    ``[core] log_level`` quiets luigi's own to warnings): show its INFO lines, one per batch and
+    stage, and its warnings on stderr. A process that set up logging itself (``newsprov``, a test,
+    a script of your own) is left as it is."""
+    package = logging.getLogger("pipeline")
+    if logging.getLogger().handlers or package.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
+
+
+_progress_to_stderr()
+
+
 class PartitionTarget(luigi.Target):
     """A published table partition: it exists once its folder has been renamed into place, its
     Parquet footer reads and its schema version is the contract's (pipeline.core.partitions)."""
@@ -99,7 +116,7 @@ def _same_batch_requirements(task: luigi.Task) -> list[luigi.Task]:
 
 
 class BatchTask(OutputTask):
-    date = luigi.DateParameter(description="batch date; partitions are named batch=YYYY-MM-DD")
+    date = luigi.DateParameter(description="batch date; partition folders are named YYYY-MM-DD")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
     history = luigi.ListParameter(
         default=(), significant=False,
@@ -175,6 +192,7 @@ class BatchTask(OutputTask):
         run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
                              [t.path for t in published], seconds, self.skipped)
         runs.write_run(run, Path(self.out_dir))
+        log.info("batch %s %s: %d rows in %.1f s", self.batch_key, run.stage, run.rows_out, seconds)
 
 
 @BatchTask.event_handler(luigi.Event.PROCESSING_TIME)

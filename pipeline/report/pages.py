@@ -448,9 +448,9 @@ def render_report(out_dir: Path, batch: str | None = None) -> str:
 
 
 def report_path(out_dir: Path, batch: str | None = None) -> Path:
-    """Where the report lives: ``<out>/report.html``, or a batch's ``<out>/reports/batch=<date>/report.html``."""
+    """Where the report lives: ``<out>/report.html``, or a batch's ``<out>/reports/<date>/report.html``."""
     out_dir = Path(out_dir)
-    return out_dir / REPORT_FILE if batch is None else out_dir / REPORTS / f"batch={batch}" / REPORT_FILE
+    return out_dir / REPORT_FILE if batch is None else out_dir / REPORTS / batch / REPORT_FILE
 
 
 def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = (),

@@ -2,8 +2,8 @@
 
     newsprov stats --out output
 
-Reads only published partitions (``<out>/<table>/batch=*/part-0.parquet``, the runs table's
-``<out>/runs/batch=*/stage=*/part-0.parquet`` and the gazetteer ``<out>/outlets/part-0.parquet``),
+Reads only published partitions (``<out>/<table>/<YYYY-MM-DD>/part-0.parquet``, the runs table's
+``<out>/runs/<YYYY-MM-DD>/<Stage>/part-0.parquet`` and the gazetteer ``<out>/outlets/gazetteer/part-0.parquet``),
 never ``.staging``; a table that is missing counts zero rows.
 """
 
@@ -66,7 +66,7 @@ def table_files(out_dir: Path, table: str) -> list[Path]:
     batches = batches_of(Path(out_dir), table)
     if table in BY_STAGE:
         return [p for batch in batches
-                for p in sorted(partition_dir(out_dir, table, batch).glob(f"stage=*/{PART_FILE}"))]
+                for p in sorted(partition_dir(out_dir, table, batch).glob(f"*/{PART_FILE}"))]
     paths = [partition_dir(out_dir, table, batch) / PART_FILE for batch in batches]
     return [p for p in paths if p.is_file()]
 
@@ -78,8 +78,9 @@ def check_output(out_dir: Path) -> None:
         raise InputError(f"output folder {out_dir} does not exist: run `newsprov run INPUT_DIR --out {out_dir}` "
                          "first, or pass the --out of an earlier run")
     if not any(table_files(out_dir, table) for table in TABLES if table not in UNBATCHED):
-        raise InputError(f"no newsprov tables under {out_dir} (expected {out_dir}/documents/batch=*/part-0.parquet): "
-                         f"run `newsprov run INPUT_DIR --out {out_dir}` first")
+        raise InputError(f"no newsprov tables under {out_dir} (expected "
+                         f"{out_dir}/documents/<YYYY-MM-DD>/part-0.parquet): run `newsprov run INPUT_DIR --out "
+                         f"{out_dir}` first")
 
 
 def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
@@ -94,7 +95,7 @@ def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str]
     schema = pa.schema([TABLES[table].field(c).with_nullable(True) for c in columns])
     pieces: list[pa.Table] = []
     for path in table_files(out_dir, table):
-        if wanted is not None and path.parent.name.split("=", 1)[-1] not in wanted:
+        if wanted is not None and (path.parent.parent if table in BY_STAGE else path.parent).name not in wanted:
             continue
         try:
             data: pa.Table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names],

@@ -34,7 +34,7 @@ import pyarrow as pa
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
-from pipeline.text.paragraphs import classify, document_pieces
+from pipeline.text.paragraphs import classify, document_pieces, find_header
 from pipeline.runtime.progress import progress
 from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.tables import conform
@@ -67,7 +67,6 @@ _C1 = re.compile(r"[\x80-\x9f]")
 # Controls that say "binary" when frequent; tab, LF, VT, FF and CR are ordinary in text.
 _BINARY_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _BINARY_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_HEADER = re.compile(r"\s*date[ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+([^:\n]{1,60}?)[ \t]*:\s*", re.IGNORECASE)
 _BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -445,8 +444,9 @@ def to_source_offset(breaks, text_offset: int) -> int:
 
 
 def parse_header(text: str) -> Header:
-    """The optional ``date YYYY-MM-DD Place:`` header at the start of ``text``."""
-    match = _HEADER.match(text)
+    """The optional ``date YYYY-MM-DD Place:`` header, on one of the first non-empty lines
+    (``paragraphs.find_header``); ``body_start`` is where the text after it begins."""
+    match = find_header(text)
     if match is None:
         return Header(None, None, 0)
     try:

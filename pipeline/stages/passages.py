@@ -17,7 +17,7 @@ from pipeline.core.schema import PASSAGES
 from pipeline.core.tables import conform
 from pipeline.lsh.fingerprint import FingerprintParams, add_signatures
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, map_table
-from pipeline.text.paragraphs import classify_pieces, document_pieces
+from pipeline.text.paragraphs import classify_pieces, document_pieces, in_text_order
 from pipeline.text.tokens import word_counts
 
 
@@ -32,7 +32,7 @@ def split_passages(documents: pa.Table) -> pa.Table:
     pieces = [document_pieces(text, body_start)
               for text, body_start in zip(texts, documents.column("body_start").to_pylist())]
     passage_texts = [text[start:end] for text, (header, body) in zip(texts, pieces)
-                     for start, end in ([header] if header is not None else []) + body]
+                     for start, end in in_text_order(header, body)]
     # Every passage's words counted at once: classify and n_tokens need them, and Python's re was the cost.
     counts = word_counts(passage_texts)
     rows: dict[str, list] = {name: [] for name in PASSAGES.names}

@@ -41,6 +41,11 @@ _CAPTION_MARK = re.compile(r"\((?:left|right|centre|center|top|bottom|l|r|c|pict
                            re.IGNORECASE)
 CAPTION_MAX_WORDS = 40
 HEADING_MAX_WORDS = 12
+# The optional `date YYYY-MM-DD Place:` header, at the start of one of the first HEADER_LINES
+# non-empty lines (a headline may stand above it); the text after it on its line is body.
+_HEADER = re.compile(r"[ \t]*date[ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+([^:\n]{1,60}?)[ \t]*:\s*", re.IGNORECASE)
+HEADER_LINES = 3
+_LINE_START = re.compile(r"^(?=[ \t]*\S)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -133,27 +138,45 @@ def classify(passage: str, next_passage: str | None, words: int | None = None) -
     return "body"
 
 
+def find_header(text: str) -> re.Match | None:
+    """The ``date YYYY-MM-DD Place:`` header: the first of the first HEADER_LINES non-empty lines
+    that begins like one (its date checked by the caller); None when none does. The match ends
+    where the body begins, the blank space after the header included."""
+    for line, start in enumerate(_LINE_START.finditer(text)):
+        if line == HEADER_LINES:
+            return None
+        match = _HEADER.match(text, start.start())
+        if match is not None:
+            return match
+    return None
+
+
 def document_pieces(text: str, body_start: int) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
-    """(start, end) of a document's header passage (None without one) and of its other passages, unclassified."""
-    header = None
-    if body_start > 0:
-        start, end = _stripped(text, 0, body_start)
-        if start < end:
-            header = (start, end)
-    return header, _pieces(text, body_start)
+    """(start, end) of a document's header passage (None without one) and of its other passages,
+    unclassified, in text order: lines above the header (a headline) come before it."""
+    if body_start <= 0:
+        return None, _pieces(text, 0)
+    match = find_header(text)
+    header_start = match.start() if match is not None and match.end() == body_start else 0
+    header = _stripped(text, header_start, body_start)
+    above = _pieces(text[:header_start], 0) if header_start else []
+    return (header if header[0] < header[1] else None), above + _pieces(text, body_start)
+
+
+def in_text_order(header: tuple[int, int] | None, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The header and the other pieces of ``document_pieces``, in text order: the passages' order."""
+    return pieces if header is None else sorted([header, *pieces])
 
 
 def classify_pieces(text: str, header: tuple[int, int] | None, pieces: list[tuple[int, int]],
                     counts: list[int] | None = None) -> list[PassageSpan]:
-    """``document_pieces`` as passages with their kinds; ``counts``: ``count_words`` of each
-    passage, the header's first, when known."""
+    """``document_pieces`` as passages with their kinds, in text order; ``counts``: ``count_words``
+    of each passage in that order, when known."""
     spans: list[PassageSpan] = []
-    if header is not None:
-        spans.append(PassageSpan(0, header[0], header[1], "header"))
-    body_counts = counts[len(spans):] if counts is not None else [None] * len(pieces)
-    for i, ((start, end), words) in enumerate(zip(pieces, body_counts)):
-        following = text[pieces[i + 1][0]:pieces[i + 1][1]] if i + 1 < len(pieces) else None
-        kind = classify(text[start:end], following, words)
+    following = {piece: text[after[0]:after[1]] for piece, after in itertools.pairwise(pieces)}
+    ordered = in_text_order(header, pieces)
+    for (start, end), words in zip(ordered, counts if counts is not None else [None] * len(ordered)):
+        kind = "header" if (start, end) == header else classify(text[start:end], following.get((start, end)), words)
         spans.append(PassageSpan(len(spans), start, end, kind))
     return spans
 
