@@ -53,7 +53,7 @@ def test_a_late_folder_is_run_by_the_next_inbox_run_and_links_to_the_later_batch
     make_inbox(inbox, {"2025-03-02": BATCHES["2025-03-02"]})
     with caplog.at_level("WARNING", logger=INBOX_LOG):
         assert run_inbox(inbox, out).name == "SUCCESS"
-    assert sorted(p.name for p in (out / "documents").iterdir()) == [f"batch={d}" for d in BATCHES]
+    assert sorted(p.name for p in (out / "documents").iterdir()) == list(BATCHES)
     # The link to the newer batch is made, the source decided by date, not by arrival.
     assert provenance(out) == [("2025-03-04", "reprint.txt", "harbour.txt", "reprint", "date")]
     assert current_clusters(out)["reprint.txt"] == ("copy:harbour.txt", False)
@@ -119,7 +119,7 @@ def test_newsprov_run_of_a_batch_older_than_the_archive_is_refused_in_one_line(t
     assert main(["run", str(inbox / "2025-03-02"), "--out", str(out), "--batch", "2025-03-02"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("newsprov: folder") and "Inbox task" in err and err.count("\n") == 1
-    assert sorted(p.name for p in (out / "documents").iterdir()) == ["batch=2025-03-03"]
+    assert sorted(p.name for p in (out / "documents").iterdir()) == ["2025-03-03"]
 
 
 def test_only_exact_day_folders_are_batches_and_the_rest_is_named(tmp_path, caplog):
@@ -140,7 +140,7 @@ def test_future_folders_are_named_and_today_is_the_latest_of_local_and_utc(tmp_p
     with caplog.at_level("WARNING", logger=INBOX_LOG):
         assert run_inbox(inbox, out, stop="2025-03-04").name == "SUCCESS"
     assert "2025-03-09" in caplog.text and "future" in caplog.text
-    assert [p.name for p in (out / "documents").iterdir()] == ["batch=2025-03-02"]
+    assert [p.name for p in (out / "documents").iterdir()] == ["2025-03-02"]
 
     from pipeline.orchestration import inbox as inbox_module
 
@@ -171,7 +171,7 @@ def test_a_batch_to_run_again_whose_folder_lost_files_stops_the_run_before_remov
     (inbox / "2025-03-04" / "reprint.txt").unlink()
     make_inbox(inbox, {"2025-03-02": BATCHES["2025-03-02"]})
     assert run_inbox(inbox, out).name != "SUCCESS"
-    assert sorted(p.name for p in (out / "documents").iterdir()) == ["batch=2025-03-03", "batch=2025-03-04"]
+    assert sorted(p.name for p in (out / "documents").iterdir()) == ["2025-03-03", "2025-03-04"]
 
 
 def test_newsprov_run_again_ingests_files_added_to_the_latest_batch(tmp_path, capsys, caplog):
@@ -188,6 +188,6 @@ def test_a_lost_documents_partition_of_an_earlier_batch_is_rebuilt_not_taken_for
     inbox, out = make_inbox(tmp_path / "inbox"), tmp_path / "out"
     assert run_inbox(inbox, out).name == "SUCCESS"
     before = archive(out)
-    shutil.rmtree(out / "documents" / "batch=2025-03-02")
+    shutil.rmtree(out / "documents" / "2025-03-02")
     assert main(["run", str(inbox / "2025-03-02"), "--out", str(out), "--batch", "2025-03-02"]) == 0
     assert archive(out) == before

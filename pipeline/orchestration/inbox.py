@@ -36,7 +36,7 @@ DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Removed first: while a batch's clusters partition exists the batch counts as done, and while its
 # documents partition exists its folder is compared with what it ingested. Removing these first
 # and last keeps a removal cut short by a crash to be found and finished by the next run.
-_REMOVE_FIRST = ("reports", "clusters")
+_REMOVE_FIRST = (tables.REPORTS, "clusters")
 _REMOVE_LAST = ("documents", "rejects", "sightings")
 _SHOWN = 10
 
@@ -126,8 +126,7 @@ def archived_batches(out: Path) -> list[str]:
     """Batch dates with any partition under ``out``, oldest first."""
     if not Path(out).is_dir():
         return []
-    return sorted({entry.name.split("=", 1)[1] for entry in Path(out).glob("*/batch=*")
-                   if DAY_FOLDER.fullmatch(entry.name.split("=", 1)[1])})
+    return sorted({entry.name for entry in Path(out).glob("*/*") if DAY_FOLDER.fullmatch(entry.name)})
 
 
 def folder_changes(out: Path, batch: str, folder: Path) -> tuple[list[str], list[str], list[str]]:
@@ -252,7 +251,7 @@ def prepare(out: Path, folders: list[tuple[dt.date, Path]]) -> list[str]:
 def remove_batch(out: Path, batch: str) -> None:
     """Every partition of ``batch`` under ``out`` (the report included), the batch's completion
     marker first and its ingest tables last."""
-    partitions = list(Path(out).glob(f"*/batch={batch}"))
+    partitions = [path for path in Path(out).glob(f"*/{batch}") if path.is_dir()]
 
     def order(path: Path) -> tuple[int, int, str]:
         table = path.parent.name
