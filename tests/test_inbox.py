@@ -34,8 +34,8 @@ def archive(out) -> dict[str, list[tuple]]:
         return {
             "provenance": provenance(out),
             "clusters": sorted(current_clusters(out).items()),
-            "documents": rows("select batch::varchar, source_path, doc_id from read_parquet('{out}/documents/**/*.parquet',"
-                              " hive_partitioning=false) order by all"),
+            "documents": rows("select batch::varchar, source_path, doc_id from "
+                              "read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) order by all"),
             "sightings": rows("select batch::varchar, source_path, first_batch::varchar, first_source_path from "
                               "read_parquet('{out}/sightings/**/*.parquet', hive_partitioning=false) order by all"),
             "overlaps": rows("select batch::varchar, passage_a, passage_b, relation, origin "
@@ -74,7 +74,8 @@ def test_files_added_to_or_changed_in_a_day_that_ran_are_ingested_with_a_warning
     assert "orchard.txt" in caplog.text and "changed since its batch ran" in caplog.text
 
     # The same tables as a run that had every file from the start.
-    reference = make_inbox(tmp_path / "reference", {**BATCHES, "2025-03-02": {**BATCHES["2025-03-02"], "late.txt": late},
+    reference = make_inbox(tmp_path / "reference", {**BATCHES,
+                                                    "2025-03-02": {**BATCHES["2025-03-02"], "late.txt": late},
                                                     "2025-03-03": {"orchard.txt": changed_orchard}})
     assert run_inbox(reference, tmp_path / "reference-out").name == "SUCCESS"
     got, want = archive(out), archive(tmp_path / "reference-out")
@@ -135,8 +136,8 @@ def test_only_exact_day_folders_are_batches_and_the_rest_is_named(tmp_path, capl
 
 
 def test_future_folders_are_named_and_today_is_the_latest_of_local_and_utc(tmp_path, caplog, monkeypatch):
-    inbox, out = make_inbox(tmp_path / "inbox", {"2025-03-02": BATCHES["2025-03-02"], "2025-03-09": {"x.txt": ORCHARD}}), \
-        tmp_path / "out"
+    days = {"2025-03-02": BATCHES["2025-03-02"], "2025-03-09": {"x.txt": ORCHARD}}
+    inbox, out = make_inbox(tmp_path / "inbox", days), tmp_path / "out"
     with caplog.at_level("WARNING", logger=INBOX_LOG):
         assert run_inbox(inbox, out, stop="2025-03-04").name == "SUCCESS"
     assert "2025-03-09" in caplog.text and "future" in caplog.text
@@ -160,7 +161,7 @@ def test_a_negative_days_back_is_refused(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "luigi", "--module", "pipeline.orchestration.tasks", "Inbox", "--inbox", str(tmp_path),
          "--out-dir", str(tmp_path / "out"), "--days-back", "-5", "--local-scheduler"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        check=False, cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["luigi: --days-back must be 0 or more (days before --stop), got -5"]
 
