@@ -25,16 +25,20 @@ _PARAGRAPH_SPLIT = re.compile(r"\n\s*\n|\n")
 _HEADER = re.compile(r"^date \d{4}-\d{2}-\d{2} [^:]{1,60}:\s*", re.IGNORECASE)
 
 # A made-up boilerplate line (not taken from the source texts) for the hot-bucket case.
-BOILERPLATE = ("Copyright 2025 Example Newswire. All rights reserved. This material may not be published, "
-               "broadcast, rewritten or redistributed without permission. Sign up for our daily newsletter.")
+BOILERPLATE = (
+    "Copyright 2025 Example Newswire. All rights reserved. This material may not be published, "
+    "broadcast, rewritten or redistributed without permission. Sign up for our daily newsletter."
+)
 
 
 def load_paragraphs(docs_dir: Path, min_words: int = 8) -> list[list[str]]:
     """Distinct paragraphs (as word lists) of every ``*.txt`` under ``docs_dir``."""
     files = sorted(Path(docs_dir).glob("*.txt"))
     if not files:
-        raise SystemExit(f"bench: no *.txt documents under {docs_dir}; pass --docs DIR "
-                         "(e.g. ../shared/eval/dev/docs beside the checkout)")
+        raise SystemExit(
+            f"bench: no *.txt documents under {docs_dir}; pass --docs DIR "
+            "(e.g. ../shared/eval/dev/docs beside the checkout)"
+        )
     seen: dict[str, None] = {}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -50,8 +54,8 @@ class PassageCorpus:
     """N passages grouped into documents of ``per_doc`` passages, with planted near-duplicate pairs."""
 
     texts: list[str]
-    doc_of: list[int]                      # document number of each passage
-    planted: list[tuple[int, int]]         # (original, copy) passage indices, in different documents
+    doc_of: list[int]  # document number of each passage
+    planted: list[tuple[int, int]]  # (original, copy) passage indices, in different documents
     hot: list[int] = field(default_factory=list)  # indices holding the boilerplate paragraph
 
     def passage_ids(self) -> list[str]:
@@ -116,8 +120,14 @@ class Generator:
         return " ".join(out or text.split()[:1])
 
 
-def passage_corpus(paragraphs: list[list[str]], n: int, seed: int = 7, planted_share: float = 0.05,
-                   per_doc: int = 10, hot_copies: int = 0) -> PassageCorpus:
+def passage_corpus(
+    paragraphs: list[list[str]],
+    n: int,
+    seed: int = 7,
+    planted_share: float = 0.05,
+    per_doc: int = 10,
+    hot_copies: int = 0,
+) -> PassageCorpus:
     """``n`` passages: fresh ones, ``planted_share * n`` near copies of earlier ones, and
     optionally ``hot_copies`` passages replaced by one boilerplate paragraph."""
     gen = Generator(paragraphs, seed)
@@ -150,9 +160,15 @@ def _document(gen: Generator, paragraphs: list[str], title_words: int = 8) -> st
     return title + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-def write_documents(folder: Path, paragraphs: list[list[str]], n_docs: int, seed: int,
-                    copy_share: float = 0.10, history: list[list[str]] | None = None,
-                    passages_per_doc: tuple[int, int] = (6, 14)) -> list[list[str]]:
+def write_documents(
+    folder: Path,
+    paragraphs: list[list[str]],
+    n_docs: int,
+    seed: int,
+    copy_share: float = 0.10,
+    history: list[list[str]] | None = None,
+    passages_per_doc: tuple[int, int] = (6, 14),
+) -> list[list[str]]:
     """Write ``n_docs`` article files into ``folder``; return each document's paragraphs.
 
     ``copy_share`` of the documents copy an earlier document (of this call, or of
@@ -173,7 +189,7 @@ def write_documents(folder: Path, paragraphs: list[list[str]], n_docs: int, seed
             else:
                 k = max(2, len(src) // 2)
                 start = rng.randrange(0, max(1, len(src) - k + 1))
-                paras = src[start:start + k] + [gen.fresh() for _ in range(rng.randint(1, 4))]
+                paras = src[start : start + k] + [gen.fresh() for _ in range(rng.randint(1, 4))]
         else:
             paras = [gen.fresh() for _ in range(rng.randint(*passages_per_doc))]
         made.append(paras)

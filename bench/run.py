@@ -49,6 +49,7 @@ BANDS, ROWS = 32, 4
 
 # ---------------------------------------------------------------- small helpers
 
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -71,13 +72,19 @@ def machine_facts() -> dict:
         pass
     ram = "unknown"
     try:
-        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")).split()[1])
+        kb = int(
+            next(
+                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+            ).split()[1]
+        )
         ram = f"{kb / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         pass
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "ram": ram, "os": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram": ram,
+        "os": platform.platform(),
         "python": platform.python_version(),
         "packages": {p: version(p) for p in ("numpy", "pyarrow", "duckdb", "datasketch", "xxhash", "luigi", "rensa")},
     }
@@ -110,6 +117,7 @@ def fmt(x, digits: int = 2) -> str:
 
 
 # ---------------------------------------------------------------- fingerprint
+
 
 def fingerprint_bench(texts: list[str], repeats: int) -> dict:
     """passages/s of each MinHash implementation on the same passages, interleaved repeats."""
@@ -150,8 +158,7 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
                 m.update(s)
 
     def run_ds_bulk():
-        MinHash.bulk([shingles(t, k) for t in texts], num_perm=params.num_perm, seed=params.seed,
-                     hashfunc=shingle_hash)
+        MinHash.bulk([shingles(t, k) for t in texts], num_perm=params.num_perm, seed=params.seed, hashfunc=shingle_hash)
 
     def run_rensa():
         for t in texts:
@@ -172,23 +179,31 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
         # The vectorised tokeniser (as newsprov uses it) + one 64-bit hash per distinct word, folded
         # into one 64-bit hash per shingle over all passages at once; no permutations.
         words = normal_word_ids(texts)
-        wh = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in words.vocabulary), dtype=np.uint64,
-                         count=len(words.vocabulary))
+        wh = np.fromiter(
+            (xxhash.xxh64_intdigest(w.encode("utf-8")) for w in words.vocabulary),
+            dtype=np.uint64,
+            count=len(words.vocabulary),
+        )
         h = wh[words.ids]
         n = len(h) - k + 1
         acc = np.zeros(max(n, 0), dtype=np.uint64)
         for off in range(k):
-            acc = (acc * np.uint64(0x100000001B3)) ^ h[off:off + n]
+            acc = (acc * np.uint64(0x100000001B3)) ^ h[off : off + n]
         # keep windows that lie inside one passage
         starts = np.zeros(len(h) + 1, dtype=bool)
         starts[words.offsets[1:-1]] = True
         straddles = np.zeros(max(n, 0), dtype=bool)
         for off in range(1, k):
-            straddles |= starts[off:off + n]
+            straddles |= starts[off : off + n]
         acc[~straddles].sum()
 
-    methods = {"newsprov": run_newsprov, "datasketch_update": run_ds_update, "datasketch_bulk": run_ds_bulk,
-               "floor_tokenise_hash64": run_floor, "tokenise_only": run_tokenize}
+    methods = {
+        "newsprov": run_newsprov,
+        "datasketch_update": run_ds_update,
+        "datasketch_bulk": run_ds_bulk,
+        "floor_tokenise_hash64": run_floor,
+        "tokenise_only": run_tokenize,
+    }
     if rensa is not None:
         methods["rensa"] = run_rensa
         methods["rensa_pretokenised"] = run_rensa_pretokenised
@@ -201,11 +216,17 @@ def fingerprint_bench(texts: list[str], repeats: int) -> dict:
             times[name].append(time.perf_counter() - t0)
         log(f"fingerprint repeat {r + 1}/{repeats}: " + ", ".join(f"{n}={times[n][-1]:.2f}s" for n in methods))
     rate = {name: len(texts) / median(ts) for name, ts in times.items()}
-    return {"n": len(texts), "repeats": repeats, "times": times, "rate": rate,
-            "rensa_note": None if rensa is not None else "rensa not importable: pip install rensa into the bench venv"}
+    return {
+        "n": len(texts),
+        "repeats": repeats,
+        "times": times,
+        "rate": rate,
+        "rensa_note": None if rensa is not None else "rensa not importable: pip install rensa into the bench venv",
+    }
 
 
 # ---------------------------------------------------------------- LSH (run in a child per measurement)
+
 
 def _load_lsh_input(path: Path):
     data = np.load(path, allow_pickle=False)
@@ -215,8 +236,8 @@ def _load_lsh_input(path: Path):
 def worker_newsprov(path: Path) -> dict:
     import pyarrow as pa
 
-    from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates
     from pipeline.core.tables import empty
+    from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates
 
     sig, doc, planted = _load_lsh_input(path)
     n, num_perm = sig.shape
@@ -231,8 +252,9 @@ def worker_newsprov(path: Path) -> dict:
     passage_ids = [f"{d}:{o:04d}" for d, o in zip(doc_ids, ordinal.tolist())]
     values = pa.array(sig.reshape(-1), type=pa.uint32())
     offsets = pa.array(np.arange(0, n * num_perm + 1, num_perm, dtype=np.int32))
-    passages = pa.table({"passage_id": passage_ids, "doc_id": doc_ids,
-                         "signature": pa.ListArray.from_arrays(offsets, values)})
+    passages = pa.table(
+        {"passage_id": passage_ids, "doc_id": doc_ids, "signature": pa.ListArray.from_arrays(offsets, values)}
+    )
     params = CandidateParams(bands=BANDS, rows=ROWS)
     anchors = empty("anchors")
     history_bands = empty("bands")
@@ -247,13 +269,26 @@ def worker_newsprov(path: Path) -> dict:
     t2 = time.perf_counter()
     peak_kb = _status_kb("VmHWM")
     index = {p: i for i, p in enumerate(passage_ids)}
-    found = {(index[a], index[b]) for a, b in zip(result.candidates.column("passage_a").to_pylist(),
-                                                  result.candidates.column("passage_b").to_pylist())}
+    found = {
+        (index[a], index[b])
+        for a, b in zip(
+            result.candidates.column("passage_a").to_pylist(), result.candidates.column("passage_b").to_pylist()
+        )
+    }
     hits = sum(1 for a, b in planted.tolist() if (a, b) in found or (b, a) in found)
-    return {"seconds": t2 - t0, "band_rows_s": t1 - t0, "find_candidates_s": t2 - t1,
-            "peak_mb": peak_kb / 1024, "base_mb": base_kb / 1024, "delta_mb": (peak_kb - base_kb) / 1024,
-            "exact_peak": exact, "pairs": result.candidates.num_rows, "skipped_buckets": result.skipped_buckets,
-            "recall": hits / max(len(planted), 1), "planted": len(planted)}
+    return {
+        "seconds": t2 - t0,
+        "band_rows_s": t1 - t0,
+        "find_candidates_s": t2 - t1,
+        "peak_mb": peak_kb / 1024,
+        "base_mb": base_kb / 1024,
+        "delta_mb": (peak_kb - base_kb) / 1024,
+        "exact_peak": exact,
+        "pairs": result.candidates.num_rows,
+        "skipped_buckets": result.skipped_buckets,
+        "recall": hits / max(len(planted), 1),
+        "planted": len(planted),
+    }
 
 
 def worker_datasketch(path: Path) -> dict:
@@ -280,10 +315,19 @@ def worker_datasketch(path: Path) -> dict:
     t2 = time.perf_counter()
     peak_kb = _status_kb("VmHWM")
     hits = sum(1 for a, b in planted.tolist() if (min(a, b), max(a, b)) in found)
-    return {"seconds": t2 - t0, "insert_s": t1 - t0, "query_s": t2 - t1,
-            "peak_mb": peak_kb / 1024, "base_mb": base_kb / 1024, "delta_mb": (peak_kb - base_kb) / 1024,
-            "exact_peak": exact, "pairs": len(found), "recall": hits / max(len(planted), 1), "planted": len(planted),
-            "n": n}
+    return {
+        "seconds": t2 - t0,
+        "insert_s": t1 - t0,
+        "query_s": t2 - t1,
+        "peak_mb": peak_kb / 1024,
+        "base_mb": base_kb / 1024,
+        "delta_mb": (peak_kb - base_kb) / 1024,
+        "exact_peak": exact,
+        "pairs": len(found),
+        "recall": hits / max(len(planted), 1),
+        "planted": len(planted),
+        "n": n,
+    }
 
 
 def run_worker(kind: str, path: Path) -> dict:
@@ -302,18 +346,31 @@ def lsh_bench(sig: np.ndarray, doc: np.ndarray, planted: np.ndarray, work: Path,
     for r in range(repeats):
         for kind in runs:
             runs[kind].append(run_worker(kind, path))
-        log(f"lsh repeat {r + 1}/{repeats}: " + ", ".join(
-            f"{k}={v[-1]['seconds']:.2f}s/{v[-1]['delta_mb']:.0f}MB" for k, v in runs.items()))
+        log(
+            f"lsh repeat {r + 1}/{repeats}: "
+            + ", ".join(f"{k}={v[-1]['seconds']:.2f}s/{v[-1]['delta_mb']:.0f}MB" for k, v in runs.items())
+        )
     summary = {}
     for kind, rs in runs.items():
-        summary[kind] = {key: median([x[key] for x in rs]) for key in rs[0] if isinstance(rs[0][key], (int, float))
-                         and not isinstance(rs[0][key], bool)}
+        summary[kind] = {
+            key: median([x[key] for x in rs])
+            for key in rs[0]
+            if isinstance(rs[0][key], (int, float)) and not isinstance(rs[0][key], bool)
+        }
     summary["n"] = len(sig)
     return summary
 
 
-def hot_bench(sig: np.ndarray, doc: np.ndarray, planted: np.ndarray, hot_sig: np.ndarray, copies: int,
-              work: Path, repeats: int, rng: np.random.Generator) -> dict:
+def hot_bench(
+    sig: np.ndarray,
+    doc: np.ndarray,
+    planted: np.ndarray,
+    hot_sig: np.ndarray,
+    copies: int,
+    work: Path,
+    repeats: int,
+    rng: np.random.Generator,
+) -> dict:
     in_pairs = np.zeros(len(sig), dtype=bool)
     in_pairs[planted.reshape(-1)] = True
     free = np.flatnonzero(~in_pairs)
@@ -324,12 +381,18 @@ def hot_bench(sig: np.ndarray, doc: np.ndarray, planted: np.ndarray, hot_sig: np
     np.savez(path, sig=sig, doc=doc, planted=planted)
     runs = [run_worker("newsprov", path) for _ in range(repeats)]
     log(f"hot bucket: {[round(r['seconds'], 2) for r in runs]} s, skipped {runs[0]['skipped_buckets']}")
-    return {"seconds": median([r["seconds"] for r in runs]), "skipped_buckets": runs[0]["skipped_buckets"],
-            "delta_mb": median([r["delta_mb"] for r in runs]), "recall": runs[0]["recall"], "copies": len(hot),
-            "pairs": runs[0]["pairs"]}
+    return {
+        "seconds": median([r["seconds"] for r in runs]),
+        "skipped_buckets": runs[0]["skipped_buckets"],
+        "delta_mb": median([r["delta_mb"] for r in runs]),
+        "recall": runs[0]["recall"],
+        "copies": len(hot),
+        "pairs": runs[0]["pairs"],
+    }
 
 
 # ---------------------------------------------------------------- end to end
+
 
 def timed_child(cmd: list[str], env: dict | None = None, cwd: Path | None = None, one_core: bool = False) -> dict:
     """Run ``cmd``; wall time and the child's own peak RSS (os.wait4 rusage). ``one_core``: the
@@ -344,16 +407,31 @@ def timed_child(cmd: list[str], env: dict | None = None, cwd: Path | None = None
     return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "rc": proc.returncode, "output": output}
 
 
-def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = None, check: bool = True,
-                 one_core: bool = False) -> dict:
+def newsprov_run(
+    input_dir: Path, out: Path, batch: str, config: Path | None = None, check: bool = True, one_core: bool = False
+) -> dict:
     """``newsprov run`` in a child; ``config``: a luigi.cfg read after the repository's (LUIGI_CONFIG_PATH).
     ``check=False``: a failed run is returned (``rc``, its output) rather than ending the bench.
     ``one_core``: pinned to one core (its threads too)."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if config is not None:
         env["LUIGI_CONFIG_PATH"] = str(config)
-    res = timed_child([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(input_dir), "--out", str(out),
-                       "--batch", batch], env=env, cwd=REPO, one_core=one_core)
+    res = timed_child(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.orchestration.cli",
+            "run",
+            str(input_dir),
+            "--out",
+            str(out),
+            "--batch",
+            batch,
+        ],
+        env=env,
+        cwd=REPO,
+        one_core=one_core,
+    )
     if res["rc"] and check:
         raise SystemExit(f"bench: newsprov run failed (rc {res['rc']}):\n{res['output'][-3000:]}")
     res["stages"] = stage_times(out, batch, time.time() - res["wall_s"])
@@ -371,8 +449,9 @@ def newsprov_run(input_dir: Path, out: Path, batch: str, config: Path | None = N
 def stage_times(out: Path, batch: str, started: float) -> list[tuple[str, float]]:
     """(table, seconds since the previous one was published) for the batch's partitions, in the
     order they were published: where a run spent its time (a task publishes its tables at its end)."""
-    published = sorted((path.stat().st_mtime, path.parent.parent.name)
-                       for path in out.glob(f"*/{batch}/part-0.parquet"))
+    published = sorted(
+        (path.stat().st_mtime, path.parent.parent.name) for path in out.glob(f"*/{batch}/part-0.parquet")
+    )
     report = out / "reports" / batch / "report.html"
     if report.exists():
         published.append((report.stat().st_mtime, "report"))
@@ -389,14 +468,18 @@ def big_runs(paragraphs: list[list[str]], scale: dict, work: Path) -> dict:
     out = work / "out-1m"
     made = write_documents(big_dir, paragraphs, scale["big"], seed=3)
     write_documents(inc_dir, paragraphs, scale["inc"], seed=2, history=made)
-    log(f"e2e: {scale['big']:,} documents ({sum(len(m) + 1 for m in made):,} passages expected) "
-        f"+ {scale['inc']} written")
+    log(
+        f"e2e: {scale['big']:,} documents ({sum(len(m) + 1 for m in made):,} passages expected) "
+        f"+ {scale['inc']} written"
+    )
     del made
     big = newsprov_run(big_dir, out, "2025-01-01", check=False)
     if big["rc"]:
         # Reported as measured (how far it got, its time and peak) instead of ending the bench.
-        log(f"e2e 1M batch failed (rc {big['rc']}) after {big['wall_s']:.0f}s, peak {big['peak_rss_mb']:.0f} MB; "
-            f"published: {[t for t, _ in big['stages']]}\n{big['output'][-2000:]}")
+        log(
+            f"e2e 1M batch failed (rc {big['rc']}) after {big['wall_s']:.0f}s, peak {big['peak_rss_mb']:.0f} MB; "
+            f"published: {[t for t, _ in big['stages']]}\n{big['output'][-2000:]}"
+        )
         return {"big_failed": big}
     passages = big["counts"].get("passages", 0)
     log(f"e2e 1M batch: {passages:,} passages, {big['wall_s']:.1f}s, {big['peak_rss_mb']:.0f} MB")
@@ -407,8 +490,9 @@ def big_runs(paragraphs: list[list[str]], scale: dict, work: Path) -> dict:
     return {"big": big, "incremental": inc}
 
 
-def comparison_rounds(documents_dir: Path, work: Path, repeats: int, first: dict, cores: bool,
-                      textdedup_python: str | None) -> list[dict]:
+def comparison_rounds(
+    documents_dir: Path, work: Path, repeats: int, first: dict, cores: bool, textdedup_python: str | None
+) -> list[dict]:
     """``repeats`` rounds of the comparisons on one batch, interleaved: newsprov with its pool,
     newsprov in one process (``cores``), text-dedup (when its venv is given), each into fresh
     folders. Round one's pool run is ``first`` (already made, into the bench's ``--out``)."""
@@ -421,12 +505,15 @@ def comparison_rounds(documents_dir: Path, work: Path, repeats: int, first: dict
         done = {"pool": first if r == 0 else newsprov_run(documents_dir, scratch / "out-pool", "2025-01-01")}
         if cores:
             # Pinned to one core: the serial stages use threads where numpy and Arrow let go of the GIL.
-            done["one_process"] = newsprov_run(documents_dir, scratch / "out-one-process", "2025-01-01", one_cfg,
-                                               one_core=True)
+            done["one_process"] = newsprov_run(
+                documents_dir, scratch / "out-one-process", "2025-01-01", one_cfg, one_core=True
+            )
         if textdedup_python:
             done["textdedup"] = textdedup_run(textdedup_python, documents_dir, scratch)
-        log(f"comparison round {r + 1}/{repeats}: " + ", ".join(
-            f"{name} {run['wall_s']:.1f}s" for name, run in done.items() if "wall_s" in run))
+        log(
+            f"comparison round {r + 1}/{repeats}: "
+            + ", ".join(f"{name} {run['wall_s']:.1f}s" for name, run in done.items() if "wall_s" in run)
+        )
         rounds.append({name: {k: v for k, v in run.items() if k != "output"} for name, run in done.items()})
         shutil.rmtree(scratch, ignore_errors=True)  # a 20,000-document --out is hundreds of MB
     return rounds
@@ -434,8 +521,11 @@ def comparison_rounds(documents_dir: Path, work: Path, repeats: int, first: dict
 
 def _round_ratios(rounds: list[dict], other: str) -> str:
     """'a s / b s = r; ...; median m' over the rounds, ``other`` over the pool run."""
-    parts = [f"{r[other]['wall_s']:.1f} s / {r['pool']['wall_s']:.1f} s = {r[other]['wall_s'] / r['pool']['wall_s']:.2f}"
-             for r in rounds if "wall_s" in r.get(other, {})]
+    parts = [
+        f"{r[other]['wall_s']:.1f} s / {r['pool']['wall_s']:.1f} s = {r[other]['wall_s'] / r['pool']['wall_s']:.2f}"
+        for r in rounds
+        if "wall_s" in r.get(other, {})
+    ]
     ratio = median_ratio(rounds, other)
     return "; ".join(parts) + (f"; median {ratio:.2f}" if ratio is not None else "")
 
@@ -453,10 +543,35 @@ def textdedup_run(python: str, documents_dir: Path, work: Path) -> dict:
     with data.open("w", encoding="utf-8") as f:
         for path in sorted(documents_dir.iterdir()):
             f.write(json.dumps({"text": path.read_text(encoding="utf-8")}) + "\n")
-    cmd = [os.path.abspath(python), "-m", "text_dedup.minhash", "--path", "json", "--data_files", str(data),
-           "--split", "train", "--cache_dir", str(work / "td-cache"), "--output", str(work / "td-out"),
-           "--column", "text", "--ngram", "2", "--num_perm", "256", "--threshold", "0.45", "--hash_func", "xxh3",
-           "--hash_bits", "32", "--num_proc", "2"]
+    cmd = [
+        os.path.abspath(python),
+        "-m",
+        "text_dedup.minhash",
+        "--path",
+        "json",
+        "--data_files",
+        str(data),
+        "--split",
+        "train",
+        "--cache_dir",
+        str(work / "td-cache"),
+        "--output",
+        str(work / "td-out"),
+        "--column",
+        "text",
+        "--ngram",
+        "2",
+        "--num_perm",
+        "256",
+        "--threshold",
+        "0.45",
+        "--hash_func",
+        "xxh3",
+        "--hash_bits",
+        "32",
+        "--num_proc",
+        "2",
+    ]
     env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
     res = timed_child(cmd, env=env, cwd=work)
     if res["rc"]:
@@ -467,25 +582,32 @@ def textdedup_run(python: str, documents_dir: Path, work: Path) -> dict:
 
 # ---------------------------------------------------------------- report
 
+
 def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict, e2e: dict, line: str) -> str:
     r = fp["rate"]
     L = []
     L.append(f"# newsprov benchmark results ({args.scale} scale)\n")
-    L.append(f"Generated by `bench/run.py --scale {args.scale}` on {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "
-             f"Medians of {args.repeats} interleaved repeats unless noted. Ratios are the result; absolute numbers "
-             "are for context and depend on the machine. Every `_vs_`/speedup ratio is newsprov's speed over the "
-             "other's (> 1: newsprov is faster); `lsh_mem_ratio` is newsprov's peak memory over datasketch's "
-             "(< 1: newsprov uses less).\n")
+    L.append(
+        f"Generated by `bench/run.py --scale {args.scale}` on {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "
+        f"Medians of {args.repeats} interleaved repeats unless noted. Ratios are the result; absolute numbers "
+        "are for context and depend on the machine. Every `_vs_`/speedup ratio is newsprov's speed over the "
+        "other's (> 1: newsprov is faster); `lsh_mem_ratio` is newsprov's peak memory over datasketch's "
+        "(< 1: newsprov uses less).\n"
+    )
     L.append("## Machine\n")
     L.append(f"- CPU: {facts['cpu']}, {facts['cores']} cores; RAM {facts['ram']}; {facts['os']}")
     L.append(f"- Python {facts['python']}; " + ", ".join(f"{k} {v}" for k, v in facts["packages"].items()))
     try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "pipeline"],
-                               capture_output=True, text=True).stdout.splitlines()
-        L.append(f"- Code: commit {head or '?'}" + (f", with {len(dirty)} uncommitted change(s) under pipeline/"
-                                                     if dirty else ", clean pipeline/"))
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "pipeline"], capture_output=True, text=True
+        ).stdout.splitlines()
+        L.append(
+            f"- Code: commit {head or '?'}"
+            + (f", with {len(dirty)} uncommitted change(s) under pipeline/" if dirty else ", clean pipeline/")
+        )
     except OSError:
         pass
     if facts.get("bench_s"):
@@ -496,46 +618,63 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     L.append(f"## Fingerprint ({fp['n']} passages per repeat, text -> 128-value signature)\n")
     L.append("| method | passages/s | newsprov / method |")
     L.append("|---|---:|---:|")
-    for name in ("newsprov", "datasketch_update", "datasketch_bulk", "rensa", "rensa_pretokenised",
-                 "floor_tokenise_hash64", "tokenise_only"):
+    for name in (
+        "newsprov",
+        "datasketch_update",
+        "datasketch_bulk",
+        "rensa",
+        "rensa_pretokenised",
+        "floor_tokenise_hash64",
+        "tokenise_only",
+    ):
         if name in r:
             L.append(f"| {name} | {r[name]:,.0f} | {r['newsprov'] / r[name]:.2f}x |")
         else:
             L.append(f"| {name} | na | na |")
     L.append("")
-    L.append("All methods get the same passages; datasketch and rensa are fed `pipeline.lsh.fingerprint.shingles()` "
-             "(same tokeniser, 3-word shingles), datasketch with `hashfunc=shingle_hash` and a prototype MinHash "
-             "copied per passage (as `MinHash.bulk` does), so its signatures equal newsprov's (checked). rensa "
-             "hashes the shingle strings with its own hash, so its values differ; `rensa_pretokenised` gets the "
-             "shingle strings built before the clock starts (rensa's hashing alone; the summary line uses `rensa`, "
-             "which, like datasketch and newsprov, starts from the text). `floor_tokenise_hash64` is newsprov's "
-             "vectorised tokeniser (`pipeline.text.tokens.normal_word_ids`) plus one 64-bit hash per shingle and no "
-             "permutations; `tokenise_only` is that tokeniser alone." + (f" {fp['rensa_note']}." if fp["rensa_note"] else ""))
+    L.append(
+        "All methods get the same passages; datasketch and rensa are fed `pipeline.lsh.fingerprint.shingles()` "
+        "(same tokeniser, 3-word shingles), datasketch with `hashfunc=shingle_hash` and a prototype MinHash "
+        "copied per passage (as `MinHash.bulk` does), so its signatures equal newsprov's (checked). rensa "
+        "hashes the shingle strings with its own hash, so its values differ; `rensa_pretokenised` gets the "
+        "shingle strings built before the clock starts (rensa's hashing alone; the summary line uses `rensa`, "
+        "which, like datasketch and newsprov, starts from the text). `floor_tokenise_hash64` is newsprov's "
+        "vectorised tokeniser (`pipeline.text.tokens.normal_word_ids`) plus one 64-bit hash per shingle and no "
+        "permutations; `tokenise_only` is that tokeniser alone." + (f" {fp['rensa_note']}." if fp["rensa_note"] else "")
+    )
     L.append("")
     ns, ds_ = lsh["newsprov"], lsh["datasketch"]
     L.append(f"## LSH candidate stage ({lsh['n']:,} passages, 32 bands x 4 rows, each run in a fresh process)\n")
     L.append("| | newsprov (band_rows + find_candidates) | datasketch MinHashLSH (insert + query all) |")
     L.append("|---|---:|---:|")
-    L.append(f"| time, s | {ns['seconds']:.2f} (band_rows {ns['band_rows_s']:.2f}, find_candidates "
-             f"{ns['find_candidates_s']:.2f}) | {ds_['seconds']:.2f} (insert {ds_['insert_s']:.2f}, query "
-             f"{ds_['query_s']:.2f}) |")
+    L.append(
+        f"| time, s | {ns['seconds']:.2f} (band_rows {ns['band_rows_s']:.2f}, find_candidates "
+        f"{ns['find_candidates_s']:.2f}) | {ds_['seconds']:.2f} (insert {ds_['insert_s']:.2f}, query "
+        f"{ds_['query_s']:.2f}) |"
+    )
     L.append(f"| peak RSS over inputs, MB | {ns['delta_mb']:.0f} | {ds_['delta_mb']:.0f} |")
     L.append(f"| process peak RSS, MB | {ns['peak_mb']:.0f} | {ds_['peak_mb']:.0f} |")
     L.append(f"| candidate pairs (other document) | {ns['pairs']:,.0f} | {ds_['pairs']:,.0f} |")
     L.append(f"| planted-pair recall ({int(ns['planted']):,} pairs) | {ns['recall']:.4f} | {ds_['recall']:.4f} |")
     L.append("")
-    L.append("Inputs (signatures as a passages table for newsprov, LeanMinHash objects for datasketch) are built "
-             "before the clock starts; \"peak RSS over inputs\" is the stage's high-water mark (VmHWM reset via "
-             "/proc/self/clear_refs) minus RSS after the inputs were built. newsprov is given empty anchors and "
-             "empty history, so only the LSH channel runs. datasketch's threshold is (1/32)^(1/4) = 0.42 with "
-             "params=(32, 4). Planted pairs: light edits (2-15% of words) of another passage in another document.")
+    L.append(
+        "Inputs (signatures as a passages table for newsprov, LeanMinHash objects for datasketch) are built "
+        'before the clock starts; "peak RSS over inputs" is the stage\'s high-water mark (VmHWM reset via '
+        "/proc/self/clear_refs) minus RSS after the inputs were built. newsprov is given empty anchors and "
+        "empty history, so only the LSH channel runs. datasketch's threshold is (1/32)^(1/4) = 0.42 with "
+        "params=(32, 4). Planted pairs: light edits (2-15% of words) of another passage in another document."
+    )
     L.append("")
     L.append(f"## Hot bucket ({hot['copies']:,} copies of one boilerplate paragraph among {lsh['n']:,} passages)\n")
-    L.append(f"- newsprov candidate stage: {hot['seconds']:.2f} s (vs {ns['seconds']:.2f} s without), "
-             f"{hot['delta_mb']:.0f} MB over inputs; skipped buckets (size > max_bucket_size=200): "
-             f"{hot['skipped_buckets']}; candidate pairs {hot['pairs']:,}; planted recall {hot['recall']:.4f}.")
-    L.append(f"- Without the cap the boilerplate alone would be {hot['copies'] * (hot['copies'] - 1) // 2:,} pairs "
-             "(what an uncapped MinHashLSH query-all returns); datasketch was not timed on this case.")
+    L.append(
+        f"- newsprov candidate stage: {hot['seconds']:.2f} s (vs {ns['seconds']:.2f} s without), "
+        f"{hot['delta_mb']:.0f} MB over inputs; skipped buckets (size > max_bucket_size=200): "
+        f"{hot['skipped_buckets']}; candidate pairs {hot['pairs']:,}; planted recall {hot['recall']:.4f}."
+    )
+    L.append(
+        f"- Without the cap the boilerplate alone would be {hot['copies'] * (hot['copies'] - 1) // 2:,} pairs "
+        "(what an uncapped MinHashLSH query-all returns); datasketch was not timed on this case."
+    )
     L.append("")
     L.append("## End to end (`newsprov run`, 1 Luigi worker, `[parallel] processes = 0`: every core)\n")
     first, inc, big, one = e2e["first"], e2e.get("incremental"), e2e.get("big"), e2e.get("one_process")
@@ -543,8 +682,10 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
 
     def row(label: str, run: dict) -> str:
         c = run["counts"]
-        return (f"| {label} | {c.get('documents', 0):,} | {c.get('passages', 0):,} | {c.get('overlaps', 0):,} | "
-                f"{run['wall_s']:.1f} | {run['peak_rss_mb']:.0f} |")
+        return (
+            f"| {label} | {c.get('documents', 0):,} | {c.get('passages', 0):,} | {c.get('overlaps', 0):,} | "
+            f"{run['wall_s']:.1f} | {run['peak_rss_mb']:.0f} |"
+        )
 
     L.append("| run | documents | passages | overlaps | wall, s | peak RSS, MB |")
     L.append("|---|---:|---:|---:|---:|---:|")
@@ -557,67 +698,96 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
         L.append(row("first batch (empty history): `e2e_1m_s`, `e2e_peak_rss_mb`", first))
         L.append(row("incremental batch against it: `incremental_s`", inc))
     if one:
-        L.append(row(("the 20,000-document batch" if full else "first batch")
-                     + " again on one core, `[parallel] processes = 1`", one))
+        L.append(
+            row(
+                ("the 20,000-document batch" if full else "first batch")
+                + " again on one core, `[parallel] processes = 1`",
+                one,
+            )
+        )
     L.append("")
     rounds = e2e.get("rounds", [])
     if one:
-        L.append(f"`two_cores_speedup`: the {first['counts'].get('documents', 0):,}-document batch in one process "
-                 "pinned to one core (its CPU affinity: threads too) "
-                 f"over the same batch with worker processes on the {facts['cores']} cores (ingest, passages, "
-                 "anchors, align and paraphrase run in a pool; the tables are the same), the median over "
-                 f"{len(rounds)} interleaved rounds of the two runs (the rows above are round one's): "
-                 + _round_ratios(rounds, "one_process")
-                 + ". Peak RSS is the main process's; the pool's workers are not counted.")
+        L.append(
+            f"`two_cores_speedup`: the {first['counts'].get('documents', 0):,}-document batch in one process "
+            "pinned to one core (its CPU affinity: threads too) "
+            f"over the same batch with worker processes on the {facts['cores']} cores (ingest, passages, "
+            "anchors, align and paraphrase run in a pool; the tables are the same), the median over "
+            f"{len(rounds)} interleaved rounds of the two runs (the rows above are round one's): "
+            + _round_ratios(rounds, "one_process")
+            + ". Peak RSS is the main process's; the pool's workers are not counted."
+        )
         L.append("")
     failed = e2e.get("big_failed")
     if failed:
-        L.append(f"**The 1M-passage batch failed** (rc {failed['rc']}) after {failed['wall_s']:.0f} s at a peak RSS "
-                 f"of {failed['peak_rss_mb']:.0f} MB, having published: "
-                 + (", ".join(f"{t} (+{sec:.0f} s)" for t, sec in failed["stages"]) or "nothing")
-                 + f". Its last output lines:\n\n```\n{failed['output'][-1500:].strip()}\n```\n")
+        L.append(
+            f"**The 1M-passage batch failed** (rc {failed['rc']}) after {failed['wall_s']:.0f} s at a peak RSS "
+            f"of {failed['peak_rss_mb']:.0f} MB, having published: "
+            + (", ".join(f"{t} (+{sec:.0f} s)" for t, sec in failed["stages"]) or "nothing")
+            + f". Its last output lines:\n\n```\n{failed['output'][-1500:].strip()}\n```\n"
+        )
         L.append("`e2e_1m_s`, `e2e_peak_rss_mb` and `incremental_s` are therefore `na`.")
         L.append("")
-    for name, run in (("1M-passage batch", big), ("incremental batch", inc if big else None),
-                      ("20,000-document batch" if full else "first batch", first)):
+    for name, run in (
+        ("1M-passage batch", big),
+        ("incremental batch", inc if big else None),
+        ("20,000-document batch" if full else "first batch", first),
+    ):
         if run and run.get("stages"):
-            L.append(f"Where the {name} spent its time (each table or report, seconds since the one before was "
-                     "published; a task publishes at its end): "
-                     + ", ".join(f"{t} {sec:.0f}" for t, sec in run["stages"]) + ".")
+            L.append(
+                f"Where the {name} spent its time (each table or report, seconds since the one before was "
+                "published; a task publishes at its end): "
+                + ", ".join(f"{t} {sec:.0f}" for t, sec in run["stages"])
+                + "."
+            )
             L.append("")
-    runs = ([("1M-passage batch", big), ("incremental", inc), ("20,000-document batch", first)] if big
-            else [("20,000-document batch", first)] if e2e.get("big_failed")
-            else [("first batch", first), ("incremental", inc)])
-    L.append("Overlaps by relation: " + "; ".join(f"{name}: {run['counts'].get('by_relation', '?')}"
-                                                 for name, run in runs) + ".")
+    runs = (
+        [("1M-passage batch", big), ("incremental", inc), ("20,000-document batch", first)]
+        if big
+        else [("20,000-document batch", first)]
+        if e2e.get("big_failed")
+        else [("first batch", first), ("incremental", inc)]
+    )
+    L.append(
+        "Overlaps by relation: "
+        + "; ".join(f"{name}: {run['counts'].get('by_relation', '?')}" for name, run in runs)
+        + "."
+    )
     L.append("")
     if big:
         passages = big["counts"].get("passages", 0)
         short = "" if passages >= BIG_PASSAGES else f" (**fewer than {BIG_PASSAGES:,}**: raise SCALES big)"
-        L.append(f"The summary line's `e2e_1m_s` and `e2e_peak_rss_mb` are the first row: "
-                 f"{big['counts'].get('documents', 0):,} documents / {passages:,} passages{short}, into an empty "
-                 "`--out`; `incremental_s` is the second row, a batch dated a day later into the same `--out`, its "
-                 "copies drawn from the 1M-passage batch too. Documents: 6-14 generated paragraphs each under a "
-                 "title; 10% copy an earlier document (half whole with light edits, half an excerpt plus new "
-                 "paragraphs).")
+        L.append(
+            f"The summary line's `e2e_1m_s` and `e2e_peak_rss_mb` are the first row: "
+            f"{big['counts'].get('documents', 0):,} documents / {passages:,} passages{short}, into an empty "
+            "`--out`; `incremental_s` is the second row, a batch dated a day later into the same `--out`, its "
+            "copies drawn from the 1M-passage batch too. Documents: 6-14 generated paragraphs each under a "
+            "title; 10% copy an earlier document (half whole with light edits, half an excerpt plus new "
+            "paragraphs)."
+        )
     elif not e2e.get("big_failed"):
-        L.append(f"At this scale the summary line's `e2e_1m_s` and `e2e_peak_rss_mb` are the first batch: "
-                 f"{first['counts'].get('documents', 0):,} documents / {first['counts'].get('passages', 0):,} "
-                 "passages, **not 1M passages** (the full scale runs 1M); `incremental_s` is the second row, "
-                 "its copies drawn from the first batch too. Documents: 6-14 generated paragraphs each; 10% copy "
-                 "an earlier document (half whole with light edits, half an excerpt plus new paragraphs).")
+        L.append(
+            f"At this scale the summary line's `e2e_1m_s` and `e2e_peak_rss_mb` are the first batch: "
+            f"{first['counts'].get('documents', 0):,} documents / {first['counts'].get('passages', 0):,} "
+            "passages, **not 1M passages** (the full scale runs 1M); `incremental_s` is the second row, "
+            "its copies drawn from the first batch too. Documents: 6-14 generated paragraphs each; 10% copy "
+            "an earlier document (half whole with light edits, half an excerpt plus new paragraphs)."
+        )
     L.append("")
     td = e2e.get("textdedup")
     if td and "wall_s" in td:
-        L.append(f"text-dedup {e2e.get('textdedup_version')} `text_dedup.minhash` on the same "
-                 f"{first['counts'].get('documents', 0):,} documents (one row each; its news settings: word 2-grams, "
-                 f"256 permutations, threshold 0.45, xxh3, num_proc=2; a fresh cache each round): "
-                 f"{td['peak_rss_mb']:.0f} MB peak RSS of its main process in round one (it forks workers). "
-                 "`e2e_vs_textdedup` is text-dedup's wall time over newsprov's (with its pool) in the same round, "
-                 f"the median over {len(rounds)} rounds: " + _round_ratios(rounds, "textdedup")
-                 + ". text-dedup only fingerprints, buckets and drops whole-document duplicates; newsprov also "
-                 "ingests, splits passages, aligns, attributes and links, so the ratio (above 1: newsprov is "
-                 "faster) compares whole tools, not equal work.")
+        L.append(
+            f"text-dedup {e2e.get('textdedup_version')} `text_dedup.minhash` on the same "
+            f"{first['counts'].get('documents', 0):,} documents (one row each; its news settings: word 2-grams, "
+            f"256 permutations, threshold 0.45, xxh3, num_proc=2; a fresh cache each round): "
+            f"{td['peak_rss_mb']:.0f} MB peak RSS of its main process in round one (it forks workers). "
+            "`e2e_vs_textdedup` is text-dedup's wall time over newsprov's (with its pool) in the same round, "
+            f"the median over {len(rounds)} rounds: "
+            + _round_ratios(rounds, "textdedup")
+            + ". text-dedup only fingerprints, buckets and drops whole-document duplicates; newsprov also "
+            "ingests, splits passages, aligns, attributes and links, so the ratio (above 1: newsprov is "
+            "faster) compares whole tools, not equal work."
+        )
     else:
         L.append(f"text-dedup: not measured ({e2e.get('textdedup_note', 'no text-dedup venv given')}).")
     L.append("")
@@ -632,15 +802,23 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
 
 # ---------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
-    parser.add_argument("--docs", type=Path, default=REPO.parent / "shared" / "eval" / "dev" / "docs",
-                        help="source articles (*.txt), read in place")
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=REPO.parent / "shared" / "eval" / "dev" / "docs",
+        help="source articles (*.txt), read in place",
+    )
     parser.add_argument("--results", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--textdedup-python", default=None,
-                        help="python of a venv with text-dedup installed (bench only); skipped when absent")
+    parser.add_argument(
+        "--textdedup-python",
+        default=None,
+        help="python of a venv with text-dedup installed (bench only); skipped when absent",
+    )
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--skip", default="", help="comma list of stages to skip: fp,lsh,hot,e2e,textdedup,cores")
@@ -672,7 +850,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = passage_corpus(paragraphs, scale["lsh"], seed=11)
         fp = {"n": 0, "rate": {}, "rensa_note": "skipped", "times": {}}
         if "fp" not in skip:
-            fp = fingerprint_bench(corpus.texts[:scale["fp"]], args.repeats)
+            fp = fingerprint_bench(corpus.texts[: scale["fp"]], args.repeats)
         lsh = hot = None
         if not {"lsh", "hot"} <= skip:
             t0 = time.perf_counter()
@@ -706,18 +884,23 @@ def main(argv: list[str] | None = None) -> int:
             if "textdedup" in skip:
                 e2e["textdedup_note"] = "skipped with --skip textdedup"
             elif not args.textdedup_python or not Path(args.textdedup_python).exists():
-                e2e["textdedup_note"] = ("no text-dedup venv: `make bench` builds one in bench/.venv-textdedup; "
-                                         "pass --textdedup-python")
+                e2e["textdedup_note"] = (
+                    "no text-dedup venv: `make bench` builds one in bench/.venv-textdedup; pass --textdedup-python"
+                )
             else:
-                ver = subprocess.run([args.textdedup_python, "-c", "import importlib.metadata as m; "
-                                      "print(m.version('text-dedup'))"], capture_output=True, text=True)
+                ver = subprocess.run(
+                    [args.textdedup_python, "-c", "import importlib.metadata as m; print(m.version('text-dedup'))"],
+                    capture_output=True,
+                    text=True,
+                )
                 if ver.returncode:
                     e2e["textdedup_note"] = "text-dedup not importable in the given venv"
                 else:
                     e2e["textdedup_version"] = ver.stdout.strip()
                     td_python = args.textdedup_python
-            e2e["rounds"] = comparison_rounds(first_dir, work, args.repeats, e2e["first"], "cores" not in skip,
-                                              td_python)
+            e2e["rounds"] = comparison_rounds(
+                first_dir, work, args.repeats, e2e["first"], "cores" not in skip, td_python
+            )
             failed = [r["textdedup"] for r in e2e["rounds"] if r.get("textdedup") and "wall_s" not in r["textdedup"]]
             if failed:
                 e2e["textdedup_note"] = f"text-dedup run failed ({failed[0]['error']})"
@@ -738,27 +921,41 @@ def main(argv: list[str] | None = None) -> int:
         def times(value: str) -> str:
             return value if value == "na" else value + "x"
 
-        line = " ".join([
-            "bench",
-            f"fingerprint_vs_datasketch={times(vs('datasketch_bulk'))}",
-            f"fingerprint_vs_rensa={times(vs('rensa'))}",
-            f"lsh_speedup={times(fmt(lsh['datasketch']['seconds'] / lsh['newsprov']['seconds']) if lsh else 'na')}",
-            f"lsh_mem_ratio={fmt(lsh['newsprov']['delta_mb'] / lsh['datasketch']['delta_mb']) if lsh else 'na'}",
-            f"hot_bucket_s={fmt(hot['seconds']) if hot else 'na'}",
-            f"e2e_1m_s={fmt(headline['wall_s'], 1) if headline else 'na'}",
-            f"e2e_peak_rss_mb={fmt(headline['peak_rss_mb'], 0) if headline else 'na'}",
-            f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
-            f"e2e_vs_textdedup={times(fmt(td_ratio) if td_ratio is not None else 'na')}",
-            f"two_cores_speedup={times(fmt(cores_ratio) if cores_ratio is not None else 'na')}",
-        ])
+        line = " ".join(
+            [
+                "bench",
+                f"fingerprint_vs_datasketch={times(vs('datasketch_bulk'))}",
+                f"fingerprint_vs_rensa={times(vs('rensa'))}",
+                f"lsh_speedup={times(fmt(lsh['datasketch']['seconds'] / lsh['newsprov']['seconds']) if lsh else 'na')}",
+                f"lsh_mem_ratio={fmt(lsh['newsprov']['delta_mb'] / lsh['datasketch']['delta_mb']) if lsh else 'na'}",
+                f"hot_bucket_s={fmt(hot['seconds']) if hot else 'na'}",
+                f"e2e_1m_s={fmt(headline['wall_s'], 1) if headline else 'na'}",
+                f"e2e_peak_rss_mb={fmt(headline['peak_rss_mb'], 0) if headline else 'na'}",
+                f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
+                f"e2e_vs_textdedup={times(fmt(td_ratio) if td_ratio is not None else 'na')}",
+                f"two_cores_speedup={times(fmt(cores_ratio) if cores_ratio is not None else 'na')}",
+            ]
+        )
         if fp["rate"] and lsh and hot and e2e.get("first"):
             facts["bench_s"] = time.perf_counter() - started
             text = write_results(args.results, facts, args, fp, lsh, hot, e2e, line)
             print(text)
         else:
-            print(json.dumps({"fp": fp, "lsh": lsh, "hot": hot,
-                              "e2e": {k: {kk: vv for kk, vv in v.items() if kk != "output"} if isinstance(v, dict)
-                                      else v for k, v in e2e.items()}}, indent=1, default=str))
+            print(
+                json.dumps(
+                    {
+                        "fp": fp,
+                        "lsh": lsh,
+                        "hot": hot,
+                        "e2e": {
+                            k: {kk: vv for kk, vv in v.items() if kk != "output"} if isinstance(v, dict) else v
+                            for k, v in e2e.items()
+                        },
+                    },
+                    indent=1,
+                    default=str,
+                )
+            )
             log(f"some stages skipped: {args.results} not written")
         log(f"total {time.perf_counter() - started:.0f}s")
         print(line)

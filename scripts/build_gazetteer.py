@@ -161,8 +161,9 @@ def english_words(path: Path) -> set[str]:
     return words
 
 
-def name_rules(rows: list[Row], curated_ids: set[str], free: set[str], countries: set[str],
-               words: set[str] = frozenset()) -> dict[str, str]:
+def name_rules(
+    rows: list[Row], curated_ids: set[str], free: set[str], countries: set[str], words: set[str] = frozenset()
+) -> dict[str, str]:
     """cue: needs a reporting cue or descriptor; descriptor: needs 'newspaper' & co.;
     never: too short to be told apart from ordinary text."""
     rules: dict[str, str] = {}
@@ -207,8 +208,12 @@ def write(rows: list[Row], rules: dict[str, str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--wikidata", type=Path, default=DEFAULT_WIKIDATA)
-    ap.add_argument("--lexicon", type=Path, default=DEFAULT_LEXICON,
-                    help="Open English WordNet synsets TSV; single-word names that are English words need a descriptor")
+    ap.add_argument(
+        "--lexicon",
+        type=Path,
+        default=DEFAULT_LEXICON,
+        help="Open English WordNet synsets TSV; single-word names that are English words need a descriptor",
+    )
     args = ap.parse_args(argv)
     if not args.wikidata.is_file():
         print(f"build_gazetteer: {args.wikidata} not found; pass --wikidata PATH", file=sys.stderr)

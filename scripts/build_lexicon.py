@@ -73,8 +73,7 @@ def build(source: Path, out: Path) -> tuple[int, int]:
     # ("Chinese" food). One that is also an ordinary lowercase word (Sami "Same", "Chin",
     # "Crow") needs both, so "Polish" stays and "the same language" is not folded.
     languages = sorted(
-        w for w in communication_caps
-        if (w in named_as_language) + (w in pertainym_caps) > (w in lowercase_lemmas)
+        w for w in communication_caps if (w in named_as_language) + (w in pertainym_caps) > (w in lowercase_lemmas)
     )
     out.mkdir(parents=True, exist_ok=True)
     with (out / "wordnet_synonyms.tsv").open("w", encoding="utf-8", newline="\n") as handle:

@@ -57,8 +57,10 @@ def compare(old: Path, new: Path) -> tuple[list[str], list[str]]:
             problems.append(f"differs ({why}, {ta.num_rows} vs {tb.num_rows} rows): {key}")
         elif not ta.schema.equals(tb.schema, check_metadata=True):
             docs.append(key)
-    print(f"{len(a.keys() & b.keys())} partitions compared: {len(problems)} differ in data, "
-          f"{len(docs)} only in field docs or metadata")
+    print(
+        f"{len(a.keys() & b.keys())} partitions compared: {len(problems)} differ in data, "
+        f"{len(docs)} only in field docs or metadata"
+    )
     return problems, docs
 
 

@@ -30,11 +30,21 @@ class SeedRun:
 
     def sql(self, query: str) -> list[tuple]:
         """Run ``query`` with each table name in braces, e.g. ``{overlaps}``, bound to its files."""
-        names = ("documents", "passages", "overlaps", "attributions", "outlets", "rejects", "bands",
-                 "anchors", "candidates")
+        names = (
+            "documents",
+            "passages",
+            "overlaps",
+            "attributions",
+            "outlets",
+            "rejects",
+            "bands",
+            "anchors",
+            "candidates",
+        )
         with duckdb.connect() as con:
-            return con.execute(query.format(**{n: f"read_parquet({self.glob(n)}, hive_partitioning=false)"
-                                               for n in names})).fetchall()
+            return con.execute(
+                query.format(**{n: f"read_parquet({self.glob(n)}, hive_partitioning=false)" for n in names})
+            ).fetchall()
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +70,9 @@ def settings(*layers: dict[str, dict[str, str]]):
                 parser.add_section(section)
                 added_sections.append(section)
             for option, value in options.items():
-                previous.append((section, option, parser.get(section, option) if parser.has_option(section, option)
-                                 else None))
+                previous.append(
+                    (section, option, parser.get(section, option) if parser.has_option(section, option) else None)
+                )
                 parser.set(section, option, value)
     try:
         yield

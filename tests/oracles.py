@@ -15,7 +15,7 @@ def tokenize_one_by_one(text: str) -> list[Token]:
         norm = normal_form(surface)
         if norm == "cent" and tokens and tokens[-1].norm == "per" and tokens[-1].end + 1 >= match.start():
             previous = tokens.pop()
-            tokens.append(Token(previous.start, match.end(), text[previous.start:match.end()], "percent"))
+            tokens.append(Token(previous.start, match.end(), text[previous.start : match.end()], "percent"))
             continue
         tokens.append(Token(match.start(), match.end(), surface, norm))
     return tokens

@@ -18,16 +18,91 @@ any_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=
 # The corners of the three steps: anchors (names at and after sentence starts, months with days,
 # figures, weekdays, stopwords), tokens (abbreviations, numbers, apostrophes, accents, non-Latin and
 # superscript digits, "per cent") and "<language name> language", chained and across a break.
-word = st.sampled_from([
-    "October", "Oct.", "oct", "Sept", "May", "march", "30", "5", "05", "2025", "1,000", "12.5", "3.", "Two", "twenty",
-    "Monday", "The", "the", "He", "Trump", "Karoline", "Leavitt", "U.S.", "u.s.", "per", "Per", "cent", "%",
-    "percent", "Per cent", "per  cent", "Chinese", "chinese", "Mandarin", "French", "language", "Language",
-    "languages", "E\u0301mile", "\u00c9mile", "\u0663\u0664", "\u00b2\u00b3", "\u2162", "\u00bd", "O\u2019Neil",
-    "Trump's", "\u0130stanbul", "\u01c5ungla", "Stra\u00dfe", "_X", "x", "100",
-    "Ab\U00031350", "\U00011f50\U00011f51",  # a letter and digits of Unicode 15, unassigned in Python 3.11's 14.0
-])
-separator = st.sampled_from([" ", "  ", ". ", ".", "\n", ": ", ";", '"', ' "', "\u201c", "\u201d ", ", ", "! ", "? ",
-                             "-", "", "\r\n", "\t", "'", " (", ") ", "\u00a0", "\u2014"])
+word = st.sampled_from(
+    [
+        "October",
+        "Oct.",
+        "oct",
+        "Sept",
+        "May",
+        "march",
+        "30",
+        "5",
+        "05",
+        "2025",
+        "1,000",
+        "12.5",
+        "3.",
+        "Two",
+        "twenty",
+        "Monday",
+        "The",
+        "the",
+        "He",
+        "Trump",
+        "Karoline",
+        "Leavitt",
+        "U.S.",
+        "u.s.",
+        "per",
+        "Per",
+        "cent",
+        "%",
+        "percent",
+        "Per cent",
+        "per  cent",
+        "Chinese",
+        "chinese",
+        "Mandarin",
+        "French",
+        "language",
+        "Language",
+        "languages",
+        "E\u0301mile",
+        "\u00c9mile",
+        "\u0663\u0664",
+        "\u00b2\u00b3",
+        "\u2162",
+        "\u00bd",
+        "O\u2019Neil",
+        "Trump's",
+        "\u0130stanbul",
+        "\u01c5ungla",
+        "Stra\u00dfe",
+        "_X",
+        "x",
+        "100",
+        "Ab\U00031350",
+        "\U00011f50\U00011f51",  # a letter and digits of Unicode 15, unassigned in Python 3.11's 14.0
+    ]
+)
+separator = st.sampled_from(
+    [
+        " ",
+        "  ",
+        ". ",
+        ".",
+        "\n",
+        ": ",
+        ";",
+        '"',
+        ' "',
+        "\u201c",
+        "\u201d ",
+        ", ",
+        "! ",
+        "? ",
+        "-",
+        "",
+        "\r\n",
+        "\t",
+        "'",
+        " (",
+        ") ",
+        "\u00a0",
+        "\u2014",
+    ]
+)
 corner_text = st.lists(st.tuples(word, separator), max_size=16).map(lambda parts: "".join(w + s for w, s in parts))
 texts = st.lists(st.one_of(corner_text, any_text), max_size=8)
 
@@ -39,9 +114,16 @@ def lexicon() -> Lexicon:
 
 @settings(max_examples=400, deadline=None)  # the first call finds the characters classed apart (0.3 s)
 @given(texts=texts)
-@example(texts=["", "Oil fell 5 Per cent Tuesday. Per cent Paris",
-                "Chinese language language talks. The French Language", "language Chinese",
-                "October 100 or May 7, 2025: The U.S. Per\ncent", "0A\U00031350"])
+@example(
+    texts=[
+        "",
+        "Oil fell 5 Per cent Tuesday. Per cent Paris",
+        "Chinese language language talks. The French Language",
+        "language Chinese",
+        "October 100 or May 7, 2025: The U.S. Per\ncent",
+        "0A\U00031350",
+    ]
+)
 @example(texts=[])
 def test_passage_words_of_equal_passage_words_text_by_text(texts, lexicon):
     """Offsets from the summed lengths of Polars' token and gap matches, anchors from
@@ -60,13 +142,26 @@ def test_passage_words_of_examples(lexicon):
     first, empty, third = passage_words_of(texts, lexicon)
     assert first.keys == ("xi", "met", "trump", "on", "october", "30", "in", "busan", "trump", "left")
     assert [texts[0][s:e] for s, e in zip(first.starts, first.ends)] == [
-        "Xi", "met", "Trump", "on", "Oct", "30", "in", "Busan", "Trump", "left"]
-    assert first.first_anchor == {"n:trump": Anchor("n:trump", 7, 12), "d:october 30": Anchor("d:october 30", 16, 23),
-                                  "n:busan": Anchor("n:busan", 27, 32)}
+        "Xi",
+        "met",
+        "Trump",
+        "on",
+        "Oct",
+        "30",
+        "in",
+        "Busan",
+        "Trump",
+        "left",
+    ]
+    assert first.first_anchor == {
+        "n:trump": Anchor("n:trump", 7, 12),
+        "d:october 30": Anchor("d:october 30", 16, 23),
+        "n:busan": Anchor("n:busan", 27, 32),
+    }
     assert empty == PassageWords((), (), (), {})
     assert third.keys == ("chinese", "talks", "rose", "5", "percent")
-    assert texts[2][third.starts[0]:third.ends[0]] == "Chinese language"
-    assert texts[2][third.starts[-1]:third.ends[-1]] == "per cent"
+    assert texts[2][third.starts[0] : third.ends[0]] == "Chinese language"
+    assert texts[2][third.starts[-1] : third.ends[-1]] == "per cent"
 
 
 @settings(max_examples=50, deadline=None)

@@ -16,17 +16,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 
 from pipeline.core import tables
 from pipeline.core.errors import OutputError
 from pipeline.orchestration.cli import main
 from pipeline.runtime.locking import output_lock
 
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-
 FIRST, SECOND = "2025-03-02", "2025-03-04"
-DAYS = {FIRST: {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
-        SECOND: {"reprint.txt": HARBOUR_REPRINT, "again.txt": ORCHARD}}
+DAYS = {
+    FIRST: {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
+    SECOND: {"reprint.txt": HARBOUR_REPRINT, "again.txt": ORCHARD},
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,11 @@ def part(out: Path, table: str, batch: str | None) -> Path:
 
 def partition_files(out: Path) -> dict[str, Path]:
     """Every published partition, but the runs table's: it records when and how each stage ran."""
-    return {str(p.relative_to(out)): p for p in sorted(out.rglob("*.parquet"))
-            if tables.STAGING not in p.parts and p.relative_to(out).parts[0] != "runs"}
+    return {
+        str(p.relative_to(out)): p
+        for p in sorted(out.rglob("*.parquet"))
+        if tables.STAGING not in p.parts and p.relative_to(out).parts[0] != "runs"
+    }
 
 
 def differences(expected: Path, got: Path) -> list[str]:
@@ -89,6 +93,7 @@ def test_the_undisturbed_run_has_rows_in_the_tables_these_tests_break(undisturbe
 
 
 # --- 1. lost partitions -------------------------------------------------------------------------
+
 
 def test_lost_partitions_are_rebuilt_with_the_tables_computed_from_them(undisturbed, archive, caplog):
     inbox, reference = undisturbed
@@ -121,6 +126,7 @@ def test_a_batch_a_killed_run_left_unfinished_is_finished_without_warnings(undis
 
 
 # --- 2. a corrupt partition ---------------------------------------------------------------------
+
 
 def test_a_truncated_partition_is_rewritten_with_what_depends_on_it(undisturbed, archive, caplog):
     inbox, reference = undisturbed
@@ -160,6 +166,7 @@ def test_a_partition_of_another_schema_version_is_rewritten(undisturbed, archive
 
 # --- 3. links planted in the output -------------------------------------------------------------
 
+
 @pytest.fixture
 def precious(tmp_path) -> Path:
     """A file outside the output that a planted link points to."""
@@ -184,8 +191,7 @@ def test_a_link_at_the_lock_file_is_refused(undisturbed, archive, precious, caps
     assert precious.read_text() == "not yours\n"
 
 
-@pytest.mark.parametrize("planted", ["documents", ".staging", f"overlaps/{SECOND}", "reports",
-                                     f"reports/{SECOND}"])
+@pytest.mark.parametrize("planted", ["documents", ".staging", f"overlaps/{SECOND}", "reports", f"reports/{SECOND}"])
 def test_a_folder_that_is_a_link_is_refused(undisturbed, tmp_path, planted, capsys):
     """A fresh output whose table, staging, reports or batch folder is a link elsewhere."""
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
@@ -194,8 +200,10 @@ def test_a_folder_that_is_a_link_is_refused(undisturbed, tmp_path, planted, caps
     (out / planted).symlink_to(elsewhere, target_is_directory=True)
     assert run(undisturbed[0], out, SECOND) == 2
     err = capsys.readouterr().err
-    assert err == f"newsprov: {out / planted} is a symbolic link; newsprov writes only real folders under " \
-                  "--out: remove the link (and move what it points to into place, if it is yours)\n"
+    assert (
+        err == f"newsprov: {out / planted} is a symbolic link; newsprov writes only real folders under "
+        "--out: remove the link (and move what it points to into place, if it is yours)\n"
+    )
     assert list(elsewhere.iterdir()) == []
 
 
@@ -210,6 +218,7 @@ def test_write_partition_refuses_a_table_folder_that_is_a_link(tmp_path):
 
 
 # --- 5. staging left-overs ----------------------------------------------------------------------
+
 
 def plant_leftovers(out: Path) -> None:
     """What a SIGKILL mid-write and a full disk mid-replace leave in .staging."""
@@ -229,6 +238,7 @@ def test_a_run_removes_staging_left_overs_and_says_how_many(undisturbed, archive
 
 
 # --- 6. newsprov doctor -------------------------------------------------------------------------
+
 
 def test_doctor_says_nothing_is_wrong_with_an_undisturbed_run(undisturbed, capsys):
     assert main(["doctor", str(undisturbed[1])]) == 0
@@ -279,11 +289,14 @@ def test_doctor_finds_a_batch_missing_tables_and_doc_ids_in_two_batches(undistur
 def test_doctor_finds_overlaps_naming_documents_no_batch_holds(undisturbed, archive, capsys):
     overlaps = pq.read_table(part(archive, "overlaps", SECOND))
     doc_b = pa.array(["d:unknown"] * overlaps.num_rows, overlaps.schema.field("doc_b").type)
-    pq.write_table(overlaps.set_column(overlaps.schema.get_field_index("doc_b"), "doc_b", doc_b),
-                   part(archive, "overlaps", SECOND))
+    pq.write_table(
+        overlaps.set_column(overlaps.schema.get_field_index("doc_b"), "doc_b", doc_b), part(archive, "overlaps", SECOND)
+    )
     assert main(["doctor", str(archive)]) == 1
-    assert f"overlaps/{SECOND}: 1 document named here is in no batch's documents (e.g. d:unknown)" \
+    assert (
+        f"overlaps/{SECOND}: 1 document named here is in no batch's documents (e.g. d:unknown)"
         in capsys.readouterr().out
+    )
 
 
 def test_doctor_explains_itself(capsys):
@@ -307,8 +320,16 @@ def test_doctor_names_a_planted_link(undisturbed, archive, tmp_path, capsys):
     assert f"remove the symbolic link {archive / 'clusters'}" in out
 
 
-@pytest.mark.parametrize("argv", [["run", "{inbox}", "--out", ""], ["run", "", "--out", "{out}"], ["doctor", ""],
-                                  ["stats", "--out", " "], ["eval", "pairs", "{inbox}", "--work", ""]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "{inbox}", "--out", ""],
+        ["run", "", "--out", "{out}"],
+        ["doctor", ""],
+        ["stats", "--out", " "],
+        ["eval", "pairs", "{inbox}", "--work", ""],
+    ],
+)
 def test_an_empty_path_is_one_line_not_the_current_folder(tmp_path, monkeypatch, capsys, argv):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "inbox").mkdir()

@@ -10,13 +10,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.attribution import document_credits, extract_attributions
-from pipeline.text.credits import (NO_CREDITS, DocumentCredits, credits_by_document, credits_summary, credits_table,
-                                   find_credits)
 from pipeline.core.errors import InputError
 from pipeline.core.ids import ordinal_of, passage_id
-from pipeline.text.gazetteer import Gazetteer
 from pipeline.core.schema import ATTRIBUTIONS, CREDITS
+from pipeline.stages.attribution import document_credits, extract_attributions
+from pipeline.text.credits import (
+    NO_CREDITS,
+    DocumentCredits,
+    credits_by_document,
+    credits_summary,
+    credits_table,
+    find_credits,
+)
+from pipeline.text.gazetteer import Gazetteer
 from pipeline.text.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -49,8 +55,7 @@ def credits(gaz: Gazetteer, text: str) -> list[dict]:
 
 
 def summary(gaz: Gazetteer, text: str) -> list[tuple]:
-    return [(r["surface"], r["outlet_id"] and gaz.outlet(r["outlet_id"]).name, r["cue"])
-            for r in credits(gaz, text)]
+    return [(r["surface"], r["outlet_id"] and gaz.outlet(r["outlet_id"]).name, r["cue"]) for r in credits(gaz, text)]
 
 
 # ---------------------------------------------------------------------------- seeds
@@ -95,40 +100,48 @@ def test_seed_rows_point_into_their_text_and_passage(seed_rows):
     for doc_id, rows in seed_rows.items():
         text = texts[doc_id]
         for r in rows:
-            assert text[r["char_start"]:r["char_end"]] == r["surface"]
+            assert text[r["char_start"] : r["char_end"]] == r["surface"]
             assert r["sentence_start"] <= r["char_start"] < r["char_end"] <= r["sentence_end"]
             assert r["passage_id"].startswith(f"{doc_id}:")
             assert 0.0 < r["confidence"] <= 1.0
 
 
 # ---------------------------------------------------------------------------- cues
-@pytest.mark.parametrize("text, expected", [
-    ("Prices rose 3 pct, the Financial Times reported.", ("Financial Times", "Financial Times", "reported")),
-    ("The deal was first reported by Bloomberg.", ("Bloomberg", "Bloomberg News", "reported")),
-    ("Clinton clinched the nomination, according to The Associated Press.",
-     ("The Associated Press", "Associated Press", "according_to")),
-    ("Coin flips decided six counties, according to a report in the Des Moines Register.",
-     ("Des Moines Register", "The Des Moines Register", "according_to")),
-    ("“We were wrong,” Ramos told AFP in an interview.", ("AFP", "Agence France-Presse", "told")),
-    ("Prices will rise, the ministry said, citing Xinhua.", ("Xinhua", "Xinhua News Agency", "citing")),
-    ("Japan's Jiji Press quoted the governor as saying rates would hold.",
-     ("Jiji Press", "Jiji Press", "citing")),
-    ("The test took place at 0120 gmt, Tass said.", ("Tass", "TASS", "said")),
-    ("— Reuters' Jane Doe contributed to this report.", ("Reuters", "Reuters", "contributed")),
-    ("Jim Watson | AFP", ("AFP", "Agence France-Presse", "photo_credit")),
-    ("John Moore/Getty Images.", ("Getty Images", "Getty Images", "photo_credit")),
-    ("LONDON (Reuters) - Markets fell on Monday.", ("Reuters", "Reuters", "dateline")),
-    ("(AP) — The convention opened.", ("AP", "Associated Press", "dateline")),
-    ("LONDON, September 30 (Kyodo) - Ministers met.", ("Kyodo", "Kyodo News", "dateline")),
-    ("He spoke in an interview with CNN on Sunday.", ("CNN", "CNN", "other")),
-    ("Collins published an op-ed in The Washington Post.", ("The Washington Post", "The Washington Post", "other")),
-    ("— The Hill's Vera Lin contributed to this report.", ("The Hill", "The Hill", "contributed")),
-    ("— Reporting by Jane Doe for AP", ("AP", "Associated Press", "contributed")),
-    ("Trump led, according to exit polls conducted for the Associated Press and networks.",
-     ("Associated Press", "Associated Press", "according_to")),
-    ("Documents seen by Reuters show the plan.", ("Reuters", "Reuters", "other")),
-    ('Abshire, on the CBS television show "Face the Nation," said he was honest.', ("CBS", "CBS News", "other")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Prices rose 3 pct, the Financial Times reported.", ("Financial Times", "Financial Times", "reported")),
+        ("The deal was first reported by Bloomberg.", ("Bloomberg", "Bloomberg News", "reported")),
+        (
+            "Clinton clinched the nomination, according to The Associated Press.",
+            ("The Associated Press", "Associated Press", "according_to"),
+        ),
+        (
+            "Coin flips decided six counties, according to a report in the Des Moines Register.",
+            ("Des Moines Register", "The Des Moines Register", "according_to"),
+        ),
+        ("“We were wrong,” Ramos told AFP in an interview.", ("AFP", "Agence France-Presse", "told")),
+        ("Prices will rise, the ministry said, citing Xinhua.", ("Xinhua", "Xinhua News Agency", "citing")),
+        ("Japan's Jiji Press quoted the governor as saying rates would hold.", ("Jiji Press", "Jiji Press", "citing")),
+        ("The test took place at 0120 gmt, Tass said.", ("Tass", "TASS", "said")),
+        ("— Reuters' Jane Doe contributed to this report.", ("Reuters", "Reuters", "contributed")),
+        ("Jim Watson | AFP", ("AFP", "Agence France-Presse", "photo_credit")),
+        ("John Moore/Getty Images.", ("Getty Images", "Getty Images", "photo_credit")),
+        ("LONDON (Reuters) - Markets fell on Monday.", ("Reuters", "Reuters", "dateline")),
+        ("(AP) — The convention opened.", ("AP", "Associated Press", "dateline")),
+        ("LONDON, September 30 (Kyodo) - Ministers met.", ("Kyodo", "Kyodo News", "dateline")),
+        ("He spoke in an interview with CNN on Sunday.", ("CNN", "CNN", "other")),
+        ("Collins published an op-ed in The Washington Post.", ("The Washington Post", "The Washington Post", "other")),
+        ("— The Hill's Vera Lin contributed to this report.", ("The Hill", "The Hill", "contributed")),
+        ("— Reporting by Jane Doe for AP", ("AP", "Associated Press", "contributed")),
+        (
+            "Trump led, according to exit polls conducted for the Associated Press and networks.",
+            ("Associated Press", "Associated Press", "according_to"),
+        ),
+        ("Documents seen by Reuters show the plan.", ("Reuters", "Reuters", "other")),
+        ('Abshire, on the CBS television show "Face the Nation," said he was honest.', ("CBS", "CBS News", "other")),
+    ],
+)
 def test_each_cue(gaz, text, expected):
     assert summary(gaz, text) == [expected]
 
@@ -150,23 +163,29 @@ def test_cue_confidence_ranks_strong_cues_above_weak_ones(gaz):
 
 # ---------------------------------------------------------------------------- aliases
 def test_alias_resolves_to_the_most_recent_compatible_outlet(gaz):
-    text = ("The New York Times reported the plan. Reuters said talks went on.\n"
-            "An aide told the Times that the plan was final.")
+    text = (
+        "The New York Times reported the plan. Reuters said talks went on.\n"
+        "An aide told the Times that the plan was final."
+    )
     rows = credits(gaz, text)
     alias = [r for r in rows if r["is_alias"]]
     assert [(r["surface"], r["outlet_id"], r["cue"]) for r in alias] == [("the Times", "Q9684", "told")]
 
 
 def test_alias_by_type_skips_outlets_of_other_types(gaz):
-    text = ("Kyodo News Agency reported the figures. The Asahi Shimbun said the cabinet agreed.\n"
-            "The agency said the vote was close.")
+    text = (
+        "Kyodo News Agency reported the figures. The Asahi Shimbun said the cabinet agreed.\n"
+        "The agency said the vote was close."
+    )
     alias = [r for r in credits(gaz, text) if r["is_alias"]]
     assert [(r["surface"], gaz.outlet(r["outlet_id"]).name) for r in alias] == [("The agency", "Kyodo News")]
 
 
 def test_the_paper_resolves_to_the_last_newspaper(gaz):
-    text = ("According to the Washington Post, the adviser may testify.\n"
-            "The paper said the testimony could damage the president.")
+    text = (
+        "According to the Washington Post, the adviser may testify.\n"
+        "The paper said the testimony could damage the president."
+    )
     alias = [r for r in credits(gaz, text) if r["is_alias"]]
     assert [(r["surface"], r["outlet_id"], r["cue"]) for r in alias] == [("The paper", "Q166032", "said")]
 
@@ -178,29 +197,32 @@ def test_unresolved_alias_is_kept_without_an_outlet(gaz):
 
 
 # ---------------------------------------------------------------------------- hard negatives
-@pytest.mark.parametrize("text", [
-    "News Corp shares rose 2 pct in early trading.",
-    "The Washington Post owner Jeff Bezos said he would visit.",
-    "The New York Times has a new chief. Later the Times's publisher declined to comment.",
-    "Crowds gathered in Times Square, officials said.",
-    "He mailed it from the Post Office, he said.",
-    "Trump told reporters on Air Force One that talks went well.",
-    "Trump advised reporters on Air Power One on Sunday.",
-    "Guo Jiakun told reporters here that Xi would attend.",
-    "said Dan Wang, China director at political consultancy Eurasia Group.",
-    "said Han Shen Lin, China director of consultancy The Asia Group.",
-    "said Gabriel Wildau, managing director at advisory firm Teneo.",
-    "Fox News host Sean Hannity said the election was rigged.",
-    "Reuters Holdings Plc said it agreed to buy a Toronto firm.",
-    "The New York Times Co said it expects another outstanding year.",
-    "A debate hosted by ABC News ended late.",
-    "Arab Banking Corp (ABC) arranged the loan. ABC said the deal was done.",
-    "G-III did not respond to The Washington Post's requests for comment.",
-    "Bloomberg receives 11 percent in the poll.",
-    "Press reports have speculated that Fiat may settle.",
-    "James Miller-Day, a director, said the shares were cheap.",
-    "The Fed said output rose.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "News Corp shares rose 2 pct in early trading.",
+        "The Washington Post owner Jeff Bezos said he would visit.",
+        "The New York Times has a new chief. Later the Times's publisher declined to comment.",
+        "Crowds gathered in Times Square, officials said.",
+        "He mailed it from the Post Office, he said.",
+        "Trump told reporters on Air Force One that talks went well.",
+        "Trump advised reporters on Air Power One on Sunday.",
+        "Guo Jiakun told reporters here that Xi would attend.",
+        "said Dan Wang, China director at political consultancy Eurasia Group.",
+        "said Han Shen Lin, China director of consultancy The Asia Group.",
+        "said Gabriel Wildau, managing director at advisory firm Teneo.",
+        "Fox News host Sean Hannity said the election was rigged.",
+        "Reuters Holdings Plc said it agreed to buy a Toronto firm.",
+        "The New York Times Co said it expects another outstanding year.",
+        "A debate hosted by ABC News ended late.",
+        "Arab Banking Corp (ABC) arranged the loan. ABC said the deal was done.",
+        "G-III did not respond to The Washington Post's requests for comment.",
+        "Bloomberg receives 11 percent in the poll.",
+        "Press reports have speculated that Fiat may settle.",
+        "James Miller-Day, a director, said the shares were cheap.",
+        "The Fed said output rose.",
+    ],
+)
 def test_hard_negatives_produce_no_rows(gaz, text):
     assert [r for r in credits(gaz, text) if r["outlet_id"]] == []
 
@@ -228,17 +250,18 @@ def test_seed_000_told_the_post_covers_the_quote_the_official_goes_on_with(seed_
 
 
 def test_coverage_follows_pronouns_and_the_outlet_and_stops_at_a_new_speaker(gaz):
-    text = ("“Talks will resume,” a senior diplomat told the Post.\n"
-            "“We expect a deal by March,” he said.\n"
-            "The newspaper added that the date could slip.\n"
-            "Guo said China was ready.\n"
-            "“Nothing is agreed,” the diplomat said.")
+    text = (
+        "“Talks will resume,” a senior diplomat told the Post.\n"
+        "“We expect a deal by March,” he said.\n"
+        "The newspaper added that the date could slip.\n"
+        "Guo said China was ready.\n"
+        "“Nothing is agreed,” the diplomat said."
+    )
     assert covered(gaz, text)[0] == ("the Post", [0, 1, 2])
 
 
 def test_coverage_stops_at_another_outlet_and_at_an_unrelated_speaker(gaz):
-    text = ("Prices rose, an official told Reuters.\n"
-            "“It will last,” the official said, according to Bloomberg.\n")
+    text = "Prices rose, an official told Reuters.\n“It will last,” the official said, according to Bloomberg.\n"
     assert covered(gaz, text)[0] == ("Reuters", [0])
     text = "Prices rose, an official told Reuters.\n“It will last,” the minister said."
     assert covered(gaz, text) == [("Reuters", [0])]
@@ -249,9 +272,11 @@ def test_coverage_stops_at_another_outlet_and_at_an_unrelated_speaker(gaz):
 
 
 def test_a_credit_ending_in_a_colon_covers_the_excerpt_after_it(gaz):
-    text = ("The following account was first published by The Straits Times:\n"
-            "The bank is looking into joint ventures.\n"
-            "Officials declined to comment.")
+    text = (
+        "The following account was first published by The Straits Times:\n"
+        "The bank is looking into joint ventures.\n"
+        "Officials declined to comment."
+    )
     assert covered(gaz, text) == [("The Straits Times", [0, 1])]
 
 
@@ -260,17 +285,20 @@ def test_photo_credits_cover_only_their_own_passage(gaz):
 
 
 # ---------------------------------------------------------------------------- document summary
-@pytest.mark.parametrize("line, wire", [
-    ("LONDON (Reuters) - Markets fell on Monday.", True),
-    ("Source: Agence France-Presse", True),
-    ("— Reporting by Jane Doe for AP", True),
-    ("This article was originally published by Kyodo News.", True),
-    ("The following account was first published by Reuters:", False),  # an excerpt credit
-    ("— Reuters' Jane Doe contributed to this report.", False),
-    ("Jim Watson | AFP", False),
-    ("WASHINGTON (CNN) — The Senate voted.", False),  # a dateline, but not an agency's
-    ("Prices rose, Reuters reported.", False),
-])
+@pytest.mark.parametrize(
+    "line, wire",
+    [
+        ("LONDON (Reuters) - Markets fell on Monday.", True),
+        ("Source: Agence France-Presse", True),
+        ("— Reporting by Jane Doe for AP", True),
+        ("This article was originally published by Kyodo News.", True),
+        ("The following account was first published by Reuters:", False),  # an excerpt credit
+        ("— Reuters' Jane Doe contributed to this report.", False),
+        ("Jim Watson | AFP", False),
+        ("WASHINGTON (CNN) — The Senate voted.", False),  # a dateline, but not an agency's
+        ("Prices rose, Reuters reported.", False),
+    ],
+)
 def test_wire_copy_needs_a_dateline_or_credit_line_of_an_agency(gaz, line, wire):
     documents, passages = tables({"d": "Some text first.\n" + line})
     summary = document_credits(extract_attributions(documents, passages, gaz), gaz)
@@ -279,8 +307,10 @@ def test_wire_copy_needs_a_dateline_or_credit_line_of_an_agency(gaz, line, wire)
 
 
 def test_credited_outlets_are_distinct_in_order_of_first_credit(gaz):
-    text = ("Xinhua said output rose. Kyodo News reported the same.\n"
-            "The agency said exports fell, Xinhua added. An aide told the Post it was over.")
+    text = (
+        "Xinhua said output rose. Kyodo News reported the same.\n"
+        "The agency said exports fell, Xinhua added. An aide told the Post it was over."
+    )
     documents, passages = tables({"d": text, "none": "Nobody credits anything here."})
     summary = document_credits(extract_attributions(documents, passages, gaz), gaz)
     assert summary == {"d": DocumentCredits(("np:xinhua", "np:kyodo"), False)}
@@ -326,23 +356,33 @@ def test_missing_columns_raise_input_error(gaz):
 
 def test_empty_input_gives_an_empty_conforming_table(gaz):
     documents, passages = tables({})
-    table = extract_attributions(documents.cast(pa.schema([("doc_id", pa.string()), ("batch", pa.string()),
-                                                           ("text", pa.string())])),
-                                 passages.cast(pa.schema([("passage_id", pa.string()), ("doc_id", pa.string()),
-                                                          ("char_start", pa.int32()), ("char_end", pa.int32())])),
-                                 gaz)
+    table = extract_attributions(
+        documents.cast(pa.schema([("doc_id", pa.string()), ("batch", pa.string()), ("text", pa.string())])),
+        passages.cast(
+            pa.schema(
+                [
+                    ("passage_id", pa.string()),
+                    ("doc_id", pa.string()),
+                    ("char_start", pa.int32()),
+                    ("char_end", pa.int32()),
+                ]
+            )
+        ),
+        gaz,
+    )
     assert table.num_rows == 0 and table.schema.equals(ATTRIBUTIONS, check_metadata=True)
 
 
 def test_sentence_offsets_are_exact():
     text = "  U.S. officials met on Oct. 30 in Busan. Mr. Xi came.\nNext line here!  "
-    sentences = [text[s.start:s.end] for s in split_sentences(text)]
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
     assert sentences == ["U.S. officials met on Oct. 30 in Busan.", "Mr. Xi came.", "Next line here!"]
 
 
 # Words, sentence punctuation, closing quotes and every kind of space, mixed.
-_SENTENCE_BITS = st.lists(st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u2003") + ["Mr", "U.S", "Jan"]),
-                          max_size=30).map("".join)
+_SENTENCE_BITS = st.lists(
+    st.sampled_from(list("aZ.!?\"”’')]([“ \t\u00a0\u2003") + ["Mr", "U.S", "Jan"]), max_size=30
+).map("".join)
 
 
 @settings(max_examples=500)
@@ -355,9 +395,34 @@ def test_word_ended_equals_searching_the_whole_head(head):
     assert _word_ended(head) == (whole.group(1) if whole else "")
 
 
-_PIECES = ["Reuters", "reported", "told", "the", "The", "Post", "Times", "New York Instances", "said",
-           "according to", "Getty Photographs", "|", "/", "(AP) —", "CNBC’s Jo", "contributed to this report",
-           ".", ",", "\n", "\n\n", "Washington Post", "paper", "agency", "Office", "Square", "Eurasia Group"]
+_PIECES = [
+    "Reuters",
+    "reported",
+    "told",
+    "the",
+    "The",
+    "Post",
+    "Times",
+    "New York Instances",
+    "said",
+    "according to",
+    "Getty Photographs",
+    "|",
+    "/",
+    "(AP) —",
+    "CNBC’s Jo",
+    "contributed to this report",
+    ".",
+    ",",
+    "\n",
+    "\n\n",
+    "Washington Post",
+    "paper",
+    "agency",
+    "Office",
+    "Square",
+    "Eurasia Group",
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -365,6 +430,6 @@ _PIECES = ["Reuters", "reported", "told", "the", "The", "Post", "Times", "New Yo
 def test_every_row_slices_back_to_its_surface(gaz, pieces):
     text = " ".join(pieces)
     for r in credits(gaz, text):
-        assert text[r["char_start"]:r["char_end"]] == r["surface"]
-        assert text[r["sentence_start"]:r["sentence_end"]].find(r["surface"]) >= 0
+        assert text[r["char_start"] : r["char_end"]] == r["surface"]
+        assert text[r["sentence_start"] : r["sentence_end"]].find(r["surface"]) >= 0
         assert r["outlet_id"] is not None or r["is_alias"]

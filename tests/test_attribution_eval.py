@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.orchestration.attribution_eval import (AttributionError, Score, evaluate_attribution, format_report, read_items,
-                                       write_errors)
 from pipeline.core.errors import InputError
+from pipeline.orchestration.attribution_eval import (
+    AttributionError,
+    Score,
+    evaluate_attribution,
+    format_report,
+    read_items,
+    write_errors,
+)
 from pipeline.text.gazetteer import Gazetteer
 
 
@@ -19,10 +25,16 @@ def gaz() -> Gazetteer:
 
 
 def item(text: str, outlets: list[tuple[str, str, str]] = (), context: str = "", **extra) -> dict:
-    return {"id": extra.pop("id", text[:12]), "text": text, "context_before": context,
-            "label": "attribution" if outlets else "no_attribution",
-            "outlets": [{"canonical": c, "surface": s, "cue": cue, "alias": False} for c, s, cue in outlets],
-            "cue_types": sorted({cue for *_, cue in outlets}), "uncertain": False, **extra}
+    return {
+        "id": extra.pop("id", text[:12]),
+        "text": text,
+        "context_before": context,
+        "label": "attribution" if outlets else "no_attribution",
+        "outlets": [{"canonical": c, "surface": s, "cue": cue, "alias": False} for c, s, cue in outlets],
+        "cue_types": sorted({cue for *_, cue in outlets}),
+        "uncertain": False,
+        **extra,
+    }
 
 
 def write(path: Path, items: list[dict]) -> Path:
@@ -32,19 +44,25 @@ def write(path: Path, items: list[dict]) -> Path:
 
 @pytest.fixture
 def labelled(tmp_path) -> Path:
-    return write(tmp_path / "small.jsonl", [
-        item("Prices rose, the Financial Times reported.", [("Financial Times", "Financial Times", "reported")]),
-        item("Tass said the test was carried out at dawn.", [("TASS", "Tass", "other")]),
-        # the credit sits in the context, the alias in the text
-        item("An aide told the Times it was over.", [("The New York Times", "the Times", "told")],
-             context="The New York Times reported the plan.\n\n"),
-        # a miss: a credit our cues do not know
-        item("The figures came courtesy of Kyodo News.", [("Kyodo News", "Kyodo News", "other")]),
-        # a false positive: the label says no credit
-        item("Sales rose, Reuters reported.", id="fp"),
-        item("News Corp shares rose 2 pct."),
-        item("LONDON (Reuters) - Markets fell.", [("Reuters", "(Reuters)", "wire_dateline")]),
-    ])
+    return write(
+        tmp_path / "small.jsonl",
+        [
+            item("Prices rose, the Financial Times reported.", [("Financial Times", "Financial Times", "reported")]),
+            item("Tass said the test was carried out at dawn.", [("TASS", "Tass", "other")]),
+            # the credit sits in the context, the alias in the text
+            item(
+                "An aide told the Times it was over.",
+                [("The New York Times", "the Times", "told")],
+                context="The New York Times reported the plan.\n\n",
+            ),
+            # a miss: a credit our cues do not know
+            item("The figures came courtesy of Kyodo News.", [("Kyodo News", "Kyodo News", "other")]),
+            # a false positive: the label says no credit
+            item("Sales rose, Reuters reported.", id="fp"),
+            item("News Corp shares rose 2 pct."),
+            item("LONDON (Reuters) - Markets fell.", [("Reuters", "(Reuters)", "wire_dateline")]),
+        ],
+    )
 
 
 def test_outlet_and_sentence_counts(labelled, gaz):
@@ -88,10 +106,13 @@ def test_report_ends_with_one_summary_line(labelled, gaz):
 
 
 def test_uncertain_items_are_scored_apart_too(tmp_path, gaz):
-    path = write(tmp_path / "u.jsonl", [
-        item("Prices rose, the Financial Times reported.", [("Financial Times", "Financial Times", "reported")]),
-        item("The figures came courtesy of Kyodo News.", [("Kyodo News", "Kyodo News", "other")], uncertain=True),
-    ])
+    path = write(
+        tmp_path / "u.jsonl",
+        [
+            item("Prices rose, the Financial Times reported.", [("Financial Times", "Financial Times", "reported")]),
+            item("The figures came courtesy of Kyodo News.", [("Kyodo News", "Kyodo News", "other")], uncertain=True),
+        ],
+    )
     report = evaluate_attribution(path, gaz)
     assert report.outlet == Score(tp=1, fn=1)
     assert report.outlet_certain == Score(tp=1)
@@ -104,12 +125,19 @@ def test_credits_in_the_context_do_not_count(tmp_path, gaz):
 
 
 def test_names_match_ignoring_case_the_and_parenthesised_parts(tmp_path, gaz):
-    path = write(tmp_path / "n.jsonl", [
-        item("Earlier, the official Hungarian news agency MTI said prices would rise.",
-             [("MTI (Hungarian News Agency)", "MTI", "other")]),
-        item("Clinton won, according to The Associated Press.", [("associated press", "The Associated Press",
-                                                                   "according_to")]),
-    ])
+    path = write(
+        tmp_path / "n.jsonl",
+        [
+            item(
+                "Earlier, the official Hungarian news agency MTI said prices would rise.",
+                [("MTI (Hungarian News Agency)", "MTI", "other")],
+            ),
+            item(
+                "Clinton won, according to The Associated Press.",
+                [("associated press", "The Associated Press", "according_to")],
+            ),
+        ],
+    )
     assert evaluate_attribution(path, gaz).outlet == Score(tp=2)
 
 
@@ -126,15 +154,21 @@ def test_bad_json_names_the_line(tmp_path):
         read_items(path)
 
 
-@pytest.mark.parametrize("record, message", [
-    ({"label": "no_attribution", "outlets": []}, "line 1: missing field 'text'"),
-    ({"text": "x", "outlets": []}, "line 1: missing field 'label'"),
-    ({"text": "x", "label": "attribution"}, "line 1: missing field 'outlets'"),
-    ({"text": "x", "label": "attribution", "outlets": [{"canonical": "Reuters"}]}, r"outlets\[0\]: missing field 'cue'"),
-    ({"text": "x", "label": "maybe", "outlets": []}, "label is 'maybe'; use one of attribution, no_attribution"),
-    ({"text": 3, "label": "attribution", "outlets": []}, "field 'text' must be a str"),
-    (["text"], "expected a JSON object"),
-])
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        ({"label": "no_attribution", "outlets": []}, "line 1: missing field 'text'"),
+        ({"text": "x", "outlets": []}, "line 1: missing field 'label'"),
+        ({"text": "x", "label": "attribution"}, "line 1: missing field 'outlets'"),
+        (
+            {"text": "x", "label": "attribution", "outlets": [{"canonical": "Reuters"}]},
+            r"outlets\[0\]: missing field 'cue'",
+        ),
+        ({"text": "x", "label": "maybe", "outlets": []}, "label is 'maybe'; use one of attribution, no_attribution"),
+        ({"text": 3, "label": "attribution", "outlets": []}, "field 'text' must be a str"),
+        (["text"], "expected a JSON object"),
+    ],
+)
 def test_bad_records_say_what_is_wrong(tmp_path, record, message):
     path = tmp_path / "r.jsonl"
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")

@@ -14,17 +14,19 @@ from pathlib import Path
 import duckdb
 import luigi
 import pytest
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from conftest import REPO
 
 import pipeline.orchestration.tasks as tasks
 import pipeline.stages.passages as passages_stage
 from pipeline.orchestration.cli import main
 from pipeline.runtime.locking import output_lock
 
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from conftest import REPO
-
-BATCHES = {"2025-03-02": {"harbour.txt": HARBOUR}, "2025-03-03": {"orchard.txt": ORCHARD},
-           "2025-03-04": {"reprint.txt": HARBOUR_REPRINT}}
+BATCHES = {
+    "2025-03-02": {"harbour.txt": HARBOUR},
+    "2025-03-03": {"orchard.txt": ORCHARD},
+    "2025-03-04": {"reprint.txt": HARBOUR_REPRINT},
+}
 
 
 def make_inbox(root: Path, batches=BATCHES) -> Path:
@@ -83,8 +85,11 @@ def test_a_later_batch_links_to_an_earlier_one_without_rehashing_it(tmp_path, ha
     assert run_inbox(inbox, out).name == "SUCCESS"
     assert provenance(out) == [("2025-03-04", "reprint.txt", "harbour.txt", "reprint", "date")]
     assert hashing_counter == {"2025-03-02": 6, "2025-03-03": 5, "2025-03-04": 7}
-    assert current_clusters(out) == {"harbour.txt": ("copy:harbour.txt", True), "orchard.txt": ("copy:orchard.txt", True),
-                                     "reprint.txt": ("copy:harbour.txt", False)}
+    assert current_clusters(out) == {
+        "harbour.txt": ("copy:harbour.txt", True),
+        "orchard.txt": ("copy:orchard.txt", True),
+        "reprint.txt": ("copy:harbour.txt", False),
+    }
 
     # A fourth day arrives: only its passages are hashed; the history is joined, not recomputed.
     make_inbox(inbox, {"2025-03-05": {"second-reprint.txt": HARBOUR_REPRINT.replace("top stories", "headlines")}})
@@ -118,7 +123,9 @@ def test_a_text_seen_in_an_earlier_batch_is_a_sighting_not_a_new_document(tmp_pa
     with duckdb.connect() as con:
         sightings = con.execute(f"""select source_path, batch, first_batch, first_source_path
             from read_parquet('{out}/sightings/**/*.parquet', hive_partitioning=false)""").fetchall()
-        documents = con.execute(f"select count(*), count(distinct doc_id) from '{out}/documents/**/*.parquet'").fetchone()
+        documents = con.execute(
+            f"select count(*), count(distinct doc_id) from '{out}/documents/**/*.parquet'"
+        ).fetchone()
     assert sightings == [("again.txt", "2025-03-05", "2025-03-02", "harbour.txt")]
     assert documents == (3, 3)
 
@@ -154,9 +161,20 @@ def test_central_scheduler_with_two_workers_runs_a_range_of_batches(tmp_path):
     luigid = Path(sys.executable).parent / "luigid"
     (tmp_path / "logs").mkdir()
     server = subprocess.Popen(
-        [str(luigid), "--address", "127.0.0.1", "--port", str(port), "--logdir", str(tmp_path / "logs"),
-         "--state-path", str(tmp_path / "state.pickle")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(luigid),
+            "--address",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--logdir",
+            str(tmp_path / "logs"),
+            "--state-path",
+            str(tmp_path / "state.pickle"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -168,10 +186,33 @@ def test_central_scheduler_with_two_workers_runs_a_range_of_batches(tmp_path):
                     pytest.fail("luigid did not start")
                 time.sleep(0.2)
         result = subprocess.run(
-            [sys.executable, "-m", "luigi", "--module", "pipeline.orchestration.tasks", "Inbox", "--inbox", str(inbox),
-             "--out-dir", str(out), "--stop", "2025-03-04", "--days-back", "30", "--workers", "2",
-             "--scheduler-host", "127.0.0.1", "--scheduler-port", str(port)],
-            cwd=REPO, capture_output=True, text=True, timeout=300)
+            [
+                sys.executable,
+                "-m",
+                "luigi",
+                "--module",
+                "pipeline.orchestration.tasks",
+                "Inbox",
+                "--inbox",
+                str(inbox),
+                "--out-dir",
+                str(out),
+                "--stop",
+                "2025-03-04",
+                "--days-back",
+                "30",
+                "--workers",
+                "2",
+                "--scheduler-host",
+                "127.0.0.1",
+                "--scheduler-port",
+                str(port),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
     finally:
         server.terminate()

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.lsh import pairs
-from pipeline.stages import candidates
-from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates, join_statements
 from pipeline.core.errors import SchemaError
 from pipeline.core.ids import passage_id
 from pipeline.core.schema import ANCHORS, CANDIDATES
 from pipeline.core.tables import conform, empty
+from pipeline.lsh import pairs
+from pipeline.stages import candidates
+from pipeline.stages.candidates import CandidateParams, band_rows, find_candidates, join_statements
 
 PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
 
@@ -27,8 +27,7 @@ PARAMS = CandidateParams(bands=4, rows=2, max_bucket_size=4)
 def passages_table(signatures: list[list[int] | None], doc_of: list[int], prefix: str) -> pa.Table:
     docs = [f"{prefix}{d:03d}" for d in doc_of]
     ids = [passage_id(doc, i) for i, doc in enumerate(docs)]
-    return pa.table({"passage_id": ids, "doc_id": docs,
-                     "signature": pa.array(signatures, type=pa.list_(pa.uint32()))})
+    return pa.table({"passage_id": ids, "doc_id": docs, "signature": pa.array(signatures, type=pa.list_(pa.uint32()))})
 
 
 def definition_pairs(new: pa.Table, history: pa.Table, key, cap: int) -> tuple[list[tuple[str, str, int]], int]:
@@ -46,8 +45,12 @@ def definition_pairs(new: pa.Table, history: pa.Table, key, cap: int) -> tuple[l
         if len(members) > cap:
             skipped += 1
             continue
-        pairs += [(x[0], y[0], len(members)) for x in members for y in members
-                  if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0])]
+        pairs += [
+            (x[0], y[0], len(members))
+            for x in members
+            for y in members
+            if x[2] and x[1] != y[1] and (not y[2] or x[0] < y[0])
+        ]
     return pairs, skipped
 
 
@@ -61,8 +64,10 @@ signature = st.lists(st.integers(0, 3), min_size=8, max_size=8)  # few values: m
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(signature, st.integers(0, 5)), max_size=14),
-       st.lists(st.tuples(signature, st.integers(0, 5)), max_size=10))
+@given(
+    st.lists(st.tuples(signature, st.integers(0, 5)), max_size=14),
+    st.lists(st.tuples(signature, st.integers(0, 5)), max_size=10),
+)
 def test_band_pairs_equal_the_definition(new_rows, history_rows):
     new = band_rows(passages_table([s for s, _ in new_rows], [d for _, d in new_rows], "n"), PARAMS)
     history = band_rows(passages_table([s for s, _ in history_rows], [d for _, d in history_rows], "h"), PARAMS)
@@ -127,8 +132,16 @@ def anchors_table(rows: list[tuple[int, list[str]]], prefix: str) -> pa.Table:
             ids.append(passage_id(f"{prefix}{doc:03d}", i))
             docs.append(f"{prefix}{doc:03d}")
             keys.append(key)
-    return conform(pa.table({"passage_id": pa.array(ids, pa.string()), "doc_id": pa.array(docs, pa.string()),
-                             "anchor": pa.array(keys, pa.string())}), ANCHORS)
+    return conform(
+        pa.table(
+            {
+                "passage_id": pa.array(ids, pa.string()),
+                "doc_id": pa.array(docs, pa.string()),
+                "anchor": pa.array(keys, pa.string()),
+            }
+        ),
+        ANCHORS,
+    )
 
 
 def reference_anchor_pairs(new: pa.Table, history: pa.Table, params: CandidateParams) -> tuple[dict, int]:
@@ -151,8 +164,10 @@ def test_anchor_pairs_equal_the_definition(new_rows, history_rows, cap, min_shar
     new, history = anchors_table(new_rows, "n"), anchors_table(history_rows, "h")
     result = find_candidates(empty("bands"), new, empty("bands"), history, params)
     expected, skipped = reference_anchor_pairs(new, history, params)
-    found = {(r["passage_a"], r["passage_b"]): (r["shared_anchors"], r["anchor_score"])
-             for r in result.candidates.to_pylist()}
+    found = {
+        (r["passage_a"], r["passage_b"]): (r["shared_anchors"], r["anchor_score"])
+        for r in result.candidates.to_pylist()
+    }
     assert found.keys() == expected.keys()
     for pair, (count, score) in found.items():
         assert count == expected[pair][0]
@@ -163,8 +178,9 @@ def test_anchor_pairs_equal_the_definition(new_rows, history_rows, cap, min_shar
 
 @settings(max_examples=100, deadline=None)
 @given(anchor_rows_st, anchor_rows_st, st.integers(2, 5), st.integers(1, 3), st.integers(1, 6), st.integers(1, 3))
-def test_anchor_pairs_expanded_in_small_chunks_are_the_same(new_rows, history_rows, cap, min_shared, chunk_rows,
-                                                            threads):
+def test_anchor_pairs_expanded_in_small_chunks_are_the_same(
+    new_rows, history_rows, cap, min_shared, chunk_rows, threads
+):
     # Chunks end only between new passages, so a pair's shared anchors are all counted in one chunk,
     # whichever thread expands it.
     params = CandidateParams(max_bucket_size=cap, min_shared_anchors=min_shared)
@@ -177,15 +193,30 @@ def test_anchor_pairs_expanded_in_small_chunks_are_the_same(new_rows, history_ro
     assert chunked.equals(whole)
 
 
-def sql_join(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table, history_anchors: pa.Table,
-             params: CandidateParams) -> tuple[pa.Table, tuple[int, int]]:
+def sql_join(
+    new_bands: pa.Table,
+    new_anchors: pa.Table,
+    history_bands: pa.Table,
+    history_anchors: pa.Table,
+    params: CandidateParams,
+) -> tuple[pa.Table, tuple[int, int]]:
     """The candidates and skipped counts of ``join_statements`` run in DuckDB, statement by statement."""
     con = duckdb.connect()
-    for name, table in (("new_bands", new_bands), ("new_anchors", new_anchors), ("history_bands", history_bands),
-                        ("history_anchors", history_anchors)):
+    for name, table in (
+        ("new_bands", new_bands),
+        ("new_anchors", new_anchors),
+        ("history_bands", history_bands),
+        ("history_anchors", history_anchors),
+    ):
         # Ids as strings, as Spark reads them: DuckDB would compare dictionary columns by code.
-        con.register(name, table.cast(pa.schema([pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type)
-                                                 else f for f in table.schema])))
+        con.register(
+            name,
+            table.cast(
+                pa.schema(
+                    [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in table.schema]
+                )
+            ),
+        )
     for name, statement in join_statements(params).items():
         con.execute(f"create temp view {name} as {statement}")
     skipped = con.sql("select buckets, anchors from skipped").fetchall()[0]
@@ -193,8 +224,9 @@ def sql_join(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table
     return conform(found, CANDIDATES), skipped
 
 
-passage_rows_st = st.lists(st.tuples(signature, st.integers(0, 4), st.lists(st.sampled_from("abcdef"), max_size=4)),
-                           max_size=10)
+passage_rows_st = st.lists(
+    st.tuples(signature, st.integers(0, 4), st.lists(st.sampled_from("abcdef"), max_size=4)), max_size=10
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -204,8 +236,10 @@ def test_both_channels_follow_the_join_statements(new_rows, history_rows, cap, m
 
     def inputs(rows, prefix):
         docs = [d for _, d, _ in rows]
-        return (band_rows(passages_table([s for s, _, _ in rows], docs, prefix), params),
-                anchors_table([(d, a) for _, d, a in rows], prefix))
+        return (
+            band_rows(passages_table([s for s, _, _ in rows], docs, prefix), params),
+            anchors_table([(d, a) for _, d, a in rows], prefix),
+        )
 
     (new_bands, new_anchors), (history_bands, history_anchors) = inputs(new_rows, "n"), inputs(history_rows, "h")
     result = find_candidates(new_bands, new_anchors, history_bands, history_anchors, params)

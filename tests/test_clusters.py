@@ -14,8 +14,9 @@ def rows(table):
 
 
 def test_new_documents_start_their_own_clusters_and_copies_join_the_source():
-    table = assign_clusters([], ["a", "b", "c"], [("b", "a", "date")], [("a", "c")],
-                            {"a": D1, "b": D2, "c": D2}, "2025-03-02")
+    table = assign_clusters(
+        [], ["a", "b", "c"], [("b", "a", "date")], [("a", "c")], {"a": D1, "b": D2, "c": D2}, "2025-03-02"
+    )
     got = rows(table)
     assert got["a"]["copy_cluster_id"] == got["b"]["copy_cluster_id"]
     assert got["c"]["copy_cluster_id"] == "copy:c"
@@ -24,11 +25,20 @@ def test_new_documents_start_their_own_clusters_and_copies_join_the_source():
 
 
 def test_ids_are_stable_and_a_merge_is_recorded():
-    previous = [Assignment("a", "copy:a", "story:a", True), Assignment("b", "copy:a", "story:a", False),
-                Assignment("x", "copy:x", "story:x", True)]
+    previous = [
+        Assignment("a", "copy:a", "story:a", True),
+        Assignment("b", "copy:a", "story:a", False),
+        Assignment("x", "copy:x", "story:x", True),
+    ]
     # A new document copies both a and x: the larger cluster keeps its id, x's is absorbed.
-    table = assign_clusters(previous, ["n"], [("b", "a", "date"), ("n", "a", "date"), ("n", "x", "date")], [],
-                            {"a": D1, "b": D2, "x": D2, "n": D3}, "2025-03-03")
+    table = assign_clusters(
+        previous,
+        ["n"],
+        [("b", "a", "date"), ("n", "a", "date"), ("n", "x", "date")],
+        [],
+        {"a": D1, "b": D2, "x": D2, "n": D3},
+        "2025-03-03",
+    )
     got = rows(table)
     assert set(got) == {"n", "x"}  # a and b did not change, so they get no new row
     assert got["n"]["copy_cluster_id"] == got["x"]["copy_cluster_id"] == "copy:a"
@@ -46,8 +56,9 @@ def test_a_large_merge_records_each_documents_own_former_ids():
     not every absorbed id on every row (which grew with the square of the story)."""
     previous = [Assignment(f"d{i:02d}", f"copy:d{i:02d}", f"story:d{i:02d}", True) for i in range(40)]
     story_links = [("n", f"d{i:02d}") for i in range(40)]
-    table = assign_clusters(previous, ["n"], [], story_links, {f"d{i:02d}": D1 for i in range(40)} | {"n": D2},
-                            "2025-03-02")
+    table = assign_clusters(
+        previous, ["n"], [], story_links, {f"d{i:02d}": D1 for i in range(40)} | {"n": D2}, "2025-03-02"
+    )
     got = rows(table)
     survivor = got["n"]["story_id"]
     assert {r["story_id"] for r in got.values()} == {survivor}

@@ -7,8 +7,8 @@ import multiprocessing
 
 import pyarrow as pa
 import pytest
-
 from articles import HARBOUR, HARBOUR_REPRINT
+
 from pipeline.runtime.context import RunContext, process_context
 from pipeline.stages.paraphrase import ParaphraseCandidates, ParaphraseParams, find_paraphrases
 from pipeline.text.synonyms import Lexicon
@@ -35,8 +35,13 @@ def _passages(texts: dict[str, str]) -> pa.Table:
 
 def test_a_warm_context_gives_the_tables_a_fresh_one_gives(lexicon):
     passages = _passages({"a": HARBOUR, "b": HARBOUR_REPRINT})
-    no_credits = pa.table({"doc_id": pa.array([], pa.string()), "sentence_start": pa.array([], pa.int32()),
-                           "sentence_end": pa.array([], pa.int32())})
+    no_credits = pa.table(
+        {
+            "doc_id": pa.array([], pa.string()),
+            "sentence_start": pa.array([], pa.int32()),
+            "sentence_end": pa.array([], pa.int32()),
+        }
+    )
     candidates, params = ParaphraseCandidates([("a", "b")], frozenset()), ParaphraseParams()
     context = RunContext()
     first = find_paraphrases(candidates, passages, no_credits, "2025-06-05", lexicon, params, context)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+
 from pipeline.orchestration.cli import main
 from pipeline.orchestration.evaluation import GoldPair, PredictedLink, RelationScore, _span_iou
-
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 
 
 def write_labelled_folder(root):
@@ -22,21 +22,31 @@ def write_labelled_folder(root):
     end = HARBOUR_REPRINT.index("Sign up") - 1
     src_start = HARBOUR.index("The city council")
     pairs = [
-        {"doc_a": "h1", "doc_b": "h2", "relation": "reprint",
-         "spans": [{"a": [src_start, len(HARBOUR) - 1], "b": [start, end]}]},
+        {
+            "doc_a": "h1",
+            "doc_b": "h2",
+            "relation": "reprint",
+            "spans": [{"a": [src_start, len(HARBOUR) - 1], "b": [start, end]}],
+        },
         {"doc_a": "h1", "doc_b": "o1", "relation": "same_topic_negative", "spans": None},
     ]
     (root / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
-    origins = {"cluster_id": "c1", "origin_doc_id": "h1", "members": ["h1", "h2"], "same_day_copies": [],
-               "edges": [["h1", "h2", "reprint"]]}
+    origins = {
+        "cluster_id": "c1",
+        "origin_doc_id": "h1",
+        "members": ["h1", "h2"],
+        "same_day_copies": [],
+        "edges": [["h1", "h2", "reprint"]],
+    }
     (root / "origins.jsonl").write_text(json.dumps(origins) + "\n")
 
 
 def test_eval_pairs_runs_dated_batches_and_scores_them(tmp_path, capsys):
     write_labelled_folder(tmp_path / "labelled")
     report = tmp_path / "eval.json"
-    code = main(["eval", "pairs", str(tmp_path / "labelled"), "--work", str(tmp_path / "work"),
-                 "--report", str(report)])
+    code = main(
+        ["eval", "pairs", str(tmp_path / "labelled"), "--work", str(tmp_path / "work"), "--report", str(report)]
+    )
     out = capsys.readouterr().out
     assert code == 0
     last = out.strip().splitlines()[-1]
@@ -77,11 +87,18 @@ def test_a_link_between_two_copies_of_one_source_is_counted_apart_not_as_false()
 
     from pipeline.orchestration.evaluation import GoldDocument, GoldSet, RunTiming, score
 
-    gold = GoldSet(Path("."), tuple(GoldDocument(d, f"{d}.txt", "2025-01-01") for d in ("src", "x", "y", "z", "w")),
-                   (GoldPair("src", "x", "cut", None), GoldPair("src", "y", "heavy", None),
-                    GoldPair("src", "w", "non", None)), ())
-    links = [PredictedLink("x", "src", "excerpt", "date", ()), PredictedLink("y", "x", "paraphrase", "date", ()),
-             PredictedLink("z", "x", "light_edit", "date", ()), PredictedLink("w", "y", "paraphrase", "date", ())]
+    gold = GoldSet(
+        Path("."),
+        tuple(GoldDocument(d, f"{d}.txt", "2025-01-01") for d in ("src", "x", "y", "z", "w")),
+        (GoldPair("src", "x", "cut", None), GoldPair("src", "y", "heavy", None), GoldPair("src", "w", "non", None)),
+        (),
+    )
+    links = [
+        PredictedLink("x", "src", "excerpt", "date", ()),
+        PredictedLink("y", "x", "paraphrase", "date", ()),
+        PredictedLink("z", "x", "light_edit", "date", ()),
+        PredictedLink("w", "y", "paraphrase", "date", ()),
+    ]
     report = score(gold, links, {}, RunTiming(0.0, {}), 1)
     assert (report.indirect_links, report.false_links) == (1, 2)  # y-x shares x's source; z-x and w-y do not
     assert report.confusion["indirect"] == {"paraphrase": 1}

@@ -30,22 +30,40 @@ import luigi.configuration
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
-
-from pipeline.core import tables
-from pipeline.orchestration.cli import main
-from pipeline.core.schema import TABLES
-
 from articles import HARBOUR, ORCHARD
 from conftest import REPO
+
+from pipeline.core import tables
+from pipeline.core.schema import TABLES
+from pipeline.orchestration.cli import main
 
 BATCH = "2025-03-05"
 CAP = 1_200_000  # [ingest] max_bytes for the bad-input run
 SECRET = "Secret outside text that must never be ingested 7f3a9c."
-LINE_WORDS = ["council", "harbour", "wall", "fishermen", "engineers", "storm", "autumn", "orchard", "frost",
-              "growers", "cider", "valley", "survey", "blossom", "prices", "budget", "basin", "season"]
+LINE_WORDS = [
+    "council",
+    "harbour",
+    "wall",
+    "fishermen",
+    "engineers",
+    "storm",
+    "autumn",
+    "orchard",
+    "frost",
+    "growers",
+    "cider",
+    "valley",
+    "survey",
+    "blossom",
+    "prices",
+    "budget",
+    "basin",
+    "season",
+]
 
 
 # --- 1. a folder of bad inputs -----------------------------------------------------------------
+
 
 # file name -> bytes; each is a separate case, named for what it tests
 def _bad_files() -> dict[str, bytes]:
@@ -81,7 +99,7 @@ def _bad_files() -> dict[str, bytes]:
         "zero_width_only.txt": "\u200b\u200b\u2060\n".encode(),
         "nbsp_only.txt": "\u00a0\u2003\u3000\n".encode(),
         "html.html": b"<html><head><title>Budget</title></head><body><p>The council approved the budget "
-                     b"on Tuesday.</p></body></html>\n",
+        b"on Tuesday.</p></body></html>\n",
         "mojibake.txt": mojibake.encode("utf-8").decode("cp1252").encode("utf-8"),
         "header_only.txt": b"date 2025-03-05 Paris:\n",
         "bad_date_header.txt": b"date 2025-13-40 Nowhere: the text goes on after a date that is no date.\n",
@@ -280,32 +298,47 @@ def test_bad_inputs_through_the_command_line(tmp_path, small_cap, monkeypatch, r
 
     # Read back as a user would: DuckDB over the globs.
     with duckdb.connect() as con:
+
         def query(sql):
             return con.execute(sql.format(out=out)).fetchall()
+
         documents = dict(query("select source_path, text from '{out}/documents/**/*.parquet'"))
-        rejects = {p: (r, d) for p, r, d in
-                   query("select source_path, reason, detail from '{out}/rejects/**/*.parquet'")}
+        rejects = {
+            p: (r, d) for p, r, d in query("select source_path, reason, detail from '{out}/rejects/**/*.parquet'")
+        }
         sightings = dict(query("select source_path, first_source_path from '{out}/sightings/**/*.parquet'"))
-        all_paths = [p for (p,) in query("""select source_path from '{out}/documents/**/*.parquet' union all
+        all_paths = [
+            p
+            for (p,) in query("""select source_path from '{out}/documents/**/*.parquet' union all
                                             select source_path from '{out}/rejects/**/*.parquet' union all
-                                            select source_path from '{out}/sightings/**/*.parquet'""")]
+                                            select source_path from '{out}/sightings/**/*.parquet'""")
+        ]
 
     # every path exactly once
     assert len(expected_paths) >= 50
     assert sorted(all_paths) == sorted(expected_paths)
     wrong = []
     for path in sorted(expected_paths):
-        got = (("document", documents[path][:100]) if path in documents else ("sighting", sightings[path])
-               if path in sightings else ("reject", *rejects[path]))
+        got = (
+            ("document", documents[path][:100])
+            if path in documents
+            else ("sighting", sightings[path])
+            if path in sightings
+            else ("reject", *rejects[path])
+        )
         if path in UNCERTAIN:
             if got[0] not in UNCERTAIN[path] and got[1] not in UNCERTAIN[path]:
                 wrong.append((path, got))
             continue
         expected = EXPECTED[path]
         if got[0] != expected[0] or (
-                expected[0] == "document" and expected[1] not in documents[path]
-                or expected[0] == "sighting" and expected[1] != got[1]
-                or expected[0] == "reject" and (expected[1] != got[1] or expected[2] not in got[2])):
+            expected[0] == "document"
+            and expected[1] not in documents[path]
+            or expected[0] == "sighting"
+            and expected[1] != got[1]
+            or expected[0] == "reject"
+            and (expected[1] != got[1] or expected[2] not in got[2])
+        ):
             wrong.append((path, got))
     assert wrong == []
     assert set(EXPECTED) | set(UNCERTAIN) >= expected_paths
@@ -326,6 +359,7 @@ def test_bad_inputs_through_the_command_line(tmp_path, small_cap, monkeypatch, r
 
 # --- 2. killed mid-run, run again ----------------------------------------------------------------
 
+
 def _corpus(folder: Path, n: int) -> None:
     """``n`` small documents of random words, every tenth an edited copy of the one before, and a
     few exact duplicates (sightings), so every table gets rows."""
@@ -337,8 +371,12 @@ def _corpus(folder: Path, n: int) -> None:
         if i % 10 == 9:
             text = texts[-1] + f"\nThis report was updated at {i % 24} o'clock by the night desk, Reuters said.\n"
         else:
-            paragraphs = [" ".join(" ".join(rng.choices(vocab, k=14)).capitalize() + f" {rng.randint(10, 9999)}."
-                                   for _ in range(2)) for _ in range(4)]
+            paragraphs = [
+                " ".join(
+                    " ".join(rng.choices(vocab, k=14)).capitalize() + f" {rng.randint(10, 9999)}." for _ in range(2)
+                )
+                for _ in range(4)
+            ]
             text = f"date 2025-03-{1 + i % 5:02d} Town{i % 17}:\n" + "\n\n".join(paragraphs) + "\n"
         texts.append(text)
         (folder / f"doc_{i:04d}.txt").write_text(text)
@@ -364,9 +402,16 @@ sys.exit(main())
 
 def _run_cli(inbox: Path, out: Path, hang_after_staging: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    command = ["-m", "pipeline.orchestration.cli"] if hang_after_staging is None else ["-c", SLOW_WRITE, hang_after_staging]
-    return subprocess.Popen([sys.executable, *command, "run", str(inbox), "--out", str(out), "--batch", BATCH],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    command = (
+        ["-m", "pipeline.orchestration.cli"] if hang_after_staging is None else ["-c", SLOW_WRITE, hang_after_staging]
+    )
+    return subprocess.Popen(
+        [sys.executable, *command, "run", str(inbox), "--out", str(out), "--batch", BATCH],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _published(out: Path, table: str) -> bool:
@@ -405,8 +450,14 @@ def _rows(out: Path, table: str) -> list[tuple]:
 
 def _stage_runs(out: Path) -> set[tuple]:
     data = ds.dataset(out / "runs", **_reader_kwargs("runs")).to_table()
-    return set(zip(*(data.column(c).to_pylist() for c in ("batch", "stage", "code_version", "settings_hash",
-                                                            "rows_in", "rows_out"))))
+    return set(
+        zip(
+            *(
+                data.column(c).to_pylist()
+                for c in ("batch", "stage", "code_version", "settings_hash", "rows_in", "rows_out")
+            )
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -451,7 +502,9 @@ def test_no_staging_file_is_visible_to_table_readers(killed_and_reference):
     assert not _staged(killed, "candidates") and not any((killed / tables.STAGING).iterdir())
     leftover = killed / tables.STAGING / f"candidates-{BATCH}-0123456789abcdef"
     leftover.mkdir()
-    shutil.copy(tables.partition_dir(killed, "candidates", BATCH) / tables.PART_FILE, leftover / tables.UNPUBLISHED_FILE)
+    shutil.copy(
+        tables.partition_dir(killed, "candidates", BATCH) / tables.PART_FILE, leftover / tables.UNPUBLISHED_FILE
+    )
     assert _staged(killed, "candidates")
     with duckdb.connect() as con:
         for name in TABLES:

@@ -9,14 +9,13 @@ import sys
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import SEEDS
 from datasketch import LeanMinHash, MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.errors import ConfigError
 from pipeline.lsh.fingerprint import FingerprintParams, permutations, shingle_hash, shingle_words, shingles, signatures
-
-from conftest import SEEDS
 
 words = st.text(alphabet=st.characters(categories=("Ll", "Lu", "Nd")), min_size=1, max_size=8)
 passages = st.lists(words, min_size=0, max_size=30).map(" ".join)
@@ -117,8 +116,11 @@ def test_shingles_fold_number_and_format_variants():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"num_perm": 1}, "num_perm must be >= 2, got 1"), ({"shingle_size": 0}, "shingle_size must be >= 1, got 0"),
-     ({"seed": -1}, "seed must be in [0, 2**32)")],
+    [
+        ({"num_perm": 1}, "num_perm must be >= 2, got 1"),
+        ({"shingle_size": 0}, "shingle_size must be >= 1, got 0"),
+        ({"seed": -1}, "seed must be in [0, 2**32)"),
+    ],
 )
 def test_bad_parameters_say_how_to_fix_them(kwargs, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
@@ -148,8 +150,11 @@ def test_vectorised_words_equal_the_python_tokenizer(texts):
 
 
 @settings(max_examples=200)
-@given(st.lists(st.sampled_from(["per", "cent", "Per", "CENT", " ", "  ", ",", "7", "x", "-", "per cent"]), max_size=12)
-       .map("".join))
+@given(
+    st.lists(
+        st.sampled_from(["per", "cent", "Per", "CENT", " ", "  ", ",", "7", "x", "-", "per cent"]), max_size=12
+    ).map("".join)
+)
 def test_per_cent_merges_as_in_the_python_tokenizer(text):
     from pipeline.text.tokens import normal_word_ids, normal_words
 
@@ -189,19 +194,31 @@ def test_large_inputs_on_threads_give_the_same_signatures():
 
 def test_signatures_added_slice_by_slice_are_the_same_column(monkeypatch):
     """add_signatures fingerprints a large batch a slice at a time (memory): any cut gives the same column."""
-    from pipeline.lsh import fingerprint
     from pipeline.core.schema import PASSAGES
     from pipeline.core.tables import conform
+    from pipeline.lsh import fingerprint
 
     rng = np.random.default_rng(7)
     vocabulary = ["harbour", "wall", "council", "per", "cent", "76%", "Oct.", "U.S.", "two", "storm"]
     texts = [" ".join(rng.choice(vocabulary, size=rng.integers(0, 12))) for _ in range(23)]
     kinds = ["header" if i % 7 == 0 else "body" for i in range(len(texts))]
-    passages = conform(pa.table({
-        "passage_id": [f"d:{i:04d}" for i in range(len(texts))], "doc_id": ["d"] * len(texts),
-        "batch": ["2025-01-01"] * len(texts), "ordinal": list(range(len(texts))), "char_start": [0] * len(texts),
-        "char_end": [len(t) for t in texts], "text": texts, "kind": kinds, "n_tokens": [0] * len(texts),
-        "signature": pa.nulls(len(texts), PASSAGES.field("signature").type)}), PASSAGES)
+    passages = conform(
+        pa.table(
+            {
+                "passage_id": [f"d:{i:04d}" for i in range(len(texts))],
+                "doc_id": ["d"] * len(texts),
+                "batch": ["2025-01-01"] * len(texts),
+                "ordinal": list(range(len(texts))),
+                "char_start": [0] * len(texts),
+                "char_end": [len(t) for t in texts],
+                "text": texts,
+                "kind": kinds,
+                "n_tokens": [0] * len(texts),
+                "signature": pa.nulls(len(texts), PASSAGES.field("signature").type),
+            }
+        ),
+        PASSAGES,
+    )
     whole = fingerprint.add_signatures(passages, FingerprintParams())
     monkeypatch.setattr(fingerprint, "_SIGNATURE_SLICE", 5)
     sliced = fingerprint.add_signatures(passages, FingerprintParams())

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.errors import ConfigError
-from pipeline.text.gazetteer import Gazetteer, Outlet, OutletMention
 from pipeline.core.schema import OUTLET_TYPES, OUTLETS
+from pipeline.text.gazetteer import Gazetteer, Outlet, OutletMention
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +43,8 @@ def test_curated_rows_take_wikidata_ids_when_name_and_domain_agree(gaz):
 
 def test_longest_match_first(gaz):
     assert names(gaz, "The South China Morning Post reported it.") == [
-        ("The South China Morning Post", "South China Morning Post", False)]
+        ("The South China Morning Post", "South China Morning Post", False)
+    ]
 
 
 def test_a_name_inside_a_longer_proper_noun_is_not_matched():
@@ -55,40 +56,51 @@ def test_a_name_inside_a_longer_proper_noun_is_not_matched():
 def test_matching_is_case_aware(gaz):
     assert names(gaz, "he reads the daily mail and the new york times") == []
     assert names(gaz, "FABRICE COFFRINI/AFP/GETTY IMAGES") == [
-        ("AFP", "Agence France-Presse", False), ("GETTY IMAGES", "Getty Images", False)]
+        ("AFP", "Agence France-Presse", False),
+        ("GETTY IMAGES", "Getty Images", False),
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    "Time is running out for a deal.",
-    "He walked to the Post Office.",
-    "Crowds filled Times Square.",
-    "Iran said it would retaliate.",
-    "Canada Post said carriers walked out.",
-    "Reuters Holdings Plc said it agreed to buy the firm.",
-    "Trump flew on Air Power One.",
-    "White Home press secretary Karoline Leavitt spoke.",
-    "He bought a house for AP. Reporting by the hour pays for AP staff.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Time is running out for a deal.",
+        "He walked to the Post Office.",
+        "Crowds filled Times Square.",
+        "Iran said it would retaliate.",
+        "Canada Post said carriers walked out.",
+        "Reuters Holdings Plc said it agreed to buy the firm.",
+        "Trump flew on Air Power One.",
+        "White Home press secretary Karoline Leavitt spoke.",
+        "He bought a house for AP. Reporting by the hour pays for AP staff.",
+    ],
+)
 def test_look_alikes_and_bare_common_words_do_not_match(gaz, text):
     assert names(gaz, text) == []
 
 
-@pytest.mark.parametrize("text, surface, name", [
-    ("He told Time magazine about it.", "Time magazine", "Time"),
-    ("Mint reported on Monday that rates would rise.", "Mint", "Mint"),
-    ("the Iranian newspaper Iran said", "Iran", "Iran"),
-    ("— Reporting by Jane Doe and Li Wei for AP", "AP", "Associated Press"),
-])
+@pytest.mark.parametrize(
+    "text, surface, name",
+    [
+        ("He told Time magazine about it.", "Time magazine", "Time"),
+        ("Mint reported on Monday that rates would rise.", "Mint", "Mint"),
+        ("the Iranian newspaper Iran said", "Iran", "Iran"),
+        ("— Reporting by Jane Doe and Li Wei for AP", "AP", "Associated Press"),
+    ],
+)
 def test_single_word_names_match_in_strong_contexts(gaz, text, surface, name):
     assert names(gaz, text) == [(surface, name, False)]
 
 
-@pytest.mark.parametrize("text, surface, name", [
-    ("New York Instances reported Thursday", "New York Instances", "The New York Times"),
-    ("Pool, AFP | Getty Photographs", "Getty Photographs", "Getty Images"),
-    ("the Related Press reported", "Related Press", "Associated Press"),
-    ("the Wall Road Diary reported", "Wall Road Diary", "The Wall Street Journal"),
-])
+@pytest.mark.parametrize(
+    "text, surface, name",
+    [
+        ("New York Instances reported Thursday", "New York Instances", "The New York Times"),
+        ("Pool, AFP | Getty Photographs", "Getty Photographs", "Getty Images"),
+        ("the Related Press reported", "Related Press", "Associated Press"),
+        ("the Wall Road Diary reported", "Wall Road Diary", "The Wall Street Journal"),
+    ],
+)
 def test_spun_names_match_and_are_flagged_fuzzy(gaz, text, surface, name):
     assert (surface, name, True) in names(gaz, text)
 
@@ -118,16 +130,50 @@ def test_load_from_a_missing_path_says_what_to_pass(tmp_path):
 
 def test_load_from_a_path(tmp_path):
     path = tmp_path / "outlets.tsv"
-    path.write_text("outlet_id\tname\taliases\ttype\tdomain\tcountry\n"
-                    "np:gazette\tThe Gazette Daily\tGD\tnewspaper\t\t\n", encoding="utf-8")
+    path.write_text(
+        "outlet_id\tname\taliases\ttype\tdomain\tcountry\nnp:gazette\tThe Gazette Daily\tGD\tnewspaper\t\t\n",
+        encoding="utf-8",
+    )
     g = Gazetteer.load(path)
     assert g.outlet("np:gazette").domain is None
     assert [m.surface for m in g.find("The Gazette Daily reported")] == ["The Gazette Daily"]
 
 
-_WORDS = ["the", "The", "said", "told", "New", "York", "Times", "Instances", "Post", "Office", "Reuters",
-          "Getty", "Images", "Photographs", "|", "/", "(", ")", "AFP", "according", "to", "Daily", "Mail",
-          "reported", "CNBC", "’s", ",", ".", "\n", "Washington", "Square", "Time", "magazine"]
+_WORDS = [
+    "the",
+    "The",
+    "said",
+    "told",
+    "New",
+    "York",
+    "Times",
+    "Instances",
+    "Post",
+    "Office",
+    "Reuters",
+    "Getty",
+    "Images",
+    "Photographs",
+    "|",
+    "/",
+    "(",
+    ")",
+    "AFP",
+    "according",
+    "to",
+    "Daily",
+    "Mail",
+    "reported",
+    "CNBC",
+    "’s",
+    ",",
+    ".",
+    "\n",
+    "Washington",
+    "Square",
+    "Time",
+    "magazine",
+]
 
 
 @settings(max_examples=200, deadline=None)
@@ -137,17 +183,20 @@ def test_every_mention_slices_back_to_its_surface(gaz, words, sep):
     previous_end = 0
     for m in gaz.find(text):
         assert isinstance(m, OutletMention)
-        assert text[m.start:m.end] == m.surface
+        assert text[m.start : m.end] == m.surface
         assert m.start >= previous_end
         previous_end = m.end
 
 
 @settings(max_examples=300)
-@given(st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
-       | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join))
+@given(
+    st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
+    | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join)
+)
 def test_tokens_equal_the_token_pattern_s_matches(text):
     """name_tokens builds the tokens from re.split in C: the same as one per NAME_TOKEN match."""
     from oracles import name_tokens_by_match
+
     from pipeline.text.tokens import NameToken, name_tokens
 
     found = name_tokens(text)
@@ -156,9 +205,12 @@ def test_tokens_equal_the_token_pattern_s_matches(text):
 
 
 @settings(max_examples=300)
-@given(st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
-       | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join),
-       st.integers(-25, 25), st.integers(-25, 25))
+@given(
+    st.text(alphabet=st.characters(exclude_categories=("Cn", "Cs")), max_size=60)
+    | st.lists(st.sampled_from(_WORDS + ["\t", "\u00a0", "é", "_"]), max_size=20).map("".join),
+    st.integers(-25, 25),
+    st.integers(-25, 25),
+)
 def test_tokens_built_on_demand_are_the_same_tokens(text, a, b):
     """find's lazy tokens: each index, slice and length as the list's."""
     from pipeline.text.tokens import LazyNameTokens, name_tokens
@@ -188,8 +240,30 @@ def unfiltered() -> Gazetteer:
     return _EveryTokenMayBegin.load()
 
 
-_CASED = st.sampled_from(_WORDS + ["TIMES", "POST", "tImes", "A", "Bola", "To", "Vima", "I", "'", '"', "In", "These",
-                                   "NEW", "new", "york", "DAILY", "daily", "mail", "MAIL"])
+_CASED = st.sampled_from(
+    _WORDS
+    + [
+        "TIMES",
+        "POST",
+        "tImes",
+        "A",
+        "Bola",
+        "To",
+        "Vima",
+        "I",
+        "'",
+        '"',
+        "In",
+        "These",
+        "NEW",
+        "new",
+        "york",
+        "DAILY",
+        "daily",
+        "mail",
+        "MAIL",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,17 +7,18 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from daily import run_batches
 
 from pipeline.core.tables import batches_of, read_batches, read_partition
 from pipeline.orchestration import config
 from pipeline.stages.clusters import Assignment, assign_clusters, same_story_links
 from pipeline.stages.provenance import chained_links, document_links
 
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from daily import run_batches
-
-HARBOUR_MASTER = ("The harbour master, Tom Avery, said the inner basin would stay open to small boats on weekdays "
-                  "while the northern half of the wall is rebuilt.")
+HARBOUR_MASTER = (
+    "The harbour master, Tom Avery, said the inner basin would stay open to small boats on weekdays "
+    "while the northern half of the wall is rebuilt."
+)
 REPRINT = HARBOUR_REPRINT.replace("\n\nSign up", "\n\n" + HARBOUR_MASTER + "\n\nSign up")
 # Shares one paragraph with the original and two with the reprint: linked to the original through the
 # chain; and it copies the orchard article whole, joining the two copy clusters.
@@ -47,27 +48,43 @@ def clusters_over_all_history(out, batch: str) -> pa.Table:
     """The clusters rows of ``batch`` from every earlier clusters row and every provenance row (the
     reads Clusters made before its reads were bounded)."""
     current: dict[str, Assignment] = {}
-    for row in sorted(read_batches(out, "clusters", _upto(out, "clusters", batch, False)).to_pylist(),
-                      key=lambda r: r["batch"]):
+    for row in sorted(
+        read_batches(out, "clusters", _upto(out, "clusters", batch, False)).to_pylist(), key=lambda r: r["batch"]
+    ):
         current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"], row["is_origin"])
     provenance = read_batches(out, "provenance", _upto(out, "provenance", batch)).to_pylist()
     documents = read_batches(out, "documents", _upto(out, "documents", batch)).to_pylist()
     dates = {d["doc_id"]: d["published"] or dt.date.fromisoformat(d["batch"]) for d in documents}
     new_docs = [d["doc_id"] for d in documents if d["batch"] == batch]
-    return assign_clusters(list(current.values()), new_docs,
-                           [(p["doc_id"], p["source_doc_id"], p["origin_basis"]) for p in provenance],
-                           same_story_links(read_partition(out, "overlaps", batch)), dates, batch)
+    return assign_clusters(
+        list(current.values()),
+        new_docs,
+        [(p["doc_id"], p["source_doc_id"], p["origin_basis"]) for p in provenance],
+        same_story_links(read_partition(out, "overlaps", batch)),
+        dates,
+        batch,
+    )
 
 
 def provenance_over_all_history(out, batch: str) -> pa.Table:
     """The provenance rows of ``batch`` with every earlier link as ``earlier_links``."""
     overlaps, paraphrases = read_partition(out, "overlaps", batch), read_partition(out, "paraphrases", batch)
     docs = {d for t in (overlaps, paraphrases) for c in ("doc_a", "doc_b") for d in t.column(c).to_pylist()}
-    documents, passages, attributions = (read_batches(out, table, _upto(out, table, batch), doc_ids=docs)
-                                         for table in ("documents", "passages", "attributions"))
+    documents, passages, attributions = (
+        read_batches(out, table, _upto(out, table, batch), doc_ids=docs)
+        for table in ("documents", "passages", "attributions")
+    )
     earlier = read_batches(out, "provenance", _upto(out, "provenance", batch, False)).to_pylist()
-    return document_links(overlaps, documents, passages, attributions, batch, config.provenance().params(),
-                          [(p["doc_id"], p["source_doc_id"]) for p in earlier], paraphrases)
+    return document_links(
+        overlaps,
+        documents,
+        passages,
+        attributions,
+        batch,
+        config.provenance().params(),
+        [(p["doc_id"], p["source_doc_id"]) for p in earlier],
+        paraphrases,
+    )
 
 
 def test_the_days_exercise_history(daily_out):

@@ -12,14 +12,13 @@ import time
 
 import duckdb
 import pytest
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from conftest import REPO
+from test_batches import BATCHES, current_clusters, make_inbox, provenance, run_inbox
 
 import pipeline.orchestration.tasks as tasks
 from pipeline.core.errors import ConfigError
 from pipeline.orchestration.cli import main
-
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from conftest import REPO
-from test_batches import BATCHES, current_clusters, make_inbox, provenance, run_inbox
 
 INBOX_LOG = "pipeline.orchestration.inbox"
 
@@ -28,20 +27,28 @@ def archive(out) -> dict[str, list[tuple]]:
     """What a user reads of the links and clusters: source paths, batches, relations, directions
     (ids and the ``*_at`` timestamps left out)."""
     with duckdb.connect() as con:
+
         def rows(sql: str) -> list[tuple]:
             return con.execute(sql.replace("{out}", str(out))).fetchall()
 
         return {
             "provenance": provenance(out),
             "clusters": sorted(current_clusters(out).items()),
-            "documents": rows("select batch::varchar, source_path, doc_id from "
-                              "read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) order by all"),
-            "sightings": rows("select batch::varchar, source_path, first_batch::varchar, first_source_path from "
-                              "read_parquet('{out}/sightings/**/*.parquet', hive_partitioning=false) order by all"),
-            "overlaps": rows("select batch::varchar, passage_a, passage_b, relation, origin "
-                             "from read_parquet('{out}/overlaps/**/*.parquet', hive_partitioning=false) order by all"),
-            "duplicate_passages": rows("select passage_id from read_parquet('{out}/passages/**/*.parquet') "
-                                       "group by 1 having count(*) > 1"),
+            "documents": rows(
+                "select batch::varchar, source_path, doc_id from "
+                "read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false) order by all"
+            ),
+            "sightings": rows(
+                "select batch::varchar, source_path, first_batch::varchar, first_source_path from "
+                "read_parquet('{out}/sightings/**/*.parquet', hive_partitioning=false) order by all"
+            ),
+            "overlaps": rows(
+                "select batch::varchar, passage_a, passage_b, relation, origin "
+                "from read_parquet('{out}/overlaps/**/*.parquet', hive_partitioning=false) order by all"
+            ),
+            "duplicate_passages": rows(
+                "select passage_id from read_parquet('{out}/passages/**/*.parquet') group by 1 having count(*) > 1"
+            ),
         }
 
 
@@ -74,9 +81,14 @@ def test_files_added_to_or_changed_in_a_day_that_ran_are_ingested_with_a_warning
     assert "orchard.txt" in caplog.text and "changed since its batch ran" in caplog.text
 
     # The same tables as a run that had every file from the start.
-    reference = make_inbox(tmp_path / "reference", {**BATCHES,
-                                                    "2025-03-02": {**BATCHES["2025-03-02"], "late.txt": late},
-                                                    "2025-03-03": {"orchard.txt": changed_orchard}})
+    reference = make_inbox(
+        tmp_path / "reference",
+        {
+            **BATCHES,
+            "2025-03-02": {**BATCHES["2025-03-02"], "late.txt": late},
+            "2025-03-03": {"orchard.txt": changed_orchard},
+        },
+    )
     assert run_inbox(reference, tmp_path / "reference-out").name == "SUCCESS"
     got, want = archive(out), archive(tmp_path / "reference-out")
     assert ("2025-03-02", "late.txt") in {row[:2] for row in got["documents"]}
@@ -91,8 +103,11 @@ def test_files_added_to_or_changed_in_a_day_that_ran_are_ingested_with_a_warning
 THREE_DAYS = {
     "2025-03-02": {"harbour.txt": HARBOUR},
     "2025-03-03": {"reprint.txt": HARBOUR_REPRINT, "orchard.txt": ORCHARD},
-    "2025-03-04": {"second-reprint.txt": HARBOUR_REPRINT.replace("top stories", "headlines"),
-                   "again.txt": HARBOUR, "orchard-copy.txt": "Cider news\n\n" + ORCHARD.split("\n", 1)[1]},
+    "2025-03-04": {
+        "second-reprint.txt": HARBOUR_REPRINT.replace("top stories", "headlines"),
+        "again.txt": HARBOUR,
+        "orchard-copy.txt": "Cider news\n\n" + ORCHARD.split("\n", 1)[1],
+    },
 }
 
 
@@ -130,8 +145,13 @@ def test_only_exact_day_folders_are_batches_and_the_rest_is_named(tmp_path, capl
     (inbox / "2025-03-06").write_text("a file, not a folder")
     with caplog.at_level("WARNING", logger=INBOX_LOG):
         assert tasks.dated_folders(inbox) == [(dt.date(2025, 3, 5), inbox / "2025-03-05")]
-    for name in ("20250305 (not named YYYY-MM-DD)", "2025-W10-3 (not named", "2025-02-30 (no such date)",
-                 "notes (not named", "2025-03-06 (not a folder)"):
+    for name in (
+        "20250305 (not named YYYY-MM-DD)",
+        "2025-W10-3 (not named",
+        "2025-02-30 (no such date)",
+        "notes (not named",
+        "2025-03-06 (not a folder)",
+    ):
         assert name in caplog.text
 
 
@@ -159,9 +179,28 @@ def test_a_negative_days_back_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="days_back must be 0 or more"):
         tasks.Inbox(inbox=str(tmp_path), days_back=-5)
     result = subprocess.run(
-        [sys.executable, "-m", "luigi", "--module", "pipeline.orchestration.tasks", "Inbox", "--inbox", str(tmp_path),
-         "--out-dir", str(tmp_path / "out"), "--days-back", "-5", "--local-scheduler"],
-        check=False, cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        [
+            sys.executable,
+            "-m",
+            "luigi",
+            "--module",
+            "pipeline.orchestration.tasks",
+            "Inbox",
+            "--inbox",
+            str(tmp_path),
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--days-back",
+            "-5",
+            "--local-scheduler",
+        ],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["luigi: --days-back must be 0 or more (days before --stop), got -5"]
 

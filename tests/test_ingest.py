@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.schema import CREDITS, DOCUMENTS, REJECTS
 from pipeline.stages.ingest import (
     _FTFY,
     TYPOGRAPHIC_PUNCTUATION,
@@ -28,7 +29,6 @@ from pipeline.stages.ingest import (
     parse_header,
     to_source_offset,
 )
-from pipeline.core.schema import CREDITS, DOCUMENTS, REJECTS
 from pipeline.text.credits import credits_by_document, credits_summary, find_credits
 from pipeline.text.gazetteer import Gazetteer
 
@@ -56,7 +56,7 @@ def test_seed_000_header_is_parsed_and_kept_in_text(seed_result):
     assert doc["published"] == datetime.date(2025, 10, 24)
     assert doc["dateline"] == "Beijing"
     assert doc["text"].startswith(" date 2025-10-24 Beijing: China")
-    assert doc["text"][doc["body_start"]:].startswith("China on Friday")
+    assert doc["text"][doc["body_start"] :].startswith("China on Friday")
 
 
 def test_seed_004_has_no_header(seed_result):
@@ -183,13 +183,22 @@ def test_encodings_are_detected_and_text_repaired(mixed):
     _, result = mixed
     docs = rows(result.documents)
     assert (docs["e_latin1.txt"]["encoding"], docs["e_latin1.txt"]["text"]) == (
-        "cp1252", "Le café de la gare est très fréquenté.\n")
+        "cp1252",
+        "Le café de la gare est très fréquenté.\n",
+    )
     assert (docs["f_bom8.txt"]["encoding"], docs["f_bom8.txt"]["text"]) == (
-        "utf-8-sig", "UTF-8 with a byte order mark.\n")
-    assert (docs["g_utf16.txt"]["encoding"], docs["g_utf16.txt"]["text"]) == ("utf-16", "UTF-16 text, naïve and 東京.\n")
+        "utf-8-sig",
+        "UTF-8 with a byte order mark.\n",
+    )
+    assert (docs["g_utf16.txt"]["encoding"], docs["g_utf16.txt"]["text"]) == (
+        "utf-16",
+        "UTF-16 text, naïve and 東京.\n",
+    )
     assert docs["h_crlf.txt"]["text"] == "Line one of the story.\nLine two of the story.\n"
     assert docs["h_crlf.txt"]["offset_breaks"] == [
-        {"text_offset": 22, "source_offset": 23}, {"text_offset": 45, "source_offset": 47}]
+        {"text_offset": 22, "source_offset": 23},
+        {"text_offset": 45, "source_offset": 47},
+    ]
     assert docs["i_mojibake.txt"]["text"] == "It\u2019s a fine day, the minister said.\n"
     assert docs["a_article.txt"]["offset_breaks"] == []
 
@@ -245,7 +254,7 @@ def test_params_and_batch_are_validated(tmp_path):
 
 def test_decode_latin1_and_binary():
     assert decode("café".encode("latin-1")) == ("café", "cp1252")
-    assert decode("café".encode("utf-8")) == ("café", "utf-8")
+    assert decode("café".encode()) == ("café", "utf-8")
     assert decode("Привет, мир! Это новости из Москвы.".encode("cp1251"))[0] == "Привет, мир! Это новости из Москвы."
     with pytest.raises(_Reject) as caught:
         decode(b"PK\x03\x04\x00\x00binary")
@@ -274,7 +283,7 @@ def test_mojibake_and_composition_map_back_to_their_source():
     mapped = [to_source_offset(normal.offset_breaks, i) for i in range(len(normal.text) + 1)]
     # "’" comes from "â€™", "é" from "e\u0301", the LF from the LF of "\r\n"
     assert [source[i] for i in mapped[:-1]] == ["I", "t", "â", "s", " ", "e", "t", "e", "\n", "o", "k"]
-    assert source[mapped[2]:mapped[3]] == "â€™" and source[mapped[5]:mapped[6]] == "e\u0301"
+    assert source[mapped[2] : mapped[3]] == "â€™" and source[mapped[5] : mapped[6]] == "e\u0301"
     assert mapped[-1] == len(source)
 
 
@@ -285,8 +294,9 @@ def test_typographic_punctuation_beside_mojibake_is_still_repaired():
 # --- properties --------------------------------------------------------------------------------
 
 # Printable ASCII (with tab) and the punctuation ingest does not hand to ftfy when alone.
-TYPOGRAPHIC_TEXT = st.text(alphabet=st.sampled_from([chr(c) for c in range(0x20, 0x7F)] + ["\t"]
-                                                    + list(TYPOGRAPHIC_PUNCTUATION)), max_size=200)
+TYPOGRAPHIC_TEXT = st.text(
+    alphabet=st.sampled_from([chr(c) for c in range(0x20, 0x7F)] + ["\t"] + list(TYPOGRAPHIC_PUNCTUATION)), max_size=200
+)
 
 
 @given(TYPOGRAPHIC_TEXT)
@@ -299,8 +309,9 @@ def test_ftfy_leaves_ascii_with_typographic_punctuation_alone(line):
 
 ANY_TEXT = st.text(max_size=200)
 # mixes line endings, controls, decomposed and precomposed letters, mojibake fragments
-NOISY_TEXT = st.text(alphabet=st.sampled_from(list("ab é\t\r\n\x01\x7f\x85\u0301\u0327\u00e2\u20ac\u2122\u00c3\u00a9")),
-                     max_size=120)
+NOISY_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab é\t\r\n\x01\x7f\x85\u0301\u0327\u00e2\u20ac\u2122\u00c3\u00a9")), max_size=120
+)
 ASCII_TEXT = st.text(alphabet=st.sampled_from(list("abc XYZ.,\t\r\n\x00\x01\x1b\x7f")), max_size=200)
 
 
@@ -334,15 +345,18 @@ def test_every_ascii_character_maps_to_itself_in_the_source(source):
         assert origin == char or (char == "\n" and origin == "\r")
 
 
-@given(st.lists(st.sampled_from(["word", "e\u0301", "\u00e9", "\r\n", "\n", "\x01", " ", "\u00e2\u20ac\u2122"]),
-                max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(["word", "e\u0301", "\u00e9", "\r\n", "\n", "\x01", " ", "\u00e2\u20ac\u2122"]), max_size=40
+    )
+)
 @settings(max_examples=300, deadline=None)
 def test_each_character_comes_from_source_that_normalises_to_it(pieces):
     source = "".join(pieces)
     normal = normalise_text(source)
     mapped = [to_source_offset(normal.offset_breaks, i) for i in range(len(normal.text) + 1)]
     for i, char in enumerate(normal.text):
-        piece = source[mapped[i]:max(mapped[i + 1], mapped[i] + 1)]
+        piece = source[mapped[i] : max(mapped[i + 1], mapped[i] + 1)]
         assert normalise_text(piece).text.startswith(char) or (char == "\n" and piece.startswith("\r"))
 
 

@@ -65,7 +65,8 @@ def test_the_check_catches_an_upward_import(tmp_path: Path):
     for layer in ("core", "stages"):
         (root / layer).mkdir(parents=True)
     (root / "core" / "ids.py").write_text(
-        "import json\nfrom pipeline.core import errors\n\ndef f():\n    from ..stages.align import AlignParams\n")
+        "import json\nfrom pipeline.core import errors\n\ndef f():\n    from ..stages.align import AlignParams\n"
+    )
     (root / "stages" / "align.py").write_text("from pipeline.core.ids import passage_id\nfrom . import ingest\n")
     assert upward_imports(root / "core" / "ids.py", root) == ["line 5: pipeline.stages.align.AlignParams"]
     assert upward_imports(root / "stages" / "align.py", root) == []
@@ -82,14 +83,20 @@ def imported_modules_of(floor: str, package_root: Path = PACKAGE) -> dict[str, s
 
 
 def test_no_stage_imports_another_stage():
-    crossings = {(module, other) for module, imports in imported_modules_of("stages").items()
-                 for other in imports if other.startswith("pipeline.stages.") and other != module}
+    crossings = {
+        (module, other)
+        for module, imports in imported_modules_of("stages").items()
+        for other in imports
+        if other.startswith("pipeline.stages.") and other != module
+    }
     assert crossings == set(), "stages talk through tables, not imports: move the shared rule down a floor"
 
 
 def test_lsh_imports_no_stage():
-    stage_imports = {module: sorted(i for i in imports if i.startswith("pipeline.stages."))
-                     for module, imports in imported_modules_of("lsh").items()}
+    stage_imports = {
+        module: sorted(i for i in imports if i.startswith("pipeline.stages."))
+        for module, imports in imported_modules_of("lsh").items()
+    }
     assert "pipeline.lsh.pairs" in stage_imports
     assert {module: found for module, found in stage_imports.items() if found} == {}
 
@@ -99,7 +106,8 @@ def test_the_stage_check_sees_a_stage_imported_by_name(tmp_path: Path):
     stages.mkdir(parents=True)
     (stages / "provenance.py").write_text("from pipeline.stages.align import COPY_RELATIONS\nfrom . import clusters\n")
     assert imported_modules_of("stages", tmp_path / "pipeline") == {
-        "pipeline.stages.provenance": {"pipeline.stages.align", "pipeline.stages.clusters"}}
+        "pipeline.stages.provenance": {"pipeline.stages.align", "pipeline.stages.clusters"}
+    }
 
 
 def test_the_first_task_module_name_still_schedules_the_tasks():

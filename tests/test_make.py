@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -15,8 +14,14 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def dry_run(*args: str) -> str:
     """The commands `make test` would run (make -n), the virtual environment taken as installed."""
-    result = subprocess.run(["make", "-n", "-o", ".venv/.installed", "-o", ".venv/.installed-spark", "test", *args],
-                            cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "-o", ".venv/.installed-spark", "test", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return result.stdout + result.stderr
 
 
@@ -26,8 +31,10 @@ def test_plain_make_test_installs_and_runs_everything():
     assert [line.split("pytest", 1)[1].strip() for line in commands.splitlines() if " -m pytest" in line] == ["-q"]
 
 
-@pytest.mark.parametrize(("skip", "marker"), [("browser", "not browser"), ("spark", "not spark"),
-                                              ("browser,spark", "not browser and not spark")])
+@pytest.mark.parametrize(
+    ("skip", "marker"),
+    [("browser", "not browser"), ("spark", "not spark"), ("browser,spark", "not browser and not spark")],
+)
 def test_skip_leaves_out_the_tests_and_the_installs(skip, marker):
     commands = dry_run(f"SKIP={skip}")
     assert f'pytest -q -m "{marker}"' in commands
@@ -40,9 +47,27 @@ def test_skip_names_only_what_it_knows():
 
 def test_the_markers_select_the_spark_and_browser_tests():
     def collected(marker: str) -> set[str]:
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
-                                 "-m", marker, "tests/test_spark.py", "tests/test_report.py", "tests/test_readers.py"],
-                                cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--collect-only",
+                "-m",
+                marker,
+                "tests/test_spark.py",
+                "tests/test_report.py",
+                "tests/test_readers.py",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         return {line.split("[")[0] for line in result.stdout.splitlines() if "::" in line}
 
     spark = collected("spark")

@@ -11,10 +11,9 @@ from pipeline.runtime import memory
 
 
 def test_the_collector_comes_back_after_a_failure_and_stays_off_if_it_was():
-    with pytest.raises(RuntimeError):
-        with memory.cyclic_gc_paused():
-            assert not gc.isenabled()
-            raise RuntimeError("a stage failed")
+    with pytest.raises(RuntimeError), memory.cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a stage failed")
     assert gc.isenabled()
     gc.disable()
     try:

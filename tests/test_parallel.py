@@ -22,19 +22,17 @@ from pathlib import Path
 import luigi
 import pyarrow.parquet as pq
 import pytest
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from conftest import REPO, settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.orchestration import tasks
-from pipeline.orchestration import config
-from pipeline.runtime import parallel
 from pipeline.core import tables
 from pipeline.core.errors import ConfigError
 from pipeline.lsh.fingerprint import FingerprintParams
+from pipeline.orchestration import config, tasks
+from pipeline.runtime import parallel
 from pipeline.stages import align, passages
-
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from conftest import REPO, settings
 
 FERRY = """date 2025-03-02 Dover:
 The ferry operator said on Monday that it would add two crossings a day to Calais from the first week of May, after passenger numbers rose by a fifth over the winter, according to Reuters.
@@ -69,18 +67,24 @@ ORCHARD_EXCERPT = ORCHARD.split("\n\n", 2)[1] + "\n\n" + "Growers meet the agenc
 
 def inbox_days() -> dict[str, dict[str, bytes]]:
     day1 = {
-        "harbour.txt": HARBOUR, "orchard.txt": ORCHARD, "ferry.txt": FERRY,
+        "harbour.txt": HARBOUR,
+        "orchard.txt": ORCHARD,
+        "ferry.txt": FERRY,
         "harbour-reprint.txt": HARBOUR_REPRINT,
         "harbour-edit.txt": HARBOUR.replace("42 million", "forty-two million").replace("Tuesday", "Monday"),
     }
     day2 = {
-        "ferry-spun.txt": FERRY_SPUN, "ferry-report.txt": FERRY_REPORT, "orchard-excerpt.txt": ORCHARD_EXCERPT,
+        "ferry-spun.txt": FERRY_SPUN,
+        "ferry-report.txt": FERRY_REPORT,
+        "orchard-excerpt.txt": ORCHARD_EXCERPT,
         "orchard-again.txt": ORCHARD,  # the same text as yesterday's: a sighting
         "ferry-crlf.txt": FERRY.replace("\n", "\r\n") + "Reporting by the Dover Express.\r\n",
         "harbour-wire.txt": "By Reuters\n\n" + HARBOUR_REPRINT.replace("ten years", "a decade"),
     }
-    days = {"2025-03-02": {n: t.encode() for n, t in day1.items()},
-            "2025-03-03": {n: t.encode() for n, t in day2.items()}}
+    days = {
+        "2025-03-02": {n: t.encode() for n, t in day1.items()},
+        "2025-03-03": {n: t.encode() for n, t in day2.items()},
+    }
     days["2025-03-02"]["empty.txt"] = b""
     days["2025-03-03"]["image.txt"] = bytes(range(256)) * 4
     days["2025-03-03"]["latin.txt"] = "Très bien: the café reopened, the Hereford Times reported.\n".encode("cp1252")
@@ -131,9 +135,22 @@ def test_the_pooled_run_writes_the_same_tables(runs):
     inline, pooled = runs
     files = sorted(p.relative_to(inline) for p in inline.rglob("*.parquet"))
     assert files == sorted(p.relative_to(pooled) for p in pooled.rglob("*.parquet"))
-    assert {f.parts[0] for f in files} >= {"documents", "rejects", "sightings", "passages", "bands", "anchors",
-                                           "candidates", "overlaps", "sentence_bands", "paraphrases", "attributions",
-                                           "credits", "provenance", "clusters"}
+    assert {f.parts[0] for f in files} >= {
+        "documents",
+        "rejects",
+        "sightings",
+        "passages",
+        "bands",
+        "anchors",
+        "candidates",
+        "overlaps",
+        "sentence_bands",
+        "paraphrases",
+        "attributions",
+        "credits",
+        "provenance",
+        "clusters",
+    }
     for name in files:
         if name.parts[0] != "runs":  # each run's time and memory
             assert_same_rows(inline / name, pooled / name)
@@ -145,10 +162,26 @@ def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp
     inline, _ = runs
     cfg = tmp_path / "luigi.cfg"
     cfg.write_text("[parallel]\nprocesses = 2\nmin_items = 1\n")
-    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(inline.parent / "inbox" / "2025-03-02"),
-                             "--out", str(tmp_path / "out"), "--batch", "2025-03-02", "--workers", "2"],
-                            capture_output=True, text=True, cwd=REPO, timeout=300,
-                            env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.orchestration.cli",
+            "run",
+            str(inline.parent / "inbox" / "2025-03-02"),
+            "--out",
+            str(tmp_path / "out"),
+            "--batch",
+            "2025-03-02",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     for table in ("documents", "credits", "attributions", "overlaps", "paraphrases", "provenance"):
         name = Path(table, "2025-03-02", "part-0.parquet")
@@ -157,8 +190,10 @@ def test_luigi_workers_in_processes_of_their_own_use_the_pool_and_exit(runs, tmp
 
 def test_the_inbox_exercises_every_stage(runs):
     inline, _ = runs
-    rows = {table: sum(pq.read_metadata(p).num_rows for p in (inline / table).rglob("*.parquet"))
-            for table in ("documents", "rejects", "sightings", "overlaps", "attributions", "provenance", "paraphrases")}
+    rows = {
+        table: sum(pq.read_metadata(p).num_rows for p in (inline / table).rglob("*.parquet"))
+        for table in ("documents", "rejects", "sightings", "overlaps", "attributions", "provenance", "paraphrases")
+    }
     assert rows["documents"] == 11 and rows["rejects"] == 2 and rows["sightings"] == 1
     assert rows["overlaps"] > 10 and rows["attributions"] >= 3 and rows["provenance"] >= 2
     assert rows["paraphrases"] >= 2  # verified in more than one chunk
@@ -175,19 +210,26 @@ def test_stages_run_their_own_chunks_without_luigi(runs):
         signed = passages.run(documents, FingerprintParams(), pool)
         assert signed.equals(tables.read_partition(inline, "passages", day))
         batches = ["2025-03-02", day]
-        overlaps = align.run(tables.read_partition(inline, "candidates", day),
-                             tables.read_batches(inline, "passages", batches),
-                             tables.read_batches(inline, "documents", batches, ["doc_id", "published", "batch"]),
-                             day, align.AlignParams(), pool)
+        overlaps = align.run(
+            tables.read_partition(inline, "candidates", day),
+            tables.read_batches(inline, "passages", batches),
+            tables.read_batches(inline, "documents", batches, ["doc_id", "published", "batch"]),
+            day,
+            align.AlignParams(),
+            pool,
+        )
         assert overlaps.num_rows > 3 and overlaps.equals(tables.read_partition(inline, "overlaps", day))
     finally:
         parallel.shutdown()
 
 
-@pytest.mark.parametrize(("option", "value", "message"), [
-    ("processes", "-1", "parallel.processes must be >= 0, got -1"),
-    ("min_items", "0", "parallel.min_items must be >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("processes", "-1", "parallel.processes must be >= 0, got -1"),
+        ("min_items", "0", "parallel.min_items must be >= 1, got 0"),
+    ],
+)
 def test_a_bad_setting_names_itself(option, value, message):
     with settings({"parallel": {option: value}}), pytest.raises(ConfigError, match=message):
         config.parallel().params()
@@ -275,6 +317,7 @@ def test_concurrent_calls_run_at_once_and_give_their_results_in_order():
     def call(result: int) -> int:
         meet.wait()
         return result
+
     assert parallel.concurrently(lambda: call(1), lambda: call(2)) == [1, 2]
 
 
@@ -283,6 +326,7 @@ def test_a_concurrent_call_that_fails_raises_once_both_are_done():
 
     def fail():
         raise ValueError("bad chunk")
+
     with pytest.raises(ValueError, match="bad chunk"):
         parallel.concurrently(fail, lambda: finished.append(time.sleep(0.2)))
     assert finished == [None]
@@ -300,8 +344,11 @@ def test_pool_workers_run_chunks_on_one_thread_without_the_cyclic_collector():
     assert parallel.thread_budget() == parallel.available_cores() and gc.isenabled()
 
 
-_doc_pairs = st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from("abcdefg"), st.integers(0, 3),
-                                st.integers(0, 3)), min_size=1, max_size=60)
+_doc_pairs = st.lists(
+    st.tuples(st.sampled_from("abcdefg"), st.sampled_from("abcdefg"), st.integers(0, 3), st.integers(0, 3)),
+    min_size=1,
+    max_size=60,
+)
 
 
 @given(_doc_pairs, st.integers(1, 5))
@@ -310,10 +357,14 @@ def test_align_chunks_keep_document_pairs_whole(pairs, parts):
     chunk, each chunk with the documents its rows name, and no chunk far past an even share."""
     import pyarrow as pa
 
-    candidates = pa.table({
-        "doc_a": [a for a, _, _, _ in pairs], "doc_b": [b for _, b, _, _ in pairs],
-        "passage_a": [f"{a}:{i}" for a, _, i, _ in pairs], "passage_b": [f"{b}:{j}" for _, b, _, j in pairs],
-    })
+    candidates = pa.table(
+        {
+            "doc_a": [a for a, _, _, _ in pairs],
+            "doc_b": [b for _, b, _, _ in pairs],
+            "passage_a": [f"{a}:{i}" for a, _, i, _ in pairs],
+            "passage_b": [f"{b}:{j}" for _, b, _, j in pairs],
+        }
+    )
     chunks = align.document_pair_chunks(candidates, parts)
     assert sorted(row for rows, _ in chunks for row in rows) == list(range(len(pairs)))
     chunk_of = {}

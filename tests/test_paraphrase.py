@@ -7,19 +7,26 @@ import textwrap
 import duckdb
 import pyarrow as pa
 import pytest
+from daily import run_batches
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.core.ids import passage_id
-from pipeline.stages.paraphrase import (ContentSentence, ParaphraseCandidates, ParaphraseParams, candidate_documents,
-                                 document_sentences,
-                                 content_words, find_paraphrases, matched_sentences, sentence_band_rows)
 from pipeline.core.schema import SENTENCE_BANDS
-from pipeline.text.synonyms import Lexicon
 from pipeline.core.tables import conform
+from pipeline.stages.paraphrase import (
+    ContentSentence,
+    ParaphraseCandidates,
+    ParaphraseParams,
+    candidate_documents,
+    content_words,
+    document_sentences,
+    find_paraphrases,
+    matched_sentences,
+    sentence_band_rows,
+)
 from pipeline.text.sentences import split_sentences, typed_sentences
-
-from daily import run_batches
+from pipeline.text.synonyms import Lexicon
 
 # Written for these tests. The rewrite keeps most content words of each sentence and changes the
 # rest: word order, function words, a synonym here and there. MinHash of 3-word shingles sees
@@ -84,8 +91,10 @@ def test_matches_are_one_to_one_above_the_threshold_and_symmetric(xs, ys):
 
 
 def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
-    out = run_batches(tmp_path, {"2025-06-02": {"source.txt": SOURCE},
-                                 "2025-06-05": {"rewrite.txt": REWRITE, "residents.txt": SAME_TOPIC}})
+    out = run_batches(
+        tmp_path,
+        {"2025-06-02": {"source.txt": SOURCE}, "2025-06-05": {"rewrite.txt": REWRITE, "residents.txt": SAME_TOPIC}},
+    )
     with duckdb.connect() as con:
         docs = f"read_parquet('{out}/documents/**/*.parquet', hive_partitioning=false)"
         links = con.execute(f"""
@@ -121,16 +130,28 @@ def test_sentence_bands_of_any_slice_of_passages_are_that_slice_s_rows(lexicon):
     whole = sentence_band_rows(passages, lexicon, params)
     assert whole.num_rows >= 10 * params.bands
     for cut in (1, 5, passages.num_rows - 1):
-        parts = pa.concat_tables([sentence_band_rows(passages.slice(0, cut), lexicon, params),
-                                  sentence_band_rows(passages.slice(cut), lexicon, params)])
+        parts = pa.concat_tables(
+            [
+                sentence_band_rows(passages.slice(0, cut), lexicon, params),
+                sentence_band_rows(passages.slice(cut), lexicon, params),
+            ]
+        )
         assert parts.to_pylist() == whole.to_pylist()
 
 
 def band_table(rows: list[tuple[str, str, int]]) -> pa.Table:
     """sentence_bands rows (sentence id, doc_id, bucket), all in band 0."""
-    return conform(pa.table({"passage_id": [r[0] for r in rows], "doc_id": [r[1] for r in rows],
-                             "band": pa.array([0] * len(rows), pa.int16()),
-                             "bucket": pa.array([r[2] for r in rows], pa.int64())}), SENTENCE_BANDS)
+    return conform(
+        pa.table(
+            {
+                "passage_id": [r[0] for r in rows],
+                "doc_id": [r[1] for r in rows],
+                "band": pa.array([0] * len(rows), pa.int16()),
+                "bucket": pa.array([r[2] for r in rows], pa.int64()),
+            }
+        ),
+        SENTENCE_BANDS,
+    )
 
 
 def test_stock_sentences_do_not_make_candidates():
@@ -142,9 +163,11 @@ def test_stock_sentences_do_not_make_candidates():
 
 
 def test_sentences_crediting_an_outlet_are_never_matched(lexicon):
-    templates = ["That is according to {}, which cited internal documents seen by its reporters.",
-                 "According to {}, a final decision on the contract is expected within weeks.",
-                 "The plans were first reported by {} on Friday, citing two officials in the ministry."]
+    templates = [
+        "That is according to {}, which cited internal documents seen by its reporters.",
+        "According to {}, a final decision on the contract is expected within weeks.",
+        "The plans were first reported by {} on Friday, citing two officials in the ministry.",
+    ]
     rows = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
     credits = {"doc_id": [], "sentence_start": [], "sentence_end": []}
     for doc_id, outlet in (("a", "Reuters"), ("b", "the BBC")):
@@ -167,37 +190,48 @@ def test_sentences_crediting_an_outlet_are_never_matched(lexicon):
 
 
 def test_sentences_tokenised_together_have_each_sentence_s_own_content_words(lexicon):
-    passages = [("s:0001", 10, SOURCE.split(":\n", 1)[1], "body"), ("r:0001", 0, REWRITE, "body"),
-                ("r:0000", 0, "Barrier plan approved by the port authority on Monday", "heading")]
+    passages = [
+        ("s:0001", 10, SOURCE.split(":\n", 1)[1], "body"),
+        ("r:0001", 0, REWRITE, "body"),
+        ("r:0000", 0, "Barrier plan approved by the port authority on Monday", "heading"),
+    ]
     found = document_sentences(passages, lexicon, ParaphraseParams())
     assert {s.passage_id for s in found} == {"s:0001", "r:0001"}  # body passages only
     assert len(found) >= 8
     for sentence in found:
         pid, start, text, _ = next(p for p in passages if p[0] == sentence.passage_id)
-        assert sentence.words == content_words(text[sentence.start - start:sentence.end - start], lexicon)
+        assert sentence.words == content_words(text[sentence.start - start : sentence.end - start], lexicon)
 
 
 def test_a_full_stop_typed_without_a_space_still_ends_a_sentence(lexicon):
     text = "The barrier closes automatically.construction takes four years.It costs 310 million euros."
-    pieces = [text[s.start:s.end] for s in typed_sentences(text, lexicon)]
-    assert pieces == ["The barrier closes automatically.", "construction takes four years.", "It costs 310 million euros."]
+    pieces = [text[s.start : s.end] for s in typed_sentences(text, lexicon)]
+    assert pieces == [
+        "The barrier closes automatically.",
+        "construction takes four years.",
+        "It costs 310 million euros.",
+    ]
     whole = "See www.port.nl, Ask.com and node.js at 0.5 p.m. in the U.S. today."
     assert typed_sentences(whole, lexicon) == split_sentences(whole)
 
 
 def test_a_line_wrapped_inside_a_sentence_does_not_end_it(lexicon):
     text = "The port authority approved a\nnew tidal barrier on Monday.\nEngineers had warned\nBarrier plan approved\n(the docks)"
-    pieces = [text[s.start:s.end] for s in typed_sentences(text, lexicon)]
-    assert pieces == ["The port authority approved a\nnew tidal barrier on Monday.", "Engineers had warned",
-                      "Barrier plan approved\n(the docks)"]
+    pieces = [text[s.start : s.end] for s in typed_sentences(text, lexicon)]
+    assert pieces == [
+        "The port authority approved a\nnew tidal barrier on Monday.",
+        "Engineers had warned",
+        "Barrier plan approved\n(the docks)",
+    ]
 
 
 def test_a_rewrite_typed_without_spaces_after_its_full_stops_matches_sentence_by_sentence(lexicon):
     params = ParaphraseParams()
     source = sentences(SOURCE.split(":\n", 1)[1], lexicon)
     glued = REWRITE.split("\n\n", 1)[1].replace(". ", ".")
-    assert len(matched_sentences(source, document_sentences([("r:0001", 0, glued, "body")], lexicon, params),
-                                 params)) >= 4
+    assert (
+        len(matched_sentences(source, document_sentences([("r:0001", 0, glued, "body")], lexicon, params), params)) >= 4
+    )
 
 
 def test_a_hard_wrapped_rewrite_has_the_content_sentences_of_the_unwrapped_one(lexicon):
@@ -205,8 +239,9 @@ def test_a_hard_wrapped_rewrite_has_the_content_sentences_of_the_unwrapped_one(l
     body = REWRITE.split("\n\n", 1)[1].strip()
     wrapped = textwrap.fill(body, 38)
     assert "\n" in wrapped
-    assert ([s.words for s in document_sentences([("r:0001", 0, wrapped, "body")], lexicon, params)]
-            == [s.words for s in document_sentences([("r:0001", 0, body, "body")], lexicon, params)])
+    assert [s.words for s in document_sentences([("r:0001", 0, wrapped, "body")], lexicon, params)] == [
+        s.words for s in document_sentences([("r:0001", 0, body, "body")], lexicon, params)
+    ]
 
 
 @given(st.text(alphabet="ab .,T\n", max_size=60).map(lambda t: t.replace("a", "ab").replace("T", "Time")))

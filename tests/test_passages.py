@@ -12,8 +12,9 @@ from pipeline.text.tokens import count_words
 
 line = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_size=0, max_size=40)
 documents = st.lists(line, min_size=0, max_size=12).flatmap(
-    lambda lines: st.lists(st.sampled_from(["\n", "\n\n", "\n \n", "\r\n"]), min_size=len(lines), max_size=len(lines))
-    .map(lambda seps: "".join(l + s for l, s in zip(lines, seps)))
+    lambda lines: st.lists(
+        st.sampled_from(["\n", "\n\n", "\n \n", "\r\n"]), min_size=len(lines), max_size=len(lines)
+    ).map(lambda seps: "".join(l + s for l, s in zip(lines, seps)))
 )
 
 
@@ -23,19 +24,22 @@ def test_passages_slice_back_and_do_not_overlap(text, data):
     spans = split_document(text, body_start)
     previous_end = 0
     for i, span in enumerate(spans):
-        piece = text[span.start:span.end]
+        piece = text[span.start : span.end]
         assert span.ordinal == i
         assert piece and piece == piece.strip()
         assert span.start >= previous_end
         previous_end = span.end
-    covered = "".join(text[s.start:s.end] for s in spans)
+    covered = "".join(text[s.start : s.end] for s in spans)
     assert "".join(covered.split()) == "".join(text.split())  # nothing but white space is left out
 
 
 def test_blank_line_documents_keep_wrapped_lines_together():
     text = "First paragraph\nwraps here.\n\nSecond paragraph.\n\nThird one."
-    assert [text[s.start:s.end] for s in split_document(text, 0)] == [
-        "First paragraph\nwraps here.", "Second paragraph.", "Third one."]
+    assert [text[s.start : s.end] for s in split_document(text, 0)] == [
+        "First paragraph\nwraps here.",
+        "Second paragraph.",
+        "Third one.",
+    ]
 
 
 def test_line_per_paragraph_documents_split_on_every_line():
@@ -46,8 +50,11 @@ def test_line_per_paragraph_documents_split_on_every_line():
 def test_header_is_its_own_passage():
     text = " date 2025-10-24 Beijing: China on Friday said so.\n\nMore."
     spans = split_document(text, 26)
-    assert [(s.kind, text[s.start:s.end]) for s in spans] == [
-        ("header", "date 2025-10-24 Beijing:"), ("body", "China on Friday said so."), ("body", "More.")]
+    assert [(s.kind, text[s.start : s.end]) for s in spans] == [
+        ("header", "date 2025-10-24 Beijing:"),
+        ("body", "China on Friday said so."),
+        ("body", "More."),
+    ]
 
 
 def test_short_lines_are_tagged_not_dropped():
@@ -71,13 +78,17 @@ WRAPPED = (
 
 
 def test_hard_wrapped_lines_are_joined_and_short_lines_end_paragraphs():
-    pieces = [WRAPPED[s.start:s.end] for s in split_document(WRAPPED, 0)]
+    pieces = [WRAPPED[s.start : s.end] for s in split_document(WRAPPED, 0)]
     assert [" ".join(p.split()) for p in pieces] == [
-        ("Inheritance is also sometimes called generalization, because the is-a relationships represent a "
-         "hierarchy between classes of objects. For instance, a fruit is a generalization of apple, orange, "
-         "mango and many others."),
-        ("Inheritance is typically accomplished either by overriding (replacing) one or more methods exposed "
-         "by an ancestor, or by adding new methods to those exposed by an ancestor."),
+        (
+            "Inheritance is also sometimes called generalization, because the is-a relationships represent a "
+            "hierarchy between classes of objects. For instance, a fruit is a generalization of apple, orange, "
+            "mango and many others."
+        ),
+        (
+            "Inheritance is typically accomplished either by overriding (replacing) one or more methods exposed "
+            "by an ancestor, or by adding new methods to those exposed by an ancestor."
+        ),
     ]
 
 
@@ -95,9 +106,26 @@ def test_short_lines_of_different_lengths_are_not_taken_for_wrapping():
 
 
 # Short lines with credit, caption and sentence marks, so every kind of passage comes up.
-_KIND_LINE = st.lists(st.sampled_from(["Photo:", "Jane Doe", "|", "AFP", "(left)", "pictured", "contributed to this report",
-                                       "Reporting by", "The talks ended.", "word", "U.S.", "?", "…"]),
-                      max_size=50).map(" ".join)
+_KIND_LINE = st.lists(
+    st.sampled_from(
+        [
+            "Photo:",
+            "Jane Doe",
+            "|",
+            "AFP",
+            "(left)",
+            "pictured",
+            "contributed to this report",
+            "Reporting by",
+            "The talks ended.",
+            "word",
+            "U.S.",
+            "?",
+            "…",
+        ]
+    ),
+    max_size=50,
+).map(" ".join)
 kind_documents = st.lists(_KIND_LINE, max_size=8).map("\n\n".join)
 
 
@@ -108,10 +136,22 @@ def test_split_passages_equals_split_document_per_document(documents):
     the same rows as split_document and count_words, document by document."""
     texts = [text for text, _ in documents]
     body_starts = [min(start, len(text)) for text, start in documents]
-    table = split_passages(pa.table({"doc_id": [f"d{i}" for i in range(len(texts))], "batch": ["2025-01-01"] * len(texts),
-                                     "text": texts, "body_start": body_starts}))
-    expected = [(f"d{i}", s.ordinal, s.start, s.end, s.kind, count_words(text[s.start:s.end]))
-                for i, (text, body_start) in enumerate(zip(texts, body_starts)) for s in split_document(text, body_start)]
-    found = list(zip(*(table.column(c).to_pylist() for c in ("doc_id", "ordinal", "char_start", "char_end", "kind",
-                                                             "n_tokens"))))
+    table = split_passages(
+        pa.table(
+            {
+                "doc_id": [f"d{i}" for i in range(len(texts))],
+                "batch": ["2025-01-01"] * len(texts),
+                "text": texts,
+                "body_start": body_starts,
+            }
+        )
+    )
+    expected = [
+        (f"d{i}", s.ordinal, s.start, s.end, s.kind, count_words(text[s.start : s.end]))
+        for i, (text, body_start) in enumerate(zip(texts, body_starts))
+        for s in split_document(text, body_start)
+    ]
+    found = list(
+        zip(*(table.column(c).to_pylist() for c in ("doc_id", "ordinal", "char_start", "char_end", "kind", "n_tokens")))
+    )
     assert found == expected

@@ -20,15 +20,14 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO, SEED_BATCH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core import tables
-from pipeline.orchestration.cli import main
 from pipeline.core.schema import TABLES
+from pipeline.orchestration.cli import main
 from pipeline.orchestration.tasks import Attribution, Ingest, Report
-
-from conftest import REPO, SEED_BATCH
 
 SCMP = "South China Morning Post"
 
@@ -167,9 +166,24 @@ class _Explodes(Ingest):
 
 def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
     code = subprocess.run(
-        [sys.executable, "-m", "luigi", "--module", "pipeline.orchestration.tasks", "Batch", "--date", "2025-10-24",
-         "--input-dir", str(tmp_path / "missing"), "--out-dir", str(tmp_path / "out"), "--local-scheduler"],
-        cwd=REPO, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "luigi",
+            "--module",
+            "pipeline.orchestration.tasks",
+            "Batch",
+            "--date",
+            "2025-10-24",
+            "--input-dir",
+            str(tmp_path / "missing"),
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--local-scheduler",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     ).returncode
     assert code == 30  # luigi.cfg [retcode] task_failed
 
@@ -177,8 +191,9 @@ def test_a_failing_task_makes_the_luigi_command_exit_non_zero(tmp_path):
 def test_a_failing_task_makes_newsprov_exit_with_the_task_failed_code(tmp_path, monkeypatch, capsys):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Some text here.\n")
-    monkeypatch.setattr(Report, "requires", lambda self: [_Explodes(date=self.date, input_dir=self.input_dir,
-                                                                    out_dir=self.out_dir)])
+    monkeypatch.setattr(
+        Report, "requires", lambda self: [_Explodes(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir)]
+    )
     code = main(["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--batch", "2025-10-24"])
     assert code == luigi.retcodes.retcode().task_failed == 30
     assert "the run failed" in capsys.readouterr().err
@@ -192,23 +207,31 @@ def test_missing_input_folder_is_one_clean_line(tmp_path, capsys):
 
 
 def test_help_names_the_run_command_and_its_options():
-    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", "--help"], capture_output=True, text=True,
-                            cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.orchestration.cli", "run", "--help"], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 0
     for option in ("INPUT_DIR", "--out", "--batch", "--workers"):
         assert option.lower() in result.stdout.lower()
 
 
-@pytest.mark.parametrize("command, words", [
-    ([], ["run", "eval", "report", "stats"]),
-    (["eval", "pairs"], ["DIR", "--report", "--work", "documents.jsonl"]),
-    (["eval", "attribution"], ["FILE", "--errors"]),
-    (["report"], ["--out", "report.html"]),
-    (["stats"], ["--out", "--top"]),
-])
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        ([], ["run", "eval", "report", "stats"]),
+        (["eval", "pairs"], ["DIR", "--report", "--work", "documents.jsonl"]),
+        (["eval", "attribution"], ["FILE", "--errors"]),
+        (["report"], ["--out", "report.html"]),
+        (["stats"], ["--out", "--top"]),
+    ],
+)
 def test_every_command_explains_itself(command, words):
-    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", *command, "--help"], capture_output=True,
-                            text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.orchestration.cli", *command, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert result.returncode == 0
     for word in words:
         assert word in result.stdout, word
@@ -233,8 +256,10 @@ def test_bad_input_files_are_rejected_and_the_batch_goes_on(tmp_path):
 
 
 def test_documents_summarise_their_credits(seed_run):
-    rows = dict((path[:3], (credited, wire)) for path, credited, wire in seed_run.sql(
-        "select source_path, credited_outlets, wire_copy from {documents}"))
+    rows = dict(
+        (path[:3], (credited, wire))
+        for path, credited, wire in seed_run.sql("select source_path, credited_outlets, wire_copy from {documents}")
+    )
     names = dict(seed_run.sql("select outlet_id, name from {outlets}"))
     assert [names[o] for o in rows["000"][0]] == ["South China Morning Post"]
     assert {names[o] for o in rows["004"][0]} == {"CNBC", "Agence France-Presse", "Getty Images", "The New York Times"}
@@ -243,11 +268,22 @@ def test_documents_summarise_their_credits(seed_run):
 
 def test_eval_attribution_command_ends_with_the_summary_line(tmp_path, capsys):
     items = [
-        {"text": "The ministry said on Monday, according to Reuters, that talks would resume.",
-         "context_before": "", "label": "attribution", "uncertain": False, "cue_types": ["according_to"],
-         "outlets": [{"canonical": "Reuters", "surface": "Reuters", "cue": "according_to", "alias": False}]},
-        {"text": "Crowds gathered in Times Square on Sunday night.", "context_before": "",
-         "label": "no_attribution", "uncertain": False, "cue_types": [], "outlets": []},
+        {
+            "text": "The ministry said on Monday, according to Reuters, that talks would resume.",
+            "context_before": "",
+            "label": "attribution",
+            "uncertain": False,
+            "cue_types": ["according_to"],
+            "outlets": [{"canonical": "Reuters", "surface": "Reuters", "cue": "according_to", "alias": False}],
+        },
+        {
+            "text": "Crowds gathered in Times Square on Sunday night.",
+            "context_before": "",
+            "label": "no_attribution",
+            "uncertain": False,
+            "cue_types": [],
+            "outlets": [],
+        },
     ]
     data = tmp_path / "items.jsonl"
     data.write_text("".join(json.dumps(item) + "\n" for item in items))
@@ -266,34 +302,61 @@ def test_progress_bars_stay_quiet_off_a_terminal(capfd):
     assert capfd.readouterr().err == ""
 
 
-@pytest.mark.parametrize("section, setting, message", [
-    ("fingerprint", "num_perm = abc", "luigi.cfg [fingerprint] num_perm: invalid literal for int()"),
-    ("fingerprint", "num_perm = 1", "fingerprint.num_perm must be >= 2, got 1"),
-    ("paraphrase", "min_sentences = 0", "paraphrase.min_sentences must be >= 1, got 0"),
-    ("align", "near_copy_jacard = 0.5", "luigi.cfg [align] near_copy_jacard is not a setting of [align]; "
-                                        "did you mean near_copy_jaccard?"),
-    ("paraphrase", "max_bucket_size = 200", "luigi.cfg [paraphrase] max_bucket_size is no longer read: "
-                                            "use stock_documents"),
-])
+@pytest.mark.parametrize(
+    "section, setting, message",
+    [
+        ("fingerprint", "num_perm = abc", "luigi.cfg [fingerprint] num_perm: invalid literal for int()"),
+        ("fingerprint", "num_perm = 1", "fingerprint.num_perm must be >= 2, got 1"),
+        ("paraphrase", "min_sentences = 0", "paraphrase.min_sentences must be >= 1, got 0"),
+        (
+            "align",
+            "near_copy_jacard = 0.5",
+            "luigi.cfg [align] near_copy_jacard is not a setting of [align]; did you mean near_copy_jaccard?",
+        ),
+        (
+            "paraphrase",
+            "max_bucket_size = 200",
+            "luigi.cfg [paraphrase] max_bucket_size is no longer read: use stock_documents",
+        ),
+    ],
+)
 def test_a_bad_setting_is_one_clean_line(tmp_path, section, setting, message):
     """Every section is read before the run starts: a bad value or a key no section reads is one line."""
     cfg = tmp_path / "luigi.cfg"
     cfg.write_text(f"[{section}]\n{setting}\n")
-    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", "run", str(REPO / "seeds"), "--out",
-                             str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.orchestration.cli",
+            "run",
+            str(REPO / "seeds"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)},
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("newsprov: ") and message in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("command, message", [
-    (["run", "seeds"], "newsprov: interrupted; tables already published are whole, and the same command "
-                       "finishes the batch\n"),
-    (["report"], "newsprov: interrupted\n"),
-])
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (
+            ["run", "seeds"],
+            "newsprov: interrupted; tables already published are whole, and the same command finishes the batch\n",
+        ),
+        (["report"], "newsprov: interrupted\n"),
+    ],
+)
 def test_ctrl_c_is_one_line_and_exit_code_130(command, message, monkeypatch, capsys):
     """A KeyboardInterrupt from anywhere in a command (here raised where the work starts)."""
+
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -303,31 +366,42 @@ def test_ctrl_c_is_one_line_and_exit_code_130(command, message, monkeypatch, cap
     assert capsys.readouterr().err == message
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["run", "seeds", "--bogus"], "newsprov: unrecognized arguments: --bogus (see 'newsprov --help')"),
-    (["run", "seeds", "--batch", "2025-13-01"], "batch must be a date like 2025-10-24"),
-    (["run", "seeds", "--out", "README.md"], "newsprov: cannot create output folder README.md"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["run", "seeds", "--bogus"], "newsprov: unrecognized arguments: --bogus (see 'newsprov --help')"),
+        (["run", "seeds", "--batch", "2025-13-01"], "batch must be a date like 2025-10-24"),
+        (["run", "seeds", "--out", "README.md"], "newsprov: cannot create output folder README.md"),
+    ],
+)
 def test_user_errors_are_one_line_without_a_traceback(arguments, message):
-    result = subprocess.run([sys.executable, "-m", "pipeline.orchestration.cli", *arguments], capture_output=True, text=True,
-                            cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.orchestration.cli", *arguments], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(st.integers(-5, 5), max_size=30), min_size=1, max_size=4),
-       st.lists(st.integers(-6, 6), max_size=12), st.booleans())
+@given(
+    st.lists(st.lists(st.integers(-5, 5), max_size=30), min_size=1, max_size=4),
+    st.lists(st.integers(-6, 6), max_size=12),
+    st.booleans(),
+)
 def test_reading_rows_by_value_is_filtering_every_partition(tmp_path_factory, partitions, values, scan):
     """Indexed lookups (small partitions) and scans (large ones) give the rows a filter gives, in
     partition then row order."""
     out = tmp_path_factory.mktemp("rows_with")
     batches = [f"2025-01-{day + 1:02d}" for day in range(len(partitions))]
     for batch, buckets in zip(batches, partitions):
-        table = pa.table({"passage_id": [f"p{i}" for i in range(len(buckets))],
-                          "doc_id": [f"d{i % 3}" for i in range(len(buckets))],
-                          "band": pa.array([i % 2 for i in range(len(buckets))], pa.int16()),
-                          "bucket": pa.array(buckets, pa.int64())})
+        table = pa.table(
+            {
+                "passage_id": [f"p{i}" for i in range(len(buckets))],
+                "doc_id": [f"d{i % 3}" for i in range(len(buckets))],
+                "band": pa.array([i % 2 for i in range(len(buckets))], pa.int16()),
+                "bucket": pa.array(buckets, pa.int64()),
+            }
+        )
         tables.write_partition(table, out, "sentence_bands", batch)
     wanted = np.array(values, dtype=np.int64)
     expected = tables.read_batches(out, "sentence_bands", batches)
@@ -342,7 +416,7 @@ def test_reading_rows_by_value_is_filtering_every_partition(tmp_path_factory, pa
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-3, 3), max_size=50))
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=200), st.lists(st.integers(-3, 3), max_size=50))
 def test_sorted_unique_is_unique(values, small):
     values = np.array(values + small, dtype=np.int64)
     got = tables.sorted_unique(values)
@@ -350,7 +424,7 @@ def test_sorted_unique_is_unique(values, small):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-3, 3), max_size=50))
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=200), st.lists(st.integers(-3, 3), max_size=50))
 def test_unique_counts_is_unique_with_counts(values, small):
     values = np.array(values + small, dtype=np.int64)
     expected, expected_counts = np.unique(values, return_counts=True)
@@ -371,8 +445,11 @@ def test_unique_sums_is_unique_with_counts_and_bincount(pairs):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200), st.lists(st.integers(-2**63, 2**63 - 1), max_size=60),
-       st.lists(st.integers(-3, 3), max_size=50))
+@given(
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=200),
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=60),
+    st.lists(st.integers(-3, 3), max_size=50),
+)
 def test_sorted_member_is_isin(values, wanted, small):
     """The bitmap-then-binary-search lookup of bucket hashes agrees with np.isin, small and colliding
     values included."""
@@ -387,9 +464,14 @@ def test_dictionary_columns_are_written_with_one_small_dictionary_per_row_group(
     monkeypatch.setattr(tables, "ROW_GROUP_ROWS", 1000)
     n = 4500
     ids = pa.array([f"p{i // 8}" for i in range(n)]).dictionary_encode()
-    table = pa.table({"passage_id": ids, "doc_id": pa.array([f"d{i // 80}" for i in range(n)]).dictionary_encode(),
-                      "band": pa.array([i % 8 for i in range(n)], pa.int16()),
-                      "bucket": pa.array(np.arange(n, dtype=np.int64) * 7919)})
+    table = pa.table(
+        {
+            "passage_id": ids,
+            "doc_id": pa.array([f"d{i // 80}" for i in range(n)]).dictionary_encode(),
+            "band": pa.array([i % 8 for i in range(n)], pa.int16()),
+            "bucket": pa.array(np.arange(n, dtype=np.int64) * 7919),
+        }
+    )
     path = tables.write_partition(table, tmp_path, "bands", "2025-01-01") / tables.PART_FILE
     parquet = pq.ParquetFile(path)
     assert parquet.metadata.num_row_groups == 5
@@ -397,34 +479,48 @@ def test_dictionary_columns_are_written_with_one_small_dictionary_per_row_group(
         column = parquet.read_row_group(group, columns=["passage_id"]).column("passage_id")
         assert sum(len(chunk.dictionary) for chunk in column.chunks) == len(pc.unique(column)) <= 125
         # Dictionary pages for the ids only: bucket keys never repeat, so a dictionary would be waste.
-        encodings = {parquet.schema_arrow.names[i]: parquet.metadata.row_group(group).column(i).encodings
-                     for i in range(4)}
+        encodings = {
+            parquet.schema_arrow.names[i]: parquet.metadata.row_group(group).column(i).encodings for i in range(4)
+        }
         assert "RLE_DICTIONARY" in encodings["passage_id"] and "RLE_DICTIONARY" in encodings["doc_id"]
         assert "RLE_DICTIONARY" not in encodings["bucket"] and "RLE_DICTIONARY" not in encodings["band"]
     back = tables.read_partition(tmp_path, "bands", "2025-01-01")
     assert back.schema == tables.rows_schema("bands")
     assert pq.read_table(path, columns=["batch"]).column("batch").unique().to_pylist() == ["2025-01-01"]
-    assert back.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
-                                for f in back.schema])).to_pylist() == \
-        table.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
-                              for f in table.schema])).to_pylist()
+    assert (
+        back.cast(
+            pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in back.schema])
+        ).to_pylist()
+        == table.cast(
+            pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema])
+        ).to_pylist()
+    )
     with duckdb.connect() as con:
-        assert con.execute(f"select passage_id, bucket from '{path}' order by bucket").fetchall() == \
-            [(f"p{i // 8}", i * 7919) for i in range(n)]
+        assert con.execute(f"select passage_id, bucket from '{path}' order by bucket").fetchall() == [
+            (f"p{i // 8}", i * 7919) for i in range(n)
+        ]
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 6), max_size=20), min_size=1, max_size=3), st.sets(st.integers(0, 7)),
-       st.booleans())
+@given(
+    st.lists(st.lists(st.integers(0, 6), max_size=20), min_size=1, max_size=3),
+    st.sets(st.integers(0, 7)),
+    st.booleans(),
+)
 def test_reading_documents_rows_is_filtering_every_partition(tmp_path_factory, partitions, wanted, kept):
     """Rows of some documents, from partitions kept in the cache or too big to keep (filtered while
     reading): the rows a filter gives, in partition then row order."""
     out = tmp_path_factory.mktemp("doc_rows")
     batches = [f"2025-02-{day + 1:02d}" for day in range(len(partitions))]
     for batch, docs in zip(batches, partitions):
-        table = pa.table({"passage_id": [f"{batch}-{i}" for i in range(len(docs))],
-                          "doc_id": [f"d{d}" for d in docs], "band": pa.array([0] * len(docs), pa.int16()),
-                          "bucket": pa.array(range(len(docs)), pa.int64())})
+        table = pa.table(
+            {
+                "passage_id": [f"{batch}-{i}" for i in range(len(docs))],
+                "doc_id": [f"d{d}" for d in docs],
+                "band": pa.array([0] * len(docs), pa.int16()),
+                "bucket": pa.array(range(len(docs)), pa.int64()),
+            }
+        )
         tables.write_partition(table, out, "sentence_bands", batch)
     doc_ids = {f"d{d}" for d in wanted}
     everything = tables.read_batches(out, "sentence_bands", batches)
@@ -437,8 +533,11 @@ def test_reading_documents_rows_is_filtering_every_partition(tmp_path_factory, p
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=20), min_size=1, max_size=4),
-       st.sets(st.sampled_from("abcdefg")), st.sampled_from([0, 700, 1 << 30]))
+@given(
+    st.lists(st.lists(st.sampled_from("abcdef"), max_size=20), min_size=1, max_size=4),
+    st.sets(st.sampled_from("abcdefg")),
+    st.sampled_from([0, 700, 1 << 30]),
+)
 def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_factory, partitions, wanted, budget):
     """History rows of some anchors, from partitions kept, too big to keep (filtered while reading),
     or some of each: the rows a filter gives, in partition then row order; and the distinct
@@ -446,8 +545,13 @@ def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_fact
     out = tmp_path_factory.mktemp("anchor_rows")
     batches = [f"2025-02-{day + 1:02d}" for day in range(len(partitions))]
     for batch, anchors in zip(batches, partitions):
-        table = pa.table({"passage_id": [f"{batch}:{i // 2}" for i in range(len(anchors))],
-                          "doc_id": [batch] * len(anchors), "anchor": [f"n:{a}" for a in anchors]})
+        table = pa.table(
+            {
+                "passage_id": [f"{batch}:{i // 2}" for i in range(len(anchors))],
+                "doc_id": [batch] * len(anchors),
+                "anchor": [f"n:{a}" for a in anchors],
+            }
+        )
         tables.write_partition(table, out, "anchors", batch)
     values = tables.string_array({f"n:{a}" for a in wanted})
     everything = tables.read_batches(out, "anchors", batches)
@@ -473,8 +577,12 @@ def test_threads_reading_one_partition_at_once_read_it_once_and_keep_it_once(tmp
     monkeypatch.setattr(tables.pq, "read_table", slow_read)
     cache = tables.PartitionCache(budget_bytes=1 << 20)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        got = list(pool.map(lambda columns: cache.read(path, tables.rows_schema("anchors"), columns),
-                            [None, ["passage_id"], ["anchor"], None]))
+        got = list(
+            pool.map(
+                lambda columns: cache.read(path, tables.rows_schema("anchors"), columns),
+                [None, ["passage_id"], ["anchor"], None],
+            )
+        )
     assert len(reads) == 1
     assert cache._bytes == got[0].nbytes
     assert got[1].to_pylist() == table.select(["passage_id"]).to_pylist()

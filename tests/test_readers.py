@@ -16,13 +16,12 @@ import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from conftest import SEED_BATCH, SEEDS
 
 from pipeline.core import tables
 from pipeline.core.errors import OutputError
 from pipeline.core.schema import ROWS_WITHOUT_BATCH, TABLES
 from pipeline.orchestration.cli import main
-
-from conftest import SEED_BATCH, SEEDS
 
 NEXT_BATCH = "2025-10-25"
 BATCHED = [name for name in TABLES if name != "outlets"]
@@ -52,15 +51,25 @@ def duckdb_read(out: Path, table: str) -> tuple[list[str], list]:
 def polars_read(out: Path, table: str) -> tuple[list[str], list]:
     frame = pl.read_parquet(f"{out}/{table}/**/*.parquet")
     batch = frame.get_column("batch") if "batch" in frame.columns else None
-    return frame.columns, [None if batch is None else str(batch.dtype), frame.height,
-                           None if batch is None else batch.to_list()]
+    return frame.columns, [
+        None if batch is None else str(batch.dtype),
+        frame.height,
+        None if batch is None else batch.to_list(),
+    ]
 
 
 def pandas_read(out: Path, table: str) -> tuple[list[str], list]:
     frame = pd.read_parquet(out / table, engine="pyarrow")
     batch = frame["batch"] if "batch" in frame.columns else None
-    kind = None if batch is None else ("string" if pd.api.types.is_string_dtype(batch) and
-                                       not isinstance(batch.dtype, pd.CategoricalDtype) else str(batch.dtype))
+    kind = (
+        None
+        if batch is None
+        else (
+            "string"
+            if pd.api.types.is_string_dtype(batch) and not isinstance(batch.dtype, pd.CategoricalDtype)
+            else str(batch.dtype)
+        )
+    )
     return list(frame.columns), [kind, len(frame), None if batch is None else batch.tolist()]
 
 
@@ -75,8 +84,12 @@ def expected(out: Path, table: str) -> tuple[list[str], str | None, int, Counter
     files = sorted((out / table).rglob("part-0.parquet"))
     data = [pq.read_table(path) for path in files]
     batches = Counter(b for d in data if "batch" in d.column_names for b in d.column("batch").to_pylist())
-    return TABLES[table].names, "string" if table != "outlets" else None, sum(d.num_rows for d in data), \
-        batches if table != "outlets" else None
+    return (
+        TABLES[table].names,
+        "string" if table != "outlets" else None,
+        sum(d.num_rows for d in data),
+        batches if table != "outlets" else None,
+    )
 
 
 @pytest.mark.parametrize("table", list(TABLES))
@@ -130,8 +143,13 @@ def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp
 @pytest.fixture(scope="module")
 def spark():
     pyspark_sql = pytest.importorskip("pyspark.sql")
-    session = (pyspark_sql.SparkSession.builder.master("local[1]").appName("newsprov-readers")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[1]")
+        .appName("newsprov-readers")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 

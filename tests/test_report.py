@@ -12,13 +12,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
+from daily import run_batches
 from hypothesis import given
 from hypothesis import strategies as st
 
-from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from daily import run_batches
-from pipeline.orchestration.cli import main
 from pipeline.core.errors import InputError
+from pipeline.orchestration.cli import main
 from pipeline.report import evidence, pages
 from pipeline.report.pages import Mark, highlight, render_report, write_report
 
@@ -54,8 +54,14 @@ def harbour_out(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report_run")
     inbox = root / "inbox"
     inbox.mkdir()
-    for name, text in (("harbour.txt", HARBOUR), ("harbour-reprint.txt", HARBOUR_REPRINT), ("orchard.txt", ORCHARD),
-                       ("markup.txt", MARKUP), ("markup-copy.txt", MARKUP_COPY), ("zz-harbour-again.txt", HARBOUR)):
+    for name, text in (
+        ("harbour.txt", HARBOUR),
+        ("harbour-reprint.txt", HARBOUR_REPRINT),
+        ("orchard.txt", ORCHARD),
+        ("markup.txt", MARKUP),
+        ("markup-copy.txt", MARKUP_COPY),
+        ("zz-harbour-again.txt", HARBOUR),
+    ):
         (inbox / name).write_text(text, encoding="utf-8")
     (inbox / "empty.txt").write_bytes(b"")
     out = root / "output"
@@ -152,22 +158,30 @@ def test_report_escapes_text_titles_outlet_names_and_paths(tmp_path):
     """Every value the page prints is escaped: a document's text, its title and file name, an outlet's name."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "smith & sons' \"plan\".txt").write_text(f"{HOSTILE_TITLE}\n\n{HOSTILE_BODY}", encoding="utf-8")
+    (inbox / 'smith & sons\' "plan".txt').write_text(f"{HOSTILE_TITLE}\n\n{HOSTILE_BODY}", encoding="utf-8")
     (inbox / "<copy> & co.txt").write_text(HOSTILE_BODY, encoding="utf-8")
     out = tmp_path / "output"
     assert main(["run", str(inbox), "--out", str(out), "--batch", HARBOUR_BATCH]) == 0
     outlets_file = out / "outlets" / "gazetteer" / "part-0.parquet"
     outlets = pq.read_table(outlets_file)
-    names = [HOSTILE_OUTLET if o == "np:scmp" else n for o, n in zip(outlets["outlet_id"].to_pylist(),
-                                                                      outlets["name"].to_pylist())]
-    pq.write_table(outlets.set_column(outlets.schema.get_field_index("name"), outlets.schema.field("name"),
-                                      pa.array(names, pa.string())), outlets_file)
+    names = [
+        HOSTILE_OUTLET if o == "np:scmp" else n
+        for o, n in zip(outlets["outlet_id"].to_pylist(), outlets["name"].to_pylist())
+    ]
+    pq.write_table(
+        outlets.set_column(
+            outlets.schema.get_field_index("name"), outlets.schema.field("name"), pa.array(names, pa.string())
+        ),
+        outlets_file,
+    )
     page = render_report(out)
-    for raw, escaped in ((HOSTILE_TITLE, "Smith &amp; &#34;Sons&#34; &lt;script&gt;alert(1)&lt;/script&gt; plan"),
-                         ("smith & sons' \"plan\".txt", "smith &amp; sons&#39; &#34;plan&#34;.txt"),
-                         ("<copy> & co.txt", "&lt;copy&gt; &amp; co.txt"),
-                         (HOSTILE_OUTLET, "South China &#34;Morning&#34; Post &amp; &lt;b&gt;Co&lt;/b&gt;"),
-                         ('"Project <b>Bold</b>"', "&#34;Project &lt;b&gt;Bold&lt;/b&gt;&#34;")):
+    for raw, escaped in (
+        (HOSTILE_TITLE, "Smith &amp; &#34;Sons&#34; &lt;script&gt;alert(1)&lt;/script&gt; plan"),
+        ('smith & sons\' "plan".txt', "smith &amp; sons&#39; &#34;plan&#34;.txt"),
+        ("<copy> & co.txt", "&lt;copy&gt; &amp; co.txt"),
+        (HOSTILE_OUTLET, "South China &#34;Morning&#34; Post &amp; &lt;b&gt;Co&lt;/b&gt;"),
+        ('"Project <b>Bold</b>"', "&#34;Project &lt;b&gt;Bold&lt;/b&gt;&#34;"),
+    ):
         assert raw not in page and escaped in page
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; plan would cut costs" in page
     parsed = Elements(page)
@@ -190,15 +204,17 @@ def test_report_shows_the_reprint_link_its_origin_and_the_graph(harbour_out):
     page = render_report(harbour_out)
     elements = Elements(page).elements
     with duckdb.connect() as con:
-        (copy, source), = con.execute(
+        ((copy, source),) = con.execute(
             f"select doc_id, source_doc_id from '{harbour_out}/provenance/**/*.parquet' where relation = 'reprint' "
             "and source_doc_id in (select doc_id from read_parquet("
             f"'{harbour_out}/documents/**/*.parquet', hive_partitioning = false) where text like '%harbour wall%')"
         ).fetchall()
-    assert (f'<a href="#doc-{copy}">Council backs harbour rebuild</a> <span class="path">(harbour-reprint.txt)</span> '
-            f'copies <a href="#doc-{source}">harbour.txt</a>') in page
+    assert (
+        f'<a href="#doc-{copy}">Council backs harbour rebuild</a> <span class="path">(harbour-reprint.txt)</span> '
+        f'copies <a href="#doc-{source}">harbour.txt</a>'
+    ) in page
     # the graph: origin node first on the time axis, one labelled edge per copy link
-    svg_nodes = [e.attrs["href"][len("#doc-"):] for e in elements if e.tag == "a" and "href" in e.attrs]
+    svg_nodes = [e.attrs["href"][len("#doc-") :] for e in elements if e.tag == "a" and "href" in e.attrs]
     assert svg_nodes.index(source) < svg_nodes.index(copy)
     assert '<text class="elabel"' in page and ">reprint</text>" in page
     assert page.count('class="node node-origin"') == 2  # the harbour article and the markup article
@@ -257,8 +273,10 @@ def test_a_story_draws_its_first_same_story_pairs_whole_and_counts_every_overlap
     with duckdb.connect() as con:
         rows = con.execute(f"""select least(doc_a, doc_b), greatest(doc_a, doc_b), passage_a || '~' || passage_b
                                from read_parquet('{out}/overlaps/**/*.parquet') where relation = 'same_story'""").fetchall()
-        copied = set(con.execute(f"""select least(doc_id, source_doc_id), greatest(doc_id, source_doc_id)
-                                     from read_parquet('{out}/provenance/**/*.parquet')""").fetchall())
+        copied = set(
+            con.execute(f"""select least(doc_id, source_doc_id), greatest(doc_id, source_doc_id)
+                                     from read_parquet('{out}/provenance/**/*.parquet')""").fetchall()
+        )
         verbatim = con.execute(f"""select count(*) from read_parquet('{out}/overlaps/**/*.parquet')
                                    where relation = 'verbatim'""").fetchone()[0]
     same_story: dict[tuple[str, str], set[str]] = {}
@@ -269,13 +287,15 @@ def test_a_story_draws_its_first_same_story_pairs_whole_and_counts_every_overlap
 
     def drawn(page: str) -> set[str]:
         return {m.attrs["data-overlap"] for m in Elements(page).marks("shared")} & {o for _, _, o in rows}
+
     everything = render_report(out)
     assert drawn(everything) == {overlap_id for _, _, overlap_id in rows} and "more same-story pair" not in everything
     monkeypatch.setattr(evidence, "MAX_SAME_STORY_PAIRS", 1)
     for page in (render_report(out), render_report(out, "2025-10-25")):
         cards = [e.attrs["id"].removeprefix("doc-") for e in Elements(page).elements if e.tag == "article"]
-        first = next(pair for i, a in enumerate(cards) for b in cards[i + 1:]
-                     if (pair := (min(a, b), max(a, b))) not in copied)  # in the story's document order
+        first = next(
+            pair for i, a in enumerate(cards) for b in cards[i + 1 :] if (pair := (min(a, b), max(a, b))) not in copied
+        )  # in the story's document order
         assert drawn(page) == same_story[first].union(*(same_story[pair] for pair in copied))
         assert "4 more same-story pairs of this story not shown" in page
         assert f"4 documents · 1 copy link · {len(rows) + verbatim} overlaps" in page
@@ -288,13 +308,18 @@ def test_report_reads_folders_with_missing_tables(harbour_out, tmp_path):
     page = render_report(out)
     assert "· 5 documents ·" in page and page.count('<article class="doc"') == 5
     assert not Elements(page).marks("shared")
-    assert "Rejected files</h2><p class=\"empty\">none" in page
+    assert 'Rejected files</h2><p class="empty">none' in page
 
 
 def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp_path, capsys):
     """A daily run reports its own batch; the full report over every batch is `newsprov report`."""
-    out = run_batches(tmp_path, {"2025-03-04": {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
-                                 "2025-03-05": {"harbour-reprint.txt": HARBOUR_REPRINT}})
+    out = run_batches(
+        tmp_path,
+        {
+            "2025-03-04": {"harbour.txt": HARBOUR, "orchard.txt": ORCHARD},
+            "2025-03-05": {"harbour-reprint.txt": HARBOUR_REPRINT},
+        },
+    )
     latest = (out / "report.html").read_text(encoding="utf-8")
     assert latest == (out / "reports" / "2025-03-05" / "report.html").read_text(encoding="utf-8")
     assert latest == render_report(out, "2025-03-05")
@@ -343,8 +368,10 @@ def test_report_help_says_what_it_writes(capsys):
     assert "report.html" in capsys.readouterr().out
 
 
-@given(text=st.text(alphabet="ab <>&\"'\n€", max_size=40),
-       spans=st.lists(st.tuples(st.integers(-3, 45), st.integers(-3, 45)), max_size=6))
+@given(
+    text=st.text(alphabet="ab <>&\"'\n€", max_size=40),
+    spans=st.lists(st.tuples(st.integers(-3, 45), st.integers(-3, 45)), max_size=6),
+)
 def test_highlight_keeps_the_text_and_gives_one_element_per_mark(text, spans):
     marks = [Mark(min(s, e), max(s, e), "shared", (("data-span", str(i)),)) for i, (s, e) in enumerate(spans)]
     page = highlight(text, 0, len(text), marks)
@@ -358,15 +385,29 @@ def test_highlight_keeps_the_text_and_gives_one_element_per_mark(text, spans):
     assert "".join(chunks) == text
     for mark in parsed.marks("shared"):  # a mark never holds text outside its span
         span = marks[int(mark.attrs["data-span"])]
-        assert mark.text in text[max(span.start, 0):max(span.end, 0)]
+        assert mark.text in text[max(span.start, 0) : max(span.end, 0)]
 
 
 def chromium(url: str, *args: str, user_data: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={user_data}",
-         *args, url],
-        capture_output=True, text=True, timeout=120, check=True)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={user_data}",
+            *args,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
 
 @pytest.mark.browser

@@ -7,6 +7,7 @@ import shutil
 import duckdb
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from conftest import SEED_BATCH, settings
 
 from pipeline import __version__
 from pipeline.core.schema import RUNS
@@ -14,10 +15,17 @@ from pipeline.orchestration import runs
 from pipeline.orchestration.cli import main
 from pipeline.report.queries import stage_summaries
 
-from conftest import SEED_BATCH, settings
-
-STAGES = {"Ingest", "Fingerprint", "Bands", "CandidateJoin", "Align", "Attribution", "Paraphrase", "Provenance",
-          "Clusters"}
+STAGES = {
+    "Ingest",
+    "Fingerprint",
+    "Bands",
+    "CandidateJoin",
+    "Align",
+    "Attribution",
+    "Paraphrase",
+    "Provenance",
+    "Clusters",
+}
 
 
 def _runs(out) -> dict[str, dict]:
@@ -37,16 +45,20 @@ def test_each_stage_of_the_batch_has_one_row_in_its_own_partition(seed_run):
     got = _runs(seed_run.out)
     assert set(got) == STAGES
     assert {row["batch"] for row in got.values()} == {SEED_BATCH}
-    assert all(row["code_version"].startswith(__version__) and row["seconds"] > 0 and row["peak_rss_bytes"] > 2 ** 20
-               for row in got.values())
+    assert all(
+        row["code_version"].startswith(__version__) and row["seconds"] > 0 and row["peak_rss_bytes"] > 2**20
+        for row in got.values()
+    )
 
 
 def test_rows_in_and_out_are_the_rows_of_the_partitions_each_stage_read_and_wrote(seed_run):
     got, out = _runs(seed_run.out), seed_run.out
     assert got["Ingest"]["rows_in"] is None  # it reads files
     assert got["Ingest"]["rows_out"] == sum(_rows(out, t) for t in ("documents", "rejects", "sightings", "credits"))
-    assert (got["Fingerprint"]["rows_in"], got["Fingerprint"]["rows_out"]) == (_rows(out, "documents"),
-                                                                                 _rows(out, "passages"))
+    assert (got["Fingerprint"]["rows_in"], got["Fingerprint"]["rows_out"]) == (
+        _rows(out, "documents"),
+        _rows(out, "passages"),
+    )
     assert got["CandidateJoin"]["rows_in"] == _rows(out, "bands") + _rows(out, "anchors")
     assert (got["Align"]["rows_in"], got["Align"]["rows_out"]) == (_rows(out, "candidates"), _rows(out, "overlaps"))
     assert got["Clusters"]["rows_out"] == _rows(out, "clusters")
@@ -56,10 +68,16 @@ def test_rows_in_and_out_are_the_rows_of_the_partitions_each_stage_read_and_wrot
 
 def test_duckdb_reads_the_runs_table_with_its_stage_partitions(seed_run):
     with duckdb.connect() as con:
-        rows = con.execute(f"select stage, rows_out from '{seed_run.out}/runs/**/*.parquet' "
-                           "where stage in ('Align', 'Provenance') order by stage").fetchall()
-        columns = [c[0] for c in con.execute(f"describe select * from read_parquet("
-                                              f"'{seed_run.out}/runs/**/*.parquet', hive_partitioning=false)").fetchall()]
+        rows = con.execute(
+            f"select stage, rows_out from '{seed_run.out}/runs/**/*.parquet' "
+            "where stage in ('Align', 'Provenance') order by stage"
+        ).fetchall()
+        columns = [
+            c[0]
+            for c in con.execute(
+                f"describe select * from read_parquet('{seed_run.out}/runs/**/*.parquet', hive_partitioning=false)"
+            ).fetchall()
+        ]
     assert rows == [("Align", _rows(seed_run.out, "overlaps")), ("Provenance", _rows(seed_run.out, "provenance"))]
     assert columns == RUNS.names
 
@@ -89,7 +107,7 @@ def test_stats_prints_a_line_per_stage_in_the_order_they_ran(seed_run, capsys):
     assert main(["stats", "--out", str(seed_run.out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("stages (runs table"))
-    stage_lines = [line.split() for line in lines[first + 2:first + 2 + len(STAGES)]]
+    stage_lines = [line.split() for line in lines[first + 2 : first + 2 + len(STAGES)]]
     assert [s[0] for s in stage_lines][:2] == ["Ingest", "Fingerprint"] and {s[0] for s in stage_lines} == STAGES
     align = next(s for s in stage_lines if s[0] == "Align")
     assert align[1:4] == ["1", str(_rows(seed_run.out, "candidates")), str(_rows(seed_run.out, "overlaps"))]

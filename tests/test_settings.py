@@ -7,12 +7,11 @@ from pathlib import Path
 
 import luigi
 import pytest
+from conftest import settings
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.settings import settings_of
 from pipeline.orchestration import config
-
-from conftest import settings
 
 REPO = Path(__file__).resolve().parent.parent
 # Sections of luigi.cfg that luigi itself reads.
@@ -51,8 +50,9 @@ def test_a_config_class_is_its_params_dataclass(config_class):
         assert parameter._default == field.default and type(parameter._default) is type(field.default)
         assert isinstance(parameter, luigi.FloatParameter) == isinstance(field.default, float)
         assert parameter.description
-    assert config_class().params() == config_class.params_class(**(
-        {"shingle_size": config.fingerprint().shingle_size} if config_class is config.align else {}))
+    assert config_class().params() == config_class.params_class(
+        **({"shingle_size": config.fingerprint().shingle_size} if config_class is config.align else {})
+    )
 
 
 def test_a_setting_reaches_the_params():
@@ -62,15 +62,29 @@ def test_a_setting_reaches_the_params():
         assert config.align().params(2).shingle_size == 2
 
 
-@pytest.mark.parametrize("layer, message", [
-    ({"provenance": {"min_evidence_word": "15"}}, r"luigi.cfg \[provenance\] min_evidence_word is not a setting "
-                                                   r"of \[provenance\]; did you mean min_evidence_words\?"),
-    ({"ingest": {"colour": "red"}}, r"\[ingest\] colour is not a setting of \[ingest\]; the settings are max_bytes"),
-    ({"paraphrase": {"max_bucket_size": "200"}},
-     r"\[paraphrase\] max_bucket_size is no longer read: use stock_documents"),
-    ({"paraphrase": {"sentence_containment": "1.5"}}, r"paraphrase.sentence_containment must be between 0 and 1"),
-    ({"candidates": {"bands": "64"}}, r"candidates.bands \* candidates.rows = 256 exceeds fingerprint.num_perm = 128"),
-])
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (
+            {"provenance": {"min_evidence_word": "15"}},
+            r"luigi.cfg \[provenance\] min_evidence_word is not a setting "
+            r"of \[provenance\]; did you mean min_evidence_words\?",
+        ),
+        (
+            {"ingest": {"colour": "red"}},
+            r"\[ingest\] colour is not a setting of \[ingest\]; the settings are max_bytes",
+        ),
+        (
+            {"paraphrase": {"max_bucket_size": "200"}},
+            r"\[paraphrase\] max_bucket_size is no longer read: use stock_documents",
+        ),
+        ({"paraphrase": {"sentence_containment": "1.5"}}, r"paraphrase.sentence_containment must be between 0 and 1"),
+        (
+            {"candidates": {"bands": "64"}},
+            r"candidates.bands \* candidates.rows = 256 exceeds fingerprint.num_perm = 128",
+        ),
+    ],
+)
 def test_check_settings_reads_every_section_and_key(layer, message):
     with settings(layer), pytest.raises(ConfigError, match=message):
         config.check_settings()

@@ -7,11 +7,11 @@ import pickle
 import shutil
 import subprocess
 import sys
+from multiprocessing.reduction import ForkingPickler
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from multiprocessing.reduction import ForkingPickler
 
 from pipeline.runtime import parallel, shared_tables
 
@@ -28,8 +28,12 @@ def folder(tmp_path, monkeypatch):
 
 
 def big_table(rows: int = 200_000, words: int = 3) -> pa.Table:
-    return pa.table({"passage_id": [f"d{i // 9:06d}:{i % 9:04d}" for i in range(rows)],
-                     "text": [f"words of passage {i} " * words for i in range(rows)]})
+    return pa.table(
+        {
+            "passage_id": [f"d{i // 9:06d}:{i % 9:04d}" for i in range(rows)],
+            "text": [f"words of passage {i} " * words for i in range(rows)],
+        }
+    )
 
 
 def test_a_large_table_is_pickled_as_a_path_and_its_file_goes_once_it_is_loaded(folder):
@@ -53,8 +57,9 @@ def test_small_tables_and_tables_without_a_folder_are_pickled_whole(folder):
 
 def test_a_table_the_ipc_file_cannot_hold_is_pickled_whole(folder):
     # Two chunks with different dictionaries: the IPC file format has no dictionary replacement.
-    column = pa.chunked_array([pa.array(["a", "b"] * 200_000).dictionary_encode(),
-                               pa.array(["c", "d"] * 200_000).dictionary_encode()])
+    column = pa.chunked_array(
+        [pa.array(["a", "b"] * 200_000).dictionary_encode(), pa.array(["c", "d"] * 200_000).dictionary_encode()]
+    )
     table = pa.table({"kind": column, "n": pa.array(range(800_000))})
     assert table.nbytes >= shared_tables.MIN_SHARED_BYTES
     assert pickle.loads(ForkingPickler.dumps(table)).equals(table)
@@ -62,8 +67,9 @@ def test_a_table_the_ipc_file_cannot_hold_is_pickled_whole(folder):
 
 
 def test_opening_a_folder_removes_those_of_processes_that_are_gone(folder, tmp_path):
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     stale = tmp_path / f"newsprov-tables-{gone}-abc"
     live = tmp_path / f"newsprov-tables-{os.getppid()}-abc"
     for leftover in (stale, live):

@@ -19,13 +19,12 @@ import luigi
 import luigi.configuration
 import pyarrow.parquet as pq
 import pytest
+from conftest import SEED_BATCH, SEEDS, settings
 
 import pipeline.orchestration.tasks as tasks
+from pipeline.core.errors import ConfigError
 from pipeline.orchestration import config
 from pipeline.orchestration.cli import main
-from pipeline.core.errors import ConfigError
-
-from conftest import SEED_BATCH, SEEDS, settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -99,8 +98,12 @@ In other news, the annual pumpkin fair drew a record crowd to the market square,
 
 DAYS = {
     "2025-10-25": {"bridge.txt": BRIDGE, "bridge-wire.txt": BRIDGE_WIRE, "library.txt": LIBRARY},
-    "2025-10-26": {"library-reprint.txt": LIBRARY.replace("2025-10-25", "2025-10-26"), "library-spun.txt": LIBRARY_SPUN,
-                   "bridge-report.txt": BRIDGE_REPORT, "bridge-excerpt.txt": BRIDGE_EXCERPT},
+    "2025-10-26": {
+        "library-reprint.txt": LIBRARY.replace("2025-10-25", "2025-10-26"),
+        "library-spun.txt": LIBRARY_SPUN,
+        "bridge-report.txt": BRIDGE_REPORT,
+        "bridge-excerpt.txt": BRIDGE_EXCERPT,
+    },
 }
 LAST_DAY = dt.date(2025, 10, 26)
 
@@ -144,8 +147,9 @@ class EngineRuns:
         """``query`` with ``{table}`` bound to that table's files under ``out``, batch read from the folder name."""
         names = ("documents", "passages", "candidates", "overlaps")
         with duckdb.connect() as con:
-            return con.execute(query.format(**{
-                n: f"read_parquet('{out}/{n}/**/*.parquet', hive_partitioning=true)" for n in names})).fetchall()
+            return con.execute(
+                query.format(**{n: f"read_parquet('{out}/{n}/**/*.parquet', hive_partitioning=true)" for n in names})
+            ).fetchall()
 
 
 def run_inbox(inbox: Path, out: Path) -> None:
@@ -192,18 +196,24 @@ def test_the_corpus_exercises_both_channels_history_and_the_cap(engine_runs):
     methods = dict(engine_runs.sql("select method, count(*) from {candidates} group by 1", out))
     assert set(methods) == {"minhash_lsh", "anchors", "both"}
     # Pairs within a batch and against earlier batches, on the seeds' day and on the later ones.
-    kinds = engine_runs.sql("""
+    kinds = engine_runs.sql(
+        """
         select distinct c.batch, pb.batch = c.batch
-        from {candidates} c join {passages} pb on pb.passage_id = c.passage_b order by all""", out)
+        from {candidates} c join {passages} pb on pb.passage_id = c.passage_b order by all""",
+        out,
+    )
     assert kinds == [("2025-10-24", True), ("2025-10-25", True), ("2025-10-26", False), ("2025-10-26", True)]
     relations = {r for (r,) in engine_runs.sql("select distinct relation from {overlaps}", out)}
     assert {"verbatim", "spun", "same_story"} <= relations
     # The newsletter line: three copies on the 25th pair up (3 pairs, 2 sides each); on the 26th its bucket
     # holds seven passages with history, over the cap of four, so it is skipped and nothing pairs with it.
-    newsletter = engine_runs.sql(f"""
+    newsletter = engine_runs.sql(
+        f"""
         select p.batch, count(distinct p.doc_id), count(c.passage_a) from {{passages}} p
         left join {{candidates}} c on p.passage_id in (c.passage_a, c.passage_b)
-        where p.text = '{NEWSLETTER.replace("'", "''")}' group by 1 order by 1""", out)
+        where p.text = '{NEWSLETTER.replace("'", "''")}' group by 1 order by 1""",
+        out,
+    )
     assert newsletter == [("2025-10-25", 3, 6), ("2025-10-26", 4, 0)]
 
 
@@ -213,6 +223,5 @@ def test_an_unknown_engine_is_a_config_error_naming_the_setting(tmp_path, capsys
     with settings({"candidates": {"engine": "sparkk"}}):
         code = main(["run", str(SEEDS), "--out", str(tmp_path / "out"), "--batch", SEED_BATCH])
     assert code == 2
-    assert capsys.readouterr().err.strip() == (
-        "newsprov: candidates.engine must be one of duckdb, spark, got 'sparkk'")
+    assert capsys.readouterr().err.strip() == ("newsprov: candidates.engine must be one of duckdb, spark, got 'sparkk'")
     assert not (tmp_path / "out" / "documents").exists()

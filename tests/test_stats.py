@@ -7,9 +7,9 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline.orchestration.cli import main
 from pipeline.core.errors import InputError
 from pipeline.core.schema import TABLES
+from pipeline.orchestration.cli import main
 from pipeline.report.queries import OutletCount, TableCount, format_stats, table_counts, top_outlets
 
 
@@ -52,7 +52,7 @@ def test_newsprov_stats_prints_counts_and_outlets(seed_run, capsys):
     assert lines[0] == f"tables under {seed_run.out}:"
     assert lines[1].split() == ["documents", "2", "1", "batch"]
     assert any(line.split()[:2] == ["provenance", "0"] for line in lines)
-    top = lines[lines.index("top credited outlets (documents crediting, mentions):") + 1:]
+    top = lines[lines.index("top credited outlets (documents crediting, mentions):") + 1 :]
     assert len(top) == 3 and top[0].split() == ["1.", "South", "China", "Morning", "Post", "1", "2", "np:scmp"]
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.text import synonyms
 from pipeline.core.errors import ConfigError
+from pipeline.text import synonyms
 from pipeline.text.synonyms import FUNCTION_WORD_SPINS, Analysis, Inflection, Lexicon
 from pipeline.text.tokens import STOPWORDS, tokenize
 
@@ -54,9 +54,20 @@ def test_unrelated_words_are_not_synonyms(lexicon, a, b):
 
 @pytest.mark.parametrize(
     ("word", "lemma"),
-    [("told", "tell"), ("said", "say"), ("went", "go"), ("men", "man"), ("advised", "advise"),
-     ("planned", "plan"), ("making", "make"), ("countries", "country"), ("lives", "life"),
-     ("bigger", "big"), ("photographs", "photograph"), ("economies", "economy")],
+    [
+        ("told", "tell"),
+        ("said", "say"),
+        ("went", "go"),
+        ("men", "man"),
+        ("advised", "advise"),
+        ("planned", "plan"),
+        ("making", "make"),
+        ("countries", "country"),
+        ("lives", "life"),
+        ("bigger", "big"),
+        ("photographs", "photograph"),
+        ("economies", "economy"),
+    ],
 )
 def test_lemmas_undo_inflection(lexicon, word, lemma):
     assert lemma in lexicon.lemmas(word)

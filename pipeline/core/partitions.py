@@ -108,8 +108,10 @@ def check_history(out_dir: Path, table: str, batches: list[str]) -> list[str]:
         if found is None:
             _history_published.add((out_dir, table, batch))
         else:
-            raise OutputError(f"{Path(out_dir) / table}/{batch}, which this batch is joined with, is {found}: "
-                              f"re-run batch {batch} first (newsprov doctor {out_dir} lists what to re-run)")
+            raise OutputError(
+                f"{Path(out_dir) / table}/{batch}, which this batch is joined with, is {found}: "
+                f"re-run batch {batch} first (newsprov doctor {out_dir} lists what to re-run)"
+            )
     return batches
 
 

@@ -68,10 +68,18 @@ DOCUMENTS = _schema(
             False,
         ),
         _field("ingested_at", UTC_MICROS, "when this row was written", False),
-        _field("credited_outlets", pa.list_(pa.string()), "outlets.outlet_id of the outlets the document credits, "
-               "in order of first credit, distinct; empty when none"),
-        _field("wire_copy", pa.bool_(), "a dateline or credit line of a news agency ('LONDON (Reuters) -', "
-               "'Source: AFP', 'Reporting by ... for AP'); an excerpt credit ('first published by X:') is not one"),
+        _field(
+            "credited_outlets",
+            pa.list_(pa.string()),
+            "outlets.outlet_id of the outlets the document credits, "
+            "in order of first credit, distinct; empty when none",
+        ),
+        _field(
+            "wire_copy",
+            pa.bool_(),
+            "a dateline or credit line of a news agency ('LONDON (Reuters) -', "
+            "'Source: AFP', 'Reporting by ... for AP'); an excerpt credit ('first published by X:') is not one",
+        ),
     ],
 )
 
@@ -175,8 +183,9 @@ CANDIDATES = _schema(
         _field("doc_b", pa.string(), "documents.doc_id of passage_b", False),
         _field("shared_bands", pa.int16(), "LSH bands whose buckets agree", False),
         _field("shared_anchors", pa.int16(), "distinct anchors in both (after the frequency cap)", False),
-        _field("anchor_score", pa.float32(), "sum of ln(N/df) over shared anchors, N passages in batch and history",
-               False),
+        _field(
+            "anchor_score", pa.float32(), "sum of ln(N/df) over shared anchors, N passages in batch and history", False
+        ),
         _field("method", pa.string(), "minhash_lsh / anchors / both", False),
     ],
 )
@@ -201,8 +210,9 @@ OVERLAPS = _schema(
         _field("jaccard_folded", pa.float32(), "exact Jaccard of synonym-folded shingles", False),
         _field("containment_a", pa.float32(), "share of a's folded shingles found in b", False),
         _field("containment_b", pa.float32(), "share of b's folded shingles found in a", False),
-        _field("aligned_ratio", pa.float32(), "share of the longer side's words aligned in order, after folding",
-               False),
+        _field(
+            "aligned_ratio", pa.float32(), "share of the longer side's words aligned in order, after folding", False
+        ),
         _field("shared_anchors", pa.list_(pa.string()), "names, dates and figures in both", False),
         _field(
             "spans",
@@ -210,12 +220,19 @@ OVERLAPS = _schema(
             "aligned character spans, offsets into documents.text of doc_a / doc_b",
             False,
         ),
-        _field("method", pa.string(),
-               "how the pair was found: minhash_lsh / anchors / both / extension (next to a copied pair)", False),
+        _field(
+            "method",
+            pa.string(),
+            "how the pair was found: minhash_lsh / anchors / both / extension (next to a copied pair)",
+            False,
+        ),
         _field("origin", pa.string(), "which side came first: a / b / tie / unknown", False),
-        _field("longest_span_words", pa.int32(),
-               "aligned words of the longest copied span (a sentence or more copied whole shows here); "
-               "0 for same_story. Null in files of version 1"),
+        _field(
+            "longest_span_words",
+            pa.int32(),
+            "aligned words of the longest copied span (a sentence or more copied whole shows here); "
+            "0 for same_story. Null in files of version 1",
+        ),
     ],
 )
 
@@ -227,12 +244,15 @@ PARAPHRASES = _schema(
         _field("doc_b", pa.string(), "documents.doc_id of the other (this batch or earlier)", False),
         _field("batch", pa.string(), "batch that found the pair (the later one)", False),
         _field("sentences", pa.int32(), "sentences matched one to one (see pipeline.stages.paraphrase)", False),
-        _field("containment_mean", pa.float32(),
-               "mean share of a matched sentence's content words found in its match", False),
+        _field(
+            "containment_mean",
+            pa.float32(),
+            "mean share of a matched sentence's content words found in its match",
+            False,
+        ),
         _field("passages_a", pa.list_(pa.string()), "passages of doc_a holding matched sentences", False),
         _field("passages_b", pa.list_(pa.string()), "passages of doc_b holding matched sentences", False),
-        _field("spans", pa.list_(SPAN), "the matched sentences, offsets into documents.text of doc_a / doc_b",
-               False),
+        _field("spans", pa.list_(SPAN), "the matched sentences, offsets into documents.text of doc_a / doc_b", False),
     ],
 )
 
@@ -245,29 +265,51 @@ PROVENANCE = _schema(
         _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
         _field("source_doc_id", pa.string(), "the document it copies from", False),
         _field("batch", pa.string(), "batch that found the link (the later one)", False),
-        _field("relation", pa.string(), "reprint / excerpt / spun / light_edit / paraphrase (retold in other "
-               "words: matched sentences, see the paraphrases table)", False),
-        _field("shared_passages", pa.int32(), "distinct passages of doc_id in copy overlaps (or matched sentences) "
-               "with the source", False),
+        _field(
+            "relation",
+            pa.string(),
+            "reprint / excerpt / spun / light_edit / paraphrase (retold in other "
+            "words: matched sentences, see the paraphrases table)",
+            False,
+        ),
+        _field(
+            "shared_passages",
+            pa.int32(),
+            "distinct passages of doc_id in copy overlaps (or matched sentences) with the source",
+            False,
+        ),
         _field("source_shared_passages", pa.int32(), "distinct passages of the source in those overlaps", False),
         _field("coverage", pa.float32(), "share of doc_id's body inside shared spans", False),
         _field("source_coverage", pa.float32(), "share of the source's body inside shared spans", False),
         _field("spun_share", pa.float32(), "share of the copy overlaps whose relation is spun", False),
-        _field("jaccard_mean", pa.float32(), "mean exact Jaccard of the copy overlaps; for a paraphrase link, the "
-               "mean content-word containment of its matched sentences (paraphrases.containment_mean)", False),
+        _field(
+            "jaccard_mean",
+            pa.float32(),
+            "mean exact Jaccard of the copy overlaps; for a paraphrase link, the "
+            "mean content-word containment of its matched sentences (paraphrases.containment_mean)",
+            False,
+        ),
         _field(
             "spans",
             pa.list_(SPAN),
             "shared spans merged per document: a_* offsets into doc_id's text, b_* into the source's",
             False,
         ),
-        _field("origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False),
-        _field("credited_outlet_id", pa.string(),
-               "outlet the copying document credits next to the shared text; null when none"),
-        _field("evidence", pa.string(),
-               "what proves the link: shared_passages / whole_document / long_copy / paraphrase (sentences "
-               "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
-               "already joined by a chain of copy links)"),
+        _field(
+            "origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False
+        ),
+        _field(
+            "credited_outlet_id",
+            pa.string(),
+            "outlet the copying document credits next to the shared text; null when none",
+        ),
+        _field(
+            "evidence",
+            pa.string(),
+            "what proves the link: shared_passages / whole_document / long_copy / paraphrase (sentences "
+            "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
+            "already joined by a chain of copy links)",
+        ),
     ],
 )
 
@@ -277,13 +319,18 @@ CLUSTERS = _schema(
     [
         _field("doc_id", pa.string(), "documents.doc_id", False),
         _field("batch", pa.string(), "batch that set this assignment; a document's latest row is current", False),
-        _field("copy_cluster_id", pa.string(), "copy:<doc_id of its first document>: documents joined by copy links",
-               False),
+        _field(
+            "copy_cluster_id", pa.string(), "copy:<doc_id of its first document>: documents joined by copy links", False
+        ),
         _field("story_id", pa.string(), "story:<doc_id>: copy clusters joined by same-story links", False),
         _field("is_origin", pa.bool_(), "the copy cluster's origin: copies no member and is dated first", False),
         _field("cluster_size", pa.int32(), "documents in the copy cluster when this row was written", False),
-        _field("merged_from", pa.list_(pa.string()),
-               "this document's former cluster and story ids, absorbed into others in this batch", False),
+        _field(
+            "merged_from",
+            pa.list_(pa.string()),
+            "this document's former cluster and story ids, absorbed into others in this batch",
+            False,
+        ),
     ],
 )
 
@@ -312,8 +359,12 @@ ATTRIBUTIONS = _schema(
         _field("sentence_end", pa.int32(), "end of the crediting sentence in documents.text", False),
         _field("outlet_id", pa.string(), "outlets.outlet_id; null for an alias that could not be resolved"),
         _field("surface", pa.string(), "the mention as written ('the Post', 'New York Instances')", False),
-        _field("cue", pa.string(), "reported / according_to / told / citing / said / contributed / "
-               "photo_credit / dateline / other", False),
+        _field(
+            "cue",
+            pa.string(),
+            "reported / according_to / told / citing / said / contributed / photo_credit / dateline / other",
+            False,
+        ),
         _field("is_alias", pa.bool_(), "the mention is an alias resolved to an outlet named earlier", False),
         _field("is_fuzzy", pa.bool_(), "the mention matched a damaged name ('Getty Photographs')", False),
         _field("confidence", pa.float32(), "0..1, how sure the extractor is", False),
@@ -378,22 +429,53 @@ RUNS = _schema(
     1,
     [
         _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
-        _field("stage", pa.string(), "the Luigi task that ran the stage (Ingest, Fingerprint, ..., Clusters); "
-               "also the runs/<date>/<stage>/ partition it is written to", False),
-        _field("code_version", pa.string(), "newsprov's version, with `git describe --always --dirty` of the "
-               "checkout after a '+' when the code runs from one", False),
-        _field("settings_hash", pa.string(), "blake2b (16 hex digits) of the effective values of the luigi.cfg "
-               "sections that change the stage's output; equal hashes, equal settings", False),
-        _field("rows_in", pa.int64(), "rows of the batch's own partitions the stage reads (its inputs), summed; "
-               "null for Ingest, which reads files"),
+        _field(
+            "stage",
+            pa.string(),
+            "the Luigi task that ran the stage (Ingest, Fingerprint, ..., Clusters); "
+            "also the runs/<date>/<stage>/ partition it is written to",
+            False,
+        ),
+        _field(
+            "code_version",
+            pa.string(),
+            "newsprov's version, with `git describe --always --dirty` of the "
+            "checkout after a '+' when the code runs from one",
+            False,
+        ),
+        _field(
+            "settings_hash",
+            pa.string(),
+            "blake2b (16 hex digits) of the effective values of the luigi.cfg "
+            "sections that change the stage's output; equal hashes, equal settings",
+            False,
+        ),
+        _field(
+            "rows_in",
+            pa.int64(),
+            "rows of the batch's own partitions the stage reads (its inputs), summed; "
+            "null for Ingest, which reads files",
+        ),
         _field("rows_out", pa.int64(), "rows of the partitions the stage published, summed", False),
         _field("seconds", pa.float64(), "wall-clock seconds the stage ran, publishing included", False),
-        _field("peak_rss_bytes", pa.int64(), "peak resident memory of the process that ran the stage, from its "
-               "start to the stage's end (getrusage ru_maxrss; pool workers not included)", False),
-        _field("skipped_buckets", pa.int64(), "LSH buckets shared by more than [candidates] max_bucket_size "
-               "passages, skipped; null for a stage without buckets or where the count is not known here"),
-        _field("skipped_anchors", pa.int64(), "anchors shared by more than max_bucket_size passages, skipped; "
-               "null like skipped_buckets"),
+        _field(
+            "peak_rss_bytes",
+            pa.int64(),
+            "peak resident memory of the process that ran the stage, from its "
+            "start to the stage's end (getrusage ru_maxrss; pool workers not included)",
+            False,
+        ),
+        _field(
+            "skipped_buckets",
+            pa.int64(),
+            "LSH buckets shared by more than [candidates] max_bucket_size "
+            "passages, skipped; null for a stage without buckets or where the count is not known here",
+        ),
+        _field(
+            "skipped_anchors",
+            pa.int64(),
+            "anchors shared by more than max_bucket_size passages, skipped; null like skipped_buckets",
+        ),
         _field("finished_at", UTC_MICROS, "when the stage ended", False),
     ],
 )
@@ -410,8 +492,7 @@ ROWS_WITHOUT_BATCH: dict[str, pa.Schema] = {
     "sentence_bands": SENTENCE_BANDS,
 }
 
-PARTITION_BATCH = _field("batch", pa.string(), "batch date YYYY-MM-DD of the partition (written with the file)",
-                         False)
+PARTITION_BATCH = _field("batch", pa.string(), "batch date YYYY-MM-DD of the partition (written with the file)", False)
 
 
 def _with_batch(schema: pa.Schema) -> pa.Schema:
@@ -440,4 +521,3 @@ TABLES: dict[str, pa.Schema] = {
     "outlets": OUTLETS,
     "runs": RUNS,
 }
-

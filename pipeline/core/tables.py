@@ -84,8 +84,9 @@ def partition_dir(out_dir: Path, table_name: str, batch: str | None, stage: str 
     return base if stage is None else base / stage
 
 
-def write_partition(table: pa.Table, out_dir: Path, table_name: str, batch: str | None,
-                    stage: str | None = None) -> Path:
+def write_partition(
+    table: pa.Table, out_dir: Path, table_name: str, batch: str | None, stage: str | None = None
+) -> Path:
     """Check ``table`` against its schema and publish it atomically; return the folder.
 
     The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
@@ -124,14 +125,17 @@ def _write_file(table: pa.Table, path: Path, schema: pa.Schema, batch: str | Non
     (ROWS_WITHOUT_BATCH), it is added, one row group at a time (a bands column of 32M strings
     would cost 450 MB)."""
     if schema.names == table.schema.names:
-        pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS,
-                       use_dictionary=_dictionary_columns(schema))
+        pq.write_table(
+            table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS, use_dictionary=_dictionary_columns(schema)
+        )
         return
     with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=_dictionary_columns(schema)) as writer:
         for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
             part = table.slice(start, ROW_GROUP_ROWS)
-            writer.write_table(pa.Table.from_arrays([*part.columns, pa.array([batch] * part.num_rows, pa.string())],
-                                                    schema=schema), row_group_size=ROW_GROUP_ROWS)
+            writer.write_table(
+                pa.Table.from_arrays([*part.columns, pa.array([batch] * part.num_rows, pa.string())], schema=schema),
+                row_group_size=ROW_GROUP_ROWS,
+            )
 
 
 def refuse_links(*paths: Path) -> None:
@@ -140,8 +144,10 @@ def refuse_links(*paths: Path) -> None:
     replaced ones removed, wherever it points."""
     for path in paths:
         if os.path.islink(path):
-            raise OutputError(f"{path} is a symbolic link; newsprov writes only real folders under --out: "
-                              "remove the link (and move what it points to into place, if it is yours)")
+            raise OutputError(
+                f"{path} is a symbolic link; newsprov writes only real folders under --out: "
+                "remove the link (and move what it points to into place, if it is yours)"
+            )
 
 
 # Rows per Parquet row group. With pyarrow's default (1M rows) a bulk load's passages were one row
@@ -156,8 +162,11 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
     Numbers here are hash keys, offsets and scores that seldom repeat: the writer built a
     dictionary for each of their row groups only to fall back to plain pages, slower and larger.
     """
-    return [field.name for field in schema
-            if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
+    return [
+        field.name
+        for field in schema
+        if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+    ]
 
 
 def _compact_dictionaries(table: pa.Table) -> pa.Table:
@@ -167,8 +176,11 @@ def _compact_dictionaries(table: pa.Table) -> pa.Table:
     load's bands carried every passage id once per row group, and each group read back the whole
     dictionary. The values are unchanged.
     """
-    dictionary_columns = [i for i, field in enumerate(table.schema)
-                          if pa.types.is_dictionary(field.type) and not table.column(i).null_count]
+    dictionary_columns = [
+        i
+        for i, field in enumerate(table.schema)
+        if pa.types.is_dictionary(field.type) and not table.column(i).null_count
+    ]
     if not dictionary_columns or table.num_rows <= ROW_GROUP_ROWS:
         return table
     for i in dictionary_columns:
@@ -177,8 +189,9 @@ def _compact_dictionaries(table: pa.Table) -> pa.Table:
         for start in range(0, len(column), ROW_GROUP_ROWS):
             chunk = column.slice(start, ROW_GROUP_ROWS)
             used, codes = np.unique(chunk.indices.to_numpy(zero_copy_only=False), return_inverse=True)
-            chunks.append(pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
-                                                         chunk.dictionary.take(pa.array(used))))
+            chunks.append(
+                pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), chunk.dictionary.take(pa.array(used)))
+            )
         table = table.set_column(i, table.schema.field(i), pa.chunked_array(chunks, type=column.type))
     return table
 
@@ -232,8 +245,9 @@ class PartitionCache:
             return conform(pq.read_table(path, columns=columns), _select(schema, columns))
         return table.select(columns) if columns is not None else table
 
-    def read_rows_in(self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str,
-                     values: pa.Array) -> pa.Table:
+    def read_rows_in(
+        self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str, values: pa.Array
+    ) -> pa.Table:
         """The rows whose ``column`` holds one of ``values``, of the partitions at ``paths`` in that
         order (``columns`` only, when given; they must include ``column``): from the cache when a
         partition is kept, else filtered while reading the file, so that a partition too big to
@@ -256,8 +270,12 @@ class PartitionCache:
                 kept.append(self.read(path, schema).select(columns))
                 continue
             filter_kept()
-            pieces.append(conform(pq.read_table(path, columns=columns, filters=pc.field(column).isin(values)),
-                                  _select(schema, columns)))
+            pieces.append(
+                conform(
+                    pq.read_table(path, columns=columns, filters=pc.field(column).isin(values)),
+                    _select(schema, columns),
+                )
+            )
         filter_kept()
         return pa.concat_tables(pieces) if pieces else _select(schema, columns).empty_table()
 
@@ -315,12 +333,18 @@ def _or_uncached(cache: PartitionCache | None) -> PartitionCache:
     return PartitionCache(budget_bytes=0) if cache is None else cache
 
 
-def read_partition(out_dir: Path, table_name: str, batch: str | None, columns: list[str] | None = None,
-                   cache: PartitionCache | None = None) -> pa.Table:
+def read_partition(
+    out_dir: Path,
+    table_name: str,
+    batch: str | None,
+    columns: list[str] | None = None,
+    cache: PartitionCache | None = None,
+) -> pa.Table:
     """Read one partition written by write_partition, with its contract schema (``columns`` only,
     when given)."""
-    return _or_uncached(cache).read(partition_dir(out_dir, table_name, batch) / PART_FILE, rows_schema(table_name),
-                                      columns)
+    return _or_uncached(cache).read(
+        partition_dir(out_dir, table_name, batch) / PART_FILE, rows_schema(table_name), columns
+    )
 
 
 def batches_of(out_dir: Path, table_name: str) -> list[str]:
@@ -335,8 +359,10 @@ def batches_of(out_dir: Path, table_name: str) -> list[str]:
         return []
     names = [e.name for e in entries if e.is_dir()]
     if any(name.startswith(OLD_BATCH_PREFIX) for name in names):
-        raise OutputError(f"{out_dir} was written by an older newsprov (folders {table_name}/batch=<date>/): "
-                          f"run `newsprov upgrade --out {out_dir}` once to rename them, then run again")
+        raise OutputError(
+            f"{out_dir} was written by an older newsprov (folders {table_name}/batch=<date>/): "
+            f"run `newsprov upgrade --out {out_dir}` once to rename them, then run again"
+        )
     return sorted(name for name in names if _is_date(name))
 
 
@@ -369,12 +395,16 @@ def upgrade_layout(out_dir: Path) -> list[str]:
                 changed.append(f"{table_name}/{UNBATCHED_DIR}")
             continue
         for old in sorted(base.glob(f"{OLD_BATCH_PREFIX}*")) if base.is_dir() else []:
-            batch = old.name[len(OLD_BATCH_PREFIX):]
+            batch = old.name[len(OLD_BATCH_PREFIX) :]
             for stage in sorted(old.glob("stage=*")):  # the runs table
-                os.rename(stage, old / stage.name[len("stage="):])
+                os.rename(stage, old / stage.name[len("stage=") :])
             if table_name in ROWS_WITHOUT_BATCH:
-                write_partition(pq.read_table(old / PART_FILE, columns=rows_schema(table_name).names,
-                                              partitioning=None), out_dir, table_name, batch)
+                write_partition(
+                    pq.read_table(old / PART_FILE, columns=rows_schema(table_name).names, partitioning=None),
+                    out_dir,
+                    table_name,
+                    batch,
+                )
                 shutil.rmtree(old)
             else:
                 os.rename(old, base / batch)
@@ -399,8 +429,14 @@ def _paths(out_dir: Path, table_name: str, batches: list[str]) -> list[str]:
     return [os.path.join(base, batch, PART_FILE) for batch in batches]
 
 
-def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: list[str] | None = None,
-                 doc_ids: set[str] | None = None, cache: PartitionCache | None = None) -> pa.Table:
+def read_batches(
+    out_dir: Path,
+    table_name: str,
+    batches: list[str],
+    columns: list[str] | None = None,
+    doc_ids: set[str] | None = None,
+    cache: PartitionCache | None = None,
+) -> pa.Table:
     """Several partitions of a table as one table (empty when ``batches`` is); only the rows of
     ``doc_ids`` when given, reading only the partitions that hold any of them."""
     schema, cache = rows_schema(table_name), _or_uncached(cache)
@@ -410,8 +446,7 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
     if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table
-    wanted = None if columns is None else list(dict.fromkeys(
-        [*columns, "doc_id"] if doc_ids is not None else columns))
+    wanted = None if columns is None else list(dict.fromkeys([*columns, "doc_id"] if doc_ids is not None else columns))
     if doc_ids is None:
         table = pa.concat_tables([cache.read(path, schema, wanted).select(wanted or schema.names) for path in paths])
     else:
@@ -419,16 +454,24 @@ def read_batches(out_dir: Path, table_name: str, batches: list[str], columns: li
     return table.select(columns) if columns else table
 
 
-def read_rows_in(out_dir: Path, table_name: str, batches: list[str], column: str, values: pa.Array,
-                 cache: PartitionCache | None = None) -> pa.Table:
+def read_rows_in(
+    out_dir: Path,
+    table_name: str,
+    batches: list[str],
+    column: str,
+    values: pa.Array,
+    cache: PartitionCache | None = None,
+) -> pa.Table:
     """The rows of several partitions whose ``column`` holds one of ``values`` (e.g. the history
     anchors that a batch's anchors can pair with), without holding a big partition whole."""
-    return _or_uncached(cache).read_rows_in(_paths(out_dir, table_name, batches), rows_schema(table_name), None, column,
-                                              values)
+    return _or_uncached(cache).read_rows_in(
+        _paths(out_dir, table_name, batches), rows_schema(table_name), None, column, values
+    )
 
 
-def count_distinct(out_dir: Path, table_name: str, batches: list[str], column: str,
-                   cache: PartitionCache | None = None) -> int:
+def count_distinct(
+    out_dir: Path, table_name: str, batches: list[str], column: str, cache: PartitionCache | None = None
+) -> int:
     """Distinct values of ``column`` over several partitions that share none (each passage is in
     one batch): the sum of each partition's count, which ``cache`` keeps per partition."""
     schema, cache = rows_schema(table_name), _or_uncached(cache)
@@ -500,8 +543,14 @@ def sorted_member(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 INDEXED_MAX_ROWS = 1 << 22
 
 
-def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: str, values: np.ndarray,
-                   cache: PartitionCache | None = None) -> pa.Table:
+def read_rows_with(
+    out_dir: Path,
+    table_name: str,
+    batches: list[str],
+    column: str,
+    values: np.ndarray,
+    cache: PartitionCache | None = None,
+) -> pa.Table:
     """The rows of several partitions whose integer ``column`` holds one of ``values``.
 
     A daily run matches each small batch against every earlier batch: through the per-partition
@@ -524,7 +573,8 @@ def read_rows_with(out_dir: Path, table_name: str, batches: list[str], column: s
         if not hit.any():
             continue  # most earlier batches of a daily run share no bucket with today's
         counts = last[hit] - first[hit]
-        rows = order[np.repeat(first[hit], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
-                                                                                            counts)]
+        rows = order[
+            np.repeat(first[hit], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        ]
         parts.append(cache.read(path, schema).take(pa.array(np.sort(rows))))
     return pa.concat_tables(parts) if parts else schema.empty_table()

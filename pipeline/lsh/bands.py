@@ -27,9 +27,11 @@ def band_keys(signatures: np.ndarray, lsh: LshParams) -> np.ndarray:
     """Bucket of every (row, band): FNV-1a over the band's ``rows`` signature values (int64)."""
     n, num_perm = signatures.shape
     if lsh.bands * lsh.rows > num_perm:
-        raise ValueError(f"{lsh.bands} bands of {lsh.rows} rows need signatures of at least "
-                         f"{lsh.bands * lsh.rows} values, got {num_perm}")
-    cube = signatures[:, :lsh.bands * lsh.rows].reshape(n, lsh.bands, lsh.rows)
+        raise ValueError(
+            f"{lsh.bands} bands of {lsh.rows} rows need signatures of at least "
+            f"{lsh.bands * lsh.rows} values, got {num_perm}"
+        )
+    cube = signatures[:, : lsh.bands * lsh.rows].reshape(n, lsh.bands, lsh.rows)
     buckets = np.full((n, lsh.bands), _FNV64_OFFSET, dtype=np.uint64)
     for r in range(lsh.rows):
         buckets ^= cube[:, :, r]
@@ -46,10 +48,13 @@ def band_table(ids: pa.Array, doc_ids: pa.Array, buckets: np.ndarray) -> pa.Tabl
     n, bands = buckets.shape
     rows = np.repeat(np.arange(n, dtype=np.int32), bands)
     docs = doc_ids.dictionary_encode()
-    return pa.table({
-        "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), ids),
-        "doc_id": pa.DictionaryArray.from_arrays(pa.array(docs.indices.to_numpy(zero_copy_only=False)[rows]),
-                                                 docs.dictionary),
-        "band": np.tile(np.arange(bands, dtype=np.int16), n),
-        "bucket": buckets.reshape(-1),
-    })
+    return pa.table(
+        {
+            "passage_id": pa.DictionaryArray.from_arrays(pa.array(rows), ids),
+            "doc_id": pa.DictionaryArray.from_arrays(
+                pa.array(docs.indices.to_numpy(zero_copy_only=False)[rows]), docs.dictionary
+            ),
+            "band": np.tile(np.arange(bands, dtype=np.int16), n),
+            "bucket": buckets.reshape(-1),
+        }
+    )

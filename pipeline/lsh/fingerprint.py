@@ -31,8 +31,8 @@ import xxhash
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.schema import PASSAGES
-from pipeline.core.tables import conform
 from pipeline.core.settings import setting
+from pipeline.core.tables import conform
 from pipeline.core.validation import require_at_least
 from pipeline.runtime.parallel import thread_budget, thread_map
 from pipeline.text.tokens import normal_word_ids, normal_words
@@ -82,7 +82,7 @@ def shingle_words(words: list[str], k: int) -> list[list[str]]:
         return []
     if len(words) <= k:
         return [words]
-    return [words[i:i + k] for i in range(len(words) - k + 1)]
+    return [words[i : i + k] for i in range(len(words) - k + 1)]
 
 
 def shingles(text: str, k: int) -> list[str]:
@@ -139,13 +139,13 @@ def shingle_hashes(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.
     short = lengths < k
     n_windows = len(hashes) - k + 1
     if n_windows > 0:
-        window = _fold([hashes[o:o + n_windows] for o in range(k)])
+        window = _fold([hashes[o : o + n_windows] for o in range(k)])
         # A window straddles two passages when a passage starts at one of its later positions.
         passage_starts = np.zeros(len(hashes) + 1, dtype=bool)
         passage_starts[offsets[1:-1]] = True
         straddles = np.zeros(n_windows, dtype=bool)
         for o in range(1, k):
-            straddles |= passage_starts[o:o + n_windows]
+            straddles |= passage_starts[o : o + n_windows]
         # The other windows are the long passages' shingles, in order: they fill every slot that
         # is not a short passage's single shingle.
         long_slot = np.ones(len(out), dtype=bool)
@@ -179,7 +179,7 @@ def signature_matrix(texts: list[str], params: FingerprintParams) -> tuple[np.nd
 
     def minhash_block(rows: tuple[int, int]) -> None:
         first, stop = rows
-        hv = _fmix32(hashes[first_shingle[first]:ends[stop - 1]])
+        hv = _fmix32(hashes[first_shingle[first] : ends[stop - 1]])
         # permutations x shingles: the minimum then runs along contiguous memory
         permuted = a[:, None] * hv[None, :]
         permuted += b[:, None]
@@ -215,8 +215,10 @@ def add_signatures(passages: pa.Table, params: FingerprintParams) -> pa.Table:
     pieces = []
     for start in range(0, passages.num_rows, _SIGNATURE_SLICE):
         part = passages.slice(start, _SIGNATURE_SLICE)
-        texts = ["" if kind == "header" else text
-                 for text, kind in zip(part.column("text").to_pylist(), part.column("kind").to_pylist())]
+        texts = [
+            "" if kind == "header" else text
+            for text, kind in zip(part.column("text").to_pylist(), part.column("kind").to_pylist())
+        ]
         matrix, present = signature_matrix(texts, params)
         # Straight from the matrix: a list per passage, empty and null where it has no signature.
         offsets = pa.array(np.concatenate([[0], np.cumsum(present * params.num_perm)]).astype(np.int32))

@@ -147,9 +147,9 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
     by_band = np.argsort(index.band, kind="stable")
     band_sizes = np.bincount(index.band) if len(index.band) else np.zeros(0, dtype=np.int64)
     band_ends = np.cumsum(band_sizes)
-    bands = [by_band[band_ends[band] - band_sizes[band]:band_ends[band]] for band in np.flatnonzero(band_sizes)]
+    bands = [by_band[band_ends[band] - band_sizes[band] : band_ends[band]] for band in np.flatnonzero(band_sizes)]
     # Bands are independent, and numpy's sorts and gathers let go of the GIL: a thread per core.
-    groups = [bands[g::thread_budget()] for g in range(min(thread_budget(), len(bands)))]
+    groups = [bands[g :: thread_budget()] for g in range(min(thread_budget(), len(bands)))]
     found = thread_map(functools.partial(_bands_pair_codes, index, cap), groups)
     pieces = [piece for codes, _, _ in found for piece in codes]
     capped = [c for _, c, _ in found if len(c)]
@@ -157,9 +157,16 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
     del found  # the only other holder of the pieces, which _concatenate_freeing lets go one by one
     n = len(index.doc_of)
     pair_codes, shared = unique_counts(_concatenate_freeing(pieces))
-    return PairCodes(pair_codes // n, pair_codes % n, shared, skipped,
-                     sorted_unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
-                     index.passage_ids, index.doc_of, index.doc_ids)
+    return PairCodes(
+        pair_codes // n,
+        pair_codes % n,
+        shared,
+        skipped,
+        sorted_unique(np.concatenate(capped)).astype(np.int64) if capped else np.zeros(0, np.int64),
+        index.passage_ids,
+        index.doc_of,
+        index.doc_ids,
+    )
 
 
 def _bands_pair_codes(index: _BandIndex, cap: int, bands: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, int]:
@@ -197,7 +204,7 @@ def _concatenate_freeing(pieces: list[np.ndarray]) -> np.ndarray:
     pieces.reverse()
     while pieces:
         piece = pieces.pop()
-        joined[at:at + len(piece)] = piece
+        joined[at : at + len(piece)] = piece
         at += len(piece)
     return joined
 

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.stages.attribution import extract_attributions
-from pipeline.orchestration import metrics
 from pipeline.core.errors import InputError
+from pipeline.orchestration import metrics
+from pipeline.stages.attribution import extract_attributions
 from pipeline.text.gazetteer import Gazetteer
 
 LABELS = ("attribution", "no_attribution")
@@ -95,7 +95,7 @@ class Score:
     fp: int = 0
     fn: int = 0
 
-    def __add__(self, other: "Score") -> "Score":
+    def __add__(self, other: Score) -> Score:
         return Score(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
     @property
@@ -178,8 +178,17 @@ def read_items(path: Path) -> list[EvalItem]:
             outlets.append(GoldOutlet(canonical, str(o.get("surface") or ""), _cue(cue), bool(o.get("alias"))))
         if label == "no_attribution" and outlets:
             raise InputError(f"{where}: label no_attribution but {len(outlets)} outlets listed")
-        items.append(EvalItem(n, str(record.get("id") or f"line-{n}"), text, str(record.get("context_before") or ""),
-                              label, tuple(outlets), bool(record.get("uncertain"))))
+        items.append(
+            EvalItem(
+                n,
+                str(record.get("id") or f"line-{n}"),
+                text,
+                str(record.get("context_before") or ""),
+                label,
+                tuple(outlets),
+                bool(record.get("uncertain")),
+            )
+        )
     if not items:
         raise InputError(f"{path} holds no items; each line must be one JSON object")
     return items
@@ -197,8 +206,14 @@ def _predict(items: list[EvalItem], gazetteer: Gazetteer) -> tuple[list[list[Pre
     ids = [f"i{n:05d}" for n in range(len(items))]
     texts = [it.context_before + it.text for it in items]
     documents = pa.table({"doc_id": ids, "batch": ["eval"] * len(ids), "text": texts})
-    passages = pa.table({"passage_id": [f"{d}:0000" for d in ids], "doc_id": ids,
-                         "char_start": [0] * len(ids), "char_end": [len(t) for t in texts]})
+    passages = pa.table(
+        {
+            "passage_id": [f"{d}:0000" for d in ids],
+            "doc_id": ids,
+            "char_start": [0] * len(ids),
+            "char_end": [len(t) for t in texts],
+        }
+    )
     rows = extract_attributions(documents, passages, gazetteer).to_pylist()
     offsets = {d: len(it.context_before) for d, it in zip(ids, items)}
     per_item: dict[str, dict[str, PredictedOutlet]] = {d: {} for d in ids}
@@ -214,8 +229,9 @@ def _predict(items: list[EvalItem], gazetteer: Gazetteer) -> tuple[list[list[Pre
     return [list(per_item[d].values()) for d in ids], unresolved
 
 
-def _match(gold: tuple[GoldOutlet, ...], predicted: list[PredictedOutlet],
-           gazetteer: Gazetteer) -> list[tuple[GoldOutlet, PredictedOutlet]]:
+def _match(
+    gold: tuple[GoldOutlet, ...], predicted: list[PredictedOutlet], gazetteer: Gazetteer
+) -> list[tuple[GoldOutlet, PredictedOutlet]]:
     pairs, taken = [], set()
     for g in gold:
         want = _forms(g.canonical)
@@ -260,37 +276,54 @@ def evaluate_attribution(path: Path, gazetteer: Gazetteer) -> AttributionReport:
             cue = _cue(p.cue)
             by_cue[cue] = by_cue.get(cue, Score()) + Score(fp=1)
         shown = tuple(f"{p.surface} -> {p.name} ({p.cue})" for p in predicted)
-        errors += [AttributionError("miss", it.item_id, it.line, g.canonical, g.surface, g.cue, it.label,
-                                    it.uncertain, shown, it.text) for g in misses]
-        errors += [AttributionError("false_positive", it.item_id, it.line, p.name, p.surface, p.cue, it.label,
-                                    it.uncertain, shown, it.text) for p in false]
+        errors += [
+            AttributionError(
+                "miss", it.item_id, it.line, g.canonical, g.surface, g.cue, it.label, it.uncertain, shown, it.text
+            )
+            for g in misses
+        ]
+        errors += [
+            AttributionError(
+                "false_positive", it.item_id, it.line, p.name, p.surface, p.cue, it.label, it.uncertain, shown, it.text
+            )
+            for p in false
+        ]
     return AttributionReport(
-        path=str(path), n_items=len(items), n_positive=sum(it.label == "attribution" for it in items),
-        outlet=outlet, sentence=sentence, outlet_certain=certain,
+        path=str(path),
+        n_items=len(items),
+        n_positive=sum(it.label == "attribution" for it in items),
+        outlet=outlet,
+        sentence=sentence,
+        outlet_certain=certain,
         by_cue=dict(sorted(by_cue.items(), key=lambda kv: -(kv[1].tp + kv[1].fn))),
         cue_agreement=agree / matched_total if matched_total else None,
-        unresolved_aliases=unresolved, errors=tuple(errors),
+        unresolved_aliases=unresolved,
+        errors=tuple(errors),
     )
 
 
 # ---------------------------------------------------------------------------- output
 def format_report(report: AttributionReport) -> str:
     """A table of the scores, ending with one line ``attribution precision=… recall=… f1=… n=N``."""
-    def row(name: str, s: Score) -> str:
-        return (f"{name:<22}{s.tp + s.fn:>6}{s.tp:>6}{s.fp:>6}{s.fn:>6}"
-                f"{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}")
 
-    lines = [f"dataset {report.path}: {report.n_items} items, {report.n_positive} attribute an outlet",
-             f"{'level':<22}{'gold':>6}{'tp':>6}{'fp':>6}{'fn':>6}{'prec':>8}{'recall':>8}{'f1':>8}",
-             row("outlet", report.outlet),
-             row("outlet (certain only)", report.outlet_certain),
-             row("sentence", report.sentence)]
+    def row(name: str, s: Score) -> str:
+        return f"{name:<22}{s.tp + s.fn:>6}{s.tp:>6}{s.fp:>6}{s.fn:>6}{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}"
+
+    lines = [
+        f"dataset {report.path}: {report.n_items} items, {report.n_positive} attribute an outlet",
+        f"{'level':<22}{'gold':>6}{'tp':>6}{'fp':>6}{'fn':>6}{'prec':>8}{'recall':>8}{'f1':>8}",
+        row("outlet", report.outlet),
+        row("outlet (certain only)", report.outlet_certain),
+        row("sentence", report.sentence),
+    ]
     lines.append("per cue (gold cue for tp/fn, predicted cue for fp; 'said' scored as 'other'):")
     lines += [row(f"  {cue}", s) for cue, s in report.by_cue.items()]
     kinds = Counter(e.kind for e in report.errors)
     agreement = "n/a" if report.cue_agreement is None else f"{report.cue_agreement:.3f}"
-    lines.append(f"cue agreement on matched outlets: {agreement}; unresolved aliases: {report.unresolved_aliases}; "
-                 f"errors: {kinds['false_positive']} false positives, {kinds['miss']} misses")
+    lines.append(
+        f"cue agreement on matched outlets: {agreement}; unresolved aliases: {report.unresolved_aliases}; "
+        f"errors: {kinds['false_positive']} false positives, {kinds['miss']} misses"
+    )
     lines.append(report.summary_line())
     return "\n".join(lines)
 

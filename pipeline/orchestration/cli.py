@@ -21,11 +21,19 @@ import luigi.retcodes
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
-from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
 from pipeline.core.tables import PART_FILE, check_layout, partition_dir
+from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
 
-SUMMARY_TABLES = ("documents", "passages", "overlaps", "paraphrases", "provenance", "attributions", "sightings",
-                  "rejects")
+SUMMARY_TABLES = (
+    "documents",
+    "passages",
+    "overlaps",
+    "paraphrases",
+    "provenance",
+    "attributions",
+    "sightings",
+    "rejects",
+)
 
 
 def _batch_date(value: str) -> dt.date:
@@ -53,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="newsprov",
         description="Find where news articles repeat each other's reporting, which copy came first, "
-                    "and which outlets each one credits. Writes Parquet tables for DuckDB, Polars, pandas or Spark.",
+        "and which outlets each one credits. Writes Parquet tables for DuckDB, Polars, pandas or Spark.",
     )
     parser.add_argument("--version", action="version", version=f"newsprov {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -61,84 +69,113 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the pipeline on one folder of articles (one batch)",
         description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
-                    "and write the tables to --out/<table>/<date>/. Example: "
-                    "newsprov run seeds --out output --batch 2025-10-24",
+        "and write the tables to --out/<table>/<date>/. Example: "
+        "newsprov run seeds --out output --batch 2025-10-24",
     )
-    run.add_argument("input_dir", nargs="?", default="seeds", type=_path,
-                     help="folder of article files (default: seeds)")
+    run.add_argument(
+        "input_dir", nargs="?", default="seeds", type=_path, help="folder of article files (default: seeds)"
+    )
     run.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
-    run.add_argument("--batch", type=_batch_date, default=None,
-                     help="batch date YYYY-MM-DD (default: INPUT_DIR's name when it is a date, else today, UTC). "
-                          "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first")
+    run.add_argument(
+        "--batch",
+        type=_batch_date,
+        default=None,
+        help="batch date YYYY-MM-DD (default: INPUT_DIR's name when it is a date, else today, UTC). "
+        "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first",
+    )
     run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
 
     evaluate = commands.add_parser(
-        "eval", help="score the pipeline on labelled data",
+        "eval",
+        help="score the pipeline on labelled data",
         description="Score the pipeline against labelled data. Example: newsprov eval pairs ../shared/eval/dev",
     )
     eval_kinds = evaluate.add_subparsers(dest="eval_kind", metavar="KIND", required=True, parser_class=_Parser)
     pairs = eval_kinds.add_parser(
-        "pairs", help="copy detection, spans and origin on a labelled folder",
+        "pairs",
+        help="copy detection, spans and origin on a labelled folder",
         description="Feed DIR's documents (documents.jsonl: file, date) to the pipeline as daily batches, "
-                    "score the document links against pairs.jsonl (and origins.jsonl), print a table and a "
-                    "final 'pairs ...' line, and write the full report to --report.",
+        "score the document links against pairs.jsonl (and origins.jsonl), print a table and a "
+        "final 'pairs ...' line, and write the full report to --report.",
     )
     pairs.add_argument("dataset", type=_path, metavar="DIR", help="labelled folder, e.g. ../shared/eval/dev")
-    pairs.add_argument("--work", type=_path, default=None,
-                       help="keep the staged batches and tables in this folder, emptied first "
-                            "(default: a temporary folder, removed afterwards)")
+    pairs.add_argument(
+        "--work",
+        type=_path,
+        default=None,
+        help="keep the staged batches and tables in this folder, emptied first "
+        "(default: a temporary folder, removed afterwards)",
+    )
     pairs.add_argument("--report", type=_path, default=Path("eval.json"), help="JSON report (default: eval.json)")
     pairs.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
     attribution = eval_kinds.add_parser(
-        "attribution", help="outlet attribution on labelled sentences",
+        "attribution",
+        help="outlet attribution on labelled sentences",
         description="Run the attribution extractor on each labelled sentence of FILE (JSONL: text, "
-                    "context_before, label, outlets) and print precision, recall and F1 overall and per cue, "
-                    "ending with an 'attribution precision=… recall=… f1=… n=N' line.",
+        "context_before, label, outlets) and print precision, recall and F1 overall and per cue, "
+        "ending with an 'attribution precision=… recall=… f1=… n=N' line.",
     )
     attribution.add_argument("dataset", type=_path, metavar="FILE", help="e.g. ../shared/eval/attribution/dev.jsonl")
     attribution.add_argument("--errors", type=_path, default=None, help="write the wrong items to this JSONL file")
 
     report = commands.add_parser(
-        "report", help="write an HTML evidence report of the tables under --out",
+        "report",
+        help="write an HTML evidence report of the tables under --out",
         description="Write --out/report.html: story clusters with a who-copied-whom graph, credited outlets with "
-                    "the crediting sentence, every copy link and overlap side by side with the shared text "
-                    "highlighted, rejects and sightings. One static file, no network. Example: "
-                    "newsprov report --out output",
+        "the crediting sentence, every copy link and overlap side by side with the shared text "
+        "highlighted, rejects and sightings. One static file, no network. Example: "
+        "newsprov report --out output",
     )
-    report.add_argument("--out", default=Path("output"), type=_path, help="output folder of newsprov run "
-                                                                          "(default: output)")
-    report.add_argument("--batch", default=None, metavar="YYYY-MM-DD",
-                        help="only this batch's documents, their links and the documents linked to them, "
-                             "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
-                             "each batch); default: every batch")
+    report.add_argument(
+        "--out", default=Path("output"), type=_path, help="output folder of newsprov run (default: output)"
+    )
+    report.add_argument(
+        "--batch",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="only this batch's documents, their links and the documents linked to them, "
+        "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
+        "each batch); default: every batch",
+    )
     doctor = commands.add_parser(
-        "doctor", help="check every table of every batch under OUT, and say what to re-run",
+        "doctor",
+        help="check every table of every batch under OUT, and say what to re-run",
         description="Check that every table of every batch under OUT is published, readable, of the current "
-                    "schema version and consistent with the others (the documents of each overlap and "
-                    "provenance link exist, doc_ids unique across batches), and that no staging left-overs "
-                    "remain; print what is wrong and the commands that repair it. Exit 0 when nothing is "
-                    "wrong, 1 otherwise. Example: newsprov doctor output --fix --inbox INBOX",
+        "schema version and consistent with the others (the documents of each overlap and "
+        "provenance link exist, doc_ids unique across batches), and that no staging left-overs "
+        "remain; print what is wrong and the commands that repair it. Exit 0 when nothing is "
+        "wrong, 1 otherwise. Example: newsprov doctor output --fix --inbox INBOX",
     )
     doctor.add_argument("out", type=_path, metavar="OUT", help="output folder of newsprov run")
-    doctor.add_argument("--fix", action="store_true",
-                        help="re-run the batches that need it (rebuilding only what is missing or unreadable "
-                             "and what depends on it) and remove staging left-overs")
-    doctor.add_argument("--inbox", type=_path, default=None,
-                        help="folder of one YYYY-MM-DD subfolder of article files per batch: where --fix finds "
-                             "a batch's input (the tables do not record it)")
-    stats = commands.add_parser(
-        "stats", help="print row counts per table and the most credited outlets",
-        description="Print the rows of every table under --out and the outlets credited by the most documents. "
-                    "Example: newsprov stats --out output",
+    doctor.add_argument(
+        "--fix",
+        action="store_true",
+        help="re-run the batches that need it (rebuilding only what is missing or unreadable "
+        "and what depends on it) and remove staging left-overs",
     )
-    stats.add_argument("--out", default=Path("output"), type=_path, help="output folder of newsprov run "
-                                                                         "(default: output)")
+    doctor.add_argument(
+        "--inbox",
+        type=_path,
+        default=None,
+        help="folder of one YYYY-MM-DD subfolder of article files per batch: where --fix finds "
+        "a batch's input (the tables do not record it)",
+    )
+    stats = commands.add_parser(
+        "stats",
+        help="print row counts per table and the most credited outlets",
+        description="Print the rows of every table under --out and the outlets credited by the most documents. "
+        "Example: newsprov stats --out output",
+    )
+    stats.add_argument(
+        "--out", default=Path("output"), type=_path, help="output folder of newsprov run (default: output)"
+    )
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
     upgrade = commands.add_parser(
-        "upgrade", help="rename an older output's batch=<date> folders to the current layout",
+        "upgrade",
+        help="rename an older output's batch=<date> folders to the current layout",
         description="Bring an output written with partition folders --out/<table>/batch=<date>/ to the "
-                    "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
-                    "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
+        "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
+        "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
     )
     upgrade.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     return parser
@@ -173,17 +210,22 @@ def summary(out: Path, batch: str) -> str:
     try:
         for table in SUMMARY_TABLES:
             path = partition_dir(out, table, batch) / PART_FILE
-            count = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0] if path.exists() else 0
+            count = (
+                con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0] if path.exists() else 0
+            )
             lines.append(f"  {table:<13}{count:>7}")
         overlaps = partition_dir(out, "overlaps", batch) / PART_FILE
         if overlaps.exists():
             by_relation = con.execute(
-                "select relation, count(*) from read_parquet(?) group by 1 order by 1", [str(overlaps)]).fetchall()
+                "select relation, count(*) from read_parquet(?) group by 1 order by 1", [str(overlaps)]
+            ).fetchall()
             lines.append("  overlaps by relation: " + (", ".join(f"{r}={n}" for r, n in by_relation) or "none"))
     finally:
         con.close()
-    lines.append(f"tables: {out}/<table>/{batch}/part-0.parquet  "
-                 f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")")
+    lines.append(
+        f"tables: {out}/<table>/{batch}/part-0.parquet  "
+        f"(try: duckdb -c \"select * from '{out}/overlaps/**/*.parquet'\")"
+    )
     lines.append(f"report: {out}/report.html")
     return "\n".join(lines)
 
@@ -201,24 +243,31 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     days = day_folders(args.input_dir)
     if days and args.batch is not None:
-        raise InputError(f"{args.input_dir} holds day folders ({days[0].name}, ...), each its own batch: "
-                         "leave out --batch, or pass one day's folder")
+        raise InputError(
+            f"{args.input_dir} holds day folders ({days[0].name}, ...), each its own batch: "
+            "leave out --batch, or pass one day's folder"
+        )
     if days:
         batches = [(folder_date(day), day) for day in days]  # oldest first: each batch joins the ones before it
     else:
-        batches = [(args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date(),
-                    args.input_dir)]
+        batches = [
+            (args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date(), args.input_dir)
+        ]
     # Under the output lock, before the builds: a folder that gained files since its batch ran is
     # run again with the batches after it; a batch older than those under --out whose folders this
     # run does not hold (a backfill) is refused in one line (pipeline.orchestration.inbox).
-    outcome = run_batches([Report(date=batch, input_dir=str(folder), out_dir=str(args.out))
-                           for batch, folder in batches], args.out, args.workers,
-                          before=lambda: prepare(args.out, batches))
+    outcome = run_batches(
+        [Report(date=batch, input_dir=str(folder), out_dir=str(args.out)) for batch, folder in batches],
+        args.out,
+        args.workers,
+        before=lambda: prepare(args.out, batches),
+    )
     for batch, _ in batches:
         if batch == outcome.task.date and outcome.exit_code:
             print(outcome.result.summary_text, file=sys.stderr)
-            print(f"newsprov: the run failed ({outcome.result.status.name}); see the task errors above",
-                  file=sys.stderr)
+            print(
+                f"newsprov: the run failed ({outcome.result.status.name}); see the task errors above", file=sys.stderr
+            )
             return outcome.exit_code
         print(summary(args.out, batch.isoformat()))
     return 0
@@ -319,8 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C: every partition is published whole or not at all (write_partition), and the pool's
         # workers end with this process; a run picks up where the interrupted one stopped.
-        again = "; tables already published are whole, and the same command finishes the batch" \
-            if args.command == "run" else ""
+        again = (
+            "; tables already published are whole, and the same command finishes the batch"
+            if args.command == "run"
+            else ""
+        )
         print(f"newsprov: interrupted{again}", file=sys.stderr)
         return 130  # 128 + SIGINT, as shells report it
 

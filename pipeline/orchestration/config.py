@@ -42,10 +42,13 @@ def section(name: str, params_class: type, **members) -> type[luigi.Config]:
     """The luigi.Config class of ``[name]``: a parameter per setting of ``params_class`` (its type,
     default and doc), ``params()``, and ``members`` (settings of this section alone, methods)."""
     types = typing.get_type_hints(params_class)
-    namespace = {field.name: _PARAMETERS[types[field.name]](default=field.default, description=doc_of(field))
-                 for field in settings_of(params_class)}
-    namespace.update(__module__=__name__, __doc__=f"The [{name}] section of luigi.cfg.", params_class=params_class,
-                     params=_params)
+    namespace = {
+        field.name: _PARAMETERS[types[field.name]](default=field.default, description=doc_of(field))
+        for field in settings_of(params_class)
+    }
+    namespace.update(
+        __module__=__name__, __doc__=f"The [{name}] section of luigi.cfg.", params_class=params_class, params=_params
+    )
     return type(name, (luigi.Config,), {**namespace, **members})
 
 
@@ -57,8 +60,9 @@ def _join_engine(self) -> str:
     if self.engine not in CANDIDATE_ENGINES:
         raise ConfigError(f"candidates.engine must be one of {', '.join(CANDIDATE_ENGINES)}, got {self.engine!r}")
     if self.engine == "spark" and importlib.util.find_spec("pyspark") is None:
-        raise ConfigError("candidates.engine = spark needs pyspark: pip install 'newsprov[spark]', "
-                          "or set engine = duckdb")
+        raise ConfigError(
+            "candidates.engine = spark needs pyspark: pip install 'newsprov[spark]', or set engine = duckdb"
+        )
     return self.engine
 
 
@@ -70,9 +74,16 @@ def _align_params(self, shingle_size: int | None = None) -> AlignParams:
 ingest = section("ingest", IngestParams)
 parallel = section("parallel", ParallelParams)
 fingerprint = section("fingerprint", FingerprintParams)
-candidates = section("candidates", CandidateParams, join_engine=_join_engine, engine=luigi.Parameter(
-    default="duckdb", description="where the candidate join runs: duckdb (in the Luigi worker) or spark "
-                                  "(spark-submit, see the [spark] section)"))
+candidates = section(
+    "candidates",
+    CandidateParams,
+    join_engine=_join_engine,
+    engine=luigi.Parameter(
+        default="duckdb",
+        description="where the candidate join runs: duckdb (in the Luigi worker) or spark "
+        "(spark-submit, see the [spark] section)",
+    ),
+)
 align = section("align", AlignParams, params=_align_params)
 paraphrase = section("paraphrase", ParaphraseParams)
 provenance = section("provenance", ProvenanceParams)
@@ -103,8 +114,10 @@ def _keys(parser, name: str) -> list[str]:
 def _check_keys(name: str, keys: list[str], known: list[str]) -> None:
     for key in keys:
         if (name, key) in RETIRED_KEYS:
-            raise ConfigError(f"luigi.cfg [{name}] {key} is no longer read: use {RETIRED_KEYS[name, key]} "
-                              f"(see luigi.cfg in the repository)")
+            raise ConfigError(
+                f"luigi.cfg [{name}] {key} is no longer read: use {RETIRED_KEYS[name, key]} "
+                f"(see luigi.cfg in the repository)"
+            )
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {close[0]}?" if close else f"the settings are {', '.join(known)}"

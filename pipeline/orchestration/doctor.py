@@ -62,41 +62,60 @@ def examine(out: Path) -> list[Finding]:
     batches = []
     for batch in batches_under(out):
         if batch.startswith(OLD_BATCH_PREFIX):
-            findings.append(Finding(f"{batch}: a partition folder of the older layout (batch=<date>)",
-                                    fix=f"older layout: newsprov upgrade --out {out}"))
+            findings.append(
+                Finding(
+                    f"{batch}: a partition folder of the older layout (batch=<date>)",
+                    fix=f"older layout: newsprov upgrade --out {out}",
+                )
+            )
             continue
         try:
             dt.date.fromisoformat(batch)
             batches.append(batch)
         except ValueError:
-            findings.append(Finding(f"{batch}: not a batch date (YYYY-MM-DD)",
-                                    fix=f"{batch}: remove {out}/*/{batch}"))
+            findings.append(Finding(f"{batch}: not a batch date (YYYY-MM-DD)", fix=f"{batch}: remove {out}/*/{batch}"))
     for batch in batches:
         for table in partitions.batched_tables():
             problem = partitions.problem(out, table, batch)
             if problem is not None and not (problem == partitions.MISSING and table in partitions.OPTIONAL):
                 findings.append(Finding(f"{table}/{batch}: {problem}", batch=batch))
     if batches and partitions.problem(out, "outlets", None) is not None:
-        findings.append(Finding(f"outlets: {partitions.problem(out, 'outlets', None)}",
-                                fix=f"outlets: newsprov doctor {out} --fix rewrites it"))
+        findings.append(
+            Finding(
+                f"outlets: {partitions.problem(out, 'outlets', None)}",
+                fix=f"outlets: newsprov doctor {out} --fix rewrites it",
+            )
+        )
     findings += _consistency(out, batches)
     leftovers = partitions.staging_leftovers(out)
     writing = writer_pid(out)
     if writing is not None:
-        findings.append(Finding(f"a run (pid {writing}) is writing to {out} now: what it has not published yet "
-                                "shows as missing, and .staging is its own", fix=f"run newsprov doctor {out} again "
-                                                                                  "once it has finished"))
+        findings.append(
+            Finding(
+                f"a run (pid {writing}) is writing to {out} now: what it has not published yet "
+                "shows as missing, and .staging is its own",
+                fix=f"run newsprov doctor {out} again once it has finished",
+            )
+        )
     elif leftovers:
-        findings.append(Finding(f"{STAGING}: {len(leftovers)} left-over{'' if len(leftovers) == 1 else 's'} of "
-                                "killed or failed runs", fix=f"staging left-overs: the next newsprov run on {out} "
-                                                             f"removes them, as does newsprov doctor {out} --fix"))
+        findings.append(
+            Finding(
+                f"{STAGING}: {len(leftovers)} left-over{'' if len(leftovers) == 1 else 's'} of killed or failed runs",
+                fix=f"staging left-overs: the next newsprov run on {out} "
+                f"removes them, as does newsprov doctor {out} --fix",
+            )
+        )
     return findings
 
 
 def _links(out: Path) -> list[Finding]:
-    return [Finding(f"{link.relative_to(out)}: a symbolic link (to {os.readlink(link)}); newsprov refuses to "
-                    "write through it", fix=f"remove the symbolic link {link}")
-            for link in partitions.planted_links(out)]
+    return [
+        Finding(
+            f"{link.relative_to(out)}: a symbolic link (to {os.readlink(link)}); newsprov refuses to write through it",
+            fix=f"remove the symbolic link {link}",
+        )
+        for link in partitions.planted_links(out)
+    ]
 
 
 def _readable(out: Path, table: str, batch: str) -> str | None:
@@ -121,9 +140,13 @@ def _consistency(out: Path, batches: list[str]) -> list[Finding]:
             else:
                 batch_of[doc_id] = batch
     for (first, again), n in sorted(repeated.items()):
-        findings.append(Finding(f"documents: {n} doc_id{'' if n == 1 else 's'} of batch {first} again in batch "
-                                f"{again}", fix=f"doc_ids in two batches: remove the tables of the batch that should "
-                                                f"not hold them ({out}/*/{again} or {out}/*/{first})"))
+        findings.append(
+            Finding(
+                f"documents: {n} doc_id{'' if n == 1 else 's'} of batch {first} again in batch {again}",
+                fix=f"doc_ids in two batches: remove the tables of the batch that should "
+                f"not hold them ({out}/*/{again} or {out}/*/{first})",
+            )
+        )
     if any(_readable(out, "documents", batch) is None for batch in batches):
         return findings  # a lost documents partition is a finding already; re-running its batch comes first
     known = pa.array(list(batch_of), pa.string())
@@ -138,11 +161,14 @@ def _consistency(out: Path, batches: list[str]) -> list[Finding]:
             named = pc.unique(pa.concat_arrays([chunk for column in data.columns for chunk in column.chunks]))
             unknown = named.filter(pc.invert(pc.is_in(named, value_set=known)))
             if len(unknown):
-                findings.append(Finding(
-                    f"{table}/{batch}: {len(unknown)} document{'' if len(unknown) == 1 else 's'} named here "
-                    f"{'is' if len(unknown) == 1 else 'are'} in no batch's documents (e.g. {unknown[0]})",
-                    fix=f"{table}/{batch} names documents no batch holds: remove {out}/*/{batch} "
-                        f"and re-run batch {batch}"))
+                findings.append(
+                    Finding(
+                        f"{table}/{batch}: {len(unknown)} document{'' if len(unknown) == 1 else 's'} named here "
+                        f"{'is' if len(unknown) == 1 else 'are'} in no batch's documents (e.g. {unknown[0]})",
+                        fix=f"{table}/{batch} names documents no batch holds: remove {out}/*/{batch} "
+                        f"and re-run batch {batch}",
+                    )
+                )
     return findings
 
 
@@ -153,8 +179,9 @@ def fix_commands(out: Path, findings: list[Finding], inbox: Path | None) -> list
         source = inbox / batch if inbox is not None else f"<the input folder of batch {batch}>"
         commands.append(f"newsprov run {source} --out {out} --batch {batch}")
     if any(f.batch for f in findings) and inbox is None:
-        commands.append(f"or: newsprov doctor {out} --fix --inbox INBOX  "
-                        "(INBOX/<YYYY-MM-DD>/ holds each batch's files)")
+        commands.append(
+            f"or: newsprov doctor {out} --fix --inbox INBOX  (INBOX/<YYYY-MM-DD>/ holds each batch's files)"
+        )
     commands += sorted({f"{f.fix}" for f in findings if f.fix and not f.batch})
     return commands
 
@@ -174,13 +201,16 @@ def repair(out: Path, findings: list[Finding], inbox: Path | None) -> None:
     and rewrite the outlets table when it is lost."""
     batches = sorted({f.batch for f in findings if f.batch})
     if batches and inbox is None:
-        raise InputError(f"--fix needs --inbox INBOX to re-run batch{'' if len(batches) == 1 else 'es'} "
-                         f"{', '.join(batches)}: the tables do not record a batch's input folder "
-                         "(INBOX/<YYYY-MM-DD>/ must hold each batch's files)")
+        raise InputError(
+            f"--fix needs --inbox INBOX to re-run batch{'' if len(batches) == 1 else 'es'} "
+            f"{', '.join(batches)}: the tables do not record a batch's input folder "
+            "(INBOX/<YYYY-MM-DD>/ must hold each batch's files)"
+        )
     for batch in batches:
         if not (inbox / batch).is_dir():
-            raise InputError(f"{inbox / batch} is not a folder: --inbox must hold the files of batch {batch} "
-                             f"in {inbox}/{batch}/")
+            raise InputError(
+                f"{inbox / batch} is not a folder: --inbox must hold the files of batch {batch} in {inbox}/{batch}/"
+            )
     _rewrite_outlets_and_clear_staging(out)
     for batch in batches:  # through `newsprov run` itself
         if cli.main(["run", str(inbox / batch), "--out", str(out), "--batch", batch]) != 0:

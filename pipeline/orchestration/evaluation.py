@@ -35,12 +35,12 @@ from pathlib import Path
 
 import luigi
 
-from pipeline.orchestration import metrics
 from pipeline.core.errors import InputError
-from pipeline.stages.ingest import OffsetBreak, to_source_offset
 from pipeline.core.schema import DOCUMENT_RELATIONS
 from pipeline.core.tables import batches_of, read_batches
 from pipeline.core.union_find import UnionFind
+from pipeline.orchestration import metrics
+from pipeline.stages.ingest import OffsetBreak, to_source_offset
 
 NEGATIVE_RELATIONS = ("same_topic_negative", "non")
 IGNORED_RELATIONS = ("cluster_disjoint",)
@@ -145,8 +145,9 @@ class EvalReport:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        data["relations"] = [{**asdict(r), "precision": r.precision, "recall": r.recall, "f1": r.f1}
-                             for r in self.relations]
+        data["relations"] = [
+            {**asdict(r), "precision": r.precision, "recall": r.recall, "f1": r.f1} for r in self.relations
+        ]
         data["negative_false_link_rate"] = self.negative_false_link_rate
         data["summary"] = self.summary_line()
         return data
@@ -166,19 +167,27 @@ def load_gold(root: Path) -> GoldSet:
     for name in ("documents.jsonl", "pairs.jsonl"):
         if not (root / name).is_file():
             raise InputError(f"{root} has no {name}: pass a labelled folder (see shared/eval/README.md)")
-    documents = tuple(GoldDocument(d["doc_id"], d["file"], d.get("date") or UNDATED_BATCH)
-                      for d in _read_jsonl(root / "documents.jsonl"))
+    documents = tuple(
+        GoldDocument(d["doc_id"], d["file"], d.get("date") or UNDATED_BATCH)
+        for d in _read_jsonl(root / "documents.jsonl")
+    )
     pairs = tuple(
-        GoldPair(p["doc_a"], p["doc_b"], p["relation"],
-                 None if p.get("spans") is None else tuple((s["a"][0], s["a"][1], s["b"][0], s["b"][1])
-                                                           for s in p["spans"]))
+        GoldPair(
+            p["doc_a"],
+            p["doc_b"],
+            p["relation"],
+            None if p.get("spans") is None else tuple((s["a"][0], s["a"][1], s["b"][0], s["b"][1]) for s in p["spans"]),
+        )
         for p in _read_jsonl(root / "pairs.jsonl")
     )
     clusters: tuple[GoldCluster, ...] = ()
     if (root / "origins.jsonl").is_file():
-        clusters = tuple(GoldCluster(c["cluster_id"], c["origin_doc_id"], frozenset(c["members"]),
-                                     frozenset(c.get("same_day_copies") or ()))
-                         for c in _read_jsonl(root / "origins.jsonl"))
+        clusters = tuple(
+            GoldCluster(
+                c["cluster_id"], c["origin_doc_id"], frozenset(c["members"]), frozenset(c.get("same_day_copies") or ())
+            )
+            for c in _read_jsonl(root / "origins.jsonl")
+        )
     return GoldSet(root, documents, pairs, clusters)
 
 
@@ -216,8 +225,11 @@ def run_inbox(inbox: Path, out: Path, workers: int = 1) -> RunTiming:
     started = time.perf_counter()
     try:
         # The scoring reads the tables; the HTML report would only cost time.
-        outcome = run_batches([Batch(date=date, input_dir=str(folder), out_dir=str(out))
-                               for date, folder in dated_folders(inbox)], out, workers)
+        outcome = run_batches(
+            [Batch(date=date, input_dir=str(folder), out_dir=str(out)) for date, folder in dated_folders(inbox)],
+            out,
+            workers,
+        )
     finally:
         luigi.Task.remove_event_handler(luigi.Event.PROCESSING_TIME, _record)
     if outcome is not None and outcome.exit_code:
@@ -227,27 +239,39 @@ def run_inbox(inbox: Path, out: Path, workers: int = 1) -> RunTiming:
 
 def _to_source_spans(spans, breaks_doc, breaks_source) -> tuple[tuple[int, int, int, int], ...]:
     return tuple(
-        (to_source_offset(breaks_doc, s["a_start"]), to_source_offset(breaks_doc, s["a_end"]),
-         to_source_offset(breaks_source, s["b_start"]), to_source_offset(breaks_source, s["b_end"]))
+        (
+            to_source_offset(breaks_doc, s["a_start"]),
+            to_source_offset(breaks_doc, s["a_end"]),
+            to_source_offset(breaks_source, s["b_start"]),
+            to_source_offset(breaks_source, s["b_end"]),
+        )
         for s in spans
     )
 
 
 def predicted_links(out: Path) -> list[PredictedLink]:
     """Provenance rows of every batch under ``out``, with gold ids and source-file offsets."""
-    documents = read_batches(out, "documents", batches_of(out, "documents"),
-                             columns=["doc_id", "source_path", "offset_breaks"])
+    documents = read_batches(
+        out, "documents", batches_of(out, "documents"), columns=["doc_id", "source_path", "offset_breaks"]
+    )
     gold_id = {}
     breaks = {}
-    for doc_id, path, offset_breaks in zip(documents.column("doc_id").to_pylist(),
-                                           documents.column("source_path").to_pylist(),
-                                           documents.column("offset_breaks").to_pylist()):
+    for doc_id, path, offset_breaks in zip(
+        documents.column("doc_id").to_pylist(),
+        documents.column("source_path").to_pylist(),
+        documents.column("offset_breaks").to_pylist(),
+    ):
         gold_id[doc_id] = Path(path).stem
         breaks[doc_id] = tuple(OffsetBreak(b["text_offset"], b["source_offset"]) for b in offset_breaks)
     provenance = read_batches(out, "provenance", batches_of(out, "provenance"))
     links = [
-        PredictedLink(gold_id[row["doc_id"]], gold_id[row["source_doc_id"]], row["relation"], row["origin_basis"],
-                      _to_source_spans(row["spans"], breaks[row["doc_id"]], breaks[row["source_doc_id"]]))
+        PredictedLink(
+            gold_id[row["doc_id"]],
+            gold_id[row["source_doc_id"]],
+            row["relation"],
+            row["origin_basis"],
+            _to_source_spans(row["spans"], breaks[row["doc_id"]], breaks[row["source_doc_id"]]),
+        )
         for row in provenance.to_pylist()
     ]
     return links + _sighting_links(out, gold_id, links)
@@ -318,8 +342,9 @@ def adjusted_rand_index(truth: dict[str, str], predicted: dict[str, str]) -> flo
 def predicted_clusters(out: Path) -> dict[str, str]:
     """Each document's current copy cluster (its latest clusters row), by gold id."""
     documents = read_batches(out, "documents", batches_of(out, "documents"), columns=["doc_id", "source_path"])
-    gold_id = dict(zip(documents.column("doc_id").to_pylist(),
-                       (Path(p).stem for p in documents.column("source_path").to_pylist())))
+    gold_id = dict(
+        zip(documents.column("doc_id").to_pylist(), (Path(p).stem for p in documents.column("source_path").to_pylist()))
+    )
     current: dict[str, tuple[str, str]] = {}
     for row in read_batches(out, "clusters", batches_of(out, "clusters")).to_pylist():
         if row["doc_id"] not in current or current[row["doc_id"]][0] < row["batch"]:
@@ -330,8 +355,9 @@ def predicted_clusters(out: Path) -> dict[str, str]:
     return clusters
 
 
-def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], timing: RunTiming,
-          batches: int) -> EvalReport:
+def score(
+    gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], timing: RunTiming, batches: int
+) -> EvalReport:
     by_pair = {frozenset((p.doc_a, p.doc_b)): p for p in gold.pairs}
     predicted = {frozenset((l.doc_id, l.source_doc_id)): l for l in links}
     positives = [p for p in gold.pairs if p.relation not in NEGATIVE_RELATIONS + IGNORED_RELATIONS]
@@ -363,8 +389,15 @@ def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], t
         false_links += 1
         gold_relation = pair.relation if pair else "unrelated"
         confusion[gold_relation][link.relation] += 1
-        errors.append({"error": "false_link", "doc": link.doc_id, "source": link.source_doc_id,
-                       "predicted": link.relation, "gold": gold_relation})
+        errors.append(
+            {
+                "error": "false_link",
+                "doc": link.doc_id,
+                "source": link.source_doc_id,
+                "predicted": link.relation,
+                "gold": gold_relation,
+            }
+        )
         targets = [link.relation] if link.relation in scores else list(scores)
         for relation in targets:
             scores[relation].false_links += 1
@@ -381,26 +414,41 @@ def score(gold: GoldSet, links: list[PredictedLink], clusters: dict[str, str], t
         cluster_ari = adjusted_rand_index(gold_cluster, predicted_cluster)
     slowest = max(timing.by_stage.items(), key=lambda kv: kv[1], default=("none", 0.0))
     return EvalReport(
-        dataset=str(gold.root), relations=[scores[r] for r in relations], negatives=len(negatives),
-        negatives_linked=negatives_linked, false_links=false_links, indirect_links=indirect_links,
-        span_iou=sum(ious) / len(ious) if ious else None, origin_acc=origin_acc, cluster_ari=cluster_ari,
-        confusion={g: dict(p) for g, p in confusion.items()}, batches=batches,
-        pipeline_seconds=timing.seconds, slowest_stage=slowest[0], slowest_stage_seconds=slowest[1],
-        stage_seconds=dict(sorted(timing.by_stage.items(), key=lambda kv: -kv[1])), errors=errors,
+        dataset=str(gold.root),
+        relations=[scores[r] for r in relations],
+        negatives=len(negatives),
+        negatives_linked=negatives_linked,
+        false_links=false_links,
+        indirect_links=indirect_links,
+        span_iou=sum(ious) / len(ious) if ious else None,
+        origin_acc=origin_acc,
+        cluster_ari=cluster_ari,
+        confusion={g: dict(p) for g, p in confusion.items()},
+        batches=batches,
+        pipeline_seconds=timing.seconds,
+        slowest_stage=slowest[0],
+        slowest_stage_seconds=slowest[1],
+        stage_seconds=dict(sorted(timing.by_stage.items(), key=lambda kv: -kv[1])),
+        errors=errors,
     )
 
 
 def format_report(report: EvalReport) -> str:
-    lines = [f"dataset {report.dataset}: {report.batches} batches, pipeline {report.pipeline_seconds:.1f}s, "
-             f"slowest stage {report.slowest_stage} {report.slowest_stage_seconds:.1f}s",
-             "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.stage_seconds.items()),
-             f"{'relation':<22}{'gold':>6}{'found':>7}{'false':>7}{'prec':>7}{'recall':>8}{'f1':>7}"]
+    lines = [
+        f"dataset {report.dataset}: {report.batches} batches, pipeline {report.pipeline_seconds:.1f}s, "
+        f"slowest stage {report.slowest_stage} {report.slowest_stage_seconds:.1f}s",
+        "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.stage_seconds.items()),
+        f"{'relation':<22}{'gold':>6}{'found':>7}{'false':>7}{'prec':>7}{'recall':>8}{'f1':>7}",
+    ]
     for r in report.relations:
-        lines.append(f"{r.relation:<22}{r.gold:>6}{r.found:>7}{r.false_links:>7}{r.precision:>7.3f}"
-                     f"{r.recall:>8.3f}{r.f1:>7.3f}")
-    lines.append(f"negatives linked: {report.negatives_linked}/{report.negatives}; false links in all: "
-                 f"{report.false_links}; links between two copies of one source (not scored): "
-                 f"{report.indirect_links}")
+        lines.append(
+            f"{r.relation:<22}{r.gold:>6}{r.found:>7}{r.false_links:>7}{r.precision:>7.3f}{r.recall:>8.3f}{r.f1:>7.3f}"
+        )
+    lines.append(
+        f"negatives linked: {report.negatives_linked}/{report.negatives}; false links in all: "
+        f"{report.false_links}; links between two copies of one source (not scored): "
+        f"{report.indirect_links}"
+    )
     predicted_labels = sorted({p for row in report.confusion.values() for p in row})
     lines.append("confusion (gold rows x predicted columns):")
     lines.append(f"  {'':<22}" + "".join(f"{p:>12}" for p in predicted_labels))

@@ -84,8 +84,9 @@ def dated_folders(inbox: Path) -> list[tuple[dt.date, Path]]:
             continue
         found.append((date, entry))
     if skipped:
-        _warn_once("inbox %s: %d entries are not batch folders and are not run: %s", inbox, len(skipped),
-                    _named(skipped))
+        _warn_once(
+            "inbox %s: %d entries are not batch folders and are not run: %s", inbox, len(skipped), _named(skipped)
+        )
     return found
 
 
@@ -96,12 +97,22 @@ def window(inbox: Path, stop: dt.date, days_back: int) -> list[tuple[dt.date, Pa
     folders = dated_folders(inbox)
     before = [date.isoformat() for date, _ in folders if date < start]
     if before:
-        _warn_once("inbox %s: %d batch folders before %s are outside --days-back and not run: %s",
-                    inbox, len(before), start, _named(before))
+        _warn_once(
+            "inbox %s: %d batch folders before %s are outside --days-back and not run: %s",
+            inbox,
+            len(before),
+            start,
+            _named(before),
+        )
     after = [date.isoformat() for date, _ in folders if date > stop]
     if after:
-        _warn_once("inbox %s: %d batch folders after %s (--stop, default today) are dated in the future and "
-                    "not run: %s", inbox, len(after), stop, _named(after))
+        _warn_once(
+            "inbox %s: %d batch folders after %s (--stop, default today) are dated in the future and not run: %s",
+            inbox,
+            len(after),
+            stop,
+            _named(after),
+        )
     return [(date, path) for date, path in folders if start <= date <= stop]
 
 
@@ -171,8 +182,9 @@ def _ingested(out: Path, batch: str) -> tuple[dict[str, str | None], dt.datetime
         if st is None:
             continue
         # Read here, not through the tables' cache: three small columns of a partition of GBs.
-        rows = pq.read_table(path, columns=["source_path", column] + (["source_sha256"] if table == "documents"
-                                                                      else []))
+        rows = pq.read_table(
+            path, columns=["source_path", column] + (["source_sha256"] if table == "documents" else [])
+        )
         digests = rows.column("source_sha256").to_pylist() if table == "documents" else [None] * rows.num_rows
         ingested.update(zip(rows.column("source_path").to_pylist(), digests))
         if rows.num_rows:
@@ -213,9 +225,18 @@ def prepare(out: Path, folders: list[tuple[dt.date, Path]]) -> list[str]:
             if not (added or changed):
                 continue
             start = batch
-            reasons.append(f"folder {folder} has " + "; ".join(filter(None, [
-                added and f"{len(added)} files its batch did not ingest: {_named(added)}",
-                changed and f"{len(changed)} files changed since its batch ran: {_named(changed)}"])))
+            reasons.append(
+                f"folder {folder} has "
+                + "; ".join(
+                    filter(
+                        None,
+                        [
+                            added and f"{len(added)} files its batch did not ingest: {_named(added)}",
+                            changed and f"{len(changed)} files changed since its batch ran: {_named(changed)}",
+                        ],
+                    )
+                )
+            )
         elif batch not in archived:  # nothing of it under out yet
             later = [b for b in archived if b > batch]
             if not later:
@@ -231,18 +252,27 @@ def prepare(out: Path, folders: list[tuple[dt.date, Path]]) -> list[str]:
     redo = [b for b in archived if b >= redo_from]
     missing = [b for b in redo if b not in by_batch]
     if missing:
-        raise InputError(f"{why}; the batches from {redo_from} on must run again in date order, but this run has "
-                         f"no folder for {_named(missing)}: run the Inbox task over an inbox (and --days-back) "
-                         "that holds every day folder from that date on")
+        raise InputError(
+            f"{why}; the batches from {redo_from} on must run again in date order, but this run has "
+            f"no folder for {_named(missing)}: run the Inbox task over an inbox (and --days-back) "
+            "that holds every day folder from that date on"
+        )
     for batch in redo:
         if (tables.partition_dir(out, "documents", batch) / tables.PART_FILE).is_file():
             missing = folder_changes(out, batch, by_batch[batch])[2]
             if missing:
-                raise InputError(f"{why}; batch {batch} must run again, but its folder {by_batch[batch]} no longer "
-                                 f"holds {len(missing)} files it ingested: {_named(missing)}; put them back, or "
-                                 "remove the batch's partitions from --out to rebuild it from the folder as it is")
-    log.warning("%s: batches %s are removed from %s and run again, oldest first, so that they link and cluster "
-                "as in date order", why, _named(redo), out)
+                raise InputError(
+                    f"{why}; batch {batch} must run again, but its folder {by_batch[batch]} no longer "
+                    f"holds {len(missing)} files it ingested: {_named(missing)}; put them back, or "
+                    "remove the batch's partitions from --out to rebuild it from the folder as it is"
+                )
+    log.warning(
+        "%s: batches %s are removed from %s and run again, oldest first, so that they link and cluster "
+        "as in date order",
+        why,
+        _named(redo),
+        out,
+    )
     for batch in reversed(redo):
         remove_batch(out, batch)
     return redo
@@ -269,6 +299,8 @@ def refuse_later_batches(out: Path, batch: str) -> None:
     documents twice. (A batch with some partitions is being rebuilt, e.g. by ``newsprov doctor --fix``.)"""
     later = [b for b in tables.batches_of(Path(out), "documents") if b > batch]
     if later and batch not in archived_batches(out):
-        raise InputError(f"batch {batch} is older than batches already under {out} ({_named(later)}): a backfill "
-                         "must run them again after it; put the day folders in one inbox and run the Inbox task "
-                         "(see README, Late folders and backfills)")
+        raise InputError(
+            f"batch {batch} is older than batches already under {out} ({_named(later)}): a backfill "
+            "must run them again after it; put the day folders in one inbox and run the Inbox task "
+            "(see README, Late folders and backfills)"
+        )

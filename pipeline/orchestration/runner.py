@@ -59,8 +59,9 @@ class Outcome:
         return exit_code(self.result.status)
 
 
-def run_batches(batches: list[luigi.Task], out: Path, workers: int = 1,
-                before: Callable[[], object] | None = None) -> Outcome | None:
+def run_batches(
+    batches: list[luigi.Task], out: Path, workers: int = 1, before: Callable[[], object] | None = None
+) -> Outcome | None:
     """Build each of ``batches`` (each a batch's last task, oldest first) in turn, one Luigi build
     each, as a daily schedule runs them, under ``out``'s lock (``before`` called first under it);
     stop at the first that fails. None when ``batches`` is empty.
@@ -75,8 +76,10 @@ def run_batches(batches: list[luigi.Task], out: Path, workers: int = 1,
         if before is not None:
             before()
         for task in batches:
-            outcome = Outcome(task, luigi.build([task], local_scheduler=True, workers=workers,
-                                                detailed_summary=True, log_level="WARNING"))
+            outcome = Outcome(
+                task,
+                luigi.build([task], local_scheduler=True, workers=workers, detailed_summary=True, log_level="WARNING"),
+            )
             if outcome.exit_code:
                 break
     return outcome

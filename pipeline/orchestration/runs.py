@@ -51,8 +51,9 @@ def code_version() -> str:
     if not (root / ".git").exists():  # an installed copy: site-packages is no checkout
         return __version__
     try:
-        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True,
-                                   text=True, timeout=10)
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return __version__
     revision = described.stdout.strip()
@@ -72,19 +73,34 @@ def count_rows(partitions: Iterable[Path]) -> int:
     return sum(pq.read_metadata(Path(folder) / tables.PART_FILE).num_rows for folder in partitions)
 
 
-def stage_run(batch: str, stage: str, sections: Iterable[str], read: list[Path] | None, published: list[Path],
-              seconds: float, skipped: tuple[int, int] | None) -> StageRun:
+def stage_run(
+    batch: str,
+    stage: str,
+    sections: Iterable[str],
+    read: list[Path] | None,
+    published: list[Path],
+    seconds: float,
+    skipped: tuple[int, int] | None,
+) -> StageRun:
     """The runs row of a stage that has just published ``published``, having read ``read``
     (None: it reads no table of its batch)."""
-    return StageRun(batch=batch, stage=stage, code_version=code_version(), settings_hash=settings_hash(sections),
-                    rows_in=None if read is None else count_rows(read), rows_out=count_rows(published),
-                    seconds=seconds, peak_rss_bytes=peak_rss_bytes(),
-                    skipped_buckets=None if skipped is None else skipped[0],
-                    skipped_anchors=None if skipped is None else skipped[1],
-                    finished_at=dt.datetime.now(dt.timezone.utc))
+    return StageRun(
+        batch=batch,
+        stage=stage,
+        code_version=code_version(),
+        settings_hash=settings_hash(sections),
+        rows_in=None if read is None else count_rows(read),
+        rows_out=count_rows(published),
+        seconds=seconds,
+        peak_rss_bytes=peak_rss_bytes(),
+        skipped_buckets=None if skipped is None else skipped[0],
+        skipped_anchors=None if skipped is None else skipped[1],
+        finished_at=dt.datetime.now(dt.timezone.utc),
+    )
 
 
 def write_run(run: StageRun, out_dir: Path) -> Path:
     """Publish ``run`` as its stage's partition of the runs table."""
-    return tables.write_partition(pa.Table.from_pylist([asdict(run)], schema=RUNS), out_dir, "runs", run.batch,
-                                  stage=run.stage)
+    return tables.write_partition(
+        pa.Table.from_pylist([asdict(run)], schema=RUNS), out_dir, "runs", run.batch, stage=run.stage
+    )

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.core import tables
-from pipeline.stages.candidates import CandidateParams, CandidateResult, join_statements
 from pipeline.core.schema import CANDIDATES
+from pipeline.stages.candidates import CandidateParams, CandidateResult, join_statements
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -66,29 +66,38 @@ def _read_files(spark: SparkSession, paths: list[Path], columns: tuple[str, ...]
     return spark.read.parquet(*[f"file://{p.resolve()}" for p in paths]).select(*columns)
 
 
-def _new_and_history(spark: SparkSession, out_dir: Path, table: str, batch: str, earlier: list[str],
-                     columns: tuple[str, ...]) -> tuple[DataFrame, DataFrame]:
+def _new_and_history(
+    spark: SparkSession, out_dir: Path, table: str, batch: str, earlier: list[str], columns: tuple[str, ...]
+) -> tuple[DataFrame, DataFrame]:
     """The batch's partition of ``table`` and its earlier batches' partitions (an empty frame when none)."""
+
     def part(b: str) -> Path:
         return tables.partition_dir(out_dir, table, b) / tables.PART_FILE
 
     new = _read_files(spark, [part(batch)], columns)
-    history = _read_files(spark, [part(b) for b in earlier], columns) if earlier else \
-        spark.createDataFrame([], new.schema)
+    history = (
+        _read_files(spark, [part(b) for b in earlier], columns) if earlier else spark.createDataFrame([], new.schema)
+    )
     return new, history
 
 
-def join_partitions(spark: SparkSession, out_dir: Path, batch: str, earlier: list[str],
-                    params: CandidateParams) -> CandidateResult:
+def join_partitions(
+    spark: SparkSession, out_dir: Path, batch: str, earlier: list[str], params: CandidateParams
+) -> CandidateResult:
     """Candidates of ``batch`` from the published bands and anchors of it and of the ``earlier`` batches."""
     new_bands, history_bands = _new_and_history(spark, out_dir, "bands", batch, earlier, BAND_COLUMNS)
     new_anchors, history_anchors = _new_and_history(spark, out_dir, "anchors", batch, earlier, ANCHOR_COLUMNS)
     return spark_find_candidates(spark, new_bands, new_anchors, history_bands, history_anchors, params)
 
 
-def spark_find_candidates(spark: SparkSession, new_bands: DataFrame, new_anchors: DataFrame,
-                          history_bands: DataFrame, history_anchors: DataFrame,
-                          params: CandidateParams) -> CandidateResult:
+def spark_find_candidates(
+    spark: SparkSession,
+    new_bands: DataFrame,
+    new_anchors: DataFrame,
+    history_bands: DataFrame,
+    history_anchors: DataFrame,
+    params: CandidateParams,
+) -> CandidateResult:
     """``find_candidates`` on Spark: the same pairs, columns, skipped counts and row order.
 
     A pair within the batch appears once, with ``passage_a < passage_b``; passages of the same
@@ -96,8 +105,12 @@ def spark_find_candidates(spark: SparkSession, new_bands: DataFrame, new_anchors
     candidates are what the single-node Align stage reads whole anyway.
     """
     cap = params.max_bucket_size
-    inputs = {"new_bands": new_bands, "new_anchors": new_anchors, "history_bands": history_bands,
-              "history_anchors": history_anchors}
+    inputs = {
+        "new_bands": new_bands,
+        "new_anchors": new_anchors,
+        "history_bands": history_bands,
+        "history_anchors": history_anchors,
+    }
     statements = join_statements(params)
     cached: list[DataFrame] = []
     try:
@@ -118,6 +131,10 @@ def spark_find_candidates(spark: SparkSession, new_bands: DataFrame, new_anchors
         for name in [*inputs, *statements]:
             spark.catalog.dropTempView(name)
     if skipped_buckets or skipped_anchors:
-        log.info("candidates: skipped %d LSH buckets and %d anchors shared by more than %d passages",
-                 skipped_buckets, skipped_anchors, cap)
+        log.info(
+            "candidates: skipped %d LSH buckets and %d anchors shared by more than %d passages",
+            skipped_buckets,
+            skipped_anchors,
+            cap,
+        )
     return CandidateResult(tables.conform(table, CANDIDATES), skipped_buckets, skipped_anchors)

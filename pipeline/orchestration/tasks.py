@@ -32,22 +32,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
+from pipeline.core import partitions, tables
 from pipeline.orchestration import config, inbox, runs
 from pipeline.orchestration.inbox import DaysBack
-
-from pipeline.core import partitions, tables
+from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
+from pipeline.report.pages import report_path, write_report
+from pipeline.runtime.context import process_context
+from pipeline.runtime.parallel import concurrently, map_table
 from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
-from pipeline.text.gazetteer import Gazetteer
 from pipeline.stages.ingest import first_sightings, ingest_folder
-from pipeline.runtime.context import process_context
-from pipeline.runtime.parallel import concurrently, map_table
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 from pipeline.stages.provenance import chained_links, document_links
-from pipeline.report.pages import report_path, write_report
-from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
+from pipeline.text.gazetteer import Gazetteer
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +108,12 @@ _REQUIREMENTS: dict[str, list[luigi.Task]] = {}
 def _same_batch_requirements(task: luigi.Task) -> list[luigi.Task]:
     if task.task_id not in _REQUIREMENTS:
         _REQUIREMENTS[task.task_id] = [
-            required for required in luigi.task.flatten(task.requires())
-            if isinstance(required, BatchTask) and required.batch_key == task.batch_key
-            and required.out_dir == task.out_dir]
+            required
+            for required in luigi.task.flatten(task.requires())
+            if isinstance(required, BatchTask)
+            and required.batch_key == task.batch_key
+            and required.out_dir == task.out_dir
+        ]
     return _REQUIREMENTS[task.task_id]
 
 
@@ -119,9 +121,10 @@ class BatchTask(OutputTask):
     date = luigi.DateParameter(description="batch date; partition folders are named YYYY-MM-DD")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
     history = luigi.ListParameter(
-        default=(), significant=False,
+        default=(),
+        significant=False,
         description="earlier batches to complete first, oldest first: [[date, input_dir], ...]; "
-                    "a batch's candidates are joined with every batch already under out_dir",
+        "a batch's candidates are joined with every batch already under out_dir",
     )
     # For the runs table: the luigi.cfg sections whose values the stage reads, and the tables of
     # its batch it reads (rows_in; none: it reads files).
@@ -154,8 +157,12 @@ class BatchTask(OutputTask):
     def outputs_published(self, lost: bool = False) -> bool:
         """Whether every partition (or file) this task writes is published; each partition that is
         not is named in a WARNING line when unreadable, or missing and ``lost`` (PartitionTarget.exists)."""
-        return all([target.exists(lost) if isinstance(target, PartitionTarget) else target.exists()
-                    for target in luigi.task.flatten(self.output())])
+        return all(
+            [
+                target.exists(lost) if isinstance(target, PartitionTarget) else target.exists()
+                for target in luigi.task.flatten(self.output())
+            ]
+        )
 
     def same_batch(self, task_class: type[BatchTask]) -> BatchTask:
         return task_class(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
@@ -166,19 +173,29 @@ class BatchTask(OutputTask):
         if not self.history:
             return []
         date, input_dir = self.history[-1]
-        return [(task_class or Batch)(date=dt.date.fromisoformat(date), input_dir=input_dir, out_dir=self.out_dir,
-                                      history=self.history[:-1])]
+        return [
+            (task_class or Batch)(
+                date=dt.date.fromisoformat(date), input_dir=input_dir, out_dir=self.out_dir, history=self.history[:-1]
+            )
+        ]
 
     def earlier_batches(self, table: str) -> list[str]:
-        return partitions.check_history(self.out_dir, table, [b for b in tables.batches_of(Path(self.out_dir), table)
-                                                              if b < self.batch_key])
+        return partitions.check_history(
+            self.out_dir, table, [b for b in tables.batches_of(Path(self.out_dir), table) if b < self.batch_key]
+        )
 
-    def read_history(self, table: str, columns: list[str] | None = None, doc_ids: set[str] | None = None,
-                     include_this_batch: bool = True) -> pa.Table:
+    def read_history(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        doc_ids: set[str] | None = None,
+        include_this_batch: bool = True,
+    ) -> pa.Table:
         """``table`` over earlier batches (and this one), only the rows of ``doc_ids`` when given."""
         batches = self.earlier_batches(table) + ([self.batch_key] if include_this_batch else [])
-        return tables.read_batches(Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids,
-                                   cache=process_context().partitions)
+        return tables.read_batches(
+            Path(self.out_dir), table, batches, columns=columns, doc_ids=doc_ids, cache=process_context().partitions
+        )
 
     def record_run(self, seconds: float) -> None:
         """Publish this stage's row of the runs table; a wrapper, or a task that publishes no
@@ -186,11 +203,20 @@ class BatchTask(OutputTask):
         published = [t for t in luigi.task.flatten(self.output()) if isinstance(t, PartitionTarget)]
         if isinstance(self, luigi.WrapperTask) or not published:
             return
-        read = {t.path for t in luigi.task.flatten(self.input())
-                if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads
-                and t.exists()}  # an output from before the credits table has none
-        run = runs.stage_run(self.batch_key, type(self).__name__, self.settings, sorted(read) if self.reads else None,
-                             [t.path for t in published], seconds, self.skipped)
+        read = {
+            t.path
+            for t in luigi.task.flatten(self.input())
+            if isinstance(t, PartitionTarget) and t.batch == self.batch_key and t.table in self.reads and t.exists()
+        }  # an output from before the credits table has none
+        run = runs.stage_run(
+            self.batch_key,
+            type(self).__name__,
+            self.settings,
+            sorted(read) if self.reads else None,
+            [t.path for t in published],
+            seconds,
+            self.skipped,
+        )
         runs.write_run(run, Path(self.out_dir))
         log.info("batch %s %s: %d rows in %.1f s", self.batch_key, run.stage, run.rows_out, seconds)
 
@@ -222,14 +248,21 @@ class Ingest(BatchTask):
         outputs = self.output()
         credits = outputs.pop("credits")
         return all([target.exists(lost) for target in outputs.values()]) and (
-            credits.exists() or partitions.problem(credits.out_dir, "credits", self.batch_key) == partitions.MISSING)
+            credits.exists() or partitions.problem(credits.out_dir, "credits", self.batch_key) == partitions.MISSING
+        )
 
     def run(self):
         inbox.refuse_later_batches(Path(self.out_dir), self.batch_key)  # see pipeline.orchestration.inbox
         now = dt.datetime.now(dt.timezone.utc)
         earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
-        result = ingest_folder(Path(self.input_dir), self.batch_key, config.ingest().params(), now,
-                               first_sightings(earlier), config.parallel().params())
+        result = ingest_folder(
+            Path(self.input_dir),
+            self.batch_key,
+            config.ingest().params(),
+            now,
+            first_sightings(earlier),
+            config.parallel().params(),
+        )
         self.output()["rejects"].write(result.rejects)
         self.output()["sightings"].write(result.sightings)
         self.output()["credits"].write(result.credits)
@@ -295,15 +328,28 @@ class CandidateJoin(BatchTask):
         bands = keys["bands"].read()
         # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
         # same way; reading just those skips a pass over all of history per batch).
-        history_bands = tables.read_rows_with(Path(self.out_dir), "bands", self.earlier_batches("bands"), "bucket",
-                                              bands.column("bucket").to_numpy(), cache)
+        history_bands = tables.read_rows_with(
+            Path(self.out_dir),
+            "bands",
+            self.earlier_batches("bands"),
+            "bucket",
+            bands.column("bucket").to_numpy(),
+            cache,
+        )
         # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
         # anchors in all of history (the idf's N), counted per partition once per process.
         anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
-        history_anchors = tables.read_rows_in(Path(self.out_dir), "anchors", earlier, "anchor",
-                                              pc.unique(anchors.column("anchor")), cache)
-        result = find_candidates(bands, anchors, history_bands, history_anchors, config.candidates().params(),
-                                 tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache))
+        history_anchors = tables.read_rows_in(
+            Path(self.out_dir), "anchors", earlier, "anchor", pc.unique(anchors.column("anchor")), cache
+        )
+        result = find_candidates(
+            bands,
+            anchors,
+            history_bands,
+            history_anchors,
+            config.candidates().params(),
+            tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache),
+        )
         self.output().write(result.candidates)
         self.skipped = (result.skipped_buckets, result.skipped_anchors)
 
@@ -339,8 +385,13 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
     def main(self, sc, params_json: str):
         from pyspark.sql import SparkSession
 
-        result = join_partitions(SparkSession(sc), Path(self.out_dir), self.batch_key, self.earlier_batches("bands"),
-                                 CandidateParams(**json.loads(params_json)))
+        result = join_partitions(
+            SparkSession(sc),
+            Path(self.out_dir),
+            self.batch_key,
+            self.earlier_batches("bands"),
+            CandidateParams(**json.loads(params_json)),
+        )
         self.output().write(result.candidates)
 
 
@@ -362,8 +413,11 @@ class Align(BatchTask):
     settings, reads = ("align", "fingerprint"), ("candidates",)
 
     def requires(self):
-        return {"candidates": self.same_batch(Candidates), "passages": self.same_batch(Fingerprint),
-                "ingest": self.same_batch(Ingest)}
+        return {
+            "candidates": self.same_batch(Candidates),
+            "passages": self.same_batch(Fingerprint),
+            "ingest": self.same_batch(Ingest),
+        }
 
     def output(self):
         return self.partition("overlaps", self.batch_key)
@@ -377,8 +431,11 @@ class Align(BatchTask):
         passages = self.read_history("passages", doc_ids=wanted_docs)
         documents = self.read_history("documents", ["doc_id", "published", "batch"], doc_ids=wanted_docs)
         params = config.align().params(config.fingerprint().shingle_size)
-        self.output().write(align.run(candidates, passages, documents, self.batch_key, params,
-                                      config.parallel().params(), process_context()))
+        self.output().write(
+            align.run(
+                candidates, passages, documents, self.batch_key, params, config.parallel().params(), process_context()
+            )
+        )
 
 
 class Paraphrase(BatchTask):
@@ -388,8 +445,11 @@ class Paraphrase(BatchTask):
     settings, reads = ("paraphrase",), ("passages",)
 
     def requires(self):
-        return {"passages": self.same_batch(Fingerprint), "attribution": self.same_batch(Attribution),
-                "previous": self.previous_batch()}
+        return {
+            "passages": self.same_batch(Fingerprint),
+            "attribution": self.same_batch(Attribution),
+            "previous": self.previous_batch(),
+        }
 
     def output(self):
         return {name: self.partition(name, self.batch_key) for name in ("sentence_bands", "paraphrases")}
@@ -398,15 +458,23 @@ class Paraphrase(BatchTask):
         params = config.paraphrase().params()
         bands = self.sentence_bands(params)
         # Only earlier sentences in one of the batch's buckets can pair with it.
-        history = tables.read_rows_with(Path(self.out_dir), "sentence_bands", self.earlier_batches("sentence_bands"),
-                                        "bucket", bands.column("bucket").to_numpy(), process_context().partitions)
+        history = tables.read_rows_with(
+            Path(self.out_dir),
+            "sentence_bands",
+            self.earlier_batches("sentence_bands"),
+            "bucket",
+            bands.column("bucket").to_numpy(),
+            process_context().partitions,
+        )
         candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
-        passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"],
-                                     doc_ids=wanted)
+        passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"], doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
-        self.output()["paraphrases"].write(paraphrase.run(candidates, passages, credits, self.batch_key, params,
-                                                          config.parallel().params(), process_context()))
+        self.output()["paraphrases"].write(
+            paraphrase.run(
+                candidates, passages, credits, self.batch_key, params, config.parallel().params(), process_context()
+            )
+        )
         self.output()["sentence_bands"].write(bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
@@ -432,8 +500,11 @@ class Attribution(BatchTask):
     reads = ("documents", "passages", "credits")
 
     def requires(self):
-        return {"ingest": self.same_batch(Ingest), "passages": self.same_batch(Fingerprint),
-                "outlets": Outlets(out_dir=self.out_dir)}
+        return {
+            "ingest": self.same_batch(Ingest),
+            "passages": self.same_batch(Fingerprint),
+            "outlets": Outlets(out_dir=self.out_dir),
+        }
 
     def output(self):
         return self.partition("attributions", self.batch_key)
@@ -452,8 +523,11 @@ class Provenance(BatchTask):
     settings, reads = ("provenance",), ("overlaps", "paraphrases")
 
     def requires(self):
-        return {"overlaps": self.same_batch(Align), "attributions": self.same_batch(Attribution),
-                "paraphrase": self.same_batch(Paraphrase)}
+        return {
+            "overlaps": self.same_batch(Align),
+            "attributions": self.same_batch(Attribution),
+            "paraphrase": self.same_batch(Paraphrase),
+        }
 
     def output(self):
         return self.partition("provenance", self.batch_key)
@@ -467,16 +541,34 @@ class Provenance(BatchTask):
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
         earlier_links = chained_links(docs, self.earlier_links_touching)
-        self.output().write(document_links(overlaps, documents, passages, attributions, self.batch_key,
-                                           config.provenance().params(), earlier_links, paraphrases))
+        self.output().write(
+            document_links(
+                overlaps,
+                documents,
+                passages,
+                attributions,
+                self.batch_key,
+                config.provenance().params(),
+                earlier_links,
+                paraphrases,
+            )
+        )
 
     def earlier_links_touching(self, doc_ids: set[str]) -> list[tuple[str, str]]:
         """(doc_id, source_doc_id) of the earlier batches' provenance rows with an end in ``doc_ids``."""
         copies = self.read_history("provenance", ["doc_id", "source_doc_id"], doc_ids, include_this_batch=False)
-        sources = tables.read_rows_in(Path(self.out_dir), "provenance", self.earlier_batches("provenance"),
-                                      "source_doc_id", tables.string_array(doc_ids))
-        return [link for table in (copies, sources)
-                for link in zip(table.column("doc_id").to_pylist(), table.column("source_doc_id").to_pylist())]
+        sources = tables.read_rows_in(
+            Path(self.out_dir),
+            "provenance",
+            self.earlier_batches("provenance"),
+            "source_doc_id",
+            tables.string_array(doc_ids),
+        )
+        return [
+            link
+            for table in (copies, sources)
+            for link in zip(table.column("doc_id").to_pylist(), table.column("source_doc_id").to_pylist())
+        ]
 
 
 class Clusters(BatchTask):
@@ -485,8 +577,11 @@ class Clusters(BatchTask):
     reads = ("provenance", "overlaps")
 
     def requires(self):
-        return {"provenance": self.same_batch(Provenance), "overlaps": self.same_batch(Align),
-                "ingest": self.same_batch(Ingest)}
+        return {
+            "provenance": self.same_batch(Provenance),
+            "overlaps": self.same_batch(Align),
+            "ingest": self.same_batch(Ingest),
+        }
 
     def output(self):
         return self.partition("clusters", self.batch_key)
@@ -495,28 +590,47 @@ class Clusters(BatchTask):
         links = self.input()["provenance"].read(["doc_id", "source_doc_id"])
         story_links = same_story_links(self.input()["overlaps"].read(["doc_a", "doc_b", "relation"]))
         new_docs = self.input()["ingest"]["documents"].read(["doc_id"]).column("doc_id").to_pylist()
-        touched = {*new_docs, *links.column("doc_id").to_pylist(), *links.column("source_doc_id").to_pylist(),
-                   *(doc for pair in story_links for doc in pair)}
+        touched = {
+            *new_docs,
+            *links.column("doc_id").to_pylist(),
+            *links.column("source_doc_id").to_pylist(),
+            *(doc for pair in story_links for doc in pair),
+        }
         previous = self.touched_stories(touched)
         docs = set(previous) | set(new_docs)
         provenance = self.read_history("provenance", ["doc_id", "source_doc_id", "origin_basis"], docs)
         documents = self.read_history("documents", ["doc_id", "published", "batch"], docs)
-        dates = {d: p or dt.date.fromisoformat(b) for d, p, b in zip(documents.column("doc_id").to_pylist(),
-                                                                    documents.column("published").to_pylist(),
-                                                                    documents.column("batch").to_pylist())}
-        copy_links = list(zip(provenance.column("doc_id").to_pylist(), provenance.column("source_doc_id").to_pylist(),
-                              provenance.column("origin_basis").to_pylist()))
-        self.output().write(assign_clusters(list(previous.values()), new_docs, copy_links, story_links, dates,
-                                            self.batch_key))
+        dates = {
+            d: p or dt.date.fromisoformat(b)
+            for d, p, b in zip(
+                documents.column("doc_id").to_pylist(),
+                documents.column("published").to_pylist(),
+                documents.column("batch").to_pylist(),
+            )
+        }
+        copy_links = list(
+            zip(
+                provenance.column("doc_id").to_pylist(),
+                provenance.column("source_doc_id").to_pylist(),
+                provenance.column("origin_basis").to_pylist(),
+            )
+        )
+        self.output().write(
+            assign_clusters(list(previous.values()), new_docs, copy_links, story_links, dates, self.batch_key)
+        )
 
     def touched_stories(self, touched: set[str]) -> dict[str, Assignment]:
         """The current assignment of every document in the stories of ``touched`` (see
         pipeline.stages.clusters: the earlier rows this batch can change or needs)."""
         stories = {a.story_id for a in self.current(touched).values()}
-        members = tables.read_rows_in(Path(self.out_dir), "clusters", self.earlier_batches("clusters"), "story_id",
-                                      tables.string_array(stories))
-        return {doc: a for doc, a in self.current(set(members.column("doc_id").to_pylist())).items()
-                if a.story_id in stories}
+        members = tables.read_rows_in(
+            Path(self.out_dir), "clusters", self.earlier_batches("clusters"), "story_id", tables.string_array(stories)
+        )
+        return {
+            doc: a
+            for doc, a in self.current(set(members.column("doc_id").to_pylist())).items()
+            if a.story_id in stories
+        }
 
     def current(self, doc_ids: set[str]) -> dict[str, Assignment]:
         return current_assignments(self.read_history("clusters", doc_ids=doc_ids, include_this_batch=False))
@@ -534,8 +648,12 @@ class Report(BatchTask):
 
     def run(self):
         # Rendered once: this batch's copy, and the latest one at <out>/report.html.
-        write_report(Path(self.out_dir), Path(self.output().path), copies=(report_path(Path(self.out_dir)),),
-                     batch=self.batch_key)
+        write_report(
+            Path(self.out_dir),
+            Path(self.output().path),
+            copies=(report_path(Path(self.out_dir)),),
+            batch=self.batch_key,
+        )
 
 
 class Batch(luigi.WrapperTask):
@@ -544,8 +662,9 @@ class Batch(luigi.WrapperTask):
     date = luigi.DateParameter(description="batch date")
     input_dir = luigi.Parameter(description="folder of the batch's article files")
     out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
-    history = luigi.ListParameter(default=(), significant=False,
-                                  description="earlier batches to complete first (see BatchTask)")
+    history = luigi.ListParameter(
+        default=(), significant=False, description="earlier batches to complete first (see BatchTask)"
+    )
 
     def requires(self):
         return [Clusters(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)]
@@ -569,11 +688,17 @@ class Inbox(luigi.WrapperTask):
 
     inbox = luigi.Parameter(description="folder holding one YYYY-MM-DD subfolder per batch")
     out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
-    stop = luigi.DateParameter(default=None, description="last batch date to run (default today: the latest "
-                                                         "of the local and the UTC date when the task runs)")
+    stop = luigi.DateParameter(
+        default=None,
+        description="last batch date to run (default today: the latest "
+        "of the local and the UTC date when the task runs)",
+    )
     days_back = DaysBack(default=3650, description="how many days before stop to look for batches (0 or more)")
-    report = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
-                                 description="write the HTML report after the last batch (default true)")
+    report = luigi.BoolParameter(
+        default=True,
+        parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+        description="write the HTML report after the last batch (default true)",
+    )
 
     def requires(self):
         chosen = inbox.window(Path(self.inbox), self.stop or inbox.today(), self.days_back)

@@ -164,7 +164,7 @@ def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int
         offsets_by_field = [chunk.values.field(name).to_pylist() for name in ("a_start", "a_end", "b_start", "b_end")]
         spans = list(zip(*offsets_by_field))
         valid = chunk.is_valid().to_pylist()
-        rows.extend(tuple(spans[offsets[i]:offsets[i + 1]]) if valid[i] else () for i in range(len(chunk)))
+        rows.extend(tuple(spans[offsets[i] : offsets[i + 1]]) if valid[i] else () for i in range(len(chunk)))
     return rows
 
 
@@ -176,8 +176,9 @@ def _python_values(column: pa.ChunkedArray, name: str) -> list:
     return column.to_pylist()
 
 
-def _records(out_dir: Path, table: str, record: type, batches: list[str] | None,
-             where: pc.Expression | None) -> Iterator:
+def _records(
+    out_dir: Path, table: str, record: type, batches: list[str] | None, where: pc.Expression | None
+) -> Iterator:
     """``record`` objects of the table's rows, its fields read from the columns of the same names
     (lists as tuples, spans as tuples of offsets), column by column."""
     names = list(record._fields) if issubclass(record, tuple) else [f.name for f in fields(record)]
@@ -210,52 +211,103 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     copies = list(_records(out_dir, "overlaps", Overlap, scope.later_batches, _both(either, ~same_story_relation)))
     same_story = list(_records(out_dir, "overlaps", SameStory, scope.later_batches, _both(either, same_story_relation)))
     links_by_pair: dict[tuple[str, str], Link] = {}
-    for link in sorted(_records(out_dir, "provenance", Link, scope.later_batches,
-                                scope.either("doc_id", "source_doc_id")), key=lambda link: link.batch):
+    for link in sorted(
+        _records(out_dir, "provenance", Link, scope.later_batches, scope.either("doc_id", "source_doc_id")),
+        key=lambda link: link.batch,
+    ):
         links_by_pair[(link.doc_id, link.source_doc_id)] = link  # a later batch's link replaces an earlier one
-    shown = scope.with_ends([(o.doc_a, o.doc_b) for o in copies] + [(o.doc_a, o.doc_b) for o in same_story]
-                            + [(link.doc_id, link.source_doc_id) for link in links_by_pair.values()])
+    shown = scope.with_ends(
+        [(o.doc_a, o.doc_b) for o in copies]
+        + [(o.doc_a, o.doc_b) for o in same_story]
+        + [(link.doc_id, link.source_doc_id) for link in links_by_pair.values()]
+    )
     current: dict[str, dict] = {}
-    for row in sorted(read_rows(out_dir, "clusters", ["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"],
-                                where=shown), key=lambda r: r["batch"]):
+    for row in sorted(
+        read_rows(out_dir, "clusters", ["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"], where=shown),
+        key=lambda r: r["batch"],
+    ):
         current[row["doc_id"]] = row  # a document's latest batch's row is its current one
     documents = {}
-    for row in read_rows(out_dir, "documents", ["doc_id", "source_path", "batch", "published", "dateline", "title",
-                                                "text", "credited_outlets", "wire_copy"], where=shown):
+    for row in read_rows(
+        out_dir,
+        "documents",
+        ["doc_id", "source_path", "batch", "published", "dateline", "title", "text", "credited_outlets", "wire_copy"],
+        where=shown,
+    ):
         cluster = current.get(row["doc_id"], {})
         documents[row["doc_id"]] = Document(
-            row["doc_id"], row["source_path"], row["batch"], row["published"], row["dateline"], row["title"],
-            row["text"], list(row["credited_outlets"] or ()), bool(row["wire_copy"]),
+            row["doc_id"],
+            row["source_path"],
+            row["batch"],
+            row["published"],
+            row["dateline"],
+            row["title"],
+            row["text"],
+            list(row["credited_outlets"] or ()),
+            bool(row["wire_copy"]),
             cluster.get("copy_cluster_id") or f"copy:{row['doc_id']}",
-            cluster.get("story_id") or f"story:{row['doc_id']}", bool(cluster.get("is_origin", True)))
+            cluster.get("story_id") or f"story:{row['doc_id']}",
+            bool(cluster.get("is_origin", True)),
+        )
     links = list(links_by_pair.values())
     overlaps = copies + _same_story_records(
-        out_dir, scope.later_batches, either, _same_story_shown(documents, links, copies, same_story, max_pairs))
+        out_dir, scope.later_batches, either, _same_story_shown(documents, links, copies, same_story, max_pairs)
+    )
     passage_ids = tables.string_array({p for o in overlaps for p in (o.passage_a, o.passage_b)})
-    passages = {r["passage_id"]: (r["doc_id"], r["char_start"], r["char_end"])
-                for r in read_rows(out_dir, "passages", ["passage_id", "doc_id", "char_start", "char_end"],
-                                   where=pc.field("passage_id").isin(passage_ids))}
+    passages = {
+        r["passage_id"]: (r["doc_id"], r["char_start"], r["char_end"])
+        for r in read_rows(
+            out_dir,
+            "passages",
+            ["passage_id", "doc_id", "char_start", "char_end"],
+            where=pc.field("passage_id").isin(passage_ids),
+        )
+    }
     credits: dict[str, list[Credit]] = defaultdict(list)
-    for r in read_rows(out_dir, "attributions", ["doc_id", "outlet_id", "surface", "cue", "char_start", "char_end",
-                                                 "sentence_start", "sentence_end"], where=shown):
+    for r in read_rows(
+        out_dir,
+        "attributions",
+        ["doc_id", "outlet_id", "surface", "cue", "char_start", "char_end", "sentence_start", "sentence_end"],
+        where=shown,
+    ):
         credits[r["doc_id"]].append(Credit(**r))
     outlet_names = {r["outlet_id"]: r["name"] for r in read_rows(out_dir, "outlets", ["outlet_id", "name"])}
-    batches = [batch] if batch is not None else sorted(
-        {b for table in ("documents", "rejects", "sightings") for b in batches_of(out_dir, table)})
+    batches = (
+        [batch]
+        if batch is not None
+        else sorted({b for table in ("documents", "rejects", "sightings") for b in batches_of(out_dir, table)})
+    )
     return Evidence(
-        out_dir, batches, documents, passages, overlaps, same_story, links, dict(credits), outlet_names,
+        out_dir,
+        batches,
+        documents,
+        passages,
+        overlaps,
+        same_story,
+        links,
+        dict(credits),
+        outlet_names,
         list(_records(out_dir, "rejects", Reject, scope.own_batch, None)),
-        list(_records(out_dir, "sightings", Sighting, scope.own_batch, None)), batch, max_pairs)
+        list(_records(out_dir, "sightings", Sighting, scope.own_batch, None)),
+        batch,
+        max_pairs,
+    )
 
 
-def _same_story_shown(documents: dict[str, Document], links: list[Link], copies: list[Overlap],
-                      same_story: list[SameStory], max_pairs: int) -> set[SameStory]:
+def _same_story_shown(
+    documents: dict[str, Document],
+    links: list[Link],
+    copies: list[Overlap],
+    same_story: list[SameStory],
+    max_pairs: int,
+) -> set[SameStory]:
     """The same-story overlaps the page draws: those between two stories, those of a document pair
     with copy evidence too, and those of each story's first ``max_pairs`` pairs without, in the
     page's pair order (``pipeline.report.pages``); the others are only counted."""
     story = {doc_id: doc.story_id for doc_id, doc in documents.items()}
-    copied = ({unordered_pair(l.doc_id, l.source_doc_id) for l in links}
-              | {unordered_pair(o.doc_a, o.doc_b) for o in copies})
+    copied = {unordered_pair(l.doc_id, l.source_doc_id) for l in links} | {
+        unordered_pair(o.doc_a, o.doc_b) for o in copies
+    }
     shown: set[SameStory] = set()
     candidates: dict[str, dict[tuple[str, str], list[SameStory]]] = defaultdict(lambda: defaultdict(list))
     for overlap in same_story:
@@ -273,14 +325,18 @@ def _same_story_shown(documents: dict[str, Document], links: list[Link], copies:
     return shown
 
 
-def _same_story_records(out_dir: Path, batches: list[str] | None, either: pc.Expression | None,
-                        wanted: set[SameStory]) -> list[Overlap]:
+def _same_story_records(
+    out_dir: Path, batches: list[str] | None, either: pc.Expression | None, wanted: set[SameStory]
+) -> list[Overlap]:
     """The whole records of these same-story overlaps."""
     if not wanted:
         return []
-    where = _both(either, pc.field("relation") == "same_story",
-                  pc.field("passage_a").isin(tables.string_array({o.passage_a for o in wanted})),
-                  pc.field("passage_b").isin(tables.string_array({o.passage_b for o in wanted})))
+    where = _both(
+        either,
+        pc.field("relation") == "same_story",
+        pc.field("passage_a").isin(tables.string_array({o.passage_a for o in wanted})),
+        pc.field("passage_b").isin(tables.string_array({o.passage_b for o in wanted})),
+    )
     ids = {o.overlap_id for o in wanted}  # the filter above also lets through other pairs of those passages
     return [o for o in _records(out_dir, "overlaps", Overlap, batches, where) if o.overlap_id in ids]
 
@@ -293,8 +349,9 @@ def story_members(documents: dict[str, Document]) -> dict[str, list[str]]:
     return members
 
 
-def by_story(documents: dict[str, Document], items: Iterable[T], ends: Callable[[T], tuple[str, str]]
-             ) -> tuple[dict[str, list[T]], list[T]]:
+def by_story(
+    documents: dict[str, Document], items: Iterable[T], ends: Callable[[T], tuple[str, str]]
+) -> tuple[dict[str, list[T]], list[T]]:
     """``items`` (overlaps, links) with both ``ends`` in one story, by story; and the others: between
     two stories, or with a document not read."""
     within: dict[str, list[T]] = defaultdict(list)
@@ -331,6 +388,7 @@ def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[
     def key(d: str):
         doc = documents[d]
         return doc.date, depth[d], not doc.is_origin, doc.source_path, d
+
     return sorted(doc_ids, key=key)
 
 
@@ -348,11 +406,16 @@ class _Scope:
             return cls(None, None, None)
         known = batches_of(out_dir, "documents")
         if batch not in known:
-            raise InputError(f"no batch {batch} under {out_dir} (batches: {', '.join(known[-5:]) or 'none'}): "
-                             "pass the --batch of an earlier run")
+            raise InputError(
+                f"no batch {batch} under {out_dir} (batches: {', '.join(known[-5:]) or 'none'}): "
+                "pass the --batch of an earlier run"
+            )
         rows = read_rows(out_dir, "documents", ["doc_id"], [batch])
-        return cls([batch], [b for b in batches_of(out_dir, "overlaps") + batches_of(out_dir, "provenance")
-                             if b >= batch], frozenset(r["doc_id"] for r in rows))
+        return cls(
+            [batch],
+            [b for b in batches_of(out_dir, "overlaps") + batches_of(out_dir, "provenance") if b >= batch],
+            frozenset(r["doc_id"] for r in rows),
+        )
 
     def either(self, column_a: str, column_b: str) -> pc.Expression | None:
         if self.doc_ids is None:

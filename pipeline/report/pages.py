@@ -34,8 +34,20 @@ from pipeline.core.errors import OutputError
 from pipeline.core.ids import ordinal_of
 from pipeline.core.tables import REPORTS
 from pipeline.report.evidence import (
-    Credit, Document, Evidence, Link, Overlap, Reject, Sighting, by_story, link_ends, load_evidence, overlap_ends,
-    story_members, story_order, unordered_pair,
+    Credit,
+    Document,
+    Evidence,
+    Link,
+    Overlap,
+    Reject,
+    Sighting,
+    by_story,
+    link_ends,
+    load_evidence,
+    overlap_ends,
+    story_members,
+    story_order,
+    unordered_pair,
 )
 
 REPORT_FILE = "report.html"
@@ -43,8 +55,13 @@ REPORT_FILE = "report.html"
 # Past this, a story's graph draws only some documents (with a note saying so).
 MAX_GRAPH_DOCUMENTS = 40
 
-RELATION_LABELS = {"reprint": "reprint", "excerpt": "excerpt", "spun": "spun", "light_edit": "light edit",
-                   "paraphrase": "paraphrase"}
+RELATION_LABELS = {
+    "reprint": "reprint",
+    "excerpt": "excerpt",
+    "spun": "spun",
+    "light_edit": "light edit",
+    "paraphrase": "paraphrase",
+}
 ORIGIN_NOTES = {"tie": "origin: tie", "unknown": "origin: unknown"}  # an overlap's origin where no side is first
 
 
@@ -210,12 +227,15 @@ class _Page:
         # Those between stories are drawn, so evidence.overlaps has them too.
         self._story_same_story, _ = by_story(evidence.documents, evidence.same_story, overlap_ends)
         stories, docs = self._stories, self.docs
-        self._linked = [s for s, members in stories.items()
-                        if len(members) > 1 or self._story_overlaps[s] or self._story_links[s]]
+        self._linked = [
+            s for s, members in stories.items() if len(members) > 1 or self._story_overlaps[s] or self._story_links[s]
+        ]
         self._linked.sort(key=lambda s: (-len(stories[s]), min(docs[d].date for d in stories[s]), s))
         shown_as_stories = set(self._linked)
-        self.unlinked = sorted((docs[d] for s, members in stories.items() if s not in shown_as_stories
-                                for d in members), key=lambda doc: (doc.date, doc.source_path, doc.doc_id))
+        self.unlinked = sorted(
+            (docs[d] for s, members in stories.items() if s not in shown_as_stories for d in members),
+            key=lambda doc: (doc.date, doc.source_path, doc.doc_id),
+        )
 
     # --- documents -------------------------------------------------------------------------
 
@@ -226,10 +246,17 @@ class _Page:
         credits = self.ev.credits.get(doc.doc_id, [])
         order = list(doc.credited_outlets)
         order += [c.outlet_id for c in credits if c.outlet_id is not None and c.outlet_id not in order]
-        items = [self._credit_item(doc, self.outlet_name(outlet_id), outlet_id, "badge",
-                                   [c for c in credits if c.outlet_id == outlet_id]) for outlet_id in order]
-        items += [self._credit_item(doc, c.surface, "unresolved alias", "badge unresolved", [c])
-                  for c in credits if c.outlet_id is None]
+        items = [
+            self._credit_item(
+                doc, self.outlet_name(outlet_id), outlet_id, "badge", [c for c in credits if c.outlet_id == outlet_id]
+            )
+            for outlet_id in order
+        ]
+        items += [
+            self._credit_item(doc, c.surface, "unresolved alias", "badge unresolved", [c])
+            for c in credits
+            if c.outlet_id is None
+        ]
         return items
 
     @staticmethod
@@ -237,9 +264,16 @@ class _Page:
         sentences: dict[tuple[int, int], list[Credit]] = defaultdict(list)
         for c in credits:
             sentences[(c.sentence_start, c.sentence_end)].append(c)
-        return CreditItem(name, title, css_class, sorted({c.cue for c in credits}), [
-            highlight(doc.text, s, e, [Mark(c.char_start, c.char_end, "mention", tag="b") for c in group])
-            for (s, e), group in sorted(sentences.items())])
+        return CreditItem(
+            name,
+            title,
+            css_class,
+            sorted({c.cue for c in credits}),
+            [
+                highlight(doc.text, s, e, [Mark(c.char_start, c.char_end, "mention", tag="b") for c in group])
+                for (s, e), group in sorted(sentences.items())
+            ],
+        )
 
     # --- pairs -----------------------------------------------------------------------------
 
@@ -247,17 +281,34 @@ class _Page:
         """Both sides of an overlap, ``left``'s first, each span marked."""
         oid = overlap.overlap_id
         sides = []
-        for side, doc_id, passage_id in (("a", overlap.doc_a, overlap.passage_a),
-                                         ("b", overlap.doc_b, overlap.passage_b)):
+        for side, doc_id, passage_id in (
+            ("a", overlap.doc_a, overlap.passage_a),
+            ("b", overlap.doc_b, overlap.passage_b),
+        ):
             ranges = [(s[0], s[1]) if side == "a" else (s[2], s[3]) for s in overlap.spans]
-            marks = [Mark(s, e, "shared", (("data-overlap", oid), ("data-span", str(i)), ("data-side", side),
-                                           ("title", f"{overlap.relation} span {i}: chars {s}-{e}")))
-                     for i, (s, e) in enumerate(ranges)]
+            marks = [
+                Mark(
+                    s,
+                    e,
+                    "shared",
+                    (
+                        ("data-overlap", oid),
+                        ("data-span", str(i)),
+                        ("data-side", side),
+                        ("title", f"{overlap.relation} span {i}: chars {s}-{e}"),
+                    ),
+                )
+                for i, (s, e) in enumerate(ranges)
+            ]
             label = f"¶{ordinal_of(passage_id)}" if passage_id else ""
             doc, text = self.docs.get(doc_id), None
             if doc is not None:
-                start, end = _window(doc.text, self.ev.passages.get(passage_id) if passage_id else None,
-                                     [s for s, _ in ranges], [e for _, e in ranges])
+                start, end = _window(
+                    doc.text,
+                    self.ev.passages.get(passage_id) if passage_id else None,
+                    [s for s, _ in ranges],
+                    [e for _, e in ranges],
+                )
                 text = highlight(doc.text, start, end, marks)
             sides.append(Side(doc_id, label, overlap.origin == side, text))
         return sides if overlap.doc_a == left else sides[::-1]
@@ -275,8 +326,13 @@ class _Page:
 
     def ordered_overlaps(self, pair: Pair) -> list[Overlap]:
         """A pair's overlaps in the order of their passages in the left document."""
-        return sorted(pair.overlaps, key=lambda o: (self.ev.passages.get(
-            o.passage_a if o.doc_a == pair.left else o.passage_b, ("", 0, 0))[1], o.overlap_id))
+        return sorted(
+            pair.overlaps,
+            key=lambda o: (
+                self.ev.passages.get(o.passage_a if o.doc_a == pair.left else o.passage_b, ("", 0, 0))[1],
+                o.overlap_id,
+            ),
+        )
 
     def pairs_of(self, overlaps: list[Overlap], links: list[Link], order: list[str]) -> list[Pair]:
         rank = {d: i for i, d in enumerate(order)}
@@ -290,6 +346,7 @@ class _Page:
                 first, second = (a, b) if (rank.get(a, unranked), a) <= (rank.get(b, unranked), b) else (b, a)
                 found = pairs[key] = Pair(first, second)
             return found
+
         for link in links:
             p = pair(link.doc_id, link.source_doc_id)
             p.link = link
@@ -297,8 +354,9 @@ class _Page:
                 p.left, p.right = link.source_doc_id, link.doc_id
         for overlap in overlaps:
             pair(overlap.doc_a, overlap.doc_b).overlaps.append(overlap)
-        return sorted(pairs.values(), key=lambda p: (rank.get(p.left, len(rank)), rank.get(p.right, len(rank)),
-                                                     p.left, p.right))
+        return sorted(
+            pairs.values(), key=lambda p: (rank.get(p.left, len(rank)), rank.get(p.right, len(rank)), p.left, p.right)
+        )
 
     # --- stories ---------------------------------------------------------------------------
 
@@ -310,15 +368,24 @@ class _Page:
         col, left_pad = 170, 90
         x = {d: left_pad + i * col for i, d in enumerate(order)}
         width = left_pad * 2 + col * max(len(order) - 1, 1)
-        ends = [(l.source_doc_id, l.doc_id, RELATION_LABELS.get(l.relation, l.relation)
-                 + (" (tie)" if l.origin_basis == "tie" else ""), l.relation, l.origin_basis == "tie")
-                for l in links if l.doc_id in x and l.source_doc_id in x]
+        ends = [
+            (
+                l.source_doc_id,
+                l.doc_id,
+                RELATION_LABELS.get(l.relation, l.relation) + (" (tie)" if l.origin_basis == "tie" else ""),
+                l.relation,
+                l.origin_basis == "tie",
+            )
+            for l in links
+            if l.doc_id in x and l.source_doc_id in x
+        ]
         ends += [(a, b, "same story", "same_story", True) for a, b in story_pairs if a in x and b in x]
         index = {d: i for i, d in enumerate(order)}
         sizes = self._cluster_sizes(order)
 
         def rise(a: str, b: str) -> int:
             return 34 + 26 * min(abs(index[a] - index[b]), 5)
+
         top = max([rise(a, b) for a, b, *_ in ends] or [0]) + 24
         y0, axis = top + 10, top + 86
         edges = []
@@ -330,9 +397,15 @@ class _Page:
         for d in order:
             doc = self.docs[d]
             date = doc.date.isoformat() + ("" if doc.published else " (batch)")
-            nodes.append(Node(doc, x[d], doc.is_origin and sizes[doc.copy_cluster_id] > 1,
-                              doc.name if len(doc.name) <= 20 else doc.name[:19] + "…",
-                              None if date == previous else date))
+            nodes.append(
+                Node(
+                    doc,
+                    x[d],
+                    doc.is_origin and sizes[doc.copy_cluster_id] > 1,
+                    doc.name if len(doc.name) <= 20 else doc.name[:19] + "…",
+                    None if date == previous else date,
+                )
+            )
             previous = date
         return Graph(f"arrow-{number}", width, axis + 40, y0, axis, left_pad - 50, edges, nodes)
 
@@ -343,7 +416,7 @@ class _Page:
         wanted = {d for l in links for d in (l.doc_id, l.source_doc_id)} | {d for pair in drawn for d in pair}
         position = {d: i for i, d in enumerate(order)}
         keep = set(sorted(wanted & position.keys(), key=position.get)[:MAX_GRAPH_DOCUMENTS])
-        keep |= set([d for d in order if d not in keep][:MAX_GRAPH_DOCUMENTS - len(keep)])
+        keep |= set([d for d in order if d not in keep][: MAX_GRAPH_DOCUMENTS - len(keep)])
         return [d for d in order if d in keep]
 
     def _cluster_sizes(self, doc_ids: list[str]) -> dict[str, int]:
@@ -365,14 +438,24 @@ class _Page:
         # thousands in a large story, so only the first ones are drawn and shown.
         pairs = self.pairs_of(overlaps, links, order)
         copied = [p for p in pairs if p.copied]
-        shown = [p for p in pairs if not p.copied][:self.ev.max_same_story_pairs]
+        shown = [p for p in pairs if not p.copied][: self.ev.max_same_story_pairs]
         n_same_story = len(same_story_pairs - {unordered_pair(p.left, p.right) for p in copied})
         drawn = {unordered_pair(p.left, p.right) for p in shown}
-        graph = self.graph(number, self.graph_documents(order, links, drawn), links,
-                           [p for p in story_pairs if p in drawn])
-        return Story(number, story_id, self.docs[order[0]].name, len(doc_ids), len(links), n_overlaps,
-                     [(self.docs[d], sizes[self.docs[d].copy_cluster_id]) for d in order], graph,
-                     copied + shown, n_same_story - len(shown))
+        graph = self.graph(
+            number, self.graph_documents(order, links, drawn), links, [p for p in story_pairs if p in drawn]
+        )
+        return Story(
+            number,
+            story_id,
+            self.docs[order[0]].name,
+            len(doc_ids),
+            len(links),
+            n_overlaps,
+            [(self.docs[d], sizes[self.docs[d].copy_cluster_id]) for d in order],
+            graph,
+            copied + shown,
+            n_same_story - len(shown),
+        )
 
     def stories(self) -> Iterator[Story]:
         """The stories with more than one document or a link, the largest first."""
@@ -383,9 +466,11 @@ class _Page:
         if not (self._stray_overlaps or self._stray_links):
             return []
         docs = self.docs
-        order = sorted({d for o in self._stray_overlaps for d in (o.doc_a, o.doc_b)}
-                       | {d for l in self._stray_links for d in (l.doc_id, l.source_doc_id)},
-                       key=lambda d: (docs[d].date, d) if d in docs else (dt.date.max, d))
+        order = sorted(
+            {d for o in self._stray_overlaps for d in (o.doc_a, o.doc_b)}
+            | {d for l in self._stray_links for d in (l.doc_id, l.source_doc_id)},
+            key=lambda d: (docs[d].date, d) if d in docs else (dt.date.max, d),
+        )
         return self.pairs_of(self._stray_overlaps, self._stray_links, order)
 
     def header(self) -> Header:
@@ -396,8 +481,10 @@ class _Page:
         if self.ev.same_story:
             relations["same_story"] = len(self.ev.same_story)
         by_relation = ", ".join(f"{r} {n}" for r, n in sorted(relations.items())) or "none"
-        toc = [(s, self.docs[self.order(self._stories[s], self._story_links[s])[0]].name, len(self._stories[s]))
-               for s in self._linked]
+        toc = [
+            (s, self.docs[self.order(self._stories[s], self._story_links[s])[0]].name, len(self._stories[s]))
+            for s in self._linked
+        ]
         return Header(len(self._linked), sum(relations.values()), by_relation, toc)
 
     def rejects(self) -> list[Reject]:
@@ -427,8 +514,12 @@ class _JoinLines(jinja2.ext.Extension):
 
 
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("pipeline.report", "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True, extensions=[_JoinLines])
+    loader=jinja2.PackageLoader("pipeline.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    extensions=[_JoinLines],
+)
 _ENV.filters.update(plural=_plural, percent=_percent, number=_number)
 _ENV.globals.update(RELATION_LABELS=RELATION_LABELS, ORIGIN_NOTES=ORIGIN_NOTES)
 
@@ -453,8 +544,9 @@ def report_path(out_dir: Path, batch: str | None = None) -> Path:
     return out_dir / REPORT_FILE if batch is None else out_dir / REPORTS / batch / REPORT_FILE
 
 
-def write_report(out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = (),
-                 batch: str | None = None) -> Path:
+def write_report(
+    out_dir: Path, target: Path | None = None, copies: tuple[Path, ...] = (), batch: str | None = None
+) -> Path:
     """Write the report (of one batch with ``batch``) to ``target`` (default: ``report_path``) and to
     each of ``copies``, each atomically, rendering it once; return ``target``."""
     out_dir = Path(out_dir)

@@ -65,8 +65,7 @@ def table_files(out_dir: Path, table: str) -> list[Path]:
         return [path] if path.is_file() else []
     batches = batches_of(Path(out_dir), table)
     if table in BY_STAGE:
-        return [p for batch in batches
-                for p in sorted(partition_dir(out_dir, table, batch).glob(f"*/{PART_FILE}"))]
+        return [p for batch in batches for p in sorted(partition_dir(out_dir, table, batch).glob(f"*/{PART_FILE}"))]
     paths = [partition_dir(out_dir, table, batch) / PART_FILE for batch in batches]
     return [p for p in paths if p.is_file()]
 
@@ -75,16 +74,21 @@ def check_output(out_dir: Path) -> None:
     """Raise InputError unless ``out_dir`` is a folder holding at least one newsprov table."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise InputError(f"output folder {out_dir} does not exist: run `newsprov run INPUT_DIR --out {out_dir}` "
-                         "first, or pass the --out of an earlier run")
+        raise InputError(
+            f"output folder {out_dir} does not exist: run `newsprov run INPUT_DIR --out {out_dir}` "
+            "first, or pass the --out of an earlier run"
+        )
     if not any(table_files(out_dir, table) for table in TABLES if table not in UNBATCHED):
-        raise InputError(f"no newsprov tables under {out_dir} (expected "
-                         f"{out_dir}/documents/<YYYY-MM-DD>/part-0.parquet): run `newsprov run INPUT_DIR --out "
-                         f"{out_dir}` first")
+        raise InputError(
+            f"no newsprov tables under {out_dir} (expected "
+            f"{out_dir}/documents/<YYYY-MM-DD>/part-0.parquet): run `newsprov run INPUT_DIR --out "
+            f"{out_dir}` first"
+        )
 
 
-def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
-               where: pc.Expression | None = None) -> pa.Table:
+def read_table(
+    out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None, where: pc.Expression | None = None
+) -> pa.Table:
     """The published partitions of ``table`` (those of ``batches`` when given) as one table of
     ``columns``, of their contract types; only the rows ``where`` holds for when given (evaluated
     while reading, so a large partition is never held whole).
@@ -98,18 +102,26 @@ def read_table(out_dir: Path, table: str, columns: list[str], batches: list[str]
         if wanted is not None and (path.parent.parent if table in BY_STAGE else path.parent).name not in wanted:
             continue
         try:
-            data: pa.Table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names],
-                                           filters=where)
-            pieces.append(pa.table([data.column(c).cast(f.type) if c in data.column_names
-                                    else pa.nulls(data.num_rows, f.type)
-                                    for c, f in zip(columns, schema)], schema=schema))
+            data: pa.Table = pq.read_table(
+                path, columns=[c for c in columns if c in pq.read_schema(path).names], filters=where
+            )
+            pieces.append(
+                pa.table(
+                    [
+                        data.column(c).cast(f.type) if c in data.column_names else pa.nulls(data.num_rows, f.type)
+                        for c, f in zip(columns, schema)
+                    ],
+                    schema=schema,
+                )
+            )
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"cannot read {path}: {exc}; run the batch again to rewrite it") from exc
     return pa.concat_tables(pieces) if pieces else schema.empty_table()
 
 
-def read_rows(out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None,
-              where: pc.Expression | None = None) -> list[dict]:
+def read_rows(
+    out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None, where: pc.Expression | None = None
+) -> list[dict]:
     """``read_table``'s rows as dicts of ``columns``."""
     return read_table(out_dir, table, columns, batches, where).to_pylist()
 
@@ -174,9 +186,11 @@ def top_outlets(out_dir: Path, n: int = 10) -> list[OutletCount]:
         limit $n
     """.format(
         mentions="select outlet_id, count(*) as mentions from read_parquet($attributions, hive_partitioning = false) "
-                 "where outlet_id is not null group by 1" if attributions
+        "where outlet_id is not null group by 1"
+        if attributions
         else "select null::varchar as outlet_id, 0 as mentions where false",
-        names="select outlet_id, name from read_parquet($outlets)" if outlets
+        names="select outlet_id, name from read_parquet($outlets)"
+        if outlets
         else "select null::varchar as outlet_id, null::varchar as name where false",
     )
     params: dict[str, object] = {"documents": [str(p) for p in documents], "n": n}
@@ -198,9 +212,15 @@ def format_stats(out_dir: Path, top: int = 10) -> str:
         raise InputError(f"--top must be >= 1, got {top}")
     lines = [f"tables under {out_dir}:"]
     for count in table_counts(out_dir):
-        where = "missing" if not count.partitions else (
-            "gazetteer" if count.table in UNBATCHED else
-            f"{count.partitions} batch" + ("es" if count.partitions != 1 else ""))
+        where = (
+            "missing"
+            if not count.partitions
+            else (
+                "gazetteer"
+                if count.table in UNBATCHED
+                else f"{count.partitions} batch" + ("es" if count.partitions != 1 else "")
+            )
+        )
         lines.append(f"  {count.table:<13}{count.rows:>9}  {where}")
     lines += _format_stages(stage_summaries(out_dir))
     outlets = top_outlets(out_dir, top)
@@ -210,19 +230,24 @@ def format_stats(out_dir: Path, top: int = 10) -> str:
     lines.append("top credited outlets (documents crediting, mentions):")
     width = max(len(o.name) for o in outlets)
     for rank, outlet in enumerate(outlets, 1):
-        lines.append(f"  {rank:>2}. {outlet.name:<{width}}  {outlet.documents:>6}  {outlet.mentions:>6}  "
-                     f"{outlet.outlet_id}")
+        lines.append(
+            f"  {rank:>2}. {outlet.name:<{width}}  {outlet.documents:>6}  {outlet.mentions:>6}  {outlet.outlet_id}"
+        )
     return "\n".join(lines)
 
 
 def _format_stages(stages: list[StageSummary]) -> list[str]:
     if not stages:
         return ["stages: no runs recorded"]
-    lines = ["stages (runs table; rows and seconds summed over batches, peak memory the largest):",
-             f"  {'stage':<19}{'batches':>8}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'peak MB':>9}  skipped"]
+    lines = [
+        "stages (runs table; rows and seconds summed over batches, peak memory the largest):",
+        f"  {'stage':<19}{'batches':>8}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'peak MB':>9}  skipped",
+    ]
     for s in stages:
         skipped = "" if s.skipped_buckets is None else f"{s.skipped_buckets} buckets, {s.skipped_anchors} anchors"
         rows_in = "-" if s.rows_in is None else str(s.rows_in)
-        lines.append(f"  {s.stage:<19}{s.batches:>8}{rows_in:>10}{s.rows_out:>10}{s.seconds:>9.1f}"
-                     f"{s.peak_rss_bytes / 2**20:>9.0f}  {skipped}".rstrip())
+        lines.append(
+            f"  {s.stage:<19}{s.batches:>8}{rows_in:>10}{s.rows_out:>10}{s.seconds:>9.1f}"
+            f"{s.peak_rss_bytes / 2**20:>9.0f}  {skipped}".rstrip()
+        )
     return lines

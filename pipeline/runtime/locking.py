@@ -47,8 +47,9 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise AlreadyRunning(f"another run is writing to {out_dir} (pid {holder}); "
-                                 "wait for it to finish or pass a different --out") from None
+            raise AlreadyRunning(
+                f"another run is writing to {out_dir} (pid {holder}); wait for it to finish or pass a different --out"
+            ) from None
         acquired = time.time()
         handle.seek(0)
         handle.truncate()
@@ -59,8 +60,12 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         refuse_planted_links(Path(out_dir))
         removed = remove_staging_leftovers(Path(out_dir), before=acquired)
         if removed:
-            log.warning("removed %d staging left-over%s of an earlier run from %s", removed,
-                        "" if removed == 1 else "s", Path(out_dir) / STAGING)
+            log.warning(
+                "removed %d staging left-over%s of an earlier run from %s",
+                removed,
+                "" if removed == 1 else "s",
+                Path(out_dir) / STAGING,
+            )
         yield
     finally:
         handle.close()

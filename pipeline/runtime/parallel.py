@@ -35,11 +35,11 @@ from typing import TypeVar
 
 import pyarrow as pa
 
+from pipeline.core.settings import setting
+from pipeline.core.validation import require_at_least
 from pipeline.runtime import shared_tables
 from pipeline.runtime.memory import cyclic_gc_paused
 from pipeline.runtime.progress import counter
-from pipeline.core.settings import setting
-from pipeline.core.validation import require_at_least
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,10 +62,14 @@ MIN_ITEMS = 15_000
 class ParallelParams:
     """The ``[parallel]`` settings: ``processes`` 0 means every core this process may use."""
 
-    processes: int = setting(0, "worker processes for ingest, passages, anchors and align: 0 = every core "
-                                "this process may use, 1 = none (all inline)")
-    min_items: int = setting(MIN_ITEMS, "smaller stages (passages or candidate pairs; a file or document counts "
-                                        "as 10) run inline")
+    processes: int = setting(
+        0,
+        "worker processes for ingest, passages, anchors and align: 0 = every core "
+        "this process may use, 1 = none (all inline)",
+    )
+    min_items: int = setting(
+        MIN_ITEMS, "smaller stages (passages or candidate pairs; a file or document counts as 10) run inline"
+    )
 
     def __post_init__(self) -> None:
         require_at_least("parallel", self, ("processes",), 0)
@@ -130,6 +134,7 @@ def _exit_with(owner: int) -> None:
     A killed run must leave no workers behind, and nothing else would end them: they wait on a
     queue whose write end they hold themselves, and they keep the forkserver alive.
     """
+
     def watch() -> None:
         try:
             select.select([os.pidfd_open(owner)], [], [])
@@ -152,8 +157,12 @@ def _executor(processes: int) -> ProcessPoolExecutor:
     shutdown()  # a pool of another size
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([])
-    _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker,
-                                initargs=(os.getpid(), shared_tables.open_folder()))
+    _pool = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(), shared_tables.open_folder()),
+    )
     _pool_size, _pool_pid = processes, os.getpid()
     # A Luigi task run with --workers N > 1 is a forked multiprocessing child, which ends without
     # running atexit but joins its children first: workers still waiting for chunks would hang it.
@@ -178,8 +187,9 @@ atexit.register(shutdown)
 def use_pool(n_items: int, params: ParallelParams, weight: int = 1) -> bool:
     """Whether ``n_items`` of work go to the pool: enough of them (each counting ``weight``
     items), more than one process, and not inside a daemonic process (which may not start children)."""
-    return (n_items * weight >= params.min_items and params.workers() > 1
-            and not multiprocessing.current_process().daemon)
+    return (
+        n_items * weight >= params.min_items and params.workers() > 1 and not multiprocessing.current_process().daemon
+    )
 
 
 def n_chunks(n_items: int, params: ParallelParams, weight: int = 1, per_process: int = CHUNKS_PER_PROCESS) -> int:
@@ -189,8 +199,13 @@ def n_chunks(n_items: int, params: ParallelParams, weight: int = 1, per_process:
     return max(1, min(n_items, params.workers() * per_process))
 
 
-def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: ParallelParams,
-               label: str | None = None, total: int | None = None) -> list[R]:
+def map_chunks(
+    function: Callable[[T], R],
+    chunks: Iterable[T],
+    params: ParallelParams,
+    label: str | None = None,
+    total: int | None = None,
+) -> list[R]:
     """``[function(c) for c in chunks]``, in the pool when there is more than one chunk.
 
     ``function`` must be a module-level function and the chunks picklable. ``chunks`` may be an
@@ -203,8 +218,13 @@ def map_chunks(function: Callable[[T], R], chunks: Iterable[T], params: Parallel
     return list(imap_chunks(function, chunks, params, label, total))
 
 
-def imap_chunks(function: Callable[[T], R], chunks: Iterable[T], params: ParallelParams,
-                label: str | None = None, total: int | None = None) -> Iterator[R]:
+def imap_chunks(
+    function: Callable[[T], R],
+    chunks: Iterable[T],
+    params: ParallelParams,
+    label: str | None = None,
+    total: int | None = None,
+) -> Iterator[R]:
     """``map_chunks``, each result given as soon as it and those before it are done: this process
     can work on the first chunks' results while the pool works on the later ones."""
     if isinstance(chunks, Sequence):
@@ -297,8 +317,9 @@ def even_slices(n_items: int, parts: int) -> list[tuple[int, int]]:
     return [(start, min(size, n_items - start)) for start in range(0, n_items, max(size, 1))]
 
 
-def map_table(function: Callable[[pa.Table], pa.Table], table: pa.Table, params: ParallelParams,
-              weight: int = 1) -> pa.Table:
+def map_table(
+    function: Callable[[pa.Table], pa.Table], table: pa.Table, params: ParallelParams, weight: int = 1
+) -> pa.Table:
     """``function(table)`` for a row-wise ``function`` (its output for a slice of rows is the
     output for the whole table restricted to them): slices in the pool, outputs concatenated
     in row order. A row counts ``weight`` items against ``min_items``."""

@@ -21,8 +21,18 @@ def _enabled() -> bool:
 
 def progress(items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
     """``items``, with a bar named ``label`` on stderr when that is worth showing."""
-    return iter(tqdm(items, desc=label, total=total, delay=1.0, leave=False, disable=not _enabled(),
-                     unit=" items", dynamic_ncols=True))
+    return iter(
+        tqdm(
+            items,
+            desc=label,
+            total=total,
+            delay=1.0,
+            leave=False,
+            disable=not _enabled(),
+            unit=" items",
+            dynamic_ncols=True,
+        )
+    )
 
 
 def counter(label: str, total: int) -> tqdm:

@@ -44,7 +44,7 @@ def open_folder() -> Path | None:
     if not (SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)):
         return None
     for stale in SHARED_MEMORY.glob(f"{_PREFIX}*"):
-        owner = stale.name[len(_PREFIX):].split("-", 1)[0]
+        owner = stale.name[len(_PREFIX) :].split("-", 1)[0]
         if owner.isdigit() and not _alive(int(owner)):
             shutil.rmtree(stale, ignore_errors=True)
     try:

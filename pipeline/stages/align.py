@@ -36,17 +36,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.text.anchors import Anchor
 from pipeline.core.ids import doc_of, ordinal_of, passage_id
-from pipeline.runtime.progress import counter
 from pipeline.core.schema import COPY_RELATIONS, OVERLAPS
-from pipeline.text.synonyms import Lexicon
+from pipeline.core.settings import setting
 from pipeline.core.tables import conform, rows_of_documents
+from pipeline.core.validation import require_at_least, require_fraction
 from pipeline.runtime.context import RunContext, process_context
 from pipeline.runtime.parallel import ParallelParams, map_chunks, n_chunks
+from pipeline.runtime.progress import counter
+from pipeline.text.anchors import Anchor
+from pipeline.text.synonyms import Lexicon
 from pipeline.text.tokens import STOPWORDS
-from pipeline.core.settings import setting
-from pipeline.core.validation import require_at_least, require_fraction
 from pipeline.text.words import PassageWords, RecentPassageWords
 
 
@@ -56,15 +56,17 @@ class AlignParams:
 
     shingle_size: int = 3
     near_copy_jaccard: float = setting(0.5, "shingle Jaccard that makes a near copy")
-    near_copy_containment: float = setting(0.8, "share of the smaller side's shingles in the other that makes a "
-                                                "near copy")
+    near_copy_containment: float = setting(
+        0.8, "share of the smaller side's shingles in the other that makes a near copy"
+    )
     near_copy_aligned: float = setting(0.6, "share of words aligned in order that makes a near copy (edited copies)")
     spun_jaccard: float = setting(0.4, "shingle Jaccard after folding synonyms that makes a spun copy")
     spun_containment: float = setting(0.6, "containment after folding synonyms that makes a spun copy")
     spun_min_substitutions: int = setting(2, "folded words a spun copy needs at least")
     spun_min_gain: float = setting(0.15, "overlap a spun copy gains by folding synonyms at least")
-    spun_min_aligned: float = setting(0.5, "share of words aligned in order that makes a heavy spin (with "
-                                           "spun_min_substitutions folded words)")
+    spun_min_aligned: float = setting(
+        0.5, "share of words aligned in order that makes a heavy spin (with spun_min_substitutions folded words)"
+    )
     fold_min_aligned: float = setting(0.25, "synonyms are folded only for pairs with this share of words aligned")
     spun_min_aligned_words: int = setting(8, "aligned words a heavy spin needs at least")
     same_story_min_anchors: int = setting(3, "shared names, dates and figures that make the same story")
@@ -75,12 +77,34 @@ class AlignParams:
     tie_margin: float = 0.1  # not in luigi.cfg: containment difference below which origin is a tie
 
     def __post_init__(self) -> None:
-        require_fraction("align", self, ("near_copy_jaccard", "near_copy_containment", "near_copy_aligned",
-                                         "spun_jaccard", "spun_containment", "spun_min_gain", "spun_min_aligned",
-                                         "fold_min_aligned", "tie_margin"))
-        require_at_least("align", self, ("shingle_size", "same_story_min_anchors", "min_span_words",
-                                         "spun_min_substitutions", "spun_min_aligned_words", "copied_run_words"),
-                         1)
+        require_fraction(
+            "align",
+            self,
+            (
+                "near_copy_jaccard",
+                "near_copy_containment",
+                "near_copy_aligned",
+                "spun_jaccard",
+                "spun_containment",
+                "spun_min_gain",
+                "spun_min_aligned",
+                "fold_min_aligned",
+                "tie_margin",
+            ),
+        )
+        require_at_least(
+            "align",
+            self,
+            (
+                "shingle_size",
+                "same_story_min_anchors",
+                "min_span_words",
+                "spun_min_substitutions",
+                "spun_min_aligned_words",
+                "copied_run_words",
+            ),
+            1,
+        )
         require_at_least("align", self, ("max_gap_words",), 0)
 
 
@@ -94,8 +118,6 @@ class PassageRef:
     text: str
     signature: np.ndarray | None
     doc_date: dt.date
-
-
 
 
 @dataclass(frozen=True)
@@ -165,17 +187,19 @@ def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
 
 
-def _anchor_spans(a: PassageRef, b: PassageRef, first_a: dict[str, Anchor], first_b: dict[str, Anchor],
-                  shared: set[str]) -> list[Span]:
+def _anchor_spans(
+    a: PassageRef, b: PassageRef, first_a: dict[str, Anchor], first_b: dict[str, Anchor], shared: set[str]
+) -> list[Span]:
     """First occurrence of each shared anchor in both passages; adjacent ones merged ('Karoline Leavitt')."""
-    pairs = sorted(((first_a[k], first_b[k]) for k in shared if k in first_a and k in first_b),
-                   key=lambda pair: pair[0].start)
+    pairs = sorted(
+        ((first_a[k], first_b[k]) for k in shared if k in first_a and k in first_b), key=lambda pair: pair[0].start
+    )
     spans: list[Span] = []
     for x, y in pairs:
         if spans:
             last = spans[-1]
-            gap_a = a.text[last.a_end - a.char_start:x.start]
-            gap_b = b.text[last.b_end - b.char_start:y.start]
+            gap_a = a.text[last.a_end - a.char_start : x.start]
+            gap_b = b.text[last.b_end - b.char_start : y.start]
             if gap_a.strip() == "" and gap_b.strip() == "" and y.start >= last.b_end - b.char_start:
                 spans[-1] = Span(last.a_start, a.char_start + x.end, last.b_start, b.char_start + y.end)
                 continue
@@ -193,8 +217,14 @@ def _extend_over_closing(text: str, end: int) -> int:
     return end
 
 
-def _copy_spans(a: PassageRef, b: PassageRef, words_a: PassageWords, words_b: PassageWords,
-                blocks: list[tuple[int, int, int]], params: AlignParams) -> tuple[list[Span], int]:
+def _copy_spans(
+    a: PassageRef,
+    b: PassageRef,
+    words_a: PassageWords,
+    words_b: PassageWords,
+    blocks: list[tuple[int, int, int]],
+    params: AlignParams,
+) -> tuple[list[Span], int]:
     """Aligned runs of words, chained across gaps of up to ``max_gap_words`` on both sides,
     and the aligned words of the longest chain.
 
@@ -220,8 +250,14 @@ def _copy_spans(a: PassageRef, b: PassageRef, words_a: PassageWords, words_b: Pa
         (first_a, first_b, _), (last_a, last_b, last_size) = chain[0], chain[-1]
         a_end = _extend_over_closing(a.text, words_a.ends[last_a + last_size - 1])
         b_end = _extend_over_closing(b.text, words_b.ends[last_b + last_size - 1])
-        spans.append(Span(a.char_start + words_a.starts[first_a], a.char_start + a_end,
-                          b.char_start + words_b.starts[first_b], b.char_start + b_end))
+        spans.append(
+            Span(
+                a.char_start + words_a.starts[first_a],
+                a.char_start + a_end,
+                b.char_start + words_b.starts[first_b],
+                b.char_start + b_end,
+            )
+        )
     return spans, longest
 
 
@@ -322,7 +358,7 @@ def _longest_run(rows: _MatchRows, alo: int, ahi: int, blo: int, bhi: int) -> tu
                 besti, bestj, best = i, js[n], 1
             continue
         room_a = i - alo + 1
-        for n in range(n, len(js)):
+        for n in range(n, len(js)):  # noqa: B020 - goes on from the bisected start
             j = js[n]
             if j >= bhi:
                 break
@@ -344,8 +380,14 @@ def _aligned_words(blocks: list[tuple[int, int, int]]) -> int:
     return sum(size for _, _, size in blocks)
 
 
-def align_pair(a: PassageRef, b: PassageRef, anchor_score: float, lexicon: Lexicon, params: AlignParams,
-               context: RunContext | None = None) -> Alignment:
+def align_pair(
+    a: PassageRef,
+    b: PassageRef,
+    anchor_score: float,
+    lexicon: Lexicon,
+    params: AlignParams,
+    context: RunContext | None = None,
+) -> Alignment:
     """Measure and classify one candidate pair."""
     k, recent = params.shingle_size, _recent_words(context)
     return _align_sides(_side(a, lexicon, k, recent), _side(b, lexicon, k, recent), anchor_score, lexicon, params)
@@ -357,8 +399,7 @@ def _recent_words(context: RunContext | None) -> RecentPassageWords:
     return RecentPassageWords((context or RunContext()).passage_words)
 
 
-def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lexicon,
-                 params: AlignParams) -> Alignment:
+def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lexicon, params: AlignParams) -> Alignment:
     a, b = side_a.ref, side_b.ref
     keys_a, keys_b = side_a.words.keys, side_b.words.keys
     longer = max(len(keys_a), len(keys_b))
@@ -402,12 +443,16 @@ def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lex
         relation = "spun"
     elif jaccard >= params.near_copy_jaccard or surface_containment >= params.near_copy_containment:
         relation = "near_copy"
-    elif (substitutions >= params.spun_min_substitutions and aligned_ratio >= params.spun_min_aligned
-          and aligned_words >= params.spun_min_aligned_words):
+    elif (
+        substitutions >= params.spun_min_substitutions
+        and aligned_ratio >= params.spun_min_aligned
+        and aligned_words >= params.spun_min_aligned_words
+    ):
         # Heavily spun: few shingles survive, but names, numbers and function words stay in order.
         relation = "spun"
-    elif (max(containment_a, containment_b) >= params.near_copy_containment
-          or (aligned_ratio >= params.near_copy_aligned and aligned_words >= params.spun_min_aligned_words)):
+    elif max(containment_a, containment_b) >= params.near_copy_containment or (
+        aligned_ratio >= params.near_copy_aligned and aligned_words >= params.spun_min_aligned_words
+    ):
         # Edited copies: shingles broken by inserted or reworded words, but one side is nearly
         # all inside the other, or most words still line up in order.
         relation = "near_copy"
@@ -425,8 +470,18 @@ def _align_sides(side_a: _Side, side_b: _Side, anchor_score: float, lexicon: Lex
         spans, longest_span_words = _anchor_spans(a, b, first_a, first_b, shared), 0
     else:
         spans, longest_span_words = _copy_spans(a, b, side_a.words, side_b.words, blocks, params)
-    return Alignment(relation, jaccard_est, jaccard, jaccard_folded, containment_a, containment_b, aligned_ratio,
-                     tuple(sorted(shared)), tuple(spans), longest_span_words)
+    return Alignment(
+        relation,
+        jaccard_est,
+        jaccard,
+        jaccard_folded,
+        containment_a,
+        containment_b,
+        aligned_ratio,
+        tuple(sorted(shared)),
+        tuple(spans),
+        longest_span_words,
+    )
 
 
 def origin_of(a: PassageRef, b: PassageRef, alignment: Alignment, tie_margin: float) -> str:
@@ -446,15 +501,20 @@ def origin_of(a: PassageRef, b: PassageRef, alignment: Alignment, tie_margin: fl
 def passage_refs(passages: pa.Table, documents: pa.Table) -> dict[str, PassageRef]:
     """PassageRef by passage_id; a document's date is its published date, else its batch date."""
     dates = {}
-    for doc_id, published, batch in zip(documents.column("doc_id").to_pylist(),
-                                         documents.column("published").to_pylist(),
-                                         documents.column("batch").to_pylist()):
+    for doc_id, published, batch in zip(
+        documents.column("doc_id").to_pylist(),
+        documents.column("published").to_pylist(),
+        documents.column("batch").to_pylist(),
+    ):
         dates[doc_id] = published or dt.date.fromisoformat(batch)
     refs = {}
     signatures = _signature_arrays(passages.column("signature"))
     for pid, doc_id, start, text, signature in zip(
-        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(), signatures,
+        passages.column("passage_id").to_pylist(),
+        passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(),
+        passages.column("text").to_pylist(),
+        signatures,
     ):
         refs[pid] = PassageRef(pid, doc_id, start, text, signature, dates[doc_id])
     return refs
@@ -471,29 +531,38 @@ def _signature_arrays(column: pa.ChunkedArray) -> list[np.ndarray | None]:
         values = chunk.values.to_numpy(zero_copy_only=False).astype(np.uint32, copy=False)
         offsets = chunk.offsets.to_numpy()
         valid = chunk.is_valid().to_numpy(zero_copy_only=False)
-        signatures.extend(values[offsets[i]:offsets[i + 1]] if valid[i] else None for i in range(len(chunk)))
+        signatures.extend(values[offsets[i] : offsets[i + 1]] if valid[i] else None for i in range(len(chunk)))
     return signatures
 
 
 def _diagonal_neighbours(pid_a: str, pid_b: str) -> list[tuple[str, str]]:
     """The passage pairs just before and just after a copied pair, in both documents."""
-    return [(passage_id(doc_of(pid_a), ordinal_of(pid_a) + step), passage_id(doc_of(pid_b), ordinal_of(pid_b) + step))
-            for step in (-1, 1)]
+    return [
+        (passage_id(doc_of(pid_a), ordinal_of(pid_a) + step), passage_id(doc_of(pid_b), ordinal_of(pid_b) + step))
+        for step in (-1, 1)
+    ]
 
 
-def _sides_of_candidates(candidates: pa.Table, refs: dict[str, PassageRef], lexicon: Lexicon,
-                         k: int, recent: RecentPassageWords) -> dict[str, _Side]:
+def _sides_of_candidates(
+    candidates: pa.Table, refs: dict[str, PassageRef], lexicon: Lexicon, k: int, recent: RecentPassageWords
+) -> dict[str, _Side]:
     """The sides of every passage the candidates name, their words worked out at once (a passage
     takes part in many pairs: its words and shingles once). Passages met later, by extension, are
     added one by one."""
-    named = list(dict.fromkeys(candidates.column("passage_a").to_pylist()
-                               + candidates.column("passage_b").to_pylist()))
+    named = list(dict.fromkeys(candidates.column("passage_a").to_pylist() + candidates.column("passage_b").to_pylist()))
     words = recent.words_of([refs[pid].text for pid in named], lexicon)
     return {pid: _side_of(refs[pid], words_of_passage, k) for pid, words_of_passage in zip(named, words)}
 
 
-def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str,
-                     lexicon: Lexicon, params: AlignParams, context: RunContext | None = None) -> pa.Table:
+def align_candidates(
+    candidates: pa.Table,
+    passages: pa.Table,
+    documents: pa.Table,
+    batch: str,
+    lexicon: Lexicon,
+    params: AlignParams,
+    context: RunContext | None = None,
+) -> pa.Table:
     """The overlaps table: one row per candidate pair that holds up.
 
     Copies are then extended passage by passage: around every copied pair, the
@@ -513,8 +582,14 @@ def align_candidates(candidates: pa.Table, passages: pa.Table, documents: pa.Tab
         return sides[pid]
 
     rows: dict[str, list] = {name: [] for name in OVERLAPS.names}
-    queue = list(zip(candidates.column("passage_a").to_pylist(), candidates.column("passage_b").to_pylist(),
-                     candidates.column("anchor_score").to_pylist(), candidates.column("method").to_pylist()))
+    queue = list(
+        zip(
+            candidates.column("passage_a").to_pylist(),
+            candidates.column("passage_b").to_pylist(),
+            candidates.column("anchor_score").to_pylist(),
+            candidates.column("method").to_pylist(),
+        )
+    )
     seen = {frozenset((pid_a, pid_b)) for pid_a, pid_b, _, _ in queue}
     bar = counter("align", len(queue))
     while queue:
@@ -567,8 +642,15 @@ ALIGN_CHUNKS_PER_PROCESS = 2
 ALIGN_CHUNK_SLACK = 1.05
 
 
-def run(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: str, params: AlignParams,
-        parallel: ParallelParams, context: RunContext | None = None) -> pa.Table:
+def run(
+    candidates: pa.Table,
+    passages: pa.Table,
+    documents: pa.Table,
+    batch: str,
+    params: AlignParams,
+    parallel: ParallelParams,
+    context: RunContext | None = None,
+) -> pa.Table:
     """``align_candidates``, the candidates cut into groups of whole document pairs when the
     pool is used: align extends copies only between the two documents of a pair, and sorts its
     rows, so the groups' rows, concatenated and sorted the same way, are the same table. The pool's
@@ -577,9 +659,16 @@ def run(candidates: pa.Table, passages: pa.Table, documents: pa.Table, batch: st
     if parts <= 1:
         return align_candidates(candidates, passages, documents, batch, Lexicon.load(), params, context)
     chunks = document_pair_chunks(candidates, parts)
-    work = ((candidates.take(pa.array(rows, type=pa.int64())), rows_of_documents(passages, docs), rows_of_documents(documents, docs),
-             batch, params)
-            for rows, docs in chunks)  # built as the pool asks for them
+    work = (
+        (
+            candidates.take(pa.array(rows, type=pa.int64())),
+            rows_of_documents(passages, docs),
+            rows_of_documents(documents, docs),
+            batch,
+            params,
+        )
+        for rows, docs in chunks
+    )  # built as the pool asks for them
     overlaps = pa.concat_tables(map_chunks(_align_chunk, work, parallel, f"align {batch}", total=len(chunks)))
     return overlaps.sort_by([("passage_a", "ascending"), ("passage_b", "ascending")]).combine_chunks()
 

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyarrow as pa
 
 from pipeline.core.errors import InputError
+from pipeline.core.schema import ATTRIBUTIONS
 from pipeline.text.credits import Credit, DocumentCredits, credits_by_document, find_credits, summarise
 from pipeline.text.gazetteer import Gazetteer
-from pipeline.core.schema import ATTRIBUTIONS
 
 # ---------------------------------------------------------------------------- covered passages
 # Cues of running text: their source may go on speaking in the passages that follow.
 _CONTINUABLE = frozenset({"reported", "according_to", "told", "citing", "said", "other"})
-_TAG_VERBS = (r"(?:said|says|added|adds|told|tells|continued|explained|noted|wrote|writes|stated|"
-              r"reported|reports|insisted|warned|argued|recalled)")
+_TAG_VERBS = (
+    r"(?:said|says|added|adds|told|tells|continued|explained|noted|wrote|writes|stated|"
+    r"reported|reports|insisted|warned|argued|recalled)"
+)
 # '"...," the official said' / 'he told the Post' / 'the newspaper added' / 'said the spokesman'
 # A noun phrase word: not a function word ("the soybeans but said" is no tag).
-_NP_WORD = (r"(?!(?:and|but|or|that|which|who|also|then|has|had|have|was|were|is|are|not|to|of|in|on|for|with|"
-            r"as|by)\b)[a-z][\w-]*")
+_NP_WORD = (
+    r"(?!(?:and|but|or|that|which|who|also|then|has|had|have|was|were|is|are|not|to|of|in|on|for|with|"
+    r"as|by)\b)[a-z][\w-]*"
+)
 _ANAPHORIC_TAG = re.compile(
     rf"(?:\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)|\b[Tt]he\s+(?:{_NP_WORD}\s+){{0,3}}(?P<noun>{_NP_WORD}))\s+"
     rf"(?:(?:also|later|then|further)\s+)?{_TAG_VERBS}\b"
@@ -42,8 +46,26 @@ _NAMED_TAG = re.compile(
 )
 # Nouns that name a document or an outlet: "the report said", "the newspaper added".
 _SOURCE_NOUNS = frozenset(
-    "report article story newspaper paper daily agency outlet publication broadcaster network "
-    "magazine website tabloid statement letter document memo".split()
+    [
+        "report",
+        "article",
+        "story",
+        "newspaper",
+        "paper",
+        "daily",
+        "agency",
+        "outlet",
+        "publication",
+        "broadcaster",
+        "network",
+        "magazine",
+        "website",
+        "tabloid",
+        "statement",
+        "letter",
+        "document",
+        "memo",
+    ]
 )
 
 
@@ -61,11 +83,12 @@ def _continues(passage: str, earlier: str, foreign_credit: bool, same_credit: bo
             return True
     # A quote that runs on: a paragraph opening a quotation it does not close.
     last = earlier.rsplit("\n", 1)[-1].lstrip()
-    return last[:1] in "“\"" and last.count("”") + last.count('"') < 2 and passage.lstrip()[:1] in "“\""
+    return last[:1] in '“"' and last.count("”") + last.count('"') < 2 and passage.lstrip()[:1] in '“"'
 
 
-def covered_passages(text: str, spans: list[tuple[int, int, str]], k: int, credit: Credit,
-                     credits: list[Credit]) -> list[str]:
+def covered_passages(
+    text: str, spans: list[tuple[int, int, str]], k: int, credit: Credit, credits: list[Credit]
+) -> list[str]:
     """Passage ids the credit covers: spans[k] (its own), then following passages that go on with it.
 
     A following passage continues when a tag points back to the same source ('"...," the
@@ -76,9 +99,10 @@ def covered_passages(text: str, spans: list[tuple[int, int, str]], k: int, credi
     covered = [spans[k][2]]
     if credit.cue not in _CONTINUABLE:
         return covered
-    earlier = text[spans[k][0]:spans[k][1]]
-    introduces = text[credit.sentence.start:credit.sentence.end].rstrip().endswith(":") and (
-        text[credit.sentence.end:spans[k][1]].strip() == "")
+    earlier = text[spans[k][0] : spans[k][1]]
+    introduces = text[credit.sentence.start : credit.sentence.end].rstrip().endswith(":") and (
+        text[credit.sentence.end : spans[k][1]].strip() == ""
+    )
     for j in range(k + 1, len(spans)):
         start, end, pid = spans[j]
         passage = text[start:end]
@@ -104,8 +128,9 @@ def _require(table: pa.Table, columns: Iterable[str], what: str) -> None:
         raise InputError(f"{what} table lacks columns {missing}; it needs {list(columns)}")
 
 
-def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gazetteer,
-                         credits: pa.Table | None = None) -> pa.Table:
+def extract_attributions(
+    documents: pa.Table, passages: pa.Table, gazetteer: Gazetteer, credits: pa.Table | None = None
+) -> pa.Table:
     """One ATTRIBUTIONS row per credited outlet mention, in the passage that holds it.
 
     ``credits``: the documents' CREDITS rows, as ingest found them; without it the texts are
@@ -123,10 +148,14 @@ def extract_attributions(documents: pa.Table, passages: pa.Table, gazetteer: Gaz
 
     found = None if credits is None else credits_by_document(credits)
     rows: dict[str, list] = {f.name: [] for f in ATTRIBUTIONS}
-    body_starts = (documents.column("body_start").to_pylist() if "body_start" in documents.column_names
-                   else [0] * documents.num_rows)
-    for (doc_id, batch, text), body_start in zip(zip(*(documents.column(c).to_pylist() for c in _DOC_COLUMNS)),
-                                                 body_starts):
+    body_starts = (
+        documents.column("body_start").to_pylist()
+        if "body_start" in documents.column_names
+        else [0] * documents.num_rows
+    )
+    for (doc_id, batch, text), body_start in zip(
+        zip(*(documents.column(c).to_pylist() for c in _DOC_COLUMNS)), body_starts
+    ):
         text = text or ""
         spans = by_doc.get(doc_id, [])
         span_starts = [s for s, _, _ in spans]
@@ -170,7 +199,7 @@ def document_credits(attributions: pa.Table, gazetteer: Gazetteer) -> dict[str, 
     _require(attributions, _ATTRIBUTION_COLUMNS, "attributions")
     per_doc: dict[str, list[tuple[int, str | None, bool]]] = {}
     for doc_id, start, outlet_id, credit_line in zip(
-            *(attributions.column(c).to_pylist() for c in _ATTRIBUTION_COLUMNS)):
+        *(attributions.column(c).to_pylist() for c in _ATTRIBUTION_COLUMNS)
+    ):
         per_doc.setdefault(doc_id, []).append((start, outlet_id, credit_line))
     return {doc_id: summarise(rows, gazetteer) for doc_id, rows in per_doc.items()}
-

@@ -35,15 +35,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.text.anchors import anchor_key_rows
 from pipeline.core.errors import ConfigError, SchemaError
+from pipeline.core.schema import ANCHORS, BANDS, CANDIDATES
+from pipeline.core.settings import setting
+from pipeline.core.tables import conform, unique_sums
+from pipeline.core.validation import require_at_least
 from pipeline.lsh.bands import LshParams, band_keys, band_table
 from pipeline.lsh.pairs import PairCodes, codes_of, lsh_pair_codes, ramp
 from pipeline.runtime.parallel import concurrently, thread_budget, thread_map
-from pipeline.core.schema import ANCHORS, BANDS, CANDIDATES
-from pipeline.core.tables import conform, unique_sums
-from pipeline.core.settings import setting
-from pipeline.core.validation import require_at_least
+from pipeline.text.anchors import anchor_key_rows
 
 log = logging.getLogger(__name__)
 
@@ -111,22 +111,22 @@ def join_statements(params: CandidateParams) -> dict[str, str]:
     return {
         # Only history rows in a bucket or anchor of the new batch can pair with it: cut them first.
         "all_bands": "select passage_id, doc_id, band, bucket, true as is_new from new_bands "
-                     "union all select h.passage_id, h.doc_id, h.band, h.bucket, false from history_bands h "
-                     "semi join new_bands n on h.band = n.band and h.bucket = n.bucket",
+        "union all select h.passage_id, h.doc_id, h.band, h.bucket, false from history_bands h "
+        "semi join new_bands n on h.band = n.band and h.bucket = n.bucket",
         "all_anchors": "select passage_id, doc_id, anchor, true as is_new from new_anchors "
-                       "union all select h.passage_id, h.doc_id, h.anchor, false from history_anchors h "
-                       "semi join new_anchors n on h.anchor = n.anchor",
+        "union all select h.passage_id, h.doc_id, h.anchor, false from history_anchors h "
+        "semi join new_anchors n on h.anchor = n.anchor",
         "bucket_sizes": "select band, bucket, count(*) as n from all_bands group by band, bucket "
-                        "having bool_or(is_new)",
+        "having bool_or(is_new)",
         # N of the idf: distinct passages with anchors in the batch and the whole history (not just the cut).
         "anchor_passages": "select greatest(count(distinct passage_id), 1) as n from (select passage_id "
-                           "from new_anchors union all select passage_id from history_anchors)",
+        "from new_anchors union all select passage_id from history_anchors)",
         "anchor_sizes": "select a.anchor, count(*) as n, ln(max(t.n) / count(*)) as idf from all_anchors a "
-                        "cross join anchor_passages t group by a.anchor having bool_or(a.is_new)",
+        "cross join anchor_passages t group by a.anchor having bool_or(a.is_new)",
         "keep_buckets": f"select band, bucket from bucket_sizes where {kept}",
         "keep_anchors": f"select anchor, idf from anchor_sizes where {kept}",
         "skipped": f"select (select count(*) from bucket_sizes where n > {cap}) as buckets, "
-                   f"(select count(*) from anchor_sizes where n > {cap}) as anchors",
+        f"(select count(*) from anchor_sizes where n > {cap}) as anchors",
         "band_pairs": f"""
             with b as (select a.* from all_bands a semi join keep_buckets k on a.band = k.band and a.bucket = k.bucket)
             select x.passage_id as passage_a, y.passage_id as passage_b,
@@ -163,10 +163,11 @@ def band_rows(passages: pa.Table, params: CandidateParams) -> pa.Table:
         signature = signature.filter(valid)  # null rows that hold values: read around them
     # The signed passages' values back to back, read in place.
     start = signature.offsets[0].as_py()
-    signatures = signature.values.to_numpy(zero_copy_only=False)[start:start + n * width].reshape(n, width)
+    signatures = signature.values.to_numpy(zero_copy_only=False)[start : start + n * width].reshape(n, width)
     params.check_signature_length(width)
-    return conform(band_table(passage_ids.combine_chunks(), doc_ids.combine_chunks(),
-                              band_keys(signatures, params.lsh)), BANDS)
+    return conform(
+        band_table(passage_ids.combine_chunks(), doc_ids.combine_chunks(), band_keys(signatures, params.lsh)), BANDS
+    )
 
 
 # Passages whose anchors are found at once, for memory: the vectorised tokens of a bulk load in one
@@ -183,8 +184,15 @@ def anchor_rows(passages: pa.Table) -> pa.Table:
         part = bodies.slice(start, _ANCHOR_SLICE)
         found = anchor_key_rows(part.column("text").to_pylist())
         rows = pa.array(found.text_index)
-        parts.append(pa.table({"passage_id": part.column("passage_id").take(rows),
-                               "doc_id": part.column("doc_id").take(rows), "anchor": found.keys}))
+        parts.append(
+            pa.table(
+                {
+                    "passage_id": part.column("passage_id").take(rows),
+                    "doc_id": part.column("doc_id").take(rows),
+                    "anchor": found.keys,
+                }
+            )
+        )
     if not parts:
         return ANCHORS.empty_table()
     return conform(pa.concat_tables(parts), ANCHORS)
@@ -202,25 +210,33 @@ class _AnchorGroups:
     n_passages: int
 
     @classmethod
-    def build(cls, new: pa.Table, history: pa.Table, cap: int, min_shared: int,
-              history_passages: int | None = None) -> _AnchorGroups:
+    def build(
+        cls, new: pa.Table, history: pa.Table, cap: int, min_shared: int, history_passages: int | None = None
+    ) -> _AnchorGroups:
         """``history_passages``: how many passages hold anchors in all of history, when ``history``
         holds only the rows of the batch's anchors (else counted from ``history``)."""
         columns = ["passage_id", "doc_id", "anchor"]
-        cut = history.select(columns).filter(pc.is_in(history.column("anchor"), value_set=pc.unique(
-            new.column("anchor").combine_chunks())))
-        rows = pa.concat_tables([
-            new.select(columns).append_column("is_new", pa.array(np.ones(new.num_rows, dtype=bool))),
-            cut.append_column("is_new", pa.array(np.zeros(cut.num_rows, dtype=bool))),
-        ])
+        cut = history.select(columns).filter(
+            pc.is_in(history.column("anchor"), value_set=pc.unique(new.column("anchor").combine_chunks()))
+        )
+        rows = pa.concat_tables(
+            [
+                new.select(columns).append_column("is_new", pa.array(np.ones(new.num_rows, dtype=bool))),
+                cut.append_column("is_new", pa.array(np.zeros(cut.num_rows, dtype=bool))),
+            ]
+        )
         groups = rows.group_by("anchor").aggregate([("passage_id", "count"), ("is_new", "any")])
         passages, with_new = groups.column("passage_id_count"), groups.column("is_new_any")
-        kept = groups.filter(pc.and_(with_new, pc.and_(pc.greater_equal(passages, MIN_HOLDERS),
-                                                       pc.less_equal(passages, cap))))
+        kept = groups.filter(
+            pc.and_(with_new, pc.and_(pc.greater_equal(passages, MIN_HOLDERS), pc.less_equal(passages, cap)))
+        )
         skipped = pc.sum(pc.and_(with_new, pc.greater(passages, cap)).cast(pa.int64())).as_py() or 0
         if history_passages is None:
-            n_passages = pc.count_distinct(pa.chunked_array(
-                new.column("passage_id").chunks + history.column("passage_id").chunks, type=pa.string())).as_py()
+            n_passages = pc.count_distinct(
+                pa.chunked_array(
+                    new.column("passage_id").chunks + history.column("passage_id").chunks, type=pa.string()
+                )
+            ).as_py()
         else:  # a batch's passages are new: none of them is in history
             n_passages = pc.count_distinct(new.column("passage_id")).as_py() + history_passages
         # A pair needs min_shared kept anchors, so each side holds that many: the rows of a passage
@@ -229,8 +245,12 @@ class _AnchorGroups:
         held = rows.group_by("passage_id").aggregate([("anchor", "count")])
         pairable = held.filter(pc.greater_equal(held.column("anchor_count"), min_shared)).column("passage_id")
         rows = rows.filter(pc.is_in(rows.column("passage_id"), value_set=pairable))
-        return cls(rows, pa.table({"anchor": kept.column("anchor"), "passages": kept.column("passage_id_count")}),
-                   skipped, n_passages)
+        return cls(
+            rows,
+            pa.table({"anchor": kept.column("anchor"), "passages": kept.column("passage_id_count")}),
+            skipped,
+            n_passages,
+        )
 
 
 # Anchor pairs are expanded for this many (passage, holder) rows at a time, whole new passages per
@@ -248,9 +268,16 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     """
     rows = anchors.rows
     if not rows.num_rows:
-        return pa.table({"passage_a": pa.array([], pa.string()), "passage_b": pa.array([], pa.string()),
-                         "doc_a": pa.array([], pa.string()), "doc_b": pa.array([], pa.string()),
-                         "shared_anchors": pa.array([], pa.int64()), "anchor_score": pa.array([], pa.float64())})
+        return pa.table(
+            {
+                "passage_a": pa.array([], pa.string()),
+                "passage_b": pa.array([], pa.string()),
+                "doc_a": pa.array([], pa.string()),
+                "doc_b": pa.array([], pa.string()),
+                "shared_anchors": pa.array([], pa.int64()),
+                "anchor_score": pa.array([], pa.float64()),
+            }
+        )
     ids = pc.unique(rows.column("passage_id").combine_chunks())
     ids = ids.take(pc.sort_indices(ids))  # code order is id order: "the smaller id" compares codes
     passage = pc.index_in(rows.column("passage_id"), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -278,7 +305,7 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     n = len(ids)
 
     def expand(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x_rows = new_rows[chunk[0]:chunk[1]]
+        x_rows = new_rows[chunk[0] : chunk[1]]
         group = group_of_row[x_rows]
         x_rows = np.repeat(x_rows, sizes[group])
         y_rows = np.repeat(starts[group], sizes[group]) + ramp(sizes[group])
@@ -294,22 +321,30 @@ def _anchor_pair_table(anchors: _AnchorGroups, min_shared: int) -> pa.Table:
     found = thread_map(expand, list(zip(bounds[:-1].tolist(), bounds[1:].tolist())))  # one chunk at least
     codes, counts, scores = (np.concatenate(column) for column in zip(*found))
     a, b = pa.array(codes // n), pa.array(codes % n)
-    return pa.table({
-        "passage_a": ids.take(a), "passage_b": ids.take(b),
-        "doc_a": docs.values.take(pa.array(doc_of[codes // n])), "doc_b": docs.values.take(pa.array(doc_of[codes % n])),
-        "shared_anchors": counts, "anchor_score": scores,
-    })
+    return pa.table(
+        {
+            "passage_a": ids.take(a),
+            "passage_b": ids.take(b),
+            "doc_a": docs.values.take(pa.array(doc_of[codes // n])),
+            "doc_b": docs.values.take(pa.array(doc_of[codes % n])),
+            "shared_anchors": counts,
+            "anchor_score": scores,
+        }
+    )
 
 
 def _pair_table(pairs: PairCodes) -> pa.Table:
     """The pairs as ids, with how many buckets each shares."""
     a, b = pa.array(pairs.a), pa.array(pairs.b)
-    table = pa.table({
-        "passage_a": pairs.passage_ids.take(a), "passage_b": pairs.passage_ids.take(b),
-        "doc_a": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.a])),
-        "doc_b": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.b])),
-        "shared_bands": pairs.shared.astype(np.int64),
-    })
+    table = pa.table(
+        {
+            "passage_a": pairs.passage_ids.take(a),
+            "passage_b": pairs.passage_ids.take(b),
+            "doc_a": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.a])),
+            "doc_b": pairs.doc_ids.take(pa.array(pairs.doc_of[pairs.b])),
+            "shared_bands": pairs.shared.astype(np.int64),
+        }
+    )
     return table
 
 
@@ -321,8 +356,14 @@ def _database(pid: int) -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
-def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: pa.Table, history_anchors: pa.Table,
-                    params: CandidateParams, history_anchor_passages: int | None = None) -> CandidateResult:
+def find_candidates(
+    new_bands: pa.Table,
+    new_anchors: pa.Table,
+    history_bands: pa.Table,
+    history_anchors: pa.Table,
+    params: CandidateParams,
+    history_anchor_passages: int | None = None,
+) -> CandidateResult:
     """Candidate pairs (new passage, new-or-earlier passage) from both channels.
 
     A pair within the batch appears once, with ``passage_a < passage_b``;
@@ -334,14 +375,17 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
     cap = params.max_bucket_size
     con = _database(os.getpid()).cursor()  # its own connection: registrations and temp tables stay in this call
     try:
+
         def band_channel() -> tuple[pa.Table, int]:
             codes = lsh_pair_codes(new_bands, history_bands, params.lsh)
             return _pair_table(codes), codes.skipped
 
         def anchor_channel() -> tuple[pa.Table, int]:
-            anchors = _AnchorGroups.build(new_anchors, history_anchors, cap, params.min_shared_anchors,
-                                          history_anchor_passages)
+            anchors = _AnchorGroups.build(
+                new_anchors, history_anchors, cap, params.min_shared_anchors, history_anchor_passages
+            )
             return _anchor_pair_table(anchors, params.min_shared_anchors), anchors.skipped
+
         # The two channels share nothing, and both are numpy and Arrow work that lets go of the GIL,
         # so they run at once.
         (band_pairs, skipped_buckets), (anchor_pairs, skipped_anchors) = concurrently(band_channel, anchor_channel)
@@ -351,6 +395,10 @@ def find_candidates(new_bands: pa.Table, new_anchors: pa.Table, history_bands: p
     finally:
         con.close()
     if skipped_buckets or skipped_anchors:
-        log.info("candidates: skipped %d LSH buckets and %d anchors shared by more than %d passages",
-                 skipped_buckets, skipped_anchors, cap)
+        log.info(
+            "candidates: skipped %d LSH buckets and %d anchors shared by more than %d passages",
+            skipped_buckets,
+            skipped_anchors,
+            cap,
+        )
     return CandidateResult(conform(pairs, CANDIDATES), skipped_buckets, skipped_anchors)

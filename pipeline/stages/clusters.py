@@ -49,8 +49,10 @@ class Assignment:
 def current_assignments(rows: pa.Table) -> dict[str, Assignment]:
     """Each document's current assignment: its row of the latest batch among ``rows`` (clusters rows)."""
     current: dict[str, Assignment] = {}
-    for row in sorted(rows.select(["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"]).to_pylist(),
-                      key=lambda r: r["batch"]):
+    for row in sorted(
+        rows.select(["doc_id", "batch", "copy_cluster_id", "story_id", "is_origin"]).to_pylist(),
+        key=lambda r: r["batch"],
+    ):
         current[row["doc_id"]] = Assignment(row["doc_id"], row["copy_cluster_id"], row["story_id"], row["is_origin"])
     return current
 
@@ -59,8 +61,9 @@ def same_story_links(overlaps: pa.Table) -> list[tuple[str, str]]:
     """The distinct (doc_a, doc_b) pairs of ``overlaps``' same-story rows, sorted. Made distinct
     in Arrow: a batch has about as many same-story document pairs as overlaps."""
     same_story = overlaps.filter(pc.equal(overlaps.column("relation"), "same_story")).select(["doc_a", "doc_b"])
-    same_story = same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"),
-                                                                                ("doc_b", "ascending")])
+    same_story = (
+        same_story.group_by(["doc_a", "doc_b"]).aggregate([]).sort_by([("doc_a", "ascending"), ("doc_b", "ascending")])
+    )
     return list(zip(same_story.column("doc_a").to_pylist(), same_story.column("doc_b").to_pylist()))
 
 
@@ -76,8 +79,14 @@ def _merge(ids_of: dict[str, str], links: list[tuple[str, str]]) -> dict[str, st
     return {doc: forest.find(cluster) for doc, cluster in ids_of.items()}
 
 
-def assign_clusters(previous: list[Assignment], new_docs: list[str], copy_links: list[tuple[str, str, str]],
-                    story_links: list[tuple[str, str]], doc_dates: dict[str, dt.date], batch: str) -> pa.Table:
+def assign_clusters(
+    previous: list[Assignment],
+    new_docs: list[str],
+    copy_links: list[tuple[str, str, str]],
+    story_links: list[tuple[str, str]],
+    doc_dates: dict[str, dt.date],
+    batch: str,
+) -> pa.Table:
     """The clusters rows of ``batch``.
 
     ``previous``: current assignments from earlier batches; ``new_docs``: this batch's
@@ -118,8 +127,16 @@ def assign_clusters(previous: list[Assignment], new_docs: list[str], copy_links:
         rows["is_origin"].append(now.is_origin)
         rows["cluster_size"].append(len(members[now.copy_cluster_id]))
         old = before.get(doc)  # ids only change by being absorbed; a new document's own ids never existed
-        rows["merged_from"].append([] if old is None else sorted(
-            {was for was, is_now in ((old.copy_cluster_id, now.copy_cluster_id), (old.story_id, now.story_id))
-             if was != is_now}))
+        rows["merged_from"].append(
+            []
+            if old is None
+            else sorted(
+                {
+                    was
+                    for was, is_now in ((old.copy_cluster_id, now.copy_cluster_id), (old.story_id, now.story_id))
+                    if was != is_now
+                }
+            )
+        )
     table = pa.table({name: pa.array(values, type=CLUSTERS.field(name).type) for name, values in rows.items()})
     return conform(table, CLUSTERS)

@@ -32,15 +32,15 @@ import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
 
 from pipeline.core.errors import ConfigError, InputError
-from pipeline.text.gazetteer import Gazetteer
-from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
-from pipeline.text.paragraphs import classify, document_pieces, find_header
-from pipeline.runtime.progress import progress
 from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
-from pipeline.core.tables import conform
 from pipeline.core.settings import setting
-from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
+from pipeline.core.tables import conform
 from pipeline.core.validation import require_at_least
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
+from pipeline.runtime.progress import progress
+from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
+from pipeline.text.gazetteer import Gazetteer
+from pipeline.text.paragraphs import classify, document_pieces, find_header
 from pipeline.text.tokens import count_words
 
 # Share of control characters above which a file is binary rather than damaged text.
@@ -144,8 +144,9 @@ def decode(data: bytes) -> tuple[str, str]:
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise _Reject("undecodable", f"starts with a {encoding} byte order mark but {exc.reason} "
-                                             f"at byte {exc.start}") from None
+                raise _Reject(
+                    "undecodable", f"starts with a {encoding} byte order mark but {exc.reason} at byte {exc.start}"
+                ) from None
             _check_not_binary_text(text)
             return text, encoding
     nul = data.find(b"\x00")
@@ -174,10 +175,7 @@ def _guess(data: bytes) -> tuple[str, str]:
     if best is None:
         raise _Reject("undecodable", "not UTF-8, and no known encoding decodes it into plausible text")
     tied = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
-    if any("cp1252" in m.could_be_from_charset for m in tied):
-        encoding = "cp1252"
-    else:
-        encoding = best.encoding
+    encoding = "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -249,7 +247,7 @@ def _compose(outer: list[tuple[int, int]], inner: list[tuple[int, int]], text_le
         out.point(t0, m0 + _delta_at(outer, outer_keys, m0))
         # where the outer map changes inside this stretch; at its very end only for the last one
         hi = bisect.bisect_right(outer_keys, m1) if n + 1 == len(starts) else bisect.bisect_left(outer_keys, m1)
-        for t_mid, s in outer[bisect.bisect_right(outer_keys, m0):hi]:
+        for t_mid, s in outer[bisect.bisect_right(outer_keys, m0) : hi]:
             out.point(t_mid - d_in, s)
     return out.breaks
 
@@ -272,7 +270,7 @@ def _resync(src: str, i: int, out: str, j: int, window: int = 16) -> tuple[int, 
             if di == n and dj == m:
                 return di, dj
             k = min(3, n - di, m - dj)
-            if k and src[i + di:i + di + k] == out[j + dj:j + dj + k]:
+            if k and src[i + di : i + di + k] == out[j + dj : j + dj + k]:
                 return di, dj
     return n, m
 
@@ -301,7 +299,7 @@ def _lines(text: str):
     """(content, line ending) of each line; the last ending may be ''."""
     pos = 0
     for match in _LINE_END.finditer(text):
-        yield text[pos:match.start()], match.group()
+        yield text[pos : match.start()], match.group()
         pos = match.end()
     if pos < len(text) or not text:
         yield text[pos:], ""
@@ -466,7 +464,7 @@ def _title(text: str, pieces: list[tuple[int, int]]) -> str | None:
     if not pieces:
         return None
     start, end = pieces[0]
-    following = text[pieces[1][0]:pieces[1][1]] if len(pieces) > 1 else None
+    following = text[pieces[1][0] : pieces[1][1]] if len(pieces) > 1 else None
     if classify(text[start:end], following) in ("caption", "credit"):
         return None
     line = text[start:end].split("\n", 1)[0].strip()
@@ -534,8 +532,11 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
         if not target.is_relative_to(root):
             raise _Reject("unreadable", f"symbolic link to {target}, outside the input folder; copy the file in")
         if target.is_dir():
-            raise _Reject("not_a_file", f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
-                                        "inside the input folder, whose files are read from there")
+            raise _Reject(
+                "not_a_file",
+                f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
+                "inside the input folder, whose files are read from there",
+            )
         path = target
     try:
         mode = os.stat(path).st_mode
@@ -619,18 +620,27 @@ INGEST_CHUNKS_PER_PROCESS = 8
 _DOCUMENTS_PIECE = 1000
 
 
-def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]], max_bytes: int,
-                parallel: ParallelParams, label: str):
+def _ingest_all(
+    input_dir: Path,
+    root: Path,
+    entries: list[tuple[Path, object]],
+    max_bytes: int,
+    parallel: ParallelParams,
+    label: str,
+):
     """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
     worker processes when there are enough of them, and folders that could not be listed have no outcome."""
     files = [relative for relative, entry in entries if not isinstance(entry, OSError)]
     parts = n_chunks(len(files), parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
     if parts <= 1:
         for relative, entry in progress(entries, label):
-            yield relative, entry, (None if isinstance(entry, OSError)
-                                    else _ingest_path(input_dir, root, relative, max_bytes))
+            yield (
+                relative,
+                entry,
+                (None if isinstance(entry, OSError) else _ingest_path(input_dir, root, relative, max_bytes)),
+            )
         return
-    chunks = [(input_dir, root, tuple(files[o:o + n]), max_bytes) for o, n in even_slices(len(files), parts)]
+    chunks = [(input_dir, root, tuple(files[o : o + n]), max_bytes) for o, n in even_slices(len(files), parts)]
     outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
     for relative, entry in entries:
         yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
@@ -638,14 +648,24 @@ def _ingest_all(input_dir: Path, root: Path, entries: list[tuple[Path, object]],
 
 def first_sightings(documents: pa.Table) -> dict[str, FirstSighting]:
     """doc_id -> first sighting of earlier batches' documents (doc_id, batch, source_path), for ``ingest_folder``."""
-    return {doc_id: FirstSighting(batch, path) for doc_id, batch, path in zip(
-        documents.column("doc_id").to_pylist(), documents.column("batch").to_pylist(),
-        documents.column("source_path").to_pylist())}
+    return {
+        doc_id: FirstSighting(batch, path)
+        for doc_id, batch, path in zip(
+            documents.column("doc_id").to_pylist(),
+            documents.column("batch").to_pylist(),
+            documents.column("source_path").to_pylist(),
+        )
+    }
 
 
-def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: datetime.datetime,
-                  seen: Mapping[str, FirstSighting] | None = None,
-                  parallel: ParallelParams | None = None) -> IngestResult:
+def ingest_folder(
+    input_dir: Path,
+    batch: str,
+    params: IngestParams,
+    now: datetime.datetime,
+    seen: Mapping[str, FirstSighting] | None = None,
+    parallel: ParallelParams | None = None,
+) -> IngestResult:
     """Every path under ``input_dir`` as a row of documents, sightings or rejects.
 
     A file whose normalised text is already a document, earlier in this batch or in
@@ -674,8 +694,9 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
     entries = list(_walk(input_dir))
-    for relative, entry, outcome in _ingest_all(input_dir, root, entries, params.max_bytes,
-                                                parallel or ParallelParams(processes=1), f"ingest {batch}"):
+    for relative, entry, outcome in _ingest_all(
+        input_dir, root, entries, params.max_bytes, parallel or ParallelParams(processes=1), f"ingest {batch}"
+    ):
         if isinstance(entry, OSError):
             rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
             continue
@@ -697,12 +718,15 @@ def ingest_folder(input_dir: Path, batch: str, params: IngestParams, now: dateti
             documents = []
     pieces.append(_documents_table(documents, batch, now))
     credits.append(credits_table(((d.doc_id, d.credits) for d in documents), batch))
-    return IngestResult(pa.concat_tables(pieces), _rejects_table(rejects, batch, now),
-                        _sightings_table(sightings, batch, now), pa.concat_tables(credits))
+    return IngestResult(
+        pa.concat_tables(pieces),
+        _rejects_table(rejects, batch, now),
+        _sightings_table(sightings, batch, now),
+        pa.concat_tables(credits),
+    )
 
 
-def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str,
-                     now: datetime.datetime) -> pa.Table:
+def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str, now: datetime.datetime) -> pa.Table:
     columns = {
         "source_path": [path for path, _, _ in sightings],
         "batch": [batch] * len(sightings),

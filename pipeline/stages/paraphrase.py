@@ -49,18 +49,18 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
-from pipeline.lsh.bands import LshParams, band_keys, band_table
-from pipeline.lsh.pairs import lsh_pair_codes
-from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
-from pipeline.text.sentences import typed_sentences
-from pipeline.text.synonyms import Lexicon
+from pipeline.core.settings import setting
 from pipeline.core.tables import conform, rows_of_documents, unique_counts
+from pipeline.core.validation import require_at_least, require_fraction
+from pipeline.lsh.bands import LshParams, band_keys, band_table
+from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
+from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.runtime.context import RunContext, process_context
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
+from pipeline.text.sentences import typed_sentences
+from pipeline.text.synonyms import Lexicon
 from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
-from pipeline.core.settings import setting
-from pipeline.core.validation import require_at_least, require_fraction
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +72,23 @@ class ParaphraseParams:
     min_content_words: int = setting(5, "content words a sentence needs to be matched")
     sentence_containment: float = setting(0.6, "share of a sentence's content words in another that makes a match")
     min_sentences: int = setting(3, "matched sentences that make a paraphrase link")
-    min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a "
-                                              "candidate")
-    stock_documents: int = setting(20, "a sentence sharing buckets with this many documents, or in a bucket of "
-                                       "more sentences, is a stock line, never matched")
+    min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a candidate")
+    stock_documents: int = setting(
+        20,
+        "a sentence sharing buckets with this many documents, or in a bucket of "
+        "more sentences, is a stock line, never matched",
+    )
     bands: int = setting(16, "LSH bands over each sentence's MinHash")
     rows: int = setting(3, "signature values per band")
     seed: int = 11  # not in luigi.cfg: the sentence MinHash seed
 
     def __post_init__(self) -> None:
-        require_at_least("paraphrase", self, ("min_content_words", "min_sentences", "min_candidate_sentences",
-                                              "stock_documents", "bands", "rows"), 1)
+        require_at_least(
+            "paraphrase",
+            self,
+            ("min_content_words", "min_sentences", "min_candidate_sentences", "stock_documents", "bands", "rows"),
+            1,
+        )
         require_fraction("paraphrase", self, ("sentence_containment",))
 
     @property
@@ -141,8 +147,9 @@ def _content_key(lexicon: Lexicon) -> Callable[[str], str | None]:
 _KEYS: dict[int, tuple[Lexicon, dict[str, str | None]]] = {}
 
 
-def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: Lexicon,
-                       params: ParaphraseParams) -> list[ContentSentence]:
+def document_sentences(
+    passages: Iterable[tuple[str, int, str, str]], lexicon: Lexicon, params: ParaphraseParams
+) -> list[ContentSentence]:
     """Content sentences of (passage_id, char_start, text, kind) passages, in order.
 
     Body passages only: credit lines, captions and headings are stock lines ("Follow CNN on
@@ -156,7 +163,7 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
             continue
         for sentence in typed_sentences(text, lexicon):
             places.append((passage_id, char_start + sentence.start, char_start + sentence.end))
-            texts.append(text[sentence.start:sentence.end])
+            texts.append(text[sentence.start : sentence.end])
     if not texts:
         return []
     words = normal_word_ids(texts)
@@ -165,15 +172,16 @@ def document_sentences(passages: Iterable[tuple[str, int, str, str]], lexicon: L
     ids, offsets = words.ids.tolist(), words.offsets.tolist()
     found = []
     for i, (passage_id, start, end) in enumerate(places):
-        content = {keys[j] for j in ids[offsets[i]:offsets[i + 1]]}
+        content = {keys[j] for j in ids[offsets[i] : offsets[i + 1]]}
         content.discard(None)
         if len(content) >= params.min_content_words:
             found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
 
 
-def _one_way(x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]],
-             params: ParaphraseParams) -> list[SentenceMatch]:
+def _one_way(
+    x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]], params: ParaphraseParams
+) -> list[SentenceMatch]:
     scored = []
     for (i, j), n in shared.items():
         containment = n / len(x[i].words)
@@ -198,8 +206,9 @@ def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> Counter
     return Counter((i, j) for i, s in enumerate(x) for word in s.words for j in holders.get(word, ()))
 
 
-def matched_sentences(x: list[ContentSentence], y: list[ContentSentence],
-                      params: ParaphraseParams) -> list[SentenceMatch]:
+def matched_sentences(
+    x: list[ContentSentence], y: list[ContentSentence], params: ParaphraseParams
+) -> list[SentenceMatch]:
     """One-to-one matches of sentences of ``x`` with sentences of ``y``, judged from whichever side
     finds more: a summary's sentences are inside the source's, not the other way round."""
     shared = _shared_words(x, y)
@@ -224,8 +233,10 @@ def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseP
     passage and its offset in the document, ``<passage_id>@<offset>``. Row-wise: any slice of
     the passages gives its own rows (the worker pool cuts documents anywhere); computed slice
     by slice, with one dictionary per id column in the end."""
-    parts = [_sentence_band_slice(passages.slice(start, _SLICE_PASSAGES), lexicon, params)
-             for start in range(0, passages.num_rows, _SLICE_PASSAGES)]
+    parts = [
+        _sentence_band_slice(passages.slice(start, _SLICE_PASSAGES), lexicon, params)
+        for start in range(0, passages.num_rows, _SLICE_PASSAGES)
+    ]
     if not parts:
         return SENTENCE_BANDS.empty_table()
     return conform(pa.concat_tables(parts).unify_dictionaries().combine_chunks(), SENTENCE_BANDS)
@@ -233,17 +244,26 @@ def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseP
 
 def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
     doc_of = dict(zip(passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist()))
-    sentences = document_sentences(zip(
-        passages.column("passage_id").to_pylist(), passages.column("char_start").to_pylist(),
-        passages.column("text").to_pylist(), passages.column("kind").to_pylist()), lexicon, params)
+    sentences = document_sentences(
+        zip(
+            passages.column("passage_id").to_pylist(),
+            passages.column("char_start").to_pylist(),
+            passages.column("text").to_pylist(),
+            passages.column("kind").to_pylist(),
+        ),
+        lexicon,
+        params,
+    )
     ids = [sentence.id for sentence in sentences]
     docs = [doc_of[sentence.passage_id] for sentence in sentences]
     texts = [" ".join(sorted(sentence.words)) for sentence in sentences]
     if not texts:
         return SENTENCE_BANDS.empty_table()
     matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
-    return conform(band_table(pa.array(ids, type=pa.string()), pa.array(docs, type=pa.string()),
-                              band_keys(matrix, params.lsh)), SENTENCE_BANDS)
+    return conform(
+        band_table(pa.array(ids, type=pa.string()), pa.array(docs, type=pa.string()), band_keys(matrix, params.lsh)),
+        SENTENCE_BANDS,
+    )
 
 
 @dataclass(frozen=True)
@@ -260,8 +280,11 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     unrelated articles proves nothing about any two."""
     pairs = lsh_pair_codes(new_bands, history_bands, params.lsh)
     if pairs.skipped:
-        log.info("paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
-                 pairs.skipped, params.stock_documents)
+        log.info(
+            "paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
+            pairs.skipped,
+            params.stock_documents,
+        )
     # Integer codes throughout, in as few arrays as will do: a bulk load of a whole archive pairs
     # millions of sentences (12M at 1M passages), and this was its run's high-water mark.
     n_docs = max(1, len(pairs.doc_ids))
@@ -273,12 +296,14 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
     seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
-    return ParaphraseCandidates(sorted(zip(firsts, seconds)),
-                                frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()))
+    return ParaphraseCandidates(
+        sorted(zip(firsts, seconds)), frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist())
+    )
 
 
-def _reaching(a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray, n_docs: int,
-              n_sentences: int) -> np.ndarray:
+def _reaching(
+    a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray, n_docs: int, n_sentences: int
+) -> np.ndarray:
     """Per sentence, how many documents other than its own its pairs reach: sentence ``a[i]``
     reaches ``doc_b[i]`` and ``b[i]`` reaches ``doc_a[i]``."""
     m = len(a)
@@ -294,16 +319,21 @@ def _reaching(a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray
     return np.bincount(distinct, minlength=n_sentences)
 
 
-def _sentences_by_document(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams,
-                           kept: MutableMapping[tuple[str, ParaphraseParams], list[ContentSentence]],
-                           ) -> dict[str, list[ContentSentence]]:
+def _sentences_by_document(
+    passages: pa.Table,
+    lexicon: Lexicon,
+    params: ParaphraseParams,
+    kept: MutableMapping[tuple[str, ParaphraseParams], list[ContentSentence]],
+) -> dict[str, list[ContentSentence]]:
     """Content sentences of every document of ``passages``, which must hold all of each one's
     passages (``kept`` is by document: a RunContext's ``content_sentences``, by (doc_id, params);
     a doc_id is the hash of the text, so they never go stale)."""
     by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
     for passage_id, doc_id, char_start, text, kind in zip(
-        passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-        passages.column("char_start").to_pylist(), passages.column("text").to_pylist(),
+        passages.column("passage_id").to_pylist(),
+        passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(),
+        passages.column("text").to_pylist(),
         passages.column("kind").to_pylist(),
     ):
         by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
@@ -319,8 +349,15 @@ def _sentences_by_document(passages: pa.Table, lexicon: Lexicon, params: Paraphr
     return found
 
 
-def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str,
-                     lexicon: Lexicon, params: ParaphraseParams, context: RunContext | None = None) -> pa.Table:
+def find_paraphrases(
+    candidates: ParaphraseCandidates,
+    passages: pa.Table,
+    credits: pa.Table,
+    batch: str,
+    lexicon: Lexicon,
+    params: ParaphraseParams,
+    context: RunContext | None = None,
+) -> pa.Table:
     """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
 
     ``passages`` must hold every passage of every document the pairs name; ``credits`` their
@@ -330,20 +367,28 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
     reword them by design. ``context`` keeps the documents' content sentences between calls.
     """
     crediting: dict[str, list[tuple[int, int]]] = {}
-    for doc_id, start, end in zip(credits.column("doc_id").to_pylist(), credits.column("sentence_start").to_pylist(),
-                                  credits.column("sentence_end").to_pylist()):
+    for doc_id, start, end in zip(
+        credits.column("doc_id").to_pylist(),
+        credits.column("sentence_start").to_pylist(),
+        credits.column("sentence_end").to_pylist(),
+    ):
         crediting.setdefault(doc_id, []).append((start, end))
 
     def usable(doc_id: str, sentences: list[ContentSentence]) -> list[ContentSentence]:
         spans = crediting.get(doc_id, ())
-        return [s for s in sentences if s.id not in candidates.stock_sentences
-                and not any(start < s.end and s.start < end for start, end in spans)]
+        return [
+            s
+            for s in sentences
+            if s.id not in candidates.stock_sentences
+            and not any(start < s.end and s.start < end for start, end in spans)
+        ]
 
     sentences = _sentences_by_document(passages, lexicon, params, (context or RunContext()).content_sentences)
     rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
     for doc_a, doc_b in candidates.doc_pairs:
-        matches = matched_sentences(usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])),
-                                    params)
+        matches = matched_sentences(
+            usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])), params
+        )
         if len(matches) < params.min_sentences:
             continue
         rows["doc_a"].append(doc_a)
@@ -353,8 +398,9 @@ def find_paraphrases(candidates: ParaphraseCandidates, passages: pa.Table, credi
         rows["containment_mean"].append(sum(m.containment for m in matches) / len(matches))
         rows["passages_a"].append(sorted({m.x.passage_id for m in matches}))
         rows["passages_b"].append(sorted({m.y.passage_id for m in matches}))
-        rows["spans"].append([{"a_start": m.x.start, "a_end": m.x.end, "b_start": m.y.start, "b_end": m.y.end}
-                              for m in matches])
+        rows["spans"].append(
+            [{"a_start": m.x.start, "a_end": m.x.end, "b_start": m.y.start, "b_end": m.y.end} for m in matches]
+        )
     table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
     return conform(table, PARAPHRASES)
 
@@ -374,8 +420,15 @@ def _paraphrase_chunk(chunk: tuple[ParaphraseCandidates, pa.Table, pa.Table, str
     return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params, process_context())
 
 
-def run(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table, batch: str, params: ParaphraseParams,
-        parallel: ParallelParams, context: RunContext | None = None) -> pa.Table:
+def run(
+    candidates: ParaphraseCandidates,
+    passages: pa.Table,
+    credits: pa.Table,
+    batch: str,
+    params: ParaphraseParams,
+    parallel: ParallelParams,
+    context: RunContext | None = None,
+) -> pa.Table:
     """``find_paraphrases``, its (sorted) document pairs cut into consecutive runs when the pool
     is used: each pair is verified on its own, so the runs' rows, concatenated in order, are the
     same table. Reading each document's sentences is most of the work; a run keeps a new
@@ -390,12 +443,18 @@ def run(candidates: ParaphraseCandidates, passages: pa.Table, credits: pa.Table,
         stock_of.setdefault(doc_of(passage_of_sentence(sentence)), []).append(sentence)
 
     def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
-        stretch = pairs[offset:offset + length]
+        stretch = pairs[offset : offset + length]
         docs = {doc for pair in stretch for doc in pair}
         stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
-        return (ParaphraseCandidates(stretch, stock), rows_of_documents(passages, docs),
-                rows_of_documents(credits, docs), batch, params)
+        return (
+            ParaphraseCandidates(stretch, stock),
+            rows_of_documents(passages, docs),
+            rows_of_documents(credits, docs),
+            batch,
+            params,
+        )
 
     work = (chunk(offset, length) for offset, length in even_slices(len(pairs), parts))
-    return pa.concat_tables(map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}",
-                                       total=parts)).combine_chunks()
+    return pa.concat_tables(
+        map_chunks(_paraphrase_chunk, work, parallel, f"paraphrase {batch}", total=parts)
+    ).combine_chunks()

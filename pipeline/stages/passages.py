@@ -29,17 +29,19 @@ def split_passages(documents: pa.Table) -> pa.Table:
     doc_ids = documents.column("doc_id").to_pylist()
     batches = documents.column("batch").to_pylist()
     texts = documents.column("text").to_pylist()
-    pieces = [document_pieces(text, body_start)
-              for text, body_start in zip(texts, documents.column("body_start").to_pylist())]
-    passage_texts = [text[start:end] for text, (header, body) in zip(texts, pieces)
-                     for start, end in in_text_order(header, body)]
+    pieces = [
+        document_pieces(text, body_start) for text, body_start in zip(texts, documents.column("body_start").to_pylist())
+    ]
+    passage_texts = [
+        text[start:end] for text, (header, body) in zip(texts, pieces) for start, end in in_text_order(header, body)
+    ]
     # Every passage's words counted at once: classify and n_tokens need them, and Python's re was the cost.
     counts = word_counts(passage_texts)
     rows: dict[str, list] = {name: [] for name in PASSAGES.names}
     first = 0
     for doc_id, batch, text, (header, body) in zip(doc_ids, batches, texts, pieces):
         n = len(body) + (header is not None)
-        for span in classify_pieces(text, header, body, counts[first:first + n]):
+        for span in classify_pieces(text, header, body, counts[first : first + n]):
             rows["passage_id"].append(passage_id(doc_id, span.ordinal))
             rows["doc_id"].append(doc_id)
             rows["batch"].append(batch)

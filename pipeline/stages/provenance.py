@@ -31,18 +31,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.ids import ordinal_of
 from pipeline.core.schema import COPY_RELATIONS, PROVENANCE
+from pipeline.core.settings import setting
 from pipeline.core.tables import conform
 from pipeline.core.union_find import UnionFind
-from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least, require_fraction
+
 
 @dataclass(frozen=True)
 class ProvenanceParams:
@@ -51,22 +52,31 @@ class ProvenanceParams:
     min_shared_passages: int = setting(2, "shared passages on each side that make a document link")
     min_evidence_words: int = setting(15, "words a shared passage needs to count as evidence")
     whole_document_coverage: float = setting(0.6, "shared spans covering this share of both documents make a link")
-    excerpt_max_coverage: float = setting(0.7, "below this share of shared passages on both sides a copy is an "
-                                               "excerpt")
+    excerpt_max_coverage: float = setting(0.7, "below this share of shared passages on both sides a copy is an excerpt")
     spun_min_share: float = setting(0.5, "share of spun passage overlaps that makes a link spun")
     reprint_min_jaccard: float = setting(0.9, "every overlap at least this Jaccard (and full coverage) makes a reprint")
-    containment_margin: float = setting(0.15, "same day, no credit: the copy shares this much more than the other "
-                                              "side")
-    contained_coverage: float = setting(0.9, "same day, no credit: the copy has at least this share of its "
-                                             "passages shared")
+    containment_margin: float = setting(0.15, "same day, no credit: the copy shares this much more than the other side")
+    contained_coverage: float = setting(
+        0.9, "same day, no credit: the copy has at least this share of its passages shared"
+    )
     long_copy_min_words: int = setting(40, "a paragraph or copied span of this many words is a copy on its own")
     long_copy_min_jaccard: float = setting(0.8, "Jaccard at which such a paragraph is a copy on its own")
 
     def __post_init__(self) -> None:
         require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words", "long_copy_min_words"), 1)
-        require_fraction("provenance", self, ("whole_document_coverage", "excerpt_max_coverage", "spun_min_share",
-                                              "reprint_min_jaccard", "containment_margin",
-                                              "contained_coverage", "long_copy_min_jaccard"))
+        require_fraction(
+            "provenance",
+            self,
+            (
+                "whole_document_coverage",
+                "excerpt_max_coverage",
+                "spun_min_share",
+                "reprint_min_jaccard",
+                "containment_margin",
+                "contained_coverage",
+                "long_copy_min_jaccard",
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,11 @@ def passage_info(passages: pa.Table, params: ProvenanceParams) -> dict[str, Pass
     return {
         pid: PassageInfo(doc_id, kind != "header" and n_tokens >= params.min_evidence_words, n_tokens)
         for pid, doc_id, kind, n_tokens in zip(
-            passages.column("passage_id").to_pylist(), passages.column("doc_id").to_pylist(),
-            passages.column("kind").to_pylist(), passages.column("n_tokens").to_pylist())
+            passages.column("passage_id").to_pylist(),
+            passages.column("doc_id").to_pylist(),
+            passages.column("kind").to_pylist(),
+            passages.column("n_tokens").to_pylist(),
+        )
     }
 
 
@@ -126,12 +139,15 @@ def document_info(documents: pa.Table, passages: dict[str, PassageInfo]) -> dict
     substantial: Counter[str] = Counter(p.doc_id for p in passages.values() if p.substantial)
     info = {}
     for doc_id, published, batch, n_chars, body_start in zip(
-        documents.column("doc_id").to_pylist(), documents.column("published").to_pylist(),
-        documents.column("batch").to_pylist(), documents.column("n_chars").to_pylist(),
+        documents.column("doc_id").to_pylist(),
+        documents.column("published").to_pylist(),
+        documents.column("batch").to_pylist(),
+        documents.column("n_chars").to_pylist(),
         documents.column("body_start").to_pylist(),
     ):
-        info[doc_id] = DocumentInfo(doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start),
-                                    max(1, substantial[doc_id]))
+        info[doc_id] = DocumentInfo(
+            doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start), max(1, substantial[doc_id])
+        )
     return info
 
 
@@ -141,10 +157,12 @@ def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list
     A boilerplate line next to an article's own text has no copied neighbour."""
     # Copies only, picked in Arrow: most overlaps of a large batch are same_story rows.
     copies = overlaps.filter(pc.is_in(overlaps.column("relation"), pa.array(COPY_RELATIONS, type=pa.string())))
-    rows = copies.select(["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans",
-                          "longest_span_words"]).to_pylist()
+    rows = copies.select(
+        ["passage_a", "passage_b", "doc_a", "doc_b", "relation", "jaccard", "spans", "longest_span_words"]
+    ).to_pylist()
     substantial = {
-        (r["doc_a"], ordinal_of(r["passage_a"]), r["doc_b"], ordinal_of(r["passage_b"])) for r in rows
+        (r["doc_a"], ordinal_of(r["passage_a"]), r["doc_b"], ordinal_of(r["passage_b"]))
+        for r in rows
         if passages[r["passage_a"]].substantial and passages[r["passage_b"]].substantial
     }
 
@@ -152,8 +170,12 @@ def _evidence_rows(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> list
         a, b = ordinal_of(r["passage_a"]), ordinal_of(r["passage_b"])
         return any((r["doc_a"], a + step, r["doc_b"], b + step) in substantial for step in (-1, 1))
 
-    return [r for r in rows if (r["doc_a"], ordinal_of(r["passage_a"]), r["doc_b"], ordinal_of(r["passage_b"]))
-            in substantial or next_to_substantial(r)]
+    return [
+        r
+        for r in rows
+        if (r["doc_a"], ordinal_of(r["passage_a"]), r["doc_b"], ordinal_of(r["passage_b"])) in substantial
+        or next_to_substantial(r)
+    ]
 
 
 def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple[str, str], _PairEvidence]:
@@ -177,23 +199,34 @@ def _collect(overlaps: pa.Table, passages: dict[str, PassageInfo]) -> dict[tuple
     return pairs
 
 
-def _relation(passage_coverage_x: float, passage_coverage_y: float, evidence: _PairEvidence,
-              params: ProvenanceParams) -> str:
+def _relation(
+    passage_coverage_x: float, passage_coverage_y: float, evidence: _PairEvidence, params: ProvenanceParams
+) -> str:
     spun_share = evidence.relations.count("spun") / len(evidence.relations)
     if max(passage_coverage_x, passage_coverage_y) < params.excerpt_max_coverage:
         return "excerpt"
     if spun_share >= params.spun_min_share:
         return "spun"
     # Judged on substantial paragraphs: a reprint may change a short credit or footer line.
-    body = [j for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)
-            if min(wx, wy) >= params.min_evidence_words]
+    body = [
+        j
+        for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)
+        if min(wx, wy) >= params.min_evidence_words
+    ]
     if min(body or evidence.jaccards) >= params.reprint_min_jaccard:
         return "reprint"
     return "light_edit"
 
 
-def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: float, introduces_x: bool,
-               introduces_y: bool, params: ProvenanceParams) -> tuple[bool, str]:
+def _direction(
+    x: DocumentInfo,
+    y: DocumentInfo,
+    coverage_x: float,
+    coverage_y: float,
+    introduces_x: bool,
+    introduces_y: bool,
+    params: ProvenanceParams,
+) -> tuple[bool, str]:
     """(x is the copy, basis): the later date; else the side that introduces the shared text with
     a credit; else the side contained in the other (almost all of it shared, clearly more than
     the other side); else a tie. A reprint with a footer added is a tie, not a guess."""
@@ -207,8 +240,9 @@ def _direction(x: DocumentInfo, y: DocumentInfo, coverage_x: float, coverage_y: 
     return True, "tie"
 
 
-def _credited_outlet(doc: str, shared_passages: set[str], credits: dict[str, list[PassageCredit]],
-                     introducing_only: bool = False) -> str | None:
+def _credited_outlet(
+    doc: str, shared_passages: set[str], credits: dict[str, list[PassageCredit]], introducing_only: bool = False
+) -> str | None:
     """An outlet the document credits in the passage just before a shared one ("The following
     account was first published by ...:") or, unless ``introducing_only``, inside a shared one."""
     ordinals = {ordinal_of(p) for p in shared_passages}
@@ -233,23 +267,32 @@ class PassageCredit:
 
 def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
     found: dict[str, list[PassageCredit]] = defaultdict(list)
-    for doc_id, passage_id, outlet_id, cue in zip(attributions.column("doc_id").to_pylist(),
-                                                  attributions.column("passage_id").to_pylist(),
-                                                  attributions.column("outlet_id").to_pylist(),
-                                                  attributions.column("cue").to_pylist()):
+    for doc_id, passage_id, outlet_id, cue in zip(
+        attributions.column("doc_id").to_pylist(),
+        attributions.column("passage_id").to_pylist(),
+        attributions.column("outlet_id").to_pylist(),
+        attributions.column("cue").to_pylist(),
+    ):
         if outlet_id is not None:
-            found[doc_id].append(PassageCredit(ordinal_of(passage_id), outlet_id,
-                                               cue in INTRODUCING_CUES))
+            found[doc_id].append(PassageCredit(ordinal_of(passage_id), outlet_id, cue in INTRODUCING_CUES))
     return found
 
 
-def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, coverage_x: float, coverage_y: float,
-                    params: ProvenanceParams) -> str | None:
+def _evidence_basis(
+    x: DocumentInfo,
+    y: DocumentInfo,
+    evidence: _PairEvidence,
+    coverage_x: float,
+    coverage_y: float,
+    params: ProvenanceParams,
+) -> str | None:
     """Why the shared passages prove copying on their own (see module doc); None when they do not."""
     # A one-paragraph document (a brief, an answer) cannot share two paragraphs of its own.
-    if (len(evidence.passages_x) >= min(params.min_shared_passages, x.substantial_passages)
-            and len(evidence.passages_y) >= min(params.min_shared_passages, y.substantial_passages)
-            and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1):
+    if (
+        len(evidence.passages_x) >= min(params.min_shared_passages, x.substantial_passages)
+        and len(evidence.passages_y) >= min(params.min_shared_passages, y.substantial_passages)
+        and len(evidence.passages_x) + len(evidence.passages_y) >= params.min_shared_passages + 1
+    ):
         return "shared_passages"
     if min(coverage_x, coverage_y) >= params.whole_document_coverage:
         return "whole_document"
@@ -257,8 +300,9 @@ def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, c
     # and so is as long a run copied into a paragraph of other text: no independent report, no quote
     # of a few lines, repeats that many words in order.
     if evidence.longest_span_words >= params.long_copy_min_words or any(
-            j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
-            for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)):
+        j >= params.long_copy_min_jaccard and max(wx, wy) >= params.long_copy_min_words
+        for j, wx, wy in zip(evidence.jaccards, evidence.words_x, evidence.words_y)
+    ):
         return "long_copy"
     return None
 
@@ -266,20 +310,31 @@ def _evidence_basis(x: DocumentInfo, y: DocumentInfo, evidence: _PairEvidence, c
 def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
     """Matched sentences of each paraphrase pair as evidence (x < y), one 'paraphrase' relation per sentence."""
     pairs: dict[tuple[str, str], _PairEvidence] = {}
-    for row in paraphrases.select(["doc_a", "doc_b", "containment_mean", "passages_a", "passages_b",
-                                   "spans"]).to_pylist():
+    for row in paraphrases.select(
+        ["doc_a", "doc_b", "containment_mean", "passages_a", "passages_b", "spans"]
+    ).to_pylist():
         flip = row["doc_a"] > row["doc_b"]
         key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
-        spans = [(s["b_start"], s["b_end"], s["a_start"], s["a_end"]) if flip else
-                 (s["a_start"], s["a_end"], s["b_start"], s["b_end"]) for s in row["spans"]]
+        spans = [
+            (s["b_start"], s["b_end"], s["a_start"], s["a_end"])
+            if flip
+            else (s["a_start"], s["a_end"], s["b_start"], s["b_end"])
+            for s in row["spans"]
+        ]
         passages_a, passages_b = set(row["passages_a"]), set(row["passages_b"])
-        pairs[key] = _PairEvidence(passages_b if flip else passages_a, passages_a if flip else passages_b, spans,
-                                   ["paraphrase"] * len(spans), [row["containment_mean"]] * len(spans))
+        pairs[key] = _PairEvidence(
+            passages_b if flip else passages_a,
+            passages_a if flip else passages_b,
+            spans,
+            ["paraphrase"] * len(spans),
+            [row["containment_mean"]] * len(spans),
+        )
     return pairs
 
 
-def chained_links(documents: set[str],
-                  links_touching: Callable[[set[str]], Iterable[tuple[str, str]]]) -> list[tuple[str, str]]:
+def chained_links(
+    documents: set[str], links_touching: Callable[[set[str]], Iterable[tuple[str, str]]]
+) -> list[tuple[str, str]]:
     """The earlier links of every chain of copy links that reaches one of ``documents``, sorted:
     all of ``earlier_links`` that ``document_links`` needs to tell which of ``documents`` copy
     links already join. ``links_touching(ids)`` gives the (doc_id, source_doc_id) links with an
@@ -294,9 +349,16 @@ def chained_links(documents: set[str],
     return sorted(links)
 
 
-def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, attributions: pa.Table, batch: str,
-                   params: ProvenanceParams, earlier_links: Iterable[tuple[str, str]] = (),
-                   paraphrases: pa.Table | None = None) -> pa.Table:
+def document_links(
+    overlaps: pa.Table,
+    documents: pa.Table,
+    passages: pa.Table,
+    attributions: pa.Table,
+    batch: str,
+    params: ProvenanceParams,
+    earlier_links: Iterable[tuple[str, str]] = (),
+    paraphrases: pa.Table | None = None,
+) -> pa.Table:
     """The provenance table: one row per (copying document, source document).
 
     ``documents`` and ``passages`` must cover every document the overlaps and
@@ -342,31 +404,47 @@ def document_links(overlaps: pa.Table, documents: pa.Table, passages: pa.Table, 
         credit_x = _credited_outlet(x_id, evidence.passages_x, credits)
         credit_y = _credited_outlet(y_id, evidence.passages_y, credits)
         x_is_copy, basis = _direction(
-            x, y, passage_coverage_x, passage_coverage_y,
+            x,
+            y,
+            passage_coverage_x,
+            passage_coverage_y,
             _credited_outlet(x_id, evidence.passages_x, credits, introducing_only=True) is not None,
             _credited_outlet(y_id, evidence.passages_y, credits, introducing_only=True) is not None,
-            params)
+            params,
+        )
         if x_is_copy:
             copy, source, spans, credit = x, y, evidence.spans, credit_x
-            copy_cov, source_cov, copy_passages, source_passages = coverage_x, coverage_y, evidence.passages_x, \
-                evidence.passages_y
+            copy_cov, source_cov, copy_passages, source_passages = (
+                coverage_x,
+                coverage_y,
+                evidence.passages_x,
+                evidence.passages_y,
+            )
         else:
             copy, source, spans, credit = y, x, [(s[2], s[3], s[0], s[1]) for s in evidence.spans], credit_y
-            copy_cov, source_cov, copy_passages, source_passages = coverage_y, coverage_x, evidence.passages_y, \
-                evidence.passages_x
+            copy_cov, source_cov, copy_passages, source_passages = (
+                coverage_y,
+                coverage_x,
+                evidence.passages_y,
+                evidence.passages_x,
+            )
         rows["doc_id"].append(copy.doc_id)
         rows["source_doc_id"].append(source.doc_id)
         rows["batch"].append(batch)
-        rows["relation"].append("paraphrase" if proof == "paraphrase" else
-                                _relation(passage_coverage_x, passage_coverage_y, evidence, params))
+        rows["relation"].append(
+            "paraphrase"
+            if proof == "paraphrase"
+            else _relation(passage_coverage_x, passage_coverage_y, evidence, params)
+        )
         rows["shared_passages"].append(len(copy_passages))
         rows["source_shared_passages"].append(len(source_passages))
         rows["coverage"].append(copy_cov)
         rows["source_coverage"].append(source_cov)
         rows["spun_share"].append(evidence.relations.count("spun") / len(evidence.relations))
         rows["jaccard_mean"].append(sum(evidence.jaccards) / len(evidence.jaccards))
-        rows["spans"].append([{"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1}
-                              for a0, a1, b0, b1 in sorted(spans)])
+        rows["spans"].append(
+            [{"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1} for a0, a1, b0, b1 in sorted(spans)]
+        )
         rows["origin_basis"].append(basis)
         rows["credited_outlet_id"].append(credit)
         rows["evidence"].append(proof)

@@ -30,11 +30,19 @@ import pyarrow as pa
 
 from pipeline.core.tables import sorted_unique
 from pipeline.text.sentences import BREAK_BETWEEN_TOKENS
-from pipeline.text.tokens import (MONTHS, STOPWORDS, Token, TokenRows, normal_form, token_rows, tokenize,
-                                  tokenized_alike_by_rust)
+from pipeline.text.tokens import (
+    MONTHS,
+    STOPWORDS,
+    Token,
+    TokenRows,
+    normal_form,
+    token_rows,
+    tokenize,
+    tokenized_alike_by_rust,
+)
 
 _MONTH_NAMES = frozenset(MONTHS.values())
-_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+_WEEKDAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class Anchor:
 
 
 def _starts_sentence(text: str, token: Token, previous: Token | None) -> bool:
-    gap = text[previous.end:token.start] if previous else text[:token.start]
+    gap = text[previous.end : token.start] if previous else text[: token.start]
     return previous is None or any(ch in BREAK_BETWEEN_TOKENS for ch in gap)
 
 
@@ -70,9 +78,10 @@ def anchors_in(text: str, tokens: list[Token]) -> list[Anchor]:
             continue
         if not token.is_capitalised or norm in _MONTH_NAMES or norm in _WEEKDAYS:
             continue
-        if _starts_sentence(text, token, previous):
-            if norm in STOPWORDS or following is None or not following.is_capitalised:
-                continue
+        if _starts_sentence(text, token, previous) and (
+            norm in STOPWORDS or following is None or not following.is_capitalised
+        ):
+            continue
         anchors.append(Anchor(f"n:{norm}", token.start, token.end))
     return anchors
 
@@ -103,8 +112,11 @@ def anchor_key_rows(texts: Sequence[str]) -> AnchorKeyRows:
     tokens = token_rows(series, BREAK_BETWEEN_TOKENS)
     surfaces = SurfaceFlags.of(tokens.surfaces)
     found = _vector_keys(tokens, surfaces)
-    slow_texts = sorted_unique(np.concatenate([tokens.text[surfaces.is_cent[tokens.surface]],
-                                               np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy())]))
+    slow_texts = sorted_unique(
+        np.concatenate(
+            [tokens.text[surfaces.is_cent[tokens.surface]], np.flatnonzero(~tokenized_alike_by_rust(series).to_numpy())]
+        )
+    )
     fast = ~np.isin(found.text_index, slow_texts)
     slow = [(i, key) for i in slow_texts.tolist() for key in anchor_keys(texts[i])]
     return _distinct_sorted_rows(
@@ -142,15 +154,19 @@ class SurfaceFlags:
     @classmethod
     def of(cls, surfaces: list[str]) -> SurfaceFlags:
         vocabulary: dict[str, int] = {}
-        norm = np.fromiter((vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in surfaces),
-                           dtype=np.int64, count=len(surfaces))
+        norm = np.fromiter(
+            (vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in surfaces),
+            dtype=np.int64,
+            count=len(surfaces),
+        )
         norms = list(vocabulary)
 
         def of_norms(test) -> np.ndarray:
             return np.fromiter(map(test, norms), dtype=bool, count=len(norms))[norm]
 
         return cls(
-            norm=norm, norms=norms,
+            norm=norm,
+            norms=norms,
             is_month=of_norms(_MONTH_NAMES.__contains__),
             is_digits=of_norms(str.isdigit),
             norm_length=np.fromiter(map(len, norms), dtype=np.int64, count=len(norms))[norm],
@@ -201,13 +217,22 @@ def anchor_masks(tokens: TokenRows, surfaces: SurfaceFlags) -> _AnchorMasks:
     def token(flags: np.ndarray) -> np.ndarray:
         return flags[tokens.surface]
 
-    month, digits, length, capitalised = (token(surfaces.is_month), token(surfaces.is_digits),
-                                          token(surfaces.norm_length), token(surfaces.is_capitalised))
+    month, digits, length, capitalised = (
+        token(surfaces.is_month),
+        token(surfaces.is_digits),
+        token(surfaces.norm_length),
+        token(surfaces.is_capitalised),
+    )
     date = month & following(digits & (length <= 2))
     figure = digits & (length >= 2) & ~previous(month)
     starts_sentence = ~has_previous | tokens.after_break
-    name = (capitalised & ~digits & ~month & ~token(surfaces.is_weekday)
-            & ~(starts_sentence & (token(surfaces.is_stopword) | ~following(capitalised))))
+    name = (
+        capitalised
+        & ~digits
+        & ~month
+        & ~token(surfaces.is_weekday)
+        & ~(starts_sentence & (token(surfaces.is_stopword) | ~following(capitalised)))
+    )
     return _AnchorMasks(date, figure, name)
 
 
@@ -224,6 +249,9 @@ def keys_of(text: np.ndarray, norm: np.ndarray, norms: list[str], masks: _Anchor
     for code in distinct.tolist():
         rest, day_code = divmod(code, size)
         kind_code, word = divmod(rest, size)
-        names.append(f"d:{norms[word]} {norms[day_code - 1]}" if kind_code == 0
-                     else f"{'f' if kind_code == 1 else 'n'}:{norms[word]}")
+        names.append(
+            f"d:{norms[word]} {norms[day_code - 1]}"
+            if kind_code == 0
+            else f"{'f' if kind_code == 1 else 'n'}:{norms[word]}"
+        )
     return _VectorKeys(text[at], key.reshape(-1), names, at)

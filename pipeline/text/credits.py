@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 import pyarrow as pa
 
@@ -46,11 +46,32 @@ UNRESOLVED_CONFIDENCE = 0.2
 # "the Post": resolves to an outlet named earlier whose name holds the word;
 # unresolved it stays an alias with no outlet.
 ALIAS_WORDS = frozenset(
-    "Post Times Journal Globe Herald Tribune Chronicle Register Star Mail Examiner Inquirer "
-    "Standard Mirror Express Gazette Record Nation Daily".split()
+    [
+        "Post",
+        "Times",
+        "Journal",
+        "Globe",
+        "Herald",
+        "Tribune",
+        "Chronicle",
+        "Register",
+        "Star",
+        "Mail",
+        "Examiner",
+        "Inquirer",
+        "Standard",
+        "Mirror",
+        "Express",
+        "Gazette",
+        "Record",
+        "Nation",
+        "Daily",
+    ]
 )
 # Names that are also outlets in their own right when nothing earlier matches.
-SELF_STANDING_WORDS = frozenset("Guardian Independent Telegraph Observer Economist Hill Sun Times".split()) - {"Times"}
+SELF_STANDING_WORDS = frozenset(
+    ["Guardian", "Independent", "Telegraph", "Observer", "Economist", "Hill", "Sun", "Times"]
+) - {"Times"}
 
 _TYPE_WORDS = {
     "newspaper": ("newspaper",),
@@ -125,20 +146,32 @@ _CREDIT_LINE_LEFT = re.compile(
     re.I,
 )
 _CREDIT_LINE_RIGHT = re.compile(r"^[\s.)\]—–-]*(?:\d{4}[\s.]*)?(?:[;|,].*)?$")
-_CREDIT_START = re.compile(r"^\s*[(\[]?\s*(?:photo(?:graph)?s?|pictures?|images?|credits?|foto|video)\s*(?::|by\b)", re.I)
+_CREDIT_START = re.compile(
+    r"^\s*[(\[]?\s*(?:photo(?:graph)?s?|pictures?|images?|credits?|foto|video)\s*(?::|by\b)", re.I
+)
 _CUE_VERBS = re.compile(r"\b(?:said|says|told|reported|reports|according|stated|advised|quoted|citing)\b")
-_ACCORDING = re.compile(r"\b(?:[Aa]ccording to|[Ii]n accordance with|[Ii]n line with|[Bb]ased on|per)\s+(?P<gap>[^,;:.!?]*)$")
-_RIGHT_ACCORDING = re.compile(r"^(?:['’]s)?\s+(?:(?:own|new|latest|recent|exit)\s+)?(?:poll|survey|tally|analysis|count|estimate|data|projection|calculation)s?\b", re.I)
+_ACCORDING = re.compile(
+    r"\b(?:[Aa]ccording to|[Ii]n accordance with|[Ii]n line with|[Bb]ased on|per)\s+(?P<gap>[^,;:.!?]*)$"
+)
+_RIGHT_ACCORDING = re.compile(
+    r"^(?:['’]s)?\s+(?:(?:own|new|latest|recent|exit)\s+)?(?:poll|survey|tally|analysis|count|estimate|data|projection|calculation)s?\b",
+    re.I,
+)
 # "exit polls conducted for the Associated Press": the outlet's poll.
-_POLL_FOR_LEFT = re.compile(r"\b(?:polls?|survey|surveys|study|analysis)\s+(?:conducted|commissioned|carried out)\s+"
-                            r"(?:for|by)\s+(?:the\s+)?$", re.I)
+_POLL_FOR_LEFT = re.compile(
+    r"\b(?:polls?|survey|surveys|study|analysis)\s+(?:conducted|commissioned|carried out)\s+"
+    r"(?:for|by)\s+(?:the\s+)?$",
+    re.I,
+)
 _TOLD = re.compile(
     r"\b(?:told|tells|telling|tell|advised|informed|said to|spoke to|spoke with|speaking to|"
     r"speaking with|talking to|talked to|(?:said|says|speaking|spoke|appeared|appearing|comments?)\s+on|"
     r"(?:email|e-mail|statement|letter|message|note)s?\s+(?:[\w]+\s+){0,2}to)\s+"
     r"(?:[\w.]+['’]s\s+)?(?:the\s+)?[\"“‘]?$"
 )
-_CITING_LEFT = re.compile(r"\b(?:citing|quoting|cited by|quoted by|quoted in|cited in)\s+(?:(?:a|an|the|\w+)\s+){0,3}?(?:the\s+)?$")
+_CITING_LEFT = re.compile(
+    r"\b(?:citing|quoting|cited by|quoted by|quoted in|cited in)\s+(?:(?:a|an|the|\w+)\s+){0,3}?(?:the\s+)?$"
+)
 _CITING_RIGHT = re.compile(r"^\s*(?:,[^,]{1,60},\s*)?(?:\w+\s+)?(?:quoted|cited|quoting|citing|quotes|cites)\b")
 _REPORTED_BY = re.compile(
     r"\b(?:reported|published|revealed|disclosed|broken|first reported|as reported)\s+"
@@ -163,7 +196,9 @@ _SAID_RIGHT = re.compile(
     rf"further\s+|however\s+|had\s+|has\s+)?{SPEECH_VERBS}\b(?P<self>\s+(?:it|its|it's|that it)\b)?"
 )
 _INVERTED_LEFT = re.compile(r"\b(?P<verb>said|says|stated|added|wrote|writes|reported|reports)\s+(?:the\s+)?$")
-_INVERTED_RIGHT = re.compile(r"^(?:\s+(?:" + DESCRIPTORS + r"))?\s*(?:(?:on|in|late|earlier|last)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)")
+_INVERTED_RIGHT = re.compile(
+    r"^(?:\s+(?:" + DESCRIPTORS + r"))?\s*(?:(?:on|in|late|earlier|last)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)"
+)
 _OTHER_LEFT = re.compile(
     r"(?:\binterview\s+with|\bmonitored\s+by|\b(?:obtained|seen|reviewed)\s+by|\b(?:provided|leaked)\s+to|"
     r"\bshared\s+with|\b(?:published|printed|appeared|broadcast|aired|wrote|"
@@ -220,8 +255,8 @@ def classify(text: str, sentence: Sentence, start: int, end: int, body_start: in
     ``body_start``: where the text after the ingest header ('date 2025-03-30 Detroit: ') begins.
     """
     # "told the Kuwaiti news agency KUNA": the descriptor belongs to the name.
-    left = DESCRIPTOR_TAIL.sub("", text[sentence.start:start])
-    right = text[end:sentence.end]
+    left = DESCRIPTOR_TAIL.sub("", text[sentence.start : start])
+    right = text[end : sentence.end]
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
@@ -231,7 +266,7 @@ def classify(text: str, sentence: Sentence, start: int, end: int, body_start: in
 
     if _DATELINE_PREFIX.match(text[line_start:start]) and _DATELINE_SUFFIX.match(text[end:line_end]):
         return "dateline", CONFIDENCE["dateline"]
-    if _CONTRIBUTED.search(text[sentence.start:sentence.end]):
+    if _CONTRIBUTED.search(text[sentence.start : sentence.end]):
         return "contributed", CONFIDENCE["contributed"]
     if _BYLINE_LEFT.search(text[line_start:start]):
         return "contributed", CONFIDENCE["contributed"]
@@ -307,9 +342,7 @@ def _is_credit(text: str, line_start: int, line_end: int, start: int, end: int) 
     before, after = text[seg_start:start], text[end:seg_end]
     if re.search(r"[|/]\s*$", before) or re.match(r"^\s*[|/]", after):
         return True
-    if re.search(r"\bvia\s+$", before) or _CREDIT_START.match(segment):
-        return True
-    return False
+    return bool(re.search(r"\bvia\s+$", before) or _CREDIT_START.match(segment))
 
 
 # ---------------------------------------------------------------------------- aliases
@@ -352,16 +385,15 @@ def _acronym_clashes(text: str, gazetteer: Gazetteer) -> set[str]:
     if not _ACRONYM.search(text):
         return clashes  # most documents define none; the full pattern is tried at every capital letter
     for m in re.finditer(r"((?:[A-Z][\w&-]*[>\]\"”]?\s+){1,6})\(([A-Z]{2,6})\)", text):
-        words = [w.strip(">]\"”") for w in m.group(1).split()]
+        words = [w.strip('>]"”') for w in m.group(1).split()]
         acronym = m.group(2)
-        initials = "".join(w[0] for w in words[-len(acronym):])
+        initials = "".join(w[0] for w in words[-len(acronym) :])
         if initials != acronym:
             continue
-        phrase = " ".join(words[-len(acronym):])
+        phrase = " ".join(words[-len(acronym) :])
         if not gazetteer.find(phrase + " reported"):
             clashes.add(acronym)
     return clashes
-
 
 
 def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[Credit]:
@@ -399,7 +431,7 @@ def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[C
         if not cue:
             continue
         earlier = [m for m in named if m.end <= a.start and _compatible(gazetteer, m.outlet_id, a)]
-        surface = text[start:a.end]
+        surface = text[start : a.end]
         if earlier:
             target = earlier[-1]
             conf = cue[1] * ALIAS_FACTOR
@@ -411,8 +443,9 @@ def find_credits(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list[C
             credits.append(Credit(start, a.end, sent, own.outlet_id, surface, cue[0], False, False, cue[1] * 0.8))
             continue
         credits.append(Credit(start, a.end, sent, None, surface, cue[0], True, False, UNRESOLVED_CONFIDENCE))
-    credits = [replace(c, credit_line=is_credit_line(text, c.sentence, c.char_start, c.char_end, c.cue))
-               for c in credits]
+    credits = [
+        replace(c, credit_line=is_credit_line(text, c.sentence, c.char_start, c.char_end, c.cue)) for c in credits
+    ]
     return sorted(credits, key=lambda c: (c.char_start, c.char_end))
 
 
@@ -439,8 +472,19 @@ def credits_summary(credits: Iterable[Credit], gazetteer: Gazetteer) -> Document
 
 
 # ---------------------------------------------------------------------------- the credits table
-_COLUMNS = ("char_start", "char_end", "sentence_start", "sentence_end", "outlet_id", "surface", "cue", "is_alias",
-            "is_fuzzy", "confidence", "credit_line")
+_COLUMNS = (
+    "char_start",
+    "char_end",
+    "sentence_start",
+    "sentence_end",
+    "outlet_id",
+    "surface",
+    "cue",
+    "is_alias",
+    "is_fuzzy",
+    "confidence",
+    "credit_line",
+)
 
 
 def credits_table(found: Iterable[tuple[str, Iterable[Credit]]], batch: str) -> pa.Table:
@@ -448,14 +492,26 @@ def credits_table(found: Iterable[tuple[str, Iterable[Credit]]], batch: str) -> 
     rows: dict[str, list] = {name: [] for name in CREDITS.names}
     for doc_id, credits in found:
         for c in credits:
-            values = (c.char_start, c.char_end, c.sentence.start, c.sentence.end, c.outlet_id, c.surface, c.cue,
-                      c.is_alias, c.is_fuzzy, c.confidence, c.credit_line)
+            values = (
+                c.char_start,
+                c.char_end,
+                c.sentence.start,
+                c.sentence.end,
+                c.outlet_id,
+                c.surface,
+                c.cue,
+                c.is_alias,
+                c.is_fuzzy,
+                c.confidence,
+                c.credit_line,
+            )
             rows["doc_id"].append(doc_id)
             rows["batch"].append(batch)
             for name, value in zip(_COLUMNS, values):
                 rows[name].append(value)
-    return conform(pa.table({name: pa.array(values, type=CREDITS.field(name).type)
-                             for name, values in rows.items()}), CREDITS)
+    return conform(
+        pa.table({name: pa.array(values, type=CREDITS.field(name).type) for name, values in rows.items()}), CREDITS
+    )
 
 
 def credits_by_document(table: pa.Table) -> dict[str, list[Credit]]:
@@ -463,7 +519,9 @@ def credits_by_document(table: pa.Table) -> dict[str, list[Credit]]:
     found: dict[str, list[Credit]] = {}
     columns = [table.column(name).to_pylist() for name in _COLUMNS]
     for doc_id, (start, end, s_start, s_end, outlet_id, surface, cue, alias, fuzzy, confidence, credit_line) in zip(
-            table.column("doc_id").to_pylist(), zip(*columns)):
-        found.setdefault(doc_id, []).append(Credit(start, end, Sentence(s_start, s_end), outlet_id, surface, cue,
-                                                   alias, fuzzy, confidence, credit_line))
+        table.column("doc_id").to_pylist(), zip(*columns)
+    ):
+        found.setdefault(doc_id, []).append(
+            Credit(start, end, Sentence(s_start, s_end), outlet_id, surface, cue, alias, fuzzy, confidence, credit_line)
+        )
     return found

@@ -26,8 +26,10 @@ OUTLET_ADJECTIVES = (
     r"ruling party|financial|business|economic|local|national|leading|influential|mass-circulation|"
     r"independent|conservative|liberal|[\w]+-language|[\w]+-based|[A-Z][a-z]+(?:ese|an|ian|ish|i))"
 )
-SPEECH_VERBS = (r"(?:said|says|stated|states|added|adds|wrote|writes|noted|announced|claimed|mentioned|commented|"
-                r"observed|explained)")
+SPEECH_VERBS = (
+    r"(?:said|says|stated|states|added|adds|wrote|writes|noted|announced|claimed|mentioned|commented|"
+    r"observed|explained)"
+)
 
 # A descriptor ending the text before a name: "told the Kuwaiti news agency " KUNA.
 DESCRIPTOR_TAIL = re.compile(rf"(?:\b[Tt]he\s+)?(?:{OUTLET_ADJECTIVES}\s+){{0,2}}(?:{DESCRIPTORS})\s+$")

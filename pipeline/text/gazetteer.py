@@ -13,16 +13,15 @@ Matching is token based, leftmost-longest and case-aware:
 
 from __future__ import annotations
 
-import functools
-
 import csv
+import functools
 import io
 import itertools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pyarrow as pa
 
@@ -73,14 +72,88 @@ _MAX_VARIANTS_PER_NAME = 256
 # Capitalised words that may precede a name without making it part of another
 # proper noun ("In Reuters' report", "According to CNN").
 _FUNCTION_WORDS = frozenset(
-    "A An And As At But By For From If In Of On Or Per Since So Than That Then Though To Via "
-    "When While With According Told Tells Citing Quoting Reported Said Says Also Yet Unlike".split()
+    [
+        "A",
+        "An",
+        "And",
+        "As",
+        "At",
+        "But",
+        "By",
+        "For",
+        "From",
+        "If",
+        "In",
+        "Of",
+        "On",
+        "Or",
+        "Per",
+        "Since",
+        "So",
+        "Than",
+        "That",
+        "Then",
+        "Though",
+        "To",
+        "Via",
+        "When",
+        "While",
+        "With",
+        "According",
+        "Told",
+        "Tells",
+        "Citing",
+        "Quoting",
+        "Reported",
+        "Said",
+        "Says",
+        "Also",
+        "Yet",
+        "Unlike",
+    ]
 )
 # Capitalised words that may follow a name ("told CNN Thursday").
 _NEXT_OK = frozenset(
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May "
-    "June July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept "
-    "Oct Nov Dec I Poll Polls Survey Editorial Op-Ed Interview".split()
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+        "I",
+        "Poll",
+        "Polls",
+        "Survey",
+        "Editorial",
+        "Op-Ed",
+        "Interview",
+    ]
 )
 
 
@@ -145,8 +218,9 @@ class Gazetteer:
 
     def __init__(self, outlets: Sequence[Outlet], rules: dict[str, str] | None = None):
         if not outlets:
-            raise ConfigError("gazetteer has no outlets; rebuild pipeline/data/outlets.tsv "
-                              "with scripts/build_gazetteer.py")
+            raise ConfigError(
+                "gazetteer has no outlets; rebuild pipeline/data/outlets.tsv with scripts/build_gazetteer.py"
+            )
         seen: set[str] = set()
         for o in outlets:
             if not _ID.match(o.outlet_id):
@@ -174,7 +248,7 @@ class Gazetteer:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | Path | None = None, rules_path: str | Path | None = None) -> "Gazetteer":
+    def load(cls, path: str | Path | None = None, rules_path: str | Path | None = None) -> Gazetteer:
         """Read the packaged gazetteer, or the TSV files given."""
         data = resources.files("pipeline.data")
         outlets_text = _read(path, data.joinpath("outlets.tsv"))
@@ -183,12 +257,11 @@ class Gazetteer:
             rules_text = sibling.read_text(encoding="utf-8") if sibling.is_file() else ""
         else:
             rules_text = _read(rules_path, data.joinpath("name_rules.tsv"))
-        return cls(_parse_outlets(outlets_text, str(path or "pipeline/data/outlets.tsv")),
-                   _parse_rules(rules_text))
+        return cls(_parse_outlets(outlets_text, str(path or "pipeline/data/outlets.tsv")), _parse_rules(rules_text))
 
     @classmethod
     @functools.lru_cache(maxsize=1)
-    def packaged(cls) -> "Gazetteer":
+    def packaged(cls) -> Gazetteer:
         """The packaged gazetteer, loaded once per process (building it takes about half a second)."""
         return cls.load()
 
@@ -239,8 +312,9 @@ class Gazetteer:
             if tuple(t.lower() for t in entry.tokens) not in exact:
                 self._insert(entry)
         self._one_word_names = {first for first, node in self._trie.items() if None in node}
-        self._two_word_starts = {(first, second) for first, node in self._trie.items() for second in node
-                                 if second is not None}
+        self._two_word_starts = {
+            (first, second) for first, node in self._trie.items() for second in node if second is not None
+        }
 
     def _variants(self, toks: tuple[str, ...], index: int) -> Iterable[_Entry]:
         options = [[(t,)] + _spin_forms(t) for t in toks]
@@ -285,8 +359,9 @@ class Gazetteer:
         and a word alone ("the", "to", "a": "The Times", "To Vima", "A Bola") left a Python call
         per word to walk the trie and fail."""
         one_word = itertools.compress(itertools.count(), map(self._one_word_names.__contains__, lowered))
-        two_words = itertools.compress(itertools.count(), map(self._two_word_starts.__contains__,
-                                                              zip(lowered, lowered[1:])))
+        two_words = itertools.compress(
+            itertools.count(), map(self._two_word_starts.__contains__, zip(lowered, lowered[1:]))
+        )
         return sorted(set(one_word).union(two_words))
 
     def _candidates(self, text: str, toks: list[NameToken], i: int) -> list[tuple[int, _Entry]]:
@@ -296,14 +371,14 @@ class Gazetteer:
         node, found, j = self._trie, [], i
         while j < len(toks):
             if j > i:
-                gap = text[toks[j - 1].end:toks[j].start]
+                gap = text[toks[j - 1].end : toks[j].start]
                 if gap.strip(" \t\u00a0"):
                     break
             node = node.get(toks[j].text.lower())
             if node is None:
                 break
             for entry in node.get(None, ()):
-                if self._case_ok(entry, toks[i:j + 1]):
+                if self._case_ok(entry, toks[i : j + 1]):
                     found.append((j, entry))
                     break  # first entry in priority order wins for this span
             j += 1
@@ -327,7 +402,7 @@ class Gazetteer:
                 continue
             j, entry = accepted
             start = toks[i].start
-            if i > 0 and toks[i - 1].text == "The" and not text[toks[i - 1].end:start].strip():
+            if i > 0 and toks[i - 1].text == "The" and not text[toks[i - 1].end : start].strip():
                 start = toks[i - 1].start
             end = toks[j].end
             outlet = self._outlets[entry.outlet_index]
@@ -353,15 +428,17 @@ class Gazetteer:
         s, e = toks[i].start, toks[j].end
         # Part of a hyphenated word ("Miller-Day", "Post-Gazette" when only "Post" is known).
         if (s >= 2 and text[s - 1] == "-" and text[s - 2].isalnum()) or (
-                e + 1 < len(text) and text[e] == "-" and text[e + 1].isalnum()):
+            e + 1 < len(text) and text[e] == "-" and text[e + 1].isalnum()
+        ):
             return False
         p = i - 1
         if p >= 0 and toks[p].text in ("The", "the"):
             p -= 1
         if p >= 0 and p != last_end and self._glued(text, toks[p], toks[p + 1]):
             prev = toks[p].text
-            sentence_initial = (p == 0 or toks[p - 1].text in BEFORE_SENTENCE_START
-                                or "\n" in text[toks[p - 1].end:toks[p].start])
+            sentence_initial = (
+                p == 0 or toks[p - 1].text in BEFORE_SENTENCE_START or "\n" in text[toks[p - 1].end : toks[p].start]
+            )
             # Sentence-initial words are capitalised anyway ("Earlier Reuters said"), but a
             # single-word name gets no such benefit of the doubt ("Canada Post said").
             lenient = sentence_initial and entry.rule is None
@@ -374,10 +451,10 @@ class Gazetteer:
                 return False
         if entry.rule is None:
             return True
-        left = text[max(0, toks[i].start - 80):toks[i].start]
+        left = text[max(0, toks[i].start - 80) : toks[i].start]
         if left.endswith(("The ", "the ")):
             left = left[:-4]
-        right = text[toks[j].end:toks[j].end + 80]
+        right = text[toks[j].end : toks[j].end + 80]
         if NAME_LEFT_DESCRIPTOR.search(left) or NAME_RIGHT_DESCRIPTOR.search(right):
             return True
         if entry.rule == "cue":
@@ -387,7 +464,7 @@ class Gazetteer:
     @staticmethod
     def _glued(text: str, a: NameToken, b: NameToken) -> bool:
         """a and b are words separated by spaces on one line (one proper noun run)."""
-        gap = text[a.end:b.start]
+        gap = text[a.end : b.start]
         return bool(gap) and not gap.strip(" \t\u00a0") and a.text[:1].isalnum() and b.text[:1].isalnum()
 
 

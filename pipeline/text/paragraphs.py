@@ -37,8 +37,9 @@ _CREDIT = re.compile(
     r"|^\(?(?:reporting|writing|editing|additional reporting) by\b",
     re.IGNORECASE,
 )
-_CAPTION_MARK = re.compile(r"\((?:left|right|centre|center|top|bottom|l|r|c|pictured|file)\)|\bpictured\b|\bin this photo\b",
-                           re.IGNORECASE)
+_CAPTION_MARK = re.compile(
+    r"\((?:left|right|centre|center|top|bottom|l|r|c|pictured|file)\)|\bpictured\b|\bin this photo\b", re.IGNORECASE
+)
 CAPTION_MAX_WORDS = 40
 HEADING_MAX_WORDS = 12
 # The optional `date YYYY-MM-DD Place:` header, at the start of one of the first HEADER_LINES
@@ -77,7 +78,7 @@ def _wrap_breaks(text: str, start: int) -> list[tuple[int, int]] | None:
     for (a0, a1), (b0, b1) in itertools.pairwise(lines):
         first, last = _stripped(text, a0, a1), _stripped(text, b0, b1)
         if first[0] < first[1] and last[0] < last[1]:
-            next_word = text[last[0]:last[1]].split(maxsplit=1)[0]
+            next_word = text[last[0] : last[1]].split(maxsplit=1)[0]
             ends_sentence = bool(ENDS_LIKE_SENTENCE.search(text, first[0], first[1])) and next_word[:1].isupper()
             joins.append((first[1] - a0, len(next_word), ends_sentence, first[1], last[0]))
     if len(joins) < WRAP_MIN_LINES:
@@ -130,7 +131,8 @@ def classify(passage: str, next_passage: str | None, words: int | None = None) -
     if words <= CAPTION_MAX_WORDS and _CREDIT.search(passage):
         return "credit"
     if words <= CAPTION_MAX_WORDS and (
-        _CAPTION_MARK.search(passage) or (next_passage is not None and "|" in next_passage and _CREDIT.search(next_passage))
+        _CAPTION_MARK.search(passage)
+        or (next_passage is not None and "|" in next_passage and _CREDIT.search(next_passage))
     ):
         return "caption"
     if words <= HEADING_MAX_WORDS and not ENDS_LIKE_SENTENCE.search(passage):
@@ -168,12 +170,13 @@ def in_text_order(header: tuple[int, int] | None, pieces: list[tuple[int, int]])
     return pieces if header is None else sorted([header, *pieces])
 
 
-def classify_pieces(text: str, header: tuple[int, int] | None, pieces: list[tuple[int, int]],
-                    counts: list[int] | None = None) -> list[PassageSpan]:
+def classify_pieces(
+    text: str, header: tuple[int, int] | None, pieces: list[tuple[int, int]], counts: list[int] | None = None
+) -> list[PassageSpan]:
     """``document_pieces`` as passages with their kinds, in text order; ``counts``: ``count_words``
     of each passage in that order, when known."""
     spans: list[PassageSpan] = []
-    following = {piece: text[after[0]:after[1]] for piece, after in itertools.pairwise(pieces)}
+    following = {piece: text[after[0] : after[1]] for piece, after in itertools.pairwise(pieces)}
     ordered = in_text_order(header, pieces)
     for (start, end), words in zip(ordered, counts if counts is not None else [None] * len(ordered)):
         kind = "header" if (start, end) == header else classify(text[start:end], following.get((start, end)), words)

@@ -16,7 +16,7 @@ from pipeline.text.tokens import STOPWORDS
 # A sentence break lies in the gap between two tokens when the gap holds one of these: the next word
 # starts a sentence (anchors' proper-name rule). Colons, semicolons and quotes count, unlike in
 # ``split_sentences``: a capitalised word after them is no evidence of a name.
-BREAK_BETWEEN_TOKENS = frozenset(".!?:;\"“”\n")
+BREAK_BETWEEN_TOKENS = frozenset('.!?:;"“”\n')
 
 # A gazetteer token (tokens.NAME_TOKEN) after which a capitalised word stands first in its sentence
 # or clause: openers (brackets, quotes, dashes) count too, since a name glued to the word after
@@ -37,8 +37,53 @@ class Sentence:
 
 
 _ABBREV = frozenset(
-    "Mr Mrs Ms Dr St Sen Rep Gov Gen Col Lt Sgt Capt Prof Jr Sr Inc Corp Co Ltd No Nos vs etc "
-    "Jan Feb Mar Apr Aug Sept Sep Oct Nov Dec Ave Mt Ft Rev Hon Adm Cmdr Maj Pres Dept Univ".split()
+    [
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "St",
+        "Sen",
+        "Rep",
+        "Gov",
+        "Gen",
+        "Col",
+        "Lt",
+        "Sgt",
+        "Capt",
+        "Prof",
+        "Jr",
+        "Sr",
+        "Inc",
+        "Corp",
+        "Co",
+        "Ltd",
+        "No",
+        "Nos",
+        "vs",
+        "etc",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Aug",
+        "Sept",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec",
+        "Ave",
+        "Mt",
+        "Ft",
+        "Rev",
+        "Hon",
+        "Adm",
+        "Cmdr",
+        "Maj",
+        "Pres",
+        "Dept",
+        "Univ",
+    ]
 )
 _BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 
@@ -64,8 +109,8 @@ def split_sentences(text: str) -> list[Sentence]:
         pos += len(line) + 1
         cuts = [0]
         for m in _BOUNDARY.finditer(line):
-            w = _word_ended(line[:m.end()])
-            if w.strip("(\"“") in _ABBREV or _INITIALS.fullmatch(w):
+            w = _word_ended(line[: m.end()])
+            if w.strip('("“') in _ABBREV or _INITIALS.fullmatch(w):
                 continue
             cuts.append(m.end())
         cuts.append(len(line))
@@ -111,9 +156,13 @@ def _rejoin_wrapped_lines(text: str, sentences: list[Sentence]) -> list[Sentence
     for sentence in sentences:
         if out:
             previous = out[-1]
-            gap = text[previous.end:sentence.start]
-            if (gap.count("\n") == 1 and not gap.strip() and not _ENDS_SENTENCE.search(text, previous.start, previous.end)
-                    and _STARTS_LOWERCASE.match(text, sentence.start)):
+            gap = text[previous.end : sentence.start]
+            if (
+                gap.count("\n") == 1
+                and not gap.strip()
+                and not _ENDS_SENTENCE.search(text, previous.start, previous.end)
+                and _STARTS_LOWERCASE.match(text, sentence.start)
+            ):
                 out[-1] = Sentence(previous.start, sentence.end)
                 continue
         out.append(sentence)

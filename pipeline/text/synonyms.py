@@ -18,11 +18,10 @@ paraphrases (``FUNCTION_WORD_SPINS``): a thesaurus links "so" and "thus" to half
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
-from typing import Callable
 
 from pipeline.core.errors import ConfigError
 from pipeline.text.tokens import STOPWORDS
@@ -68,6 +67,7 @@ FUNCTION_WORD_SPINS: Mapping[str, frozenset[str]] = {
         "will": "shall",
     }.items()
 }
+
 
 class Inflection(Enum):
     """How a token relates to its lemma. A spinner swaps words and keeps the form:
@@ -336,9 +336,7 @@ def _read_wordnet() -> dict[str, str]:
     for number, line in enumerate(_read_package_text(WORDNET_FILE).splitlines(), 1):
         word, tab, synsets = line.partition("\t")
         if not tab or not synsets:
-            raise ConfigError(
-                f"pipeline/data/{WORDNET_FILE} line {number} is not 'word<TAB>synset ids': {_BUILD_HINT}"
-            )
+            raise ConfigError(f"pipeline/data/{WORDNET_FILE} line {number} is not 'word<TAB>synset ids': {_BUILD_HINT}")
         table[word] = synsets
     return table
 

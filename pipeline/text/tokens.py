@@ -25,8 +25,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.runtime.parallel import even_slices, thread_map
 from pipeline.core.tables import sorted_unique
+from pipeline.runtime.parallel import even_slices, thread_map
 
 # The one definition of a word token, in two regex syntaxes: ``TOKEN`` for Python's re (``tokenize``,
 # one text at a time) and ``TOKEN_RUST`` for Polars' vectorised kernel (``token_rows``, many texts at once).
@@ -84,26 +84,198 @@ def tokenized_alike_by_rust(texts: pl.Series) -> pl.Series:
 
 
 MONTHS = {
-    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june",
-    "jul": "july", "aug": "august", "sep": "september", "sept": "september", "oct": "october",
-    "nov": "november", "dec": "december",
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
 }
 NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
-    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
-    "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+    "billion": "1000000000",
 }
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there these
-    they this those through to too under until up very was we were what when where which while who
-    whom why will with would you your yours yourself yourselves s t don didn doesn isn wasn weren
-    won wouldn shouldn couldn may might must shall would upon per via""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+        "don",
+        "didn",
+        "doesn",
+        "isn",
+        "wasn",
+        "weren",
+        "won",
+        "wouldn",
+        "shouldn",
+        "couldn",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "would",
+        "upon",
+        "per",
+        "via",
+    ]
 )
 
 
@@ -155,12 +327,12 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _merge_per_cent(text: str, tokens: list[Token]) -> list[Token]:
-    """"per" and a "cent" at most one character after it as one token "percent"."""
+    """ "per" and a "cent" at most one character after it as one token "percent"."""
     merged: list[Token] = []
     for token in tokens:
         if token.norm == "cent" and merged and merged[-1].norm == "per" and merged[-1].end + 1 >= token.start:
             previous = merged.pop()
-            token = Token(previous.start, token.end, text[previous.start:token.end], "percent")
+            token = Token(previous.start, token.end, text[previous.start : token.end], "percent")
         merged.append(token)
     return merged
 
@@ -203,8 +375,9 @@ class TokenRows:
     end: np.ndarray | None = None
 
 
-def token_rows(texts: pl.Series, breaks: frozenset[str] = frozenset(), offsets: bool = False,
-               parts: int = 1) -> TokenRows:
+def token_rows(
+    texts: pl.Series, breaks: frozenset[str] = frozenset(), offsets: bool = False, parts: int = 1
+) -> TokenRows:
     """The tokens of every text of a String series by Polars' regex kernel (equal to ``tokenize``'s
     before "per cent" merges, where ``tokenized_alike_by_rust``), marking those after one of the
     ``breaks`` characters.
@@ -225,8 +398,13 @@ def token_rows(texts: pl.Series, breaks: frozenset[str] = frozenset(), offsets: 
     is_break = np.fromiter((s in breaks for s in pieces), dtype=bool, count=len(pieces))
     position = np.flatnonzero(~is_break[codes])  # of the tokens among the matches
     text = _text_of(per_text)[position]
-    return TokenRows(text, codes[position], pieces, _bounds(np.bincount(text, minlength=len(texts))),
-                     np.diff(position, prepend=-1) > 1)
+    return TokenRows(
+        text,
+        codes[position],
+        pieces,
+        _bounds(np.bincount(text, minlength=len(texts))),
+        np.diff(position, prepend=-1) > 1,
+    )
 
 
 # A gap between two tokens as one match: tokens and gaps are then the whole text, and a token's offset
@@ -254,15 +432,23 @@ def _located_token_rows(texts: pl.Series, breaks: frozenset[str]) -> TokenRows:
     token_pieces = np.flatnonzero(piece_is_token)
     surface_of_piece = np.zeros(len(piece_is_token), dtype=np.int64)
     surface_of_piece[token_pieces] = np.arange(len(token_pieces))
-    return TokenRows(text[at], surface_of_piece[codes[at]], dictionary.take(pa.array(token_pieces)).to_pylist(),
-                     _bounds(np.bincount(text[at], minlength=len(texts))), after_break, end[at] - lengths[at], end[at])
+    return TokenRows(
+        text[at],
+        surface_of_piece[codes[at]],
+        dictionary.take(pa.array(token_pieces)).to_pylist(),
+        _bounds(np.bincount(text[at], minlength=len(texts))),
+        after_break,
+        end[at] - lengths[at],
+        end[at],
+    )
 
 
 def _matches(texts: pl.Series, pattern: str, parts: int) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """Every match of ``pattern`` in the texts, back to back: (matches per text, each match's code,
     the distinct matches)."""
-    found = thread_map(_extract_all, [(texts.slice(start, length), pattern)
-                                      for start, length in even_slices(len(texts), parts)])
+    found = thread_map(
+        _extract_all, [(texts.slice(start, length), pattern) for start, length in even_slices(len(texts), parts)]
+    )
     matches = pa.concat_arrays(found) if found else _extract_all((texts, pattern))
     per_text = np.diff(matches.offsets.to_numpy().astype(np.int64))
     encoded = pa.chunked_array([matches.flatten()], pa.large_string()).combine_chunks().dictionary_encode()
@@ -292,7 +478,7 @@ class WordIds:
     vocabulary: list[str]
 
     def words(self, i: int) -> list[str]:
-        return [self.vocabulary[j] for j in self.ids[self.offsets[i]:self.offsets[i + 1]]]
+        return [self.vocabulary[j] for j in self.ids[self.offsets[i] : self.offsets[i + 1]]]
 
 
 def normal_word_ids(texts: Sequence[str], parts: int = 1) -> WordIds:
@@ -303,7 +489,8 @@ def normal_word_ids(texts: Sequence[str], parts: int = 1) -> WordIds:
     vocabulary: dict[str, int] = {}
     surface_to_word = np.fromiter(
         (vocabulary.setdefault(normal_form(s), len(vocabulary)) for s in tokens.surfaces),
-        dtype=np.int64, count=len(tokens.surfaces),
+        dtype=np.int64,
+        count=len(tokens.surfaces),
     )
     words = WordIds(tokens.bounds, surface_to_word[tokens.surface], list(vocabulary))
     return _merge_per_cent_words(words, texts)
@@ -324,12 +511,12 @@ def _merge_per_cent_words(words: WordIds, texts: Sequence[str]) -> WordIds:
     vocabulary = {w: i for i, w in enumerate(words.vocabulary)}
     pieces, lengths, start = [], np.diff(words.offsets), 0
     for i in texts_hit:
-        pieces.append(words.ids[words.offsets[start]:words.offsets[i]])
+        pieces.append(words.ids[words.offsets[start] : words.offsets[i]])
         redone = [vocabulary.setdefault(w, len(vocabulary)) for w in normal_words(texts[i])]
         pieces.append(np.asarray(redone, dtype=np.int64))
         lengths[i] = len(redone)
         start = i + 1
-    pieces.append(words.ids[words.offsets[start]:])
+    pieces.append(words.ids[words.offsets[start] :])
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     return WordIds(offsets, np.concatenate(pieces), list(vocabulary))
 

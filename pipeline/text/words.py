@@ -38,8 +38,9 @@ def passage_words(text: str, lexicon: Lexicon) -> PassageWords:
     for anchor in anchors_in(text, tokens):
         first_anchor.setdefault(anchor.key, anchor)
     merged = _merge_language_suffix(tokens, lexicon)
-    return PassageWords(tuple(t.norm for t in merged), tuple(t.start for t in merged), tuple(t.end for t in merged),
-                        first_anchor)
+    return PassageWords(
+        tuple(t.norm for t in merged), tuple(t.start for t in merged), tuple(t.end for t in merged), first_anchor
+    )
 
 
 def _merge_language_suffix(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
@@ -63,8 +64,11 @@ def passage_words_of(texts: Sequence[str], lexicon: Lexicon) -> list[PassageWord
     Polars' Unicode tables class apart from Python's (tokens.tokenized_alike_by_rust).
     """
     texts = list(texts)
-    return [words for start in range(0, len(texts), _WORDS_SLICE)
-            for words in _passage_words_of_slice(texts[start:start + _WORDS_SLICE], lexicon)]
+    return [
+        words
+        for start in range(0, len(texts), _WORDS_SLICE)
+        for words in _passage_words_of_slice(texts[start : start + _WORDS_SLICE], lexicon)
+    ]
 
 
 # Texts worked out at once, for memory: every token and gap as strings and int64 arrays costs
@@ -82,12 +86,15 @@ def _passage_words_of_slice(texts: list[str], lexicon: Lexicon) -> list[PassageW
     slow |= ~tokenized_alike_by_rust(series).to_numpy()
     words = _words_by_text(tokens, norm, surfaces.norms, lexicon, len(texts))
     anchors = _first_anchors_by_text(tokens, surfaces, len(texts), slow)
-    return [passage_words(text, lexicon) if is_slow else PassageWords(*word, anchor)
-            for text, is_slow, word, anchor in zip(texts, slow.tolist(), words, anchors)]
+    return [
+        passage_words(text, lexicon) if is_slow else PassageWords(*word, anchor)
+        for text, is_slow, word, anchor in zip(texts, slow.tolist(), words, anchors)
+    ]
 
 
-def _words_by_text(tokens: TokenRows, norm: np.ndarray, norms: list[str], lexicon: Lexicon,
-                   n_texts: int) -> list[tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]]:
+def _words_by_text(
+    tokens: TokenRows, norm: np.ndarray, norms: list[str], lexicon: Lexicon, n_texts: int
+) -> list[tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]]:
     """Each text's ``(keys, starts, ends)`` after ``_merge_language_suffix``."""
     merged = _merged_into_previous(tokens.text, norm, norms, lexicon)
     kept = np.flatnonzero(~merged)
@@ -112,8 +119,9 @@ def _merged_into_previous(text: np.ndarray, norm: np.ndarray, norms: list[str], 
     return merged
 
 
-def _first_anchors_by_text(tokens: TokenRows, surfaces: SurfaceFlags, n_texts: int,
-                           skip: np.ndarray) -> list[dict[str, Anchor]]:
+def _first_anchors_by_text(
+    tokens: TokenRows, surfaces: SurfaceFlags, n_texts: int, skip: np.ndarray
+) -> list[dict[str, Anchor]]:
     """Each text's first anchor of each key, in text order, as ``passage_words`` keeps them
     (empty for the texts ``skip`` marks)."""
     masks = anchor_masks(tokens, surfaces)
