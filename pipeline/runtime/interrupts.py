@@ -1,0 +1,48 @@
+"""Ctrl-C in the process that runs the tasks, honoured whenever it comes.
+
+Python turns SIGINT into a KeyboardInterrupt wherever the main thread happens to be, and Luigi
+drops one raised inside an event handler (``luigi.Task.trigger_event``: the memory handlers, the
+runs table's row, a stage's log line) and some of its own set-up: the run went on to its end and
+exited 0. While ``ctrl_c_noted`` is active a SIGINT is also noted, and ``raise_if_interrupted``
+raises it again where the tasks look (each event of a task, each completeness check, after each
+build), so a swallowed Ctrl-C stops the run at the next of those, a moment later.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_noted = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    global _noted
+    _noted = True
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def ctrl_c_noted() -> Iterator[None]:
+    """While inside, a SIGINT is noted as well as raised (and ``raise_if_interrupted`` raises it
+    again); the previous handler is put back after.
+    Only the main thread may set a signal handler: elsewhere this does nothing."""
+    global _noted
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _noted = False
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _noted = False
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt again when Ctrl-C came and something swallowed it."""
+    if _noted:
+        raise KeyboardInterrupt
