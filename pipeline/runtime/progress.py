@@ -7,6 +7,7 @@ pipes and the test suite stay quiet; set NEWSPROV_PROGRESS=0 to turn them off ev
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -38,3 +39,11 @@ def progress(items: Iterable[T], label: str, total: int | None = None) -> Iterat
 def counter(label: str, total: int) -> tqdm:
     """A bar to ``update()`` by hand (for work queues that grow as they go)."""
     return tqdm(desc=label, total=total, delay=1.0, leave=False, disable=not _enabled(), dynamic_ncols=True)
+
+
+def thread_lock_only() -> None:
+    """Bars in this process guard their writes with a thread lock alone. tqdm's default also makes
+    a multiprocessing lock, a named semaphore in a pool worker (started by a forkserver): a worker
+    killed on Ctrl-C (``parallel.abandon``) never removed it, and the resource tracker warned
+    about it on stderr after the run's one line."""
+    tqdm.set_lock(threading.RLock())
