@@ -40,7 +40,7 @@ SUMMARY_TABLES = (
 def _batch_date(value: str) -> dt.date:
     date = batch_date(value)
     if date is None:
-        raise argparse.ArgumentTypeError(f"batch must be a date spelled YYYY-MM-DD, like 2025-10-24, got {value!r}")
+        raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24 (YYYY-MM-DD), got {value!r}")
     return date
 
 

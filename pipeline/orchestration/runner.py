@@ -17,9 +17,7 @@ import luigi
 import luigi.retcodes
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
-from pipeline.runtime.interrupts import ctrl_c_noted, raise_if_interrupted
 from pipeline.runtime.locking import output_lock
-from pipeline.runtime.parallel import abandon
 
 
 def exit_code(status: LuigiStatusCode) -> int:
@@ -74,21 +72,14 @@ def run_batches(
     _manage_memory_around_each_task()
     Path(out).mkdir(parents=True, exist_ok=True)
     outcome = None
-    # Ctrl-C stops the run wherever it lands (Luigi drops one raised in an event handler: see
-    # pipeline.runtime.interrupts), and the pool's workers with it, waiting for none of them.
-    with ctrl_c_noted(), output_lock(Path(out)):
-        try:
-            if before is not None:
-                before()
-            for task in batches:
-                result = luigi.build(
-                    [task], local_scheduler=True, workers=workers, detailed_summary=True, log_level="WARNING"
-                )
-                raise_if_interrupted()
-                outcome = Outcome(task, result)
-                if outcome.exit_code:
-                    break
-        except KeyboardInterrupt:
-            abandon()
-            raise
+    with output_lock(Path(out)):
+        if before is not None:
+            before()
+        for task in batches:
+            outcome = Outcome(
+                task,
+                luigi.build([task], local_scheduler=True, workers=workers, detailed_summary=True, log_level="WARNING"),
+            )
+            if outcome.exit_code:
+                break
     return outcome

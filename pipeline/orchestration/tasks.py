@@ -38,7 +38,6 @@ from pipeline.orchestration.inbox import DaysBack
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
 from pipeline.report.pages import report_path, write_report
 from pipeline.runtime.context import process_context
-from pipeline.runtime.interrupts import raise_if_interrupted
 from pipeline.runtime.parallel import concurrently, map_table
 from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
@@ -96,12 +95,6 @@ class PartitionTarget(luigi.Target):
 class OutputTask(luigi.Task):
     out_dir = luigi.Parameter(default="output", description="folder the tables are written under")
 
-    def trigger_event(self, event, *args, **kwargs):
-        # Luigi drops a KeyboardInterrupt raised in an event handler (the memory handlers, the runs
-        # table's row): raised again here, a Ctrl-C right after a task publishes stops the run.
-        super().trigger_event(event, *args, **kwargs)
-        raise_if_interrupted()
-
     def partition(self, table: str, batch: str | None) -> PartitionTarget:
         return PartitionTarget(self.out_dir, table, batch)
 
@@ -148,7 +141,6 @@ class BatchTask(OutputTask):
         """Its partitions are published, and so is everything of the same batch it is computed
         from: Luigi looks no further than a complete task, and a partition lost under a complete
         one (documents under clusters) would never be rebuilt, nor what was computed from it."""
-        raise_if_interrupted()  # Luigi asks before it runs a task: a Ctrl-C it dropped stops here
         # Every task of the batch beneath it is looked at, so that each partition lost under a
         # published one is named (a partition is lost when one computed from it is published).
         complete, seen, pending = True, set(), [(self, False)]

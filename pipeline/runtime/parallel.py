@@ -184,33 +184,6 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def abandon() -> None:
-    """Stop this process's pool at once, waiting for nothing (Ctrl-C): its workers are killed,
-    whatever they compute, and nothing at exit waits for the pool's queues.
-
-    ``shutdown`` waits for the chunks in hand; a worker in a long numpy or Polars call sees its own
-    SIGINT late, or never (Ctrl-C sent to this process alone), and its call queue's feeder thread,
-    blocked on a pipe no worker reads any more, was joined at exit for ever. The futures are left
-    as they are: the pool's manager thread fails them (BrokenProcessPool) once it sees the workers
-    gone, and a future cancelled first would make that thread fail on it with a traceback.
-    """
-    global _pool
-    pool, _pool = _pool, None
-    if pool is None or _pool_pid != os.getpid():
-        return
-    call_queue, result_queue = pool._call_queue, pool._result_queue
-    if call_queue is not None:
-        call_queue.cancel_join_thread()  # nothing left to send: do not wait for it at exit
-    for process in list((pool._processes or {}).values()):
-        process.kill()
-    if result_queue is not None:
-        # A worker killed half-way through sending a result: with this process's own copy of the
-        # pipe's write end closed, the manager thread reads the end of the pipe, not for ever.
-        result_queue._writer.close()
-    pool.shutdown(wait=False)
-    shared_tables.close_folder()
-
-
 def use_pool(n_items: int, params: ParallelParams, weight: int = 1) -> bool:
     """Whether ``n_items`` of work go to the pool: enough of them (each counting ``weight``
     items), more than one process, and not inside a daemonic process (which may not start children)."""
@@ -285,12 +258,11 @@ def imap_chunks(
         _pool = None
         raise
     except KeyboardInterrupt:
-        abandon()  # the next call starts a new pool
+        shutdown()  # its workers refuse chunks from now on; the next call starts a new pool
         raise
     finally:
-        if pool is _pool:  # an abandoned pool's manager thread fails them itself (see abandon)
-            for future in pending:
-                future.cancel()
+        for future in pending:
+            future.cancel()
         if bar is not None:
             bar.close()
 
