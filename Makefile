@@ -49,7 +49,9 @@ test: $(if $(filter spark,$(SKIPPED)),$(STAMP),$(TEST_STAMP))
 eval: $(STAMP)
 	$(BIN)/newsprov eval pairs $(SHARED)/eval/dev --report output/eval-dev.json
 	$(BIN)/newsprov eval pairs $(SHARED)/eval/paraphrase-dev --report output/eval-paraphrase-dev.json
+	$(BIN)/newsprov eval pairs $(SHARED)/eval/real-pan13-dev --report output/eval-real-pan13-dev.json
 	$(BIN)/newsprov eval attribution $(SHARED)/eval/attribution/dev.jsonl --errors output/eval-attribution-errors.jsonl
+	$(BIN)/newsprov eval attribution $(SHARED)/eval/attribution/dev-extra.jsonl --errors output/eval-attribution-extra-errors.jsonl
 
 clean:
 	rm -rf $(VENV) output/*/ output/.staging

@@ -15,7 +15,7 @@ import duckdb
 import luigi
 import pytest
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from conftest import REPO
+from daily import luigi_inbox
 
 import pipeline.orchestration.tasks as tasks
 import pipeline.stages.passages as passages_stage
@@ -185,33 +185,19 @@ def test_central_scheduler_with_two_workers_runs_a_range_of_batches(tmp_path):
                 if time.monotonic() > deadline or server.poll() is not None:
                     pytest.fail("luigid did not start")
                 time.sleep(0.2)
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "luigi",
-                "--module",
-                "pipeline.orchestration.tasks",
-                "Inbox",
-                "--inbox",
-                str(inbox),
-                "--out-dir",
-                str(out),
-                "--stop",
-                "2025-03-04",
-                "--days-back",
-                "30",
-                "--workers",
-                "2",
-                "--scheduler-host",
-                "127.0.0.1",
-                "--scheduler-port",
-                str(port),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        result = luigi_inbox(
+            inbox,
+            out,
+            "--stop",
+            "2025-03-04",
+            "--days-back",
+            "30",
+            "--workers",
+            "2",
+            "--scheduler-host",
+            "127.0.0.1",
+            "--scheduler-port",
+            str(port),
         )
         assert result.returncode == 0, result.stderr[-2000:]
     finally:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.core.ids import doc_of, ordinal_of, passage_id, passage_of_sentence, sentence_id
+from pipeline.core.ids import batch_date, doc_of, ordinal_of, passage_id, passage_of_sentence, sentence_id
 
 
 @given(st.text(min_size=1), st.integers(0, 99_999), st.integers(0, 10**7))
@@ -17,3 +19,15 @@ def test_ids_read_back(doc_id, ordinal, start):
 
 def test_passage_ids_sort_by_ordinal_within_a_document():
     assert passage_id("3f2a", 7) == "3f2a:0007" < passage_id("3f2a", 12) == "3f2a:0012"
+
+
+@given(st.dates())
+def test_a_batch_is_named_by_its_date_read_back(date):
+    assert batch_date(date.isoformat()) == date
+
+
+def test_only_the_exact_spelling_names_a_batch():
+    # date.fromisoformat reads all of these as 2025-03-05 (or a date at all).
+    for name in ("20250305", "2025-W10-3", "2025-03-05T00:00", "2025-3-5", " 2025-03-05", "2025-02-30"):
+        assert batch_date(name) is None, name
+    assert batch_date("2025-03-05") == dt.date(2025, 3, 5)

@@ -4,16 +4,13 @@ link and cluster as an in-order run, and inbox entries that are not day folders.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
 import time
 
 import duckdb
 import pytest
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
-from conftest import REPO
+from daily import luigi_inbox
 from test_batches import BATCHES, current_clusters, make_inbox, provenance, run_inbox
 
 import pipeline.orchestration.tasks as tasks
@@ -178,29 +175,7 @@ def test_future_folders_are_named_and_today_is_the_latest_of_local_and_utc(tmp_p
 def test_a_negative_days_back_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="days_back must be 0 or more"):
         tasks.Inbox(inbox=str(tmp_path), days_back=-5)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "luigi",
-            "--module",
-            "pipeline.orchestration.tasks",
-            "Inbox",
-            "--inbox",
-            str(tmp_path),
-            "--out-dir",
-            str(tmp_path / "out"),
-            "--days-back",
-            "-5",
-            "--local-scheduler",
-        ],
-        check=False,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    result = luigi_inbox(tmp_path, tmp_path / "out", "--days-back", "-5", "--local-scheduler")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["luigi: --days-back must be 0 or more (days before --stop), got -5"]
 

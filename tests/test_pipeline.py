@@ -371,6 +371,7 @@ def test_ctrl_c_is_one_line_and_exit_code_130(command, message, monkeypatch, cap
     [
         (["run", "seeds", "--bogus"], "newsprov: unrecognized arguments: --bogus (see 'newsprov --help')"),
         (["run", "seeds", "--batch", "2025-13-01"], "batch must be a date like 2025-10-24"),
+        (["run", "seeds", "--batch", "20250305"], "batch must be a date like 2025-10-24 (YYYY-MM-DD)"),
         (["run", "seeds", "--out", "README.md"], "newsprov: cannot create output folder README.md"),
     ],
 )

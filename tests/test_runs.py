@@ -8,6 +8,7 @@ import duckdb
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from conftest import SEED_BATCH, settings
+from daily import STAGES as DAILY_STAGES
 
 from pipeline import __version__
 from pipeline.core.schema import RUNS
@@ -15,17 +16,7 @@ from pipeline.orchestration import runs
 from pipeline.orchestration.cli import main
 from pipeline.report.queries import stage_summaries
 
-STAGES = {
-    "Ingest",
-    "Fingerprint",
-    "Bands",
-    "CandidateJoin",
-    "Align",
-    "Attribution",
-    "Paraphrase",
-    "Provenance",
-    "Clusters",
-}
+STAGES = set(DAILY_STAGES)
 
 
 def _runs(out) -> dict[str, dict]:

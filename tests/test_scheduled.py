@@ -4,29 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from conftest import REPO, SEEDS
+from conftest import SEEDS
+from daily import STAGES, luigi_inbox
 
 from pipeline.core import tables
 from pipeline.orchestration.cli import main
-
-STAGES = (
-    "Ingest",
-    "Fingerprint",
-    "Bands",
-    "CandidateJoin",
-    "Align",
-    "Attribution",
-    "Paraphrase",
-    "Provenance",
-    "Clusters",
-)
 
 
 def make_inbox(root: Path, days: list[str]) -> Path:
@@ -42,29 +28,7 @@ def test_the_luigi_inbox_command_logs_a_line_per_batch_and_stage_and_its_warning
     today = dt.date.today()
     days = [(today - dt.timedelta(days=n)).isoformat() for n in (40, 2, 1)]
     inbox = make_inbox(tmp_path / "inbox", days)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "luigi",
-            "--module",
-            "pipeline.orchestration.tasks",
-            "Inbox",
-            "--inbox",
-            str(inbox),
-            "--out-dir",
-            str(tmp_path / "out"),
-            "--days-back",
-            "30",
-            "--local-scheduler",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    result = luigi_inbox(inbox, tmp_path / "out", "--days-back", "30", "--local-scheduler")
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stderr.splitlines()
     assert not [line for line in lines if line.startswith("DEBUG")]

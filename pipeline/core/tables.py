@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError, SchemaError
+from pipeline.core.ids import batch_date
 from pipeline.core.schema import ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
@@ -363,17 +364,13 @@ def batches_of(out_dir: Path, table_name: str) -> list[str]:
             f"{out_dir} was written by an older newsprov (folders {table_name}/batch=<date>/): "
             f"run `newsprov upgrade --out {out_dir}` once to rename them, then run again"
         )
-    return sorted(name for name in names if _is_date(name))
+    return sorted(name for name in names if batch_date(name) is not None)
 
 
 def check_layout(out_dir: Path) -> None:
     """Raise OutputError when ``out_dir`` holds a table of the ``batch=<date>`` layout (see batches_of)."""
     for table_name in TABLES:
         batches_of(out_dir, table_name)
-
-
-def _is_date(name: str) -> bool:
-    return len(name) == 10 and name[4] == name[7] == "-" and name.replace("-", "").isdigit()
 
 
 def upgrade_layout(out_dir: Path) -> list[str]:

@@ -21,6 +21,7 @@ import luigi.retcodes
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
+from pipeline.core.ids import batch_date
 from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
 
@@ -37,10 +38,10 @@ SUMMARY_TABLES = (
 
 
 def _batch_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24, got {value!r}") from None
+    date = batch_date(value)
+    if date is None:
+        raise argparse.ArgumentTypeError(f"batch must be a date like 2025-10-24 (YYYY-MM-DD), got {value!r}")
+    return date
 
 
 def _path(value: str) -> Path:
@@ -248,10 +249,10 @@ def run_command(args: argparse.Namespace) -> int:
             "leave out --batch, or pass one day's folder"
         )
     if days:
-        batches = [(folder_date(day), day) for day in days]  # oldest first: each batch joins the ones before it
+        batches = [(batch_date(day.name), day) for day in days]  # oldest first: each batch joins the ones before it
     else:
         batches = [
-            (args.batch or folder_date(args.input_dir) or dt.datetime.now(dt.timezone.utc).date(), args.input_dir)
+            (args.batch or batch_date(args.input_dir.name) or dt.datetime.now(dt.timezone.utc).date(), args.input_dir)
         ]
     # Under the output lock, before the builds: a folder that gained files since its batch ran is
     # run again with the batches after it; a batch older than those under --out whose folders this
@@ -273,22 +274,11 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def folder_date(folder: Path) -> dt.date | None:
-    """The date a folder is named by, when its name is exactly YYYY-MM-DD."""
-    name = Path(folder).name
-    if len(name) != 10 or name[4] != "-" or name[7] != "-":
-        return None
-    try:
-        return dt.date.fromisoformat(name)
-    except ValueError:
-        return None
-
-
 def day_folders(folder: Path) -> list[Path]:
     """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else (hidden
     entries aside): an inbox of days; [] for a folder of articles."""
     entries = [e for e in sorted(Path(folder).iterdir()) if not e.name.startswith(".")]
-    days = [e for e in entries if e.is_dir() and folder_date(e) is not None]
+    days = [e for e in entries if e.is_dir() and batch_date(e.name) is not None]
     return days if days and len(days) == len(entries) else []
 
 

@@ -16,7 +16,6 @@ import hashlib
 import logging
 import math
 import os
-import re
 import shutil
 import sys
 import time
@@ -28,11 +27,11 @@ import pyarrow.parquet as pq
 
 from pipeline.core import tables
 from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.ids import BATCH_NAME, batch_date
 from pipeline.stages.ingest import listed_paths
 
 log = logging.getLogger(__name__)
 
-DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Removed first: while a batch's clusters partition exists the batch counts as done, and while its
 # documents partition exists its folder is compared with what it ingested. Removing these first
 # and last keeps a removal cut short by a crash to be found and finished by the next run.
@@ -71,12 +70,11 @@ def dated_folders(inbox: Path) -> list[tuple[dt.date, Path]]:
     as 2025-03-05 too: only the exact spelling is taken, so no two folders share a date)."""
     found, skipped = [], []
     for entry in sorted(Path(inbox).iterdir()):
-        if not DAY_FOLDER.fullmatch(entry.name):
+        if not BATCH_NAME.fullmatch(entry.name):
             skipped.append(f"{entry.name} (not named YYYY-MM-DD)")
             continue
-        try:
-            date = dt.date.fromisoformat(entry.name)
-        except ValueError:
+        date = batch_date(entry.name)
+        if date is None:
             skipped.append(f"{entry.name} (no such date)")
             continue
         if not entry.is_dir():
@@ -137,7 +135,7 @@ def archived_batches(out: Path) -> list[str]:
     """Batch dates with any partition under ``out``, oldest first."""
     if not Path(out).is_dir():
         return []
-    return sorted({entry.name for entry in Path(out).glob("*/*") if DAY_FOLDER.fullmatch(entry.name)})
+    return sorted({entry.name for entry in Path(out).glob("*/*") if batch_date(entry.name)})
 
 
 def folder_changes(out: Path, batch: str, folder: Path) -> tuple[list[str], list[str], list[str]]:
