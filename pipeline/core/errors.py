@@ -1,5 +1,9 @@
 """Named exceptions. The CLI turns every NewsprovError into one line on stderr and exit code 2."""
 
+from __future__ import annotations
+
+import os
+
 
 class NewsprovError(Exception):
     """Base class of errors a user can act on."""
@@ -19,3 +23,8 @@ class SchemaError(NewsprovError):
 
 class OutputError(NewsprovError):
     """The output folder cannot be written."""
+
+
+def debugging() -> bool:
+    """NEWSPROV_DEBUG=1: an error a user can act on keeps its traceback (on stderr, before its line)."""
+    return os.environ.get("NEWSPROV_DEBUG", "") not in ("", "0")

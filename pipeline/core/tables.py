@@ -117,7 +117,9 @@ def write_partition(
             os.rename(staged, final)
         os.rename(final / UNPUBLISHED_FILE, final / PART_FILE)
     except OSError as exc:
-        raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from exc
+        # pyarrow's own OSError has the errno and a long strerror ("Error writing bytes to file. Detail: ...").
+        cause = os.strerror(exc.errno) if exc.errno else (exc.strerror or exc)
+        raise OutputError(f"cannot write {final}: {cause}") from exc
     return final
 
 

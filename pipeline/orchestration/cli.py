@@ -9,18 +9,20 @@ A failed Luigi run exits with the code set in luigi.cfg's [retcode] section.
 from __future__ import annotations
 
 import argparse
+import configparser
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 import duckdb
-import luigi.retcodes
 
 from pipeline import __version__
-from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError
+from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputError, debugging
 from pipeline.core.ids import batch_date
 from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
@@ -192,16 +194,82 @@ def _check_paths(input_dir: Path, out: Path) -> None:
     check_writable(out)
 
 
+# Where luigi reads its settings, in this order (luigi.configuration.cfg_parser), then LUIGI_CONFIG_PATH.
+LUIGI_CONFIG_FILES = ("/etc/luigi/client.cfg", "/etc/luigi/luigi.cfg", "client.cfg", "luigi.cfg")
+
+
+def load_luigi_cfg() -> None:
+    """Read luigi.cfg (and the file LUIGI_CONFIG_PATH names) once, before anything else asks: a
+    file configparser cannot read (a duplicate key, a line before any [section], an unclosed
+    ``[``, bytes that are not UTF-8) is one line, not luigi's traceback from deep in an import."""
+    try:
+        import luigi.configuration  # reads LUIGI_CONFIG_PATH's file as it is imported
+
+        luigi.configuration.get_config()  # and luigi.cfg in this folder on first use
+    except configparser.DuplicateSectionError as exc:
+        raise ConfigError(
+            f"{exc.source} line {exc.lineno}: section [{exc.section}] appears twice; merge the two"
+        ) from None
+    except configparser.DuplicateOptionError as exc:
+        raise ConfigError(
+            f"{exc.source} line {exc.lineno}: [{exc.section}] {exc.option} is set twice; keep one"
+        ) from None
+    except configparser.MissingSectionHeaderError as exc:
+        raise ConfigError(
+            f"{exc.source} line {exc.lineno}: {exc.line.strip()!r} is not in a [section] "
+            "(a header line is [name], closed by ])"
+        ) from None
+    except configparser.ParsingError as exc:
+        lineno, line = exc.errors[0]
+        raise ConfigError(f"{exc.source} line {lineno}: cannot read {line.strip()!r}; fix or remove it") from None
+    except configparser.Error as exc:
+        raise ConfigError(f"luigi.cfg: {' '.join(exc.message.split())}") from None
+    except UnicodeDecodeError as exc:
+        where = _undecodable_config() or "luigi.cfg"
+        raise ConfigError(
+            f"{where} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+
+
+def _undecodable_config() -> str | None:
+    for path in (*LUIGI_CONFIG_FILES, os.environ.get("LUIGI_CONFIG_PATH", "")):
+        try:
+            Path(path).read_bytes().decode()
+        except UnicodeDecodeError:
+            return path
+        except OSError:
+            continue
+    return None
+
+
 def check_config() -> None:
     """Read every luigi.cfg section once, so a bad value stops the run before any task starts."""
+    import luigi.retcodes
+
     from pipeline.orchestration import config
 
+    load_luigi_cfg()
     try:
+        luigi.retcodes.retcode()  # read when a run fails: "task_failed = abc" failed the failure
         config.check_settings()
     except ValueError as exc:  # luigi could not parse a value, e.g. "num_perm = abc"
         section = str(exc).split("[", 1)[0]
         setting = str(exc).rsplit("'", 2)[-2] if "'" in str(exc) else "?"
         raise ConfigError(f"luigi.cfg [{section}] {setting}: {exc.__cause__ or exc}; fix the value") from None
+    except configparser.Error as exc:  # e.g. a "%" that is no interpolation
+        raise ConfigError(f"luigi.cfg: {' '.join(exc.message.split())}") from None
+
+
+class TaskError(NewsprovError):
+    """A task failed on an error a user can act on (pipeline.orchestration.runner.user_error)."""
+
+
+def describe(error: BaseException) -> str:
+    """An error a user can act on, in words: its own message, or an OSError's path and cause."""
+    if isinstance(error, OSError) and not isinstance(error, NewsprovError):
+        cause = os.strerror(error.errno) if error.errno else (error.strerror or str(error))
+        return f"{error.filename}: {cause}" if error.filename else cause
+    return str(error)
 
 
 def summary(out: Path, batch: str) -> str:
@@ -263,6 +331,13 @@ def run_command(args: argparse.Namespace) -> int:
         args.workers,
         before=lambda: prepare(args.out, batches),
     )
+    if outcome is not None and outcome.user_error is not None:
+        # A bad input, a full disk, an unwritable folder: one line (tables published are whole).
+        failed = outcome.failure[0]
+        raise TaskError(
+            f"{describe(outcome.user_error)} ({type(failed).__name__} of batch {failed.date}); "
+            "mend that and run the same command: it finishes the batch"
+        )
     for batch, _ in batches:
         if batch == outcome.task.date and outcome.exit_code:
             print(outcome.result.summary_text, file=sys.stderr)
@@ -321,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command in ("run", "eval", "doctor"):
+            load_luigi_cfg()
         if args.command == "eval":
             return eval_pairs_command(args) if args.eval_kind == "pairs" else eval_attribution_command(args)
         if args.command == "report":
@@ -350,10 +427,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return run_command(args)
     except AlreadyRunning as exc:
+        import luigi.retcodes
+
         print(f"newsprov: {exc}", file=sys.stderr)
         return luigi.retcodes.retcode().already_running or 2
-    except NewsprovError as exc:
-        print(f"newsprov: {exc}", file=sys.stderr)
+    except (NewsprovError, OSError) as exc:  # OSError: a full disk, a read-only or vanished folder
+        if debugging():
+            traceback.print_exc()
+        print(f"newsprov: {describe(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Ctrl-C: every partition is published whole or not at all (write_partition), and the pool's

@@ -9,6 +9,7 @@ luigi.cfg's ``[retcode]`` section.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import luigi
 import luigi.retcodes
 from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
+from pipeline.core.errors import NewsprovError, debugging
 from pipeline.runtime.interrupts import ctrl_c_noted, raise_if_interrupted
 from pipeline.runtime.locking import output_lock
 from pipeline.runtime.parallel import abandon
@@ -47,18 +49,48 @@ def _manage_memory_around_each_task() -> None:
     luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
     luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: task_ended())
     luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: task_ended())
+    luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: _failures.append((task, exception)))
+
+
+# The tasks that failed in this process during the current build, with their errors.
+_failures: list[tuple[luigi.Task, BaseException]] = []
+
+
+def user_error(exception: BaseException | None) -> bool:
+    """Whether a task's error is one a user can act on (a bad input or setting, a full disk, an
+    unwritable folder): it is one ``newsprov:`` line, not a traceback."""
+    return isinstance(exception, (NewsprovError, OSError))
+
+
+class _QuietUserErrors(logging.Filter):
+    """Luigi logs every task failure with its traceback ("[pid ...] Worker ... failed"): for an
+    error a user can act on, the run's one line says it all (unless ``debugging``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failed = record.funcName == "_handle_run_exception"  # luigi.worker.TaskProcess
+        return debugging() or not (failed and record.exc_info and user_error(record.exc_info[1]))
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a run ended: the last task built (the one that failed, when one did) and its build's result."""
+    """How a run ended: the last task built (the one that failed, when one did), its build's
+    result, and the task that failed in this process and its error (None with ``--workers`` above 1,
+    where tasks run in processes of their own)."""
 
     task: luigi.Task
     result: LuigiRunResult
+    failure: tuple[luigi.Task, BaseException] | None = None
 
     @property
     def exit_code(self) -> int:
         return exit_code(self.result.status)
+
+    @property
+    def user_error(self) -> BaseException | None:
+        """The error a user can act on that failed the run, if that is what failed it."""
+        if self.exit_code and self.failure is not None and user_error(self.failure[1]):
+            return self.failure[1]
+        return None
 
 
 def run_batches(
@@ -76,19 +108,25 @@ def run_batches(
     outcome = None
     # Ctrl-C stops the run wherever it lands (Luigi drops one raised in an event handler: see
     # pipeline.runtime.interrupts), and the pool's workers with it, waiting for none of them.
+    quiet = _QuietUserErrors()
+    luigi_log = logging.getLogger("luigi-interface")
+    luigi_log.addFilter(quiet)
     with ctrl_c_noted(), output_lock(Path(out)):
         try:
             if before is not None:
                 before()
             for task in batches:
+                _failures.clear()
                 result = luigi.build(
                     [task], local_scheduler=True, workers=workers, detailed_summary=True, log_level="WARNING"
                 )
                 raise_if_interrupted()
-                outcome = Outcome(task, result)
+                outcome = Outcome(task, result, _failures[0] if _failures else None)
                 if outcome.exit_code:
                     break
         except KeyboardInterrupt:
             abandon()
             raise
+        finally:
+            luigi_log.removeFilter(quiet)
     return outcome

@@ -16,6 +16,7 @@ template prints is escaped unless it is Markup made by ``highlight``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -572,7 +573,8 @@ def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         write(stage)
         os.replace(stage, target)
     except OSError as exc:
-        stage.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only folder refuses this too
+            stage.unlink(missing_ok=True)
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}; pass a writable --out") from exc
     except BaseException:  # the page is rendered while it is written: a failure leaves no hidden file behind
         stage.unlink(missing_ok=True)
