@@ -220,7 +220,8 @@ def load_luigi_cfg() -> None:
             "(a header line is [name], closed by ])"
         ) from None
     except configparser.ParsingError as exc:
-        lineno, line = exc.errors[0]
+        lineno, line = exc.errors[0]  # the line as repr() spells it
+        line = line[1:-1].replace("\\n", "") if line[:1] in "'\"" else line
         raise ConfigError(f"{exc.source} line {lineno}: cannot read {line.strip()!r}; fix or remove it") from None
     except configparser.Error as exc:
         raise ConfigError(f"luigi.cfg: {' '.join(exc.message.split())}") from None
