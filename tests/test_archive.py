@@ -141,14 +141,15 @@ def test_a_truncated_partition_is_rewritten_with_what_depends_on_it(undisturbed,
     assert differences(reference, archive) == []
 
 
-def test_a_batch_joined_with_a_corrupt_earlier_batch_names_it(undisturbed, archive, caplog):
+def test_a_batch_joined_with_a_corrupt_earlier_batch_names_it(undisturbed, archive, capsys):
     inbox, reference = undisturbed
     path = part(archive, "passages", FIRST)
     with open(path, "r+b") as handle:
         handle.truncate(path.stat().st_size // 2)
     shutil.rmtree(tables.partition_dir(archive, "overlaps", SECOND))  # align reads the first batch's passages
-    assert run(inbox, archive, SECOND) != 0
-    assert f"{archive}/passages/{FIRST}, which this batch is joined with, is unreadable" in caplog.text
+    assert run(inbox, archive, SECOND) == 2
+    line = capsys.readouterr().err.splitlines()[-1]  # the task's error, one line (tests/test_one_line_errors.py)
+    assert line.startswith(f"newsprov: {archive}/passages/{FIRST}, which this batch is joined with, is unreadable")
     assert run(inbox, archive, FIRST) == 0 and run(inbox, archive, SECOND) == 0
     assert differences(reference, archive) == []
 
