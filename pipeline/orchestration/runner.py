@@ -3,7 +3,9 @@
 One Luigi build per task list, with the local scheduler, while this process holds the output
 folder's lock; every task in this process runs without cyclic garbage collection and gives back
 what it freed when it ends (pipeline.runtime.memory). A failed build maps to the exit code of
-luigi.cfg's ``[retcode]`` section.
+luigi.cfg's ``[retcode]`` section; a task failed by an error a user can act on (a bad input, a full
+disk) is kept for the command's one line, and Luigi's traceback of it left out of the log. Ctrl-C
+stops the run wherever it comes (pipeline.runtime.interrupts), the pool's workers with it.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ def exit_code(status: LuigiStatusCode) -> int:
 @functools.lru_cache(maxsize=1)
 def _manage_memory_around_each_task() -> None:
     """Every task runs in this process: no cyclic garbage collection while a task runs, and what
-    a finished task freed given back before the next starts (see pipeline.runtime.memory). Registered
-    once per process."""
+    a finished task freed given back before the next starts (see pipeline.runtime.memory); a task that
+    fails is noted with its error (``Outcome.failure``). Registered once per process."""
     from pipeline.runtime.memory import task_ended, task_started
 
     luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
