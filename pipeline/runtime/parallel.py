@@ -199,7 +199,7 @@ def abandon() -> None:
     pool, _pool = _pool, None
     if pool is None or _pool_pid != os.getpid():
         return
-    call_queue, result_queue = pool._call_queue, pool._result_queue
+    call_queue, result_queue, manager = pool._call_queue, pool._result_queue, pool._executor_manager_thread
     if call_queue is not None:
         call_queue.cancel_join_thread()  # nothing left to send: do not wait for it at exit
     for process in list((pool._processes or {}).values()):
@@ -209,6 +209,11 @@ def abandon() -> None:
         # pipe's write end closed, the manager thread reads the end of the pipe, not for ever.
         result_queue._writer.close()
     pool.shutdown(wait=False)
+    if manager is not None:
+        # It fails the futures and closes the pool's pipes once it sees the workers gone (at once):
+        # still at it when this process exits, it raced the interpreter's own wake-up call to it,
+        # which printed a traceback.
+        manager.join(timeout=2.0)
     shared_tables.close_folder()
 
 
