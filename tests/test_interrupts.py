@@ -21,6 +21,7 @@ from conftest import REPO
 from test_faults import _corpus, _rows
 
 from pipeline.core.schema import TABLES
+from pipeline.runtime.interrupts import ctrl_c_deferred
 
 BATCH = "2025-03-05"
 # Every stage in the pool, two workers, whatever the machine.
@@ -162,3 +163,13 @@ def test_ctrl_c_stops_the_run_at_once_and_the_same_command_finishes_it(corpus, t
     assert names == sorted(p.name for p in out.iterdir() if p.name in TABLES and p.name != "runs")
     for name in names:
         assert _rows(out, name) == _rows(reference, name), name
+
+
+def test_a_ctrl_c_inside_a_deferred_step_is_raised_as_it_ends():
+    """What the pool does around starting a worker: a Ctrl-C waits for the step, then stops the run."""
+    steps = []
+    with pytest.raises(KeyboardInterrupt), ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs here, between two bytecodes
+        steps.append("finished")
+    assert steps == ["finished"]

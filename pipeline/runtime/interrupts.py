@@ -46,3 +46,24 @@ def raise_if_interrupted() -> None:
     """Raise KeyboardInterrupt again when Ctrl-C came and something swallowed it."""
     if _noted:
         raise KeyboardInterrupt
+
+
+@contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """A Ctrl-C that comes inside waits, and is raised (by the handler it would have met) as the
+    block ends: for steps that must not be cut in half (a worker process half started, not yet
+    known to the pool that would stop it). Only the main thread ever raises KeyboardInterrupt:
+    elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[object] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if came and callable(previous):
+            previous(signal.SIGINT, came[0])
+        elif came and previous == signal.SIG_DFL:
+            raise KeyboardInterrupt

@@ -19,6 +19,8 @@ from __future__ import annotations
 import atexit
 import math
 import multiprocessing
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import multiprocessing.util
 import os
 import select
@@ -38,6 +40,7 @@ import pyarrow as pa
 from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 from pipeline.runtime import shared_tables
+from pipeline.runtime.interrupts import ctrl_c_deferred
 from pipeline.runtime.memory import cyclic_gc_paused
 from pipeline.runtime.progress import counter, thread_lock_only
 
@@ -113,6 +116,7 @@ def _start_worker(owner: int, table_folder: Path | None) -> None:
     thread_lock_only()
     shared_tables.use_folder(table_folder)
     signal.signal(signal.SIGINT, _interrupt_chunk)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since the forkserver started
     _exit_with(owner)
 
 
@@ -151,6 +155,22 @@ def _exit_with(owner: int) -> None:
     threading.Thread(target=watch, name="newsprov-owner-watch", daemon=True).start()
 
 
+def _start_forkserver() -> None:
+    """Start the forkserver with Ctrl-C blocked: a new interpreter, killed with a "Fatal Python
+    error" and a traceback by a Ctrl-C to the process group while it started up, before it ignores
+    it. The blocked mask is inherited by the forkserver and by every worker it forks, until
+    ``_start_worker`` has its handler in place (a worker stopped by Ctrl-C while it imported the
+    main module printed a traceback too); a Ctrl-C that came meanwhile reaches this process as
+    its mask is put back."""
+    multiprocessing.resource_tracker.ensure_running()  # it blocks Ctrl-C itself, then unblocks it
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with ctrl_c_deferred():  # another thread of this process may take the signal meanwhile
+            multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _executor(processes: int) -> ProcessPoolExecutor:
     global _pool, _pool_size, _pool_pid
     if _pool is not None and _pool_pid == os.getpid() and _pool_size == processes:
@@ -158,6 +178,7 @@ def _executor(processes: int) -> ProcessPoolExecutor:
     shutdown()  # a pool of another size
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([])
+    _start_forkserver()
     _pool = ProcessPoolExecutor(
         max_workers=processes,
         mp_context=context,
@@ -275,7 +296,8 @@ def imap_chunks(
     bar = counter(label, total or 0) if label else None
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_run_chunk, function, chunk))
+            with ctrl_c_deferred():  # a submit may start a worker: never half of one (see abandon)
+                pending.append(pool.submit(_run_chunk, function, chunk))
             del chunk  # the pool holds it until it is sent
             while len(pending) >= ahead:
                 result = pending.popleft().result()
