@@ -45,8 +45,11 @@ class StageRun:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.cache
 def code_version() -> str:
-    """The package version, and ``git describe`` of the checkout it runs from, if it runs from one."""
+    """The package version, and ``git describe`` of the checkout it runs from, if it runs from one.
+    Once per process: ``git describe --dirty`` walks the work tree, and a run records a row per stage
+    and batch."""
     root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():  # an installed copy: site-packages is no checkout
         return __version__
