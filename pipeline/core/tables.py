@@ -213,6 +213,7 @@ class PartitionCache:
         self.budget_bytes = budget_bytes
         self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
         self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._sizes: dict[tuple[str, int, int], int] = {}  # uncompressed bytes, from the footer
         self._distinct: dict[tuple[str, int, int, str], int] = {}
         self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
         self._sorted_bytes = 0
@@ -321,10 +322,13 @@ class PartitionCache:
         return index
 
     def _too_big(self, path: str | Path) -> bool:
-        """Whether the partition's uncompressed size (from its footer) is over the budget: it
-        would not be kept after reading."""
-        metadata = pq.read_metadata(path)
-        return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)) > self.budget_bytes
+        """Whether the partition's uncompressed size (from its footer, read once) is over the
+        budget: it would not be kept after reading."""
+        key = self._key(path)
+        if key not in self._sizes:
+            metadata = pq.read_metadata(path)
+            self._sizes[key] = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        return self._sizes[key] > self.budget_bytes
 
 
 def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:

@@ -571,6 +571,7 @@ class Provenance(BatchTask):
             self.earlier_batches("provenance"),
             "source_doc_id",
             tables.string_array(doc_ids),
+            cache=process_context().partitions,
         )
         return [
             link
@@ -632,7 +633,12 @@ class Clusters(BatchTask):
         pipeline.stages.clusters: the earlier rows this batch can change or needs)."""
         stories = {a.story_id for a in self.current(touched).values()}
         members = tables.read_rows_in(
-            Path(self.out_dir), "clusters", self.earlier_batches("clusters"), "story_id", tables.string_array(stories)
+            Path(self.out_dir),
+            "clusters",
+            self.earlier_batches("clusters"),
+            "story_id",
+            tables.string_array(stories),
+            cache=process_context().partitions,
         )
         return {
             doc: a
