@@ -44,7 +44,6 @@ class StageRun:
     finished_at: dt.datetime
 
 
-@functools.lru_cache(maxsize=1)
 @functools.cache
 def code_version() -> str:
     """The package version, and ``git describe`` of the checkout it runs from, if it runs from one.
