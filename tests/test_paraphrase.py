@@ -101,13 +101,13 @@ def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
             select c.source_path, s.source_path, p.relation, p.evidence, p.origin_basis
             from '{out}/provenance/**/*.parquet' p
             join {docs} c on c.doc_id = p.doc_id join {docs} s on s.doc_id = p.source_doc_id""").fetchall()
-        assert links == [("rewrite.txt", "source.txt", "paraphrase", "paraphrase", "date")]
-        # Each matched sentence pair, sliced out of the two documents' texts, shares most content words.
+        assert links == [("rewrite.txt", "source.txt", "paraphrase", "reused_passages", "date")]
+        # Each reused passage, sliced out of the two documents' texts, shares most content words.
         rows = con.execute(f"""
             select a.text[s.a_start + 1:s.a_end], b.text[s.b_start + 1:s.b_end]
             from (select doc_a, doc_b, unnest(spans) as s from '{out}/paraphrases/**/*.parquet')
             join {docs} a on a.doc_id = doc_a join {docs} b on b.doc_id = doc_b""").fetchall()
-    assert len(rows) >= 4
+    assert len(rows) >= 1
     lexicon = Lexicon.load()
     for rewritten, original in rows:
         assert rewritten in REWRITE and original in SOURCE

@@ -43,7 +43,7 @@ import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -58,9 +58,10 @@ from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.runtime.context import RunContext, process_context
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
+from pipeline.text.reuse import ReusedPassage, ReuseParams, SeedIndex, extend_over_closing, reused_passages
 from pipeline.text.sentences import typed_sentences
 from pipeline.text.synonyms import Lexicon
-from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
+from pipeline.text.tokens import STOPWORDS, Token, normal_word_ids, normal_words, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,22 @@ class ParaphraseParams:
     min_content_words: int = setting(5, "content words a sentence needs to be matched")
     sentence_containment: float = setting(0.6, "share of a sentence's content words in another that makes a match")
     min_sentences: int = setting(3, "matched sentences that make a paraphrase link")
-    min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a candidate")
+    min_candidate_sentences: int = setting(1, "sentence pairs in a shared bucket that make a document pair a candidate")
     stock_documents: int = setting(
         20,
         "a sentence sharing buckets with this many documents, or in a bucket of "
         "more sentences, is a stock line, never matched",
     )
+    seed_similarity: float = setting(
+        0.33, "tf-idf cosine and Dice of two sentences' content words that make a seed of reused text"
+    )
+    max_gap_sentences: int = setting(2, "seeds at most this many sentences apart in both documents join one passage")
+    min_shared_words: int = setting(10, "distinct content words a reused passage shares between its two sides")
+    min_containment: float = setting(
+        0.6, "share of a reused passage's smaller side's content words found in the other side"
+    )
+    min_lone_containment: float = setting(0.8, "the same share for a passage of one seed (one sentence pair)")
+    min_lone_words: int = setting(20, "words a passage of one seed needs on each side (a stock line is shorter)")
     bands: int = setting(16, "LSH bands over each sentence's MinHash")
     rows: int = setting(3, "signature values per band")
     seed: int = 11  # not in luigi.cfg: the sentence MinHash seed
@@ -89,7 +100,24 @@ class ParaphraseParams:
             ("min_content_words", "min_sentences", "min_candidate_sentences", "stock_documents", "bands", "rows"),
             1,
         )
-        require_fraction("paraphrase", self, ("sentence_containment",))
+        require_at_least("paraphrase", self, ("min_shared_words", "min_lone_words"), 1)
+        require_at_least("paraphrase", self, ("max_gap_sentences",), 0)
+        require_fraction(
+            "paraphrase",
+            self,
+            ("sentence_containment", "seed_similarity", "min_containment", "min_lone_containment"),
+        )
+
+    @property
+    def reuse(self) -> ReuseParams:
+        return ReuseParams(
+            self.seed_similarity,
+            self.max_gap_sentences,
+            self.min_shared_words,
+            self.min_containment,
+            self.min_lone_containment,
+            self.min_lone_words,
+        )
 
     @property
     def lsh(self) -> LshParams:
@@ -349,6 +377,76 @@ def _sentences_by_document(
     return found
 
 
+@dataclass(frozen=True)
+class ReuseDocument:
+    """A document as the reuse alignment reads it: its text (the passages' at their offsets from
+    ``base``, headers left out: a date and a place are no reuse; newlines between them, a single
+    line break kept one, so a line wrapped inside a sentence does not end it), its content
+    sentences over the whole text (not passage by passage: hard-wrapped lines and one-line
+    paragraphs would cut them), and its passages' (passage_id, char_start, char_end)."""
+
+    text: str
+    base: int
+    sentences: list[ContentSentence]
+    passages: list[tuple[str, int, int]]
+
+    def closed(self, end: int) -> int:
+        """``end`` moved over the punctuation closing the word before it."""
+        return extend_over_closing(self.text, end - self.base) + self.base
+
+    def words(self) -> list[Token]:
+        """The words, offsets into documents.text; worked out only for the pairs that need them."""
+        base = self.base
+        return [Token(t.start + base, t.end + base, t.surface, t.norm) for t in tokenize(self.text)]
+
+
+def reuse_documents(
+    passages: pa.Table,
+    lexicon: Lexicon,
+    params: ParaphraseParams,
+    kept: MutableMapping[tuple[str, ParaphraseParams], ReuseDocument],
+) -> dict[str, ReuseDocument]:
+    """``ReuseDocument`` of every document of ``passages``, which must hold all of each one's
+    passages (``kept``: a RunContext's ``content_sentences``, by (doc_id, params); a doc_id is the
+    hash of the text, so they never go stale)."""
+    by_doc: dict[str, list[tuple[int, str, str]]] = {}
+    for passage_id, doc_id, char_start, text, kind in zip(
+        passages.column("passage_id").to_pylist(),
+        passages.column("doc_id").to_pylist(),
+        passages.column("char_start").to_pylist(),
+        passages.column("text").to_pylist(),
+        passages.column("kind").to_pylist(),
+    ):
+        if kind != "header" and (doc_id, params) not in kept:
+            by_doc.setdefault(doc_id, []).append((char_start, text, passage_id))
+    texts = {}
+    for doc_id, parts in by_doc.items():
+        parts.sort()
+        pieces, at = [], parts[0][0]
+        for char_start, text, _ in parts:
+            pieces += ["\n" * (char_start - at), text]
+            at = char_start + len(text)
+        texts[doc_id] = "".join(pieces)
+    # One tokenising pass over every document not kept yet (a call per document costs more).
+    sentences: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in by_doc}
+    for s in document_sentences([(doc_id, 0, text, "body") for doc_id, text in texts.items()], lexicon, params):
+        base = by_doc[s.passage_id][0][0]
+        sentences[s.passage_id].append(ContentSentence(s.passage_id, s.start + base, s.end + base, s.words))
+    for doc_id, parts in by_doc.items():
+        kept[doc_id, params] = ReuseDocument(
+            texts[doc_id],
+            parts[0][0],
+            sentences[doc_id],
+            [(pid, char_start, char_start + len(t)) for char_start, t, pid in parts],
+        )
+    doc_ids = dict.fromkeys(passages.column("doc_id").to_pylist())
+    return {doc_id: kept[doc_id, params] for doc_id in doc_ids if (doc_id, params) in kept}
+
+
+def _passages_under(document: ReuseDocument, spans: list[tuple[int, int]]) -> list[str]:
+    return sorted(pid for pid, start, end in document.passages if any(a < end and start < b for a, b in spans))
+
+
 def find_paraphrases(
     candidates: ParaphraseCandidates,
     passages: pa.Table,
@@ -358,13 +456,14 @@ def find_paraphrases(
     params: ParaphraseParams,
     context: RunContext | None = None,
 ) -> pa.Table:
-    """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
+    """The paraphrases table: one row per candidate document pair holding reused passages
+    (``pipeline.text.reuse``: sentence seeds, extension, filter, verbatim ends).
 
     ``passages`` must hold every passage of every document the pairs name; ``credits`` their
     attribution rows (doc_id, sentence_start, sentence_end). A sentence that credits an outlet
-    ("That is according to Reuters, which cited internal documents") is left out like a stock
-    sentence: credit sentences follow templates that unrelated articles share, and copies
-    reword them by design. ``context`` keeps the documents' content sentences between calls.
+    ("That is according to Reuters, which cited internal documents") never seeds: credit
+    sentences follow templates that unrelated articles share, and copies reword them by design.
+    ``context`` keeps the documents' sentences between calls.
     """
     crediting: dict[str, list[tuple[int, int]]] = {}
     for doc_id, start, end in zip(
@@ -373,33 +472,51 @@ def find_paraphrases(
         credits.column("sentence_end").to_pylist(),
     ):
         crediting.setdefault(doc_id, []).append((start, end))
+    documents = reuse_documents(passages, lexicon, params, (context or RunContext()).content_sentences)
+    empty = ReuseDocument("", 0, [], [])
+    usable: dict[str, tuple[list[ContentSentence], SeedIndex]] = {}
+    words: dict[str, list[Token]] = {}
 
-    def usable(doc_id: str, sentences: list[ContentSentence]) -> list[ContentSentence]:
-        spans = crediting.get(doc_id, ())
-        return [
-            s
-            for s in sentences
-            if s.id not in candidates.stock_sentences
-            and not any(start < s.end and s.start < end for start, end in spans)
-        ]
+    def usable_of(doc_id: str) -> tuple[list[ContentSentence], SeedIndex]:
+        if doc_id not in usable:
+            spans = crediting.get(doc_id, ())
+            kept = [
+                s
+                for s in documents.get(doc_id, empty).sentences
+                if not any(a < s.end and s.start < b for a, b in spans)
+            ]
+            usable[doc_id] = (kept, SeedIndex.of(kept))
+        return usable[doc_id]
 
-    sentences = _sentences_by_document(passages, lexicon, params, (context or RunContext()).content_sentences)
+    def words_of(doc_id: str) -> Callable[[], list[Token]]:
+        def get() -> list[Token]:
+            if doc_id not in words:
+                words[doc_id] = documents.get(doc_id, empty).words()
+            return words[doc_id]
+
+        return get
+
     rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
     for doc_a, doc_b in candidates.doc_pairs:
-        matches = matched_sentences(
-            usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])), params
+        (x, index_x), (y, index_y) = usable_of(doc_a), usable_of(doc_b)
+        found: list[ReusedPassage] = reused_passages(
+            x, y, words_of(doc_a), words_of(doc_b), params.reuse, index_x, index_y
         )
-        if len(matches) < params.min_sentences:
+        if not found:
             continue
+        a, b = documents.get(doc_a, empty), documents.get(doc_b, empty)
+        found = [replace(p, a_end=a.closed(p.a_end), b_end=b.closed(p.b_end)) for p in found]
+        chars = [p.a_end - p.a_start + p.b_end - p.b_start for p in found]
         rows["doc_a"].append(doc_a)
         rows["doc_b"].append(doc_b)
         rows["batch"].append(batch)
-        rows["sentences"].append(len(matches))
-        rows["containment_mean"].append(sum(m.containment for m in matches) / len(matches))
-        rows["passages_a"].append(sorted({m.x.passage_id for m in matches}))
-        rows["passages_b"].append(sorted({m.y.passage_id for m in matches}))
+        rows["sentences"].append(sum(p.seeds for p in found))
+        rows["containment_mean"].append(sum(p.containment for p in found) / len(found))
+        rows["verbatim_share"].append(sum(p.verbatim_share * n for p, n in zip(found, chars)) / max(1, sum(chars)))
+        rows["passages_a"].append(_passages_under(a, [(p.a_start, p.a_end) for p in found]))
+        rows["passages_b"].append(_passages_under(b, [(p.b_start, p.b_end) for p in found]))
         rows["spans"].append(
-            [{"a_start": m.x.start, "a_end": m.x.end, "b_start": m.y.start, "b_end": m.y.end} for m in matches]
+            [{"a_start": p.a_start, "a_end": p.a_end, "b_start": p.b_start, "b_end": p.b_end} for p in found]
         )
     table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
     return conform(table, PARAPHRASES)
