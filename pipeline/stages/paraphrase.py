@@ -1,47 +1,41 @@
-"""Stage 5b: paraphrase: documents that retell another's sentences in other words.
+"""Stage 5b: passages reused in other words or verbatim, at any length and without paragraphs.
 
-A student rewriting an encyclopedia entry, a reporter rewording a rival's story:
-few word sequences survive, so neither passage MinHash nor word alignment finds
-it. Sentence by sentence, though, most content words stay: the names, terms and
-figures, and the nouns and verbs a rewrite keeps ("It is intended to help reuse
-existing code" / "It was intended to allow existing code to be used again").
+A student rewriting an encyclopedia entry, a page pasting two sentences of another, a machine
+translation or a human summary of an article: few word sequences survive, or too few for the
+passage overlaps' evidence rules, so neither passage MinHash nor word alignment proves it.
+Sentence by sentence, though, most content words stay: the names, terms and figures, and the
+nouns and verbs a rewrite keeps.
 
-- A sentence's *content words* are the lemmas of its words that are not
-  stopwords (``pipeline.text.tokens.STOPWORDS``), two-letter words excepted unless
-  they are figures. Sentences with fewer than ``min_content_words`` say too
-  little to match ("He agreed."). Sentences are ``split_sentences``'s, corrected for
-  hand-typed text (``typed_sentences``): a line wrapped inside a sentence does not end it,
-  and a full stop typed without the space after it ("a useful tool.categorization") does.
-- A sentence *matches* a sentence of the other document when at least
-  ``sentence_containment`` of its content words are in that one sentence.
-  Matches are one to one, best first.
-- Two documents with ``min_sentences`` matches are a paraphrase. Stock sentences
-  (in the buckets of ``stock_documents`` other documents or more: newsletter
-  and social-media lines) and sentences crediting an outlet never match: they
-  follow templates that unrelated articles share.
-  Same-topic articles share words, not sentences: on the labelled dev corpus no
-  same-topic pair had more than two matches, nor any unrelated answer of the
-  paraphrase corpus.
+- A sentence's *content words* are the lemmas of its words that are not stopwords
+  (``pipeline.text.tokens.STOPWORDS``), two-letter words excepted unless they are figures.
+  Sentences with fewer than ``min_content_words`` say too little ("He agreed."). Sentences are
+  ``split_sentences``'s, corrected for hand-typed text (``typed_sentences``): a line wrapped inside
+  a sentence does not end it, and a full stop typed without the space after it ("a useful
+  tool.categorization") does.
+- Each candidate document pair is verified by ``pipeline.text.reuse`` over the sentences of the
+  whole documents (passages joined: one-line paragraphs and hard-wrapped lines would cut
+  sentences): sentence seeds (``seed_similarity``), seeds ``max_gap_sentences`` apart joined into
+  passages, a per-passage filter (``min_shared_words``, ``min_containment``; a passage of one
+  seed ``min_lone_containment``, and of one or two ``min_lone_words``), exact ends from verbatim
+  word runs. Sentences crediting an outlet never seed: they follow templates that unrelated
+  articles share. Same-topic articles share words and a sentence now and then, not passages.
 
-Candidates come from MinHash over each sentence's content words, ``bands`` x
-``rows`` LSH; a document pair is verified when ``min_candidate_sentences``
-sentence pairs share a bucket. One shared bucket of two rows is cheap to come by
-(common words: on the dev corpus 16 x 2 bands paired 145k of its 320k document
-pairs); 16 x 3 bands and two sentence pairs gave 3.2k pairs there, and the same
-verified paraphrase-dev links as 32 x 3 bands with three (4.0k pairs, twice the
-rows to store and join).
+Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH; a
+document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket (one:
+a short reuse has one or two sentences to show). 16 x 3 bands pair few sentences that do not
+share most of their content words.
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
-sentences count as stock. The ``sentence_bands`` table keeps each batch's
-buckets so that later batches are matched against it.
+sentences count as stock, never making a pair a candidate. The ``sentence_bands`` table keeps
+each batch's buckets so that later batches are matched against it: the history index of this
+channel, read only where the batch's buckets are.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, replace
 
@@ -71,8 +65,6 @@ class ParaphraseParams:
     """The ``[paraphrase]`` settings."""
 
     min_content_words: int = setting(5, "content words a sentence needs to be matched")
-    sentence_containment: float = setting(0.6, "share of a sentence's content words in another that makes a match")
-    min_sentences: int = setting(3, "matched sentences that make a paraphrase link")
     min_candidate_sentences: int = setting(1, "sentence pairs in a shared bucket that make a document pair a candidate")
     stock_documents: int = setting(
         20,
@@ -97,7 +89,7 @@ class ParaphraseParams:
         require_at_least(
             "paraphrase",
             self,
-            ("min_content_words", "min_sentences", "min_candidate_sentences", "stock_documents", "bands", "rows"),
+            ("min_content_words", "min_candidate_sentences", "stock_documents", "bands", "rows"),
             1,
         )
         require_at_least("paraphrase", self, ("min_shared_words", "min_lone_words"), 1)
@@ -105,7 +97,7 @@ class ParaphraseParams:
         require_fraction(
             "paraphrase",
             self,
-            ("sentence_containment", "seed_similarity", "min_containment", "min_lone_containment"),
+            ("seed_similarity", "min_containment", "min_lone_containment"),
         )
 
     @property
@@ -136,13 +128,6 @@ class ContentSentence:
     def id(self) -> str:
         """The sentence's id in the sentence_bands table."""
         return sentence_id(self.passage_id, self.start)
-
-
-@dataclass(frozen=True)
-class SentenceMatch:
-    x: ContentSentence
-    y: ContentSentence
-    containment: float  # share of the matching side's content words found in the other sentence
 
 
 def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
@@ -205,46 +190,6 @@ def document_sentences(
         if len(content) >= params.min_content_words:
             found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
-
-
-def _one_way(
-    x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]], params: ParaphraseParams
-) -> list[SentenceMatch]:
-    scored = []
-    for (i, j), n in shared.items():
-        containment = n / len(x[i].words)
-        if containment >= params.sentence_containment:
-            scored.append((-containment, i, j))
-    used_x, used_y, matches = set(), set(), []
-    for negative, i, j in sorted(scored):
-        if i not in used_x and j not in used_y:
-            used_x.add(i)
-            used_y.add(j)
-            matches.append(SentenceMatch(x[i], y[j], -negative))
-    return sorted(matches, key=lambda m: m.x.start)
-
-
-def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> Counter[tuple[int, int]]:
-    """Content words shared by sentence i of x and sentence j of y, for the pairs sharing any,
-    through an index of y's words (most sentence pairs share none)."""
-    holders: dict[str, list[int]] = {}
-    for j, t in enumerate(y):
-        for word in t.words:
-            holders.setdefault(word, []).append(j)
-    return Counter((i, j) for i, s in enumerate(x) for word in s.words for j in holders.get(word, ()))
-
-
-def matched_sentences(
-    x: list[ContentSentence], y: list[ContentSentence], params: ParaphraseParams
-) -> list[SentenceMatch]:
-    """One-to-one matches of sentences of ``x`` with sentences of ``y``, judged from whichever side
-    finds more: a summary's sentences are inside the source's, not the other way round."""
-    shared = _shared_words(x, y)
-    forward = _one_way(x, y, shared, params)
-    backward = _one_way(y, x, Counter({(j, i): n for (i, j), n in shared.items()}), params)
-    if len(backward) > len(forward):
-        return sorted((SentenceMatch(m.y, m.x, m.containment) for m in backward), key=lambda m: m.x.start)
-    return forward
 
 
 def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
@@ -345,36 +290,6 @@ def _reaching(
     del reached
     distinct //= n_docs
     return np.bincount(distinct, minlength=n_sentences)
-
-
-def _sentences_by_document(
-    passages: pa.Table,
-    lexicon: Lexicon,
-    params: ParaphraseParams,
-    kept: MutableMapping[tuple[str, ParaphraseParams], list[ContentSentence]],
-) -> dict[str, list[ContentSentence]]:
-    """Content sentences of every document of ``passages``, which must hold all of each one's
-    passages (``kept`` is by document: a RunContext's ``content_sentences``, by (doc_id, params);
-    a doc_id is the hash of the text, so they never go stale)."""
-    by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
-    for passage_id, doc_id, char_start, text, kind in zip(
-        passages.column("passage_id").to_pylist(),
-        passages.column("doc_id").to_pylist(),
-        passages.column("char_start").to_pylist(),
-        passages.column("text").to_pylist(),
-        passages.column("kind").to_pylist(),
-    ):
-        by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
-    missing = [doc_id for doc_id in by_doc if (doc_id, params) not in kept]
-    # One tokenising pass over every document not cached yet (a call per document costs more).
-    fresh: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in missing}
-    doc_of = {passage[0]: doc_id for doc_id in missing for passage in by_doc[doc_id]}
-    for sentence in document_sentences([p for doc_id in missing for p in sorted(by_doc[doc_id])], lexicon, params):
-        fresh[doc_of[sentence.passage_id]].append(sentence)
-    found = {doc_id: fresh[doc_id] if doc_id in fresh else kept[doc_id, params] for doc_id in by_doc}
-    for doc_id, sentences in found.items():
-        kept[doc_id, params] = sentences  # a use: an LRUCache lets the least recently used go
-    return found
 
 
 @dataclass(frozen=True)
