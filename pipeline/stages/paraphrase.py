@@ -294,25 +294,28 @@ def _reaching(
 
 @dataclass(frozen=True)
 class ReuseDocument:
-    """A document as the reuse alignment reads it: its text (the passages' at their offsets from
-    ``base``, headers left out: a date and a place are no reuse; newlines between them, a single
-    line break kept one, so a line wrapped inside a sentence does not end it), its content
+    """A document as the reuse alignment reads it: its text (the passages' at their offsets in
+    documents.text, headers left out: a date and a place are no reuse; newlines around them, a
+    single line break kept one, so a line wrapped inside a sentence does not end it), its content
     sentences over the whole text (not passage by passage: hard-wrapped lines and one-line
     paragraphs would cut them), and its passages' (passage_id, char_start, char_end)."""
 
     text: str
-    base: int
     sentences: list[ContentSentence]
     passages: list[tuple[str, int, int]]
 
+    @functools.cached_property
+    def index(self) -> SeedIndex:
+        """The seed index of all its sentences (most documents credit no outlet)."""
+        return SeedIndex.of(self.sentences)
+
     def closed(self, end: int) -> int:
         """``end`` moved over the punctuation closing the word before it."""
-        return extend_over_closing(self.text, end - self.base) + self.base
+        return extend_over_closing(self.text, end)
 
     def words(self) -> list[Token]:
-        """The words, offsets into documents.text; worked out only for the pairs that need them."""
-        base = self.base
-        return [Token(t.start + base, t.end + base, t.surface, t.norm) for t in tokenize(self.text)]
+        """The words; worked out only for the pairs that need them."""
+        return tokenize(self.text)
 
 
 def reuse_documents(
@@ -337,20 +340,18 @@ def reuse_documents(
     texts = {}
     for doc_id, parts in by_doc.items():
         parts.sort()
-        pieces, at = [], parts[0][0]
+        pieces, at = [], 0
         for char_start, text, _ in parts:
             pieces += ["\n" * (char_start - at), text]
             at = char_start + len(text)
         texts[doc_id] = "".join(pieces)
     # One tokenising pass over every document not kept yet (a call per document costs more).
     sentences: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in by_doc}
-    for s in document_sentences([(doc_id, 0, text, "body") for doc_id, text in texts.items()], lexicon, params):
-        base = by_doc[s.passage_id][0][0]
-        sentences[s.passage_id].append(ContentSentence(s.passage_id, s.start + base, s.end + base, s.words))
+    for sentence in document_sentences([(doc_id, 0, text, "body") for doc_id, text in texts.items()], lexicon, params):
+        sentences[sentence.passage_id].append(sentence)
     for doc_id, parts in by_doc.items():
         kept[doc_id, params] = ReuseDocument(
             texts[doc_id],
-            parts[0][0],
             sentences[doc_id],
             [(pid, char_start, char_start + len(t)) for char_start, t, pid in parts],
         )
@@ -388,19 +389,16 @@ def find_paraphrases(
     ):
         crediting.setdefault(doc_id, []).append((start, end))
     documents = reuse_documents(passages, lexicon, params, (context or RunContext()).content_sentences)
-    empty = ReuseDocument("", 0, [], [])
+    empty = ReuseDocument("", [], [])
     usable: dict[str, tuple[list[ContentSentence], SeedIndex]] = {}
     words: dict[str, list[Token]] = {}
 
     def usable_of(doc_id: str) -> tuple[list[ContentSentence], SeedIndex]:
         if doc_id not in usable:
-            spans = crediting.get(doc_id, ())
-            kept = [
-                s
-                for s in documents.get(doc_id, empty).sentences
-                if not any(a < s.end and s.start < b for a, b in spans)
-            ]
-            usable[doc_id] = (kept, SeedIndex.of(kept))
+            document, spans = documents.get(doc_id, empty), crediting.get(doc_id, ())
+            kept = [s for s in document.sentences if not any(a < s.end and s.start < b for a, b in spans)]
+            index = document.index if len(kept) == len(document.sentences) else SeedIndex.of(kept)
+            usable[doc_id] = (kept, index)
         return usable[doc_id]
 
     def words_of(doc_id: str) -> Callable[[], list[Token]]:

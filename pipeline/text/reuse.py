@@ -25,10 +25,11 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from pipeline.text.tokens import Token
 
@@ -76,14 +77,31 @@ class ReusedPassage:
     verbatim_share: float  # share of both sides' words inside verbatim runs
 
 
+# Each content word's column in the sentence x word matrices, the same in every SeedIndex of the
+# process (two documents' matrices multiply). A memo of words, not of documents: it grows with the
+# vocabulary only.
+_WORD_COLUMNS: dict[str, int] = {}
+
+
+def _columns(words: frozenset[str]) -> list[int]:
+    columns = _WORD_COLUMNS
+    return [columns.setdefault(w, len(columns)) for w in words]
+
+
 @dataclass(frozen=True)
 class SeedIndex:
     """A document's sentences as seeding reads them, worked out once per document (not per pair):
-    each sentence's words, which sentences hold each word, and per sentence the sums of ln df and
-    ln² df of its words (df: the sentences of this document holding the word), from which a
-    pair's idf norms follow."""
+    each sentence's words; its (word column, sentence) entries sorted by column (word columns
+    shared process-wide), with each distinct column's first entry and count; which sentences hold
+    each word; and per sentence the sums of ln df and ln² df of its words (df: the sentences of
+    this document holding the word), from which a pair's idf norms follow."""
 
     words: list[frozenset[str]]
+    sizes: np.ndarray
+    sentence_of_entry: np.ndarray  # entries sorted by word column
+    columns: np.ndarray  # distinct word columns, ascending
+    first_entry: np.ndarray
+    holder_count: np.ndarray
     holders: dict[str, list[int]]
     log_sums: list[float]
     log_square_sums: list[float]
@@ -95,31 +113,55 @@ class SeedIndex:
             for word in sentence.words:
                 holders.setdefault(word, []).append(i)
         logs = {word: math.log(len(held)) for word, held in holders.items()}
+        columns = [_columns(s.words) for s in sentences]
+        sizes = np.array([len(c) for c in columns], dtype=np.int64)
+        entry_columns = np.fromiter(itertools.chain.from_iterable(columns), dtype=np.int64, count=int(sizes.sum()))
+        entry_sentences = np.repeat(np.arange(len(sentences), dtype=np.int64), sizes)
+        order = np.argsort(entry_columns, kind="stable")
+        distinct, first, count = np.unique(entry_columns[order], return_index=True, return_counts=True)
         return cls(
             [s.words for s in sentences],
+            sizes,
+            entry_sentences[order],
+            distinct,
+            first,
+            count,
             holders,
             [sum(logs[w] for w in s.words) for s in sentences],
             [sum(logs[w] ** 2 for w in s.words) for s in sentences],
         )
 
 
+def _shared_counts(x: SeedIndex, y: SeedIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, words shared) of the sentence pairs sharing a word, in numpy: the entries of each
+    shared word joined, every x holder with every y holder, then counted by pair."""
+    _, at_x, at_y = np.intersect1d(x.columns, y.columns, assume_unique=True, return_indices=True)
+    empty = np.empty(0, dtype=np.int64)
+    if not len(at_x):
+        return empty, empty, empty
+    per_x, per_y = x.holder_count[at_x], y.holder_count[at_y]
+    pairs = per_x * per_y
+    word = np.repeat(np.arange(len(at_x)), pairs)
+    offset = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    i = x.sentence_of_entry[x.first_entry[at_x][word] + offset // per_y[word]]
+    j = y.sentence_of_entry[y.first_entry[at_y][word] + offset % per_y[word]]
+    codes, counts = np.unique(i * len(y.words) + j, return_counts=True)
+    return codes // len(y.words), codes % len(y.words), counts
+
+
 def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[int, int]]:
     """(i, j) pairs of sentences whose tf-idf cosine and Dice are both at least ``similarity``.
 
-    Binary tf, idf = ln(n / df) over the n sentences of both documents. Sentence pairs sharing
-    words are counted first (Dice needs only the count, and rules out most); the cosine is worked
-    out for the rest. A sentence's squared norm, the sum of (L - ln df)² over its words with
-    L = ln n, comes from its sums of ln df and ln² df, corrected for the words the other document
-    holds too (whose df counts its sentences as well)."""
-    shared_words = x.holders.keys() & y.holders.keys()
-    if not shared_words:
+    Binary tf, idf = ln(n / df) over the n sentences of both documents. The words each sentence
+    pair shares are counted in numpy (Dice needs only the count, and rules out most); the cosine
+    is worked out for the rest. A sentence's squared norm, the sum of (L - ln df)² over its words
+    with L = ln n, comes from its sums of ln df and ln² df, corrected for the words the other
+    document holds too (whose df counts its sentences as well)."""
+    if not x.words or not y.words:
         return []
-    holders_x, holders_y = x.holders, y.holders
-    counts = Counter(itertools.chain.from_iterable(itertools.product(holders_x[w], holders_y[w]) for w in shared_words))
-    close = [
-        (i, j) for (i, j), count in counts.items() if 2 * count >= similarity * (len(x.words[i]) + len(y.words[j]))
-    ]
-    if not close:
+    rows, cols, counts = _shared_counts(x, y)
+    close = 2 * counts >= similarity * (x.sizes[rows] + y.sizes[cols])
+    if not close.any():
         return []
     n = len(x.words) + len(y.words)
     big_l = math.log(n)
@@ -136,7 +178,7 @@ def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[
     norms_x: dict[int, float] = {}
     norms_y: dict[int, float] = {}
     seeds = []
-    for i, j in close:
+    for i, j in zip(rows[close].tolist(), cols[close].tolist()):
         product = sum(weight(w) for w in x.words[i] & y.words[j])
         if product <= 1e-12:
             continue  # words that every sentence holds weigh nothing: no cosine without others
