@@ -51,6 +51,7 @@ class ReuseParams:
     min_containment: float = 0.6
     min_lone_containment: float = 0.8
     min_lone_words: int = 20
+    min_summary_seeds: int = 3
     verbatim_words: int = 5
     # A verbatim run reaches a passage from this many words away (a fragment of a cut sentence
     # next to the seeds); runs further off are other text.
@@ -287,6 +288,8 @@ def reused_passages(
         least = params.min_containment if len(group) > 1 else params.min_lone_containment
         if shared >= params.min_shared_words and containment >= least:
             kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, len(group), shared, containment))
+    if params.min_summary_seeds:
+        kept += _summaries(x, y, seeds, groups, params)
     if not kept:
         return []
     words_x = words_x() if callable(words_x) else words_x
@@ -309,6 +312,49 @@ def reused_passages(
 def _words_in(starts: list[int], start: int, end: int) -> int:
     lo, hi = _word_range(starts, start, end)
     return hi - lo
+
+
+def _summaries(
+    x: Sequence[SentenceLike],
+    y: Sequence[SentenceLike],
+    seeds: list[tuple[int, int]],
+    groups: list[list[tuple[int, int]]],
+    params: ReuseParams,
+) -> list[tuple[int, int, int, int, int, int, float]]:
+    """Passages of one document condensing sentences all over the other (a summary of an article):
+    ``min_summary_seeds`` seeds close together on one side only, most of them close to no other
+    seed on both sides (copied passages, of one source region or several, run in order). The condensed side's content
+    words must be found in the seeded sentences of the other, whose passage is their hull."""
+    group_of = {seed: k for k, group in enumerate(groups) for seed in group}
+    found = []
+    for side in (0, 1):
+        dense, spread = (x, y) if side == 0 else (y, x)
+        ordered = sorted(seeds, key=lambda seed: seed[side])
+        one_sided: list[list[tuple[int, int]]] = []
+        for seed in ordered:
+            if one_sided and seed[side] - one_sided[-1][-1][side] <= params.max_gap_sentences + 1:
+                one_sided[-1].append(seed)
+            else:
+                one_sided.append([seed])
+        for group in one_sided:
+            if len(group) < params.min_summary_seeds:
+                continue
+            if sum(len(groups[group_of[seed]]) > 1 for seed in group) * 2 > len(group):
+                continue
+            d0, d1 = group[0][side], group[-1][side]
+            others = sorted({seed[1 - side] for seed in group})
+            condensed = frozenset().union(*(s.words for s in dense[d0 : d1 + 1]))
+            sources = frozenset().union(*(spread[k].words for k in others))
+            shared = len(condensed & sources)
+            containment = shared / max(1, len(condensed))
+            if shared >= params.min_shared_words and containment >= params.min_containment:
+                d_start, d_end = dense[d0].start, dense[d1].end
+                s_start, s_end = spread[others[0]].start, spread[others[-1]].end
+                if side == 0:
+                    found.append((d_start, d_end, s_start, s_end, len(group), shared, containment))
+                else:
+                    found.append((s_start, s_end, d_start, d_end, len(group), shared, containment))
+    return found
 
 
 def _word_range(starts: list[int], start: int, end: int) -> tuple[int, int]:
