@@ -115,3 +115,40 @@ def test_seeds_are_the_cosine_and_dice_of_their_definition(xs, ys, similarity):
         return SeedIndex.of([SimpleNamespace(start=0, end=0, words=s) for s in sets])
 
     assert set(sentence_seeds(index(xs), index(ys), similarity)) == set(seeds_by_definition(xs, ys, similarity))
+
+
+# Written for these tests: an article, and a summary whose sentences condense sentences from all
+# over it (with the article's own sentences in between on other matters).
+ARTICLE = (
+    "The regional water board voted on Tuesday to build a desalination plant near the northern harbour. "
+    "Board members met for four hours before the vote. "
+    "Several residents spoke about the price of bottled water in the summer. "
+    "A local choir sang before the meeting began. "
+    "The hall was full, and latecomers listened from the corridor. "
+    "The plant will turn sea water into drinking water for about two hundred thousand households every day. "
+    "Engineers said the site had been chosen for its deep water and its road access. "
+    "The mayor thanked the volunteers who had organised the public hearing. "
+    "Coffee and sandwiches were served during the break. "
+    "Two council members arrived late because of a train strike. "
+    "Construction is expected to cost ninety million euros and should take three years to complete. "
+    "Opponents warned that the brine released by the plant could harm fish near the harbour. "
+    "A spokesperson said the board would publish its environmental study next month. "
+    "Television crews filmed the debate for the evening news. "
+    "Farmers in the valley hope the new supply will end the summer restrictions on irrigation water. "
+    "The next meeting of the board is planned for the spring."
+)
+SUMMARY = (
+    "Officials on the water board approved plans on Tuesday for a desalination plant by the northern harbour. "
+    "Every day the plant is to supply drinking water from the sea to around two hundred thousand households. "
+    "Building it will take three years and is expected to cost ninety million euros. "
+    "Valley farmers hope the supply ends the summer restrictions on their irrigation water."
+)
+
+
+def test_a_summary_of_sentences_all_over_an_article_is_one_passage_over_their_hull(lexicon):
+    passages = found(ARTICLE, SUMMARY, lexicon)
+    assert len(passages) == 1
+    (summary,) = passages
+    assert summary.b_start == 0 and summary.b_end >= len(SUMMARY) - 1  # the stage adds the full stop
+    assert summary.a_start == 0 and summary.a_end > ARTICLE.index("Farmers in the valley")
+    assert summary.verbatim_share < 0.8
