@@ -1,6 +1,6 @@
 """The ``newsprov`` command.
 
-    newsprov run [INPUT_DIR] [--out DIR] [--batch YYYY-MM-DD] [--workers N]
+    newsprov run [INPUT] [--out DIR] [--batch YYYY-MM-DD] [--workers N] [--format F] [--text-field NAME ...]
 
 Errors a user can fix print one line, ``newsprov: <what to do>``, and exit 2.
 A failed Luigi run exits with the code set in luigi.cfg's [retcode] section.
@@ -26,6 +26,10 @@ from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputE
 from pipeline.core.ids import batch_date
 from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
+from pipeline.stages.readers import AUTO, FORMATS
+
+# The export fields a run can map (--text-field body ...), as [ingest] <key>_field.
+INGEST_FIELDS = ("id", "url", "publisher", "title", "published", "language", "text")
 
 SUMMARY_TABLES = (
     "documents",
@@ -70,13 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = commands.add_parser(
         "run",
-        help="run the pipeline on one folder of articles (one batch)",
-        description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
-        "and write the tables to --out/<table>/<date>/. Example: "
-        "newsprov run seeds --out output --batch 2025-10-24",
+        help="run the pipeline on one folder or file of articles (one batch)",
+        description="Ingest every file of INPUT (a folder, or one file) as one batch, link it to earlier "
+        "batches under --out, and write the tables to --out/<table>/<date>/. Each file is read by its "
+        "suffix: .jsonl/.jsonl.gz, .csv, .tsv and .parquet exports (an article per line or row), .html/.htm "
+        "pages, .warc/.warc.gz crawl archives (an article per HTML response), any other file one text. "
+        "Examples: newsprov run seeds --out output --batch 2025-10-24; "
+        "newsprov run crawl.warc.gz; newsprov run export.jsonl --text-field body --url-field link",
     )
     run.add_argument(
-        "input_dir", nargs="?", default="seeds", type=_path, help="folder of article files (default: seeds)"
+        "input_dir",
+        nargs="?",
+        default="seeds",
+        type=_path,
+        metavar="INPUT",
+        help="folder of article files, or one file (default: seeds)",
     )
     run.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     run.add_argument(
@@ -87,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
         "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first",
     )
     run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+    run.add_argument(
+        "--format",
+        default=None,
+        choices=(AUTO, *FORMATS),
+        help="read every file as this format instead of by its suffix ([ingest] format; default: auto)",
+    )
+    for key in INGEST_FIELDS:
+        run.add_argument(
+            f"--{key}-field",
+            default=None,
+            metavar="NAME",
+            help=f"field of an export that holds the {key} ([ingest] {key}_field; default: {key})",
+        )
 
     evaluate = commands.add_parser(
         "eval",
@@ -185,8 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_paths(input_dir: Path, out: Path) -> None:
-    if not input_dir.is_dir():
-        raise InputError(f"input folder {input_dir} does not exist or is not a folder: pass a folder of article files")
+    if not input_dir.is_dir() and not input_dir.is_file():
+        raise InputError(
+            f"input {input_dir} does not exist or is not a folder or a file: pass a folder or a file of articles"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -308,6 +335,7 @@ def run_command(args: argparse.Namespace) -> int:
     _check_paths(args.input_dir, args.out)
     logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
     check_layout(args.out)
+    override_ingest(args)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
@@ -350,9 +378,22 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def override_ingest(args: argparse.Namespace) -> None:
+    """--format and --<key>-field set the [ingest] settings of this run, over luigi.cfg's."""
+    import luigi.configuration
+
+    given = {"format": args.format} | {f"{key}_field": getattr(args, f"{key}_field") for key in INGEST_FIELDS}
+    parser = luigi.configuration.get_config()
+    for name, value in given.items():
+        if value is not None:
+            parser.set("ingest", name, value)
+
+
 def day_folders(folder: Path) -> list[Path]:
     """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else (hidden
     entries aside): an inbox of days; [] for a folder of articles."""
+    if not Path(folder).is_dir():
+        return []
     entries = [e for e in sorted(Path(folder).iterdir()) if not e.name.startswith(".")]
     days = [e for e in entries if e.is_dir() and batch_date(e.name) is not None]
     return days if days and len(days) == len(entries) else []
