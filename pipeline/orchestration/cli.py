@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -200,9 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
     upgrade = commands.add_parser(
         "upgrade",
-        help="rename an older output's batch=<date> folders to the current layout",
+        help="bring an older output to the current layout and schema versions",
         description="Bring an output written with partition folders --out/<table>/batch=<date>/ to the "
-        "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
+        "current layout (--out/<table>/<date>/, every file holding its batch column), and partitions of an "
+        "older schema version to the current one where it only adds columns (documents/2: url, publisher, "
+        "... null), in place. "
         "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
     )
     upgrade.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
@@ -328,14 +331,18 @@ def summary(out: Path, batch: str) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    _check_paths(args.input_dir, args.out)
+    logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
+    check_layout(args.out)
+    with ingest_overrides(args):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from pipeline.orchestration.inbox import prepare
     from pipeline.orchestration.runner import run_batches  # imported here so `newsprov --help` stays fast
     from pipeline.orchestration.tasks import Report
 
-    _check_paths(args.input_dir, args.out)
-    logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
-    check_layout(args.out)
-    override_ingest(args)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
@@ -378,15 +385,26 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def override_ingest(args: argparse.Namespace) -> None:
-    """--format and --<key>-field set the [ingest] settings of this run, over luigi.cfg's."""
+@contextlib.contextmanager
+def ingest_overrides(args: argparse.Namespace):
+    """--format and --<key>-field set the [ingest] settings while this run lasts, over luigi.cfg's;
+    luigi.cfg's own values are back afterwards (a process may run again: the tests, a notebook)."""
     import luigi.configuration
 
     given = {"format": args.format} | {f"{key}_field": getattr(args, f"{key}_field") for key in INGEST_FIELDS}
+    given = {name: value for name, value in given.items() if value is not None}
     parser = luigi.configuration.get_config()
+    before = {name: parser.get("ingest", name, None) for name in given}
     for name, value in given.items():
-        if value is not None:
-            parser.set("ingest", name, value)
+        parser.set("ingest", name, value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                parser.remove_option("ingest", name)
+            else:
+                parser.set("ingest", name, value)
 
 
 def day_folders(folder: Path) -> list[Path]:
@@ -452,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "upgrade":
-            from pipeline.core.tables import upgrade_layout
+            from pipeline.core.tables import upgrade_columns, upgrade_layout
 
             if not args.out.is_dir():
                 raise OutputError(f"output folder {args.out} does not exist: pass the --out of an earlier run")
@@ -460,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
                 changed = upgrade_layout(args.out)
                 for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
                     report.rename(report.with_name(report.name.split("=", 1)[1]))
+                widened = upgrade_columns(args.out)
             print(f"{len(changed)} partitions of {args.out} moved to the current layout")
+            print(f"{len(widened)} partitions of {args.out} written again with the current schema's new columns")
             return 0
         if args.command == "stats":
             from pipeline.report.queries import format_stats
