@@ -334,19 +334,31 @@ PARAPHRASES = _schema(
 )
 
 DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit", "paraphrase")
+# Two versions of one story of one publisher (the same URL, or publisher and title): no copy.
+VERSION_RELATION = "update"
+ORIGIN_BASES = ("date", "publisher_credit", "credit", "timestamp", "containment", "tie", "shared_source")
+# Links that name no copy: a tie, and two documents that each copy a third (siblings).
+UNDIRECTED_BASES = ("tie", "shared_source")
+CREDIT_STATUSES = ("credited", "credited_other", "uncredited", "same_publisher", "unknown")
 
 PROVENANCE = _schema(
     "provenance",
-    2,
+    3,
     [
-        _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
+        _field(
+            "doc_id",
+            pa.string(),
+            "the copying document (either side when origin_basis is 'tie' or 'shared_source')",
+            False,
+        ),
         _field("source_doc_id", pa.string(), "the document it copies from", False),
         _field("batch", pa.string(), "batch that found the link (the later one)", False),
         _field(
             "relation",
             pa.string(),
             "reprint / excerpt / spun / light_edit / paraphrase (retold in other "
-            "words: matched sentences, see the paraphrases table)",
+            "words: matched sentences, see the paraphrases table) / update (doc_id is a later version of "
+            "the source: the same URL, or the same publisher and title; see changed_spans)",
             False,
         ),
         _field(
@@ -373,7 +385,13 @@ PROVENANCE = _schema(
             False,
         ),
         _field(
-            "origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False
+            "origin_basis",
+            pa.string(),
+            "why source_doc_id is the source: date (published earlier) / publisher_credit (doc_id credits "
+            "the source's publisher, or the agency of the source's wire dateline) / credit (doc_id introduces "
+            "the shared text with a credit) / timestamp (same day, published earlier) / containment / tie; "
+            "shared_source: neither, both copy shared_source_doc_id (siblings)",
+            False,
         ),
         _field(
             "credited_outlet_id",
@@ -387,6 +405,63 @@ PROVENANCE = _schema(
             "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
             "already joined by a chain of copy links)",
         ),
+        _field("publisher", pa.string(), "documents.publisher of doc_id (as given); null when unknown"),
+        _field("publisher_outlet_id", pa.string(), "documents.publisher_outlet_id of doc_id"),
+        _field("source_publisher", pa.string(), "documents.publisher of source_doc_id (as given); null when unknown"),
+        _field("source_publisher_outlet_id", pa.string(), "documents.publisher_outlet_id of source_doc_id"),
+        _field(
+            "credit_status",
+            pa.string(),
+            "credited (doc_id credits the source's publisher) / credited_other (it credits other outlets only) / "
+            "uncredited (it credits no outlet) / same_publisher / unknown (a side has no publisher); "
+            "null in files of version 2",
+        ),
+        _field(
+            "shared_source_doc_id",
+            pa.string(),
+            "for origin_basis shared_source: the document both sides copy; else null",
+        ),
+        _field(
+            "changed_spans",
+            pa.list_(SPAN),
+            "for relation update: the stretches between the shared spans, a_* offsets into doc_id's text (what "
+            "the later version has there), b_* into the source's (what it had); empty a_* or b_*: added or "
+            "removed text. Null for other relations",
+        ),
+    ],
+)
+
+OUTLET_LINKS = _schema(
+    "outlet_links",
+    1,
+    [
+        _field("batch", pa.string(), "batch that found the links", False),
+        _field("publisher", pa.string(), "the copying publisher, as its documents name it (documents.publisher)"),
+        _field("publisher_outlet_id", pa.string(), "outlets.outlet_id of the copying publisher; null when unknown"),
+        _field("source_publisher", pa.string(), "the publisher copied from, as its documents name it"),
+        _field(
+            "source_publisher_outlet_id",
+            pa.string(),
+            "outlets.outlet_id of the publisher copied from; null when unknown",
+        ),
+        _field(
+            "copy_links",
+            pa.int32(),
+            "provenance links of the batch from a document of the one to a document of the other (sides of "
+            "different known publishers, a direction known: ties and shared_source links are left out)",
+            False,
+        ),
+        _field("credited", pa.int32(), "of them, links whose copy credits the source's publisher", False),
+        _field("credited_other", pa.int32(), "of them, links whose copy credits other outlets only", False),
+        _field("uncredited", pa.int32(), "of them, links whose copy credits no outlet", False),
+        _field(
+            "first_seen",
+            UTC_MICROS,
+            "earliest publication of a copying document (published_at, else its published day at 00:00 UTC, "
+            "else its batch's)",
+            False,
+        ),
+        _field("last_seen", UTC_MICROS, "latest publication of a copying document, as first_seen", False),
     ],
 )
 
@@ -592,6 +667,7 @@ TABLES: dict[str, pa.Schema] = {
     "sentence_bands": _with_batch(SENTENCE_BANDS),
     "paraphrases": PARAPHRASES,
     "provenance": PROVENANCE,
+    "outlet_links": OUTLET_LINKS,
     "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,
     "credits": CREDITS,

@@ -27,6 +27,11 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 # JSON-LD articleBody or every paragraph) means it kept a caption, not the article: the baseline is used.
 MAIN_TEXT_MIN_SHARE = 0.25
 MAIN_TEXT_MIN_BASELINE = 500
+_PUBLISHED_META = re.compile(
+    r"""<meta\s+(?:property|name)\s*=\s*["']article:published_time["']\s+content\s*=\s*["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
@@ -37,7 +42,7 @@ class Page:
     text: str
     encoding: str
     title: str | None
-    date: str | None  # YYYY-MM-DD, trafilatura's reading of the page's dates
+    date: str | None  # ISO 8601, trafilatura's (htmldate's) reading of the page's publication time
     sitename: str | None
     url: str | None  # the page's canonical URL when it names one
 
@@ -132,6 +137,11 @@ def decode_page(data: bytes, declared: str | None) -> tuple[str, str]:
     return str(best), codecs.lookup(best.encoding).name
 
 
+# htmldate (through trafilatura): the publication time where the page states one, with its UTC offset
+# ("2020-04-10T17:58:15+0100"); "T00:00:00" without an offset where it states only a day.
+_DATES = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "extensive_search": True}
+
+
 @functools.cache
 def _TEXT_ONLY():  # noqa: N802  a constant, built on first use (importing trafilatura takes a second)
     from trafilatura.settings import Extractor
@@ -145,7 +155,9 @@ def extract_page(data: bytes, url: str | None, charset: str | None) -> Page:
     from trafilatura.core import determine_returnstring
 
     html, encoding = decode_page(data, charset)
-    found = trafilatura.bare_extraction(html, url=url, include_comments=False, with_metadata=True)
+    found = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, with_metadata=True, date_extraction_params=_DATES
+    )
     # The text as trafilatura.extract gives it (bare_extraction's own .text keeps leading spaces),
     # from the one extraction that also read the metadata.
     text = determine_returnstring(found, _TEXT_ONLY()) if found is not None else ""
@@ -154,5 +166,19 @@ def extract_page(data: bytes, url: str | None, charset: str | None) -> Page:
         if len(baseline) >= MAIN_TEXT_MIN_BASELINE and len(text) < MAIN_TEXT_MIN_SHARE * len(baseline):
             text = baseline
     if found is None:
-        return Page(text, encoding, None, None, None, None)
-    return Page(text, encoding, found.title or None, found.date or None, found.sitename or None, found.url or None)
+        return Page(text, encoding, None, _published_meta(html), None, None)
+    date = found.date or None
+    stated = _published_meta(html)
+    if stated and (date is None or (_has_offset(stated) and not _has_offset(date) and stated[:10] == date[:10])):
+        date = stated  # htmldate drops some offsets ("-08:00") and keeps only the day
+    return Page(text, encoding, found.title or None, date, found.sitename or None, found.url or None)
+
+
+def _has_offset(value: str) -> bool:
+    return bool(_OFFSET.search(value))
+
+
+def _published_meta(html: str) -> str | None:
+    """The page's ``article:published_time`` (Open Graph), when it states one."""
+    match = _PUBLISHED_META.search(html)
+    return match.group(1).strip() if match else None
