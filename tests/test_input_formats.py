@@ -284,3 +284,25 @@ def test_the_bad_lines_and_skipped_records_are_accounted_for(shared_formats):
         "a response of type image/png",
     ]
     assert shared_formats["html"].rejects.num_rows == shared_formats["articles.csv"].rejects.num_rows == 0
+
+
+def test_dated_folders_of_exports_and_crawls_run_day_by_day(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "2025-03-03").mkdir(parents=True)
+    (inbox / "2025-03-04").mkdir()
+    write_jsonl(inbox / "2025-03-03" / "export.jsonl", DAY[:2], bad_lines=True)
+    write_warc(inbox / "2025-03-04" / "crawl.warc.gz", DAY[2:])
+    out = tmp_path / "out"
+    assert main(["run", str(inbox), "--out", str(out)]) == 0
+    with duckdb.connect() as con:
+        documents = con.sql(
+            f"select batch, source_format, count(*) from '{out}/documents/**/*.parquet' group by all order by 1"
+        ).fetchall()
+        rejects = con.sql(
+            f"select batch, reason, count(*) from '{out}/rejects/**/*.parquet' group by all order by 1, 2"
+        ).fetchall()
+    assert documents == [("2025-03-03", "jsonl", 2), ("2025-03-04", "warc", 2)]
+    assert rejects == [
+        ("2025-03-03", "bad_record", 3),
+        ("2025-03-04", "not_article", 4),
+    ]  # warcinfo, 2 requests, an image
