@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_paths(input_dir: Path, out: Path) -> None:
     if not input_dir.is_dir() and not input_dir.is_file():
         raise InputError(
-            f"input {input_dir} does not exist or is not a folder or a file: pass a folder or a file of articles"
+            f"input folder {input_dir} does not exist (or is not a folder or a file): pass a folder or a file of articles"
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
