@@ -115,6 +115,8 @@ def extraction_sample(articles: list[dict], k: int) -> dict[str, float]:
         return rates
     seconds, _ = timed(lambda: [extract_plain_text(HTMLTree.parse_from_bytes(p), main_content=True) for p in pages])
     rates["resiliparse extract_plain_text(main_content=True)"] = k / seconds
+    seconds, _ = timed(lambda: [extract_page(p, None, "utf-8", "resiliparse") for p in pages])
+    rates["resiliparse + trafilatura metadata (newsprov extract_page, extractor = resiliparse)"] = k / seconds
     return rates
 
 
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=REPO.parent / "shared" / "eval" / "dev" / "docs")
     parser.add_argument("--processes", type=int, default=0, help="[parallel] processes for ingest (0: all cores)")
     parser.add_argument("--sample", type=int, default=300, help="pages for the extraction comparison")
+    parser.add_argument("--resiliparse", action="store_true", help="ingest the WARC with extractor = resiliparse too")
     args = parser.parse_args()
     os.environ.setdefault("NEWSPROV_PROGRESS", "0")
     articles = make_articles(load_paragraphs(args.docs), args.n)
@@ -134,17 +137,21 @@ def main() -> None:
         folder = Path(scratch)
         write_jsonl(articles, folder / "articles.jsonl")
         write_warc(articles, folder / "crawl.warc.gz")
-        for name, fmt in (("articles.jsonl", "jsonl"), ("crawl.warc.gz", "warc")):
+        runs = [("articles.jsonl", "jsonl", "trafilatura"), ("crawl.warc.gz", "warc", "trafilatura")]
+        if args.resiliparse:
+            runs.append(("crawl.warc.gz", "warc", "resiliparse"))
+        for name, fmt, extractor in runs:
             size = (folder / name).stat().st_size
             read_s, count = timed(lambda: reader_only(folder / name, fmt))  # noqa: B023
+            params = IngestParams(extractor=extractor)
             ingest_s, result = timed(
-                lambda: ingest_folder(folder / name, "2025-03-03", IngestParams(), now, parallel=parallel)  # noqa: B023
+                lambda: ingest_folder(folder / name, "2025-03-03", params, now, parallel=parallel)  # noqa: B023
             )
             docs = result.documents.num_rows
             lines.append(
-                f"{fmt}: {size / 1e6:.1f} MB; reader alone {count / read_s:,.0f} articles/s ({read_s:.1f} s); "
-                f"ingest {docs / ingest_s:,.0f} documents/s ({docs} documents, {result.rejects.num_rows} rejects, "
-                f"{ingest_s:.1f} s)"
+                f"{fmt}{f' ({extractor})' if fmt == 'warc' else ''}: {size / 1e6:.1f} MB; reader alone "
+                f"{count / read_s:,.0f} articles/s ({read_s:.1f} s); ingest {docs / ingest_s:,.0f} documents/s "
+                f"({docs} documents, {result.rejects.num_rows} rejects, {ingest_s:.1f} s)"
             )
     for name, rate in extraction_sample(articles, args.sample).items():
         lines.append(f"main-text extraction, {args.sample} pages: {name} {rate:,.0f} pages/s (one process)")

@@ -306,3 +306,21 @@ def test_dated_folders_of_exports_and_crawls_run_day_by_day(tmp_path):
         ("2025-03-03", "bad_record", 3),
         ("2025-03-04", "not_article", 4),
     ]  # warcinfo, 2 requests, an image
+
+
+def test_resiliparse_extracts_the_same_articles_faster(day):
+    pytest.importorskip("resiliparse")
+    pages = ingest(day / "pages", extractor="resiliparse")
+    crawl = ingest(day / "crawl.warc.gz", extractor="resiliparse")
+    assert sorted(pages.documents.column("text").to_pylist()) == sorted(crawl.documents.column("text").to_pylist())
+    wire = next(row for row in crawl.documents.to_pylist() if row["url"] == WIRE.url)
+    for paragraph in WIRE.text.split("\n"):
+        assert paragraph in wire["text"]
+    assert "All rights reserved" not in wire["text"]
+    assert (wire["title"], wire["publisher"], wire["published_at"]) == (
+        WIRE.title,
+        "Reuters",
+        dt.datetime(2025, 3, 3, 8, 15, tzinfo=dt.timezone.utc),
+    )
+    with pytest.raises(ConfigError, match="ingest.extractor must be one of trafilatura, resiliparse"):
+        IngestParams(extractor="lxml")

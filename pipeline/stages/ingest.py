@@ -23,6 +23,7 @@ import codecs
 import datetime
 import functools
 import hashlib
+import importlib.util
 import os
 import re
 import stat
@@ -53,7 +54,7 @@ from pipeline.stages.readers import (
     parse_published,
     read_articles,
 )
-from pipeline.stages.readers.web import extract_page
+from pipeline.stages.readers.web import EXTRACTORS, extract_page
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.text.language import detect_language, given_language
@@ -113,10 +114,21 @@ class IngestParams:
     published_field: str = setting("published", "field of an export that holds the ISO 8601 date or timestamp")
     language_field: str = setting("language", "field of an export that holds the language (ISO 639-1)")
     text_field: str = setting("text", "field of an export that holds the article's text")
+    extractor: str = setting(
+        "trafilatura",
+        "main text of web pages (HTML, WARC): trafilatura, or resiliparse (faster; pip install 'newsprov[fast-html]')",
+    )
 
     def __post_init__(self) -> None:
         require_at_least("ingest", self, ("max_bytes",), 1)
         check_format(self.format)
+        if self.extractor not in EXTRACTORS:
+            raise ConfigError(f"ingest.extractor must be one of {', '.join(EXTRACTORS)}, got {self.extractor!r}")
+        if self.extractor == "resiliparse" and importlib.util.find_spec("resiliparse") is None:
+            raise ConfigError(
+                "ingest.extractor = resiliparse needs resiliparse: pip install 'newsprov[fast-html]', "
+                "or set extractor = trafilatura"
+            )
 
     @property
     def fields(self) -> Fields:
@@ -689,11 +701,11 @@ def _ingest_text(text: str, source: _Source, n_bytes: int) -> _Document:
     )
 
 
-def _ingest_article(source_path: str, fmt: str, article: Article) -> _Document | _Rejected:
+def _ingest_article(source_path: str, fmt: str, article: Article, extractor: str) -> _Document | _Rejected:
     """One article of a file of many (or an HTML page) as a document, or why it is rejected."""
     try:
         if article.html is not None:
-            page = extract_page(article.html, article.url, article.charset)
+            page = extract_page(article.html, article.url, article.charset, extractor)
             if not page.text.strip():
                 raise _Reject("empty", f"no main text found in the page ({len(article.html)} bytes)")
             source = _Source(
@@ -755,6 +767,7 @@ class _FileArticle:
     source_path: str
     fmt: str
     article: Article
+    extractor: str
 
 
 _Work = _TextFile | _FileArticle | _Rejected
@@ -764,7 +777,7 @@ def _do(work: _Work, input_dir: Path, root: Path, max_bytes: int) -> _Document |
     if isinstance(work, _TextFile):
         return _ingest_path(input_dir, root, work.relative, max_bytes)
     if isinstance(work, _FileArticle):
-        return _ingest_article(work.source_path, work.fmt, work.article)
+        return _ingest_article(work.source_path, work.fmt, work.article, work.extractor)
     return work
 
 
@@ -805,7 +818,7 @@ def _works(input_dir: Path, root: Path, entries: list[tuple[Path, object]], para
                 if isinstance(found, BadRecord):
                     yield _Rejected(source_path, found.reason, found.detail, found.record)
                 else:
-                    yield _FileArticle(source_path, fmt, found)
+                    yield _FileArticle(source_path, fmt, found, params.extractor)
         except _Reject as reject:
             yield _Rejected(source_path, reject.reason, reject.detail)
         except OSError as exc:
