@@ -28,8 +28,13 @@ from pipeline.stages.provenance import ProvenanceParams
 _PARAMETERS = {int: luigi.IntParameter, float: luigi.FloatParameter, str: luigi.Parameter}
 
 # Keys a section no longer reads -> the key that took over (luigi would ignore them silently).
-# paraphrase.max_bucket_size (200 sentences) gave way to stock_documents (20) in 787bcbd.
-RETIRED_KEYS = {("paraphrase", "max_bucket_size"): "stock_documents"}
+# paraphrase.max_bucket_size (200 sentences) gave way to stock_documents (20) in 787bcbd; the
+# one-to-one sentence matches (sentence_containment, min_sentences) to reused passages (issue 22).
+RETIRED_KEYS = {
+    ("paraphrase", "max_bucket_size"): "stock_documents",
+    ("paraphrase", "sentence_containment"): "min_containment",
+    ("paraphrase", "min_sentences"): "min_shared_words",
+}
 
 
 def _params(self, **given):
