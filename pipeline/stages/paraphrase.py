@@ -21,12 +21,13 @@ nouns and verbs a rewrite keeps.
   articles share. Same-topic articles share words and a sentence now and then, not passages.
 
 Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH; a
-document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket, or one
-sentence pair shares ``min_candidate_bands`` buckets (a short copy has one sentence to show).
-One sentence pair sharing one bucket would find more short, obfuscated reuse (real-pan13-dev
-random obfuscation .78 against .68) but verifies 76 times the pairs of a generated
-4,000-document batch (one shared bucket is what chance gives sentences of common words): its
-paraphrase stage took 70 s instead of 18 s.
+document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket, or
+one sentence pair shares ``min_candidate_bands`` buckets (by default all 16: a sentence copied,
+its content words all alike): a short copy may have one sentence to show. Fewer find more
+obfuscated reuse (real-pan13-dev: 2 buckets, translation obfuscation .865 against .811), but a
+generated 4,000-document batch (bench/corpus.py, whose documents share real sentences) then has
+5 times the pairs and its paraphrase stage took 5.1 s instead of 2.8 s; one sentence pair
+sharing one bucket, 76 times the pairs.
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
@@ -70,7 +71,7 @@ class ParaphraseParams:
     min_content_words: int = setting(5, "content words a sentence needs to be matched")
     min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a candidate")
     min_candidate_bands: int = setting(
-        2, "buckets one sentence pair shares that make its document pair a candidate on its own"
+        16, "buckets one sentence pair shares that make its document pair a candidate on its own (0: never)"
     )
     stock_documents: int = setting(
         20,
@@ -95,11 +96,11 @@ class ParaphraseParams:
         require_at_least(
             "paraphrase",
             self,
-            ("min_content_words", "min_candidate_sentences", "min_candidate_bands", "stock_documents", "bands", "rows"),
+            ("min_content_words", "min_candidate_sentences", "stock_documents", "bands", "rows"),
             1,
         )
         require_at_least("paraphrase", self, ("min_shared_words", "min_lone_words"), 1)
-        require_at_least("paraphrase", self, ("max_gap_sentences",), 0)
+        require_at_least("paraphrase", self, ("max_gap_sentences", "min_candidate_bands"), 0)
         require_fraction(
             "paraphrase",
             self,
@@ -275,8 +276,9 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     doc_pairs, hits = unique_counts(codes)
     # One sentence pair is enough when it shares several buckets (a sentence copied, or nearly):
     # one shared bucket alone is what chance gives two sentences of common words.
-    strong = np.unique(codes[pairs.shared[kept] >= params.min_candidate_bands])
-    doc_pairs = np.union1d(doc_pairs[hits >= params.min_candidate_sentences], strong)
+    doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
+    if params.min_candidate_bands:
+        doc_pairs = np.union1d(doc_pairs, np.unique(codes[pairs.shared[kept] >= params.min_candidate_bands]))
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
     seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
     return ParaphraseCandidates(

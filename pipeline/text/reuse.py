@@ -93,9 +93,8 @@ def _columns(words: frozenset[str]) -> list[int]:
 class SeedIndex:
     """A document's sentences as seeding reads them, worked out once per document (not per pair):
     each sentence's words; its (word column, sentence) entries sorted by column (word columns
-    shared process-wide), with each distinct column's first entry and count; which sentences hold
-    each word; and per sentence the sums of ln df and ln² df of its words (df: the sentences of
-    this document holding the word), from which a pair's idf norms follow."""
+    shared process-wide), with each distinct column's first entry and count; and which sentences
+    hold each word."""
 
     words: list[frozenset[str]]
     sizes: np.ndarray
@@ -104,32 +103,36 @@ class SeedIndex:
     first_entry: np.ndarray
     holder_count: np.ndarray
     holders: dict[str, list[int]]
-    log_sums: list[float]
-    log_square_sums: list[float]
 
     @classmethod
     def of(cls, sentences: Sequence[SentenceLike]) -> SeedIndex:
         holders: dict[str, list[int]] = {}
         for i, sentence in enumerate(sentences):
             for word in sentence.words:
-                holders.setdefault(word, []).append(i)
-        logs = {word: math.log(len(held)) for word, held in holders.items()}
-        columns = [_columns(s.words) for s in sentences]
-        sizes = np.array([len(c) for c in columns], dtype=np.int64)
-        entry_columns = np.fromiter(itertools.chain.from_iterable(columns), dtype=np.int64, count=int(sizes.sum()))
-        entry_sentences = np.repeat(np.arange(len(sentences), dtype=np.int64), sizes)
-        order = np.argsort(entry_columns, kind="stable")
-        distinct, first, count = np.unique(entry_columns[order], return_index=True, return_counts=True)
+                if word in holders:
+                    holders[word].append(i)
+                else:
+                    holders[word] = [i]
+        # Entries word by word: columns and holders come out grouped, no sort of the entries needed.
+        columns = np.array(_columns(holders.keys()), dtype=np.int64)
+        count = np.array([len(held) for held in holders.values()], dtype=np.int64)
+        holding = np.fromiter(itertools.chain.from_iterable(holders.values()), dtype=np.int64, count=int(count.sum()))
+        order = np.argsort(columns)
+        starts = np.cumsum(count) - count
+        first = np.cumsum(count[order]) - count[order]
+        entries = (
+            np.concatenate([holding[start : start + n] for start, n in zip(starts[order], count[order])])
+            if len(order)
+            else np.zeros(0, dtype=np.int64)
+        )
         return cls(
             [s.words for s in sentences],
-            sizes,
-            entry_sentences[order],
-            distinct,
+            np.array([len(s.words) for s in sentences], dtype=np.int64),
+            entries,
+            columns[order],
             first,
-            count,
+            count[order],
             holders,
-            [sum(logs[w] for w in s.words) for s in sentences],
-            [sum(logs[w] ** 2 for w in s.words) for s in sentences],
         )
 
 
@@ -155,9 +158,7 @@ def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[
 
     Binary tf, idf = ln(n / df) over the n sentences of both documents. The words each sentence
     pair shares are counted in numpy (Dice needs only the count, and rules out most); the cosine
-    is worked out for the rest. A sentence's squared norm, the sum of (L - ln df)² over its words
-    with L = ln n, comes from its sums of ln df and ln² df, corrected for the words the other
-    document holds too (whose df counts its sentences as well)."""
+    is worked out for the few left."""
     if not x.words or not y.words:
         return []
     rows, cols, counts = _shared_counts(x, y)
@@ -165,16 +166,12 @@ def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[
     if not close.any():
         return []
     n = len(x.words) + len(y.words)
-    big_l = math.log(n)
 
     def weight(word: str) -> float:  # idf squared, both documents' sentences counted
-        return math.log(n / (len(x.holders[word]) + len(y.holders[word]))) ** 2
+        return math.log(n / (len(x.holders.get(word, ())) + len(y.holders.get(word, ())))) ** 2
 
-    def squared_norm(index: SeedIndex, other: SeedIndex, i: int) -> float:
-        own = len(index.words[i]) * big_l * big_l - 2 * big_l * index.log_sums[i] + index.log_square_sums[i]
-        for word in index.words[i] & other.holders.keys():
-            own += weight(word) - (big_l - math.log(len(index.holders[word]))) ** 2
-        return max(own, 0.0)
+    def squared_norm(words: frozenset[str]) -> float:
+        return sum(weight(w) for w in words)
 
     norms_x: dict[int, float] = {}
     norms_y: dict[int, float] = {}
@@ -184,9 +181,9 @@ def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[
         if product <= 1e-12:
             continue  # words that every sentence holds weigh nothing: no cosine without others
         if i not in norms_x:
-            norms_x[i] = squared_norm(x, y, i)
+            norms_x[i] = squared_norm(x.words[i])
         if j not in norms_y:
-            norms_y[j] = squared_norm(y, x, j)
+            norms_y[j] = squared_norm(y.words[j])
         if product >= similarity * math.sqrt(norms_x[i] * norms_y[j]) - 1e-9:
             seeds.append((i, j))
     return sorted(seeds)
