@@ -24,13 +24,19 @@ import pyarrow.compute as pc
 from pipeline.core import tables
 from pipeline.core.errors import InputError
 from pipeline.core.tables import batches_of
-from pipeline.report.queries import check_output, read_rows, read_table
+from pipeline.report.queries import check_output, published_columns, read_rows, read_table
 
 T = TypeVar("T")
 
 # Past this, a story's same-story pairs are only counted (the page says so): a story of thousands
 # of documents otherwise made a page of hundreds of megabytes.
 MAX_SAME_STORY_PAIRS = 25
+
+# documents columns of a later schema version (readers of web pages and exports), read when present.
+PUBLISHER_COLUMNS = ("publisher", "publisher_outlet_id", "published_at", "url")
+
+# A document without a headline is named by its first line, cut to about this many characters.
+NAME_CHARS = 90
 
 
 @dataclass
@@ -47,14 +53,38 @@ class Document:
     copy_cluster_id: str
     story_id: str
     is_origin: bool
+    body_start: int = 0
+    # Columns a reader of web pages and exports adds (documents of later schema versions); None where
+    # the tables do not have them or the source did not say.
+    publisher: str | None = None
+    publisher_outlet_id: str | None = None
+    published_at: dt.datetime | None = None
+    url: str | None = None
 
     @property
     def date(self) -> dt.date:
+        if self.published_at is not None:
+            return self.published_at.date()
         return self.published or dt.date.fromisoformat(self.batch)
 
     @property
+    def when(self) -> dt.datetime:
+        """When it was published, as precisely as known: the time where given, else the day's start."""
+        if self.published_at is not None:
+            return self.published_at.replace(tzinfo=None)
+        return dt.datetime.combine(self.date, dt.time())
+
+    @property
     def name(self) -> str:
-        return self.title or self.source_path
+        """Its headline; else the first line of its body, cut at a word; else its file name."""
+        if self.title:
+            return self.title
+        line = next((line.strip() for line in self.text[self.body_start :].splitlines() if line.strip()), "")
+        if not line:
+            return self.source_path
+        if len(line) <= NAME_CHARS:
+            return line
+        return line[:NAME_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 @dataclass(frozen=True)
@@ -104,6 +134,10 @@ class Link:
     spans: tuple[tuple[int, int, int, int], ...]
     origin_basis: str
     credited_outlet_id: str | None
+    evidence: str | None
+    # credited / credited_other / uncredited / same_publisher / unknown: provenance files of a later
+    # schema version have it (publisher-level provenance); None where the tables do not.
+    credit_status: str | None
 
 
 @dataclass(frozen=True)
@@ -152,6 +186,7 @@ class Evidence:
     sightings: list[Sighting]
     batch: str | None = None  # a one-batch report's batch (load_evidence); None: every batch
     max_same_story_pairs: int = MAX_SAME_STORY_PAIRS  # per story, the same-story pairs read whole
+    publishers_known: bool = False  # the documents have a publisher column (a later schema version)
 
 
 def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int], ...]]:
@@ -231,7 +266,19 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     for row in read_rows(
         out_dir,
         "documents",
-        ["doc_id", "source_path", "batch", "published", "dateline", "title", "text", "credited_outlets", "wire_copy"],
+        [
+            "doc_id",
+            "source_path",
+            "batch",
+            "published",
+            "dateline",
+            "title",
+            "text",
+            "credited_outlets",
+            "wire_copy",
+            "body_start",
+            *PUBLISHER_COLUMNS,
+        ],
         where=shown,
     ):
         cluster = current.get(row["doc_id"], {})
@@ -248,6 +295,8 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
             cluster.get("copy_cluster_id") or f"copy:{row['doc_id']}",
             cluster.get("story_id") or f"story:{row['doc_id']}",
             bool(cluster.get("is_origin", True)),
+            row["body_start"] or 0,
+            *(row[c] for c in PUBLISHER_COLUMNS),
         )
     links = list(links_by_pair.values())
     overlaps = copies + _same_story_records(
@@ -291,6 +340,7 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
         list(_records(out_dir, "sightings", Sighting, scope.own_batch, None)),
         batch,
         max_pairs,
+        "publisher" in published_columns(out_dir, "documents"),
     )
 
 
