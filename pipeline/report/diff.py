@@ -44,9 +44,10 @@ def _tokens(text: str, start: int, end: int) -> list[Token]:
     return [Token(t.start + start, t.end + start, t.surface, t.norm) for t in tokenize(text[start:end])]
 
 
-def _run(kind: str, tokens: list[Token]) -> Mark:
+def _run(kind: str, tokens: list[Token], side: str) -> Mark:
     """One mark over a run of tokens (the spaces between them included)."""
-    return Mark(tokens[0].start, tokens[-1].end, f"chg {kind}", (("title", CHANGE_TITLES[kind]),), CHANGE_TAGS[kind])
+    attrs = (("title", CHANGE_TITLES[kind]), ("data-side", side))
+    return Mark(tokens[0].start, tokens[-1].end, f"chg {kind}", attrs, CHANGE_TAGS[kind])
 
 
 def word_changes(source: str, source_range: tuple[int, int], copy: str, copy_range: tuple[int, int]) -> WordChanges:
@@ -58,14 +59,14 @@ def word_changes(source: str, source_range: tuple[int, int], copy: str, copy_ran
         if tag == "equal":
             changes.same += j2 - j1
         elif tag == "replace":
-            changes.source_marks.append(_run("sub", a[i1:i2]))
-            changes.copy_marks.append(_run("sub", b[j1:j2]))
+            changes.source_marks.append(_run("sub", a[i1:i2], "source"))
+            changes.copy_marks.append(_run("sub", b[j1:j2], "copy"))
             changes.substituted += j2 - j1
         elif tag == "delete":
-            changes.source_marks.append(_run("del", a[i1:i2]))
+            changes.source_marks.append(_run("del", a[i1:i2], "source"))
             changes.deleted += i2 - i1
         else:
-            changes.copy_marks.append(_run("ins", b[j1:j2]))
+            changes.copy_marks.append(_run("ins", b[j1:j2], "copy"))
             changes.inserted += j2 - j1
     return changes
 

@@ -16,8 +16,8 @@ CHAR_W = 6.6  # an average character of the 12 px label font
 
 # Where along an edge (its curve parameter) and how far above or below it a label may go, in order
 # of preference: the middle first.
-_ALONG = (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)
-_ACROSS = (0, -LABEL_H, LABEL_H, -2 * LABEL_H, 2 * LABEL_H, -3 * LABEL_H, 3 * LABEL_H)
+_ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)
+_ACROSS = tuple(sign * step * LABEL_H for step in range(8) for sign in ((1,) if step == 0 else (-1, 1)))
 
 
 @dataclass(frozen=True)

@@ -630,6 +630,8 @@ class _Page:
             copy, source = self.docs.get(link.doc_id), self.docs.get(link.source_doc_id)
             if copy is None or source is None or not copy.publisher or not source.publisher:
                 continue
+            if link.origin_basis == "tie":  # no side is known to have copied the other
+                continue
             uncredited = (
                 link.credit_status == "uncredited"
                 if link.credit_status is not None
