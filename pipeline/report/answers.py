@@ -83,6 +83,7 @@ def story_sentence(
     independent: int,
     outlet_name,
     publishers_known: bool,
+    other_groups: int = 0,
 ) -> str:
     """The story's answer: who was first, who copied, who credited, who swapped words."""
     unit = "outlet" if publishers_known else "document"
@@ -98,6 +99,9 @@ def story_sentence(
             f" and {len(tied) - NAMED_COPIES} more" if len(tied) > NAMED_COPIES else ""
         )
         parts.append(f"{len(tied)} documents share copied text ({names}); the tables do not say which came first")
+    if other_groups:
+        groups = "group" if other_groups == 1 else "groups"
+        parts.append(f"{other_groups} other {groups} of copies of the same story (see the graph)")
     if independent:
         reports = "report" if independent == 1 else "reports"
         lead = "" if parts else "No copied text: "

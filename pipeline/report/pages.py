@@ -584,7 +584,10 @@ class _Page:
             else:
                 tied = [docs[d] for d in main]
         name = (origin or docs[main[0]] if len(main) > 1 else docs[order[0]]).name
-        sentence = answers.story_sentence(origin, copies, tied, independent, self.outlet_name, self.ev.publishers_known)
+        other_groups = sum(len(m) > 1 for m in clusters.values()) - (len(main) > 1)
+        sentence = answers.story_sentence(
+            origin, copies, tied, independent, self.outlet_name, self.ev.publishers_known, other_groups
+        )
         return name, sentence
 
     def stories(self) -> Iterator[Story]:
