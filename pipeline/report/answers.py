@@ -23,6 +23,7 @@ RELATION_NOUNS = {
     "spun": "spun copy",
     "light_edit": "light edit",
     "paraphrase": "paraphrase",
+    "update": "later version",
 }
 
 
@@ -61,6 +62,8 @@ class CopyFacts:
 
 def copy_clause(c: CopyFacts) -> str:
     name = quoted(c.doc)
+    if c.relation == "update":  # the same article again, changed: not a copy, so no credit is due
+        return f"{name} is a later version of it" + (f", {c.substituted} words changed" if c.substituted else "")
     if c.credited is not None and c.credit_status in (None, "credited", "credited_other"):
         clause = f"{name} credited {c.credited}"
     elif c.credit_status == "same_publisher":

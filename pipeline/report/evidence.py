@@ -32,6 +32,10 @@ T = TypeVar("T")
 # of documents otherwise made a page of hundreds of megabytes.
 MAX_SAME_STORY_PAIRS = 25
 
+# Copy links that say no side copied the other: a tie (the tables cannot tell which came first) and
+# two siblings copying one source (origin_basis shared_source, in provenance files of a later version).
+UNDIRECTED = ("tie", "shared_source")
+
 # documents columns of a later schema version (readers of web pages and exports), read when present.
 PUBLISHER_COLUMNS = ("publisher", "publisher_outlet_id", "published_at", "url")
 
@@ -426,7 +430,7 @@ def link_ends(link: Link) -> tuple[str, str]:
 def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[Link]) -> list[str]:
     """A story's documents by date; on a day, sources before their copies, the origin first."""
     depth = {d: 0 for d in doc_ids}
-    directed = [(l.source_doc_id, l.doc_id) for l in links if l.origin_basis != "tie"]
+    directed = [(l.source_doc_id, l.doc_id) for l in links if l.origin_basis not in UNDIRECTED]
     for _ in range(len(doc_ids)):
         changed = False
         for source, copy in directed:
@@ -437,7 +441,7 @@ def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[
 
     def key(d: str):
         doc = documents[d]
-        return doc.date, depth[d], not doc.is_origin, doc.source_path, d
+        return doc.when, depth[d], not doc.is_origin, doc.source_path, d
 
     return sorted(doc_ids, key=key)
 

@@ -45,6 +45,7 @@ from pipeline.core.tables import REPORTS
 from pipeline.report import answers, graphs
 from pipeline.report.diff import LinkEvidence, compare_paragraphs, compare_spans, words_in
 from pipeline.report.evidence import (
+    UNDIRECTED,
     Credit,
     Document,
     Evidence,
@@ -79,10 +80,11 @@ RELATION_LABELS = {
     "spun": "spun",
     "light_edit": "light edit",
     "paraphrase": "paraphrase",
+    "update": "update",
 }
 # Which evidence outranks which, for a story's "strongest evidence": most text copied as it stood first.
 RELATION_STRENGTH = {"reprint": 5, "light_edit": 4, "spun": 3, "excerpt": 2, "paraphrase": 1}
-REWRITES = ("spun", "light_edit", "paraphrase")  # links whose evidence is a word-level diff
+REWRITES = ("spun", "light_edit", "paraphrase", "update")  # links whose evidence is a word-level diff
 
 
 def _window(text: str, passage: tuple[str, int, int] | None, starts: list[int], ends: list[int]) -> tuple[int, int]:
@@ -164,7 +166,7 @@ class LinkView:
 
     def __init__(self, page: _Page, pair: Pair, link: Link) -> None:
         self.page, self.pair, self.link = page, pair, link
-        self.tie = link.origin_basis == "tie"
+        self.tie = link.origin_basis in UNDIRECTED
         self.copy = page.docs.get(link.doc_id)
         self.source = page.docs.get(link.source_doc_id)
 
@@ -306,13 +308,23 @@ class _Page:
         self._linked = [
             s for s, members in stories.items() if len(members) > 1 or self._story_overlaps[s] or self._story_links[s]
         ]
-        self._linked.sort(key=lambda s: (-len(stories[s]), min(docs[d].when for d in stories[s]), s))
+        # The largest first; among stories of one size, the strongest copy evidence first.
+        self._linked.sort(
+            key=lambda s: (-len(stories[s]), [-x for x in self._strength(s)], min(docs[d].when for d in stories[s]), s)
+        )
         shown_as_stories = set(self._linked)
         self.unlinked = sorted(
             (docs[d] for s, members in stories.items() if s not in shown_as_stories for d in members),
             key=lambda doc: (doc.when, doc.source_path, doc.doc_id),
         )
         self.rows: list[StoryRow] = []  # filled as the story pages are made
+
+    def _strength(self, story_id: str) -> tuple[int, float]:
+        """A story's strongest copy link: its relation's rank, then its coverage; (0, 0) without one."""
+        return max(
+            ((RELATION_STRENGTH.get(l.relation, 0), l.coverage or 0.0) for l in self._story_links[story_id]),
+            default=(0, 0.0),
+        )
 
     # --- documents -------------------------------------------------------------------------
 
@@ -440,7 +452,7 @@ class _Page:
         for link in links:
             p = pair(link.doc_id, link.source_doc_id)
             p.link = link
-            if link.origin_basis != "tie":
+            if link.origin_basis not in UNDIRECTED:
                 p.left, p.right = link.source_doc_id, link.doc_id
         for overlap in overlaps:
             pair(overlap.doc_a, overlap.doc_b).overlaps.append(overlap)
@@ -488,10 +500,10 @@ class _Page:
             graphs.EdgeSpec(
                 l.source_doc_id,
                 l.doc_id,
-                f"edge edge-{l.relation}" + (" edge-tie" if l.origin_basis == "tie" else ""),
-                RELATION_LABELS.get(l.relation, l.relation) + (" (tie)" if l.origin_basis == "tie" else ""),
-                l.origin_basis != "tie",
-                f"{self.docs[l.doc_id].name} {'and' if l.origin_basis == 'tie' else 'copies'} "
+                f"edge edge-{l.relation}" + (" edge-tie" if l.origin_basis in UNDIRECTED else ""),
+                RELATION_LABELS.get(l.relation, l.relation) + (" (tie)" if l.origin_basis in UNDIRECTED else ""),
+                l.origin_basis not in UNDIRECTED,
+                f"{self.docs[l.doc_id].name} {'and' if l.origin_basis in UNDIRECTED else 'copies'} "
                 f"{self.docs[l.source_doc_id].name}: {l.relation}",
             )
             for l in links
@@ -633,7 +645,7 @@ class _Page:
             copy, source = self.docs.get(link.doc_id), self.docs.get(link.source_doc_id)
             if copy is None or source is None or not copy.publisher or not source.publisher:
                 continue
-            if link.origin_basis == "tie":  # no side is known to have copied the other
+            if link.origin_basis in UNDIRECTED:  # no side is known to have copied the other
                 continue
             uncredited = (
                 link.credit_status == "uncredited"
