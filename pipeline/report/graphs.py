@@ -89,13 +89,14 @@ class Drawing:
 
 
 def _curve(x1: float, y1: float, x2: float, y2: float, bow: float) -> tuple[tuple[float, float], ...]:
-    """A quadratic curve from one node's rim to the other's, bowed sideways by ``bow`` of its length."""
+    """A quadratic curve from one node's rim to the other's, bowed by ``bow`` of its length to its
+    left: a link forward in time arcs above the nodes, clear of the time axis below them."""
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
     ux, uy = dx / length, dy / length
     start = (x1 + ux * NODE_R, y1 + uy * NODE_R)
     end = (x2 - ux * (NODE_R + 2), y2 - uy * (NODE_R + 2))
-    control = ((x1 + x2) / 2 - uy * bow * length, (y1 + y2) / 2 + ux * bow * length)
+    control = ((x1 + x2) / 2 + uy * bow * length, (y1 + y2) / 2 - ux * bow * length)
     return start, control, end
 
 
@@ -197,7 +198,7 @@ def timeline(marker: str, nodes: Sequence[TimedNode], edges: Sequence[EdgeSpec])
         for n in drawn
         if n.caption
     ]
-    drawn_edges = []
+    drawn_edges, apexes = [], []
     for e in edges:
         if e.source not in placed or e.target not in placed:
             continue
@@ -206,6 +207,7 @@ def timeline(marker: str, nodes: Sequence[TimedNode], edges: Sequence[EdgeSpec])
         curve = _curve(x1, y1, x2, y2, 0.45 if same_column else 0.18)
         box = place_label(e.label, curve, taken)
         drawn_edges.append(Edge(e.css_class, _path(curve), e.directed, e.width, e.label, box, e.title))
+        apexes.append(_at(curve, 0.5)[1])
     ticks, seen_days = [], set()
     timed = any(n.timed for n in nodes)
     for t in times:
@@ -215,7 +217,7 @@ def timeline(marker: str, nodes: Sequence[TimedNode], edges: Sequence[EdgeSpec])
         ticks.append(Tick(column_x[t], label, f"{t:%H:%M}" if timed else ""))
     right = max([x + 60, *(b.label_box.x + b.label_box.w + 10 for b in drawn_edges)])
     bottom = max([axis_y + 44, *(b.label_box.y + LABEL_H + 50 for b in drawn_edges)])
-    low = min([0.0, *(b.label_box.y - 5 for b in drawn_edges)])
+    low = min([0.0, *(b.label_box.y - 5 for b in drawn_edges), *(y - 10 for y in apexes)])
     shift = -low
     if shift:
         drawn = [_moved(n, shift) for n in drawn]
