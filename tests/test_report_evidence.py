@@ -281,3 +281,30 @@ def test_spun_words_marked_in_headless_chromium(spin_out, tmp_path):
     marks = [e for e in Elements(dom).elements if "chg" in e.attrs.get("class", "").split()]
     assert [m.text for m in marks if m.attrs["data-side"] == "copy"] == [b for _, b in SWAPS]
     assert [m.text for m in marks if m.attrs["data-side"] == "source"] == [a for a, _ in SWAPS]
+
+
+def test_each_credit_status_reads_as_a_plain_clause(seven_out):
+    from pipeline.report.answers import CopyFacts, copy_clause
+    from pipeline.report.evidence import load_evidence
+
+    doc = next(d for d in load_evidence(seven_out).documents.values() if d.title == SPUN)
+    doc.publisher = "Quick News Daily"
+    clause = {
+        (status, credited, relation): copy_clause(CopyFacts(doc, relation, credited, status, swapped))
+        for status, credited, relation, swapped in (
+            ("credited", "Reuters", "reprint", 0),
+            ("credited_other", "AFP", "spun", 3),
+            ("uncredited", None, "spun", 44),
+            ("same_publisher", None, "reprint", 0),
+            ("unknown", None, "excerpt", 0),
+            (None, None, "update", 5),
+        )
+    }
+    assert list(clause.values()) == [
+        "Quick News Daily credited Reuters",
+        "Quick News Daily credited AFP, not its source, swapped 3 words",
+        "Quick News Daily did not credit it and swapped 44 words",
+        "Quick News Daily is the same publisher",
+        "Quick News Daily, whose credit is unknown (an excerpt)",
+        "Quick News Daily is a later version of it, 5 words changed",
+    ]

@@ -17,15 +17,6 @@ from pipeline.text.tokens import tokenize
 # A story's sentence names this many copies; the rest are counted.
 NAMED_COPIES = 4
 
-RELATION_NOUNS = {
-    "reprint": "reprint",
-    "excerpt": "excerpt",
-    "spun": "spun copy",
-    "light_edit": "light edit",
-    "paraphrase": "paraphrase",
-    "update": "later version",
-}
-
 
 def when(doc: Document) -> str:
     """'1 Jan 2026', with the time where it is known ('1 Jan 2026 06:10 UTC'); '(batch)' when only
@@ -64,12 +55,14 @@ def copy_clause(c: CopyFacts) -> str:
     name = quoted(c.doc)
     if c.relation == "update":  # the same article again, changed: not a copy, so no credit is due
         return f"{name} is a later version of it" + (f", {c.substituted} words changed" if c.substituted else "")
-    if c.credited is not None and c.credit_status in (None, "credited", "credited_other"):
+    if c.credit_status == "credited_other":
+        clause = f"{name} credited {c.credited or 'another outlet'}, not its source"
+    elif c.credited is not None and c.credit_status in (None, "credited"):
         clause = f"{name} credited {c.credited}"
     elif c.credit_status == "same_publisher":
         clause = f"{name} is the same publisher"
     elif c.credit_status == "unknown":
-        clause = f"{name} ({RELATION_NOUNS.get(c.relation, c.relation)}; credit unknown)"
+        clause = f"{name}, whose credit is unknown"
     else:
         clause = f"{name} did not credit it"
     if c.relation == "excerpt":

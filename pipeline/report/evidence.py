@@ -68,14 +68,15 @@ class Document:
     @property
     def date(self) -> dt.date:
         if self.published_at is not None:
-            return self.published_at.date()
+            return self.when.date()
         return self.published or dt.date.fromisoformat(self.batch)
 
     @property
     def when(self) -> dt.datetime:
         """When it was published, as precisely as known: the time where given, else the day's start."""
         if self.published_at is not None:
-            return self.published_at.replace(tzinfo=None)
+            at = self.published_at
+            return (at.astimezone(dt.timezone.utc) if at.tzinfo else at).replace(tzinfo=None)
         return dt.datetime.combine(self.date, dt.time())
 
     @property

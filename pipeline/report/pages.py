@@ -213,7 +213,9 @@ class LinkView:
         ]
         if status in ("uncredited", "unknown", "same_publisher"):
             return Credited(status, None, [], elsewhere)
-        if outlet is not None or status in ("credited", "credited_other"):
+        if status == "credited_other":  # it credits someone, not the source's publisher
+            return Credited("credited_other", outlet, sentences, elsewhere)
+        if outlet is not None or status == "credited":
             return Credited(
                 "credited", outlet or (self.source.publisher if self.source else None), sentences, elsewhere
             )
@@ -225,7 +227,7 @@ class LinkView:
         return answers.CopyFacts(
             self.copy,
             self.link.relation,
-            credit.outlet if credit.kind == "credited" else None,
+            credit.outlet if credit.kind in ("credited", "credited_other") else None,
             self.link.credit_status,
             evidence.substituted if evidence is not None else 0,
         )
