@@ -8,6 +8,7 @@ an overlap as the names, dates and figures they stand for.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -113,11 +114,8 @@ def anchor_words(anchors: Sequence[str], texts: Sequence[str]) -> dict[str, list
     ('names', 'dates', 'figures'); an anchor not found reads as its value."""
     surfaces: dict[str, str] = {}
     for text in texts:
-        tokens = tokenize(text)
-        for t, following in zip(tokens, [*tokens[1:], None]):
-            surfaces.setdefault(t.norm, t.surface)
-            if following is not None:
-                surfaces.setdefault(f"{t.norm} {following.norm}", text[t.start : following.end])
+        for key, surface in _surfaces(text).items():
+            surfaces.setdefault(key, surface)
     kinds = {"n": "names", "d": "dates", "f": "figures"}
     found: dict[str, list[str]] = {}
     for anchor in anchors:
@@ -125,6 +123,19 @@ def anchor_words(anchors: Sequence[str], texts: Sequence[str]) -> dict[str, list
         word = surfaces.get(value) or (value.title() if kind == "d" else value)
         found.setdefault(kinds.get(kind, "other"), []).append(word)
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _surfaces(text: str) -> dict[str, str]:
+    """Each word's and each two words' normal form in ``text``, with the first way it is written there:
+    a passage is in one overlap per document it shares text with, and is read once."""
+    surfaces: dict[str, str] = {}
+    tokens = tokenize(text)
+    for t, following in zip(tokens, [*tokens[1:], None]):
+        surfaces.setdefault(t.norm, t.surface)
+        if following is not None:
+            surfaces.setdefault(f"{t.norm} {following.norm}", text[t.start : following.end])
+    return surfaces
 
 
 def short_date(day: dt.date) -> str:

@@ -11,6 +11,7 @@ differ.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -105,17 +106,22 @@ def paragraphs(text: str, body_start: int, title: str | None = None) -> list[tup
     return pieces
 
 
-def _key(text: str, piece: tuple[int, int]) -> tuple[str, ...]:
-    return tuple(t.norm for t in tokenize(text[piece[0] : piece[1]]))
+@functools.lru_cache(maxsize=1024)
+def _paragraph_keys(
+    text: str, body_start: int, title: str | None
+) -> tuple[list[tuple[int, int]], list[tuple[str, ...]]]:
+    """A document's paragraphs and each one's words: a document is compared with each document it
+    is linked to, so its paragraphs are read once."""
+    pieces = paragraphs(text, body_start, title)
+    return pieces, [tuple(t.norm for t in tokenize(text[s:e])) for s, e in pieces]
 
 
 def compare_paragraphs(source: Document, copy: Document, rewrites: bool = True) -> LinkEvidence:
     """The copy's paragraphs against the source's, in the copy's order; with ``rewrites``, a
     paragraph that differs is paired with the source paragraph it rewrites (spun, light edits)."""
-    src = paragraphs(source.text, source.body_start, source.title)
-    cpy = paragraphs(copy.text, copy.body_start, copy.title)
+    src, src_keys = _paragraph_keys(source.text, source.body_start, source.title)
+    cpy, cpy_keys = _paragraph_keys(copy.text, copy.body_start, copy.title)
     source, copy = source.text, copy.text
-    src_keys, cpy_keys = [_key(source, p) for p in src], [_key(copy, p) for p in cpy]
     matcher = difflib.SequenceMatcher(None, src_keys, cpy_keys, autojunk=False)
     blocks: list[Block] = []
     identical = substituted = inserted = deleted = 0
