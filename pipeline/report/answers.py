@@ -48,7 +48,7 @@ class CopyFacts:
     doc: Document
     relation: str
     credited: str | None  # the outlet it credits at the copied text
-    credit_status: str | None  # provenance's, where the tables have it
+    credit_status: str | None  # provenance's, where the tables have it and it is not "unknown"
     substituted: int  # words swapped (spun, light edits)
 
 
@@ -62,8 +62,6 @@ def copy_clause(c: CopyFacts) -> str:
         clause = f"{name} credited {c.credited}"
     elif c.credit_status == "same_publisher":
         clause = f"{name} is the same publisher"
-    elif c.credit_status == "unknown":
-        clause = f"{name}, whose credit is unknown"
     else:
         clause = f"{name} did not credit it"
     if c.relation == "excerpt":

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from pipeline.core import tables
 from pipeline.core.errors import InputError
 from pipeline.core.tables import batches_of
-from pipeline.report.queries import check_output, published_columns, read_rows, read_table
+from pipeline.report.queries import check_output, read_rows, read_table
 
 T = TypeVar("T")
 
@@ -191,7 +191,7 @@ class Evidence:
     sightings: list[Sighting]
     batch: str | None = None  # a one-batch report's batch (load_evidence); None: every batch
     max_same_story_pairs: int = MAX_SAME_STORY_PAIRS  # per story, the same-story pairs read whole
-    publishers_known: bool = False  # the documents have a publisher column (a later schema version)
+    publishers_known: bool = False  # some document names its publisher (text files name none)
 
 
 def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int], ...]]:
@@ -345,7 +345,7 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
         list(_records(out_dir, "sightings", Sighting, scope.own_batch, None)),
         batch,
         max_pairs,
-        "publisher" in published_columns(out_dir, "documents"),
+        any(doc.publisher for doc in documents.values()),
     )
 
 

@@ -192,7 +192,7 @@ class LinkView:
     @functools.cached_property
     def credit(self) -> Credited:
         copy, link, page = self.copy, self.link, self.page
-        status = link.credit_status
+        status = self.credit_status
         outlet = page.outlet_name(link.credited_outlet_id) if link.credited_outlet_id else None
         credits = page.ev.credits.get(link.doc_id, []) if copy is not None else []
         sentences: list[Markup] = []
@@ -211,7 +211,7 @@ class LinkView:
         elsewhere = [
             page.outlet_name(o) for o in (copy.credited_outlets if copy else []) if o != link.credited_outlet_id
         ]
-        if status in ("uncredited", "unknown", "same_publisher"):
+        if status in ("uncredited", "same_publisher"):
             return Credited(status, None, [], elsewhere)
         if status == "credited_other":  # it credits someone, not the source's publisher
             return Credited("credited_other", outlet, sentences, elsewhere)
@@ -221,6 +221,13 @@ class LinkView:
             )
         return Credited("uncredited", None, [], elsewhere)
 
+    @property
+    def credit_status(self) -> str | None:
+        """Provenance's credit status; None where the tables have none or it is ``unknown`` (a side
+        names no publisher, as text files never do): the outlet credited at the copied text, if
+        any, still says whether the copy credits its source."""
+        return None if self.link.credit_status == "unknown" else self.link.credit_status
+
     def facts(self) -> answers.CopyFacts:
         evidence = self.evidence if self.link.relation in REWRITES else None
         credit = self.credit
@@ -228,7 +235,7 @@ class LinkView:
             self.copy,
             self.link.relation,
             credit.outlet if credit.kind in ("credited", "credited_other") else None,
-            self.link.credit_status,
+            self.credit_status,
             evidence.substituted if evidence is not None else 0,
         )
 
@@ -651,7 +658,7 @@ class _Page:
                 continue
             uncredited = (
                 link.credit_status == "uncredited"
-                if link.credit_status is not None
+                if link.credit_status not in (None, "unknown")
                 else link.credited_outlet_id is None
             )
             count = counts[(copy.publisher, source.publisher)]

@@ -138,18 +138,6 @@ def _field_of(table: str, column: str, paths: list[Path]) -> pa.Field:
     return pa.field(column, pa.null())
 
 
-def published_columns(out_dir: Path, table: str) -> set[str]:
-    """Every column some published file of ``table`` holds (read from the footers): lets the report
-    show what a newer writer adds (a publisher) and say what is unknown where it is missing."""
-    names: set[str] = set()
-    for path in table_files(out_dir, table):
-        try:
-            names.update(pq.read_schema(path).names)
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"cannot read {path}: {exc}; run the batch again to rewrite it") from exc
-    return names
-
-
 def read_rows(
     out_dir: Path, table: str, columns: list[str], batches: list[str] | None = None, where: pc.Expression | None = None
 ) -> list[dict]:
