@@ -8,6 +8,7 @@ from a list of word swaps, and checks the pages as parsed HTML and in headless C
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -317,3 +318,38 @@ def test_each_credit_status_reads_as_a_plain_clause(seven_out):
         "Quick News Daily did not credit it (an excerpt)",
         "Quick News Daily is a later version of it, 5 words changed",
     ]
+
+
+NEWS_EXPORT = {  # the seven articles as a news export names them: publisher, URL, publication time
+    "1-wire.txt": ("Reuters", "https://www.reuters.com/world/uk/felixstowe-strike", "2026-01-01T06:10:00Z"),
+    "2-harbour-post.txt": ("Harbour Post", "https://harbourpost.example/felixstowe", "2026-01-01T09:45:00Z"),
+    "3-excerpt.txt": ("Retail Weekly", "https://retailweekly.example/strike-shoppers", "2026-01-02T08:00:00Z"),
+    "4-quick-news.txt": ("Quick News Daily", "https://quicknews.example/port-strike", "2026-01-02T07:00:00Z"),
+    "5-independent.txt": ("Suffolk Echo", "https://suffolkecho.example/felixstowe-silent", "2026-01-01T12:00:00Z"),
+    "6-bakery.txt": ("Shropshire Star", "https://shropshirestar.example/bakery", "2026-01-01T10:00:00Z"),
+    "7-chess.txt": ("Hastings Observer", "https://hastingsobserver.example/chess", "2026-01-01T18:00:00Z"),
+}
+
+
+def test_a_news_export_gets_the_publisher_graph_from_the_pipelines_own_columns(tmp_path):
+    """The seven articles as JSON Lines with publishers and times: the real documents and provenance
+    columns, not ones a test added, give the sentence, the times and the publisher graph."""
+    lines = []
+    for i, (name, (publisher, url, published)) in enumerate(NEWS_EXPORT.items()):
+        title, _, body = (SEVEN / name).read_text(encoding="utf-8").partition("\n\n")
+        body = body.split(": ", 1)[1]  # the text file's 'date ... Place:' header is the export's published field
+        record = {"id": str(i), "url": url, "publisher": publisher, "title": title, "published": published}
+        lines.append(json.dumps({**record, "language": "en", "text": body}))
+    (tmp_path / "news.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run(tmp_path / "news.jsonl", tmp_path / "output", SEVEN_BATCH)
+    pages_ = render_report(out, SEVEN_BATCH)
+    summary = pages_["report.html"]
+    answer = (
+        f"The Reuters wire “{WIRE}” of 1 Jan 2026 06:10 UTC was republished by 3 outlets; Harbour Post credited "
+        "Reuters; Quick News Daily did not credit it and swapped 44 words; Retail Weekly did not credit it (an excerpt)."
+    )
+    assert answer in summary and answer in story_page(pages_, WIRE)
+    rows = summary.split('<section id="publishers">')[1].split("</section>")[0]
+    assert "<svg" in rows and rows.count('class="edge edge-uncredited"') == 4
+    assert "<td>Harbour Post</td><td>Reuters</td><td>1</td><td>0</td>" in rows
+    assert "<td>Quick News Daily</td><td>Reuters</td><td>1</td><td>1</td>" in rows
