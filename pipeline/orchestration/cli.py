@@ -150,10 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="write an HTML evidence report of the tables under --out",
-        description="Write --out/report.html: story clusters with a who-copied-whom graph, credited outlets with "
-        "the crediting sentence, every copy link and overlap side by side with the shared text "
-        "highlighted, rejects and sightings. One static file, no network. Example: "
-        "newsprov report --out output",
+        description="Write the evidence report of every batch into --out/reports/all/ (report.html, the summary: "
+        "each story's answer in one sentence, the publisher graph, rejects and sightings; a page per story "
+        "under stories/: its graph on a time axis, its documents, and per copy link how much was copied, "
+        "the credit or its absence and the words a rewrite swapped) and point --out/report.html to it. "
+        "Static pages, no script, no network. Example: newsprov report --out output",
     )
     report.add_argument(
         "--out", default=Path("output"), type=_path, help="output folder of newsprov run (default: output)"
@@ -163,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="YYYY-MM-DD",
         help="only this batch's documents, their links and the documents linked to them, "
-        "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
-        "each batch); default: every batch",
+        "into --out/reports/YYYY-MM-DD/ (as newsprov run writes after each batch; "
+        "--out/report.html is left alone); default: every batch",
     )
     doctor = commands.add_parser(
         "doctor",
@@ -463,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from pipeline.report.pages import write_report
 
-            print(write_report(args.out, batch=args.batch))
+            print(write_report(args.out, batch=args.batch, latest=args.batch is None))
             return 0
         if args.command == "doctor":
             from pipeline.orchestration.doctor import doctor_command

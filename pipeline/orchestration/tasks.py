@@ -689,8 +689,9 @@ class Clusters(BatchTask):
 
 
 class Report(BatchTask):
-    """The batch's HTML evidence report: its documents, their links and the documents at the other
-    ends (``<out>/report.html`` is the latest batch's; ``newsprov report`` renders all of history)."""
+    """The batch's HTML evidence report, ``<out>/reports/<date>/``: its documents, their links and the
+    documents at the other ends (``<out>/report.html`` points to the latest batch's; ``newsprov
+    report`` renders all of history)."""
 
     def requires(self):
         return [self.same_batch(Clusters), self.same_batch(OutletLinks)]
@@ -699,13 +700,8 @@ class Report(BatchTask):
         return luigi.LocalTarget(str(report_path(Path(self.out_dir), self.batch_key)))
 
     def run(self):
-        # Rendered once: this batch's copy, and the latest one at <out>/report.html.
-        write_report(
-            Path(self.out_dir),
-            Path(self.output().path),
-            copies=(report_path(Path(self.out_dir)),),
-            batch=self.batch_key,
-        )
+        # The batch's report folder; <out>/report.html becomes a small page pointing to it.
+        write_report(Path(self.out_dir), batch=self.batch_key, latest=True)
 
 
 class Batch(luigi.WrapperTask):
