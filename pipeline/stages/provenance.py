@@ -617,6 +617,7 @@ def document_links(
         version = proof != "reused_passages" and is_version(x, y)
         if version:
             x_is_copy, basis = _version_direction(x, y, (x_is_copy, basis))
+            pair_spans = evidence.spans  # an update's changed spans are what its paragraph overlaps leave out
         if x_is_copy:
             copy, source, spans, credit = x, y, pair_spans, credit_x
             copy_cov, source_cov, copy_passages, source_passages = (
