@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -84,17 +85,12 @@ class ReusedPassage:
 _WORD_COLUMNS: dict[str, int] = {}
 
 
-def _columns(words: frozenset[str]) -> list[int]:
-    columns = _WORD_COLUMNS
-    return [columns.setdefault(w, len(columns)) for w in words]
-
-
 @dataclass(frozen=True)
 class SeedIndex:
     """A document's sentences as seeding reads them, worked out once per document (not per pair):
     each sentence's words; its (word column, sentence) entries sorted by column (word columns
-    shared process-wide), with each distinct column's first entry and count; and which sentences
-    hold each word."""
+    shared process-wide), with each distinct column's first entry and count; and how many
+    sentences hold each word."""
 
     words: list[frozenset[str]]
     sizes: np.ndarray
@@ -102,38 +98,23 @@ class SeedIndex:
     columns: np.ndarray  # distinct word columns, ascending
     first_entry: np.ndarray
     holder_count: np.ndarray
-    holders: dict[str, list[int]]
+    holding: dict[str, int]  # word -> sentences holding it
 
     @classmethod
     def of(cls, sentences: Sequence[SentenceLike]) -> SeedIndex:
-        holders: dict[str, list[int]] = {}
-        for i, sentence in enumerate(sentences):
-            for word in sentence.words:
-                if word in holders:
-                    holders[word].append(i)
-                else:
-                    holders[word] = [i]
-        # Entries word by word: columns and holders come out grouped, no sort of the entries needed.
-        columns = np.array(_columns(holders.keys()), dtype=np.int64)
-        count = np.array([len(held) for held in holders.values()], dtype=np.int64)
-        holding = np.fromiter(itertools.chain.from_iterable(holders.values()), dtype=np.int64, count=int(count.sum()))
-        order = np.argsort(columns)
-        starts = np.cumsum(count) - count
-        first = np.cumsum(count[order]) - count[order]
-        entries = (
-            np.concatenate([holding[start : start + n] for start, n in zip(starts[order], count[order])])
-            if len(order)
-            else np.zeros(0, dtype=np.int64)
-        )
-        return cls(
-            [s.words for s in sentences],
-            np.array([len(s.words) for s in sentences], dtype=np.int64),
-            entries,
-            columns[order],
-            first,
-            count[order],
-            holders,
-        )
+        words = [s.words for s in sentences]
+        sizes = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        entries = list(itertools.chain.from_iterable(words))
+        holding = Counter(entries)
+        for word in holding:
+            if word not in _WORD_COLUMNS:
+                _WORD_COLUMNS[word] = len(_WORD_COLUMNS)
+        column = np.fromiter(map(_WORD_COLUMNS.__getitem__, entries), dtype=np.int64, count=len(entries))
+        # A stable sort by column keeps each column's sentences in text order.
+        order = np.argsort(column, kind="stable")
+        columns, first, count = np.unique(column[order], return_index=True, return_counts=True)
+        sentence = np.repeat(np.arange(len(words), dtype=np.int64), sizes)
+        return cls(words, sizes, sentence[order], columns, first, count, dict(holding))
 
 
 def _shared_counts(x: SeedIndex, y: SeedIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -167,8 +148,12 @@ def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[
         return []
     n = len(x.words) + len(y.words)
 
-    def weight(word: str) -> float:  # idf squared, both documents' sentences counted
-        return math.log(n / (len(x.holders.get(word, ())) + len(y.holders.get(word, ())))) ** 2
+    weights: dict[str, float] = {}
+
+    def weight(word: str) -> float:  # idf squared, both documents' sentences counted; once per word
+        if word not in weights:
+            weights[word] = math.log(n / (x.holding.get(word, 0) + y.holding.get(word, 0))) ** 2
+        return weights[word]
 
     def squared_norm(words: frozenset[str]) -> float:
         return sum(weight(w) for w in words)
@@ -229,29 +214,27 @@ def verbatim_runs(a: Sequence[str], b: Sequence[str], n: int, max_repeats: int) 
     n-grams (an n-gram that ``a`` repeats more than ``max_repeats`` times starts none)."""
     if len(a) < n or len(b) < n:
         return []
+    grams_a, grams_b = list(zip(*(a[k:] for k in range(n)))), list(zip(*(b[k:] for k in range(n))))
+    # Where each n-gram of ``b`` is in ``a`` (all its places: the repeats count); most of ``a``'s are
+    # not in ``b``, and are never looked up.
+    in_b = set(grams_b)
     where: dict[tuple[str, ...], list[int]] = {}
-    for i, gram in enumerate(zip(*(a[k:] for k in range(n)))):
-        where.setdefault(gram, []).append(i)
-    ongoing: dict[int, int] = {}  # diagonal i - j -> start j of the run that reached the last j
+    for i in [i for i, gram in enumerate(grams_a) if gram in in_b]:
+        where.setdefault(grams_a[i], []).append(i)
+    where = {gram: places for gram, places in where.items() if len(places) <= max_repeats}
+    # diagonal i - j -> start j of the run that reached the last j found; a run ends at the first
+    # j after it that is not on its diagonal (one past ``last``, when no n-gram was found between).
+    ongoing: dict[int, int] = {}
     runs: list[Run] = []
-    previous: set[int] = set()
-    for j, gram in enumerate(zip(*(b[k:] for k in range(n)))):
-        found = where.get(gram)
-        current: set[int] = set()
-        if found and len(found) <= max_repeats:
-            for i in found:
-                diagonal = i - j
-                current.add(diagonal)
-                if diagonal not in previous:
-                    ongoing[diagonal] = j
-        for diagonal in previous - current:
-            start = ongoing.pop(diagonal)
-            runs.append(Run(start + diagonal, start, j - start + n - 1))
-        previous = current
-    end = len(b) - n + 1
-    for diagonal in previous:
-        start = ongoing.pop(diagonal)
-        runs.append(Run(start + diagonal, start, end - start + n - 1))
+    last = -2
+    for j in [j for j, gram in enumerate(grams_b) if gram in where]:
+        if j != last + 1:
+            runs += [Run(start + d, start, last - start + n) for d, start in ongoing.items()]
+            ongoing = {}
+        current = {i - j: ongoing.get(i - j, j) for i in where[grams_b[j]]}
+        runs += [Run(start + d, start, j - start + n - 1) for d, start in ongoing.items() if d not in current]
+        ongoing, last = current, j
+    runs += [Run(start + d, start, last - start + n) for d, start in ongoing.items()]
     return sorted(runs, key=lambda r: (r.i, r.j))
 
 
