@@ -82,6 +82,39 @@ def test_verbatim_runs_are_the_maximal_common_runs(a, b, n):
     assert set(verbatim_runs(a, b, n, max_repeats=10**6)) == brute_force_runs(a, b, n)
 
 
+def brute_force_runs_of_rare_grams(a: list[str], b: list[str], n: int, max_repeats: int) -> set[Run]:
+    """Maximal stretches of shared n-grams on one diagonal, leaving out those ``a`` repeats too often."""
+    grams = [tuple(a[i : i + n]) for i in range(len(a) - n + 1)]
+
+    def starts_run(i: int, j: int) -> bool:
+        return (
+            0 <= i < len(grams)
+            and 0 <= j <= len(b) - n
+            and grams[i] == tuple(b[j : j + n])
+            and (grams.count(grams[i]) <= max_repeats)
+        )
+
+    runs = set()
+    for i in range(len(grams)):
+        for j in range(len(b) - n + 1):
+            if starts_run(i, j) and not starts_run(i - 1, j - 1):
+                k = 1
+                while starts_run(i + k, j + k):
+                    k += 1
+                runs.add(Run(i, j, k + n - 1))
+    return runs
+
+
+@given(
+    st.lists(st.sampled_from("abc"), min_size=0, max_size=30),
+    st.lists(st.sampled_from("abc"), min_size=0, max_size=30),
+    st.integers(1, 3),
+    st.integers(1, 4),
+)
+def test_verbatim_runs_skip_the_n_grams_a_repeats_too_often(a, b, n, max_repeats):
+    assert set(verbatim_runs(a, b, n, max_repeats)) == brute_force_runs_of_rare_grams(a, b, n, max_repeats)
+
+
 def seeds_by_definition(x, y, similarity):
     """Cosine of binary tf-idf vectors (idf = ln(n / df) over both documents' sentences) and Dice."""
     import math
