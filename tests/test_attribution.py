@@ -392,7 +392,7 @@ def test_word_ended_equals_searching_the_whole_head(head):
     from pipeline.text.sentences import _word_ended
 
     whole = re.search(r"(\S+?)[.!?]+[\"”’')\]]*$", head.rstrip())
-    assert _word_ended(head) == (whole.group(1) if whole else "")
+    assert _word_ended(head, len(head)) == (whole.group(1) if whole else "")
 
 
 _PIECES = [
