@@ -92,7 +92,7 @@ REJECTS = _schema(
         _field(
             "reason",
             pa.string(),
-            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file",
+            "one of: empty, binary, undecodable, too_large, too_slow (the detail names the stage), unreadable, not_a_file",
             False,
         ),
         _field("detail", pa.string(), "what exactly was wrong, for a person to read", False),

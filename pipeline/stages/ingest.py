@@ -36,7 +36,15 @@ from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform
 from pipeline.core.validation import require_at_least
-from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
+from pipeline.runtime.parallel import (
+    DOCUMENT_WEIGHT,
+    ParallelParams,
+    TooSlow,
+    even_slices,
+    imap_chunks,
+    n_chunks,
+    time_budget,
+)
 from pipeline.runtime.progress import progress
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
 from pipeline.text.gazetteer import Gazetteer
@@ -81,9 +89,15 @@ class IngestParams:
     """The ``[ingest]`` settings."""
 
     max_bytes: int = setting(20_000_000, "larger files are rejected (reason too_large)")
+    max_seconds: int = setting(
+        10,
+        "a file that takes longer to read, decode and analyse (sentences, credits, passages) is "
+        "rejected (reason too_slow) and the batch goes on; 0 = no limit",
+    )
 
     def __post_init__(self) -> None:
         require_at_least("ingest", self, ("max_bytes",), 1)
+        require_at_least("ingest", self, ("max_seconds",), 0)
 
 
 @dataclass(frozen=True)
@@ -598,19 +612,28 @@ def _display_path(relative: Path) -> str:
     return os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
 
 
-def _ingest_path(input_dir: Path, root: Path, relative: Path, max_bytes: int) -> _Document | _Rejected:
-    """One file as a document, or the reason it is rejected."""
+def _ingest_path(input_dir: Path, root: Path, relative: Path, params: IngestParams) -> _Document | _Rejected:
+    """One file as a document, or the reason it is rejected; one that takes longer than
+    ``params.max_seconds`` is stopped and rejected (too_slow)."""
     source_path = _display_path(relative)
+    Gazetteer.packaged()  # loaded once per process, outside any one file's time
     try:
-        return _ingest_file(_read(input_dir / relative, root, max_bytes), source_path)
+        with time_budget(params.max_seconds):
+            return _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path)
     except _Reject as reject:
         return _Rejected(source_path, reject.reason, reject.detail)
+    except TooSlow as slow:
+        return _Rejected(
+            source_path,
+            "too_slow",
+            f"stage ingest: stopped after {slow.seconds:g} s (ingest.max_seconds), the rest of the batch went on",
+        )
 
 
-def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Document | _Rejected]:
+def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], IngestParams]) -> list[_Document | _Rejected]:
     """``_ingest_path`` of each file, in a worker process."""
-    input_dir, root, relatives, max_bytes = chunk
-    return [_ingest_path(input_dir, root, relative, max_bytes) for relative in relatives]
+    input_dir, root, relatives, params = chunk
+    return [_ingest_path(input_dir, root, relative, params) for relative in relatives]
 
 
 # Ingest's chunks per process: its chunks cost nothing to send (paths), and smaller chunks keep the
@@ -624,7 +647,7 @@ def _ingest_all(
     input_dir: Path,
     root: Path,
     entries: list[tuple[Path, object]],
-    max_bytes: int,
+    params: IngestParams,
     parallel: ParallelParams,
     label: str,
 ):
@@ -637,10 +660,10 @@ def _ingest_all(
             yield (
                 relative,
                 entry,
-                (None if isinstance(entry, OSError) else _ingest_path(input_dir, root, relative, max_bytes)),
+                (None if isinstance(entry, OSError) else _ingest_path(input_dir, root, relative, params)),
             )
         return
-    chunks = [(input_dir, root, tuple(files[o : o + n]), max_bytes) for o, n in even_slices(len(files), parts)]
+    chunks = [(input_dir, root, tuple(files[o : o + n]), params) for o, n in even_slices(len(files), parts)]
     outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
     for relative, entry in entries:
         yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
@@ -695,7 +718,7 @@ def ingest_folder(
     sightings: list[tuple[str, str, FirstSighting]] = []
     entries = list(_walk(input_dir))
     for relative, entry, outcome in _ingest_all(
-        input_dir, root, entries, params.max_bytes, parallel or ParallelParams(processes=1), f"ingest {batch}"
+        input_dir, root, entries, params, parallel or ParallelParams(processes=1), f"ingest {batch}"
     ):
         if isinstance(entry, OSError):
             rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
