@@ -187,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_paths(input_dir: Path, out: Path) -> None:
     if not input_dir.is_dir():
         raise InputError(f"input folder {input_dir} does not exist or is not a folder: pass a folder of article files")
+    from pipeline.stages.ingest import refuse_output_inside  # here, so that `newsprov --help` stays fast
+
+    # An inbox too: with the output folder in it, it no longer holds only day folders.
+    refuse_output_inside(input_dir, out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -44,7 +44,7 @@ from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
 from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
-from pipeline.stages.ingest import first_sightings, ingest_folder
+from pipeline.stages.ingest import first_sightings, ingest_folder, refuse_output_inside
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 from pipeline.stages.provenance import chained_links, document_links
 from pipeline.text.gazetteer import Gazetteer
@@ -260,6 +260,7 @@ class Ingest(BatchTask):
         )
 
     def run(self):
+        refuse_output_inside(Path(self.input_dir), Path(self.out_dir))
         inbox.refuse_later_batches(Path(self.out_dir), self.batch_key)  # see pipeline.orchestration.inbox
         now = dt.datetime.now(dt.timezone.utc)
         earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)

@@ -511,8 +511,16 @@ class _Rejected:
     detail: str
 
 
+class _EmptyFolder:
+    """A folder under the input folder that holds nothing: a reject, so that every path has a row."""
+
+
+_EMPTY_FOLDER = _EmptyFolder()
+
+
 def _walk(input_dir: Path, relative: Path = Path()):
-    """(relative path, entry or error) of everything under the folder, sorted, depth first."""
+    """(relative path, entry or error or ``_EMPTY_FOLDER``) of everything under the folder, sorted,
+    depth first: files of nested folders are read, whatever the folders' names ("dir.txt/")."""
     folder = input_dir / relative
     try:
         with os.scandir(folder) as it:
@@ -520,12 +528,25 @@ def _walk(input_dir: Path, relative: Path = Path()):
     except OSError as exc:
         yield relative, exc
         return
+    if not entries and relative != Path():
+        yield relative, _EMPTY_FOLDER
     for entry in entries:
         path = relative / entry.name
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(input_dir, path)
         else:
             yield path, entry
+
+
+def refuse_output_inside(input_dir: Path, out_dir: Path) -> None:
+    """InputError when the output folder is the input folder or inside it: ingest would read the
+    output's lock file and earlier tables as articles."""
+    input_dir, out_dir = Path(input_dir).resolve(), Path(out_dir).resolve()
+    if out_dir.is_relative_to(input_dir):
+        where = "is the input folder" if out_dir == input_dir else f"is inside the input folder {input_dir}"
+        raise InputError(
+            f"output folder {out_dir} {where}, whose every file is read as an article: pass an --out outside it"
+        )
 
 
 def listed_paths(input_dir: Path) -> list[str]:
@@ -652,21 +673,26 @@ def _ingest_all(
     label: str,
 ):
     """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
-    worker processes when there are enough of them, and folders that could not be listed have no outcome."""
-    files = [relative for relative, entry in entries if not isinstance(entry, OSError)]
+    worker processes when there are enough of them, and folders (unlistable, empty) have no outcome."""
+    files = [relative for relative, entry in entries if _is_file(entry)]
     parts = n_chunks(len(files), parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
     if parts <= 1:
         for relative, entry in progress(entries, label):
             yield (
                 relative,
                 entry,
-                (None if isinstance(entry, OSError) else _ingest_path(input_dir, root, relative, params)),
+                (_ingest_path(input_dir, root, relative, params) if _is_file(entry) else None),
             )
         return
     chunks = [(input_dir, root, tuple(files[o : o + n]), params) for o, n in even_slices(len(files), parts)]
     outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
     for relative, entry in entries:
-        yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
+        yield relative, entry, (next(outcomes) if _is_file(entry) else None)
+
+
+def _is_file(entry: object) -> bool:
+    """Whether a walked entry is one to read (not a folder that could not be listed or is empty)."""
+    return not isinstance(entry, (OSError, _EmptyFolder))
 
 
 def first_sightings(documents: pa.Table) -> dict[str, FirstSighting]:
@@ -722,6 +748,15 @@ def ingest_folder(
     ):
         if isinstance(entry, OSError):
             rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
+            continue
+        if isinstance(entry, _EmptyFolder):
+            rejects.append(
+                _Rejected(
+                    _display_path(relative),
+                    "not_a_file",
+                    "an empty folder (the files of folders are read; it has none)",
+                )
+            )
             continue
         if isinstance(outcome, _Rejected):
             rejects.append(outcome)
