@@ -90,7 +90,7 @@ class IngestParams:
 
     max_bytes: int = setting(20_000_000, "larger files are rejected (reason too_large)")
     max_seconds: int = setting(
-        10,
+        30,
         "a file that takes longer to read, decode and analyse (sentences, credits, passages) is "
         "rejected (reason too_slow) and the batch goes on; 0 = no limit",
     )
