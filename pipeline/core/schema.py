@@ -45,7 +45,7 @@ OFFSET_BREAK = pa.struct(
 
 DOCUMENTS = _schema(
     "documents",
-    2,
+    3,
     [
         _field("doc_id", pa.string(), "sha256 of the normalised text, first 16 hex digits", False),
         _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
@@ -60,6 +60,12 @@ DOCUMENTS = _schema(
         _field("text_sha256", pa.string(), "full sha256 hex of text", False),
         _field("source_sha256", pa.string(), "sha256 hex of the input file's bytes", False),
         _field("encoding", pa.string(), "detected encoding of the input file", False),
+        _field(
+            "replaced_bytes",
+            pa.int32(),
+            "byte sequences of the file that its encoding (UTF-8 but for them) cannot decode, each "
+            "shown as one U+FFFD in text; 0 when none; null in documents written before schema documents/3",
+        ),
         _field(
             "offset_breaks",
             pa.list_(OFFSET_BREAK),
@@ -491,6 +497,10 @@ ROWS_WITHOUT_BATCH: dict[str, pa.Schema] = {
     "candidates": CANDIDATES,
     "sentence_bands": SENTENCE_BANDS,
 }
+
+# Columns a table gained at a schema version, by the version before: `newsprov upgrade` writes a
+# partition of that version again with them null instead of leaving it to be rebuilt from the input.
+ADDED_COLUMNS: dict[str, dict[bytes, tuple[str, ...]]] = {"documents": {b"documents/2": ("replaced_bytes",)}}
 
 PARTITION_BATCH = _field("batch", pa.string(), "batch date YYYY-MM-DD of the partition (written with the file)", False)
 

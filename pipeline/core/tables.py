@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError, SchemaError
 from pipeline.core.ids import batch_date
-from pipeline.core.schema import ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
+from pipeline.core.schema import ADDED_COLUMNS, ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
 UNBATCHED_DIR = "gazetteer"  # the folder of a table that is not partitioned by batch (outlets)
@@ -385,7 +385,8 @@ def upgrade_layout(out_dir: Path) -> list[str]:
 
     Each ``<table>/batch=<date>/`` is renamed to ``<table>/<date>/`` (the tables that had no
     ``batch`` column in their files are written again with it) and ``outlets/part-0.parquet``
-    moves to ``outlets/gazetteer/``. Run with no other run on the folder.
+    moves to ``outlets/gazetteer/``; a partition of a schema version that only lacks columns added
+    since (``schema.ADDED_COLUMNS``) is written again with them null. Run with no other run on the folder.
     """
     out_dir = Path(out_dir)
     changed = []
@@ -412,6 +413,20 @@ def upgrade_layout(out_dir: Path) -> list[str]:
             else:
                 os.rename(old, base / batch)
             changed.append(f"{table_name}/{batch}")
+    for table_name, versions in ADDED_COLUMNS.items():
+        for batch in batches_of(out_dir, table_name):
+            path = partition_dir(out_dir, table_name, batch) / PART_FILE
+            try:
+                found = (pq.read_schema(path).metadata or {}).get(SCHEMA_KEY)
+            except (OSError, pa.ArrowException):
+                continue  # unreadable: a run rebuilds it
+            if found in versions:
+                old = pq.read_table(path, partitioning=None)
+                schema = rows_schema(table_name)
+                added = {name: pa.nulls(old.num_rows, schema.field(name).type) for name in versions[found]}
+                columns = {name: added[name] if name in added else old.column(name) for name in schema.names}
+                write_partition(conform(pa.table(columns), schema), out_dir, table_name, batch)
+                changed.append(f"{table_name}/{batch}")
     return changed
 
 

@@ -1,6 +1,7 @@
 """Stage 1: read every file of a batch into the ``documents`` table, or a row of ``rejects``.
 
-Each file is decoded (UTF-8, BOM'd UTF-16/32, else charset-normalizer's guess),
+Each file is decoded (``pipeline.text.decoding``: UTF-8, with U+FFFD for a few bad bytes, BOM'd
+UTF-16/32, or a legacy encoding that reads plausibly),
 repaired (ftfy, encoding fixes only), normalised (LF line endings, no control
 characters, NFC) and given ``doc_id`` = hash of the normalised text. Nothing is
 dropped silently: every path under the input folder becomes a document or a
@@ -14,7 +15,6 @@ file as the user has it.
 from __future__ import annotations
 
 import bisect
-import codecs
 import datetime
 import functools
 import hashlib
@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import charset_normalizer
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
@@ -47,12 +46,11 @@ from pipeline.runtime.parallel import (
 )
 from pipeline.runtime.progress import progress
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
+from pipeline.text.decoding import Undecodable, decode
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.text.paragraphs import classify, document_pieces, find_header
 from pipeline.text.tokens import count_words
 
-# Share of control characters above which a file is binary rather than damaged text.
-BINARY_CONTROL_SHARE = 0.10
 TITLE_MAX_WORDS = 20
 
 # Encoding repairs only: quotes, dashes, ligatures, widths and entities are the author's.
@@ -72,16 +70,6 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 # Control characters other than tab; line endings are split off before these apply.
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _C1 = re.compile(r"[\x80-\x9f]")
-# Controls that say "binary" when frequent; tab, LF, VT, FF and CR are ordinary in text.
-_BINARY_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
-_BINARY_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 @dataclass(frozen=True)
@@ -144,64 +132,6 @@ class _Reject(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-# --- decoding -------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode a file's bytes; return (text, encoding name) or raise ``_Reject``."""
-    if not data:
-        raise _Reject("empty", "the file has 0 bytes")
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise _Reject(
-                    "undecodable", f"starts with a {encoding} byte order mark but {exc.reason} at byte {exc.start}"
-                ) from None
-            _check_not_binary_text(text)
-            return text, encoding
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise _Reject("binary", f"NUL byte at offset {nul} and no UTF-16/32 byte order mark")
-    share = len(_BINARY_CONTROL_BYTES.findall(data)) / len(data)
-    if share > BINARY_CONTROL_SHARE:
-        raise _Reject("binary", f"{share:.0%} of the bytes are control characters")
-    try:
-        text, encoding = data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = _guess(data)
-    _check_not_binary_text(text)
-    return text, encoding
-
-
-def _guess(data: bytes) -> tuple[str, str]:
-    """charset-normalizer's best guess, preferring cp1252 among equally good ones.
-
-    Single-byte Western text usually fits a dozen code pages equally well and
-    charset-normalizer then picks an arbitrary one (cp1250 turns "très" into
-    "trčs"); cp1252, the superset of Latin-1, is by far the likeliest of them.
-    """
-    matches = charset_normalizer.from_bytes(data)
-    best = matches.best()
-    if best is None:
-        raise _Reject("undecodable", "not UTF-8, and no known encoding decodes it into plausible text")
-    tied = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
-    encoding = "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise _Reject("undecodable", f"best guess {encoding} fails: {exc}") from None
-    return text, codecs.lookup(encoding).name.lower()
-
-
-def _check_not_binary_text(text: str) -> None:
-    if text:
-        share = len(_BINARY_CONTROL_CHARS.findall(text)) / len(text)
-        if share > BINARY_CONTROL_SHARE:
-            raise _Reject("binary", f"{share:.0%} of the decoded characters are control characters")
 
 
 # --- normalisation with an offset map --------------------------------------------------------
@@ -501,6 +431,7 @@ class _Document:
     text_sha256: str
     source_sha256: str
     encoding: str
+    replaced: int  # bad byte sequences of the file shown as U+FFFD (decoding.Decoded.replaced)
     credits: tuple[Credit, ...]  # find_credits of the text
 
 
@@ -601,8 +532,11 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
 
 
 def _ingest_file(data: bytes, source_path: str) -> _Document:
-    text, encoding = decode(data)
-    normalised = normalise_text(text)
+    try:
+        decoded = decode(data)
+    except Undecodable as exc:
+        raise _Reject(exc.reason, exc.detail) from None
+    normalised = normalise_text(decoded.text)
     if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in normalised.text):
         # zero-width spaces, joiners and stray byte order marks are no text either
         raise _Reject("empty", f"no text, only whitespace or invisible characters ({len(data)} bytes)")
@@ -622,7 +556,8 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
         normalised=normalised,
         text_sha256=text_sha256,
         source_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=encoding,
+        encoding=decoded.encoding,
+        replaced=decoded.replaced,
         credits=credits,
     )
 
@@ -813,6 +748,7 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "text_sha256": [d.text_sha256 for d in documents],
         "source_sha256": [d.source_sha256 for d in documents],
         "encoding": [d.encoding for d in documents],
+        "replaced_bytes": [d.replaced for d in documents],
         "offset_breaks": [
             [{"text_offset": b.text_offset, "source_offset": b.source_offset} for b in d.normalised.offset_breaks]
             for d in documents
