@@ -136,10 +136,12 @@ def test_upgrade_adds_replaced_bytes_to_documents_of_the_previous_schema(tmp_pat
     assert main(["run", str(inbox), "--out", str(out)]) == 0
     path = partition_dir(out, "documents", "2025-10-27") / "part-0.parquet"
     current = pq.read_table(path)
-    older = current.drop_columns(["replaced_bytes"]).replace_schema_metadata({SCHEMA_KEY: b"documents/2"})
+    older = current.drop_columns(["replaced_bytes", "capped"]).replace_schema_metadata({SCHEMA_KEY: b"documents/2"})
     pq.write_table(older, path)
     assert upgrade_layout(out) == ["documents/2025-10-27"]
     upgraded = pq.read_table(path)
     assert upgraded.schema.metadata[SCHEMA_KEY] == DOCUMENTS.metadata[SCHEMA_KEY]
-    assert upgraded.column("replaced_bytes").null_count == upgraded.num_rows
-    assert upgraded.drop_columns(["replaced_bytes"]).equals(current.drop_columns(["replaced_bytes"]))
+    assert upgraded.column("replaced_bytes").null_count == upgraded.column("capped").null_count == upgraded.num_rows
+    assert upgraded.drop_columns(["replaced_bytes", "capped"]).equals(
+        current.drop_columns(["replaced_bytes", "capped"])
+    )

@@ -51,3 +51,31 @@ def test_a_file_over_its_time_budget_is_a_reject_and_the_batch_goes_on(tmp_path,
     assert rejects["cues.txt"]["reason"] == "too_slow"
     assert rejects["cues.txt"]["detail"].startswith("stage ingest: stopped after 1 s")
     assert sorted(result.documents.column("source_path").to_pylist()) == [f"article{k}.txt" for k in range(3)]
+
+
+def test_a_document_says_what_the_limits_cut(tmp_path):
+    from pipeline.stages.passages import split_passages
+    from pipeline.text.paragraphs import PASSAGE_MAX_CHARS
+    from pipeline.text.sentences import SENTENCE_MAX_CHARS, split_sentences
+
+    folder = tmp_path / BATCH
+    folder.mkdir()
+    (folder / "endless.txt").write_text(" ".join(["Capitalised", "words", "without", "a", "stop"] * 20_000))
+    (folder / "article.txt").write_text(ARTICLE)
+    result = ingest_folder(folder, BATCH, IngestParams(credit_search_chars=50_000), NOW)
+    documents = {d["source_path"]: d for d in result.documents.to_pylist()}
+    endless = documents["endless.txt"]
+    n = endless["n_chars"]
+    sentences = split_sentences(endless["text"])
+    assert sum(s.cut for s in sentences) == len(sentences) - 1 >= n // SENTENCE_MAX_CHARS
+    assert endless["capped"] == [
+        f"sentences: {len(sentences) - 1} cut at {SENTENCE_MAX_CHARS} characters",
+        f"passages: {endless['n_passages'] - 1} cut at {PASSAGE_MAX_CHARS} characters",
+        "credits: searched in the first 50000 characters",
+    ]
+    assert documents["article.txt"]["capped"] == []
+    passages = split_passages(result.documents).to_pylist()
+    mine = [p for p in passages if p["doc_id"] == endless["doc_id"]]
+    assert len(mine) == endless["n_passages"] == n // PASSAGE_MAX_CHARS + 1  # cut at spaces: 40,000 give or take a word
+    assert max(p["char_end"] - p["char_start"] for p in mine) <= PASSAGE_MAX_CHARS
+    assert all(p["text"].split()[0] in ("Capitalised", "words", "without", "a", "stop") for p in mine)  # at spaces

@@ -67,6 +67,14 @@ DOCUMENTS = _schema(
             "shown as one U+FFFD in text; 0 when none; null in documents written before schema documents/3",
         ),
         _field(
+            "capped",
+            pa.list_(pa.string()),
+            "what the limits per document cut in this text, one line each: 'sentences: N cut at 1000 "
+            "characters' (longer runs without a sentence end), 'passages: N cut at 40000 characters' "
+            "(longer paragraphs: N passages end at a cut), 'credits: searched in the first 100000 "
+            "characters' ([ingest] credit_search_chars); empty when none; null before schema documents/3",
+        ),
+        _field(
             "offset_breaks",
             pa.list_(OFFSET_BREAK),
             "where text offsets stop matching offsets in the decoded source file: "
@@ -500,7 +508,7 @@ ROWS_WITHOUT_BATCH: dict[str, pa.Schema] = {
 
 # Columns a table gained at a schema version, by the version before: `newsprov upgrade` writes a
 # partition of that version again with them null instead of leaving it to be rebuilt from the input.
-ADDED_COLUMNS: dict[str, dict[bytes, tuple[str, ...]]] = {"documents": {b"documents/2": ("replaced_bytes",)}}
+ADDED_COLUMNS: dict[str, dict[bytes, tuple[str, ...]]] = {"documents": {b"documents/2": ("replaced_bytes", "capped")}}
 
 PARTITION_BATCH = _field("batch", pa.string(), "batch date YYYY-MM-DD of the partition (written with the file)", False)
 

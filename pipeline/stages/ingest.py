@@ -48,7 +48,14 @@ from pipeline.runtime.progress import progress
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
 from pipeline.text.decoding import Undecodable, decode
 from pipeline.text.gazetteer import Gazetteer
-from pipeline.text.paragraphs import classify, document_pieces, find_header
+from pipeline.text.paragraphs import (
+    PASSAGE_MAX_CHARS,
+    classify,
+    cut_passages,
+    document_pieces,
+    find_header,
+)
+from pipeline.text.sentences import SENTENCE_MAX_CHARS, split_sentences
 from pipeline.text.tokens import count_words
 
 TITLE_MAX_WORDS = 20
@@ -83,9 +90,16 @@ class IngestParams:
         "rejected (reason too_slow) and the batch goes on; 0 = no limit",
     )
 
+    credit_search_chars: int = setting(
+        100_000,
+        "credited outlets are searched for in the first this many characters of a text (a credit "
+        "stands near the top; the search of a 20 MB text took a minute); documents.capped says so",
+    )
+
     def __post_init__(self) -> None:
         require_at_least("ingest", self, ("max_bytes",), 1)
         require_at_least("ingest", self, ("max_seconds",), 0)
+        require_at_least("ingest", self, ("credit_search_chars",), 1)
 
 
 @dataclass(frozen=True)
@@ -432,6 +446,7 @@ class _Document:
     source_sha256: str
     encoding: str
     replaced: int  # bad byte sequences of the file shown as U+FFFD (decoding.Decoded.replaced)
+    capped: tuple[str, ...]  # what the limits per document cut (documents.capped)
     credits: tuple[Credit, ...]  # find_credits of the text
 
 
@@ -531,7 +546,7 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _ingest_file(data: bytes, source_path: str) -> _Document:
+def _ingest_file(data: bytes, source_path: str, params: IngestParams) -> _Document:
     try:
         decoded = decode(data)
     except Undecodable as exc:
@@ -546,13 +561,15 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
     text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
     # Searched here, in the pool's workers when there is a pool: ingest sums the credits up in
     # documents and publishes them for the attribution stage, which need not search again.
-    credits = tuple(find_credits(normalised.text, Gazetteer.packaged(), header.body_start))
+    searched = normalised.text[: params.credit_search_chars]
+    credits = tuple(find_credits(searched, Gazetteer.packaged(), header.body_start))
     return _Document(
         doc_id=text_sha256[:16],
         source_path=source_path,
         header=header,
         title=_title(normalised.text, pieces),
         n_passages=len(pieces) + (header_piece is not None),
+        capped=_capped(normalised.text, pieces, params),
         normalised=normalised,
         text_sha256=text_sha256,
         source_sha256=hashlib.sha256(data).hexdigest(),
@@ -560,6 +577,21 @@ def _ingest_file(data: bytes, source_path: str) -> _Document:
         replaced=decoded.replaced,
         credits=credits,
     )
+
+
+def _capped(text: str, pieces: list[tuple[int, int]], params: IngestParams) -> tuple[str, ...]:
+    """What the limits per document cut in ``text`` (see ``DOCUMENTS.capped``)."""
+    capped = []
+    if any(len(line) > SENTENCE_MAX_CHARS for line in text.split("\n")):
+        cut = sum(s.cut for s in split_sentences(text))
+        if cut:
+            capped.append(f"sentences: {cut} cut at {SENTENCE_MAX_CHARS} characters")
+    passages = cut_passages(text, pieces)
+    if passages:
+        capped.append(f"passages: {passages} cut at {PASSAGE_MAX_CHARS} characters")
+    if len(text) > params.credit_search_chars:
+        capped.append(f"credits: searched in the first {params.credit_search_chars} characters")
+    return tuple(capped)
 
 
 def _display_path(relative: Path) -> str:
@@ -575,7 +607,7 @@ def _ingest_path(input_dir: Path, root: Path, relative: Path, params: IngestPara
     Gazetteer.packaged()  # loaded once per process, outside any one file's time
     try:
         with time_budget(params.max_seconds):
-            return _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path)
+            return _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path, params)
     except _Reject as reject:
         return _Rejected(source_path, reject.reason, reject.detail)
     except TooSlow as slow:
@@ -749,6 +781,7 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "source_sha256": [d.source_sha256 for d in documents],
         "encoding": [d.encoding for d in documents],
         "replaced_bytes": [d.replaced for d in documents],
+        "capped": [list(d.capped) for d in documents],
         "offset_breaks": [
             [{"text_offset": b.text_offset, "source_offset": b.source_offset} for b in d.normalised.offset_breaks]
             for d in documents

@@ -100,10 +100,9 @@ _WIDE_BOUNDARY = re.compile(r"[。！？．｡।॥؟]+[」』”’）)\]]*\s*
 _SPACE_IN_SPACELESS = re.compile(
     r"(?<=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])[ \t]+(?=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
 )
-# Where an over-long sentence is cut, best first, in the last part of the allowed length: after
+# Where an over-long sentence is cut, best first, in the last half of the allowed length: after
 # a semicolon (a list), a comma, else any space.
 _CUT_AFTER = (re.compile(r";\s"), re.compile(r",\s"), re.compile(r"\s"))
-_CUT_WINDOW = SENTENCE_MAX_CHARS // 2
 
 _ENDED_WORD = re.compile(r"(\S+?)[.!?]+[\"”’')\]]*$")
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Z]")
@@ -140,14 +139,23 @@ def _line_cuts(line: str) -> list[int]:
 
 
 def _cut_long(line: str, a: int, b: int) -> list[int]:
-    """Cuts that keep each piece of ``line[a:b]`` within ``SENTENCE_MAX_CHARS``: at the best
-    place of ``_CUT_AFTER`` in the last ``_CUT_WINDOW`` characters of each piece, else hard."""
+    return cuts_within(line, a, b, SENTENCE_MAX_CHARS, _CUT_AFTER)
+
+
+# Where an over-long passage is cut, best first: after a sentence end, then as a sentence is.
+PASSAGE_CUT_AFTER = (re.compile(r"[.!?。！？][\"”’')\]]*\s"), *_CUT_AFTER)
+
+
+def cuts_within(text: str, a: int, b: int, max_chars: int, cut_after: tuple[re.Pattern, ...]) -> list[int]:
+    """Cuts that keep each piece of ``text[a:b]`` within ``max_chars``: after the first pattern of
+    ``cut_after`` found in the last half of each piece (the last place it is found), else hard.
+    Linear: each piece's window is searched once per pattern."""
     cuts = []
-    while b - a > SENTENCE_MAX_CHARS:
-        limit = a + SENTENCE_MAX_CHARS
+    while b - a > max_chars:
+        limit = a + max_chars
         cut = limit
-        for pattern in _CUT_AFTER:
-            ends = [m.end() for m in pattern.finditer(line, limit - _CUT_WINDOW, limit)]
+        for pattern in cut_after:
+            ends = [m.end() for m in pattern.finditer(text, limit - max_chars // 2, limit)]
             if ends:
                 cut = ends[-1]
                 break
