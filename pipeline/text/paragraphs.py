@@ -42,6 +42,9 @@ _CAPTION_MARK = re.compile(
 )
 CAPTION_MAX_WORDS = 40
 HEADING_MAX_WORDS = 12
+# Longer passages are body text, however few their words (a 40,000-character "word"): the regexes
+# that tell the short kinds apart scanned each of them whole.
+SHORT_MAX_CHARS = 2_000
 # The optional `date YYYY-MM-DD Place:` header, at the start of one of the first HEADER_LINES
 # non-empty lines (a headline may stand above it); the text after it on its line is body.
 _HEADER = re.compile(r"[ \t]*date[ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+([^:\n]{1,60}?)[ \t]*:\s*", re.IGNORECASE)
@@ -143,6 +146,8 @@ def cut_passages(text: str, pieces: list[tuple[int, int]]) -> int:
 
 def classify(passage: str, next_passage: str | None, words: int | None = None) -> str:
     """Kind of a passage: credit, caption, heading or body; ``words`` is its ``count_words``, when known."""
+    if len(passage) > SHORT_MAX_CHARS:
+        return "body"
     if words is None:
         words = count_words(passage)
     # The word count before the regexes: most passages are long body text, and searching them was the cost.
