@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pipeline.runtime.parallel import ParallelParams, TooSlow, time_budget
+from pipeline.runtime.parallel import ParallelParams, TooSlow, shutdown, time_budget
 from pipeline.stages.ingest import IngestParams, ingest_folder
 
 BATCH = "2025-10-27"
@@ -42,10 +42,13 @@ def test_a_file_over_its_time_budget_is_a_reject_and_the_batch_goes_on(tmp_path,
     for k in range(3):
         (folder / f"article{k}.txt").write_text(ARTICLE.replace("Monday", f"Monday {k}"))
     start = time.monotonic()
-    # min_items 1: the pool runs even this small a batch when there are two processes
-    result = ingest_folder(
-        folder, BATCH, IngestParams(max_seconds=1), NOW, parallel=ParallelParams(processes=processes, min_items=1)
-    )
+    try:
+        # min_items 1: the pool runs even this small a batch when there are two processes
+        result = ingest_folder(
+            folder, BATCH, IngestParams(max_seconds=1), NOW, parallel=ParallelParams(processes=processes, min_items=1)
+        )
+    finally:
+        shutdown()  # later tests expect no pool of this process
     assert time.monotonic() - start < 30  # the file alone takes minutes without a budget
     rejects = {r["source_path"]: r for r in result.rejects.to_pylist()}
     assert rejects["cues.txt"]["reason"] == "too_slow"
