@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.schema import DOCUMENTS, SCHEMA_KEY
-from pipeline.core.tables import partition_dir, upgrade_layout
+from pipeline.core.tables import partition_dir
 from pipeline.orchestration.cli import main
 from pipeline.stages.ingest import IngestParams, ingest_folder
 from pipeline.text.decoding import Undecodable, decode
@@ -128,7 +128,7 @@ def test_the_documents_table_counts_replaced_bytes(tmp_path):
     assert documents["clean.txt"]["replaced_bytes"] == 0
 
 
-def test_upgrade_adds_replaced_bytes_to_documents_of_the_previous_schema(tmp_path):
+def test_upgrade_adds_replaced_bytes_and_capped_to_documents_of_the_previous_schema(tmp_path, capsys):
     inbox, out = tmp_path / "2025-10-27", tmp_path / "out"
     inbox.mkdir()
     for seed in SEEDS.iterdir():
@@ -136,12 +136,11 @@ def test_upgrade_adds_replaced_bytes_to_documents_of_the_previous_schema(tmp_pat
     assert main(["run", str(inbox), "--out", str(out)]) == 0
     path = partition_dir(out, "documents", "2025-10-27") / "part-0.parquet"
     current = pq.read_table(path)
-    older = current.drop_columns(["replaced_bytes", "capped"]).replace_schema_metadata({SCHEMA_KEY: b"documents/2"})
-    pq.write_table(older, path)
-    assert upgrade_layout(out) == ["documents/2025-10-27"]
+    mine = ["replaced_bytes", "capped"]
+    pq.write_table(current.drop_columns(mine).replace_schema_metadata({SCHEMA_KEY: b"documents/3"}), path)
+    capsys.readouterr()
+    assert main(["upgrade", "--out", str(out)]) == 0
     upgraded = pq.read_table(path)
     assert upgraded.schema.metadata[SCHEMA_KEY] == DOCUMENTS.metadata[SCHEMA_KEY]
-    assert upgraded.column("replaced_bytes").null_count == upgraded.column("capped").null_count == upgraded.num_rows
-    assert upgraded.drop_columns(["replaced_bytes", "capped"]).equals(
-        current.drop_columns(["replaced_bytes", "capped"])
-    )
+    assert all(upgraded.column(name).null_count == upgraded.num_rows for name in mine)
+    assert upgraded.drop_columns(mine).equals(current.drop_columns(mine))

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError, SchemaError
 from pipeline.core.ids import batch_date
-from pipeline.core.schema import ADDED_COLUMNS, ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
+from pipeline.core.schema import ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
 
 STAGING = ".staging"
 UNBATCHED_DIR = "gazetteer"  # the folder of a table that is not partitioned by batch (outlets)
@@ -385,8 +385,7 @@ def upgrade_layout(out_dir: Path) -> list[str]:
 
     Each ``<table>/batch=<date>/`` is renamed to ``<table>/<date>/`` (the tables that had no
     ``batch`` column in their files are written again with it) and ``outlets/part-0.parquet``
-    moves to ``outlets/gazetteer/``; a partition of a schema version that only lacks columns added
-    since (``schema.ADDED_COLUMNS``) is written again with them null. Run with no other run on the folder.
+    moves to ``outlets/gazetteer/``. Run with no other run on the folder.
     """
     out_dir = Path(out_dir)
     changed = []
@@ -413,20 +412,37 @@ def upgrade_layout(out_dir: Path) -> list[str]:
             else:
                 os.rename(old, base / batch)
             changed.append(f"{table_name}/{batch}")
-    for table_name, versions in ADDED_COLUMNS.items():
+    return changed
+
+
+def upgrade_columns(out_dir: Path) -> list[str]:
+    """Bring every partition of an older schema version whose columns the current one only adds to (all
+    of them nullable: documents/2 or /3 -> documents/4) to the current version, the new columns null; the
+    partitions changed, as ``<table>/<folder>``. A partition of a version that is not so upgraded is left
+    for the run to rebuild. Run with no other run on the folder."""
+    out_dir = Path(out_dir)
+    changed = []
+    for table_name, schema in TABLES.items():
+        if table_name == "outlets":
+            continue  # the gazetteer is written again at every run
+        expected = schema.metadata[SCHEMA_KEY]
         for batch in batches_of(out_dir, table_name):
-            path = partition_dir(out_dir, table_name, batch) / PART_FILE
-            try:
-                found = (pq.read_schema(path).metadata or {}).get(SCHEMA_KEY)
-            except (OSError, pa.ArrowException):
-                continue  # unreadable: a run rebuilds it
-            if found in versions:
-                old = pq.read_table(path, partitioning=None)
-                schema = rows_schema(table_name)
-                added = {name: pa.nulls(old.num_rows, schema.field(name).type) for name in versions[found]}
-                columns = {name: added[name] if name in added else old.column(name) for name in schema.names}
-                write_partition(conform(pa.table(columns), schema), out_dir, table_name, batch)
-                changed.append(f"{table_name}/{batch}")
+            stages = sorted(p.name for p in partition_dir(out_dir, table_name, batch).iterdir() if p.is_dir())
+            for stage in stages if table_name == "runs" else [None]:
+                path = partition_dir(out_dir, table_name, batch, stage) / PART_FILE
+                if not path.is_file():
+                    continue
+                found = pq.read_schema(path)
+                if (found.metadata or {}).get(SCHEMA_KEY) == expected:
+                    continue
+                added = [f for f in schema if f.name not in found.names]
+                if any(not f.nullable for f in added) or any(n not in schema.names for n in found.names):
+                    continue
+                rows = pq.read_table(path, partitioning=None)
+                for field in added:
+                    rows = rows.append_column(field.name, pa.nulls(rows.num_rows, field.type))
+                write_partition(rows.select(rows_schema(table_name).names), out_dir, table_name, batch, stage)
+                changed.append(f"{table_name}/{batch}" + (f"/{stage}" if stage else ""))
     return changed
 
 

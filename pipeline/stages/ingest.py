@@ -1,7 +1,12 @@
 """Stage 1: read every file of a batch into the ``documents`` table, or a row of ``rejects``.
 
-Each file is decoded (``pipeline.text.decoding``: UTF-8, with U+FFFD for a few bad bytes, BOM'd
-UTF-16/32, or a legacy encoding that reads plausibly),
+A file's format (``pipeline.stages.readers``) says what a document is: a text file is one, an
+export (JSON Lines, CSV/TSV, Parquet) holds one per line or row, an HTML page one, a WARC one
+per HTML response record. A line or record that is not an article is a row of rejects with its
+line or record number, and the rest of the file is read; files of many articles are streamed.
+
+Each text file is decoded (``pipeline.text.decoding``: UTF-8, with U+FFFD for a few bad bytes,
+BOM'd UTF-16/32, or a legacy encoding that reads plausibly),
 repaired (ftfy, encoding fixes only), normalised (LF line endings, no control
 characters, NFC) and given ``doc_id`` = hash of the normalised text. Nothing is
 dropped silently: every path under the input folder becomes a document or a
@@ -18,6 +23,7 @@ import bisect
 import datetime
 import functools
 import hashlib
+import importlib.util
 import os
 import re
 import stat
@@ -35,19 +41,23 @@ from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform
 from pipeline.core.validation import require_at_least
-from pipeline.runtime.parallel import (
-    DOCUMENT_WEIGHT,
-    ParallelParams,
-    TooSlow,
-    even_slices,
-    imap_chunks,
-    n_chunks,
-    time_budget,
-)
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, TooSlow, imap_chunks, n_chunks, time_budget
 from pipeline.runtime.progress import progress
+from pipeline.stages.readers import (
+    AUTO,
+    Article,
+    BadRecord,
+    Fields,
+    check_format,
+    format_of,
+    parse_published,
+    read_articles,
+)
+from pipeline.stages.readers.web import EXTRACTORS, extract_page
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
 from pipeline.text.decoding import Undecodable, decode
 from pipeline.text.gazetteer import Gazetteer
+from pipeline.text.language import detect_language, given_language
 from pipeline.text.paragraphs import (
     PASSAGE_MAX_CHARS,
     classify,
@@ -55,6 +65,7 @@ from pipeline.text.paragraphs import (
     document_pieces,
     find_header,
 )
+from pipeline.text.publishers import resolve_publisher
 from pipeline.text.sentences import SENTENCE_MAX_CHARS, split_sentences
 from pipeline.text.tokens import count_words
 
@@ -83,13 +94,31 @@ _C1 = re.compile(r"[\x80-\x9f]")
 class IngestParams:
     """The ``[ingest]`` settings."""
 
-    max_bytes: int = setting(20_000_000, "larger files are rejected (reason too_large)")
-    max_seconds: int = setting(
-        30,
-        "a file that takes longer to read, decode and analyse (sentences, credits, passages) is "
-        "rejected (reason too_slow) and the batch goes on; 0 = no limit",
+    max_bytes: int = setting(
+        20_000_000, "larger files are rejected (reason too_large); in a file of many articles, larger articles"
+    )
+    format: str = setting(
+        AUTO,
+        "auto (by each file's suffix: .jsonl/.jsonl.gz, .csv, .tsv, .parquet, .html/.htm, .warc/.warc.gz; "
+        "any other file is text) or one of text, jsonl, csv, tsv, parquet, html, warc for every file",
+    )
+    id_field: str = setting("id", "field of an export (JSON Lines, CSV, Parquet) that holds the article's id")
+    url_field: str = setting("url", "field of an export that holds the article's URL")
+    publisher_field: str = setting("publisher", "field of an export that holds the publisher's name")
+    title_field: str = setting("title", "field of an export that holds the headline")
+    published_field: str = setting("published", "field of an export that holds the ISO 8601 date or timestamp")
+    language_field: str = setting("language", "field of an export that holds the language (ISO 639-1)")
+    text_field: str = setting("text", "field of an export that holds the article's text")
+    extractor: str = setting(
+        "trafilatura",
+        "main text of web pages (HTML, WARC): trafilatura, or resiliparse (faster; pip install 'newsprov[fast-html]')",
     )
 
+    max_seconds: int = setting(
+        30,
+        "a file (or an article of a file of many) that takes longer to read, decode and analyse "
+        "(sentences, credits, passages) is rejected (reason too_slow) and the batch goes on; 0 = no limit",
+    )
     credit_search_chars: int = setting(
         100_000,
         "credited outlets are searched for in the first this many characters of a text (a credit "
@@ -100,6 +129,26 @@ class IngestParams:
         require_at_least("ingest", self, ("max_bytes",), 1)
         require_at_least("ingest", self, ("max_seconds",), 0)
         require_at_least("ingest", self, ("credit_search_chars",), 1)
+        check_format(self.format)
+        if self.extractor not in EXTRACTORS:
+            raise ConfigError(f"ingest.extractor must be one of {', '.join(EXTRACTORS)}, got {self.extractor!r}")
+        if self.extractor == "resiliparse" and importlib.util.find_spec("resiliparse") is None:
+            raise ConfigError(
+                "ingest.extractor = resiliparse needs resiliparse: pip install 'newsprov[fast-html]', "
+                "or set extractor = trafilatura"
+            )
+
+    @property
+    def fields(self) -> Fields:
+        return Fields(
+            id=self.id_field,
+            url=self.url_field,
+            publisher=self.publisher_field,
+            title=self.title_field,
+            published=self.published_field,
+            language=self.language_field,
+            text=self.text_field,
+        )
 
 
 @dataclass(frozen=True)
@@ -435,19 +484,42 @@ def _title(text: str, pieces: list[tuple[int, int]]) -> str | None:
 
 
 @dataclass(frozen=True)
+class _Source:
+    """Where a text came from and what its source says about it."""
+
+    source_path: str
+    source_format: str
+    source_sha256: str
+    encoding: str
+    record: int | None = None
+    replaced: int = 0  # bad byte sequences of the file shown as U+FFFD (decoding.Decoded.replaced)
+    source_id: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+    title: str | None = None
+    published: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
 class _Document:
     doc_id: str
-    source_path: str
+    source: _Source
     header: Header
     title: str | None
+    published: datetime.date | None
+    published_at: datetime.datetime | None
+    language: str | None
+    publisher_outlet_id: str | None
     n_passages: int
     normalised: NormalisedText
     text_sha256: str
-    source_sha256: str
-    encoding: str
-    replaced: int  # bad byte sequences of the file shown as U+FFFD (decoding.Decoded.replaced)
-    capped: tuple[str, ...]  # what the limits per document cut (documents.capped)
     credits: tuple[Credit, ...]  # find_credits of the text
+    capped: tuple[str, ...] = ()  # what the limits per document cut (documents.capped)
+
+    @property
+    def source_path(self) -> str:
+        return self.source.source_path
 
 
 @dataclass(frozen=True)
@@ -455,6 +527,7 @@ class _Rejected:
     source_path: str
     reason: str
     detail: str
+    record: int | None = None
 
 
 class _EmptyFolder:
@@ -466,7 +539,11 @@ _EMPTY_FOLDER = _EmptyFolder()
 
 def _walk(input_dir: Path, relative: Path = Path()):
     """(relative path, entry or error or ``_EMPTY_FOLDER``) of everything under the folder, sorted,
-    depth first: files of nested folders are read, whatever the folders' names ("dir.txt/")."""
+    depth first: files of nested folders are read, whatever the folders' names ("dir.txt/"); of a
+    file given instead of a folder, the file alone (its name relative to its folder)."""
+    if not relative.parts and input_dir.is_file():
+        yield Path(input_dir.name), input_dir
+        return
     folder = input_dir / relative
     try:
         with os.scandir(folder) as it:
@@ -488,7 +565,7 @@ def refuse_output_inside(input_dir: Path, out_dir: Path) -> None:
     """InputError when the output folder is the input folder or inside it: ingest would read the
     output's lock file and earlier tables as articles."""
     input_dir, out_dir = Path(input_dir).resolve(), Path(out_dir).resolve()
-    if out_dir.is_relative_to(input_dir):
+    if input_dir.is_dir() and out_dir.is_relative_to(input_dir):  # a file given alone is all that is read
         where = "is the input folder" if out_dir == input_dir else f"is inside the input folder {input_dir}"
         raise InputError(
             f"output folder {out_dir} {where}, whose every file is read as an article: pass an --out outside it"
@@ -501,24 +578,36 @@ def listed_paths(input_dir: Path) -> list[str]:
     return [_display_path(relative) for relative, _ in _walk(Path(input_dir))]
 
 
+def _files_root(input_dir: Path) -> Path:
+    """The folder the walked paths are relative to: the input folder, or a file's own folder."""
+    return input_dir.parent if input_dir.is_file() else input_dir
+
+
+def _link_target(path: Path, root: Path) -> Path:
+    """The file a symbolic link inside ``root`` names, or ``path`` itself; ``_Reject`` for a link that
+    is broken, loops, leads out of ``root`` or to a folder."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise _Reject("unreadable", f"broken symbolic link to {os.readlink(path)}") from None
+    except (OSError, RuntimeError) as exc:
+        raise _Reject("unreadable", f"symbolic link loop ({exc})") from None
+    if not target.is_relative_to(root):
+        raise _Reject("unreadable", f"symbolic link to {target}, outside the input folder; copy the file in")
+    if target.is_dir():
+        raise _Reject(
+            "not_a_file",
+            f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
+            "inside the input folder, whose files are read from there",
+        )
+    return target
+
+
 def _read(path: Path, root: Path, max_bytes: int) -> bytes:
     """The bytes of a regular file inside ``root``, or raise ``_Reject``."""
-    if path.is_symlink():
-        try:
-            target = path.resolve(strict=True)
-        except FileNotFoundError:
-            raise _Reject("unreadable", f"broken symbolic link to {os.readlink(path)}") from None
-        except (OSError, RuntimeError) as exc:
-            raise _Reject("unreadable", f"symbolic link loop ({exc})") from None
-        if not target.is_relative_to(root):
-            raise _Reject("unreadable", f"symbolic link to {target}, outside the input folder; copy the file in")
-        if target.is_dir():
-            raise _Reject(
-                "not_a_file",
-                f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
-                "inside the input folder, whose files are read from there",
-            )
-        path = target
+    path = _link_target(path, root)
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -551,36 +640,49 @@ def _ingest_file(data: bytes, source_path: str, params: IngestParams) -> _Docume
         decoded = decode(data)
     except Undecodable as exc:
         raise _Reject(exc.reason, exc.detail) from None
-    normalised = normalise_text(decoded.text)
+    source = _Source(source_path, "text", hashlib.sha256(data).hexdigest(), decoded.encoding, replaced=decoded.replaced)
+    return _ingest_text(decoded.text, source, len(data), params)
+
+
+def _ingest_text(text: str, source: _Source, n_bytes: int, params: IngestParams) -> _Document:
+    """A document of ``text`` (decoded or given), with what its source says about it."""
+    normalised = normalise_text(text)
     if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in normalised.text):
         # zero-width spaces, joiners and stray byte order marks are no text either
-        raise _Reject("empty", f"no text, only whitespace or invisible characters ({len(data)} bytes)")
+        raise _Reject("empty", f"no text, only whitespace or invisible characters ({n_bytes} bytes)")
     header = parse_header(normalised.text)
     # Ingest needs the number of passages and the first one's kind, not every passage classified.
     header_piece, pieces = document_pieces(normalised.text, header.body_start)
     text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
+    gazetteer = Gazetteer.packaged()
     # Searched here, in the pool's workers when there is a pool: ingest sums the credits up in
     # documents and publishes them for the attribution stage, which need not search again.
     searched = normalised.text[: params.credit_search_chars]
-    credits = tuple(find_credits(searched, Gazetteer.packaged(), header.body_start))
+    credits = tuple(find_credits(searched, gazetteer, header.body_start))
+    if source.source_format == "text":
+        title, (published, published_at) = _title(normalised.text, pieces), (header.published, None)
+    else:
+        title, (published, published_at) = source.title, parse_published(source.published)
     return _Document(
         doc_id=text_sha256[:16],
-        source_path=source_path,
+        source=source,
         header=header,
-        title=_title(normalised.text, pieces),
+        title=title,
+        published=published,
+        published_at=published_at,
+        language=given_language(source.language) or detect_language(normalised.text),
+        publisher_outlet_id=resolve_publisher(gazetteer, source.publisher, source.url),
         n_passages=len(pieces) + (header_piece is not None),
-        capped=_capped(normalised.text, pieces, params),
         normalised=normalised,
         text_sha256=text_sha256,
-        source_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=decoded.encoding,
-        replaced=decoded.replaced,
         credits=credits,
+        capped=_capped(normalised.text, pieces, params),
     )
 
 
 def _capped(text: str, pieces: list[tuple[int, int]], params: IngestParams) -> tuple[str, ...]:
-    """What the limits per document cut in ``text`` (see ``DOCUMENTS.capped``)."""
+    """What the limits per document cut in ``text`` (see ``DOCUMENTS.capped``); ``pieces``: its
+    passages but the header's."""
     capped = []
     if any(len(line) > SENTENCE_MAX_CHARS for line in text.split("\n")):
         cut = sum(s.cut for s in split_sentences(text))
@@ -594,6 +696,43 @@ def _capped(text: str, pieces: list[tuple[int, int]], params: IngestParams) -> t
     return tuple(capped)
 
 
+def _ingest_article(source_path: str, fmt: str, article: Article, params: IngestParams) -> _Document | _Rejected:
+    """One article of a file of many (or an HTML page) as a document, or why it is rejected."""
+    try:
+        if article.html is not None:
+            page = extract_page(article.html, article.url, article.charset, params.extractor)
+            if not page.text.strip():
+                raise _Reject("empty", f"no main text found in the page ({len(article.html)} bytes)")
+            source = _Source(
+                source_path,
+                fmt,
+                article.source_sha256,
+                page.encoding,
+                record=article.record,
+                url=article.url or page.url,
+                publisher=page.sitename,
+                title=page.title,
+                published=page.date,
+            )
+            return _ingest_text(page.text, source, len(article.html), params)
+        source = _Source(
+            source_path,
+            fmt,
+            article.source_sha256,
+            "utf-8",
+            record=article.record,
+            source_id=article.source_id,
+            url=article.url,
+            publisher=article.publisher,
+            title=article.title,
+            published=article.published,
+            language=article.language,
+        )
+        return _ingest_text(article.text or "", source, len(article.text or ""), params)
+    except _Reject as reject:
+        return _Rejected(source_path, reject.reason, reject.detail, article.record)
+
+
 def _display_path(relative: Path) -> str:
     """A name that is not UTF-8 (Python keeps its bytes as surrogates, which Arrow cannot
     store) is shown with the bad bytes escaped: "bad\\xff.txt"."""
@@ -601,27 +740,55 @@ def _display_path(relative: Path) -> str:
 
 
 def _ingest_path(input_dir: Path, root: Path, relative: Path, params: IngestParams) -> _Document | _Rejected:
-    """One file as a document, or the reason it is rejected; one that takes longer than
-    ``params.max_seconds`` is stopped and rejected (too_slow)."""
+    """One file as a document, or the reason it is rejected."""
     source_path = _display_path(relative)
+    try:
+        return _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path, params)
+    except _Reject as reject:
+        return _Rejected(source_path, reject.reason, reject.detail)
+
+
+@dataclass(frozen=True)
+class _TextFile:
+    """A file read whole as one document (``text`` format), in a worker."""
+
+    relative: Path
+
+
+@dataclass(frozen=True)
+class _FileArticle:
+    """One article of a file of many, in a worker."""
+
+    source_path: str
+    fmt: str
+    article: Article
+
+
+_Work = _TextFile | _FileArticle | _Rejected
+
+
+def _do(work: _Work, input_dir: Path, root: Path, params: IngestParams) -> _Document | _Rejected:
+    """A piece of work as a document or a reject; one that takes longer than ``params.max_seconds``
+    is stopped and rejected (too_slow), and the batch goes on."""
+    if isinstance(work, _Rejected):
+        return work
     Gazetteer.packaged()  # loaded once per process, outside any one file's time
     try:
         with time_budget(params.max_seconds):
-            return _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path, params)
-    except _Reject as reject:
-        return _Rejected(source_path, reject.reason, reject.detail)
+            if isinstance(work, _TextFile):
+                return _ingest_path(input_dir, root, work.relative, params)
+            return _ingest_article(work.source_path, work.fmt, work.article, params)
     except TooSlow as slow:
-        return _Rejected(
-            source_path,
-            "too_slow",
-            f"stage ingest: stopped after {slow.seconds:g} s (ingest.max_seconds), the rest of the batch went on",
-        )
+        source_path = _display_path(work.relative) if isinstance(work, _TextFile) else work.source_path
+        record = None if isinstance(work, _TextFile) else work.article.record
+        detail = f"stage ingest: stopped after {slow.seconds:g} s (ingest.max_seconds), the rest of the batch went on"
+        return _Rejected(source_path, "too_slow", detail, record)
 
 
-def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], IngestParams]) -> list[_Document | _Rejected]:
-    """``_ingest_path`` of each file, in a worker process."""
-    input_dir, root, relatives, params = chunk
-    return [_ingest_path(input_dir, root, relative, params) for relative in relatives]
+def _ingest_chunk(chunk: tuple[Path, Path, tuple[_Work, ...], IngestParams]) -> list[_Document | _Rejected]:
+    """Each piece of work of a chunk as a document or a reject, in a worker process."""
+    input_dir, root, works, params = chunk
+    return [_do(work, input_dir, root, params) for work in works]
 
 
 # Ingest's chunks per process: its chunks cost nothing to send (paths), and smaller chunks keep the
@@ -629,6 +796,78 @@ def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], IngestParams]) -> l
 INGEST_CHUNKS_PER_PROCESS = 8
 # Documents turned into a piece of the documents table at a time, while the pool reads the next files.
 _DOCUMENTS_PIECE = 1000
+# Bytes of a file of many articles counted as one article, to size the pool's chunks before reading it.
+_BYTES_PER_ARTICLE = 5_000
+# Articles of such files sent to a worker at a time, at most: their pages travel with them.
+_MAX_ARTICLES_PER_CHUNK = 64
+
+
+def _works(input_dir: Path, root: Path, entries: list[tuple[Path, object]], params: IngestParams):
+    """What to ingest, in walk order: each text file, each article of a file of many articles (read
+    as it is sent on), each line or record that is not one, each folder that could not be listed."""
+    fields = params.fields
+    for relative, entry in entries:
+        source_path = _display_path(relative)
+        if isinstance(entry, OSError):
+            yield _Rejected(source_path, "unreadable", f"cannot list folder: {entry.strerror}")
+            continue
+        if isinstance(entry, _EmptyFolder):
+            yield _Rejected(source_path, "not_a_file", "an empty folder (the files of folders are read; it has none)")
+            continue
+        fmt = format_of(relative, params.format)
+        if fmt == "text":
+            yield _TextFile(relative)
+            continue
+        path = input_dir / relative
+        try:
+            _check_readable(path, root)
+            for found in read_articles(path, fmt, fields, params.max_bytes):
+                if isinstance(found, BadRecord):
+                    yield _Rejected(source_path, found.reason, found.detail, found.record)
+                else:
+                    yield _FileArticle(source_path, fmt, found)
+        except _Reject as reject:
+            yield _Rejected(source_path, reject.reason, reject.detail)
+        except OSError as exc:
+            yield _Rejected(source_path, "unreadable", f"cannot read: {exc.strerror or exc}")
+
+
+def _check_readable(path: Path, root: Path) -> None:
+    """``_read``'s checks (links, FIFOs, devices) for a file that is streamed, not read whole."""
+    path = _link_target(path, root)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _Reject("unreadable", f"cannot open: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise _Reject("not_a_file", "not a regular file (folder, device, FIFO or socket)")
+
+
+def _estimated_articles(input_dir: Path, root: Path, entries: list[tuple[Path, object]], params: IngestParams) -> int:
+    """Text files, and files of many articles by their size: how much work the batch is, before reading it."""
+    total = 0
+    for relative, entry in entries:
+        if isinstance(entry, (OSError, _EmptyFolder)):
+            continue
+        if format_of(relative, params.format) == "text":
+            total += 1
+            continue
+        try:
+            total += max(1, os.stat(root / relative).st_size // _BYTES_PER_ARTICLE)
+        except OSError:
+            total += 1
+    return total
+
+
+def _chunked(works, size: int):
+    chunk: list[_Work] = []
+    for work in works:
+        chunk.append(work)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _ingest_all(
@@ -639,27 +878,19 @@ def _ingest_all(
     parallel: ParallelParams,
     label: str,
 ):
-    """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
-    worker processes when there are enough of them, and folders (unlistable, empty) have no outcome."""
-    files = [relative for relative, entry in entries if _is_file(entry)]
-    parts = n_chunks(len(files), parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
+    """A document or a reject for each piece of work (``_works``), in walk order; in worker
+    processes when there is enough of it."""
+    works = _works(input_dir, root, entries, params)
+    estimate = _estimated_articles(input_dir, root, entries, params)
+    parts = n_chunks(estimate, parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
     if parts <= 1:
-        for relative, entry in progress(entries, label):
-            yield (
-                relative,
-                entry,
-                (_ingest_path(input_dir, root, relative, params) if _is_file(entry) else None),
-            )
+        for work in progress(works, label, total=estimate):
+            yield _do(work, input_dir, root, params)
         return
-    chunks = [(input_dir, root, tuple(files[o : o + n]), params) for o, n in even_slices(len(files), parts)]
-    outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
-    for relative, entry in entries:
-        yield relative, entry, (next(outcomes) if _is_file(entry) else None)
-
-
-def _is_file(entry: object) -> bool:
-    """Whether a walked entry is one to read (not a folder that could not be listed or is empty)."""
-    return not isinstance(entry, (OSError, _EmptyFolder))
+    size = max(1, min(-(-estimate // parts), _MAX_ARTICLES_PER_CHUNK))
+    chunks = ((input_dir, root, tuple(chunk), params) for chunk in _chunked(works, size))
+    for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label, total=-(-estimate // size)):
+        yield from chunk
 
 
 def first_sightings(documents: pa.Table) -> dict[str, FirstSighting]:
@@ -682,7 +913,8 @@ def ingest_folder(
     seen: Mapping[str, FirstSighting] | None = None,
     parallel: ParallelParams | None = None,
 ) -> IngestResult:
-    """Every path under ``input_dir`` as a row of documents, sightings or rejects.
+    """Every path under ``input_dir`` (a folder, or one file) as rows of documents, sightings or rejects:
+    a text file is one document, a file of many articles (``params.format``) one per article.
 
     A file whose normalised text is already a document, earlier in this batch or in
     ``seen`` (doc_id -> first sighting, from earlier batches), is not ingested twice:
@@ -693,8 +925,10 @@ def ingest_folder(
     input_dir = Path(input_dir)
     if not input_dir.exists():
         raise InputError(f"input folder {input_dir} does not exist; pass the folder that holds the batch's articles")
-    if not input_dir.is_dir():
-        raise InputError(f"input {input_dir} is not a folder; pass the folder that holds the batch's articles")
+    if not input_dir.is_dir() and not input_dir.is_file():
+        raise InputError(
+            f"input {input_dir} is not a folder or a file; pass the folder that holds the batch's articles"
+        )
     try:
         datetime.date.fromisoformat(batch)
     except (TypeError, ValueError):
@@ -702,6 +936,8 @@ def ingest_folder(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
     now = now.astimezone(datetime.timezone.utc)
+    entries = list(_walk(input_dir))
+    input_dir = _files_root(input_dir)
     root = input_dir.resolve()
 
     documents: list[_Document] = []  # not yet in a piece of the documents table
@@ -709,22 +945,9 @@ def ingest_folder(
     credits: list[pa.Table] = []
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
-    entries = list(_walk(input_dir))
-    for relative, entry, outcome in _ingest_all(
+    for outcome in _ingest_all(
         input_dir, root, entries, params, parallel or ParallelParams(processes=1), f"ingest {batch}"
     ):
-        if isinstance(entry, OSError):
-            rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
-            continue
-        if isinstance(entry, _EmptyFolder):
-            rejects.append(
-                _Rejected(
-                    _display_path(relative),
-                    "not_a_file",
-                    "an empty folder (the files of folders are read; it has none)",
-                )
-            )
-            continue
         if isinstance(outcome, _Rejected):
             rejects.append(outcome)
             continue
@@ -770,7 +993,7 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "doc_id": [d.doc_id for d in documents],
         "source_path": [d.source_path for d in documents],
         "batch": [batch] * len(documents),
-        "published": [d.header.published for d in documents],
+        "published": [d.published for d in documents],
         "dateline": [d.header.dateline for d in documents],
         "title": [d.title for d in documents],
         "body_start": [d.header.body_start for d in documents],
@@ -778,10 +1001,8 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "n_passages": [d.n_passages for d in documents],
         "text": [d.normalised.text for d in documents],
         "text_sha256": [d.text_sha256 for d in documents],
-        "source_sha256": [d.source_sha256 for d in documents],
-        "encoding": [d.encoding for d in documents],
-        "replaced_bytes": [d.replaced for d in documents],
-        "capped": [list(d.capped) for d in documents],
+        "source_sha256": [d.source.source_sha256 for d in documents],
+        "encoding": [d.source.encoding for d in documents],
         "offset_breaks": [
             [{"text_offset": b.text_offset, "source_offset": b.source_offset} for b in d.normalised.offset_breaks]
             for d in documents
@@ -789,6 +1010,16 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "ingested_at": [now] * len(documents),
         "credited_outlets": [list(s.credited_outlets) for s in summaries],
         "wire_copy": [s.wire_copy for s in summaries],
+        "source_format": [d.source.source_format for d in documents],
+        "source_record": [d.source.record for d in documents],
+        "source_id": [d.source.source_id for d in documents],
+        "url": [d.source.url for d in documents],
+        "publisher": [d.source.publisher for d in documents],
+        "publisher_outlet_id": [d.publisher_outlet_id for d in documents],
+        "published_at": [d.published_at for d in documents],
+        "language": [d.language for d in documents],
+        "replaced_bytes": [d.source.replaced for d in documents],
+        "capped": [list(d.capped) for d in documents],
     }
     return conform(pa.table({k: pa.array(v, type=DOCUMENTS.field(k).type) for k, v in columns.items()}), DOCUMENTS)
 
@@ -800,5 +1031,6 @@ def _rejects_table(rejects: list[_Rejected], batch: str, now: datetime.datetime)
         "reason": [r.reason for r in rejects],
         "detail": [r.detail for r in rejects],
         "rejected_at": [now] * len(rejects),
+        "source_record": [r.record for r in rejects],
     }
     return conform(pa.table({k: pa.array(v, type=REJECTS.field(k).type) for k, v in columns.items()}), REJECTS)
