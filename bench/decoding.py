@@ -1,7 +1,7 @@
 """Accuracy of ingest's decoder on the labelled decoding set (tests/decoding_set.py), by length:
 right (the text a right decoding gives), wrong (another text: silent corruption) or rejected.
 
-    PYTHONPATH=. python bench/decoding.py [--old]     # --old: ingest.decode of the parent commit's kind
+    PYTHONPATH=. python bench/decoding.py
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def main() -> None:
         tally[(bucket(len(sample.data)), sample.bad_bytes > 0)][outcome] += 1
         tally[("all", sample.bad_bytes > 0)][outcome] += 1
     print(f"{'bytes':>6} {'bad bytes':>9} {'n':>5} {'right':>6} {'wrong':>6} {'rejected':>8}")
-    for (length, bad), counts in sorted(tally.items(), key=lambda kv: (str(kv[0][0]).zfill(5), kv[0][1])):
+    for (length, bad), counts in sorted(
+        tally.items(), key=lambda kv: (kv[0][0] == "all", str(kv[0][0]).zfill(5), kv[0][1])
+    ):
         n = sum(counts.values())
         print(
             f"{length!s:>6} {'1-3' if bad else '0':>9} {n:>5} {counts['right'] / n:>6.1%} "
