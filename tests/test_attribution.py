@@ -130,7 +130,7 @@ def test_seed_rows_point_into_their_text_and_passage(seed_rows):
         ("LONDON (Reuters) - Markets fell on Monday.", ("Reuters", "Reuters", "dateline")),
         ("(AP) — The convention opened.", ("AP", "Associated Press", "dateline")),
         ("LONDON, September 30 (Kyodo) - Ministers met.", ("Kyodo", "Kyodo News", "dateline")),
-        ("He spoke in an interview with CNN on Sunday.", ("CNN", "CNN", "other")),
+        ("He spoke in an interview with CNN on Sunday.", ("CNN", "CNN", "told")),
         ("Collins published an op-ed in The Washington Post.", ("The Washington Post", "The Washington Post", "other")),
         ("— The Hill's Vera Lin contributed to this report.", ("The Hill", "The Hill", "contributed")),
         ("— Reporting by Jane Doe for AP", ("AP", "Associated Press", "contributed")),
@@ -432,4 +432,6 @@ def test_every_row_slices_back_to_its_surface(gaz, pieces):
     for r in credits(gaz, text):
         assert text[r["char_start"] : r["char_end"]] == r["surface"]
         assert text[r["sentence_start"] : r["sentence_end"]].find(r["surface"]) >= 0
-        assert r["outlet_id"] is not None or r["is_alias"]
+        # An outlet id, an alias, or a name the gazetteer lacks that an outlet-type noun or head word vouches for.
+        around = text[max(0, r["char_start"] - 12) : r["char_end"] + 12]
+        assert r["outlet_id"] is not None or r["is_alias"] or re.search(r"\b(?:paper|agency|Post|Times)\b", around)

@@ -67,7 +67,7 @@ class EvalItem:
 
 @dataclass(frozen=True)
 class PredictedOutlet:
-    outlet_id: str
+    outlet_id: str | None  # None: a name the gazetteer lacks, found next to an outlet-type noun
     name: str
     surface: str
     cue: str  # ours, as the extractor wrote it
@@ -221,27 +221,45 @@ def _predict(items: list[EvalItem], gazetteer: Gazetteer) -> tuple[list[list[Pre
     for r in rows:
         if r["char_start"] < offsets[r["doc_id"]]:
             continue
-        if r["outlet_id"] is None:
+        if r["outlet_id"] is None and r["is_alias"]:
             unresolved += 1
             continue
-        name = gazetteer.outlet(r["outlet_id"]).name
-        per_item[r["doc_id"]].setdefault(r["outlet_id"], PredictedOutlet(r["outlet_id"], name, r["surface"], r["cue"]))
+        if r["outlet_id"] is None:
+            key, name = "?" + r["surface"].lower(), r["surface"]
+        else:
+            key, name = r["outlet_id"], gazetteer.outlet(r["outlet_id"]).name
+        per_item[r["doc_id"]].setdefault(key, PredictedOutlet(r["outlet_id"], name, r["surface"], r["cue"]))
     return [list(per_item[d].values()) for d in ids], unresolved
+
+
+_DESCRIPTOR_WORDS = re.compile(
+    r"\s+(?:newspaper|daily|weekly|magazine|newsletter|news agency|agency|radio|television|tv|network)$", re.I
+)
+
+
+def _names(p: PredictedOutlet, gazetteer: Gazetteer) -> list[str]:
+    """The names a predicted outlet goes by: the gazetteer's, or the surface of a name it lacks."""
+    if p.outlet_id is None:
+        return [_DESCRIPTOR_WORDS.sub("", p.surface)]
+    outlet = gazetteer.outlet(p.outlet_id)
+    return [outlet.name, *outlet.aliases]
 
 
 def _match(
     gold: tuple[GoldOutlet, ...], predicted: list[PredictedOutlet], gazetteer: Gazetteer
 ) -> list[tuple[GoldOutlet, PredictedOutlet]]:
+    """Gold and predicted outlets that name the same outlet. A name the gazetteer lacks matches the gold
+    canonical name or the gold surface (without a descriptor such as 'newspaper')."""
     pairs, taken = [], set()
     for g in gold:
         want = _forms(g.canonical)
         for p in predicted:
-            if p.outlet_id in taken:
+            if id(p) in taken:
                 continue
-            outlet = gazetteer.outlet(p.outlet_id)
-            if any(want & _forms(n) for n in (outlet.name, *outlet.aliases)):
+            forms = want | _forms(_DESCRIPTOR_WORDS.sub("", g.surface)) if p.outlet_id is None and g.surface else want
+            if any(forms & _forms(n) for n in _names(p, gazetteer)):
                 pairs.append((g, p))
-                taken.add(p.outlet_id)
+                taken.add(id(p))
                 break
     return pairs
 
@@ -257,9 +275,9 @@ def evaluate_attribution(path: Path, gazetteer: Gazetteer) -> AttributionReport:
     for it, predicted in zip(items, predictions):
         pairs = _match(it.outlets, predicted, gazetteer)
         matched_gold = {id(g) for g, _ in pairs}
-        matched_pred = {p.outlet_id for _, p in pairs}
+        matched_pred = {id(p) for _, p in pairs}
         misses = [g for g in it.outlets if id(g) not in matched_gold]
-        false = [p for p in predicted if p.outlet_id not in matched_pred]
+        false = [p for p in predicted if id(p) not in matched_pred]
         score = Score(len(pairs), len(false), len(misses))
         outlet += score
         if not it.uncertain:
