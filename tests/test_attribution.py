@@ -139,7 +139,7 @@ def test_seed_rows_point_into_their_text_and_passage(seed_rows):
             ("Associated Press", "Associated Press", "according_to"),
         ),
         ("Documents seen by Reuters show the plan.", ("Reuters", "Reuters", "other")),
-        ('Abshire, on the CBS television show "Face the Nation," said he was honest.', ("CBS", "CBS News", "other")),
+        ('Abshire, on the CBS television show "Face the Nation," said he was honest.', ("CBS", "CBS News", "told")),
     ],
 )
 def test_each_cue(gaz, text, expected):

@@ -159,7 +159,7 @@ _CREDIT_START = re.compile(
 # Verbs of an outlet's finding, besides speech: "Forbes estimates", "The Charlotte Observer found".
 _FINDING_VERBS = (
     r"(?:found|finds|estimates|estimated|lists|listed|identified|characterized|characterised|published|"
-    r"ran|carried|obtained|learned|has learned|puts|put|calculated|tallied|counted|projected|confirmed|"
+    r"ran|carried|obtained|learned|puts|put|calculated|tallied|counted|projected|confirmed|released|"
     r"points out|pointed out|quoted|cited|editorialized)"
 )
 # "X said it will launch", "said that its editors": the outlet acting as a company about itself.
@@ -205,9 +205,10 @@ _TOLD = re.compile(
     r"stressed|emphasi[sz]ed|boasted|pledged|vowed|revealed|disclosed|repeated|argued|predicted)\s+to|"
     r"(?:interviews?|appearances?|remarks|comments|answers|responses?|statements?|memo|emails?|e-mails?|letters?|"
     r"messages?|notes?|questions)\s+(?:[\w'’]+\s+){0,3}?(?:to|with|on|by|from)|"
-    r"(?:asked|pressed|challenged|reached|contacted|interviewed|questioned|queried|quizzed)\s+(?:[\w]+\s+){0,2}?by|"
+    r"(?:asked|pressed|challenged|reached|contacted|interviewed|questioned|queried|quizzed)\s+(?:[\w]+\s+){0,4}?by|"
     r"(?:speaking|appearing|appeared)\s+(?:[\w]+\s+){0,3}?on)\s+"
-    r"(?:[\w.]+['’]s\s+)?(?:the\s+)?[\"“‘]?$"
+    r"(?:[\w.]+['’]s\s+)?(?:(?:the|a|an)\s+)?[\"“‘]?$",
+    re.I,
 )
 _CITING_LEFT = re.compile(
     r"\b(?:citing|quoting|cited by|quoted by|quoted in|cited in)\s+(?:(?:a|an|the|\w+)\s+){0,3}?(?:the\s+)?$"
@@ -233,7 +234,7 @@ _ARTICLE_IN_LEFT = re.compile(
 _SAID_RIGHT = re.compile(
     rf"^(?:\s+(?:{DESCRIPTORS}))?(?:\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)?\s*(?:,[^,]{{1,80}},\s*)?"
     r"(?:(?:on|late|early|last|this)\s+\w+\s+|\w+day\s+|yesterday\s+|today\s+|also\s+|earlier\s+|"
-    r"recently\s+|first\s+|further\s+|however\s+|had\s+|has\s+|have\s+)?"
+    r"recently\s+|first\s+|further\s+|however\s+|had\s+|has\s+|have\s+)?(?:also\s+|first\s+)?"
     rf"(?:{SPEECH_VERBS}|{_FINDING_VERBS})\b(?P<self>\s+(?:that\s+)?(?:its\b|(?:it|it's)\s+{_COMPANY_AFTER_IT}))?"
 )
 # "The Washington Post's Robert Costa reported", "NBC's Ali Vitali said": the outlet's journalist reports.
@@ -247,18 +248,27 @@ _INVERTED_LEFT = re.compile(
     r"estimated|observed)\s+(?:(?:the\s+)?(?:front page|cover|headline|editorial)\s+of\s+)?(?:the\s+)?$"
 )
 _INVERTED_RIGHT = re.compile(
-    r"^(?:\s+(?:" + DESCRIPTORS + r"))?\s*(?:(?:on|in|late|earlier|last)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)"
+    r"^(?:['’]s?(?:\s+[A-Z][\w.'’-]*){1,3})?(?:\s+(?:" + DESCRIPTORS + r"))?\s*"
+    r"(?:(?:on|in|late|earlier|last|this)\s+\w+\s*)?(?:[.,;:!?\"”)]|$)"
 )
 _OTHER_LEFT = re.compile(
     r"(?:\binterview\s+with|\bmonitored\s+by|\b(?:obtained|seen|reviewed|carried|found|estimated|identified|"
     r"introduced|broken|compiled)\s+(?:\w+\s+){0,2}?by|"
     r"\b(?:provided|leaked|given|gave|handed|sent|sending|shared|showed|shown|supplied)\s+(?:[\w'’]+\s+){0,4}?(?:to|with)|"
+    r"\b(?:issued|released|distributed|carried|published)\s+(?:through|by|via)|"
     r"\b(?:published|printed|appeared|broadcast|aired|wrote|profiled|featured|quoted|"
     r"writing|op-ed)\s+(?:\w+\s+){0,2}?(?:in|on|by|for)|\b(?:op-ed|editorial|column|commentary|interview|"
     r"edition|issue|headline|broadcast|programme|program|show|articles?|stories|reports?|pieces?|items?|"
     r"coverage|front\s+page|cover|query|queries|enquiry|inquiry|links?|story)\s+(?:in|on|by|from|with|of|at|about)\s+"
     r"(?:[\w.]+['’]s\s+)?(?:(?:edition|issue)\s+of\s+)?|\bfull\s+story\s+at|\bh/t/?:?|\bvia)\s+(?:the\s+)?[\"“‘]?$"
 )
+# "on CBS's "Face the Nation"", "on the CBS television show": an appearance, not a topic.
+_SHOW_RIGHT = re.compile(
+    r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news|cable|Sunday|morning|evening|nightly)\s+)*"
+    r"(?:show|program|programme|broadcast|newscast|interview|[\"“‘])"
+)
+# "Kathleen Parker, The Washington Post: ..." (a columnist round-up): a person's name opening the sentence.
+_BYLINE_NAME = re.compile(r"[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,3}[ \t]*,[ \t]*$")
 _OTHER_RIGHT = re.compile(
     r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news)\s+)?(?:op-ed|editorial|column|piece|headline|show|program|"
     r"programme|broadcast|"
@@ -328,6 +338,9 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     # "told the Kuwaiti news agency KUNA": the descriptor belongs to the name.
     left = DESCRIPTOR_TAIL.sub("", text[max(sentence.start, start - WINDOW) : start])
     right = text[end : min(sentence.end, end + WINDOW)]
+    # 'the news magazine "Der Spiegel" reported': the quotes around a name are no part of the frame.
+    if left.endswith(('"', "“")) and right.startswith(('"', "”")):
+        left, right = left[:-1], right[1:]
     line_start, line_end, whole = _line_bounds(text, start, end)
     # "date 2025-03-30 Detroit: DETROIT (Reuters) -": the ingest header is not part of the line.
     if line_start < body_start <= start:
@@ -347,6 +360,8 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
         return _cue("other", "bracketed link credit", 0.7)
     if _NEG_RIGHT.match(right) or _NEG_LEFT.search(left):
         return Decision(None, 0.0, "company/owner/employer")
+    if _BYLINE_NAME.match(text, max(sentence.start, start - 60), start) and re.match(r"^\s*:", right):
+        return _cue("other", "Name, Outlet: quote", 0.7)
     person = _PERSON_RIGHT.match(right)
     if _TOLD.search(left):
         return _cue("told", "told/interview/asked by")
@@ -377,7 +392,9 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     if _REPORT_NOUN_RIGHT.match(right) or _ARTICLE_IN_LEFT.search(left):
         return _cue("reported", "X's report / article in X", 0.7)
     if re.search(r"\binterview\s+with\s+(?:the\s+)?$", left):
-        return _cue("other", "interview with", 0.6)
+        return _cue("told", "interview with", 0.6)
+    if re.search(r"\b(?:on|during)\s+(?:the\s+)?$", left) and _SHOW_RIGHT.match(right):
+        return _cue("told", "on X's show", 0.7)
     if _OTHER_LEFT.search(left) or _OTHER_RIGHT.match(right):
         return _cue("other", "published in/shared with/via")
     return Decision(None, 0.0, "no cue frame")
@@ -533,6 +550,52 @@ _HEAD_NAME = re.compile(
 # "Radio Pakistan", "Radio Free Europe", "Voice of the Homeland": a head word that opens the name.
 _LEADING_HEAD = re.compile(
     rf"\b(?P<name>(?:Radio|Voice[ \t]+of(?:[ \t]+the)?)(?:[ \t]+{_NAME_WORD}){{1,3}})\b(?![-'’]\w)"
+)
+# North American call signs ("WMAL", "KING-TV", "WFTV9"): a station, when a cue ties it to its sentence.
+_CALL_SIGN = re.compile(r"\b[KWC][A-Z]{2,3}(?:-(?:TV|FM|AM|DT))?\d{0,2}\b(?![-'’]\w)")
+_NOT_CALL_SIGNS = frozenset(
+    [
+        "WHO",
+        "WTO",
+        "WFP",
+        "WWF",
+        "WWE",
+        "WWI",
+        "WWII",
+        "WMD",
+        "KGB",
+        "KFC",
+        "KKK",
+        "KPMG",
+        "KLM",
+        "CIA",
+        "CDC",
+        "CBO",
+        "CEO",
+        "CFO",
+        "COO",
+        "CPI",
+        "CNN",
+        "CBS",
+        "CBC",
+        "CTV",
+        "CPAC",
+        "CSIS",
+        "CFTC",
+        "CPA",
+        "CNBC",
+        "CSPAN",
+        "WSJ",
+        "WAPO",
+        "KMT",
+        "CCP",
+        "CPC",
+        "CDU",
+        "CSU",
+        "CGT",
+        "CIS",
+        "CUNY",
+    ]
 )
 _HEAD_START = re.compile("|".join(sorted(map(re.escape, [*_HEADS, "Radio ", "Voice of"]), key=len, reverse=True)))
 # Words that describe an outlet rather than name it: places, nationalities, function words.
@@ -775,7 +838,7 @@ def _descriptive(word: str, places: frozenset[str]) -> bool:
 
 
 def _function_word(word: str) -> bool:
-    return word[:1].islower() or word.rstrip(".,") in _NOT_NAME_WORDS and not _DEMONYM.match(word)
+    return word.islower() or word.rstrip(".,") in _NOT_NAME_WORDS and not _DEMONYM.match(word)
 
 
 def _trim_name(text: str, start: int, end: int, places: frozenset[str], lead: bool = True) -> tuple[int, int] | None:
@@ -786,7 +849,7 @@ def _trim_name(text: str, start: int, end: int, places: frozenset[str], lead: bo
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
     if words and all(_descriptive(text[s:e], places) for s, e in words):
         return None  # "Canada Post", "a Texas paper": a place, not an outlet's name
-    test = (lambda w: _descriptive(w, places) or w[:1].islower()) if lead else _function_word
+    test = (lambda w: _descriptive(w, places) or w.islower()) if lead else _function_word
     while words and test(text[words[0][0] : words[0][1]]):
         words.pop(0)
     while words and _function_word(text[words[-1][0] : words[-1][1]]):
@@ -828,6 +891,9 @@ def _typed_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) 
             span = _trim_name(text, m.start("name"), m.end("name"), places, lead=False)
             if span and span[0] == m.start("name") and " " in text[span[0] : span[1]]:
                 spans.setdefault(span, ("broadcaster",))
+    for m in _CALL_SIGN.finditer(text):
+        if m.group().split("-")[0].rstrip("0123456789") not in _NOT_CALL_SIGNS:
+            spans.setdefault((m.start(), m.end()), ("broadcaster",))
     starts = [s for s, _ in taken]
     out = []
     for (s, e), types in sorted(spans.items()):
@@ -866,7 +932,27 @@ def _aliases(text: str, mentions: list[Candidate]) -> list[_Alias]:
 _NEXT_CAPITAL = re.compile(r"[ \t]+[A-Z]")
 
 
+# "told Fox 35 in Orlando", "NBC 4": a local station numbered after its network, not the network.
+_STATION_NUMBER = re.compile(r"[ \t]?\d{1,2}(?=[ \t]*(?:[,.;:!?)\"”’]|in\b|on\b|$))")
+
+
+def _station(text: str, gazetteer: Gazetteer, m: Candidate) -> Candidate:
+    number = _STATION_NUMBER.match(text, m.end) if m.outlet_id is not None else None
+    if number is None or gazetteer.outlet(m.outlet_id).type != "broadcaster":
+        return m
+    return Candidate(m.start, number.end(), None, text[m.start : number.end()], False, ("broadcaster",))
+
+
+# Bodies that "the agency" may mean instead of a news agency: "the SEC said ..., the agency said".
+_BODIES = re.compile(
+    r"\b(?:Agency|Commission|Administration|Department|Bureau|Authority|Office|Ministry|Board|Institute|"
+    r"Organi[sz]ation|Fund|SEC|EPA|FDA|IEA|IAEA|CIA|FBI|NASA|FTC|FCC|USDA|EEC|IMF|OPEC)\b"
+)
+
+
 def _compatible(gazetteer: Gazetteer, mention: Candidate, alias: _Alias) -> bool:
+    if mention.types == ("body",):
+        return alias.types is not None and "agency" in alias.types
     if mention.outlet_id is None:
         if alias.types is not None:
             return bool(set(mention.types) & set(alias.types))
@@ -876,6 +962,16 @@ def _compatible(gazetteer: Gazetteer, mention: Candidate, alias: _Alias) -> bool
         return outlet.type in alias.types
     names = [outlet.name, *outlet.aliases]
     return any(alias.word in re.findall(r"\w+", n) for n in names)
+
+
+def _bodies(text: str, named: list[Candidate]) -> list[Candidate]:
+    """Government bodies and other agencies, as antecedents that leave "the agency" unresolved."""
+    ends = {m.end for m in named}
+    return [
+        Candidate(m.start(), m.end(), None, m.group(), False, ("body",))
+        for m in _BODIES.finditer(text)
+        if m.end() not in ends
+    ]
 
 
 def _antecedents(gazetteer: Gazetteer, named: list[Candidate], aliases: list[_Alias]) -> dict[int, Candidate]:
@@ -962,7 +1058,7 @@ def judge_mentions(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list
     named = [m for m in hits if (m.start, m.end) not in word_mentions]
     named = sorted(named + _typed_names(text, gazetteer, [(m.start, m.end) for m in hits]), key=lambda m: m.start)
     aliases = _aliases(text, named)
-    antecedents = _antecedents(gazetteer, named, aliases)
+    antecedents = _antecedents(gazetteer, named + _bodies(text, named), aliases)
 
     def sentence_of(pos: int) -> Sentence | None:
         k = bisect.bisect_right(starts, pos) - 1
@@ -978,7 +1074,7 @@ def judge_mentions(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list
 
     out: list[Judged] = []
     alias_starts = [a.start for a in aliases]
-    for m in named:
+    for m in map(lambda m: _station(text, gazetteer, m), named):
         k = bisect.bisect_right(alias_starts, m.start) - 1
         if k >= 0 and aliases[k].start <= m.start and m.end <= aliases[k].end:
             continue  # the alias pass decides ("the Guardian" after The Guardian named)

@@ -32,7 +32,11 @@ SPEECH_VERBS = (
 )
 
 # A descriptor ending the text before a name: "told the Kuwaiti news agency " KUNA.
-DESCRIPTOR_TAIL = re.compile(rf"(?:\b[Tt]he\s+)?(?:{OUTLET_ADJECTIVES}\s+){{0,2}}(?:{DESCRIPTORS})\s+$")
+# Also "the West German weekly magazine ", "Kuwait's daily ", "the Hamburg-based newsletter ".
+DESCRIPTOR_TAIL = re.compile(
+    rf"(?:\b[Tt]he\s+|\b[A-Z][\w.-]*['’]s\s+)?(?:(?:{OUTLET_ADJECTIVES}|[A-Z][\w.'’-]*|trade|industry|news|"
+    rf"television|TV|radio|economic|monthly)\s+){{0,4}}(?:(?:{DESCRIPTORS}|newsletter|monthly|journal)\s+){{1,2}}[\"“]?$"
+)
 
 # The gazetteer's context rules for single-word names: a cue or a descriptor in the 80 characters
 # before (LEFT, searched at the end) or after (RIGHT, matched at the start) the name.
@@ -48,9 +52,9 @@ NAME_LEFT_CUE = re.compile(
 NAME_LEFT_DESCRIPTOR = re.compile(rf"\b(?:{NAME_DESCRIPTORS})\s+(?:the\s+)?$")
 NAME_RIGHT_DESCRIPTOR = re.compile(rf"^(?:['’]s)?\s+(?:{NAME_DESCRIPTORS})\b")
 NAME_RIGHT_CUE = re.compile(
-    r"^\s*(?:,[^,]{1,60},\s*)?(?:(?:has|had|have|also|first|earlier|previously|originally)\s+)?"
+    r"^[\"”]?\s*(?:,[^,]{1,60},\s*)?(?:[a-z]+\s+)?"
     r"(?:reported|reports|reporting|quoted|quoting|said|says|stated|wrote|writes|cited|citing|"
-    r"added|noted|estimates|estimated|lists|listed|found|published|identified|obtained)\b|"
+    r"added|noted|estimates|estimated|lists|listed|found|published|identified|obtained|put|puts|released)\b|"
     r"^\s+(?:report|article|story|poll|survey|analysis|editorial|op-ed|interview|"
     r"investigation|tally|headline)s?\b|^\s*\)"
     # credit lines: "Bloomberg via Getty Images", "Reuters/Getty", "[CNN]", a name closing its line ("Getty.")
