@@ -111,8 +111,8 @@ _NEG_RIGHT = re.compile(
     r"^(?:['’]s?)?\s+(?:Co\b|Cos\b|Corp\b|Corporation|Inc\b|Ltd\b|Plc\b|PLC\b|LLC\b|Holdings|Group\b|"
     r"Company|shares?\b|stock\b|owner|owners|parent|publisher|(?i:chairman|chief executive|president)|CEO\b|"
     r"executives?\b|board\b|unit\b|subsidiary|division|building|headquarters|offices?\b|stake\b|"
-    r"takeover|acquisition|sale\b|revenues?\b|profits?\b|earnings|shareholders|index\b|average\b|"
-    r"Industrial|Square|requests?\b)"
+    r"takeover|acquisition|sale\b|revenues?\b|profits?\b|earnings|shareholders|index\b|"
+    r"Industrial|Square|requests?\b|affiliates?\b|stations?\b)"
 )
 _PERSON_RIGHT = re.compile(
     r"^(?:['’]s)?\s+(?:(?:chief|senior|political|White House|former|longtime|veteran|star|"
@@ -159,7 +159,9 @@ _CREDIT_START = re.compile(
 # Verbs of an outlet's finding, besides speech: "Forbes estimates", "The Charlotte Observer found".
 _FINDING_VERBS = (
     r"(?:found|finds|estimates|estimated|lists|listed|identified|characterized|characterised|published|"
-    r"ran|carried|obtained|learned|puts|put|calculated|tallied|counted|projected|confirmed|released|"
+    r"ran|carried|obtained|learned|puts|put|calculated|tallied|counted|projected|confirmed|released|surveyed|polled|"
+    r"asked|interviewed|spoke\s+(?:with|to)|talked\s+(?:with|to)|called|calling|projecting|investigates|investigated|"
+    r"examines|examined|urged|urges|"
     r"points out|pointed out|quoted|cited|editorialized)"
 )
 # "X said it will launch", "said that its editors": the outlet acting as a company about itself.
@@ -172,7 +174,7 @@ _COMPANY_AFTER_IT = (
 _COMPANY_CONTEXT = re.compile(
     r"\b(?:shareholders?|annual meeting|dividends?|net income|per share|acquisitions?|merger|takeover|"
     r"subsidiar(?:y|ies)|stock exchange listing|launch(?:ed|es)?\s+(?:a|an|its)|"
-    r"advertis\w*|ratings?|viewers|audiences?|subscribers|circulation)\b",
+    r"advertis\w*|ratings?|viewers|audiences?|subscribers)\b",
     re.I,
 )
 # '[CNN]', '[AP.]', '[WashPost.]': a link credit closing a paragraph.
@@ -207,11 +209,11 @@ _TOLD = re.compile(
     r"messages?|notes?|questions)\s+(?:[\w'’]+\s+){0,3}?(?:to|with|on|by|from)|"
     r"(?:asked|pressed|challenged|reached|contacted|interviewed|questioned|queried|quizzed)\s+(?:[\w]+\s+){0,4}?by|"
     r"(?:speaking|appearing|appeared)\s+(?:[\w]+\s+){0,3}?on)\s+"
-    r"(?:[\w.]+['’]s\s+)?(?:(?:the|a|an)\s+)?[\"“‘]?$",
+    r"(?:(?:[A-Z][\w.]*\s+){0,2}[\w.]+['’]s\s+)?(?:(?:the|a|an)\s+)?[\"“‘]?$",
     re.I,
 )
 _CITING_LEFT = re.compile(
-    r"\b(?:citing|quoting|cited by|quoted by|quoted in|cited in)\s+(?:(?:a|an|the|\w+)\s+){0,3}?(?:the\s+)?$"
+    r"\b(?:citing|quoting|cited by|quoted by|quoted in|cited in)\s+(?:(?:a|an|the|[\w'’]+)\s+){0,3}?(?:the\s+)?$"
 )
 _CITING_RIGHT = re.compile(r"^\s*(?:,[^,]{1,60},\s*)?(?:\w+\s+)?(?:quoted|cited|quoting|citing|quotes|cites)\b")
 _REPORTED_BY = re.compile(
@@ -219,22 +221,22 @@ _REPORTED_BY = re.compile(
     r"(?:[\w]+\s+){0,4}?(?:by|in)\s+(?:[\w.]+['’]s\s+)?(?:the\s+)?$"
 )
 _REPORTED_RIGHT = re.compile(
-    rf"^(?:\s+(?:{DESCRIPTORS}))?\s*(?:,[^,]{{1,80}},\s*)?(?:(?:has|had|have|also|first|earlier|"
+    rf"^(?:\s+(?:{DESCRIPTORS})){{0,2}}\s*(?:,[^,]{{1,80}},\s*)?(?:(?:has|had|have|also|first|earlier|"
     r"previously|originally|exclusively|separately|later|last\s+\w+|on\s+\w+)\s+){0,2}"
     r"(?:reported|reports|reporting|revealed|disclosed|broke the news)\b"
 )
 _REPORT_NOUN_RIGHT = re.compile(
-    r"^(?:['’]s?)?\s+(?:(?:own|earlier|recent|exclusive|new|latest|investigative)\s+)?"
+    r"^(?:['’]s?)?\s+(?:[a-z]+\s+)?"
     r"(?:report|article|story|investigation|exclusive|scoop|reporting|coverage|survey)s?\b"
 )
 _ARTICLE_IN_LEFT = re.compile(
-    r"\b(?:article|story|report|piece|dispatch)\s+(?:in|by|from)\s+(?:[\w.]+['’]s\s+)?"
+    r"\b(?:article|story|report|piece|dispatch)\s+(?:in|by|from|for)\s+(?:[\w.]+['’]s\s+)?"
     r"(?:(?:edition|issue)\s+of\s+)?(?:the\s+)?$"
 )
 _SAID_RIGHT = re.compile(
-    rf"^(?:\s+(?:{DESCRIPTORS}))?(?:\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)?\s*(?:,[^,]{{1,80}},\s*)?"
+    rf"^(?:\s+(?:{DESCRIPTORS})){{0,2}}(?:\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)?\s*(?:,[^,]{{1,80}},\s*)?"
     r"(?:(?:on|late|early|last|this)\s+\w+\s+|\w+day\s+|yesterday\s+|today\s+|also\s+|earlier\s+|"
-    r"recently\s+|first\s+|further\s+|however\s+|had\s+|has\s+|have\s+)?(?:also\s+|first\s+)?"
+    r"recently\s+|first\s+|further\s+|however\s+|had\s+|has\s+|have\s+|each\s+|both\s+)?(?:also\s+|first\s+)?"
     rf"(?:{SPEECH_VERBS}|{_FINDING_VERBS})\b(?P<self>\s+(?:that\s+)?(?:its\b|(?:it|it's)\s+{_COMPANY_AFTER_IT}))?"
 )
 # "The Washington Post's Robert Costa reported", "NBC's Ali Vitali said": the outlet's journalist reports.
@@ -259,20 +261,26 @@ _OTHER_LEFT = re.compile(
     r"\b(?:published|printed|appeared|broadcast|aired|wrote|profiled|featured|quoted|"
     r"writing|op-ed)\s+(?:\w+\s+){0,2}?(?:in|on|by|for)|\b(?:op-ed|editorial|column|commentary|interview|"
     r"edition|issue|headline|broadcast|programme|program|show|articles?|stories|reports?|pieces?|items?|"
-    r"coverage|front\s+page|cover|query|queries|enquiry|inquiry|links?|story)\s+(?:in|on|by|from|with|of|at|about)\s+"
-    r"(?:[\w.]+['’]s\s+)?(?:(?:edition|issue)\s+of\s+)?|\bfull\s+story\s+at|\bh/t/?:?|\bvia)\s+(?:the\s+)?[\"“‘]?$"
+    r"coverage|front\s+page|cover|query|queries|enquiry|inquiry|links?|story|contribution)\s+"
+    r"(?:in|on|by|from|with|of|at|about|for|to)(?:\s+[\w.]+['’]s)?(?:\s+(?:edition|issue)\s+of)?|"
+    r"\bwritten\s+by|\b(?:polled|surveyed)\s+by|\bfull\s+story\s+at|\bh/t/?:?|\bvia)\s+(?:the\s+)?[\"“‘]?$"
 )
 # "on CBS's "Face the Nation"", "on the CBS television show": an appearance, not a topic.
 _SHOW_RIGHT = re.compile(
     r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news|cable|Sunday|morning|evening|nightly)\s+)*"
     r"(?:show|program|programme|broadcast|newscast|interview|[\"“‘])"
 )
+_APPOSITIVE_LEFT = re.compile(rf"\b(?:{DESCRIPTORS}|newsletter|monthly|journal)\s*,\s*$")
+_ADJECTIVE_TAIL = re.compile(
+    rf"\s+(?:the|a|an)\s+(?:(?:{OUTLET_ADJECTIVES}|leading|popular|prestigious|respected|major|influential)\s+){{1,3}}$"
+)
 # "Kathleen Parker, The Washington Post: ..." (a columnist round-up): a person's name opening the sentence.
 _BYLINE_NAME = re.compile(r"[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,3}[ \t]*,[ \t]*$")
 _OTHER_RIGHT = re.compile(
-    r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news)\s+)?(?:op-ed|editorial|column|piece|headline|show|program|"
-    r"programme|broadcast|"
+    r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news)\s+)?(?:op-ed|editorial|column|piece|headline|"
     r"interview|sources?|editorial board)\b"
+    # "an NBC show", "Fox News broadcast a live shot": the outlet's show is a topic unless its own ("CBS's show")
+    r"|^['’]s?\s+(?:(?:television|TV|radio|news)\s+)?(?:show|program|programme|broadcast)\b"
 )
 
 
@@ -339,8 +347,13 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     left = DESCRIPTOR_TAIL.sub("", text[max(sentence.start, start - WINDOW) : start])
     right = text[end : min(sentence.end, end + WINDOW)]
     # 'the news magazine "Der Spiegel" reported': the quotes around a name are no part of the frame.
-    if left.endswith(('"', "“")) and right.startswith(('"', "”")):
-        left, right = left[:-1], right[1:]
+    if text[start - 1 : start] in ('"', "“") and right.startswith(('"', "”")):
+        left, right = left.removesuffix('"').removesuffix("“"), right[1:]
+    # "A leading newspaper, Jornal do Brasil, carried": the name in apposition to its descriptor.
+    if right.startswith(",") and _APPOSITIVE_LEFT.search(left[-60:]):
+        left, right = DESCRIPTOR_TAIL.sub("", left.rstrip(", ") + " "), right[1:]
+    # "told the official PAP news agency", "in the national Asahi newspaper": adjectives of the outlet.
+    left = _ADJECTIVE_TAIL.sub(" the ", left)
     line_start, line_end, whole = _line_bounds(text, start, end)
     # "date 2025-03-30 Detroit: DETROIT (Reuters) -": the ingest header is not part of the line.
     if line_start < body_start <= start:
@@ -383,17 +396,24 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
             text, max(sentence.start, start - WINDOW), min(sentence.end, end + 120)
         )
         return Decision(None, 0.0, "company") if company else _cue("said", "X said/found")
-    if _STAFF_RIGHT.match(right):
+    staff = _STAFF_RIGHT.match(right)
+    if staff:
+        if re.match(r"\s+(?:that\s+)?its\b", right[staff.end() :]):
+            return Decision(None, 0.0, "company")  # "Capital Cities/ABC's ABC Television Network said its ..."
         return _cue("said", "X's journalist said", 0.7)
     inverted = _INVERTED_LEFT.search(left)
     if inverted and _INVERTED_RIGHT.match(right):
         verb = inverted.group("verb")
         return _cue("reported", "said X", 0.8) if verb.startswith("report") else _cue("said", "said X", 0.75)
     if _REPORT_NOUN_RIGHT.match(right) or _ARTICLE_IN_LEFT.search(left):
+        if _COMPANY_CONTEXT.search(text, max(sentence.start, start - WINDOW), min(sentence.end, end + 120)):
+            return Decision(None, 0.0, "company")  # "CBS' coverage notched the third-highest rating"
         return _cue("reported", "X's report / article in X", 0.7)
     if re.search(r"\binterview\s+with\s+(?:the\s+)?$", left):
         return _cue("told", "interview with", 0.6)
-    if re.search(r"\b(?:on|during)\s+(?:the\s+)?$", left) and _SHOW_RIGHT.match(right):
+    if re.search(r"\b(?:on|during)\s+(?:the\s+)?$", left) and (
+        _SHOW_RIGHT.match(right) or re.match(rf"^\s*,\s*(?:{SPEECH_VERBS})\b", right)
+    ):
         return _cue("told", "on X's show", 0.7)
     if _OTHER_LEFT.search(left) or _OTHER_RIGHT.match(right):
         return _cue("other", "published in/shared with/via")
@@ -513,10 +533,10 @@ _NAME_WORD = r"(?:(?:[Aa]l|[Ee]l|[Aa]n|[Aa]s|[Aa]d)-[A-Z][\w'’-]*|[A-Z][\w'’
 _CONNECTOR = r"(?:of|the|de|do|da|di|del|der|des|du|la|le|am|im|und|y|e|i|van|von)"
 _NAME = rf"{_NAME_WORD}(?:[ \t]+(?:{_CONNECTOR}[ \t]+)*{_NAME_WORD}){{0,5}}"
 # "the Kuwait daily al-Qabas", "the state news agency Tanjug", "the Lisbon daily, Diario de Noticias,"
-_NOUN_THEN_NAME = re.compile(rf"\b(?P<noun>{_NOUN})(?:[ \t]+[\"“]?(?P<name>{_NAME})|,[ \t]*(?P<apposed>{_NAME}),)")
+_NOUN_THEN_NAME = re.compile(rf"\b(?P<noun>(?:{_NOUN}))(?:[ \t]+[\"“]?(?P<name>{_NAME})|,[ \t]*(?P<apposed>{_NAME}),)")
 # "Business Day newspaper", "WMAL radio", "the Gazeta Mercantil newspaper"
 # Not the bare "agency": "the Energy Department agency" is a government body.
-_NAME_THEN_NOUN = re.compile(rf"(?P<name>{_NAME})[\"”]?[ \t]+(?P<noun>(?!agency\b){_NOUN})\b")
+_NAME_THEN_NOUN = re.compile(rf"(?P<name>{_NAME})[\"”]?[ \t]+(?P<noun>(?!agency\b)(?:{_NOUN}))\b")
 # A capitalised head word that ends an outlet's name: "Shenzhen Economic Zone Daily", "Gulf News Agency".
 _HEADS = {
     "Daily": ("newspaper",),
@@ -1037,6 +1057,10 @@ class Judged:
 
 # Two mentions in one list: "Fox News and NBC News", "Business Insider, BuzzFeed News and Yahoo News",
 # "the Des Moines Register/Bloomberg Politics poll". An unmarked one takes its neighbour's cue.
+_COORDINATED_DESCRIPTOR = re.compile(
+    rf"^(?:['’]s?)?[ \t]*(?:,[ \t]*)?(?:and|or|&)[ \t]+(?:the[ \t]+)?(?:(?:{OUTLET_ADJECTIVES}|television|TV|radio|news)[ \t]+){{0,3}}"
+    rf"(?:{DESCRIPTORS})[ \t]+$"
+)
 _COORDINATED = re.compile(
     r"^(?:['’]s?)?[ \t]*(?:,[ \t]*(?:and[ \t]+|or[ \t]+)?|and[ \t]+|or[ \t]+|&[ \t]*|/[ \t]*|-)(?:the[ \t]+)?$"
 )
@@ -1115,7 +1139,8 @@ def _coordinate(text: str, judged: list[Judged]) -> list[Judged]:
             if j.sentence is None or j.sentence != other.sentence:
                 continue
             a, b = (other, j) if order.step == 1 else (j, other)
-            if b.start - a.end > 12 or not _COORDINATED.match(text[a.end : b.start]):
+            gap = text[a.end : b.start]
+            if len(gap) > 60 or not (_COORDINATED.match(gap) or _COORDINATED_DESCRIPTOR.match(gap)):
                 continue
             d = other.decision
             judged[k] = replace(j, decision=Decision(d.cue, d.confidence * 0.95, f"listed with: {d.frame}"))
