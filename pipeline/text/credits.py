@@ -46,6 +46,7 @@ UNKNOWN_FACTOR = 0.8  # a name the gazetteer lacks, found by the outlet-type nou
 # Characters of context a cue is looked for in, either side of a mention: every cue frame is shorter,
 # and a bound keeps the search linear in the text (one endless sentence of mentions was quadratic).
 WINDOW = 300
+LEFT_WINDOW, RIGHT_WINDOW = 110, 200  # the frames themselves: the longest reads about 90 characters
 
 # "the Post": resolves to an outlet named earlier whose name holds the word;
 # unresolved it stays an alias with no outlet.
@@ -339,13 +340,16 @@ def _cue(cue: str, frame: str, confidence: float | None = None) -> Decision:
 def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int = 0, known: bool = True) -> Decision:
     """The cue tying the mention text[start:end] to its sentence, or the reason there is none.
 
-    Only ``WINDOW`` characters either side are read: the search stays linear in the text.
+    Only a bounded window either side is read (``LEFT_WINDOW``, ``RIGHT_WINDOW``, lines to ``WINDOW``):
+    the search stays linear in the text.
     ``body_start``: where the text after the ingest header ('date 2025-03-30 Detroit: ') begins;
     ``known``: the gazetteer knows the name (a name alone in its line credits only a known outlet).
     """
     # "told the Kuwaiti news agency KUNA": the descriptor belongs to the name.
-    left = DESCRIPTOR_TAIL.sub("", text[max(sentence.start, start - WINDOW) : start])
-    right = text[end : min(sentence.end, end + WINDOW)]
+    left = text[max(sentence.start, start - LEFT_WINDOW) : start]
+    if _last_word(left) in _DESCRIPTOR_WORDS:  # the full pattern, tried at every position, is the costly one
+        left = DESCRIPTOR_TAIL.sub("", left)
+    right = text[end : min(sentence.end, end + RIGHT_WINDOW)]
     # 'the news magazine "Der Spiegel" reported': the quotes around a name are no part of the frame.
     if text[start - 1 : start] in ('"', "“") and right.startswith(('"', "”")):
         left, right = left.removesuffix('"').removesuffix("“"), right[1:]
@@ -353,7 +357,8 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     if right.startswith(",") and _APPOSITIVE_LEFT.search(left[-60:]):
         left, right = DESCRIPTOR_TAIL.sub("", left.rstrip(", ") + " "), right[1:]
     # "told the official PAP news agency", "in the national Asahi newspaper": adjectives of the outlet.
-    left = _ADJECTIVE_TAIL.sub(" the ", left)
+    if " a" in left[-70:] or " the" in left[-70:]:
+        left = _ADJECTIVE_TAIL.sub(" the ", left)
     line_start, line_end, whole = _line_bounds(text, start, end)
     # "date 2025-03-30 Detroit: DETROIT (Reuters) -": the ingest header is not part of the line.
     if line_start < body_start <= start:
@@ -361,7 +366,7 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
 
     if whole and _DATELINE_PREFIX.match(text[line_start:start]) and _DATELINE_SUFFIX.match(text[end:line_end]):
         return _cue("dateline", "dateline")
-    if _CONTRIBUTED.search(text[max(sentence.start, start - WINDOW) : min(sentence.end, end + WINDOW)]):
+    if _CONTRIBUTED.search(text[max(sentence.start, start - LEFT_WINDOW) : min(sentence.end, end + RIGHT_WINDOW)]):
         return _cue("contributed", "contributed to this report")
     if whole and _BYLINE_LEFT.search(text[line_start:start]):
         return _cue("contributed", "byline")
@@ -393,7 +398,7 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     if said:
         # "X said it would...", "At its annual meeting, Fortune said shareholders ...": a company speaking.
         company = said.group("self") or _COMPANY_CONTEXT.search(
-            text, max(sentence.start, start - WINDOW), min(sentence.end, end + 120)
+            text, max(sentence.start, start - LEFT_WINDOW), min(sentence.end, end + 120)
         )
         return Decision(None, 0.0, "company") if company else _cue("said", "X said/found")
     staff = _STAFF_RIGHT.match(right)
@@ -406,7 +411,7 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
         verb = inverted.group("verb")
         return _cue("reported", "said X", 0.8) if verb.startswith("report") else _cue("said", "said X", 0.75)
     if _REPORT_NOUN_RIGHT.match(right) or _ARTICLE_IN_LEFT.search(left):
-        if _COMPANY_CONTEXT.search(text, max(sentence.start, start - WINDOW), min(sentence.end, end + 120)):
+        if _COMPANY_CONTEXT.search(text, max(sentence.start, start - LEFT_WINDOW), min(sentence.end, end + 120)):
             return Decision(None, 0.0, "company")  # "CBS' coverage notched the third-highest rating"
         return _cue("reported", "X's report / article in X", 0.7)
     if re.search(r"\binterview\s+with\s+(?:the\s+)?$", left):
@@ -418,6 +423,16 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     if _OTHER_LEFT.search(left) or _OTHER_RIGHT.match(right):
         return _cue("other", "published in/shared with/via")
     return Decision(None, 0.0, "no cue frame")
+
+
+_DESCRIPTOR_WORDS = frozenset(
+    ["newspaper", "daily", "weekly", "magazine", "tabloid", "paper", "agency", "service", "broadcaster", "network", "radio", "television", "TV", "channel", "website", "newsletter", "monthly", "journal"]
+)
+
+
+def _last_word(left: str) -> str:
+    words = left[-40:].rstrip(' \t"“').rsplit(None, 1)
+    return words[-1] if words else ""
 
 
 def classify(text: str, sentence: Sentence, start: int, end: int, body_start: int = 0) -> tuple[str, float] | None:
