@@ -426,7 +426,26 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
 
 
 _DESCRIPTOR_WORDS = frozenset(
-    ["newspaper", "daily", "weekly", "magazine", "tabloid", "paper", "agency", "service", "broadcaster", "network", "radio", "television", "TV", "channel", "website", "newsletter", "monthly", "journal"]
+    [
+        "newspaper",
+        "daily",
+        "weekly",
+        "magazine",
+        "tabloid",
+        "paper",
+        "agency",
+        "service",
+        "broadcaster",
+        "network",
+        "radio",
+        "television",
+        "TV",
+        "channel",
+        "website",
+        "newsletter",
+        "monthly",
+        "journal",
+    ]
 )
 
 
