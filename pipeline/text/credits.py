@@ -161,7 +161,7 @@ _CREDIT_START = re.compile(
 _FINDING_VERBS = (
     r"(?:found|finds|estimates|estimated|lists|listed|identified|characterized|characterised|published|"
     r"ran|carried|obtained|learned|puts|put|calculated|tallied|counted|projected|confirmed|released|surveyed|polled|"
-    r"asked|interviewed|spoke\s+(?:with|to)|talked\s+(?:with|to)|called|calling|projecting|investigates|investigated|"
+    r"interviewed|spoke\s+(?:with|to)|talked\s+(?:with|to)|called|calling|projecting|investigates|investigated|"
     r"examines|examined|urged|urges|"
     r"points out|pointed out|quoted|cited|editorialized)"
 )
@@ -271,7 +271,7 @@ _SHOW_RIGHT = re.compile(
     r"^(?:['’]s?)?\s+(?:(?:television|TV|radio|news|cable|Sunday|morning|evening|nightly)\s+)*"
     r"(?:show|program|programme|broadcast|newscast|interview|[\"“‘])"
 )
-_APPOSITIVE_LEFT = re.compile(rf"\b(?:{DESCRIPTORS}|newsletter|monthly|journal)\s*,\s*$")
+_APPOSITIVE_LEFT = re.compile(rf"\b(?:{DESCRIPTORS}|newsletter|monthly|journal)\s*,\s*(?:[Tt]he\s+)?$")
 _ADJECTIVE_TAIL = re.compile(
     rf"\s+(?:the|a|an)\s+(?:(?:{OUTLET_ADJECTIVES}|leading|popular|prestigious|respected|major|influential)\s+){{1,3}}$"
 )
@@ -355,7 +355,7 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
         left, right = left.removesuffix('"').removesuffix("“"), right[1:]
     # "A leading newspaper, Jornal do Brasil, carried": the name in apposition to its descriptor.
     if right.startswith(",") and _APPOSITIVE_LEFT.search(left[-60:]):
-        left, right = DESCRIPTOR_TAIL.sub("", left.rstrip(", ") + " "), right[1:]
+        left, right = DESCRIPTOR_TAIL.sub("", re.sub(r"\s*,\s*(?:[Tt]he\s+)?$", " ", left)), right[1:]
     # "told the official PAP news agency", "in the national Asahi newspaper": adjectives of the outlet.
     if " a" in left[-70:] or " the" in left[-70:]:
         left = _ADJECTIVE_TAIL.sub(" the ", left)
@@ -561,16 +561,30 @@ _NOUN_TYPES = {
     "website": ("digital",),
 }
 _NOUN = "|".join(sorted(map(re.escape, _NOUN_TYPES), key=len, reverse=True))
+_FINITE_VERB = (
+    r"(?:was|were|is|are|had|has|have|would|will|could|should|might|may|can|did|does|do|said|says|told|"
+    r"wanted|needed|must|thought|knew|believed|planned|hoped|expected)"
+)
 # A name word: capitalised, an Arabic article ("al-Qabas"), or an acronym with digits ("WFTV9").
-_NAME_WORD = r"(?:(?:[Aa]l|[Ee]l|[Aa]n|[Aa]s|[Aa]d)-[A-Z][\w'’-]*|[A-Z][\w'’&.-]*)"
+_NAME_WORD = r"(?<![\w'’-])(?:(?:[Aa]l|[Ee]l|[Aa]n|[Aa]s|[Aa]d)-[A-Z][\w'’-]*|[A-Z][\w'’&.-]*)"
 # Lower-case words inside a name ("Voice of the Homeland", "Jornal do Brasil", "Bild am Sonntag").
 _CONNECTOR = r"(?:of|the|de|do|da|di|del|der|des|du|la|le|am|im|und|y|e|i|van|von)"
 _NAME = rf"{_NAME_WORD}(?:[ \t]+(?:{_CONNECTOR}[ \t]+)*{_NAME_WORD}){{0,5}}"
 # "the Kuwait daily al-Qabas", "the state news agency Tanjug", "the Lisbon daily, Diario de Noticias,"
-_NOUN_THEN_NAME = re.compile(rf"\b(?P<noun>(?:{_NOUN}))(?:[ \t]+[\"“]?(?P<name>{_NAME})|,[ \t]*(?P<apposed>{_NAME}),)")
+_NOUN_THEN_NAME = re.compile(
+    rf"\b(?P<noun>(?:{_NOUN}))(?:[ \t]+[\"“]?(?P<name>{_NAME})(?P<clause>[ \t]+{_FINITE_VERB}\b)?|"
+    rf",[ \t]*(?P<apposed>{_NAME}),)"
+)
+# "told the newspaper Trump was ...": after a verb that takes the outlet as its object, a name and a verb
+# start a clause; the name is a person's, not the paper's ("the Kuwait daily al-Qabas said" is the paper).
+_OBJECT_LEFT = re.compile(r"\b(?:told|tell|tells|telling|informed|assured|to|with|by)\s+(?:[\w'’-]+\s+){0,4}$", re.I)
 # "Business Day newspaper", "WMAL radio", "the Gazeta Mercantil newspaper"
 # Not the bare "agency": "the Energy Department agency" is a government body.
-_NAME_THEN_NOUN = re.compile(rf"(?P<name>{_NAME})[\"”]?[ \t]+(?P<noun>(?!agency\b)(?:{_NOUN}))\b")
+# Not the bare "agency", "network", "paper" or "website": "the Energy Department agency", "the Hezbollah network",
+# "the Treasury paper", "the White House website" are no outlets.
+_NAME_THEN_NOUN = re.compile(
+    rf"(?P<name>{_NAME})[\"”]?[ \t]+(?P<noun>(?!(?:agency|network|paper|website)\b)(?:{_NOUN}))\b"
+)
 # A capitalised head word that ends an outlet's name: "Shenzhen Economic Zone Daily", "Gulf News Agency".
 _HEADS = {
     "Daily": ("newspaper",),
@@ -602,53 +616,53 @@ _HEAD_NAME = re.compile(
     + r"))\b(?![ \t]+(?:[A-Z]|of\b)|[-'’]\w)"
 )
 # "Radio Pakistan", "Radio Free Europe", "Voice of the Homeland": a head word that opens the name.
+# "Radio Shack", "Radio City" are a retailer and a music hall.
 _LEADING_HEAD = re.compile(
-    rf"\b(?P<name>(?:Radio|Voice[ \t]+of(?:[ \t]+the)?)(?:[ \t]+{_NAME_WORD}){{1,3}})\b(?![-'’]\w)"
+    rf"\b(?P<name>(?:Radio(?![ \t]+(?:Shack|City)\b)|Voice[ \t]+of(?:[ \t]+the)?)(?:[ \t]+{_NAME_WORD}){{1,3}})\b(?![-'’]\w)"
 )
 # North American call signs ("WMAL", "KING-TV", "WFTV9"): a station, when a cue ties it to its sentence.
-_CALL_SIGN = re.compile(r"\b[KWC][A-Z]{2,3}(?:-(?:TV|FM|AM|DT))?\d{0,2}\b(?![-'’]\w)")
+_CALL_SIGN = re.compile(r"\b[KW][A-Z]{2,3}(?P<suffix>-(?:TV|FM|AM|DT)|\d{1,2})?\b(?![-'’]\w)")
+# A bare call sign is a station only with broadcasting or an interview near it ("WMAL radio", "told WEEI").
+_BROADCAST_NEAR = re.compile(
+    r"\b(?:radio|TV|television|station|affiliate|channel|show|host|broadcast|anchor|interview|told|on-air|"
+    r"talk|program|programme|poll|survey)\b",
+    re.I,
+)
 _NOT_CALL_SIGNS = frozenset(
     [
-        "WHO",
-        "WTO",
+        "KDP",
+        "KFC",
+        "KFOR",
+        "KGB",
+        "KKK",
+        "KKR",
+        "KLM",
+        "KMT",
+        "KPMG",
+        "KRG",
+        "WADA",
+        "WAPO",
+        "WBA",
+        "WBC",
+        "WEF",
         "WFP",
-        "WWF",
+        "WFTU",
+        "WHO",
+        "WIPO",
+        "WMD",
+        "WMO",
+        "WNBA",
+        "WPA",
+        "WPP",
+        "WRC",
+        "WSJ",
+        "WTA",
+        "WTO",
         "WWE",
+        "WWF",
         "WWI",
         "WWII",
-        "WMD",
-        "KGB",
-        "KFC",
-        "KKK",
-        "KPMG",
-        "KLM",
-        "CIA",
-        "CDC",
-        "CBO",
-        "CEO",
-        "CFO",
-        "COO",
-        "CPI",
-        "CNN",
-        "CBS",
-        "CBC",
-        "CTV",
-        "CPAC",
-        "CSIS",
-        "CFTC",
-        "CPA",
-        "CNBC",
-        "CSPAN",
-        "WSJ",
-        "WAPO",
-        "KMT",
-        "CCP",
-        "CPC",
-        "CDU",
-        "CSU",
-        "CGT",
-        "CIS",
-        "CUNY",
+        "WWL",
     ]
 )
 _HEAD_START = re.compile("|".join(sorted(map(re.escape, [*_HEADS, "Radio ", "Voice of"]), key=len, reverse=True)))
@@ -891,8 +905,89 @@ def _descriptive(word: str, places: frozenset[str]) -> bool:
     return bare in _NOT_NAME_WORDS or bare in places or bool(_DEMONYM.match(bare)) or word.endswith(("'s", "’s"))
 
 
-def _function_word(word: str) -> bool:
-    return word.islower() or word.rstrip(".,") in _NOT_NAME_WORDS and not _DEMONYM.match(word)
+_FUNCTION_WORDS = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "Its",
+        "Their",
+        "His",
+        "Her",
+        "Our",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "He",
+        "She",
+        "It",
+        "They",
+        "We",
+        "In",
+        "On",
+        "At",
+        "By",
+        "For",
+        "From",
+        "With",
+        "And",
+        "But",
+        "Or",
+        "As",
+        "If",
+        "When",
+        "While",
+        "After",
+        "Before",
+        "Since",
+    ]
+)
+_DATE_WORDS = frozenset(
+    [
+        "Today",
+        "Yesterday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+    ]
+)
+
+
+def _function_word(word: str, trailing: bool = False) -> bool:
+    bare = word.rstrip(".,")
+    return word.islower() or bare in _FUNCTION_WORDS or trailing and bare in _DATE_WORDS
 
 
 def _trim_name(text: str, start: int, end: int, places: frozenset[str], lead: bool = True) -> tuple[int, int] | None:
@@ -906,7 +1001,7 @@ def _trim_name(text: str, start: int, end: int, places: frozenset[str], lead: bo
     test = (lambda w: _descriptive(w, places) or w.islower()) if lead else _function_word
     while words and test(text[words[0][0] : words[0][1]]):
         words.pop(0)
-    while words and _function_word(text[words[-1][0] : words[-1][1]]):
+    while words and _function_word(text[words[-1][0] : words[-1][1]], trailing=True):
         words.pop()
     if not words:
         return None
@@ -922,9 +1017,19 @@ def _typed_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) 
     spans: dict[tuple[int, int], tuple[str, ...]] = {}
     for m in _NOUN_THEN_NAME.finditer(text):
         group = "name" if m.group("name") else "apposed"
-        span = _trim_name(text, m.start(group), m.end(group), places)
-        if span and span[0] == m.start(group):  # "the daily The Tribune": nothing dropped before the name
-            spans.setdefault(span, _NOUN_TYPES[m.group("noun")])
+        if m.group("clause") and _OBJECT_LEFT.search(text, max(0, m.start() - 60), m.start()):
+            continue
+        span = _trim_name(text, m.start(group), m.end(group), places, lead=False)
+        lead = re.match(r"(?:The|the)[ \t]+", text[m.start(group) : m.end(group)])
+        # "the daily Sunday Times": nothing but "The" dropped before the name
+        if span and span[0] == m.start(group) + (lead.end() if lead else 0):
+            # "radio Tanzania said": with no article before it, the noun is part of the name
+            bare = m.group("noun") in ("radio", "television", "TV") and not re.search(
+                r"\b(?:the|a|an|[\w-]+-run|state|official|[A-Z][\w.'’-]*)\s+$", text[max(0, m.start() - 30) : m.start()]
+            )
+            spans.setdefault(
+                (m.start() if bare and group == "name" else span[0], span[1]), _NOUN_TYPES[m.group("noun")]
+            )
     for m in _NAME_THEN_NOUN.finditer(text):
         before = text[max(0, m.start() - 4) : m.start()]
         if re.search(r"\b[Aa]n?\s+$", before):
@@ -946,7 +1051,9 @@ def _typed_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) 
             if span and span[0] == m.start("name") and " " in text[span[0] : span[1]]:
                 spans.setdefault(span, ("broadcaster",))
     for m in _CALL_SIGN.finditer(text):
-        if m.group().split("-")[0].rstrip("0123456789") not in _NOT_CALL_SIGNS:
+        if m.group().split("-")[0].rstrip("0123456789") in _NOT_CALL_SIGNS:
+            continue
+        if m.group("suffix") or _BROADCAST_NEAR.search(text, max(0, m.start() - 80), m.end() + 80):
             spans.setdefault((m.start(), m.end()), ("broadcaster",))
     starts = [s for s, _ in taken]
     out = []
