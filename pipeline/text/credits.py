@@ -89,6 +89,10 @@ _TYPE_WORDS = {
     "weekly": ("newspaper", "magazine"),
     "magazine": ("magazine",),
     "news magazine": ("magazine",),
+    "newsletter": ("magazine",),
+    "newsmagazine": ("magazine",),
+    "monthly": ("magazine",),
+    "trade paper": ("newspaper", "magazine"),
     "news agency": ("agency",),
     "agency": ("agency",),
     "wire service": ("agency",),
@@ -101,8 +105,9 @@ _TYPE_WORDS = {
     "news site": ("digital", "newspaper", "magazine"),
 }
 _TYPE_ALIAS = re.compile(
-    rf"\b[Tt]he\s+(?:{OUTLET_ADJECTIVES}\s+){{0,2}}(?P<word>financial daily|business daily|news magazine|"
-    r"news agency|wire service|news site|newspaper|paper|daily|tabloid|broadsheet|weekly|magazine|"
+    rf"\b[Tt]he\s+(?:(?:{OUTLET_ADJECTIVES}|industry|trade|[\w]+-based)\s+){{0,2}}(?P<word>financial daily|business daily|"
+    r"news magazine|trade paper|news agency|wire service|news site|newspaper|newsletter|newsmagazine|monthly|"
+    r"paper|daily|tabloid|broadsheet|weekly|magazine|"
     r"agency|broadcaster|network|radio|publication|outlet|website)\b"
 )
 _WORD_ALIAS = re.compile(r"\b[Tt]he\s+(?P<word>[A-Z][a-z]+)\b")
@@ -1125,6 +1130,11 @@ def _compatible(gazetteer: Gazetteer, mention: Candidate, alias: _Alias) -> bool
     return any(alias.word in re.findall(r"\w+", n) for n in names)
 
 
+_DESCRIBED = re.compile(r"[ \t]+(?:daily[ \t]+)?(?:newspaper|daily|weekly|tabloid)\b")
+# "Tehran radio, monitored by the BBC, said": the monitor is no antecedent of "the radio".
+_MONITOR_LEFT = re.compile(r"\bmonitored\s+(?:\w+\s+){0,2}?by\s+(?:the\s+)?$")
+
+
 def _bodies(text: str, named: list[Candidate]) -> list[Candidate]:
     """Government bodies and other agencies, as antecedents that leave "the agency" unresolved."""
     ends = {m.end for m in named}
@@ -1223,7 +1233,8 @@ def judge_mentions(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list
     named = [m for m in hits if (m.start, m.end) not in word_mentions]
     named = sorted(named + _typed_names(text, gazetteer, [(m.start, m.end) for m in hits]), key=lambda m: m.start)
     aliases = _aliases(text, named)
-    antecedents = _antecedents(gazetteer, named + _bodies(text, named), aliases)
+    sources = [m for m in named if not _MONITOR_LEFT.search(text, max(0, m.start - 40), m.start)]
+    antecedents = _antecedents(gazetteer, sources + _bodies(text, named), aliases)
 
     def sentence_of(pos: int) -> Sentence | None:
         k = bisect.bisect_right(starts, pos) - 1
@@ -1262,6 +1273,11 @@ def judge_mentions(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list
             # "The Hill", "The Economist": a name in its own right when nothing earlier fits.
             d = replace(d, confidence=d.confidence * 0.8)
             out.append(Judged(a.start, a.end, sent, own.outlet_id, surface, False, False, d))
+            continue
+        if a.types is None and _DESCRIBED.match(text, a.end):
+            # "told The Herald daily newspaper": a paper's own name, though the gazetteer lacks this one
+            d = replace(d, confidence=d.confidence * UNKNOWN_FACTOR)
+            out.append(Judged(a.start, a.end, sent, None, surface, False, False, d))
             continue
         d = replace(d, confidence=UNRESOLVED_CONFIDENCE)
         out.append(Judged(a.start, a.end, sent, None, surface, True, False, d, resolved=False))
