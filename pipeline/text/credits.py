@@ -104,13 +104,15 @@ _TYPE_WORDS = {
     "website": ("digital", "newspaper", "magazine"),
     "news site": ("digital", "newspaper", "magazine"),
 }
+# Scanned patterns open with a letter, not "\b": the regex engine then skips to the letters that may begin a match,
+# and the word boundary is checked on each match (``_word_start``).
 _TYPE_ALIAS = re.compile(
-    rf"\b[Tt]he\s+(?:(?:{OUTLET_ADJECTIVES}|industry|trade|[\w]+-based)\s+){{0,2}}(?P<word>financial daily|business daily|"
+    rf"[Tt]he\s+(?:(?:{OUTLET_ADJECTIVES}|industry|trade|[\w]+-based)\s+){{0,2}}(?P<word>financial daily|business daily|"
     r"news magazine|trade paper|news agency|wire service|news site|newspaper|newsletter|newsmagazine|monthly|"
     r"paper|daily|tabloid|broadsheet|weekly|magazine|"
     r"agency|broadcaster|network|radio|publication|outlet|website)\b"
 )
-_WORD_ALIAS = re.compile(r"\b[Tt]he\s+(?P<word>[A-Z][a-z]+)\b")
+_WORD_ALIAS = re.compile(r"[Tt]he\s+(?P<word>[A-Z][a-z]+)\b")
 
 # --- negative contexts: the outlet is a company, a place, a person's employer, a host
 _NEG_RIGHT = re.compile(
@@ -576,20 +578,21 @@ _NAME_WORD = r"(?<![\w'’-])(?:(?:[Aa]l|[Ee]l|[Aa]n|[Aa]s|[Aa]d)-[A-Z][\w'’-]
 _CONNECTOR = r"(?:of|the|de|do|da|di|del|der|des|du|la|le|am|im|und|y|e|i|van|von)"
 _NAME = rf"{_NAME_WORD}(?:[ \t]+(?:{_CONNECTOR}[ \t]+)*{_NAME_WORD}){{0,5}}"
 # "the Kuwait daily al-Qabas", "the state news agency Tanjug", "the Lisbon daily, Diario de Noticias,"
-_NOUN_THEN_NAME = re.compile(
-    rf"\b(?P<noun>(?:{_NOUN}))(?:[ \t]+[\"“]?(?P<name>{_NAME})(?P<clause>[ \t]+{_FINITE_VERB}\b)?|"
-    rf",[ \t]*(?P<apposed>{_NAME}),)"
+# Every pattern is tried at the rare outlet-type nouns and head words only, never at every capital letter:
+# most texts name no outlet, and a scan at each word was a third of the credit search.
+_NOUN_AT = re.compile(rf"(?:{_NOUN})\b")
+_NAME_AFTER = re.compile(
+    rf"(?:[ \t]+[\"“]?(?P<name>{_NAME})(?P<clause>[ \t]+{_FINITE_VERB}\b)?|,[ \t]*(?P<apposed>{_NAME}),)"
 )
 # "told the newspaper Trump was ...": after a verb that takes the outlet as its object, a name and a verb
 # start a clause; the name is a person's, not the paper's ("the Kuwait daily al-Qabas said" is the paper).
 _OBJECT_LEFT = re.compile(r"\b(?:told|tell|tells|telling|informed|assured|to|with|by)\s+(?:[\w'’-]+\s+){0,4}$", re.I)
 # "Business Day newspaper", "WMAL radio", "the Gazeta Mercantil newspaper"
 # Not the bare "agency": "the Energy Department agency" is a government body.
-# Not the bare "agency", "network", "paper" or "website": "the Energy Department agency", "the Hezbollah network",
-# "the Treasury paper", "the White House website" are no outlets.
-_NAME_THEN_NOUN = re.compile(
-    rf"(?P<name>{_NAME})[\"”]?[ \t]+(?P<noun>(?!(?:agency|network|paper|website)\b)(?:{_NOUN}))\b"
-)
+# Not before a bare "agency", "network", "paper" or "website": "the Energy Department agency", "the Hezbollah
+# network", "the Treasury paper", "the White House website" are no outlets.
+_NAME_BEFORE = re.compile(rf"(?P<name>{_NAME})[\"”]?[ \t]+$")
+_NOT_AFTER_NAME = frozenset(["agency", "network", "paper", "website"])
 # A capitalised head word that ends an outlet's name: "Shenzhen Economic Zone Daily", "Gulf News Agency".
 _HEADS = {
     "Daily": ("newspaper",),
@@ -615,18 +618,19 @@ _HEADS = {
     "Radio": ("broadcaster",),
     "Television": ("broadcaster",),
 }
-_HEAD_NAME = re.compile(
-    rf"\b(?P<name>(?:{_NAME_WORD}[ \t]+(?:{_CONNECTOR}[ \t]+)*){{1,5}}(?P<head>"
+_HEAD_AT = re.compile(
+    r"(?P<head>"
     + "|".join(sorted(map(re.escape, _HEADS), key=len, reverse=True))
-    + r"))\b(?![ \t]+(?:[A-Z]|of\b)|[-'’]\w)"
+    + r")\b(?![ \t]+(?:[A-Z]|of\b)|[-'’]\w)"
 )
+_NAME_BEFORE_HEAD = re.compile(rf"(?P<name>(?:{_NAME_WORD}[ \t]+(?:{_CONNECTOR}[ \t]+)*){{1,5}})$")
 # "Radio Pakistan", "Radio Free Europe", "Voice of the Homeland": a head word that opens the name.
 # "Radio Shack", "Radio City" are a retailer and a music hall.
 _LEADING_HEAD = re.compile(
-    rf"\b(?P<name>(?:Radio(?![ \t]+(?:Shack|City)\b)|Voice[ \t]+of(?:[ \t]+the)?)(?:[ \t]+{_NAME_WORD}){{1,3}})\b(?![-'’]\w)"
+    rf"(?P<name>(?:Radio(?![ \t]+(?:Shack|City)\b)|Voice[ \t]+of(?:[ \t]+the)?)(?:[ \t]+{_NAME_WORD}){{1,3}})\b(?![-'’]\w)"
 )
 # North American call signs ("WMAL", "KING-TV", "WFTV9"): a station, when a cue ties it to its sentence.
-_CALL_SIGN = re.compile(r"\b[KW][A-Z]{2,3}(?P<suffix>-(?:TV|FM|AM|DT)|\d{1,2})?\b(?![-'’]\w)")
+_CALL_SIGN = re.compile(r"[KW][A-Z]{2,3}(?P<suffix>-(?:TV|FM|AM|DT)|\d{1,2})?\b(?![-'’]\w)")
 # A bare call sign is a station only with broadcasting or an interview near it ("WMAL radio", "told WEEI").
 _BROADCAST_NEAR = re.compile(
     r"\b(?:radio|TV|television|station|affiliate|channel|show|host|broadcast|anchor|interview|told|on-air|"
@@ -670,7 +674,6 @@ _NOT_CALL_SIGNS = frozenset(
         "WWL",
     ]
 )
-_HEAD_START = re.compile("|".join(sorted(map(re.escape, [*_HEADS, "Radio ", "Voice of"]), key=len, reverse=True)))
 # Words that describe an outlet rather than name it: places, nationalities, function words.
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ese|an|ian|ish|i|ic)$")
 _NOT_NAME_WORDS = frozenset(
@@ -1016,47 +1019,60 @@ def _trim_name(text: str, start: int, end: int, places: frozenset[str], lead: bo
     return (s, e) if e - s >= 2 else None
 
 
+def _word_start(text: str, m: re.Match) -> bool:
+    return m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_'’-")
+
+
 def _typed_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) -> list[Candidate]:
     """Names next to an outlet-type noun that no gazetteer hit covers (linear: each pattern is one scan)."""
     places = _places(gazetteer)
     spans: dict[tuple[int, int], tuple[str, ...]] = {}
-    for m in _NOUN_THEN_NAME.finditer(text):
+    for noun_m in _NOUN_AT.finditer(text):
+        if not _word_start(text, noun_m):
+            continue
+        noun = noun_m.group()
+        before_m = (
+            None if noun in _NOT_AFTER_NAME else _NAME_BEFORE.search(text, max(0, noun_m.start() - 100), noun_m.start())
+        )
+        if before_m and not re.search(r"\b[Aa]n?\s+$", text[max(0, before_m.start() - 4) : before_m.start()]):
+            # "Business Day newspaper", "WMAL radio"; not "a Texas paper": a kind of outlet, not one named
+            span = _trim_name(text, before_m.start("name"), before_m.end("name"), places)
+            if span:
+                spans.setdefault(span, _NOUN_TYPES[noun])
+        m = _NAME_AFTER.match(text, noun_m.end())
+        if m is None:
+            continue
         group = "name" if m.group("name") else "apposed"
-        if m.group("clause") and _OBJECT_LEFT.search(text, max(0, m.start() - 60), m.start()):
+        if m.group("clause") and _OBJECT_LEFT.search(text, max(0, noun_m.start() - 60), noun_m.start()):
             continue
         span = _trim_name(text, m.start(group), m.end(group), places, lead=False)
         lead = re.match(r"(?:The|the)[ \t]+", text[m.start(group) : m.end(group)])
         # "the daily Sunday Times": nothing but "The" dropped before the name
         if span and span[0] == m.start(group) + (lead.end() if lead else 0):
             # "radio Tanzania said": with no article before it, the noun is part of the name
-            bare = m.group("noun") in ("radio", "television", "TV") and not re.search(
-                r"\b(?:the|a|an|[\w-]+-run|state|official|[A-Z][\w.'’-]*)\s+$", text[max(0, m.start() - 30) : m.start()]
+            bare = noun in ("radio", "television", "TV") and not re.search(
+                r"\b(?:the|a|an|[\w-]+-run|state|official|[A-Z][\w.'’-]*)\s+$",
+                text[max(0, noun_m.start() - 30) : noun_m.start()],
             )
-            spans.setdefault(
-                (m.start() if bare and group == "name" else span[0], span[1]), _NOUN_TYPES[m.group("noun")]
-            )
-    for m in _NAME_THEN_NOUN.finditer(text):
-        before = text[max(0, m.start() - 4) : m.start()]
-        if re.search(r"\b[Aa]n?\s+$", before):
-            continue  # "a Texas paper": a kind of outlet, not one named
-        span = _trim_name(text, m.start("name"), m.end("name"), places)
-        if span:
-            spans.setdefault(span, _NOUN_TYPES[m.group("noun")])
-    if _HEAD_START.search(text):
-        for m in _HEAD_NAME.finditer(text):
-            span = _trim_name(text, m.start("name"), m.end("name"), places, lead=False)
-            head = m.start("head")
+            spans.setdefault((noun_m.start() if bare and group == "name" else span[0], span[1]), _NOUN_TYPES[noun])
+    for h in _HEAD_AT.finditer(text):
+        if _word_start(text, h):
+            m = _NAME_BEFORE_HEAD.search(text, max(0, h.start() - 100), h.start())
+            if m is None:
+                continue
+            head = h.start()
+            span = _trim_name(text, m.start("name"), h.end(), places, lead=False)
             before = text[span[0] : head].split() if span else ()
             if not before or all(_descriptive(w, places) or w in _HEADS for w in before):
                 continue  # "Canada Post", "Kuwait Times": a place before the head word may be a postal service
-            if span[1] == m.end("name") and span[0] < head:
-                spans.setdefault(span, _HEADS[m.group("head")])
-        for m in _LEADING_HEAD.finditer(text):
-            span = _trim_name(text, m.start("name"), m.end("name"), places, lead=False)
-            if span and span[0] == m.start("name") and " " in text[span[0] : span[1]]:
-                spans.setdefault(span, ("broadcaster",))
+            if span[1] == h.end() and span[0] < head:
+                spans.setdefault(span, _HEADS[h.group("head")])
+    for m in _LEADING_HEAD.finditer(text) if "Radio" in text or "Voice of" in text else ():
+        span = _trim_name(text, m.start("name"), m.end("name"), places, lead=False)
+        if _word_start(text, m) and span and span[0] == m.start("name") and " " in text[span[0] : span[1]]:
+            spans.setdefault(span, ("broadcaster",))
     for m in _CALL_SIGN.finditer(text):
-        if m.group().split("-")[0].rstrip("0123456789") in _NOT_CALL_SIGNS:
+        if not _word_start(text, m) or m.group().split("-")[0].rstrip("0123456789") in _NOT_CALL_SIGNS:
             continue
         if m.group("suffix") or _BROADCAST_NEAR.search(text, max(0, m.start() - 80), m.end() + 80):
             spans.setdefault((m.start(), m.end()), ("broadcaster",))
@@ -1078,6 +1094,8 @@ def _aliases(text: str, mentions: list[Candidate]) -> list[_Alias]:
     starts = [s for s, _ in taken]
     out = []
     for m in _TYPE_ALIAS.finditer(text):
+        if not _word_start(text, m):
+            continue
         s, e = m.start(), m.end()
         # "The newspaper Welt am Sonntag": a descriptor of the name that follows (or overlaps it).
         k = bisect.bisect_right(starts, e + 2) - 1
@@ -1086,7 +1104,7 @@ def _aliases(text: str, mentions: list[Candidate]) -> list[_Alias]:
         out.append(_Alias(s, e, m.group("word"), _TYPE_WORDS[m.group("word")]))
     for m in _WORD_ALIAS.finditer(text):
         word = m.group("word")
-        if word not in ALIAS_WORDS and word not in SELF_STANDING_WORDS:
+        if word not in ALIAS_WORDS and word not in SELF_STANDING_WORDS or not _word_start(text, m):
             continue
         s, e = m.start(), m.end()
         if _NEXT_CAPITAL.match(text, e):  # "the Post Office", "the Times Square crowd"
@@ -1234,7 +1252,8 @@ def judge_mentions(text: str, gazetteer: Gazetteer, body_start: int = 0) -> list
     named = sorted(named + _typed_names(text, gazetteer, [(m.start, m.end) for m in hits]), key=lambda m: m.start)
     aliases = _aliases(text, named)
     sources = [m for m in named if not _MONITOR_LEFT.search(text, max(0, m.start - 40), m.start)]
-    antecedents = _antecedents(gazetteer, sources + _bodies(text, named), aliases)
+    bodies = _bodies(text, named) if any(a.types and "agency" in a.types for a in aliases) else []
+    antecedents = _antecedents(gazetteer, sources + bodies, aliases)
 
     def sentence_of(pos: int) -> Sentence | None:
         k = bisect.bisect_right(starts, pos) - 1
