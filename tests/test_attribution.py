@@ -227,6 +227,78 @@ def test_hard_negatives_produce_no_rows(gaz, text):
     assert [r for r in credits(gaz, text) if r["outlet_id"]] == []
 
 
+# ---------------------------------------------------------------------------- frames and names beyond the gazetteer
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # names the gazetteer lacks, vouched for by an outlet-type noun or head word, or a call sign
+        ("Prices rose, the Lagos daily Vanguardo said.", [("Vanguardo", None, "said")]),
+        ("The Quito weekly, El Faro Andino, said talks failed.", [("El Faro Andino", None, "said")]),
+        ("Output fell, the official Harbin Evening Daily said.", [("Harbin Evening Daily", None, "said")]),
+        ("Prices rose, radio Botswana said.", [("radio Botswana", None, "said")]),
+        ("Smith told WXYZ radio he would run.", [("WXYZ", None, "told")]),
+        ("He told Fox 35 in Orlando he would run.", [("Fox 35", None, "told")]),
+        # every sponsor of a poll, both parties of a credit line
+        ("A new Fox News-Opinion Dynamics survey shows a tie.", [("Fox News", "Fox News", "according_to")]),
+        (
+            "The ABC News-Washington Post poll shows a tie.",
+            [("The ABC News", "ABC News", "according_to"), ("Washington Post", "The Washington Post", "according_to")],
+        ),
+        (
+            "AP via Getty Images.",
+            [("AP", "Associated Press", "photo_credit"), ("Getty Images", "Getty Images", "photo_credit")],
+        ),
+        # datelines of any place shape
+        ("HOUSTON, Texas (Reuters) - Oil rose.", [("Reuters", "Reuters", "dateline")]),
+        ("PASADENA, Calif., Jan. 1 (UPI) — Skies cleared.", [("UPI", "United Press International", "dateline")]),
+        ("March 4 (AFP) - Talks resumed.", [("AFP", "Agence France-Presse", "dateline")]),
+        # told / shared-with / reported-by frames, lists
+        (
+            "Speaking on CBS's Face the Nation, he denied it.",
+            [("CBS", "CBS News", "told"), ("Face the Nation", "CBS News", "told")],
+        ),
+        ("He gave the recording to The Washington Post.", [("The Washington Post", "The Washington Post", "other")]),
+        ("As reported by The Guardian, the plan failed.", [("The Guardian", "The Guardian", "reported")]),
+        (
+            "She gave interviews to Politico and The Atlantic.",
+            [("Politico", "Politico", "told"), ("The Atlantic", "The Atlantic", "told")],
+        ),
+    ],
+)
+def test_frames_and_names_beyond_the_gazetteer(gaz, text, expected):
+    assert summary(gaz, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A Texas paper reported the deal on Monday.",
+        "He told the newspaper Trump was wrong.",
+        "In its weekly report, the Energy Department agency said demand fell.",
+        "The White House website said the visit was off.",
+        "Radio Shack said sales rose.",
+        "WADA said the tests were clean.",
+        "Canada Post said letter carriers would strike.",
+        "Reuters said it will launch a new terminal.",
+        "At its annual meeting, Fortune said shareholders approved the plan.",
+        "CBS's coverage drew the third-highest ratings of the night.",
+        "Fox News broadcast a live shot from the rally.",
+    ],
+)
+def test_outlet_look_alikes_produce_no_credit(gaz, text):
+    # an alias that resolves to nothing ("told the newspaper") credits no outlet
+    assert [r for r in credits(gaz, text) if r["outlet_id"] is not None or not r["is_alias"]] == []
+
+
+def test_the_monitor_is_credited_but_is_no_antecedent_of_the_radio(gaz):
+    text = "Tehran radio, monitored by the BBC, reported the attack. The radio said ten died."
+    assert summary(gaz, text) == [
+        ("Tehran radio", "IRIB", "reported"),
+        ("BBC", "BBC", "other"),
+        ("The radio", "IRIB", "said"),
+    ]
+
+
 def test_times_publisher_does_not_hide_the_real_credit(gaz):
     rows = summary(gaz, "The New York Times reported the deal. Later the Times's publisher declined to comment.")
     assert rows == [("The New York Times", "The New York Times", "reported")]

@@ -188,7 +188,9 @@ _COMPANY_CONTEXT = re.compile(
 # '[CNN]', '[AP.]', '[WashPost.]': a link credit closing a paragraph.
 _BRACKET_CREDIT = re.compile(r"\[\s*$")
 _BRACKET_CREDIT_RIGHT = re.compile(r"^\.?\s*\]")
-_CUE_VERBS = re.compile(r"\b(?:said|says|told|reported|reports|according|stated|advised|quoted|citing)\b")
+_CUE_VERBS = re.compile(
+    r"\b(?:said|says|told|reported|reports|according|stated|advised|quoted|citing|poll|polls|survey)\b", re.I
+)
 _ACCORDING = re.compile(
     r"\b(?:[Aa]ccording to|[Ii]n accordance with|[Ii]n line with|[Bb]ased on|per)\s+(?P<gap>[^,;:.!?]*)$"
 )
@@ -1023,6 +1025,27 @@ def _word_start(text: str, m: re.Match) -> bool:
     return m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_'’-")
 
 
+def _name_after(text: str, noun_m: re.Match, places: frozenset[str]) -> tuple[int, int] | None:
+    """The span of a name right after an outlet-type noun ("the daily al-Qabas", "the weekly, El Faro,"), or None."""
+    m = _NAME_AFTER.match(text, noun_m.end())
+    if m is None:
+        return None
+    group = "name" if m.group("name") else "apposed"
+    if m.group("clause") and _OBJECT_LEFT.search(text, max(0, noun_m.start() - 60), noun_m.start()):
+        return None
+    span = _trim_name(text, m.start(group), m.end(group), places, lead=False)
+    lead = re.match(r"(?:The|the)[ \t]+", text[m.start(group) : m.end(group)])
+    # "the daily Sunday Times": nothing but "The" dropped before the name
+    if not span or span[0] != m.start(group) + (lead.end() if lead else 0):
+        return None
+    # "radio Tanzania said": with no article before it, the noun is part of the name
+    bare = noun_m.group() in ("radio", "television", "TV") and not re.search(
+        r"\b(?:the|a|an|[\w-]+-run|state|official|[A-Z][\w.'’-]*)\s+$",
+        text[max(0, noun_m.start() - 30) : noun_m.start()],
+    )
+    return (noun_m.start() if bare and group == "name" else span[0], span[1])
+
+
 def _typed_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) -> list[Candidate]:
     """Names next to an outlet-type noun that no gazetteer hit covers (linear: each pattern is one scan)."""
     places = _places(gazetteer)
@@ -1031,30 +1054,18 @@ def _typed_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) 
         if not _word_start(text, noun_m):
             continue
         noun = noun_m.group()
-        before_m = (
-            None if noun in _NOT_AFTER_NAME else _NAME_BEFORE.search(text, max(0, noun_m.start() - 100), noun_m.start())
-        )
+        after = _name_after(text, noun_m, places)
+        if after:
+            spans.setdefault(after, _NOUN_TYPES[noun])
+            continue  # "the Quito weekly, El Faro, said" names El Faro, not Quito
+        if noun in _NOT_AFTER_NAME:
+            continue
+        before_m = _NAME_BEFORE.search(text, max(0, noun_m.start() - 100), noun_m.start())
         if before_m and not re.search(r"\b[Aa]n?\s+$", text[max(0, before_m.start() - 4) : before_m.start()]):
             # "Business Day newspaper", "WMAL radio"; not "a Texas paper": a kind of outlet, not one named
             span = _trim_name(text, before_m.start("name"), before_m.end("name"), places)
             if span:
                 spans.setdefault(span, _NOUN_TYPES[noun])
-        m = _NAME_AFTER.match(text, noun_m.end())
-        if m is None:
-            continue
-        group = "name" if m.group("name") else "apposed"
-        if m.group("clause") and _OBJECT_LEFT.search(text, max(0, noun_m.start() - 60), noun_m.start()):
-            continue
-        span = _trim_name(text, m.start(group), m.end(group), places, lead=False)
-        lead = re.match(r"(?:The|the)[ \t]+", text[m.start(group) : m.end(group)])
-        # "the daily Sunday Times": nothing but "The" dropped before the name
-        if span and span[0] == m.start(group) + (lead.end() if lead else 0):
-            # "radio Tanzania said": with no article before it, the noun is part of the name
-            bare = noun in ("radio", "television", "TV") and not re.search(
-                r"\b(?:the|a|an|[\w-]+-run|state|official|[A-Z][\w.'’-]*)\s+$",
-                text[max(0, noun_m.start() - 30) : noun_m.start()],
-            )
-            spans.setdefault((noun_m.start() if bare and group == "name" else span[0], span[1]), _NOUN_TYPES[noun])
     for h in _HEAD_AT.finditer(text):
         if _word_start(text, h):
             m = _NAME_BEFORE_HEAD.search(text, max(0, h.start() - 100), h.start())
