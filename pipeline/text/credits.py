@@ -1,15 +1,22 @@
 """The credit search: outlet mentions that a cue ties to their sentence, in one document's text.
 
-A mention only becomes a credit when a cue ties it to the information around it
-(reported / according to / told / citing / said / contributed / photo credit /
-dateline / weaker 'other' cues). An outlet merely named ("News Corp shares
-rose", "a debate hosted by ABC News", "Fox News host X said") is not a credit.
-Aliases ("the Post", "the paper") resolve to the most recent compatible outlet
-named earlier in the same document.
+Candidates first, then a decision on each from its context (``judge_mentions``):
 
-Ingest runs the search once per document and publishes what it finds as the ``credits``
-table (and each document's summary in ``documents``); the attribution stage places those
-credits in passages.
+- candidates: gazetteer hits; names the gazetteer lacks next to an outlet-type noun ("the Kuwait daily
+  al-Qabas", "Business Day newspaper"), ending in a head word ("Shenzhen Economic Zone Daily") or
+  North American call signs ("WMAL radio"), kept with ``outlet_id`` None and the name as written;
+  aliases ("the Post", "the paper", "the agency") resolved to the most recent compatible mention
+  before them (a government body leaves "the agency" unresolved);
+- the decision (``decide``): a cue frame around the mention (dateline, credit line, byline,
+  contributed, told / interview with / asked by, according to, poll or survey by, citing, reported,
+  "X said", published in / shared with / via, ...) or a signal that vetoes it (the outlet as a
+  company, owner or employer, a person's descriptor, a show as a topic). Every credit keeps the
+  frame that decided it, its sentence and its surface. Mentions listed with a credited one ("Fox
+  News and NBC News", "Register/Bloomberg Politics poll") take its cue.
+
+Each decision reads a bounded window around its mention, so the search is linear in the text.
+Ingest runs it once per document and publishes what it finds as the ``credits`` table (and each
+document's summary in ``documents``); the attribution stage places those credits in passages.
 """
 
 from __future__ import annotations
