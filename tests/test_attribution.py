@@ -252,6 +252,8 @@ def test_hard_negatives_produce_no_rows(gaz, text):
         ("HOUSTON, Texas (Reuters) - Oil rose.", [("Reuters", "Reuters", "dateline")]),
         ("PASADENA, Calif., Jan. 1 (UPI) — Skies cleared.", [("UPI", "United Press International", "dateline")]),
         ("March 4 (AFP) - Talks resumed.", [("AFP", "Agence France-Presse", "dateline")]),
+        # a dateline opening a paragraph longer than the window the line is looked for in
+        ("NEW YORK ( AP )-- Shares rose" + " and rose" * 60 + ".", [("AP", "Associated Press", "dateline")]),
         # told / shared-with / reported-by frames, lists
         (
             "Speaking on CBS's Face the Nation, he denied it.",
@@ -283,6 +285,9 @@ def test_frames_and_names_beyond_the_gazetteer(gaz, text, expected):
         "At its annual meeting, Fortune said shareholders approved the plan.",
         "CBS's coverage drew the third-highest ratings of the night.",
         "Fox News broadcast a live shot from the rally.",
+        "The oils hold eicosapentaenoic acid (EPA) and docosahexaenoic acid (DHA), the study said.",
+        "The city says on its website More coverage of the plan is due.",
+        "In August, the Journal of Veterinary Medicine carried a study.",
     ],
 )
 def test_outlet_look_alikes_produce_no_credit(gaz, text):

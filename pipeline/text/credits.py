@@ -375,16 +375,19 @@ def decide(text: str, sentence: Sentence, start: int, end: int, body_start: int 
     # "told the official PAP news agency", "in the national Asahi newspaper": adjectives of the outlet.
     if " a" in left[-70:] or " the" in left[-70:]:
         left = _ADJECTIVE_TAIL.sub(" the ", left)
-    line_start, line_end, whole = _line_bounds(text, start, end)
+    line_start, line_end, _ = _line_bounds(text, start, end)
+    head, head_found = _line_start(text, start)  # a dateline or byline needs the line's start only
     # "date 2025-03-30 Detroit: DETROIT (Reuters) -": the ingest header is not part of the line.
     if line_start < body_start <= start:
-        line_start, whole = body_start, True
+        line_start = body_start
+    if head < body_start <= start:
+        head, head_found = body_start, True
 
-    if whole and _DATELINE_PREFIX.match(text[line_start:start]) and _DATELINE_SUFFIX.match(text[end:line_end]):
+    if head_found and _DATELINE_PREFIX.match(text[head:start]) and _DATELINE_SUFFIX.match(text[end:line_end]):
         return _cue("dateline", "dateline")
     if _CONTRIBUTED.search(text[max(sentence.start, start - LEFT_WINDOW) : min(sentence.end, end + RIGHT_WINDOW)]):
         return _cue("contributed", "contributed to this report")
-    if whole and _BYLINE_LEFT.search(text[line_start:start]):
+    if head_found and _BYLINE_LEFT.search(text[head:start]):
         return _cue("contributed", "byline")
     if re.match(r"^\s*Sources?\s*:\s*$", left):
         return _cue("according_to", "source line", 0.8)
@@ -498,6 +501,13 @@ def is_credit_line(text: str, sentence: Sentence, start: int, end: int, cue: str
     return bool(_CREDIT_LINE_LEFT.search(left) and _CREDIT_LINE_RIGHT.match(right))
 
 
+def _line_start(text: str, start: int) -> tuple[int, bool]:
+    """Where the line holding ``start`` begins, looked for up to WINDOW characters back, and whether it was found."""
+    lo = max(0, start - WINDOW)
+    before = text.rfind("\n", lo, start)
+    return (before + 1, True) if before >= 0 else (lo, lo == 0 or text[lo - 1] == "\n")
+
+
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int, bool]:
     """The line around text[start:end], cut to WINDOW characters either side, and whether it is whole.
 
@@ -531,8 +541,9 @@ def _is_credit(text: str, line_start: int, line_end: int, start: int, end: int, 
         return True
     if re.search(r"\bvia\s+$", before) or re.match(r"^\s+via\s+[A-Z]", after):
         return True  # "AP via Getty Images": both parties
-    # A line that is the name alone: "Getty.", "Reuters"
-    return known and not before.strip(' \t"“(') and not after.strip(' \t."”)')
+    # A line that is the name alone: "Getty.", "Reuters" (not a bracket in running text: "acid (EPA) and")
+    alone = seg_start == line_start and seg_end == line_end
+    return known and alone and not before.strip(' \t"“') and not after.strip(' \t."”')
 
 
 # Three lower-case words in a row: running text, not a credit line.
@@ -919,7 +930,17 @@ def _places(gazetteer: Gazetteer) -> frozenset[str]:
 
 def _descriptive(word: str, places: frozenset[str]) -> bool:
     bare = word.rstrip(".,").removesuffix("'s").removesuffix("’s")
-    return bare in _NOT_NAME_WORDS or bare in places or bool(_DEMONYM.match(bare)) or word.endswith(("'s", "’s"))
+    return (
+        bare in _NOT_NAME_WORDS
+        or bare in places
+        or bool(_DEMONYM.match(bare))
+        or word.endswith(("'s", "’s"))
+        or bare.endswith(_DESCRIBING_SUFFIXES)
+    )
+
+
+# "the New York-based License magazine": a name never runs through "-based", "-run", "-owned", "-language".
+_DESCRIBING_SUFFIXES = ("-based", "-run", "-owned", "-language", "-controlled", "-backed")
 
 
 _FUNCTION_WORDS = frozenset(
@@ -1016,6 +1037,9 @@ def _trim_name(text: str, start: int, end: int, places: frozenset[str], lead: bo
     if words and all(_descriptive(text[s:e], places) for s, e in words):
         return None  # "Canada Post", "a Texas paper": a place, not an outlet's name
     test = (lambda w: _descriptive(w, places) or w.islower()) if lead else _function_word
+    cut = [k for k, (a, b) in enumerate(words) if text[a:b].rstrip(".,").endswith(_DESCRIBING_SUFFIXES)]
+    if cut:
+        words = words[cut[-1] + 1 :]
     while words and test(text[words[0][0] : words[0][1]]):
         words.pop(0)
     while words and _function_word(text[words[-1][0] : words[-1][1]], trailing=True):
@@ -1032,11 +1056,14 @@ def _word_start(text: str, m: re.Match) -> bool:
     return m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_'’-")
 
 
+_OWN_BEFORE = re.compile(r"\b(?:its|his|her|their|our|your|my)\s+$", re.I)
+
+
 def _name_after(text: str, noun_m: re.Match, places: frozenset[str]) -> tuple[int, int] | None:
     """The span of a name right after an outlet-type noun ("the daily al-Qabas", "the weekly, El Faro,"), or None."""
     m = _NAME_AFTER.match(text, noun_m.end())
-    if m is None:
-        return None
+    if m is None or _OWN_BEFORE.search(text, max(0, noun_m.start() - 8), noun_m.start()):
+        return None  # "says on its website More ...": its own site, no outlet's name
     group = "name" if m.group("name") else "apposed"
     if m.group("clause") and _OBJECT_LEFT.search(text, max(0, noun_m.start() - 60), noun_m.start()):
         return None
@@ -1125,13 +1152,13 @@ def _aliases(text: str, mentions: list[Candidate]) -> list[_Alias]:
         if word not in ALIAS_WORDS and word not in SELF_STANDING_WORDS or not _word_start(text, m):
             continue
         s, e = m.start(), m.end()
-        if _NEXT_CAPITAL.match(text, e):  # "the Post Office", "the Times Square crowd"
+        if _NEXT_CAPITAL.match(text, e):  # "the Post Office", "the Times Square crowd", "the Journal of Medicine"
             continue
         out.append(_Alias(s, e, word, None))
     return sorted(out, key=lambda a: a.start)
 
 
-_NEXT_CAPITAL = re.compile(r"[ \t]+[A-Z]")
+_NEXT_CAPITAL = re.compile(r"[ \t]+(?:[A-Z]|of[ \t]+[A-Z])")
 
 
 # "told Fox 35 in Orlando", "NBC 4": a local station numbered after its network, not the network.
