@@ -82,11 +82,17 @@ def _new_and_history(
 
 
 def join_partitions(
-    spark: SparkSession, out_dir: Path, batch: str, earlier: list[str], params: CandidateParams
+    spark: SparkSession,
+    out_dir: Path,
+    batch: str,
+    band_batches: list[str],
+    anchor_batches: list[str],
+    params: CandidateParams,
 ) -> CandidateResult:
-    """Candidates of ``batch`` from the published bands and anchors of it and of the ``earlier`` batches."""
-    new_bands, history_bands = _new_and_history(spark, out_dir, "bands", batch, earlier, BAND_COLUMNS)
-    new_anchors, history_anchors = _new_and_history(spark, out_dir, "anchors", batch, earlier, ANCHOR_COLUMNS)
+    """Candidates of ``batch`` from the published bands and anchors of it, the bands of the
+    ``band_batches`` and the anchors of the ``anchor_batches`` (earlier ones: candidates.anchor_window)."""
+    new_bands, history_bands = _new_and_history(spark, out_dir, "bands", batch, band_batches, BAND_COLUMNS)
+    new_anchors, history_anchors = _new_and_history(spark, out_dir, "anchors", batch, anchor_batches, ANCHOR_COLUMNS)
     return spark_find_candidates(spark, new_bands, new_anchors, history_bands, history_anchors, params)
 
 

@@ -42,7 +42,16 @@ from pipeline.runtime.interrupts import raise_if_interrupted
 from pipeline.runtime.parallel import concurrently, map_table
 from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
-from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
+from pipeline.stages.candidates import (
+    SKIPPED_ANCHORS,
+    SKIPPED_BUCKETS,
+    CandidateParams,
+    CandidateResult,
+    anchor_rows,
+    anchor_window,
+    band_rows,
+    find_candidates,
+)
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
 from pipeline.stages.ingest import first_sightings, ingest_folder
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
@@ -89,8 +98,8 @@ class PartitionTarget(luigi.Target):
         texts and signatures, and most stages need a few of their columns."""
         return tables.read_partition(self.out_dir, self.table, self.batch, columns, process_context().partitions)
 
-    def write(self, table) -> None:
-        tables.write_partition(table, self.out_dir, self.table, self.batch)
+    def write(self, table, notes: dict[str, str] | None = None) -> None:
+        tables.write_partition(table, self.out_dir, self.table, self.batch, notes=notes)
 
 
 class OutputTask(luigi.Task):
@@ -319,17 +328,40 @@ class Bands(BatchTask):
         self.output()["anchors"].write(map_table(anchor_rows, texts, config.parallel().params()))
 
 
-class CandidateJoin(BatchTask):
-    """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``): the batch's bands and
-    anchors joined with themselves and with every earlier batch's."""
+class _Join(BatchTask):
+    """Stage 4, second half, on either engine: the batch's bands and anchors joined with
+    themselves, with every earlier batch's bands and with the anchors of the earlier batches in
+    ``[anchors] window_days``."""
 
-    settings, reads = ("candidates",), ("bands", "anchors")
+    settings, reads = ("candidates", "anchors"), ("bands", "anchors")
 
     def requires(self):
         return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
 
     def output(self):
         return self.partition("candidates", self.batch_key)
+
+    def anchor_batches(self) -> list[str]:
+        """The earlier batches whose anchors this batch is joined with."""
+        return anchor_window(self.batch_key, self.earlier_batches("anchors"), config.anchors().params())
+
+    def publish(self, result: CandidateResult) -> None:
+        """Write the candidates with the join's skipped counts in the file's notes: the runs row
+        reads them there, whichever process (a Spark driver) ran the join."""
+        self.output().write(
+            result.candidates,
+            notes={SKIPPED_BUCKETS: str(result.skipped_buckets), SKIPPED_ANCHORS: str(result.skipped_anchors)},
+        )
+
+    def record_run(self, seconds: float) -> None:
+        notes = tables.partition_notes(Path(self.out_dir), "candidates", self.batch_key)
+        if SKIPPED_BUCKETS in notes:
+            self.skipped = (int(notes[SKIPPED_BUCKETS]), int(notes[SKIPPED_ANCHORS]))
+        super().record_run(seconds)
+
+
+class CandidateJoin(_Join):
+    """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``)."""
 
     def run(self):
         keys, cache = self.input()["bands"], process_context().partitions
@@ -344,11 +376,11 @@ class CandidateJoin(BatchTask):
             bands.column("bucket").to_numpy(),
             cache,
         )
-        # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
-        # anchors in all of history (the idf's N), counted per partition once per process.
-        anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
+        # Likewise the anchor rows of the window's batches holding the batch's anchors, and how many
+        # passages hold anchors in the window (the idf's N), counted per partition once per process.
+        anchors, window = keys["anchors"].read(), self.anchor_batches()
         history_anchors = tables.read_rows_in(
-            Path(self.out_dir), "anchors", earlier, "anchor", pc.unique(anchors.column("anchor")), cache
+            Path(self.out_dir), "anchors", window, "anchor", pc.unique(anchors.column("anchor")), cache
         )
         result = find_candidates(
             bands,
@@ -356,23 +388,18 @@ class CandidateJoin(BatchTask):
             history_bands,
             history_anchors,
             config.candidates().params(),
-            tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache),
+            tables.count_distinct(Path(self.out_dir), "anchors", window, "passage_id", cache),
         )
-        self.output().write(result.candidates)
-        self.skipped = (result.skipped_buckets, result.skipped_anchors)
+        self.publish(result)
 
 
-class SparkCandidateJoin(BatchTask, PySparkTask):
+class SparkCandidateJoin(_Join, PySparkTask):
     """Stage 4, second half, on Spark (``[candidates] engine = spark``): the same join and output.
 
     spark-submit (``[spark]`` section: master, conf, ...) runs ``main`` in a Spark driver that reads
     the band and anchor partitions under out_dir and publishes the candidates partition through
     ``tables.write_partition``, as the DuckDB join does.
     """
-
-    requires = CandidateJoin.requires
-    output = CandidateJoin.output
-    settings, reads = CandidateJoin.settings, CandidateJoin.reads
 
     @property
     def spark_submit(self):
@@ -388,9 +415,9 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
 
     def app_options(self):
         # Settings travel with the job: the driver may not see this worker's luigi.cfg.
-        return [json.dumps(dataclasses.asdict(config.candidates().params()))]
+        return [json.dumps(dataclasses.asdict(config.candidates().params())), json.dumps(self.anchor_batches())]
 
-    def main(self, sc, params_json: str):
+    def main(self, sc, params_json: str, anchor_batches_json: str):
         from pyspark.sql import SparkSession
 
         result = join_partitions(
@@ -398,9 +425,10 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
             Path(self.out_dir),
             self.batch_key,
             self.earlier_batches("bands"),
+            json.loads(anchor_batches_json),
             CandidateParams(**json.loads(params_json)),
         )
-        self.output().write(result.candidates)
+        self.publish(result)
 
 
 class Candidates(BatchTask, luigi.WrapperTask):
