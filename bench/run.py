@@ -43,7 +43,7 @@ SCALES = {
     # growth: documents of each of the growth curve's four batches and of its incremental batches
     # (see growth_runs); at full scale its first batch is the 1M-passage batch above.
     "small": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000, "big": None, "growth": (1000, 200)},
-    "medium": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000, "big": None, "growth": (9300, 500)},
+    "medium": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000, "big": None, "growth": (4000, 300)},
     "full": {"fp": 20_000, "lsh": 200_000, "e2e": 20_000, "inc": 1000, "hot": 5000, "big": 93_000, "growth": None},
 }
 # The growth curve's batches are a month apart (GROWTH_DAYS, over [anchors] window_days = 30): each

@@ -3,11 +3,15 @@ copies (LSH bands) against all history, and what the join skips is counted in th
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import duckdb
 import pytest
 from conftest import settings
 from daily import run_batches
 
+from pipeline.orchestration.cli import main
 from pipeline.stages.candidates import AnchorParams, anchor_window
 
 STORY = """date 2025-01-01 Carrow:
@@ -116,3 +120,18 @@ def test_the_runs_table_counts_what_the_join_skipped(tmp_path):
         ).fetchall()
     assert [batch for batch, _, _ in skipped] == list(DAYS)
     assert all(buckets > 0 and anchors > 0 for _, buckets, anchors in skipped)
+
+
+def test_doctor_names_a_stale_history_index_segment_and_fix_removes_it(windowed, tmp_path, capsys):
+    out = tmp_path / "out"
+    shutil.copytree(windowed, out)
+    assert main(["doctor", str(out)]) == 0  # the index's files are no finding
+    segments = sorted((out / "index" / "bands").iterdir())
+    assert segments  # the earlier batches' bands, indexed by the runs
+    os.utime(out / "bands" / "2025-01-01" / "part-0.parquet", ns=(1, 1))  # as if batch 2025-01-01 ran again
+    assert main(["doctor", str(out)]) == 1
+    assert (
+        f"index/bands/{segments[0].name}: stale (batch 2025-01-01 was run again or removed)" in capsys.readouterr().out
+    )
+    assert main(["doctor", str(out), "--fix"]) == 0
+    assert not segments[0].exists()

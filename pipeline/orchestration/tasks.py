@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.core import partitions, tables
+from pipeline.core import history_index, partitions, tables
 from pipeline.orchestration import config, inbox, runs
 from pipeline.orchestration.inbox import DaysBack
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
@@ -321,7 +321,10 @@ class Bands(BatchTask):
 
     def _write_bands(self) -> None:
         signatures = self.input().read(["passage_id", "doc_id", "signature"])
-        self.output()["bands"].write(band_rows(signatures, config.candidates().params()))
+        bands = band_rows(signatures, config.candidates().params())
+        self.output()["bands"].write(bands)
+        # Indexed now, from the rows at hand: later batches look their buckets up in it.
+        history_index.index_batch(Path(self.out_dir), "bands", self.batch_key, bands)
 
     def _write_anchors(self) -> None:
         texts = self.input().read(["passage_id", "doc_id", "text", "kind"])  # what anchor_rows reads
@@ -353,6 +356,12 @@ class _Join(BatchTask):
             notes={SKIPPED_BUCKETS: str(result.skipped_buckets), SKIPPED_ANCHORS: str(result.skipped_anchors)},
         )
 
+    def refreshed_index(self, table: str) -> list[str]:
+        """The earlier batches of ``table``, each in the history index (pipeline.core.history_index)."""
+        earlier = self.earlier_batches(table)
+        history_index.refresh(Path(self.out_dir), table, earlier, process_context().partitions)
+        return earlier
+
     def record_run(self, seconds: float) -> None:
         notes = tables.partition_notes(Path(self.out_dir), "candidates", self.batch_key)
         if SKIPPED_BUCKETS in notes:
@@ -367,14 +376,9 @@ class CandidateJoin(_Join):
         keys, cache = self.input()["bands"], process_context().partitions
         bands = keys["bands"].read()
         # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
-        # same way; reading just those skips a pass over all of history per batch).
-        history_bands = tables.read_rows_with(
-            Path(self.out_dir),
-            "bands",
-            self.earlier_batches("bands"),
-            "bucket",
-            bands.column("bucket").to_numpy(),
-            cache,
+        # same way): looked up in the history index, at the cost of the batch's buckets.
+        history_bands = history_index.history_rows(
+            Path(self.out_dir), "bands", self.refreshed_index("bands"), bands, cache
         )
         # Likewise the anchor rows of the window's batches holding the batch's anchors, and how many
         # passages hold anchors in the window (the idf's N), counted per partition once per process.
@@ -412,6 +416,11 @@ class SparkCandidateJoin(_Join, PySparkTask):
 
     def program_environment(self):
         return submit_environment(super().program_environment())
+
+    def run(self):
+        # The index is brought up to date here, holding the output lock: the driver only reads it.
+        self.refreshed_index("bands")
+        super().run()
 
     def app_options(self):
         # Settings travel with the job: the driver may not see this worker's luigi.cfg.
@@ -493,14 +502,11 @@ class Paraphrase(BatchTask):
     def run(self):
         params = config.paraphrase().params()
         bands = self.sentence_bands(params)
-        # Only earlier sentences in one of the batch's buckets can pair with it.
-        history = tables.read_rows_with(
-            Path(self.out_dir),
-            "sentence_bands",
-            self.earlier_batches("sentence_bands"),
-            "bucket",
-            bands.column("bucket").to_numpy(),
-            process_context().partitions,
+        # Only earlier sentences in one of the batch's buckets of the same band can pair with it.
+        earlier = self.earlier_batches("sentence_bands")
+        history_index.refresh(Path(self.out_dir), "sentence_bands", earlier, process_context().partitions)
+        history = history_index.history_rows(
+            Path(self.out_dir), "sentence_bands", earlier, bands, process_context().partitions
         )
         candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
@@ -512,6 +518,7 @@ class Paraphrase(BatchTask):
             )
         )
         self.output()["sentence_bands"].write(bands)
+        history_index.index_batch(Path(self.out_dir), "sentence_bands", self.batch_key, bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts
