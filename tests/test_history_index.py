@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from pipeline.core import history_index, tables
@@ -127,6 +128,7 @@ def test_ids_it_cannot_spell_back_are_not_indexed(tmp_path):
     assert history_index.history_rows(tmp_path, "bands", BATCHES[:1], rows).num_rows == 8  # read from the partition
 
 
+@hypothesis_settings(deadline=None, max_examples=50)  # a DuckDB connection per example
 @given(
     st.lists(
         st.tuples(st.text(min_size=0, max_size=8), st.integers(0, 2**31 - 1), st.integers(-1, 2**31 - 1)),

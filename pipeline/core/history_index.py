@@ -51,6 +51,7 @@ from pipeline.core.tables import (
     refuse_links,
     rows_schema,
     sorted_member,
+    sorted_unique,
 )
 
 INDEX_DIR = "index"
@@ -59,7 +60,7 @@ KEYS, DOCS, FENCES = "keys.parquet", "docs.parquet", "fences.parquet"
 INDEX_SCHEMA = b"index/1"
 SOURCES_KEY = b"newsprov.index_sources"
 # Rows per block between two fences: a lookup reads this many buckets per wanted bucket at most.
-FENCE = 128
+FENCE = 64
 # Segments are merged while the older of the last two holds no more rows than the newer (so there
 # are about log2(batches) of them) and together no more than this: a bulk load stays alone.
 COMPACT_MAX_ROWS = 1 << 27
@@ -141,28 +142,40 @@ def cover(valid: list[Segment], batches: list[str]) -> tuple[list[Segment], list
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _key_columns(rows: pa.Table) -> tuple[pa.Array, pa.Table] | None:
-    """The docs list and the (band, bucket, doc, ordinal, start) columns of bands-schema ``rows``;
-    None when an id does not spell back from its parts."""
+def _key_bands(rows: pa.Table) -> tuple[pa.Array, Iterator[pa.Table]] | None:
+    """The docs list, and each band's (band, bucket, doc, ordinal, start) rows of bands-schema ``rows``
+    one band at a time (a bulk load has 32M rows); None when an id does not spell back from its parts."""
     ids = rows.column("passage_id")
     ids = ids.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(ids.type) else ids.combine_chunks()
     values = ids.dictionary if pa.types.is_dictionary(ids.type) else ids
-    codes = ids.indices if pa.types.is_dictionary(ids.type) else pa.array(np.arange(len(ids), dtype=np.int32))
+    codes = (
+        ids.indices.to_numpy(zero_copy_only=False)
+        if pa.types.is_dictionary(ids.type)
+        else np.arange(len(ids), dtype=np.int32)
+    )
     parts = split_ids(values.cast(pa.string()))
     if parts is None:
         return None
-    docs, doc_codes, ordinal, start = parts
-    taken = codes.to_numpy(zero_copy_only=False)
-    keys = pa.table(
-        {
-            "band": rows.column("band").combine_chunks(),
-            "bucket": rows.column("bucket").combine_chunks(),
-            "doc": doc_codes[taken],
-            "ordinal": ordinal[taken],
-            "start": start[taken],
-        }
-    )
-    return docs, keys
+    docs, doc, ordinal, start = parts
+    band, bucket = _numpy(rows, "band"), _numpy(rows, "bucket")
+
+    def bands() -> Iterator[pa.Table]:
+        for number in _bands_in(band):
+            at = np.flatnonzero(band == number)
+            of = codes[at]
+            yield pa.table(
+                {"band": band[at], "bucket": bucket[at], "doc": doc[of], "ordinal": ordinal[of], "start": start[of]}
+            )
+
+    return docs, bands()
+
+
+def _numpy(rows: pa.Table, column: str) -> np.ndarray:
+    return rows.column(column).combine_chunks().to_numpy(zero_copy_only=False)
+
+
+def _bands_in(band: np.ndarray) -> list[int]:
+    return np.flatnonzero(np.bincount(band.astype(np.int64))).tolist() if len(band) else []
 
 
 def _publish(out_dir: Path, table: str, batches: list[str], docs: pa.Array, bands: Iterator[pa.Table]) -> Segment:
@@ -231,23 +244,11 @@ def _write_keys(bands: Iterator[pa.Table], path: Path, sources: dict, fences: li
     return written
 
 
-def _by_band(keys: pa.Table) -> Iterator[pa.Table]:
-    band = keys.column("band").to_numpy()
-    order = np.argsort(band, kind="stable")
-    ordered = band[order]
-    bounds = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True]) if len(band) else np.zeros(1, np.int64)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        yield keys.take(pa.array(order[lo:hi]))
-
-
 def index_batch(out_dir: Path, table: str, batch: str, rows: pa.Table) -> Segment | None:
     """Index ``rows``, the published partition of ``table`` of ``batch`` (its writer has them at hand);
     None when its ids do not spell back (it is read from its partition)."""
-    found = _key_columns(rows)
-    if found is None:
-        return None
-    docs, keys = found
-    return _publish(out_dir, table, [batch], docs, _by_band(keys))
+    found = _key_bands(rows)
+    return None if found is None else _publish(out_dir, table, [batch], *found)
 
 
 def refresh(out_dir: Path, table: str, batches: list[str], cache: PartitionCache | None = None) -> None:
@@ -381,15 +382,10 @@ def ramp_of(counts: np.ndarray) -> np.ndarray:
 
 
 def wanted_buckets(new_rows: pa.Table) -> dict[int, np.ndarray]:
-    """Each band's distinct buckets of ``new_rows`` (bands schema), sorted."""
-    band = new_rows.column("band").to_numpy()
-    bucket = new_rows.column("bucket").to_numpy()
-    order = np.lexsort((bucket, band))
-    band, bucket = band[order], bucket[order]
-    keep = np.r_[True, (band[1:] != band[:-1]) | (bucket[1:] != bucket[:-1])] if len(band) else np.zeros(0, bool)
-    band, bucket = band[keep], bucket[keep]
-    starts = np.flatnonzero(np.r_[True, band[1:] != band[:-1]]) if len(band) else np.zeros(0, np.int64)
-    return {int(band[s]): bucket[s:e] for s, e in zip(starts, np.r_[starts[1:], len(band)])}
+    """Each band's distinct buckets of ``new_rows`` (bands schema), sorted; band by band (a bulk
+    load's 32M rows sorted at once would cost GBs)."""
+    band, bucket = _numpy(new_rows, "band"), _numpy(new_rows, "bucket")
+    return {number: sorted_unique(bucket[band == number]) for number in _bands_in(band)}
 
 
 def stale_segments(out_dir: Path) -> list[str]:
