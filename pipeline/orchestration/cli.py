@@ -411,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "upgrade":
+            from pipeline.core import history_index
             from pipeline.core.tables import upgrade_layout
 
             if not args.out.is_dir():
@@ -419,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
                 changed = upgrade_layout(args.out)
                 for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
                     report.rename(report.with_name(report.name.split("=", 1)[1]))
+                # Segments of partitions rewritten above are stale: the next run indexes those batches again.
+                history_index.drop_unused(args.out)
             print(f"{len(changed)} partitions of {args.out} moved to the current layout")
             return 0
         if args.command == "stats":
