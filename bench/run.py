@@ -526,8 +526,13 @@ def growth_runs(paragraphs: list[list[str]], big_docs: int, inc_docs: int, work:
     for k in range(4):
         date = GROWTH_START + dt.timedelta(days=GROWTH_DAYS * k)
         if k == 0 and first:
-            big.append({**first["big"], "history": 0})
-            inc[0] = {**first["incremental"], "history": first["big"]["counts"].get("passages", 0)}
+            day = (date + dt.timedelta(days=1)).isoformat()
+            big.append({**first["big"], "history": 0, "join": _runs_row(out, date.isoformat(), "CandidateJoin")})
+            inc[0] = {
+                **first["incremental"],
+                "history": first["big"]["counts"].get("passages", 0),
+                "join": _runs_row(out, day, "CandidateJoin"),
+            }
             history = inc[0]["history"] + first["incremental"]["counts"].get("passages", 0)
             continue
         made = write_documents(inbox / date.isoformat(), paragraphs, big_docs, seed=30 + k)
