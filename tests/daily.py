@@ -22,6 +22,7 @@ STAGES = (
     "Paraphrase",
     "Provenance",
     "Clusters",
+    "OutletLinks",
 )
 
 

@@ -241,8 +241,9 @@ def test_missing_input_folder_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         ingest_folder(tmp_path / "nope", BATCH, IngestParams(), NOW)
     (tmp_path / "file.txt").write_text("x")
-    with pytest.raises(InputError, match="not a folder"):
-        ingest_folder(tmp_path / "file.txt", BATCH, IngestParams(), NOW)
+    (tmp_path / "other.txt").write_text("y")
+    result = ingest_folder(tmp_path / "file.txt", BATCH, IngestParams(), NOW)  # a file alone is its own batch
+    assert result.documents.column("source_path").to_pylist() == ["file.txt"]
 
 
 def test_params_and_batch_are_validated(tmp_path):

@@ -60,6 +60,7 @@ def test_the_markers_select_the_spark_and_browser_tests():
                 marker,
                 "tests/test_spark.py",
                 "tests/test_report.py",
+                "tests/test_report_evidence.py",
                 "tests/test_readers.py",
             ],
             cwd=REPO,
@@ -72,6 +73,8 @@ def test_the_markers_select_the_spark_and_browser_tests():
 
     spark = collected("spark")
     assert spark and all(t.startswith("tests/test_spark.py") or "spark" in t for t in spark)
-    assert collected("browser") == {"tests/test_report.py::test_report_in_headless_chromium"}
+    browser = collected("browser")
+    assert "tests/test_report.py::test_report_in_headless_chromium" in browser
+    assert all(t.startswith("tests/test_report") and t.endswith("_in_headless_chromium") for t in browser)
     rest = collected("not browser and not spark")
-    assert rest and not rest & (spark | {"tests/test_report.py::test_report_in_headless_chromium"})
+    assert rest and not rest & (spark | browser)

@@ -122,7 +122,8 @@ def test_newsprov_report_on_a_read_only_output_is_one_line(seed_run, monkeypatch
     monkeypatch.setattr(pathlib.Path, "unlink", read_only)
     assert main(["report", "--out", str(seed_run.out)]) == 2
     err = capsys.readouterr().err
-    assert err == f"newsprov: cannot write {seed_run.out}/report.html: Read-only file system; pass a writable --out\n"
+    assert err == (f"newsprov: cannot write {seed_run.out}/reports/all: Read-only file system; pass a writable --out\n")
+    assert not [p for p in (seed_run.out / "reports").glob("*") if "all" in p.name]  # nothing half written
 
 
 def test_an_os_error_outside_a_task_is_one_line(tmp_path, monkeypatch, capsys):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pipeline.core.errors import InputError
 from pipeline.orchestration.cli import main
 from pipeline.report import evidence, pages
-from pipeline.report.pages import Mark, highlight, render_report, write_report
+from pipeline.report.pages import Mark, highlight, render_report, report_dir, write_report
 
 HARBOUR_BATCH = "2025-03-05"
 
@@ -45,6 +45,11 @@ Follow us for more business news & analysis.
 """
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def rendered(out: Path, batch: str | None = None) -> str:
+    """Every page of the report, the summary last, as one text."""
+    return "\n".join(render_report(out, batch).values())
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +137,12 @@ def assert_marks_match_spans(page: str, out: Path) -> int:
 
 
 def test_report_marks_every_span_of_every_overlap_with_its_text(harbour_out):
-    page = render_report(harbour_out)
+    page = rendered(harbour_out)
     assert assert_marks_match_spans(page, harbour_out) >= 8  # 5 harbour paragraphs, 3 markup ones
 
 
 def test_report_escapes_markup_inside_and_around_spans(harbour_out):
-    page = render_report(harbour_out)
+    page = rendered(harbour_out)
     assert "<script" not in page
     assert "<b>Bold</b>" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
@@ -174,7 +179,7 @@ def test_report_escapes_text_titles_outlet_names_and_paths(tmp_path):
         ),
         outlets_file,
     )
-    page = render_report(out)
+    page = rendered(out)
     for raw, escaped in (
         (HOSTILE_TITLE, "Smith &amp; &#34;Sons&#34; &lt;script&gt;alert(1)&lt;/script&gt; plan"),
         ('smith & sons\' "plan".txt', "smith &amp; sons&#39; &#34;plan&#34;.txt"),
@@ -187,48 +192,69 @@ def test_report_escapes_text_titles_outlet_names_and_paths(tmp_path):
     parsed = Elements(page)
     badges = [e.attrs["title"] for e in parsed.elements if e.attrs.get("class") == "badge" and "title" in e.attrs]
     assert badges == ["np:scmp", "np:scmp"]
-    assert [e.text for e in parsed.elements if e.tag == "b"] == ["South China Morning Post"] * 2  # the mentions
+    # the mentions: on each document's card, and in the crediting sentence the copy link quotes
+    assert [e.text for e in parsed.elements if e.tag == "b"] == ["South China Morning Post"] * 3
     assert len(parsed.marks("link")) == 6  # both texts of the copy link, 3 shared paragraphs each
 
 
 def test_report_is_self_contained(harbour_out):
-    elements = Elements(render_report(harbour_out)).elements
-    assert not [e for e in elements if e.tag in ("script", "link", "img", "iframe", "object")]
-    assert not [e for e in elements if "src" in e.attrs]
-    assert all(e.attrs["href"].startswith("#") for e in elements if "href" in e.attrs)
-    csp = [e.attrs["content"] for e in elements if e.attrs.get("http-equiv") == "Content-Security-Policy"]
-    assert csp and csp[0].startswith("default-src 'none'")
+    """Every page: no script, no fetch, links only to its own anchors and the report's other pages."""
+    pages = render_report(harbour_out)
+    assert set(pages) >= {"report.html", "unlinked-1.html"} and any(p.startswith("stories/") for p in pages)
+    for path, page in pages.items():
+        elements = Elements(page).elements
+        assert not [e for e in elements if e.tag in ("script", "link", "img", "iframe", "object")]
+        assert not [e for e in elements if "src" in e.attrs]
+        for href in (e.attrs["href"] for e in elements if "href" in e.attrs):
+            target = href.split("#")[0]
+            assert ":" not in href and not href.startswith("/")
+            assert not target or str(Path(path).parent / target).replace("stories/../", "") in pages, href
+        csp = [e.attrs["content"] for e in elements if e.attrs.get("http-equiv") == "Content-Security-Policy"]
+        assert csp and csp[0].startswith("default-src 'none'")
 
 
 def test_report_shows_the_reprint_link_its_origin_and_the_graph(harbour_out):
-    page = render_report(harbour_out)
-    elements = Elements(page).elements
+    pages = render_report(harbour_out)
     with duckdb.connect() as con:
         ((copy, source),) = con.execute(
             f"select doc_id, source_doc_id from '{harbour_out}/provenance/**/*.parquet' where relation = 'reprint' "
             "and source_doc_id in (select doc_id from read_parquet("
             f"'{harbour_out}/documents/**/*.parquet', hive_partitioning = false) where text like '%harbour wall%')"
         ).fetchall()
+    (page,) = [p for path, p in pages.items() if path.startswith("stories/") and f'id="doc-{copy}"' in p]
+    elements = Elements(page).elements
+    # named after the origin (no headline: its first line, cut at a word), never after the copy or a file
+    origin_name = "The city council voted on Tuesday to rebuild the old harbour wall, ending a dispute that…"
+    assert f"<h1>{origin_name}</h1>" in page
+    assert (
+        f'<p class="answer lead">The article “{origin_name}” of 2 Mar 2025 was republished by 1 document; '
+        "“Council backs harbour rebuild” did not credit it.</p>"
+    ) in page
+    assert [e.attrs["id"] for e in elements if e.tag == "article" and "data-origin" in e.attrs] == [f"doc-{source}"]
+    assert page.count('<span class="origin">origin</span>') == 2  # its card and its line in the graph's legend
     assert (
         f'<a href="#doc-{copy}">Council backs harbour rebuild</a> <span class="path">(harbour-reprint.txt)</span> '
-        f'copies <a href="#doc-{source}">harbour.txt</a>'
+        f'copies <a href="#doc-{source}">{origin_name}</a>: 141 words, 89% of the copy and 99% of the source.'
     ) in page
-    # the graph: origin node first on the time axis, one labelled edge per copy link
+    assert "5 of 6 paragraphs identical" in page and "only in the copy" in page  # the newsletter line
+    # the graph: origin node first on the time axis, its date under it, one labelled edge per copy link
     svg_nodes = [e.attrs["href"][len("#doc-") :] for e in elements if e.tag == "a" and "href" in e.attrs]
     assert svg_nodes.index(source) < svg_nodes.index(copy)
-    assert '<text class="elabel"' in page and ">reprint</text>" in page
-    assert page.count('class="node node-origin"') == 2  # the harbour article and the markup article
-    assert '<section class="story" id="unlinked">' in page and "orchard.txt" in page
+    assert '<text class="elabel"' in page and ">reprint</text>" in page and ">2 Mar 2025</text>" in page
+    assert page.count('class="node node-origin"') == 1
+    everything = "".join(pages.values())
+    assert everything.count('class="node node-origin"') == 2  # the harbour article and the markup article
+    assert '<section class="story" id="unlinked">' in pages["unlinked-1.html"] and "orchard.txt" in everything
 
 
 def test_report_lists_rejects_and_sightings(harbour_out):
-    page = render_report(harbour_out)
+    page = rendered(harbour_out)
     assert "<td>empty.txt</td><td>empty</td><td>the file has 0 bytes</td>" in page
     assert "<td>zz-harbour-again.txt</td>" in page and "Sightings <small>1 file repeating" in page
 
 
 def test_report_shows_credited_outlets_with_the_crediting_sentence(seed_run, tmp_path):
-    page = write_report(seed_run.out, tmp_path / "report.html").read_text(encoding="utf-8")
+    page = rendered(seed_run.out)
     parsed = Elements(page)
     badges = [e.attrs["title"] for e in parsed.elements if e.attrs.get("class") == "badge" and "title" in e.attrs]
     assert badges[:1] == ["np:scmp"] and "Q9684" in badges
@@ -242,7 +268,7 @@ def test_large_stories_show_copies_in_full_and_cut_same_story_pairs_with_a_note(
     """A story of thousands of documents must not become a page of hundreds of megabytes."""
     monkeypatch.setattr(evidence, "MAX_SAME_STORY_PAIRS", 0)
     monkeypatch.setattr(pages, "MAX_GRAPH_DOCUMENTS", 1)
-    page = render_report(seed_run.out)
+    page = rendered(seed_run.out)
     assert Elements(page).marks("shared") == []  # the seeds' only pair is a same-story one
     assert "1 more same-story pair of this story not shown" in page
     assert "The graph shows 1 of the 2 documents" in page
@@ -288,10 +314,10 @@ def test_a_story_draws_its_first_same_story_pairs_whole_and_counts_every_overlap
     def drawn(page: str) -> set[str]:
         return {m.attrs["data-overlap"] for m in Elements(page).marks("shared")} & {o for _, _, o in rows}
 
-    everything = render_report(out)
+    everything = rendered(out)
     assert drawn(everything) == {overlap_id for _, _, overlap_id in rows} and "more same-story pair" not in everything
     monkeypatch.setattr(evidence, "MAX_SAME_STORY_PAIRS", 1)
-    for page in (render_report(out), render_report(out, "2025-10-25")):
+    for page in (rendered(out), rendered(out, "2025-10-25")):
         cards = [e.attrs["id"].removeprefix("doc-") for e in Elements(page).elements if e.tag == "article"]
         first = next(
             pair for i, a in enumerate(cards) for b in cards[i + 1 :] if (pair := (min(a, b), max(a, b))) not in copied
@@ -305,7 +331,7 @@ def test_a_story_draws_its_first_same_story_pairs_whole_and_counts_every_overlap
 def test_report_reads_folders_with_missing_tables(harbour_out, tmp_path):
     out = tmp_path / "output"
     shutil.copytree(harbour_out / "documents", out / "documents")
-    page = render_report(out)
+    page = rendered(out)
     assert "· 5 documents ·" in page and page.count('<article class="doc"') == 5
     assert not Elements(page).marks("shared")
     assert 'Rejected files</h2><p class="empty">none' in page
@@ -320,24 +346,29 @@ def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp
             "2025-03-05": {"harbour-reprint.txt": HARBOUR_REPRINT},
         },
     )
-    latest = (out / "report.html").read_text(encoding="utf-8")
-    assert latest == (out / "reports" / "2025-03-05" / "report.html").read_text(encoding="utf-8")
-    assert latest == render_report(out, "2025-03-05")
+    pointer = (out / "report.html").read_text(encoding="utf-8")
+    assert len(pointer) < 1000 and 'content="0; url=reports/2025-03-05/report.html"' in pointer  # not a second copy
+    written = {
+        p.relative_to(report_dir(out, "2025-03-05")).as_posix(): p.read_text(encoding="utf-8")
+        for p in report_dir(out, "2025-03-05").rglob("*.html")
+    }
+    assert written == render_report(out, "2025-03-05")
+    latest = rendered(out, "2025-03-05")
     assert "batch 2025-03-05: its documents and the documents linked to them" in latest
     # the reprint and the source it copies, from the earlier batch; not the unrelated orchard story
     assert "harbour-reprint.txt" in latest and "harbour.txt" in latest and "orchard.txt" not in latest
     assert latest.count('<article class="doc"') == 2 and ">reprint</text>" in latest
     assert_marks_match_spans(latest, out)  # every overlap has a reprint side in the batch
     # an earlier batch's report, rendered again, shows the copy made of it later
-    first = render_report(out, "2025-03-04")
+    first = rendered(out, "2025-03-04")
     assert first.count('<article class="doc"') == 3 and "orchard.txt" in first and ">reprint</text>" in first
     capsys.readouterr()
     assert main(["report", "--out", str(out), "--batch", "2025-03-04"]) == 0
     printed = Path(capsys.readouterr().out.strip())
     assert printed == out / "reports" / "2025-03-04" / "report.html"
-    assert printed.read_text(encoding="utf-8") == first
-    assert (out / "report.html").read_text(encoding="utf-8") == latest  # the latest is left alone
-    everything = render_report(out)
+    assert printed.read_text(encoding="utf-8") == render_report(out, "2025-03-04")["report.html"]
+    assert (out / "report.html").read_text(encoding="utf-8") == pointer  # the latest is left alone
+    everything = rendered(out)
     assert "batches 2025-03-04, 2025-03-05" in everything and everything.count('<article class="doc"') == 3
     assert main(["report", "--out", str(out), "--batch", "2025-03-06"]) == 2
     assert capsys.readouterr().err.startswith("newsprov: no batch 2025-03-06 under")
@@ -345,7 +376,7 @@ def test_a_batch_report_shows_its_documents_and_the_documents_linked_to_them(tmp
 
 def test_report_errors_are_one_line_input_errors(tmp_path, capsys):
     with pytest.raises(InputError, match="does not exist"):
-        render_report(tmp_path / "missing")
+        rendered(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no newsprov tables"):
         write_report(tmp_path / "empty")
@@ -358,8 +389,9 @@ def test_report_errors_are_one_line_input_errors(tmp_path, capsys):
 def test_newsprov_report_writes_the_file_and_prints_its_path(harbour_out, capsys):
     assert main(["report", "--out", str(harbour_out)]) == 0
     printed = capsys.readouterr().out.strip()
-    assert printed == str(harbour_out / "report.html")
-    assert Path(printed).read_text(encoding="utf-8") == render_report(harbour_out)
+    assert printed == str(harbour_out / "reports" / "all" / "report.html")
+    assert Path(printed).read_text(encoding="utf-8") == render_report(harbour_out)["report.html"]
+    assert 'url=reports/all/report.html"' in (harbour_out / "report.html").read_text(encoding="utf-8")
 
 
 def test_report_help_says_what_it_writes(capsys):
@@ -414,12 +446,15 @@ def chromium(url: str, *args: str, user_data: Path) -> subprocess.CompletedProce
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 @pytest.mark.parametrize("run", ["harbour", "seeds"])
 def test_report_in_headless_chromium(run, harbour_out, seed_run, tmp_path):
-    out = harbour_out if run == "harbour" else seed_run.out
-    path = write_report(out, tmp_path / "report.html")
-    url = path.resolve().as_uri()
-    dom = chromium(url, "--dump-dom", user_data=tmp_path / "profile-dom").stdout
+    out = tmp_path / "output"
+    shutil.copytree(harbour_out if run == "harbour" else seed_run.out, out)
+    summary = write_report(out)
+    dom = ""
+    for i, page in enumerate(sorted(summary.parent.rglob("*.html"))):
+        dom += chromium(page.resolve().as_uri(), "--dump-dom", user_data=tmp_path / f"profile-dom-{i}").stdout
     n_spans = assert_marks_match_spans(dom, out)
     assert len(Elements(dom).marks("shared")) == 2 * n_spans  # each span marked on both sides
     screenshot = tmp_path / "report.png"
+    url = summary.resolve().as_uri()
     chromium(url, f"--screenshot={screenshot}", "--window-size=1280,2000", user_data=tmp_path / "profile-shot")
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000

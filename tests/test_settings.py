@@ -72,7 +72,7 @@ def test_a_setting_reaches_the_params():
         ),
         (
             {"ingest": {"colour": "red"}},
-            r"\[ingest\] colour is not a setting of \[ingest\]; the settings are max_bytes",
+            r"\[ingest\] colour is not a setting of \[ingest\]; the settings are max_bytes, format, id_field",
         ),
         (
             {"paraphrase": {"max_bucket_size": "200"}},

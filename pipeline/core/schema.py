@@ -43,23 +43,53 @@ OFFSET_BREAK = pa.struct(
     ]
 )
 
+SOURCE_FORMATS = ("text", "jsonl", "csv", "tsv", "parquet", "html", "warc")
+
 DOCUMENTS = _schema(
     "documents",
-    2,
+    3,
     [
         _field("doc_id", pa.string(), "sha256 of the normalised text, first 16 hex digits", False),
-        _field("source_path", pa.string(), "path of the input file, relative to the input folder", False),
+        _field(
+            "source_path",
+            pa.string(),
+            "path of the input file, relative to the input folder (of a file of many articles: "
+            "source_record says which)",
+            False,
+        ),
         _field("batch", pa.string(), "batch date YYYY-MM-DD this document arrived in", False),
-        _field("published", pa.date32(), "date from the 'date YYYY-MM-DD' header; null when absent"),
+        _field(
+            "published",
+            pa.date32(),
+            "day of publication as the source writes it (its own local date): an export's published "
+            "field, the page's date (HTML, WARC), a text file's 'date YYYY-MM-DD' header; null when absent",
+        ),
         _field("dateline", pa.string(), "place from the header ('Beijing'); null when absent"),
-        _field("title", pa.string(), "first body line when it reads like a headline; else null"),
+        _field(
+            "title",
+            pa.string(),
+            "an export's title field, the page's title (HTML, WARC); in a text file the first body line "
+            "when it reads like a headline; else null",
+        ),
         _field("body_start", pa.int32(), "offset where the text after the header begins", False),
         _field("n_chars", pa.int32(), "length of text in characters", False),
         _field("n_passages", pa.int32(), "number of rows of this document in passages", False),
-        _field("text", pa.string(), "normalised text (NFC, LF line endings, mojibake repaired)", False),
+        _field(
+            "text",
+            pa.string(),
+            "normalised text (NFC, LF line endings, mojibake repaired): of a page (HTML, WARC) its "
+            "main text as trafilatura extracts it, of an export the text field",
+            False,
+        ),
         _field("text_sha256", pa.string(), "full sha256 hex of text", False),
-        _field("source_sha256", pa.string(), "sha256 hex of the input file's bytes", False),
-        _field("encoding", pa.string(), "detected encoding of the input file", False),
+        _field(
+            "source_sha256",
+            pa.string(),
+            "sha256 hex of the source: a text file's bytes, a page's bytes (the HTML file, the WARC "
+            "record's HTTP body), an export's text field (UTF-8)",
+            False,
+        ),
+        _field("encoding", pa.string(), "detected or declared encoding of the file or page", False),
         _field(
             "offset_breaks",
             pa.list_(OFFSET_BREAK),
@@ -80,23 +110,70 @@ DOCUMENTS = _schema(
             "a dateline or credit line of a news agency ('LONDON (Reuters) -', "
             "'Source: AFP', 'Reporting by ... for AP'); an excerpt credit ('first published by X:') is not one",
         ),
+        _field(
+            "source_format",
+            pa.string(),
+            "how the file was read: text / jsonl / csv / tsv / parquet / html / warc; null in files of version 2",
+        ),
+        _field(
+            "source_record",
+            pa.int64(),
+            "which article of a file of many: its line (jsonl from 1; csv/tsv the line its record "
+            "starts on), its row (parquet, from 0), its record's byte offset (warc); null for a file "
+            "that is one document",
+        ),
+        _field("source_id", pa.string(), "the article's id in an export (its id field); null when none"),
+        _field(
+            "url", pa.string(), "the article's URL: an export's url field, the WARC-Target-URI, a page's canonical URL"
+        ),
+        _field(
+            "publisher",
+            pa.string(),
+            "the publisher as the source names it: an export's publisher field, a page's site name; null when none",
+        ),
+        _field(
+            "publisher_outlet_id",
+            pa.string(),
+            "outlets.outlet_id of the publisher, by the URL's domain, else by the publisher's name; "
+            "null when the gazetteer does not know it",
+        ),
+        _field(
+            "published_at",
+            UTC_MICROS,
+            "moment of publication, UTC, when the source gives a time with a UTC offset; null for a date "
+            "alone or a local time without offset",
+        ),
+        _field(
+            "language",
+            pa.string(),
+            "ISO 639-1: as the source gives it, else detected from the text (py3langid); null when the text "
+            "has no letters",
+        ),
     ],
 )
 
 REJECTS = _schema(
     "rejects",
-    1,
+    2,
     [
         _field("source_path", pa.string(), "path of the input, relative to the input folder", False),
         _field("batch", pa.string(), "batch date YYYY-MM-DD", False),
         _field(
             "reason",
             pa.string(),
-            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file",
+            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file; in a file of many "
+            "articles also bad_record (a line or row that is no article: not JSON, no text field, a text "
+            "that is not a string, a row of the wrong width) and not_article (a WARC record skipped: not a "
+            "response, or a response that is not an HTML page)",
             False,
         ),
         _field("detail", pa.string(), "what exactly was wrong, for a person to read", False),
         _field("rejected_at", UTC_MICROS, "when this row was written", False),
+        _field(
+            "source_record",
+            pa.int64(),
+            "the line, row or record of a file of many articles (as documents.source_record); null for a whole file",
+        ),
     ],
 )
 
@@ -257,19 +334,31 @@ PARAPHRASES = _schema(
 )
 
 DOCUMENT_RELATIONS = ("reprint", "excerpt", "spun", "light_edit", "paraphrase")
+# Two versions of one story of one publisher (the same URL, or publisher and title): no copy.
+VERSION_RELATION = "update"
+ORIGIN_BASES = ("date", "publisher_credit", "credit", "timestamp", "containment", "tie", "shared_source")
+# Links that name no copy: a tie, and two documents that each copy a third (siblings).
+UNDIRECTED_BASES = ("tie", "shared_source")
+CREDIT_STATUSES = ("credited", "credited_other", "uncredited", "same_publisher", "unknown")
 
 PROVENANCE = _schema(
     "provenance",
-    2,
+    3,
     [
-        _field("doc_id", pa.string(), "the copying document (either side when origin_basis is 'tie')", False),
+        _field(
+            "doc_id",
+            pa.string(),
+            "the copying document (either side when origin_basis is 'tie' or 'shared_source')",
+            False,
+        ),
         _field("source_doc_id", pa.string(), "the document it copies from", False),
         _field("batch", pa.string(), "batch that found the link (the later one)", False),
         _field(
             "relation",
             pa.string(),
             "reprint / excerpt / spun / light_edit / paraphrase (retold in other "
-            "words: matched sentences, see the paraphrases table)",
+            "words: matched sentences, see the paraphrases table) / update (doc_id is a later version of "
+            "the source: the same URL, or the same publisher and title; see changed_spans)",
             False,
         ),
         _field(
@@ -296,7 +385,13 @@ PROVENANCE = _schema(
             False,
         ),
         _field(
-            "origin_basis", pa.string(), "why source_doc_id is the source: date / credit / containment / tie", False
+            "origin_basis",
+            pa.string(),
+            "why source_doc_id is the source: date (published earlier) / publisher_credit (doc_id credits "
+            "the source's publisher, or the agency of the source's wire dateline) / credit (doc_id introduces "
+            "the shared text with a credit) / timestamp (same day, published earlier) / containment / tie; "
+            "shared_source: neither, both copy shared_source_doc_id (siblings)",
+            False,
         ),
         _field(
             "credited_outlet_id",
@@ -310,6 +405,63 @@ PROVENANCE = _schema(
             "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
             "already joined by a chain of copy links)",
         ),
+        _field("publisher", pa.string(), "documents.publisher of doc_id (as given); null when unknown"),
+        _field("publisher_outlet_id", pa.string(), "documents.publisher_outlet_id of doc_id"),
+        _field("source_publisher", pa.string(), "documents.publisher of source_doc_id (as given); null when unknown"),
+        _field("source_publisher_outlet_id", pa.string(), "documents.publisher_outlet_id of source_doc_id"),
+        _field(
+            "credit_status",
+            pa.string(),
+            "credited (doc_id credits the source's publisher) / credited_other (it credits other outlets only) / "
+            "uncredited (it credits no outlet) / same_publisher / unknown (a side has no publisher); "
+            "null in files of version 2",
+        ),
+        _field(
+            "shared_source_doc_id",
+            pa.string(),
+            "for origin_basis shared_source: the document both sides copy; else null",
+        ),
+        _field(
+            "changed_spans",
+            pa.list_(SPAN),
+            "for relation update: the stretches between the shared spans, a_* offsets into doc_id's text (what "
+            "the later version has there), b_* into the source's (what it had); empty a_* or b_*: added or "
+            "removed text. Null for other relations",
+        ),
+    ],
+)
+
+OUTLET_LINKS = _schema(
+    "outlet_links",
+    1,
+    [
+        _field("batch", pa.string(), "batch that found the links", False),
+        _field("publisher", pa.string(), "the copying publisher, as its documents name it (documents.publisher)"),
+        _field("publisher_outlet_id", pa.string(), "outlets.outlet_id of the copying publisher; null when unknown"),
+        _field("source_publisher", pa.string(), "the publisher copied from, as its documents name it"),
+        _field(
+            "source_publisher_outlet_id",
+            pa.string(),
+            "outlets.outlet_id of the publisher copied from; null when unknown",
+        ),
+        _field(
+            "copy_links",
+            pa.int32(),
+            "provenance links of the batch from a document of the one to a document of the other (sides of "
+            "different known publishers, a direction known: ties and shared_source links are left out)",
+            False,
+        ),
+        _field("credited", pa.int32(), "of them, links whose copy credits the source's publisher", False),
+        _field("credited_other", pa.int32(), "of them, links whose copy credits other outlets only", False),
+        _field("uncredited", pa.int32(), "of them, links whose copy credits no outlet", False),
+        _field(
+            "first_seen",
+            UTC_MICROS,
+            "earliest publication of a copying document (published_at, else its published day at 00:00 UTC, "
+            "else its batch's)",
+            False,
+        ),
+        _field("last_seen", UTC_MICROS, "latest publication of a copying document, as first_seen", False),
     ],
 )
 
@@ -515,6 +667,7 @@ TABLES: dict[str, pa.Schema] = {
     "sentence_bands": _with_batch(SENTENCE_BANDS),
     "paraphrases": PARAPHRASES,
     "provenance": PROVENANCE,
+    "outlet_links": OUTLET_LINKS,
     "clusters": CLUSTERS,
     "attributions": ATTRIBUTIONS,
     "credits": CREDITS,

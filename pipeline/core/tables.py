@@ -434,6 +434,37 @@ def upgrade_layout(out_dir: Path) -> list[str]:
     return changed
 
 
+def upgrade_columns(out_dir: Path) -> list[str]:
+    """Bring every partition of an older schema version whose columns the current one only adds to (all
+    of them nullable: documents/2 -> documents/3) to the current version, the new columns null; the
+    partitions changed, as ``<table>/<folder>``. A partition of a version that is not so upgraded is left
+    for the run to rebuild. Run with no other run on the folder."""
+    out_dir = Path(out_dir)
+    changed = []
+    for table_name, schema in TABLES.items():
+        if table_name == "outlets":
+            continue  # the gazetteer is written again at every run
+        expected = schema.metadata[SCHEMA_KEY]
+        for batch in batches_of(out_dir, table_name):
+            stages = sorted(p.name for p in partition_dir(out_dir, table_name, batch).iterdir() if p.is_dir())
+            for stage in stages if table_name == "runs" else [None]:
+                path = partition_dir(out_dir, table_name, batch, stage) / PART_FILE
+                if not path.is_file():
+                    continue
+                found = pq.read_schema(path)
+                if (found.metadata or {}).get(SCHEMA_KEY) == expected:
+                    continue
+                added = [f for f in schema if f.name not in found.names]
+                if any(not f.nullable for f in added) or any(n not in schema.names for n in found.names):
+                    continue
+                rows = pq.read_table(path, partitioning=None)
+                for field in added:
+                    rows = rows.append_column(field.name, pa.nulls(rows.num_rows, field.type))
+                write_partition(rows.select(rows_schema(table_name).names), out_dir, table_name, batch, stage)
+                changed.append(f"{table_name}/{batch}" + (f"/{stage}" if stage else ""))
+    return changed
+
+
 def string_array(values: set[str]) -> pa.Array:
     """A typed array for ``is_in`` filters (an empty Python set would be typed null)."""
     return pa.array(sorted(values), type=pa.string())

@@ -1,6 +1,6 @@
 """The ``newsprov`` command.
 
-    newsprov run [INPUT_DIR] [--out DIR] [--batch YYYY-MM-DD] [--workers N]
+    newsprov run [INPUT] [--out DIR] [--batch YYYY-MM-DD] [--workers N] [--format F] [--text-field NAME ...]
 
 Errors a user can fix print one line, ``newsprov: <what to do>``, and exit 2.
 A failed Luigi run exits with the code set in luigi.cfg's [retcode] section.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -26,6 +27,10 @@ from pipeline.core.errors import ConfigError, InputError, NewsprovError, OutputE
 from pipeline.core.ids import batch_date
 from pipeline.core.tables import PART_FILE, check_layout, partition_dir
 from pipeline.runtime.locking import AlreadyRunning, check_writable, output_lock
+from pipeline.stages.readers import AUTO, FORMATS
+
+# The export fields a run can map (--text-field body ...), as [ingest] <key>_field.
+INGEST_FIELDS = ("id", "url", "publisher", "title", "published", "language", "text")
 
 SUMMARY_TABLES = (
     "documents",
@@ -70,13 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = commands.add_parser(
         "run",
-        help="run the pipeline on one folder of articles (one batch)",
-        description="Ingest every file of INPUT_DIR as one batch, link it to earlier batches under --out, "
-        "and write the tables to --out/<table>/<date>/. Example: "
-        "newsprov run seeds --out output --batch 2025-10-24",
+        help="run the pipeline on one folder or file of articles (one batch)",
+        description="Ingest every file of INPUT (a folder, or one file) as one batch, link it to earlier "
+        "batches under --out, and write the tables to --out/<table>/<date>/. Each file is read by its "
+        "suffix: .jsonl/.jsonl.gz, .csv, .tsv and .parquet exports (an article per line or row), .html/.htm "
+        "pages, .warc/.warc.gz crawl archives (an article per HTML response), any other file one text. "
+        "Examples: newsprov run seeds --out output --batch 2025-10-24; "
+        "newsprov run crawl.warc.gz; newsprov run export.jsonl --text-field body --url-field link",
     )
     run.add_argument(
-        "input_dir", nargs="?", default="seeds", type=_path, help="folder of article files (default: seeds)"
+        "input_dir",
+        nargs="?",
+        default="seeds",
+        type=_path,
+        metavar="INPUT",
+        help="folder of article files, or one file (default: seeds)",
     )
     run.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
     run.add_argument(
@@ -87,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
         "An INPUT_DIR of YYYY-MM-DD day folders runs each day as its batch, oldest first",
     )
     run.add_argument("--workers", type=int, default=1, help="Luigi worker processes (default: 1)")
+    run.add_argument(
+        "--format",
+        default=None,
+        choices=(AUTO, *FORMATS),
+        help="read every file as this format instead of by its suffix ([ingest] format; default: auto)",
+    )
+    for key in INGEST_FIELDS:
+        run.add_argument(
+            f"--{key}-field",
+            default=None,
+            metavar="NAME",
+            help=f"field of an export that holds the {key} ([ingest] {key}_field; default: {key})",
+        )
 
     evaluate = commands.add_parser(
         "eval",
@@ -124,10 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="write an HTML evidence report of the tables under --out",
-        description="Write --out/report.html: story clusters with a who-copied-whom graph, credited outlets with "
-        "the crediting sentence, every copy link and overlap side by side with the shared text "
-        "highlighted, rejects and sightings. One static file, no network. Example: "
-        "newsprov report --out output",
+        description="Write the evidence report of every batch into --out/reports/all/ (report.html, the summary: "
+        "each story's answer in one sentence, the publisher graph, rejects and sightings; a page per story "
+        "under stories/: its graph on a time axis, its documents, and per copy link how much was copied, "
+        "the credit or its absence and the words a rewrite swapped) and point --out/report.html to it. "
+        "Static pages, no script, no network. Example: newsprov report --out output",
     )
     report.add_argument(
         "--out", default=Path("output"), type=_path, help="output folder of newsprov run (default: output)"
@@ -137,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="YYYY-MM-DD",
         help="only this batch's documents, their links and the documents linked to them, "
-        "into --out/reports/YYYY-MM-DD/report.html (as newsprov run writes after "
-        "each batch); default: every batch",
+        "into --out/reports/YYYY-MM-DD/ (as newsprov run writes after each batch; "
+        "--out/report.html is left alone); default: every batch",
     )
     doctor = commands.add_parser(
         "doctor",
@@ -175,9 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--top", type=int, default=10, help="how many outlets to list (default: 10)")
     upgrade = commands.add_parser(
         "upgrade",
-        help="rename an older output's batch=<date> folders to the current layout",
+        help="bring an older output to the current layout and schema versions",
         description="Bring an output written with partition folders --out/<table>/batch=<date>/ to the "
-        "current layout (--out/<table>/<date>/, every file holding its batch column), in place. "
+        "current layout (--out/<table>/<date>/, every file holding its batch column), and partitions of an "
+        "older schema version to the current one where it only adds columns (documents/2: url, publisher, "
+        "... null), in place. "
         "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
     )
     upgrade.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
@@ -185,8 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_paths(input_dir: Path, out: Path) -> None:
-    if not input_dir.is_dir():
-        raise InputError(f"input folder {input_dir} does not exist or is not a folder: pass a folder of article files")
+    if not input_dir.is_dir() and not input_dir.is_file():
+        raise InputError(
+            f"input folder {input_dir} does not exist (or is not a folder or a file): pass a folder or a file of articles"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -301,13 +332,18 @@ def summary(out: Path, batch: str) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    _check_paths(args.input_dir, args.out)
+    logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
+    check_layout(args.out)
+    with ingest_overrides(args):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from pipeline.orchestration.inbox import prepare
     from pipeline.orchestration.runner import run_batches  # imported here so `newsprov --help` stays fast
     from pipeline.orchestration.tasks import Report
 
-    _check_paths(args.input_dir, args.out)
-    logging.getLogger("pipeline").setLevel(logging.INFO)  # a line per batch and stage, as under `luigi`
-    check_layout(args.out)
     check_config()
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
@@ -350,9 +386,33 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def ingest_overrides(args: argparse.Namespace):
+    """--format and --<key>-field set the [ingest] settings while this run lasts, over luigi.cfg's;
+    luigi.cfg's own values are back afterwards (a process may run again: the tests, a notebook)."""
+    import luigi.configuration
+
+    given = {"format": args.format} | {f"{key}_field": getattr(args, f"{key}_field") for key in INGEST_FIELDS}
+    given = {name: value for name, value in given.items() if value is not None}
+    parser = luigi.configuration.get_config()
+    before = {name: parser.get("ingest", name, None) for name in given}
+    for name, value in given.items():
+        parser.set("ingest", name, value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                parser.remove_option("ingest", name)
+            else:
+                parser.set("ingest", name, value)
+
+
 def day_folders(folder: Path) -> list[Path]:
     """The YYYY-MM-DD subfolders of ``folder``, oldest first, when it holds nothing else (hidden
     entries aside): an inbox of days; [] for a folder of articles."""
+    if not Path(folder).is_dir():
+        return []
     entries = [e for e in sorted(Path(folder).iterdir()) if not e.name.startswith(".")]
     days = [e for e in entries if e.is_dir() and batch_date(e.name) is not None]
     return days if days and len(days) == len(entries) else []
@@ -404,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from pipeline.report.pages import write_report
 
-            print(write_report(args.out, batch=args.batch))
+            print(write_report(args.out, batch=args.batch, latest=args.batch is None))
             return 0
         if args.command == "doctor":
             from pipeline.orchestration.doctor import doctor_command
@@ -412,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "upgrade":
             from pipeline.core import history_index
-            from pipeline.core.tables import upgrade_layout
+            from pipeline.core.tables import upgrade_columns, upgrade_layout
 
             if not args.out.is_dir():
                 raise OutputError(f"output folder {args.out} does not exist: pass the --out of an earlier run")
@@ -420,9 +480,11 @@ def main(argv: list[str] | None = None) -> int:
                 changed = upgrade_layout(args.out)
                 for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
                     report.rename(report.with_name(report.name.split("=", 1)[1]))
+                widened = upgrade_columns(args.out)
                 # Segments of partitions rewritten above are stale: the next run indexes those batches again.
                 history_index.drop_unused(args.out)
             print(f"{len(changed)} partitions of {args.out} moved to the current layout")
+            print(f"{len(widened)} partitions of {args.out} written again with the current schema's new columns")
             return 0
         if args.command == "stats":
             from pipeline.report.queries import format_stats

@@ -36,7 +36,7 @@ from pathlib import Path
 import luigi
 
 from pipeline.core.errors import InputError
-from pipeline.core.schema import DOCUMENT_RELATIONS
+from pipeline.core.schema import DOCUMENT_RELATIONS, UNDIRECTED_BASES
 from pipeline.core.tables import batches_of, read_batches
 from pipeline.core.union_find import UnionFind
 from pipeline.orchestration import metrics
@@ -315,9 +315,9 @@ def _span_iou(gold: GoldPair, link: PredictedLink) -> float:
 def _origin_right(cluster: GoldCluster, links: list[PredictedLink]) -> bool:
     inside = [l for l in links if l.doc_id in cluster.members and l.source_doc_id in cluster.members]
     linked = {l.doc_id for l in inside} | {l.source_doc_id for l in inside}
-    copies = {l.doc_id for l in inside if l.origin_basis != "tie"}
+    copies = {l.doc_id for l in inside if l.origin_basis not in UNDIRECTED_BASES}
     candidates = (linked - copies) if inside else set(cluster.members)
-    tied = any(l.origin_basis == "tie" and {l.doc_id, l.source_doc_id} & candidates for l in inside)
+    tied = any(l.origin_basis in UNDIRECTED_BASES and {l.doc_id, l.source_doc_id} & candidates for l in inside)
     if candidates == {cluster.origin}:
         return True
     return bool(cluster.same_day_copies) and tied and cluster.origin in candidates

@@ -54,8 +54,9 @@ from pipeline.stages.candidates import (
 )
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
 from pipeline.stages.ingest import first_sightings, ingest_folder
+from pipeline.stages.outlet_links import outlet_links
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
-from pipeline.stages.provenance import chained_links, document_links
+from pipeline.stages.provenance import chained_links, document_links, version_documents
 from pipeline.text.gazetteer import Gazetteer
 
 log = logging.getLogger(__name__)
@@ -580,7 +581,24 @@ class Provenance(BatchTask):
         paraphrases = self.input()["paraphrase"]["paraphrases"].read()
         docs = set(overlaps.column("doc_a").to_pylist()) | set(overlaps.column("doc_b").to_pylist())
         docs |= set(paraphrases.column("doc_a").to_pylist()) | set(paraphrases.column("doc_b").to_pylist())
-        documents = self.read_history("documents", ["doc_id", "published", "batch", "n_chars", "body_start"], docs)
+        documents = self.read_history(
+            "documents",
+            [
+                "doc_id",
+                "published",
+                "batch",
+                "n_chars",
+                "body_start",
+                "publisher",
+                "publisher_outlet_id",
+                "published_at",
+                "url",
+                "title",
+            ],
+            docs,
+        )
+        versions = version_documents(documents)
+        texts = self.read_history("documents", ["doc_id", "text"], versions) if versions else None
         passages = self.read_history("passages", ["passage_id", "doc_id", "kind", "n_tokens"], docs)
         attributions = self.read_history("attributions", doc_ids=docs)
         earlier_links = chained_links(docs, self.earlier_links_touching)
@@ -594,6 +612,7 @@ class Provenance(BatchTask):
                 config.provenance().params(),
                 earlier_links,
                 paraphrases,
+                dict(zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist())) if texts else None,
             )
         )
 
@@ -613,6 +632,25 @@ class Provenance(BatchTask):
             for table in (copies, sources)
             for link in zip(table.column("doc_id").to_pylist(), table.column("source_doc_id").to_pylist())
         ]
+
+
+class OutletLinks(BatchTask):
+    """Stage 9: copy links between publishers, with how many credit the publisher copied from."""
+
+    reads = ("provenance",)
+
+    def requires(self):
+        return {"provenance": self.same_batch(Provenance)}
+
+    def output(self):
+        return self.partition("outlet_links", self.batch_key)
+
+    def run(self):
+        links = self.input()["provenance"].read()
+        documents = self.read_history(
+            "documents", ["doc_id", "published", "published_at", "batch"], set(links.column("doc_id").to_pylist())
+        )
+        self.output().write(outlet_links(links, documents, self.batch_key))
 
 
 class Clusters(BatchTask):
@@ -686,23 +724,19 @@ class Clusters(BatchTask):
 
 
 class Report(BatchTask):
-    """The batch's HTML evidence report: its documents, their links and the documents at the other
-    ends (``<out>/report.html`` is the latest batch's; ``newsprov report`` renders all of history)."""
+    """The batch's HTML evidence report, ``<out>/reports/<date>/``: its documents, their links and the
+    documents at the other ends (``<out>/report.html`` points to the latest batch's; ``newsprov
+    report`` renders all of history)."""
 
     def requires(self):
-        return self.same_batch(Clusters)
+        return [self.same_batch(Clusters), self.same_batch(OutletLinks)]
 
     def output(self):
         return luigi.LocalTarget(str(report_path(Path(self.out_dir), self.batch_key)))
 
     def run(self):
-        # Rendered once: this batch's copy, and the latest one at <out>/report.html.
-        write_report(
-            Path(self.out_dir),
-            Path(self.output().path),
-            copies=(report_path(Path(self.out_dir)),),
-            batch=self.batch_key,
-        )
+        # The batch's report folder; <out>/report.html becomes a small page pointing to it.
+        write_report(Path(self.out_dir), batch=self.batch_key, latest=True)
 
 
 class Batch(luigi.WrapperTask):
@@ -716,7 +750,10 @@ class Batch(luigi.WrapperTask):
     )
 
     def requires(self):
-        return [Clusters(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)]
+        return [
+            task(date=self.date, input_dir=self.input_dir, out_dir=self.out_dir, history=self.history)
+            for task in (Clusters, OutletLinks)
+        ]
 
 
 dated_folders = inbox.dated_folders  # the YYYY-MM-DD subfolders of an inbox, oldest first

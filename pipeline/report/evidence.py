@@ -32,6 +32,16 @@ T = TypeVar("T")
 # of documents otherwise made a page of hundreds of megabytes.
 MAX_SAME_STORY_PAIRS = 25
 
+# Copy links that say no side copied the other: a tie (the tables cannot tell which came first) and
+# two siblings copying one source (origin_basis shared_source, in provenance files of a later version).
+UNDIRECTED = ("tie", "shared_source")
+
+# documents columns of a later schema version (readers of web pages and exports), read when present.
+PUBLISHER_COLUMNS = ("publisher", "publisher_outlet_id", "published_at", "url")
+
+# A document without a headline is named by its first line, cut to about this many characters.
+NAME_CHARS = 90
+
 
 @dataclass
 class Document:
@@ -47,14 +57,39 @@ class Document:
     copy_cluster_id: str
     story_id: str
     is_origin: bool
+    body_start: int = 0
+    # Columns a reader of web pages and exports adds (documents of later schema versions); None where
+    # the tables do not have them or the source did not say.
+    publisher: str | None = None
+    publisher_outlet_id: str | None = None
+    published_at: dt.datetime | None = None
+    url: str | None = None
 
     @property
     def date(self) -> dt.date:
+        if self.published_at is not None:
+            return self.when.date()
         return self.published or dt.date.fromisoformat(self.batch)
 
     @property
+    def when(self) -> dt.datetime:
+        """When it was published, as precisely as known: the time where given, else the day's start."""
+        if self.published_at is not None:
+            at = self.published_at
+            return (at.astimezone(dt.timezone.utc) if at.tzinfo else at).replace(tzinfo=None)
+        return dt.datetime.combine(self.date, dt.time())
+
+    @property
     def name(self) -> str:
-        return self.title or self.source_path
+        """Its headline; else the first line of its body, cut at a word; else its file name."""
+        if self.title:
+            return self.title
+        line = next((line.strip() for line in self.text[self.body_start :].splitlines() if line.strip()), "")
+        if not line:
+            return self.source_path
+        if len(line) <= NAME_CHARS:
+            return line
+        return line[:NAME_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 @dataclass(frozen=True)
@@ -104,6 +139,10 @@ class Link:
     spans: tuple[tuple[int, int, int, int], ...]
     origin_basis: str
     credited_outlet_id: str | None
+    evidence: str | None
+    # credited / credited_other / uncredited / same_publisher / unknown: provenance files of a later
+    # schema version have it (publisher-level provenance); None where the tables do not.
+    credit_status: str | None
 
 
 @dataclass(frozen=True)
@@ -152,6 +191,7 @@ class Evidence:
     sightings: list[Sighting]
     batch: str | None = None  # a one-batch report's batch (load_evidence); None: every batch
     max_same_story_pairs: int = MAX_SAME_STORY_PAIRS  # per story, the same-story pairs read whole
+    publishers_known: bool = False  # some document names its publisher (text files name none)
 
 
 def _span_tuples(column: pa.ChunkedArray) -> list[tuple[tuple[int, int, int, int], ...]]:
@@ -231,7 +271,19 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     for row in read_rows(
         out_dir,
         "documents",
-        ["doc_id", "source_path", "batch", "published", "dateline", "title", "text", "credited_outlets", "wire_copy"],
+        [
+            "doc_id",
+            "source_path",
+            "batch",
+            "published",
+            "dateline",
+            "title",
+            "text",
+            "credited_outlets",
+            "wire_copy",
+            "body_start",
+            *PUBLISHER_COLUMNS,
+        ],
         where=shown,
     ):
         cluster = current.get(row["doc_id"], {})
@@ -248,6 +300,8 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
             cluster.get("copy_cluster_id") or f"copy:{row['doc_id']}",
             cluster.get("story_id") or f"story:{row['doc_id']}",
             bool(cluster.get("is_origin", True)),
+            row["body_start"] or 0,
+            *(row[c] for c in PUBLISHER_COLUMNS),
         )
     links = list(links_by_pair.values())
     overlaps = copies + _same_story_records(
@@ -291,6 +345,7 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
         list(_records(out_dir, "sightings", Sighting, scope.own_batch, None)),
         batch,
         max_pairs,
+        any(doc.publisher for doc in documents.values()),
     )
 
 
@@ -376,7 +431,7 @@ def link_ends(link: Link) -> tuple[str, str]:
 def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[Link]) -> list[str]:
     """A story's documents by date; on a day, sources before their copies, the origin first."""
     depth = {d: 0 for d in doc_ids}
-    directed = [(l.source_doc_id, l.doc_id) for l in links if l.origin_basis != "tie"]
+    directed = [(l.source_doc_id, l.doc_id) for l in links if l.origin_basis not in UNDIRECTED]
     for _ in range(len(doc_ids)):
         changed = False
         for source, copy in directed:
@@ -387,7 +442,7 @@ def story_order(documents: dict[str, Document], doc_ids: list[str], links: list[
 
     def key(d: str):
         doc = documents[d]
-        return doc.date, depth[d], not doc.is_origin, doc.source_path, d
+        return doc.when, depth[d], not doc.is_origin, doc.source_path, d
 
     return sorted(doc_ids, key=key)
 

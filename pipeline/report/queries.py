@@ -96,11 +96,14 @@ def read_table(
     A column a file lacks (an older schema version) reads as nulls; an unreadable file is an InputError.
     """
     wanted = None if batches is None else set(batches)
-    schema = pa.schema([TABLES[table].field(c).with_nullable(True) for c in columns])
+    paths = [
+        path
+        for path in table_files(out_dir, table)
+        if wanted is None or (path.parent.parent if table in BY_STAGE else path.parent).name in wanted
+    ]
+    schema = pa.schema([_field_of(table, c, paths) for c in columns])
     pieces: list[pa.Table] = []
-    for path in table_files(out_dir, table):
-        if wanted is not None and (path.parent.parent if table in BY_STAGE else path.parent).name not in wanted:
-            continue
+    for path in paths:
         try:
             data: pa.Table = pq.read_table(
                 path, columns=[c for c in columns if c in pq.read_schema(path).names], filters=where
@@ -117,6 +120,22 @@ def read_table(
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"cannot read {path}: {exc}; run the batch again to rewrite it") from exc
     return pa.concat_tables(pieces) if pieces else schema.empty_table()
+
+
+def _field_of(table: str, column: str, paths: list[Path]) -> pa.Field:
+    """The contract's field of ``column``; for a column the contract does not hold (one a newer
+    writer adds), its type in the first file that has it, else a null column."""
+    contract = TABLES[table]
+    if column in contract.names:
+        return contract.field(column).with_nullable(True)
+    for path in paths:
+        try:
+            names = pq.read_schema(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(f"cannot read {path}: {exc}; run the batch again to rewrite it") from exc
+        if column in names.names:
+            return names.field(column).with_nullable(True)
+    return pa.field(column, pa.null())
 
 
 def read_rows(

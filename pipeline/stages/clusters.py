@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core.schema import CLUSTERS
+from pipeline.core.schema import CLUSTERS, UNDIRECTED_BASES
 from pipeline.core.tables import conform
 from pipeline.core.union_find import UnionFind
 
@@ -107,7 +107,7 @@ def assign_clusters(
     members: dict[str, list[str]] = {}
     for doc, cluster in copy_of.items():
         members.setdefault(cluster, []).append(doc)
-    copies = {x for x, _, basis in copy_links if basis != "tie"}
+    copies = {x for x, _, basis in copy_links if basis not in UNDIRECTED_BASES}
     origin_of: dict[str, str | None] = {}
     for cluster, docs in members.items():
         candidates = [d for d in docs if d not in copies]

@@ -1,6 +1,11 @@
 """Stage 1: read every file of a batch into the ``documents`` table, or a row of ``rejects``.
 
-Each file is decoded (UTF-8, BOM'd UTF-16/32, else charset-normalizer's guess),
+A file's format (``pipeline.stages.readers``) says what a document is: a text file is one, an
+export (JSON Lines, CSV/TSV, Parquet) holds one per line or row, an HTML page one, a WARC one
+per HTML response record. A line or record that is not an article is a row of rejects with its
+line or record number, and the rest of the file is read; files of many articles are streamed.
+
+Each text file is decoded (UTF-8, BOM'd UTF-16/32, else charset-normalizer's guess),
 repaired (ftfy, encoding fixes only), normalised (LF line endings, no control
 characters, NFC) and given ``doc_id`` = hash of the normalised text. Nothing is
 dropped silently: every path under the input folder becomes a document or a
@@ -18,6 +23,7 @@ import codecs
 import datetime
 import functools
 import hashlib
+import importlib.util
 import os
 import re
 import stat
@@ -36,11 +42,24 @@ from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform
 from pipeline.core.validation import require_at_least
-from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, imap_chunks, n_chunks
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, imap_chunks, n_chunks
 from pipeline.runtime.progress import progress
+from pipeline.stages.readers import (
+    AUTO,
+    Article,
+    BadRecord,
+    Fields,
+    check_format,
+    format_of,
+    parse_published,
+    read_articles,
+)
+from pipeline.stages.readers.web import EXTRACTORS, extract_page
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
 from pipeline.text.gazetteer import Gazetteer
+from pipeline.text.language import detect_language, given_language
 from pipeline.text.paragraphs import classify, document_pieces, find_header
+from pipeline.text.publishers import resolve_publisher
 from pipeline.text.tokens import count_words
 
 # Share of control characters above which a file is binary rather than damaged text.
@@ -80,10 +99,48 @@ _BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
 class IngestParams:
     """The ``[ingest]`` settings."""
 
-    max_bytes: int = setting(20_000_000, "larger files are rejected (reason too_large)")
+    max_bytes: int = setting(
+        20_000_000, "larger files are rejected (reason too_large); in a file of many articles, larger articles"
+    )
+    format: str = setting(
+        AUTO,
+        "auto (by each file's suffix: .jsonl/.jsonl.gz, .csv, .tsv, .parquet, .html/.htm, .warc/.warc.gz; "
+        "any other file is text) or one of text, jsonl, csv, tsv, parquet, html, warc for every file",
+    )
+    id_field: str = setting("id", "field of an export (JSON Lines, CSV, Parquet) that holds the article's id")
+    url_field: str = setting("url", "field of an export that holds the article's URL")
+    publisher_field: str = setting("publisher", "field of an export that holds the publisher's name")
+    title_field: str = setting("title", "field of an export that holds the headline")
+    published_field: str = setting("published", "field of an export that holds the ISO 8601 date or timestamp")
+    language_field: str = setting("language", "field of an export that holds the language (ISO 639-1)")
+    text_field: str = setting("text", "field of an export that holds the article's text")
+    extractor: str = setting(
+        "trafilatura",
+        "main text of web pages (HTML, WARC): trafilatura, or resiliparse (faster; pip install 'newsprov[fast-html]')",
+    )
 
     def __post_init__(self) -> None:
         require_at_least("ingest", self, ("max_bytes",), 1)
+        check_format(self.format)
+        if self.extractor not in EXTRACTORS:
+            raise ConfigError(f"ingest.extractor must be one of {', '.join(EXTRACTORS)}, got {self.extractor!r}")
+        if self.extractor == "resiliparse" and importlib.util.find_spec("resiliparse") is None:
+            raise ConfigError(
+                "ingest.extractor = resiliparse needs resiliparse: pip install 'newsprov[fast-html]', "
+                "or set extractor = trafilatura"
+            )
+
+    @property
+    def fields(self) -> Fields:
+        return Fields(
+            id=self.id_field,
+            url=self.url_field,
+            publisher=self.publisher_field,
+            title=self.title_field,
+            published=self.published_field,
+            language=self.language_field,
+            text=self.text_field,
+        )
 
 
 @dataclass(frozen=True)
@@ -477,17 +534,40 @@ def _title(text: str, pieces: list[tuple[int, int]]) -> str | None:
 
 
 @dataclass(frozen=True)
+class _Source:
+    """Where a text came from and what its source says about it."""
+
+    source_path: str
+    source_format: str
+    source_sha256: str
+    encoding: str
+    record: int | None = None
+    source_id: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+    title: str | None = None
+    published: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
 class _Document:
     doc_id: str
-    source_path: str
+    source: _Source
     header: Header
     title: str | None
+    published: datetime.date | None
+    published_at: datetime.datetime | None
+    language: str | None
+    publisher_outlet_id: str | None
     n_passages: int
     normalised: NormalisedText
     text_sha256: str
-    source_sha256: str
-    encoding: str
     credits: tuple[Credit, ...]  # find_credits of the text
+
+    @property
+    def source_path(self) -> str:
+        return self.source.source_path
 
 
 @dataclass(frozen=True)
@@ -495,10 +575,15 @@ class _Rejected:
     source_path: str
     reason: str
     detail: str
+    record: int | None = None
 
 
 def _walk(input_dir: Path, relative: Path = Path()):
-    """(relative path, entry or error) of everything under the folder, sorted, depth first."""
+    """(relative path, entry or error) of everything under the folder, sorted, depth first; of a
+    file given instead of a folder, the file alone (its name relative to its folder)."""
+    if not relative.parts and input_dir.is_file():
+        yield Path(input_dir.name), input_dir
+        return
     folder = input_dir / relative
     try:
         with os.scandir(folder) as it:
@@ -520,24 +605,36 @@ def listed_paths(input_dir: Path) -> list[str]:
     return [_display_path(relative) for relative, _ in _walk(Path(input_dir))]
 
 
+def _files_root(input_dir: Path) -> Path:
+    """The folder the walked paths are relative to: the input folder, or a file's own folder."""
+    return input_dir.parent if input_dir.is_file() else input_dir
+
+
+def _link_target(path: Path, root: Path) -> Path:
+    """The file a symbolic link inside ``root`` names, or ``path`` itself; ``_Reject`` for a link that
+    is broken, loops, leads out of ``root`` or to a folder."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise _Reject("unreadable", f"broken symbolic link to {os.readlink(path)}") from None
+    except (OSError, RuntimeError) as exc:
+        raise _Reject("unreadable", f"symbolic link loop ({exc})") from None
+    if not target.is_relative_to(root):
+        raise _Reject("unreadable", f"symbolic link to {target}, outside the input folder; copy the file in")
+    if target.is_dir():
+        raise _Reject(
+            "not_a_file",
+            f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
+            "inside the input folder, whose files are read from there",
+        )
+    return target
+
+
 def _read(path: Path, root: Path, max_bytes: int) -> bytes:
     """The bytes of a regular file inside ``root``, or raise ``_Reject``."""
-    if path.is_symlink():
-        try:
-            target = path.resolve(strict=True)
-        except FileNotFoundError:
-            raise _Reject("unreadable", f"broken symbolic link to {os.readlink(path)}") from None
-        except (OSError, RuntimeError) as exc:
-            raise _Reject("unreadable", f"symbolic link loop ({exc})") from None
-        if not target.is_relative_to(root):
-            raise _Reject("unreadable", f"symbolic link to {target}, outside the input folder; copy the file in")
-        if target.is_dir():
-            raise _Reject(
-                "not_a_file",
-                f"symbolic link to the folder {target.relative_to(root).as_posix() or '.'} "
-                "inside the input folder, whose files are read from there",
-            )
-        path = target
+    path = _link_target(path, root)
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -567,29 +664,78 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
 
 def _ingest_file(data: bytes, source_path: str) -> _Document:
     text, encoding = decode(data)
+    return _ingest_text(text, _Source(source_path, "text", hashlib.sha256(data).hexdigest(), encoding), len(data))
+
+
+def _ingest_text(text: str, source: _Source, n_bytes: int) -> _Document:
+    """A document of ``text`` (decoded or given), with what its source says about it."""
     normalised = normalise_text(text)
     if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in normalised.text):
         # zero-width spaces, joiners and stray byte order marks are no text either
-        raise _Reject("empty", f"no text, only whitespace or invisible characters ({len(data)} bytes)")
+        raise _Reject("empty", f"no text, only whitespace or invisible characters ({n_bytes} bytes)")
     header = parse_header(normalised.text)
     # Ingest needs the number of passages and the first one's kind, not every passage classified.
     header_piece, pieces = document_pieces(normalised.text, header.body_start)
     text_sha256 = hashlib.sha256(normalised.text.encode("utf-8")).hexdigest()
+    gazetteer = Gazetteer.packaged()
     # Searched here, in the pool's workers when there is a pool: ingest sums the credits up in
     # documents and publishes them for the attribution stage, which need not search again.
-    credits = tuple(find_credits(normalised.text, Gazetteer.packaged(), header.body_start))
+    credits = tuple(find_credits(normalised.text, gazetteer, header.body_start))
+    if source.source_format == "text":
+        title, (published, published_at) = _title(normalised.text, pieces), (header.published, None)
+    else:
+        title, (published, published_at) = source.title, parse_published(source.published)
     return _Document(
         doc_id=text_sha256[:16],
-        source_path=source_path,
+        source=source,
         header=header,
-        title=_title(normalised.text, pieces),
+        title=title,
+        published=published,
+        published_at=published_at,
+        language=given_language(source.language) or detect_language(normalised.text),
+        publisher_outlet_id=resolve_publisher(gazetteer, source.publisher, source.url),
         n_passages=len(pieces) + (header_piece is not None),
         normalised=normalised,
         text_sha256=text_sha256,
-        source_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=encoding,
         credits=credits,
     )
+
+
+def _ingest_article(source_path: str, fmt: str, article: Article, extractor: str) -> _Document | _Rejected:
+    """One article of a file of many (or an HTML page) as a document, or why it is rejected."""
+    try:
+        if article.html is not None:
+            page = extract_page(article.html, article.url, article.charset, extractor)
+            if not page.text.strip():
+                raise _Reject("empty", f"no main text found in the page ({len(article.html)} bytes)")
+            source = _Source(
+                source_path,
+                fmt,
+                article.source_sha256,
+                page.encoding,
+                record=article.record,
+                url=article.url or page.url,
+                publisher=page.sitename,
+                title=page.title,
+                published=page.date,
+            )
+            return _ingest_text(page.text, source, len(article.html))
+        source = _Source(
+            source_path,
+            fmt,
+            article.source_sha256,
+            "utf-8",
+            record=article.record,
+            source_id=article.source_id,
+            url=article.url,
+            publisher=article.publisher,
+            title=article.title,
+            published=article.published,
+            language=article.language,
+        )
+        return _ingest_text(article.text or "", source, len(article.text or ""))
+    except _Reject as reject:
+        return _Rejected(source_path, reject.reason, reject.detail, article.record)
 
 
 def _display_path(relative: Path) -> str:
@@ -607,10 +753,38 @@ def _ingest_path(input_dir: Path, root: Path, relative: Path, max_bytes: int) ->
         return _Rejected(source_path, reject.reason, reject.detail)
 
 
-def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Document | _Rejected]:
-    """``_ingest_path`` of each file, in a worker process."""
-    input_dir, root, relatives, max_bytes = chunk
-    return [_ingest_path(input_dir, root, relative, max_bytes) for relative in relatives]
+@dataclass(frozen=True)
+class _TextFile:
+    """A file read whole as one document (``text`` format), in a worker."""
+
+    relative: Path
+
+
+@dataclass(frozen=True)
+class _FileArticle:
+    """One article of a file of many, in a worker."""
+
+    source_path: str
+    fmt: str
+    article: Article
+    extractor: str
+
+
+_Work = _TextFile | _FileArticle | _Rejected
+
+
+def _do(work: _Work, input_dir: Path, root: Path, max_bytes: int) -> _Document | _Rejected:
+    if isinstance(work, _TextFile):
+        return _ingest_path(input_dir, root, work.relative, max_bytes)
+    if isinstance(work, _FileArticle):
+        return _ingest_article(work.source_path, work.fmt, work.article, work.extractor)
+    return work
+
+
+def _ingest_chunk(chunk: tuple[Path, Path, tuple[_Work, ...], int]) -> list[_Document | _Rejected]:
+    """Each piece of work of a chunk as a document or a reject, in a worker process."""
+    input_dir, root, works, max_bytes = chunk
+    return [_do(work, input_dir, root, max_bytes) for work in works]
 
 
 # Ingest's chunks per process: its chunks cost nothing to send (paths), and smaller chunks keep the
@@ -618,32 +792,98 @@ def _ingest_chunk(chunk: tuple[Path, Path, tuple[Path, ...], int]) -> list[_Docu
 INGEST_CHUNKS_PER_PROCESS = 8
 # Documents turned into a piece of the documents table at a time, while the pool reads the next files.
 _DOCUMENTS_PIECE = 1000
+# Bytes of a file of many articles counted as one article, to size the pool's chunks before reading it.
+_BYTES_PER_ARTICLE = 5_000
+# Articles of such files sent to a worker at a time, at most: their pages travel with them.
+_MAX_ARTICLES_PER_CHUNK = 64
+
+
+def _works(input_dir: Path, root: Path, entries: list[tuple[Path, object]], params: IngestParams):
+    """What to ingest, in walk order: each text file, each article of a file of many articles (read
+    as it is sent on), each line or record that is not one, each folder that could not be listed."""
+    fields = params.fields
+    for relative, entry in entries:
+        source_path = _display_path(relative)
+        if isinstance(entry, OSError):
+            yield _Rejected(source_path, "unreadable", f"cannot list folder: {entry.strerror}")
+            continue
+        fmt = format_of(relative, params.format)
+        if fmt == "text":
+            yield _TextFile(relative)
+            continue
+        path = input_dir / relative
+        try:
+            _check_readable(path, root)
+            for found in read_articles(path, fmt, fields, params.max_bytes):
+                if isinstance(found, BadRecord):
+                    yield _Rejected(source_path, found.reason, found.detail, found.record)
+                else:
+                    yield _FileArticle(source_path, fmt, found, params.extractor)
+        except _Reject as reject:
+            yield _Rejected(source_path, reject.reason, reject.detail)
+        except OSError as exc:
+            yield _Rejected(source_path, "unreadable", f"cannot read: {exc.strerror or exc}")
+
+
+def _check_readable(path: Path, root: Path) -> None:
+    """``_read``'s checks (links, FIFOs, devices) for a file that is streamed, not read whole."""
+    path = _link_target(path, root)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _Reject("unreadable", f"cannot open: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise _Reject("not_a_file", "not a regular file (folder, device, FIFO or socket)")
+
+
+def _estimated_articles(input_dir: Path, root: Path, entries: list[tuple[Path, object]], params: IngestParams) -> int:
+    """Text files, and files of many articles by their size: how much work the batch is, before reading it."""
+    total = 0
+    for relative, entry in entries:
+        if isinstance(entry, OSError):
+            continue
+        if format_of(relative, params.format) == "text":
+            total += 1
+            continue
+        try:
+            total += max(1, os.stat(root / relative).st_size // _BYTES_PER_ARTICLE)
+        except OSError:
+            total += 1
+    return total
+
+
+def _chunked(works, size: int):
+    chunk: list[_Work] = []
+    for work in works:
+        chunk.append(work)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _ingest_all(
     input_dir: Path,
     root: Path,
     entries: list[tuple[Path, object]],
-    max_bytes: int,
+    params: IngestParams,
     parallel: ParallelParams,
     label: str,
 ):
-    """(relative path, entry, outcome) of each walked entry, in walk order; files are ingested in
-    worker processes when there are enough of them, and folders that could not be listed have no outcome."""
-    files = [relative for relative, entry in entries if not isinstance(entry, OSError)]
-    parts = n_chunks(len(files), parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
+    """A document or a reject for each piece of work (``_works``), in walk order; in worker
+    processes when there is enough of it."""
+    works = _works(input_dir, root, entries, params)
+    estimate = _estimated_articles(input_dir, root, entries, params)
+    parts = n_chunks(estimate, parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
     if parts <= 1:
-        for relative, entry in progress(entries, label):
-            yield (
-                relative,
-                entry,
-                (None if isinstance(entry, OSError) else _ingest_path(input_dir, root, relative, max_bytes)),
-            )
+        for work in progress(works, label, total=estimate):
+            yield _do(work, input_dir, root, params.max_bytes)
         return
-    chunks = [(input_dir, root, tuple(files[o : o + n]), max_bytes) for o, n in even_slices(len(files), parts)]
-    outcomes = (o for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label) for o in chunk)
-    for relative, entry in entries:
-        yield relative, entry, (None if isinstance(entry, OSError) else next(outcomes))
+    size = max(1, min(-(-estimate // parts), _MAX_ARTICLES_PER_CHUNK))
+    chunks = ((input_dir, root, tuple(chunk), params.max_bytes) for chunk in _chunked(works, size))
+    for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label, total=-(-estimate // size)):
+        yield from chunk
 
 
 def first_sightings(documents: pa.Table) -> dict[str, FirstSighting]:
@@ -666,7 +906,8 @@ def ingest_folder(
     seen: Mapping[str, FirstSighting] | None = None,
     parallel: ParallelParams | None = None,
 ) -> IngestResult:
-    """Every path under ``input_dir`` as a row of documents, sightings or rejects.
+    """Every path under ``input_dir`` (a folder, or one file) as rows of documents, sightings or rejects:
+    a text file is one document, a file of many articles (``params.format``) one per article.
 
     A file whose normalised text is already a document, earlier in this batch or in
     ``seen`` (doc_id -> first sighting, from earlier batches), is not ingested twice:
@@ -677,8 +918,10 @@ def ingest_folder(
     input_dir = Path(input_dir)
     if not input_dir.exists():
         raise InputError(f"input folder {input_dir} does not exist; pass the folder that holds the batch's articles")
-    if not input_dir.is_dir():
-        raise InputError(f"input {input_dir} is not a folder; pass the folder that holds the batch's articles")
+    if not input_dir.is_dir() and not input_dir.is_file():
+        raise InputError(
+            f"input {input_dir} is not a folder or a file; pass the folder that holds the batch's articles"
+        )
     try:
         datetime.date.fromisoformat(batch)
     except (TypeError, ValueError):
@@ -686,6 +929,8 @@ def ingest_folder(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
     now = now.astimezone(datetime.timezone.utc)
+    entries = list(_walk(input_dir))
+    input_dir = _files_root(input_dir)
     root = input_dir.resolve()
 
     documents: list[_Document] = []  # not yet in a piece of the documents table
@@ -693,13 +938,9 @@ def ingest_folder(
     credits: list[pa.Table] = []
     rejects: list[_Rejected] = []
     sightings: list[tuple[str, str, FirstSighting]] = []
-    entries = list(_walk(input_dir))
-    for relative, entry, outcome in _ingest_all(
-        input_dir, root, entries, params.max_bytes, parallel or ParallelParams(processes=1), f"ingest {batch}"
+    for outcome in _ingest_all(
+        input_dir, root, entries, params, parallel or ParallelParams(processes=1), f"ingest {batch}"
     ):
-        if isinstance(entry, OSError):
-            rejects.append(_Rejected(_display_path(relative), "unreadable", f"cannot list folder: {entry.strerror}"))
-            continue
         if isinstance(outcome, _Rejected):
             rejects.append(outcome)
             continue
@@ -745,7 +986,7 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "doc_id": [d.doc_id for d in documents],
         "source_path": [d.source_path for d in documents],
         "batch": [batch] * len(documents),
-        "published": [d.header.published for d in documents],
+        "published": [d.published for d in documents],
         "dateline": [d.header.dateline for d in documents],
         "title": [d.title for d in documents],
         "body_start": [d.header.body_start for d in documents],
@@ -753,8 +994,8 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "n_passages": [d.n_passages for d in documents],
         "text": [d.normalised.text for d in documents],
         "text_sha256": [d.text_sha256 for d in documents],
-        "source_sha256": [d.source_sha256 for d in documents],
-        "encoding": [d.encoding for d in documents],
+        "source_sha256": [d.source.source_sha256 for d in documents],
+        "encoding": [d.source.encoding for d in documents],
         "offset_breaks": [
             [{"text_offset": b.text_offset, "source_offset": b.source_offset} for b in d.normalised.offset_breaks]
             for d in documents
@@ -762,6 +1003,14 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "ingested_at": [now] * len(documents),
         "credited_outlets": [list(s.credited_outlets) for s in summaries],
         "wire_copy": [s.wire_copy for s in summaries],
+        "source_format": [d.source.source_format for d in documents],
+        "source_record": [d.source.record for d in documents],
+        "source_id": [d.source.source_id for d in documents],
+        "url": [d.source.url for d in documents],
+        "publisher": [d.source.publisher for d in documents],
+        "publisher_outlet_id": [d.publisher_outlet_id for d in documents],
+        "published_at": [d.published_at for d in documents],
+        "language": [d.language for d in documents],
     }
     return conform(pa.table({k: pa.array(v, type=DOCUMENTS.field(k).type) for k, v in columns.items()}), DOCUMENTS)
 
@@ -773,5 +1022,6 @@ def _rejects_table(rejects: list[_Rejected], batch: str, now: datetime.datetime)
         "reason": [r.reason for r in rejects],
         "detail": [r.detail for r in rejects],
         "rejected_at": [now] * len(rejects),
+        "source_record": [r.record for r in rejects],
     }
     return conform(pa.table({k: pa.array(v, type=REJECTS.field(k).type) for k, v in columns.items()}), REJECTS)

@@ -23,22 +23,31 @@ substantial passages: ``excerpt`` (only part of both documents is shared: a
 part of the source inside a different article), ``spun`` (synonym-rewritten),
 ``light_edit`` (most of the source, edited), ``reprint`` (the source,
 unchanged but for boilerplate). Its direction comes from the
-earlier date, then from containment (the copy is the side mostly made of the
-other); otherwise it is a tie, flagged as such.
+earlier date; then from publishers: the side that credits the other side's
+publisher (or the agency of the other side's wire dateline) is the copy; then
+from a credit that introduces the shared text; then from the earlier
+publication time when both sides have one; then from containment (the copy is
+the side mostly made of the other); otherwise it is a tie, flagged as such.
+Two documents of one day that each copy a third are siblings: each is linked
+to that source, and their own link says they share it (``shared_source``)
+instead of naming one the copy of the other.
+
+Each link says who published each side and whether the copy credits the
+source's publisher (``credit_status``, see ``credit_status``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.ids import ordinal_of
-from pipeline.core.schema import COPY_RELATIONS, PROVENANCE
+from pipeline.core.schema import COPY_RELATIONS, PROVENANCE, UNDIRECTED_BASES
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform
 from pipeline.core.union_find import UnionFind
@@ -85,6 +94,17 @@ class DocumentInfo:
     date: dt.date
     body_chars: int
     substantial_passages: int
+    body_start: int = 0
+    publisher: str | None = None  # as the source names it
+    outlet_id: str | None = None  # the publisher in the gazetteer
+    published_at: dt.datetime | None = None
+    url: str | None = None
+    title: str | None = None
+
+    @property
+    def publisher_key(self) -> str | None:
+        """Who published it, for comparing two documents: the outlet, else the name as given."""
+        return self.outlet_id or (self.publisher.casefold() if self.publisher else None)
 
 
 @dataclass(frozen=True)
@@ -138,15 +158,29 @@ def document_info(documents: pa.Table, passages: dict[str, PassageInfo]) -> dict
     """Date (published, else batch), body length and number of substantial passages of each document."""
     substantial: Counter[str] = Counter(p.doc_id for p in passages.values() if p.substantial)
     info = {}
-    for doc_id, published, batch, n_chars, body_start in zip(
+    absent = [None] * documents.num_rows  # publisher columns, when the table has none (the tests' own)
+    for doc_id, published, batch, n_chars, body_start, publisher, outlet_id, published_at, url, title in zip(
         documents.column("doc_id").to_pylist(),
         documents.column("published").to_pylist(),
         documents.column("batch").to_pylist(),
         documents.column("n_chars").to_pylist(),
         documents.column("body_start").to_pylist(),
+        *(
+            documents.column(name).to_pylist() if name in documents.column_names else absent
+            for name in ("publisher", "publisher_outlet_id", "published_at", "url", "title")
+        ),
     ):
         info[doc_id] = DocumentInfo(
-            doc_id, published or dt.date.fromisoformat(batch), max(1, n_chars - body_start), max(1, substantial[doc_id])
+            doc_id,
+            published or dt.date.fromisoformat(batch),
+            max(1, n_chars - body_start),
+            max(1, substantial[doc_id]),
+            body_start,
+            publisher,
+            outlet_id,
+            published_at,
+            url,
+            title,
         )
     return info
 
@@ -226,14 +260,22 @@ def _direction(
     introduces_x: bool,
     introduces_y: bool,
     params: ProvenanceParams,
+    names_x: bool = False,
+    names_y: bool = False,
 ) -> tuple[bool, str]:
-    """(x is the copy, basis): the later date; else the side that introduces the shared text with
-    a credit; else the side contained in the other (almost all of it shared, clearly more than
-    the other side); else a tie. A reprint with a footer added is a tie, not a guess."""
+    """(x is the copy, basis): the later date; else the side that names the other's publisher
+    (``names_*``, see ``_names_publisher``); else the side that introduces the shared text with a
+    credit; else the later publication time; else the side contained in the other (almost all of
+    it shared, clearly more than the other side); else a tie. A reprint with a footer added is a
+    tie, not a guess."""
     if x.date != y.date:
         return x.date > y.date, "date"
+    if names_x != names_y:
+        return names_x, "publisher_credit"
     if introduces_x != introduces_y:
         return introduces_x, "credit"
+    if x.published_at is not None and y.published_at is not None and x.published_at != y.published_at:
+        return x.published_at > y.published_at, "timestamp"
     for x_is_copy, copy, source in ((True, coverage_x, coverage_y), (False, coverage_y, coverage_x)):
         if copy >= params.contained_coverage and copy - source > params.containment_margin:
             return x_is_copy, "containment"
@@ -263,6 +305,7 @@ class PassageCredit:
     ordinal: int
     outlet_id: str
     can_introduce: bool
+    cue: str = "other"
 
 
 def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
@@ -274,8 +317,125 @@ def _credits(attributions: pa.Table) -> dict[str, list[PassageCredit]]:
         attributions.column("cue").to_pylist(),
     ):
         if outlet_id is not None:
-            found[doc_id].append(PassageCredit(ordinal_of(passage_id), outlet_id, cue in INTRODUCING_CUES))
+            found[doc_id].append(PassageCredit(ordinal_of(passage_id), outlet_id, cue in INTRODUCING_CUES, cue))
     return found
+
+
+def _credited_outlets(doc: DocumentInfo, credits: dict[str, list[PassageCredit]]) -> set[str]:
+    """Outlets a document credits for its text anywhere in it (a photo credit is for a picture), its
+    own publisher left out: a wire story's own dateline credits no one."""
+    return {c.outlet_id for c in credits.get(doc.doc_id, ()) if c.cue != "photo_credit"} - {doc.outlet_id}
+
+
+def _names_publisher(copy: DocumentInfo, source: DocumentInfo, credits: dict[str, list[PassageCredit]]) -> bool:
+    """Whether ``copy`` credits ``source``'s publisher, or the agency of ``source``'s own wire dateline
+    ("LONDON (Reuters) -") when it is not ``copy``'s dateline too."""
+    named = _credited_outlets(copy, credits)
+    if not named:
+        return False
+    copy_datelines = {c.outlet_id for c in credits.get(copy.doc_id, ()) if c.cue == "dateline"}
+    source_agencies = {c.outlet_id for c in credits.get(source.doc_id, ()) if c.cue == "dateline"} - copy_datelines
+    return bool(named & ({source.outlet_id} - {None} | source_agencies))
+
+
+def credit_status(copy: DocumentInfo, source: DocumentInfo, credits: dict[str, list[PassageCredit]]) -> str:
+    """``unknown`` when a side has no publisher; ``same_publisher``; ``credited`` when the copy credits
+    the source's publisher; ``credited_other`` when it credits other outlets only; else ``uncredited``."""
+    if copy.publisher_key is None or source.publisher_key is None:
+        return "unknown"
+    if copy.publisher_key == source.publisher_key:
+        return "same_publisher"
+    named = _credited_outlets(copy, credits)
+    if source.outlet_id is not None and source.outlet_id in named:
+        return "credited"
+    return "credited_other" if named else "uncredited"
+
+
+# Same-day directions that two siblings of one source would get from each other: a credit of the
+# source's publisher, a later time, containment or a tie. A date, or a credit introducing the
+# shared text, says one copied the other.
+_SIBLING_BASES = ("publisher_credit", "timestamp", "containment", "tie")
+
+
+def _url_key(url: str | None) -> str | None:
+    """A URL for comparing two versions of a page: no scheme, fragment or trailing slash."""
+    if not url:
+        return None
+    return url.split("#", 1)[0].split("://", 1)[-1].rstrip("/").lower()
+
+
+def is_version(x: DocumentInfo, y: DocumentInfo) -> bool:
+    """Two texts of one story of one publisher: the same URL, or the same publisher and title."""
+    if _url_key(x.url) is not None and _url_key(x.url) == _url_key(y.url):
+        return True
+    return (
+        x.publisher_key is not None
+        and x.publisher_key == y.publisher_key
+        and bool(x.title)
+        and (x.title or "").casefold() == (y.title or "").casefold()
+    )
+
+
+def _version_direction(x: DocumentInfo, y: DocumentInfo, computed: tuple[bool, str]) -> tuple[bool, str]:
+    """(x is the later version, basis): the later time, else the later day, else as computed."""
+    if x.published_at is not None and y.published_at is not None and x.published_at != y.published_at:
+        return x.published_at > y.published_at, "timestamp"
+    if x.date != y.date:
+        return x.date > y.date, "date"
+    return computed
+
+
+def changed_spans(spans: list[tuple[int, int, int, int]], a_length: int, b_length: int, a_text: str, b_text: str):
+    """The stretches between shared spans, as (a_start, a_end, b_start, b_end): what one version has
+    where the other has something else or nothing; whitespace-only stretches left out."""
+    merged: list[list[int]] = []
+    for a0, a1, b0, b1 in sorted(spans):
+        if merged and a0 <= merged[-1][1] and b0 >= merged[-1][2]:
+            merged[-1][1], merged[-1][3] = max(merged[-1][1], a1), max(merged[-1][3], b1)
+        else:
+            merged.append([a0, a1, b0, b1])
+    changed, a_at, b_at = [], 0, 0
+    for a0, a1, b0, b1 in [*merged, [a_length, a_length, b_length, b_length]]:
+        a_gap, b_gap = (a_at, max(a_at, a0)), (b_at, max(b_at, b0))
+        if a_text[a_gap[0] : a_gap[1]].strip() or b_text[b_gap[0] : b_gap[1]].strip():
+            changed.append((*a_gap, *b_gap))
+        a_at, b_at = max(a_at, a1), max(b_at, b1)
+    return changed
+
+
+def version_documents(documents: pa.Table) -> set[str]:
+    """Documents of ``documents`` (doc_id, url, publisher, publisher_outlet_id, title) that may be
+    versions of another of them (``is_version``): whose texts ``document_links`` wants."""
+    groups: dict[tuple, set[str]] = defaultdict(set)
+    for doc_id, url, publisher, outlet_id, title in zip(
+        *(documents.column(n).to_pylist() for n in ("doc_id", "url", "publisher", "publisher_outlet_id", "title"))
+    ):
+        if _url_key(url):
+            groups["url", _url_key(url)].add(doc_id)
+        key = outlet_id or (publisher.casefold() if publisher else None)
+        if key and title:
+            groups["title", key, title.casefold()].add(doc_id)
+    return {doc for group in groups.values() if len(group) > 1 for doc in group}
+
+
+def _siblings(rows: dict[str, list], earlier_links: Iterable[tuple[str, str]]) -> None:
+    """Mark the same-day links (``_SIBLING_BASES``) whose two documents each copy (or update) one third
+    document, in this batch's links or earlier ones: ``origin_basis`` shared_source, and that source."""
+    sources: dict[str, set[str]] = defaultdict(set)
+    for copy, source in earlier_links:
+        sources[copy].add(source)
+    for copy, source, basis in zip(rows["doc_id"], rows["source_doc_id"], rows["origin_basis"]):
+        if basis not in UNDIRECTED_BASES:
+            sources[copy].add(source)
+    for n, (x, y, basis) in enumerate(zip(rows["doc_id"], rows["source_doc_id"], rows["origin_basis"])):
+        if basis not in _SIBLING_BASES or rows["relation"][n] == "update":
+            continue
+        shared = (sources[x] & sources[y]) - {x, y}
+        # the one of them that copies none of the others: the first source, not a copy of it
+        firsts = sorted(z for z in shared if not sources[z] & shared) or sorted(shared)
+        if firsts:
+            rows["origin_basis"][n] = "shared_source"
+            rows["shared_source_doc_id"][n] = firsts[0]
 
 
 def _evidence_basis(
@@ -358,19 +518,27 @@ def document_links(
     params: ProvenanceParams,
     earlier_links: Iterable[tuple[str, str]] = (),
     paraphrases: pa.Table | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> pa.Table:
     """The provenance table: one row per (copying document, source document).
 
     ``documents`` and ``passages`` must cover every document the overlaps and
     ``paraphrases`` name (all their passages); ``attributions`` the credits of
     those documents; ``earlier_links`` the (doc_id, source_doc_id) links of
-    earlier batches (those of ``chained_links`` are enough).
+    earlier batches (those of ``chained_links`` are enough); ``texts`` the texts of
+    the documents of ``version_documents`` (an update's changed spans leave out
+    what is only whitespace in them).
+
+    Two versions of one story (``is_version``: the same URL, or the same
+    publisher and title) are linked as ``update``: the later one is doc_id, and
+    ``changed_spans`` are the stretches between their shared spans.
 
     Copied text too short to prove a link by itself still links two documents
     that copy links already join through others (evidence ``copy_chain``): an
     excerpt of a spun copy shares one or two spun paragraphs with the original,
     and its chain of copies shows where they came from.
     """
+    earlier_links, texts = list(earlier_links), texts or {}
     passages_info = passage_info(passages, params)
     info = document_info(documents, passages_info)
     credits = _credits(attributions)
@@ -411,7 +579,12 @@ def document_links(
             _credited_outlet(x_id, evidence.passages_x, credits, introducing_only=True) is not None,
             _credited_outlet(y_id, evidence.passages_y, credits, introducing_only=True) is not None,
             params,
+            _names_publisher(x, y, credits),
+            _names_publisher(y, x, credits),
         )
+        version = proof != "paraphrase" and is_version(x, y)
+        if version:
+            x_is_copy, basis = _version_direction(x, y, (x_is_copy, basis))
         if x_is_copy:
             copy, source, spans, credit = x, y, evidence.spans, credit_x
             copy_cov, source_cov, copy_passages, source_passages = (
@@ -432,9 +605,25 @@ def document_links(
         rows["source_doc_id"].append(source.doc_id)
         rows["batch"].append(batch)
         rows["relation"].append(
-            "paraphrase"
+            "update"
+            if version
+            else "paraphrase"
             if proof == "paraphrase"
             else _relation(passage_coverage_x, passage_coverage_y, evidence, params)
+        )
+        rows["changed_spans"].append(
+            [
+                {"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1}
+                for a0, a1, b0, b1 in changed_spans(
+                    spans,
+                    copy.body_chars + copy.body_start,
+                    source.body_chars + source.body_start,
+                    texts.get(copy.doc_id, ""),
+                    texts.get(source.doc_id, ""),
+                )
+            ]
+            if version
+            else None
         )
         rows["shared_passages"].append(len(copy_passages))
         rows["source_shared_passages"].append(len(source_passages))
@@ -448,5 +637,12 @@ def document_links(
         rows["origin_basis"].append(basis)
         rows["credited_outlet_id"].append(credit)
         rows["evidence"].append(proof)
+        rows["publisher"].append(copy.publisher)
+        rows["publisher_outlet_id"].append(copy.outlet_id)
+        rows["source_publisher"].append(source.publisher)
+        rows["source_publisher_outlet_id"].append(source.outlet_id)
+        rows["credit_status"].append(credit_status(copy, source, credits))
+        rows["shared_source_doc_id"].append(None)
+    _siblings(rows, earlier_links)
     table = pa.table({name: pa.array(values, type=PROVENANCE.field(name).type) for name, values in rows.items()})
     return conform(table, PROVENANCE)

