@@ -118,7 +118,7 @@ def test_a_batch_a_killed_run_left_unfinished_is_finished_without_warnings(undis
     """Its last stages' partitions were never written: nothing computed from them is published,
     so they are not lost, only not built yet."""
     inbox, reference = undisturbed
-    for table in ("provenance", "clusters"):
+    for table in ("provenance", "outlet_links", "clusters"):
         shutil.rmtree(tables.partition_dir(archive, table, SECOND))
     shutil.rmtree(archive / "reports" / SECOND)
     with caplog.at_level("WARNING"):

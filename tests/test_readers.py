@@ -96,7 +96,8 @@ def expected(out: Path, table: str) -> tuple[list[str], str | None, int, Counter
 @pytest.mark.parametrize("reader", [duckdb_read, polars_read, pandas_read], ids=["duckdb", "polars", "pandas"])
 def test_each_reader_finds_the_rows_and_one_string_batch(two_batches, table, reader):
     want = expected(two_batches, table)
-    assert want[2] > 0 or table in ("paraphrases", "sentence_bands", "rejects", "sightings")
+    # outlet_links: the seeds are text files, whose documents name no publisher
+    assert want[2] > 0 or table in ("paraphrases", "sentence_bands", "rejects", "sightings", "outlet_links")
     if want[3] is not None:
         assert set(want[3]) <= {SEED_BATCH, NEXT_BATCH}
     assert normalised(reader(two_batches, table)) == want

@@ -57,7 +57,7 @@ def _rust_class(ranges: list[tuple[int, int]]) -> str:
 # A character of an unspaced script, an abbreviation ("U.S."), a number ("1,000.5"), a word (with
 # inner apostrophes and marks), or "%".
 TOKEN = re.compile(
-    f"[{_python_class(_UNSPACED)}]"
+    f"[{_python_class(_UNSPACED)}](?<=[^\\W_])"  # a letter of those blocks (not an unassigned code point)
     r"|(?:[^\W\d_]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
     f"|[^\\W_{_python_class(_UNSPACED)}](?:[^\\W_{_python_class(_UNSPACED)}]|[{_python_class(_MARKS)}])*"
@@ -70,7 +70,7 @@ TOKEN = re.compile(
 # connectors (tested equal on arbitrary Unicode text).
 _WORD_RUST = f"[[\\p{{L}}\\p{{N}}]--[{_rust_class(_UNSPACED)}]]"
 TOKEN_RUST = (
-    f"[{_rust_class(_UNSPACED)}]"
+    f"[[\\p{{L}}\\p{{N}}]&&[{_rust_class(_UNSPACED)}]]"
     r"|(?:[\p{L}\p{Nl}\p{No}]\.){2,}"
     r"|\d+(?:[.,]\d+)*"
     f"|{_WORD_RUST}(?:{_WORD_RUST}|[{_rust_class(_MARKS)}])*(?:['’]{_WORD_RUST}+)*"
