@@ -105,3 +105,33 @@ def test_a_link_between_two_copies_of_one_source_is_counted_apart_not_as_false()
     assert {(e["doc"], e["source"]) for e in report.errors if e["error"] == "false_link"} == {("z", "x"), ("w", "y")}
     cut, heavy = report.relations
     assert (cut.found, cut.false_links, heavy.found, heavy.false_links) == (1, 2, 0, 2)
+
+
+def test_recall_by_reused_length_counts_the_copying_documents_characters():
+    from pathlib import Path
+
+    from pipeline.orchestration.evaluation import GoldDocument, GoldSet, RunTiming, format_report, score
+
+    gold = GoldSet(
+        Path("."),
+        tuple(GoldDocument(d, f"{d}.txt", "2025-01-01") for d in ("s", "a", "b", "c")),
+        (
+            # 300 characters in doc_b, though 2,000 in the source: a short excerpt.
+            GoldPair("s", "a", "excerpt", ((0, 2000, 0, 200), (3000, 3100, 500, 600))),
+            GoldPair("s", "b", "excerpt", ((0, 700, 0, 700),)),
+            GoldPair("s", "c", "summary", ((0, 5000, 100, 1200),)),
+        ),
+        (),
+    )
+    links = [PredictedLink("b", "s", "excerpt", "date", ()), PredictedLink("c", "s", "paraphrase", "date", ())]
+    report = score(gold, links, {}, RunTiming(0.0, {}), 1)
+    assert [(b.bucket, b.found, b.gold) for b in report.by_length] == [
+        ("<500", 0, 1),
+        ("500-1000", 1, 1),
+        (">1000", 1, 1),
+    ]
+    assert report.by_length[0].by_relation == {"excerpt": [0, 1]}
+    text = format_report(report)
+    assert "length <500=0.000(0/1) 500-1000=1.000(1/1) >1000=1.000(1/1)" in text
+    assert text.splitlines()[-1].startswith("pairs ")
+    assert [e["reused_chars"] for e in report.errors if e["error"] == "missed"] == [300]

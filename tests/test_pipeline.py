@@ -307,7 +307,7 @@ def test_progress_bars_stay_quiet_off_a_terminal(capfd):
     [
         ("fingerprint", "num_perm = abc", "luigi.cfg [fingerprint] num_perm: invalid literal for int()"),
         ("fingerprint", "num_perm = 1", "fingerprint.num_perm must be >= 2, got 1"),
-        ("paraphrase", "min_sentences = 0", "paraphrase.min_sentences must be >= 1, got 0"),
+        ("paraphrase", "min_shared_words = 0", "paraphrase.min_shared_words must be >= 1, got 0"),
         (
             "align",
             "near_copy_jacard = 0.5",

@@ -81,8 +81,9 @@ def run_days(tmp_path, days: dict[str, dict[str, str]]) -> list[tuple]:
 
 
 def test_a_copy_of_a_copy_links_to_the_original_through_the_chain(tmp_path):
-    """The excerpt shares one paragraph with the original: too little on its own, but it took that
-    paragraph from the reprint, which copies the original."""
+    """The excerpt shares one paragraph with the original: too little for the passage overlaps, but
+    a reused passage of its own (and it took that paragraph from the reprint, which copies the
+    original)."""
     paragraphs = HARBOUR.split("\n\n")
     reprint = HARBOUR_REPRINT.replace("\n\nSign up", "\n\n" + HARBOUR_MASTER + "\n\nSign up")
     excerpt = ORCHARD.split("\n", 1)[1] + "\n" + HARBOUR_MASTER + "\n\n" + paragraphs[3] + "\n"
@@ -95,15 +96,18 @@ def test_a_copy_of_a_copy_links_to_the_original_through_the_chain(tmp_path):
         },
     )
     assert links == [
-        ("excerpt.txt", "original.txt", "excerpt", "copy_chain"),
+        ("excerpt.txt", "original.txt", "excerpt", "reused_passages"),
         ("excerpt.txt", "reprint.txt", "excerpt", "shared_passages"),
         ("reprint.txt", "original.txt", "reprint", "shared_passages"),
     ]
 
 
-def test_one_shared_paragraph_without_a_chain_is_no_link(tmp_path):
+def test_one_copied_paragraph_of_a_long_sentence_is_an_excerpt(tmp_path):
+    """Real reuse is often this short (issue 22: a few sentences pasted into another page): a
+    copied sentence of 26 words is a reused passage; a stock line is not (the newsletter test)."""
     excerpt = ORCHARD.split("\n", 1)[1] + "\n" + HARBOUR.split("\n\n")[3] + "\n"
-    assert run_days(tmp_path, {"2025-03-02": {"original.txt": HARBOUR}, "2025-03-05": {"excerpt.txt": excerpt}}) == []
+    links = run_days(tmp_path, {"2025-03-02": {"original.txt": HARBOUR}, "2025-03-05": {"excerpt.txt": excerpt}})
+    assert links == [("excerpt.txt", "original.txt", "excerpt", "reused_passages")]
 
 
 LONG_PARAGRAPH = (
@@ -122,7 +126,8 @@ def test_a_long_run_copied_inside_a_paragraph_of_other_text_is_a_link(tmp_path):
     assert len(copied.split()) >= 40
     brief = "Frost help for growers\n\nFarmers have waited months. " + copied + " Growers were unsure.\n"
     links = run_days(tmp_path, {"2025-03-03": {"source.txt": source}, "2025-03-06": {"brief.txt": brief}})
-    assert links == [("brief.txt", "source.txt", "light_edit", "long_copy")]  # all of the brief's one paragraph
+    # All of the brief's one paragraph, but part of the source's: an excerpt, whichever side is cut.
+    assert links == [("brief.txt", "source.txt", "excerpt", "long_copy")]
 
 
 def test_a_shorter_run_inside_a_paragraph_of_other_text_is_no_link(tmp_path):

@@ -56,8 +56,8 @@ def test_a_config_class_is_its_params_dataclass(config_class):
 
 
 def test_a_setting_reaches_the_params():
-    with settings({"paraphrase": {"min_sentences": "4"}, "fingerprint": {"shingle_size": "5"}}):
-        assert config.paraphrase().params().min_sentences == 4
+    with settings({"paraphrase": {"min_shared_words": "4"}, "fingerprint": {"shingle_size": "5"}}):
+        assert config.paraphrase().params().min_shared_words == 4
         assert config.align().params().shingle_size == 5  # align shingles as fingerprint does
         assert config.align().params(2).shingle_size == 2
 
@@ -78,7 +78,7 @@ def test_a_setting_reaches_the_params():
             {"paraphrase": {"max_bucket_size": "200"}},
             r"\[paraphrase\] max_bucket_size is no longer read: use stock_documents",
         ),
-        ({"paraphrase": {"sentence_containment": "1.5"}}, r"paraphrase.sentence_containment must be between 0 and 1"),
+        ({"paraphrase": {"min_containment": "1.5"}}, r"paraphrase.min_containment must be between 0 and 1"),
         (
             {"candidates": {"bands": "64"}},
             r"candidates.bands \* candidates.rows = 256 exceeds fingerprint.num_perm = 128",

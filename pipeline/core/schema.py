@@ -330,21 +330,38 @@ OVERLAPS = _schema(
 
 PARAPHRASES = _schema(
     "paraphrases",
-    1,
+    2,
     [
         _field("doc_a", pa.string(), "documents.doc_id of the batch's document", False),
         _field("doc_b", pa.string(), "documents.doc_id of the other (this batch or earlier)", False),
         _field("batch", pa.string(), "batch that found the pair (the later one)", False),
-        _field("sentences", pa.int32(), "sentences matched one to one (see pipeline.stages.paraphrase)", False),
+        _field(
+            "sentences",
+            pa.int32(),
+            "sentence pairs seeding the reused passages (see pipeline.text.reuse)",
+            False,
+        ),
         _field(
             "containment_mean",
             pa.float32(),
-            "mean share of a matched sentence's content words found in its match",
+            "mean share of a reused passage's smaller side's content words found in the other side",
             False,
         ),
-        _field("passages_a", pa.list_(pa.string()), "passages of doc_a holding matched sentences", False),
-        _field("passages_b", pa.list_(pa.string()), "passages of doc_b holding matched sentences", False),
-        _field("spans", pa.list_(SPAN), "the matched sentences, offsets into documents.text of doc_a / doc_b", False),
+        _field(
+            "verbatim_share",
+            pa.float32(),
+            "share of the reused passages' words (both sides, by characters of passage) in runs of 5+ "
+            "words equal in both documents: 1 for a verbatim copy, near 0 for a rewording",
+            False,
+        ),
+        _field("passages_a", pa.list_(pa.string()), "passages of doc_a overlapping the reused passages", False),
+        _field("passages_b", pa.list_(pa.string()), "passages of doc_b overlapping the reused passages", False),
+        _field(
+            "spans",
+            pa.list_(SPAN),
+            "the reused passages, offsets into documents.text of doc_a / doc_b (exact where copied verbatim)",
+            False,
+        ),
     ],
 )
 
@@ -416,9 +433,10 @@ PROVENANCE = _schema(
         _field(
             "evidence",
             pa.string(),
-            "what proves the link: shared_passages / whole_document / long_copy / paraphrase (sentences "
-            "retold in other words) / copy_chain (too little copied text on its own, but the documents are "
-            "already joined by a chain of copy links)",
+            "what proves the link: shared_passages / whole_document / long_copy / reused_passages (a "
+            "passage found sentence by sentence, verbatim or reworded: the paraphrases table) / copy_chain "
+            "(too little copied text on its own, but the documents are already joined by a chain of copy "
+            "links); paraphrase in rows from before reused passages (paraphrases schema 2)",
         ),
         _field("publisher", pa.string(), "documents.publisher of doc_id (as given); null when unknown"),
         _field("publisher_outlet_id", pa.string(), "documents.publisher_outlet_id of doc_id"),

@@ -475,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "upgrade":
+            from pipeline.core import history_index
             from pipeline.core.tables import upgrade_columns, upgrade_layout
 
             if not args.out.is_dir():
@@ -484,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
                 for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
                     report.rename(report.with_name(report.name.split("=", 1)[1]))
                 widened = upgrade_columns(args.out)
+                # Segments of partitions rewritten above are stale: the next run indexes those batches again.
+                history_index.drop_unused(args.out)
             print(f"{len(changed)} partitions of {args.out} moved to the current layout")
             print(f"{len(widened)} partitions of {args.out} written again with the current schema's new columns")
             return 0

@@ -20,7 +20,7 @@ from pipeline.core.settings import doc_of, settings_of
 from pipeline.lsh.fingerprint import FingerprintParams
 from pipeline.runtime.parallel import ParallelParams
 from pipeline.stages.align import AlignParams
-from pipeline.stages.candidates import CandidateParams
+from pipeline.stages.candidates import AnchorParams, CandidateParams
 from pipeline.stages.ingest import IngestParams
 from pipeline.stages.paraphrase import ParaphraseParams
 from pipeline.stages.provenance import ProvenanceParams
@@ -28,8 +28,13 @@ from pipeline.stages.provenance import ProvenanceParams
 _PARAMETERS = {int: luigi.IntParameter, float: luigi.FloatParameter, str: luigi.Parameter}
 
 # Keys a section no longer reads -> the key that took over (luigi would ignore them silently).
-# paraphrase.max_bucket_size (200 sentences) gave way to stock_documents (20) in 787bcbd.
-RETIRED_KEYS = {("paraphrase", "max_bucket_size"): "stock_documents"}
+# paraphrase.max_bucket_size (200 sentences) gave way to stock_documents (20) in 787bcbd; the
+# one-to-one sentence matches (sentence_containment, min_sentences) to reused passages (issue 22).
+RETIRED_KEYS = {
+    ("paraphrase", "max_bucket_size"): "stock_documents",
+    ("paraphrase", "sentence_containment"): "min_containment",
+    ("paraphrase", "min_sentences"): "min_shared_words",
+}
 
 
 def _params(self, **given):
@@ -84,10 +89,11 @@ candidates = section(
         "(spark-submit, see the [spark] section)",
     ),
 )
+anchors = section("anchors", AnchorParams)
 align = section("align", AlignParams, params=_align_params)
 paraphrase = section("paraphrase", ParaphraseParams)
 provenance = section("provenance", ProvenanceParams)
-SECTIONS = (ingest, parallel, fingerprint, candidates, align, paraphrase, provenance)
+SECTIONS = (ingest, parallel, fingerprint, candidates, anchors, align, paraphrase, provenance)
 
 
 def check_settings() -> None:

@@ -18,6 +18,9 @@ are no dates), then the output tables are scored:
   (``same_topic_negative`` and ``non``);
 - ``span_iou``: character intersection over union of predicted and gold spans,
   both documents together, in offsets of the original files, over true pairs found;
+- recall by reused length: the gold pairs with spans, by the characters their spans cover in
+  ``doc_b`` (the copying document), under 500, 500-1,000 and over 1,000 (``LENGTH_BUCKETS``):
+  short reuse is what the evidence rules miss first;
 - ``origin_acc``: clusters whose origin is right; a cluster with same-day copies
   also counts as right when the pipeline flags the tie and the origin is among the tied;
 - ``cluster_ari``: adjusted Rand index of the clusters table's copy clusters against
@@ -45,6 +48,8 @@ from pipeline.stages.ingest import OffsetBreak, to_source_offset
 NEGATIVE_RELATIONS = ("same_topic_negative", "non")
 IGNORED_RELATIONS = ("cluster_disjoint",)
 UNDATED_BATCH = "2000-01-01"
+# (name, smallest, largest) characters of a pair's gold spans in its copying document (doc_b).
+LENGTH_BUCKETS = (("<500", 0, 499), ("500-1000", 500, 1000), (">1000", 1001, None))
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,29 @@ class RelationScore:
 
 
 @dataclass
+class LengthScore:
+    """Recall of the gold pairs whose reused text (doc_b's side of the spans) is ``bucket`` long."""
+
+    bucket: str
+    gold: int = 0
+    found: int = 0
+    by_relation: dict[str, list[int]] = field(default_factory=dict)  # relation -> [found, gold]
+
+    @property
+    def recall(self) -> float:
+        return metrics.recall(self.found, self.gold - self.found)
+
+
+def reused_length(pair: GoldPair) -> int:
+    """Characters of the copying document (doc_b) that the pair's gold spans cover."""
+    return len(_covered([(s[2], s[3]) for s in pair.spans or ()]))
+
+
+def length_bucket(length: int) -> str:
+    return next(name for name, low, high in LENGTH_BUCKETS if length >= low and (high is None or length <= high))
+
+
+@dataclass
 class EvalReport:
     dataset: str
     relations: list[RelationScore]
@@ -125,6 +153,7 @@ class EvalReport:
     slowest_stage_seconds: float
     stage_seconds: dict[str, float]
     errors: list[dict] = field(default_factory=list)
+    by_length: list[LengthScore] = field(default_factory=list)  # empty when no gold pair has spans
 
     @property
     def negative_false_link_rate(self) -> float | None:
@@ -143,8 +172,14 @@ class EvalReport:
             parts.append(f"cluster_ari={self.cluster_ari:.3f}")
         return "pairs " + " ".join(parts)
 
+    def length_line(self) -> str:
+        """Recall by reused length, e.g. ``length <500=0.800(8/10) 500-1000=... >1000=...``."""
+        return "length " + " ".join(f"{b.bucket}={b.recall:.3f}({b.found}/{b.gold})" for b in self.by_length)
+
     def to_json(self) -> dict:
         data = asdict(self)
+        for bucket, score in zip(data["by_length"], self.by_length):
+            bucket["recall"] = score.recall
         data["relations"] = [
             {**asdict(r), "precision": r.precision, "recall": r.recall, "f1": r.f1} for r in self.relations
         ]
@@ -365,16 +400,30 @@ def score(
     scores = {r: RelationScore(r) for r in relations}
     confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     ious, errors = [], []
+    lengths = {name: LengthScore(name) for name, _, _ in LENGTH_BUCKETS}
     for pair in positives:
         scores[pair.relation].gold += 1
         link = predicted.get(frozenset((pair.doc_a, pair.doc_b)))
         confusion[pair.relation][link.relation if link else "none"] += 1
+        if pair.spans:
+            bucket = lengths[length_bucket(reused_length(pair))]
+            counts = bucket.by_relation.setdefault(pair.relation, [0, 0])
+            bucket.gold, bucket.found = bucket.gold + 1, bucket.found + bool(link)
+            counts[0], counts[1] = counts[0] + bool(link), counts[1] + 1
         if link:
             scores[pair.relation].found += 1
             if pair.spans:
                 ious.append(_span_iou(pair, link))
         else:
-            errors.append({"error": "missed", "doc_a": pair.doc_a, "doc_b": pair.doc_b, "relation": pair.relation})
+            errors.append(
+                {
+                    "error": "missed",
+                    "doc_a": pair.doc_a,
+                    "doc_b": pair.doc_b,
+                    "relation": pair.relation,
+                    "reused_chars": reused_length(pair) if pair.spans else None,
+                }
+            )
     false_links = indirect_links = 0
     # Documents joined by labelled copy relations share text through them, listed pair or not.
     derived = UnionFind((p.doc_a, p.doc_b) for p in positives)
@@ -430,6 +479,7 @@ def score(
         slowest_stage_seconds=slowest[1],
         stage_seconds=dict(sorted(timing.by_stage.items(), key=lambda kv: -kv[1])),
         errors=errors,
+        by_length=[b for b in lengths.values() if b.gold],
     )
 
 
@@ -454,6 +504,14 @@ def format_report(report: EvalReport) -> str:
     lines.append(f"  {'':<22}" + "".join(f"{p:>12}" for p in predicted_labels))
     for gold_relation, row in sorted(report.confusion.items()):
         lines.append(f"  {gold_relation:<22}" + "".join(f"{row.get(p, 0):>12}" for p in predicted_labels))
+    if report.by_length:
+        lines.append("recall by reused length (characters of gold span in the copying document, doc_b):")
+        lines.append(f"  {'':<22}" + "".join(f"{b.bucket:>14}" for b in report.by_length))
+        for relation in [r.relation for r in report.relations]:
+            cells = [b.by_relation.get(relation) for b in report.by_length]
+            if any(cells):
+                lines.append(f"  {relation:<22}" + "".join(f"{f'{c[0]}/{c[1]}' if c else '-':>14}" for c in cells))
+        lines.append(report.length_line())
     lines.append(report.summary_line())
     return "\n".join(lines)
 

@@ -185,7 +185,8 @@ class LinkView:
     def evidence(self) -> LinkEvidence | None:
         if self.copy is None or self.source is None:
             return None
-        if self.link.relation == "paraphrase":
+        # Reused passages (reworded, or a short excerpt cut mid-sentence) are their spans, not paragraphs.
+        if self.link.relation == "paraphrase" or self.link.evidence == "reused_passages":
             return compare_spans(self.source.text, self.copy.text, list(self.link.spans))
         return compare_paragraphs(self.source, self.copy, rewrites=self.link.relation in REWRITES)
 
@@ -351,7 +352,9 @@ class _Page:
             for outlet_id in order
         ]
         items += [
-            self._credit_item(doc, c.surface, "unresolved alias", "badge unresolved", [c])
+            self._credit_item(
+                doc, c.surface, "unresolved alias" if c.is_alias else "not in the gazetteer", "badge unresolved", [c]
+            )
             for c in credits
             if c.outlet_id is None
         ]

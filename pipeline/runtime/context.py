@@ -49,7 +49,7 @@ class RunContext:
     partitions: PartitionCache = field(default_factory=lambda: PartitionCache(READ_CACHE_BYTES))
     # align: (passage text, lexicon) -> its words (text.words.PassageWords)
     passage_words: LRUCache = field(default_factory=lambda: LRUCache(PASSAGE_WORDS))
-    # paraphrase: (doc_id, ParaphraseParams) -> the document's content sentences
+    # paraphrase: (doc_id, ParaphraseParams) -> the document's text and content sentences (ReuseDocument)
     content_sentences: LRUCache = field(default_factory=lambda: LRUCache(CONTENT_SENTENCES))
 
 

@@ -45,6 +45,7 @@ from pipeline.runtime.context import RunContext, process_context
 from pipeline.runtime.parallel import ParallelParams, map_chunks, n_chunks
 from pipeline.runtime.progress import counter
 from pipeline.text.anchors import Anchor
+from pipeline.text.reuse import extend_over_closing
 from pipeline.text.synonyms import Lexicon
 from pipeline.text.tokens import STOPWORDS
 from pipeline.text.words import PassageWords, RecentPassageWords
@@ -207,16 +208,6 @@ def _anchor_spans(
     return spans
 
 
-_CLOSING = ".,;:!?\"'”’)]…"
-
-
-def _extend_over_closing(text: str, end: int) -> int:
-    """Move a span end over the punctuation that closes its last word ('... talks."')."""
-    while end < len(text) and text[end] in _CLOSING:
-        end += 1
-    return end
-
-
 def _copy_spans(
     a: PassageRef,
     b: PassageRef,
@@ -248,8 +239,8 @@ def _copy_spans(
             continue
         longest = max(longest, words)
         (first_a, first_b, _), (last_a, last_b, last_size) = chain[0], chain[-1]
-        a_end = _extend_over_closing(a.text, words_a.ends[last_a + last_size - 1])
-        b_end = _extend_over_closing(b.text, words_b.ends[last_b + last_size - 1])
+        a_end = extend_over_closing(a.text, words_a.ends[last_a + last_size - 1])
+        b_end = extend_over_closing(b.text, words_b.ends[last_b + last_size - 1])
         spans.append(
             Span(
                 a.char_start + words_a.starts[first_a],

@@ -1,49 +1,47 @@
-"""Stage 5b: paraphrase: documents that retell another's sentences in other words.
+"""Stage 5b: passages reused in other words or verbatim, at any length and without paragraphs.
 
-A student rewriting an encyclopedia entry, a reporter rewording a rival's story:
-few word sequences survive, so neither passage MinHash nor word alignment finds
-it. Sentence by sentence, though, most content words stay: the names, terms and
-figures, and the nouns and verbs a rewrite keeps ("It is intended to help reuse
-existing code" / "It was intended to allow existing code to be used again").
+A student rewriting an encyclopedia entry, a page pasting two sentences of another, a machine
+translation or a human summary of an article: few word sequences survive, or too few for the
+passage overlaps' evidence rules, so neither passage MinHash nor word alignment proves it.
+Sentence by sentence, though, most content words stay: the names, terms and figures, and the
+nouns and verbs a rewrite keeps.
 
-- A sentence's *content words* are the lemmas of its words that are not
-  stopwords (``pipeline.text.tokens.STOPWORDS``), two-letter words excepted unless
-  they are figures. Sentences with fewer than ``min_content_words`` say too
-  little to match ("He agreed."). Sentences are ``split_sentences``'s, corrected for
-  hand-typed text (``typed_sentences``): a line wrapped inside a sentence does not end it,
-  and a full stop typed without the space after it ("a useful tool.categorization") does.
-- A sentence *matches* a sentence of the other document when at least
-  ``sentence_containment`` of its content words are in that one sentence.
-  Matches are one to one, best first.
-- Two documents with ``min_sentences`` matches are a paraphrase. Stock sentences
-  (in the buckets of ``stock_documents`` other documents or more: newsletter
-  and social-media lines) and sentences crediting an outlet never match: they
-  follow templates that unrelated articles share.
-  Same-topic articles share words, not sentences: on the labelled dev corpus no
-  same-topic pair had more than two matches, nor any unrelated answer of the
-  paraphrase corpus.
+- A sentence's *content words* are the lemmas of its words that are not stopwords
+  (``pipeline.text.tokens.STOPWORDS``), two-letter words excepted unless they are figures.
+  Sentences with fewer than ``min_content_words`` say too little ("He agreed."). Sentences are
+  ``split_sentences``'s, corrected for hand-typed text (``typed_sentences``): a line wrapped inside
+  a sentence does not end it, and a full stop typed without the space after it ("a useful
+  tool.categorization") does.
+- Each candidate document pair is verified by ``pipeline.text.reuse`` over the sentences of the
+  whole documents (passages joined: one-line paragraphs and hard-wrapped lines would cut
+  sentences): sentence seeds (``seed_similarity``), seeds ``max_gap_sentences`` apart joined into
+  passages, a per-passage filter (``min_shared_words``, ``min_containment``; a passage of one
+  seed ``min_lone_containment``, and of one or two ``min_lone_words``), exact ends from verbatim
+  word runs. Sentences crediting an outlet never seed: they follow templates that unrelated
+  articles share. Same-topic articles share words and a sentence now and then, not passages.
 
-Candidates come from MinHash over each sentence's content words, ``bands`` x
-``rows`` LSH; a document pair is verified when ``min_candidate_sentences``
-sentence pairs share a bucket. One shared bucket of two rows is cheap to come by
-(common words: on the dev corpus 16 x 2 bands paired 145k of its 320k document
-pairs); 16 x 3 bands and two sentence pairs gave 3.2k pairs there, and the same
-verified paraphrase-dev links as 32 x 3 bands with three (4.0k pairs, twice the
-rows to store and join).
+Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH; a
+document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket, or
+one sentence pair shares ``min_candidate_bands`` buckets (by default all 16: a sentence copied,
+its content words all alike): a short copy may have one sentence to show. Fewer find more
+obfuscated reuse (real-pan13-dev: 2 buckets, translation obfuscation .865 against .811), but a
+generated 4,000-document batch (bench/corpus.py, whose documents share real sentences) then has
+5 times the pairs and its paraphrase stage took 5.1 s instead of 2.8 s; one sentence pair
+sharing one bucket, 76 times the pairs.
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
-sentences count as stock. The ``sentence_bands`` table keeps each batch's
-buckets so that later batches are matched against it.
+sentences count as stock, never making a pair a candidate. The ``sentence_bands`` table keeps
+each batch's buckets so that later batches are matched against it: the history index of this
+channel, read only where the batch's buckets are.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -58,9 +56,10 @@ from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.runtime.context import RunContext, process_context
 from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
+from pipeline.text.reuse import ReusedPassage, ReuseParams, SeedIndex, extend_over_closing, reused_passages
 from pipeline.text.sentences import typed_sentences
 from pipeline.text.synonyms import Lexicon
-from pipeline.text.tokens import STOPWORDS, normal_word_ids, normal_words
+from pipeline.text.tokens import STOPWORDS, Token, normal_word_ids, normal_words, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +69,25 @@ class ParaphraseParams:
     """The ``[paraphrase]`` settings."""
 
     min_content_words: int = setting(5, "content words a sentence needs to be matched")
-    sentence_containment: float = setting(0.6, "share of a sentence's content words in another that makes a match")
-    min_sentences: int = setting(3, "matched sentences that make a paraphrase link")
     min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a candidate")
+    min_candidate_bands: int = setting(
+        16, "buckets one sentence pair shares that make its document pair a candidate on its own (0: never)"
+    )
     stock_documents: int = setting(
         20,
         "a sentence sharing buckets with this many documents, or in a bucket of "
         "more sentences, is a stock line, never matched",
     )
+    seed_similarity: float = setting(
+        0.33, "tf-idf cosine and Dice of two sentences' content words that make a seed of reused text"
+    )
+    max_gap_sentences: int = setting(2, "seeds at most this many sentences apart in both documents join one passage")
+    min_shared_words: int = setting(10, "distinct content words a reused passage shares between its two sides")
+    min_containment: float = setting(
+        0.6, "share of a reused passage's smaller side's content words found in the other side"
+    )
+    min_lone_containment: float = setting(0.8, "the same share for a passage of one seed (one sentence pair)")
+    min_lone_words: int = setting(20, "words a passage of one seed needs on each side (a stock line is shorter)")
     bands: int = setting(16, "LSH bands over each sentence's MinHash")
     rows: int = setting(3, "signature values per band")
     seed: int = 11  # not in luigi.cfg: the sentence MinHash seed
@@ -86,10 +96,27 @@ class ParaphraseParams:
         require_at_least(
             "paraphrase",
             self,
-            ("min_content_words", "min_sentences", "min_candidate_sentences", "stock_documents", "bands", "rows"),
+            ("min_content_words", "min_candidate_sentences", "stock_documents", "bands", "rows"),
             1,
         )
-        require_fraction("paraphrase", self, ("sentence_containment",))
+        require_at_least("paraphrase", self, ("min_shared_words", "min_lone_words"), 1)
+        require_at_least("paraphrase", self, ("max_gap_sentences", "min_candidate_bands"), 0)
+        require_fraction(
+            "paraphrase",
+            self,
+            ("seed_similarity", "min_containment", "min_lone_containment"),
+        )
+
+    @property
+    def reuse(self) -> ReuseParams:
+        return ReuseParams(
+            self.seed_similarity,
+            self.max_gap_sentences,
+            self.min_shared_words,
+            self.min_containment,
+            self.min_lone_containment,
+            self.min_lone_words,
+        )
 
     @property
     def lsh(self) -> LshParams:
@@ -108,13 +135,6 @@ class ContentSentence:
     def id(self) -> str:
         """The sentence's id in the sentence_bands table."""
         return sentence_id(self.passage_id, self.start)
-
-
-@dataclass(frozen=True)
-class SentenceMatch:
-    x: ContentSentence
-    y: ContentSentence
-    containment: float  # share of the matching side's content words found in the other sentence
 
 
 def content_words(text: str, lexicon: Lexicon) -> frozenset[str]:
@@ -177,46 +197,6 @@ def document_sentences(
         if len(content) >= params.min_content_words:
             found.append(ContentSentence(passage_id, start, end, frozenset(content)))
     return found
-
-
-def _one_way(
-    x: list[ContentSentence], y: list[ContentSentence], shared: Counter[tuple[int, int]], params: ParaphraseParams
-) -> list[SentenceMatch]:
-    scored = []
-    for (i, j), n in shared.items():
-        containment = n / len(x[i].words)
-        if containment >= params.sentence_containment:
-            scored.append((-containment, i, j))
-    used_x, used_y, matches = set(), set(), []
-    for negative, i, j in sorted(scored):
-        if i not in used_x and j not in used_y:
-            used_x.add(i)
-            used_y.add(j)
-            matches.append(SentenceMatch(x[i], y[j], -negative))
-    return sorted(matches, key=lambda m: m.x.start)
-
-
-def _shared_words(x: list[ContentSentence], y: list[ContentSentence]) -> Counter[tuple[int, int]]:
-    """Content words shared by sentence i of x and sentence j of y, for the pairs sharing any,
-    through an index of y's words (most sentence pairs share none)."""
-    holders: dict[str, list[int]] = {}
-    for j, t in enumerate(y):
-        for word in t.words:
-            holders.setdefault(word, []).append(j)
-    return Counter((i, j) for i, s in enumerate(x) for word in s.words for j in holders.get(word, ()))
-
-
-def matched_sentences(
-    x: list[ContentSentence], y: list[ContentSentence], params: ParaphraseParams
-) -> list[SentenceMatch]:
-    """One-to-one matches of sentences of ``x`` with sentences of ``y``, judged from whichever side
-    finds more: a summary's sentences are inside the source's, not the other way round."""
-    shared = _shared_words(x, y)
-    forward = _one_way(x, y, shared, params)
-    backward = _one_way(y, x, Counter({(j, i): n for (i, j), n in shared.items()}), params)
-    if len(backward) > len(forward):
-        return sorted((SentenceMatch(m.y, m.x, m.containment) for m in backward), key=lambda m: m.x.start)
-    return forward
 
 
 def _fingerprint_params(params: ParaphraseParams) -> FingerprintParams:
@@ -292,8 +272,13 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     stock = _reaching(pairs.a, doc_b, pairs.b, doc_a, n_docs, len(pairs.doc_of)) >= params.stock_documents
     stock[pairs.capped] = True  # in a bucket too big to expand
     kept = ~(stock[pairs.a] | stock[pairs.b])
-    doc_pairs, hits = unique_counts(doc_a[kept].astype(np.int64) * n_docs + doc_b[kept])
+    codes = doc_a[kept].astype(np.int64) * n_docs + doc_b[kept]
+    doc_pairs, hits = unique_counts(codes)
+    # One sentence pair is enough when it shares several buckets (a sentence copied, or nearly):
+    # one shared bucket alone is what chance gives two sentences of common words.
     doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
+    if params.min_candidate_bands:
+        doc_pairs = np.union1d(doc_pairs, np.unique(codes[pairs.shared[kept] >= params.min_candidate_bands]))
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
     seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
     return ParaphraseCandidates(
@@ -319,16 +304,42 @@ def _reaching(
     return np.bincount(distinct, minlength=n_sentences)
 
 
-def _sentences_by_document(
+@dataclass(frozen=True)
+class ReuseDocument:
+    """A document as the reuse alignment reads it: its text (the passages' at their offsets in
+    documents.text, headers left out: a date and a place are no reuse; newlines around them, a
+    single line break kept one, so a line wrapped inside a sentence does not end it), its content
+    sentences over the whole text (not passage by passage: hard-wrapped lines and one-line
+    paragraphs would cut them), and its passages' (passage_id, char_start, char_end)."""
+
+    text: str
+    sentences: list[ContentSentence]
+    passages: list[tuple[str, int, int]]
+
+    @functools.cached_property
+    def index(self) -> SeedIndex:
+        """The seed index of all its sentences (most documents credit no outlet)."""
+        return SeedIndex.of(self.sentences)
+
+    def closed(self, end: int) -> int:
+        """``end`` moved over the punctuation closing the word before it."""
+        return extend_over_closing(self.text, end)
+
+    def words(self) -> list[Token]:
+        """The words; worked out only for the pairs that need them."""
+        return tokenize(self.text)
+
+
+def reuse_documents(
     passages: pa.Table,
     lexicon: Lexicon,
     params: ParaphraseParams,
-    kept: MutableMapping[tuple[str, ParaphraseParams], list[ContentSentence]],
-) -> dict[str, list[ContentSentence]]:
-    """Content sentences of every document of ``passages``, which must hold all of each one's
-    passages (``kept`` is by document: a RunContext's ``content_sentences``, by (doc_id, params);
-    a doc_id is the hash of the text, so they never go stale)."""
-    by_doc: dict[str, list[tuple[str, int, str, str]]] = {}
+    kept: MutableMapping[tuple[str, ParaphraseParams], ReuseDocument],
+) -> dict[str, ReuseDocument]:
+    """``ReuseDocument`` of every document of ``passages``, which must hold all of each one's
+    passages (``kept``: a RunContext's ``content_sentences``, by (doc_id, params); a doc_id is the
+    hash of the text, so they never go stale)."""
+    by_doc: dict[str, list[tuple[int, str, str]]] = {}
     for passage_id, doc_id, char_start, text, kind in zip(
         passages.column("passage_id").to_pylist(),
         passages.column("doc_id").to_pylist(),
@@ -336,17 +347,32 @@ def _sentences_by_document(
         passages.column("text").to_pylist(),
         passages.column("kind").to_pylist(),
     ):
-        by_doc.setdefault(doc_id, []).append((passage_id, char_start, text, kind))
-    missing = [doc_id for doc_id in by_doc if (doc_id, params) not in kept]
-    # One tokenising pass over every document not cached yet (a call per document costs more).
-    fresh: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in missing}
-    doc_of = {passage[0]: doc_id for doc_id in missing for passage in by_doc[doc_id]}
-    for sentence in document_sentences([p for doc_id in missing for p in sorted(by_doc[doc_id])], lexicon, params):
-        fresh[doc_of[sentence.passage_id]].append(sentence)
-    found = {doc_id: fresh[doc_id] if doc_id in fresh else kept[doc_id, params] for doc_id in by_doc}
-    for doc_id, sentences in found.items():
-        kept[doc_id, params] = sentences  # a use: an LRUCache lets the least recently used go
-    return found
+        if kind != "header" and (doc_id, params) not in kept:
+            by_doc.setdefault(doc_id, []).append((char_start, text, passage_id))
+    texts = {}
+    for doc_id, parts in by_doc.items():
+        parts.sort()
+        pieces, at = [], 0
+        for char_start, text, _ in parts:
+            pieces += ["\n" * (char_start - at), text]
+            at = char_start + len(text)
+        texts[doc_id] = "".join(pieces)
+    # One tokenising pass over every document not kept yet (a call per document costs more).
+    sentences: dict[str, list[ContentSentence]] = {doc_id: [] for doc_id in by_doc}
+    for sentence in document_sentences([(doc_id, 0, text, "body") for doc_id, text in texts.items()], lexicon, params):
+        sentences[sentence.passage_id].append(sentence)
+    for doc_id, parts in by_doc.items():
+        kept[doc_id, params] = ReuseDocument(
+            texts[doc_id],
+            sentences[doc_id],
+            [(pid, char_start, char_start + len(t)) for char_start, t, pid in parts],
+        )
+    doc_ids = dict.fromkeys(passages.column("doc_id").to_pylist())
+    return {doc_id: kept[doc_id, params] for doc_id in doc_ids if (doc_id, params) in kept}
+
+
+def _passages_under(document: ReuseDocument, spans: list[tuple[int, int]]) -> list[str]:
+    return sorted(pid for pid, start, end in document.passages if any(a < end and start < b for a, b in spans))
 
 
 def find_paraphrases(
@@ -358,13 +384,14 @@ def find_paraphrases(
     params: ParaphraseParams,
     context: RunContext | None = None,
 ) -> pa.Table:
-    """The paraphrases table: one row per candidate document pair with ``min_sentences`` matches.
+    """The paraphrases table: one row per candidate document pair holding reused passages
+    (``pipeline.text.reuse``: sentence seeds, extension, filter, verbatim ends).
 
     ``passages`` must hold every passage of every document the pairs name; ``credits`` their
     attribution rows (doc_id, sentence_start, sentence_end). A sentence that credits an outlet
-    ("That is according to Reuters, which cited internal documents") is left out like a stock
-    sentence: credit sentences follow templates that unrelated articles share, and copies
-    reword them by design. ``context`` keeps the documents' content sentences between calls.
+    ("That is according to Reuters, which cited internal documents") never seeds: credit
+    sentences follow templates that unrelated articles share, and copies reword them by design.
+    ``context`` keeps the documents' sentences between calls.
     """
     crediting: dict[str, list[tuple[int, int]]] = {}
     for doc_id, start, end in zip(
@@ -373,33 +400,48 @@ def find_paraphrases(
         credits.column("sentence_end").to_pylist(),
     ):
         crediting.setdefault(doc_id, []).append((start, end))
+    documents = reuse_documents(passages, lexicon, params, (context or RunContext()).content_sentences)
+    empty = ReuseDocument("", [], [])
+    usable: dict[str, tuple[list[ContentSentence], SeedIndex]] = {}
+    words: dict[str, list[Token]] = {}
 
-    def usable(doc_id: str, sentences: list[ContentSentence]) -> list[ContentSentence]:
-        spans = crediting.get(doc_id, ())
-        return [
-            s
-            for s in sentences
-            if s.id not in candidates.stock_sentences
-            and not any(start < s.end and s.start < end for start, end in spans)
-        ]
+    def usable_of(doc_id: str) -> tuple[list[ContentSentence], SeedIndex]:
+        if doc_id not in usable:
+            document, spans = documents.get(doc_id, empty), crediting.get(doc_id, ())
+            kept = [s for s in document.sentences if not any(a < s.end and s.start < b for a, b in spans)]
+            index = document.index if len(kept) == len(document.sentences) else SeedIndex.of(kept)
+            usable[doc_id] = (kept, index)
+        return usable[doc_id]
 
-    sentences = _sentences_by_document(passages, lexicon, params, (context or RunContext()).content_sentences)
+    def words_of(doc_id: str) -> Callable[[], list[Token]]:
+        def get() -> list[Token]:
+            if doc_id not in words:
+                words[doc_id] = documents.get(doc_id, empty).words()
+            return words[doc_id]
+
+        return get
+
     rows: dict[str, list] = {name: [] for name in PARAPHRASES.names}
     for doc_a, doc_b in candidates.doc_pairs:
-        matches = matched_sentences(
-            usable(doc_a, sentences.get(doc_a, [])), usable(doc_b, sentences.get(doc_b, [])), params
+        (x, index_x), (y, index_y) = usable_of(doc_a), usable_of(doc_b)
+        found: list[ReusedPassage] = reused_passages(
+            x, y, words_of(doc_a), words_of(doc_b), params.reuse, index_x, index_y
         )
-        if len(matches) < params.min_sentences:
+        if not found:
             continue
+        a, b = documents.get(doc_a, empty), documents.get(doc_b, empty)
+        found = [replace(p, a_end=a.closed(p.a_end), b_end=b.closed(p.b_end)) for p in found]
+        chars = [p.a_end - p.a_start + p.b_end - p.b_start for p in found]
         rows["doc_a"].append(doc_a)
         rows["doc_b"].append(doc_b)
         rows["batch"].append(batch)
-        rows["sentences"].append(len(matches))
-        rows["containment_mean"].append(sum(m.containment for m in matches) / len(matches))
-        rows["passages_a"].append(sorted({m.x.passage_id for m in matches}))
-        rows["passages_b"].append(sorted({m.y.passage_id for m in matches}))
+        rows["sentences"].append(sum(p.seeds for p in found))
+        rows["containment_mean"].append(sum(p.containment for p in found) / len(found))
+        rows["verbatim_share"].append(sum(p.verbatim_share * n for p, n in zip(found, chars)) / max(1, sum(chars)))
+        rows["passages_a"].append(_passages_under(a, [(p.a_start, p.a_end) for p in found]))
+        rows["passages_b"].append(_passages_under(b, [(p.b_start, p.b_end) for p in found]))
         rows["spans"].append(
-            [{"a_start": m.x.start, "a_end": m.x.end, "b_start": m.y.start, "b_end": m.y.end} for m in matches]
+            [{"a_start": p.a_start, "a_end": p.a_end, "b_start": p.b_start, "b_end": p.b_end} for p in found]
         )
     table = pa.table({name: pa.array(values, type=PARAPHRASES.field(name).type) for name, values in rows.items()})
     return conform(table, PARAPHRASES)

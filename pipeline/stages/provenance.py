@@ -14,9 +14,12 @@ One shared paragraph between two long articles is not a copy of the article:
 boilerplate ("Sign up for our newsletter"), a quoted statement or a stock
 sentence does that.
 
-Documents that retell ``min_sentences`` of each other's sentences in other
-words (pipeline.stages.paraphrase) are linked too, with relation and evidence
-``paraphrase``, when the overlaps prove nothing for the pair.
+Documents holding a reused passage found sentence by sentence (pipeline.stages.paraphrase,
+pipeline.text.reuse: seeds, extension, filter; any length, verbatim or reworded) are linked
+too, with evidence ``reused_passages``, when the overlaps prove nothing for the pair: relation
+``paraphrase`` when the passages were reworded, else ``excerpt`` (or ``reprint`` when they cover
+most of both documents). Their spans are exact at both ends where the words were copied, so
+they are the link's spans whenever the pair has them.
 
 The link's relation follows the strongest transformation seen, judged on the
 substantial passages: ``excerpt`` (only part of both documents is shared: a
@@ -70,6 +73,9 @@ class ProvenanceParams:
     )
     long_copy_min_words: int = setting(40, "a paragraph or copied span of this many words is a copy on its own")
     long_copy_min_jaccard: float = setting(0.8, "Jaccard at which such a paragraph is a copy on its own")
+    verbatim_min_share: float = setting(
+        0.8, "share of reused passages' words in verbatim runs that makes them a copy, not a paraphrase"
+    )
 
     def __post_init__(self) -> None:
         require_at_least("provenance", self, ("min_shared_passages", "min_evidence_words", "long_copy_min_words"), 1)
@@ -84,6 +90,7 @@ class ProvenanceParams:
                 "containment_margin",
                 "contained_coverage",
                 "long_copy_min_jaccard",
+                "verbatim_min_share",
             ),
         )
 
@@ -126,6 +133,7 @@ class _PairEvidence:
     words_x: list[int] = field(default_factory=list)
     words_y: list[int] = field(default_factory=list)
     longest_span_words: int = 0
+    verbatim_share: float | None = None  # reused passages (the paraphrases table) only
 
 
 def merged_length(intervals: list[tuple[int, int]]) -> int:
@@ -139,6 +147,11 @@ def merged_length(intervals: list[tuple[int, int]]) -> int:
             total += stop - end
             end = stop
     return total
+
+
+def _covered(spans: list[tuple[int, int, int, int]]) -> int:
+    """Characters under the spans, both documents together."""
+    return merged_length([(s[0], s[1]) for s in spans]) + merged_length([(s[2], s[3]) for s in spans])
 
 
 def passage_info(passages: pa.Table, params: ProvenanceParams) -> dict[str, PassageInfo]:
@@ -237,7 +250,9 @@ def _relation(
     passage_coverage_x: float, passage_coverage_y: float, evidence: _PairEvidence, params: ProvenanceParams
 ) -> str:
     spun_share = evidence.relations.count("spun") / len(evidence.relations)
-    if max(passage_coverage_x, passage_coverage_y) < params.excerpt_max_coverage:
+    # Part of one document inside a different one, whichever way round: a short source page
+    # excerpted whole into a long article is still an excerpt.
+    if min(passage_coverage_x, passage_coverage_y) < params.excerpt_max_coverage:
         return "excerpt"
     if spun_share >= params.spun_min_share:
         return "spun"
@@ -250,6 +265,16 @@ def _relation(
     if min(body or evidence.jaccards) >= params.reprint_min_jaccard:
         return "reprint"
     return "light_edit"
+
+
+def _reused_relation(coverage_x: float, coverage_y: float, evidence: _PairEvidence, params: ProvenanceParams) -> str:
+    """Reused passages: reworded (paraphrase), or copied word for word: part of one document inside
+    another (excerpt) or most of both (reprint). By characters: where the copier cut names nothing."""
+    if (evidence.verbatim_share or 0.0) < params.verbatim_min_share:
+        return "paraphrase"
+    if min(coverage_x, coverage_y) < params.excerpt_max_coverage:
+        return "excerpt"
+    return "reprint"
 
 
 def _direction(
@@ -468,10 +493,10 @@ def _evidence_basis(
 
 
 def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEvidence]:
-    """Matched sentences of each paraphrase pair as evidence (x < y), one 'paraphrase' relation per sentence."""
+    """Reused passages of each pair as evidence (x < y), one 'paraphrase' relation per passage."""
     pairs: dict[tuple[str, str], _PairEvidence] = {}
     for row in paraphrases.select(
-        ["doc_a", "doc_b", "containment_mean", "passages_a", "passages_b", "spans"]
+        ["doc_a", "doc_b", "containment_mean", "verbatim_share", "passages_a", "passages_b", "spans"]
     ).to_pylist():
         flip = row["doc_a"] > row["doc_b"]
         key = (row["doc_b"], row["doc_a"]) if flip else (row["doc_a"], row["doc_b"])
@@ -488,6 +513,7 @@ def _paraphrase_evidence(paraphrases: pa.Table) -> dict[tuple[str, str], _PairEv
             spans,
             ["paraphrase"] * len(spans),
             [row["containment_mean"]] * len(spans),
+            verbatim_share=row["verbatim_share"],
         )
     return pairs
 
@@ -548,19 +574,25 @@ def document_links(
     for key in sorted(collected.keys() | paraphrased.keys()):
         x, y = info[key[0]], info[key[1]]
         proof = None
-        for evidence in [e for e in (collected.get(key), paraphrased.get(key)) if e is not None]:
+        reused = paraphrased.get(key)
+        for evidence in [e for e in (collected.get(key), reused) if e is not None]:
             coverage_x = min(1.0, merged_length([(s[0], s[1]) for s in evidence.spans]) / x.body_chars)
             coverage_y = min(1.0, merged_length([(s[2], s[3]) for s in evidence.spans]) / y.body_chars)
-            if evidence.relations[0] == "paraphrase":
-                proof = "paraphrase"
+            if evidence is reused:
+                proof = "reused_passages"
             else:
                 proof = _evidence_basis(x, y, evidence, coverage_x, coverage_y, params)
             if proof:
                 break
-        pairs.append((x, y, evidence, coverage_x, coverage_y, proof))
+        spans = evidence.spans
+        # Reused passages have exact ends; but a heavy spin aligns only word by word (align folds
+        # synonyms): their spans stand where they cover no less text than the overlaps'.
+        if reused is not None and _covered(reused.spans) >= _covered(spans):
+            spans = reused.spans
+        pairs.append((x, y, evidence, spans, coverage_x, coverage_y, proof))
     chained = UnionFind([*earlier_links, *((x.doc_id, y.doc_id) for x, y, *_, proof in pairs if proof)])
     rows: dict[str, list] = {name: [] for name in PROVENANCE.names}
-    for x, y, evidence, coverage_x, coverage_y, proof in pairs:
+    for x, y, evidence, pair_spans, coverage_x, coverage_y, proof in pairs:
         if proof is None and chained.find(x.doc_id) == chained.find(y.doc_id):
             proof = "copy_chain"
         if proof is None:
@@ -582,11 +614,12 @@ def document_links(
             _names_publisher(x, y, credits),
             _names_publisher(y, x, credits),
         )
-        version = proof != "paraphrase" and is_version(x, y)
+        version = proof != "reused_passages" and is_version(x, y)
         if version:
             x_is_copy, basis = _version_direction(x, y, (x_is_copy, basis))
+            pair_spans = evidence.spans  # an update's changed spans are what its paragraph overlaps leave out
         if x_is_copy:
-            copy, source, spans, credit = x, y, evidence.spans, credit_x
+            copy, source, spans, credit = x, y, pair_spans, credit_x
             copy_cov, source_cov, copy_passages, source_passages = (
                 coverage_x,
                 coverage_y,
@@ -594,7 +627,7 @@ def document_links(
                 evidence.passages_y,
             )
         else:
-            copy, source, spans, credit = y, x, [(s[2], s[3], s[0], s[1]) for s in evidence.spans], credit_y
+            copy, source, spans, credit = y, x, [(s[2], s[3], s[0], s[1]) for s in pair_spans], credit_y
             copy_cov, source_cov, copy_passages, source_passages = (
                 coverage_y,
                 coverage_x,
@@ -604,13 +637,13 @@ def document_links(
         rows["doc_id"].append(copy.doc_id)
         rows["source_doc_id"].append(source.doc_id)
         rows["batch"].append(batch)
-        rows["relation"].append(
-            "update"
-            if version
-            else "paraphrase"
-            if proof == "paraphrase"
-            else _relation(passage_coverage_x, passage_coverage_y, evidence, params)
-        )
+        if version:
+            relation = "update"
+        elif proof == "reused_passages":
+            relation = _reused_relation(coverage_x, coverage_y, evidence, params)
+        else:
+            relation = _relation(passage_coverage_x, passage_coverage_y, evidence, params)
+        rows["relation"].append(relation)
         rows["changed_spans"].append(
             [
                 {"a_start": a0, "a_end": a1, "b_start": b0, "b_end": b1}

@@ -1,0 +1,451 @@
+"""Text reuse between two documents, found without paragraphs: sentence seeds, extension, filter.
+
+The method of the strongest PAN text-alignment systems (Sanchez-Perez et al. 2014), for one
+document pair:
+
+- **seeds**: sentence pairs whose content words (lemmas, no stopwords) agree by both a tf-idf
+  cosine and a Dice coefficient of at least ``seed_similarity``. The idf is over the sentences
+  of the two documents: words both documents use all over (their topic) weigh little.
+- **extension**: seeds at most ``max_gap_sentences`` sentences apart in both documents join one
+  passage (a copied paragraph whose sentences were reworded one by one, a summary's sentences
+  condensing neighbouring ones); a passage holds every sentence between its first and last seed.
+- **filter**: a passage is reuse when its two sides share ``min_shared_words`` distinct content
+  words and ``min_containment`` of the smaller side's are found in the other. Same-topic
+  pages share a sentence or two of common words, never a passage of this many.
+- **verbatim ends**: runs of ``verbatim_words`` or more words in a row, equal in both documents,
+  give a passage its exact ends: a copy cut mid-sentence starts where the copied words start,
+  and a run just outside the seeds (a fragment too short to seed) is part of the passage.
+
+Sentences are given by the caller (``start``, ``end``, ``words``: the paraphrase stage's content
+sentences), and so are the words with their offsets (for the verbatim runs).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from pipeline.text.tokens import Token
+
+
+class SentenceLike(Protocol):
+    start: int
+    end: int
+    words: frozenset[str]
+
+
+SHORT_SEEDS = 2
+
+
+@dataclass(frozen=True)
+class ReuseParams:
+    seed_similarity: float = 0.33
+    max_gap_sentences: int = 2
+    min_shared_words: int = 10
+    min_containment: float = 0.6
+    min_lone_containment: float = 0.8
+    min_lone_words: int = 20
+    min_summary_seeds: int = 3
+    verbatim_words: int = 5
+    # A verbatim run reaches a passage from this many words away (a fragment of a cut sentence
+    # next to the seeds); runs further off are other text.
+    verbatim_reach_words: int = 30
+    # Runs this long move a passage's ends; shorter ones are phrases a rewording keeps.
+    min_end_run_words: int = 8
+    # Share of a passage's words in verbatim runs from which its ends are cut to the runs' ends.
+    verbatim_trim_share: float = 0.5
+    # A word n-gram found this often in one document is a stock phrase, never a run's start.
+    max_ngram_repeats: int = 8
+
+
+@dataclass(frozen=True)
+class ReusedPassage:
+    """A passage of one document reused in the other: offsets into each document's text."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    seeds: int  # sentence pairs that seeded it
+    shared_words: int  # distinct content words of both sides
+    containment: float  # share of the smaller side's content words found in the other
+    verbatim_share: float  # share of both sides' words inside verbatim runs
+
+
+# Each content word's column in the sentence x word matrices, the same in every SeedIndex of the
+# process (two documents' matrices multiply). A memo of words, not of documents: it grows with the
+# vocabulary only.
+_WORD_COLUMNS: dict[str, int] = {}
+
+
+def _columns(words: frozenset[str]) -> list[int]:
+    columns = _WORD_COLUMNS
+    return [columns.setdefault(w, len(columns)) for w in words]
+
+
+@dataclass(frozen=True)
+class SeedIndex:
+    """A document's sentences as seeding reads them, worked out once per document (not per pair):
+    each sentence's words; its (word column, sentence) entries sorted by column (word columns
+    shared process-wide), with each distinct column's first entry and count; and which sentences
+    hold each word."""
+
+    words: list[frozenset[str]]
+    sizes: np.ndarray
+    sentence_of_entry: np.ndarray  # entries sorted by word column
+    columns: np.ndarray  # distinct word columns, ascending
+    first_entry: np.ndarray
+    holder_count: np.ndarray
+    holders: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, sentences: Sequence[SentenceLike]) -> SeedIndex:
+        holders: dict[str, list[int]] = {}
+        for i, sentence in enumerate(sentences):
+            for word in sentence.words:
+                if word in holders:
+                    holders[word].append(i)
+                else:
+                    holders[word] = [i]
+        # Entries word by word: columns and holders come out grouped, no sort of the entries needed.
+        columns = np.array(_columns(holders.keys()), dtype=np.int64)
+        count = np.array([len(held) for held in holders.values()], dtype=np.int64)
+        holding = np.fromiter(itertools.chain.from_iterable(holders.values()), dtype=np.int64, count=int(count.sum()))
+        order = np.argsort(columns)
+        starts = np.cumsum(count) - count
+        first = np.cumsum(count[order]) - count[order]
+        entries = (
+            np.concatenate([holding[start : start + n] for start, n in zip(starts[order], count[order])])
+            if len(order)
+            else np.zeros(0, dtype=np.int64)
+        )
+        return cls(
+            [s.words for s in sentences],
+            np.array([len(s.words) for s in sentences], dtype=np.int64),
+            entries,
+            columns[order],
+            first,
+            count[order],
+            holders,
+        )
+
+
+def _shared_counts(x: SeedIndex, y: SeedIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, words shared) of the sentence pairs sharing a word, in numpy: the entries of each
+    shared word joined, every x holder with every y holder, then counted by pair."""
+    _, at_x, at_y = np.intersect1d(x.columns, y.columns, assume_unique=True, return_indices=True)
+    empty = np.empty(0, dtype=np.int64)
+    if not len(at_x):
+        return empty, empty, empty
+    per_x, per_y = x.holder_count[at_x], y.holder_count[at_y]
+    pairs = per_x * per_y
+    word = np.repeat(np.arange(len(at_x)), pairs)
+    offset = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    i = x.sentence_of_entry[x.first_entry[at_x][word] + offset // per_y[word]]
+    j = y.sentence_of_entry[y.first_entry[at_y][word] + offset % per_y[word]]
+    codes, counts = np.unique(i * len(y.words) + j, return_counts=True)
+    return codes // len(y.words), codes % len(y.words), counts
+
+
+def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[int, int]]:
+    """(i, j) pairs of sentences whose tf-idf cosine and Dice are both at least ``similarity``.
+
+    Binary tf, idf = ln(n / df) over the n sentences of both documents. The words each sentence
+    pair shares are counted in numpy (Dice needs only the count, and rules out most); the cosine
+    is worked out for the few left."""
+    if not x.words or not y.words:
+        return []
+    rows, cols, counts = _shared_counts(x, y)
+    close = 2 * counts >= similarity * (x.sizes[rows] + y.sizes[cols])
+    if not close.any():
+        return []
+    n = len(x.words) + len(y.words)
+
+    def weight(word: str) -> float:  # idf squared, both documents' sentences counted
+        return math.log(n / (len(x.holders.get(word, ())) + len(y.holders.get(word, ())))) ** 2
+
+    def squared_norm(words: frozenset[str]) -> float:
+        return sum(weight(w) for w in words)
+
+    norms_x: dict[int, float] = {}
+    norms_y: dict[int, float] = {}
+    seeds = []
+    for i, j in zip(rows[close].tolist(), cols[close].tolist()):
+        product = sum(weight(w) for w in x.words[i] & y.words[j])
+        if product <= 1e-12:
+            continue  # words that every sentence holds weigh nothing: no cosine without others
+        if i not in norms_x:
+            norms_x[i] = squared_norm(x.words[i])
+        if j not in norms_y:
+            norms_y[j] = squared_norm(y.words[j])
+        if product >= similarity * math.sqrt(norms_x[i] * norms_y[j]) - 1e-9:
+            seeds.append((i, j))
+    return sorted(seeds)
+
+
+def seed_groups(seeds: list[tuple[int, int]], max_gap: int) -> list[list[tuple[int, int]]]:
+    """Seeds joined when at most ``max_gap`` sentences lie between them in both documents
+    (single link), each group in (i, j) order."""
+    ordered = sorted(seeds)
+    parent = list(range(len(ordered)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    reach = max_gap + 1
+    for k, (i, j) in enumerate(ordered):
+        for m in range(k + 1, len(ordered)):
+            i2, j2 = ordered[m]
+            if i2 - i > reach:
+                break
+            if abs(j2 - j) <= reach:
+                parent[find(m)] = find(k)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for k, seed in enumerate(ordered):
+        groups.setdefault(find(k), []).append(seed)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class Run:
+    """Words ``a[i : i + size]`` equal to ``b[j : j + size]``."""
+
+    i: int
+    j: int
+    size: int
+
+
+def verbatim_runs(a: Sequence[str], b: Sequence[str], n: int, max_repeats: int) -> list[Run]:
+    """Maximal runs of at least ``n`` equal words in a row in ``a`` and ``b``, from shared word
+    n-grams (an n-gram that ``a`` repeats more than ``max_repeats`` times starts none)."""
+    if len(a) < n or len(b) < n:
+        return []
+    where: dict[tuple[str, ...], list[int]] = {}
+    for i, gram in enumerate(zip(*(a[k:] for k in range(n)))):
+        where.setdefault(gram, []).append(i)
+    ongoing: dict[int, int] = {}  # diagonal i - j -> start j of the run that reached the last j
+    runs: list[Run] = []
+    previous: set[int] = set()
+    for j, gram in enumerate(zip(*(b[k:] for k in range(n)))):
+        found = where.get(gram)
+        current: set[int] = set()
+        if found and len(found) <= max_repeats:
+            for i in found:
+                diagonal = i - j
+                current.add(diagonal)
+                if diagonal not in previous:
+                    ongoing[diagonal] = j
+        for diagonal in previous - current:
+            start = ongoing.pop(diagonal)
+            runs.append(Run(start + diagonal, start, j - start + n - 1))
+        previous = current
+    end = len(b) - n + 1
+    for diagonal in previous:
+        start = ongoing.pop(diagonal)
+        runs.append(Run(start + diagonal, start, end - start + n - 1))
+    return sorted(runs, key=lambda r: (r.i, r.j))
+
+
+def reused_passages(
+    x: Sequence[SentenceLike],
+    y: Sequence[SentenceLike],
+    words_x: Sequence[Token] | Callable[[], Sequence[Token]],
+    words_y: Sequence[Token] | Callable[[], Sequence[Token]],
+    params: ReuseParams,
+    index_x: SeedIndex | None = None,
+    index_y: SeedIndex | None = None,
+) -> list[ReusedPassage]:
+    """The passages of ``x``'s document reused in ``y``'s (module doc), in ``x`` order.
+
+    ``x`` and ``y`` are the documents' sentences in text order, ``words_x`` and ``words_y`` their
+    words in text order, offsets into the same texts as the sentences' (or a function giving
+    them: most pairs are settled before the words are needed); ``index_x`` and ``index_y`` their
+    ``SeedIndex`` when the caller keeps them (a document is in many pairs).
+    """
+    seeds = sentence_seeds(index_x or SeedIndex.of(x), index_y or SeedIndex.of(y), params.seed_similarity)
+    groups = seed_groups(seeds, params.max_gap_sentences)
+    kept = []
+    for group in groups:
+        i0, i1 = min(i for i, _ in group), max(i for i, _ in group)
+        j0, j1 = min(j for _, j in group), max(j for _, j in group)
+        side_x = frozenset().union(*(s.words for s in x[i0 : i1 + 1]))
+        side_y = frozenset().union(*(s.words for s in y[j0 : j1 + 1]))
+        shared = len(side_x & side_y)
+        containment = shared / max(1, min(len(side_x), len(side_y)))
+        # One sentence pair alone is the most that same-topic text shares: it must be a close match.
+        least = params.min_containment if len(group) > 1 else params.min_lone_containment
+        if shared >= params.min_shared_words and containment >= least:
+            kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, len(group), shared, containment))
+    if params.min_summary_seeds:
+        kept += _summaries(x, y, seeds, groups, params)
+    if not kept:
+        return []
+    words_x = words_x() if callable(words_x) else words_x
+    words_y = words_y() if callable(words_y) else words_y
+    keys_x, keys_y = [t.norm for t in words_x], [t.norm for t in words_y]
+    runs = verbatim_runs(keys_x, keys_y, params.verbatim_words, params.max_ngram_repeats)
+    starts_x, starts_y = [t.start for t in words_x], [t.start for t in words_y]
+    passages = [_with_verbatim_ends(p, runs, words_x, words_y, starts_x, starts_y, params) for p in kept]
+    # A sentence or so (a newsletter line, a quoted statement, once a copy's ends are cut to its
+    # verbatim words) is what unrelated pages share: such a passage must be long.
+    return [
+        p
+        for p in sorted(_merge_overlapping(passages), key=lambda p: (p.a_start, p.b_start))
+        if p.seeds > SHORT_SEEDS
+        or min(_words_in(starts_x, p.a_start, p.a_end), _words_in(starts_y, p.b_start, p.b_end))
+        >= params.min_lone_words
+    ]
+
+
+def _words_in(starts: list[int], start: int, end: int) -> int:
+    lo, hi = _word_range(starts, start, end)
+    return hi - lo
+
+
+def _summaries(
+    x: Sequence[SentenceLike],
+    y: Sequence[SentenceLike],
+    seeds: list[tuple[int, int]],
+    groups: list[list[tuple[int, int]]],
+    params: ReuseParams,
+) -> list[tuple[int, int, int, int, int, int, float]]:
+    """Passages of one document condensing sentences all over the other (a summary of an article):
+    ``min_summary_seeds`` seeds close together on one side only, most of them close to no other
+    seed on both sides (copied passages, of one source region or several, run in order). The condensed side's content
+    words must be found in the seeded sentences of the other, whose passage is their hull."""
+    group_of = {seed: k for k, group in enumerate(groups) for seed in group}
+    found = []
+    for side in (0, 1):
+        dense, spread = (x, y) if side == 0 else (y, x)
+        ordered = sorted(seeds, key=lambda seed: seed[side])
+        one_sided: list[list[tuple[int, int]]] = []
+        for seed in ordered:
+            if one_sided and seed[side] - one_sided[-1][-1][side] <= params.max_gap_sentences + 1:
+                one_sided[-1].append(seed)
+            else:
+                one_sided.append([seed])
+        for group in one_sided:
+            if len(group) < params.min_summary_seeds:
+                continue
+            if sum(len(groups[group_of[seed]]) > 1 for seed in group) * 2 > len(group):
+                continue
+            d0, d1 = group[0][side], group[-1][side]
+            others = sorted({seed[1 - side] for seed in group})
+            condensed = frozenset().union(*(s.words for s in dense[d0 : d1 + 1]))
+            sources = frozenset().union(*(spread[k].words for k in others))
+            shared = len(condensed & sources)
+            containment = shared / max(1, len(condensed))
+            if shared >= params.min_shared_words and containment >= params.min_containment:
+                d_start, d_end = dense[d0].start, dense[d1].end
+                s_start, s_end = spread[others[0]].start, spread[others[-1]].end
+                if side == 0:
+                    found.append((d_start, d_end, s_start, s_end, len(group), shared, containment))
+                else:
+                    found.append((s_start, s_end, d_start, d_end, len(group), shared, containment))
+    return found
+
+
+def _word_range(starts: list[int], start: int, end: int) -> tuple[int, int]:
+    """Indices [lo, hi) of the words starting inside [start, end)."""
+    return bisect_left(starts, start), bisect_left(starts, end)
+
+
+def _with_verbatim_ends(
+    passage: tuple[int, int, int, int, int, int, float],
+    runs: list[Run],
+    words_x: Sequence[Token],
+    words_y: Sequence[Token],
+    starts_x: list[int],
+    starts_y: list[int],
+    params: ReuseParams,
+) -> ReusedPassage:
+    """The passage's sentence hull, its ends moved to the verbatim runs that reach it.
+
+    On each side the passage starts where the first long run (``min_end_run_words``) does when
+    that run starts before the hull or within ``verbatim_reach_words`` of its start (the rest of
+    a sentence cut mid-way), and ends likewise; a reworded sentence keeps its own ends, since
+    short runs (a stock phrase inside it) move nothing."""
+    a0, a1, b0, b1, seeds, shared, containment = passage
+    xa, xb = _word_range(starts_x, a0, a1)
+    ya, yb = _word_range(starts_y, b0, b1)
+    reach = params.verbatim_reach_words
+    near = [
+        r
+        for r in runs
+        if r.i < xb + reach and r.i + r.size > xa - reach and r.j < yb + reach and r.j + r.size > ya - reach
+    ]
+    long_runs = [r for r in near if r.size >= params.min_end_run_words]
+    # A verbatim copy cut mid-sentence starts and ends where its runs do; a reworded passage keeps
+    # its sentences' ends (the words it kept from mid-sentence on are no cut), runs only extend it.
+    trim = _covered_share(near, xa, xb, ya, yb) >= params.verbatim_trim_share
+    if long_runs:
+        xa, xb = _moved_ends(xa, xb, [(r.i, r.i + r.size) for r in long_runs], reach, trim)
+        ya, yb = _moved_ends(ya, yb, [(r.j, r.j + r.size) for r in long_runs], reach, trim)
+    covered_x = sum(max(0, min(r.i + r.size, xb) - max(r.i, xa)) for r in near)
+    covered_y = sum(max(0, min(r.j + r.size, yb) - max(r.j, ya)) for r in near)
+    total = max(1, (xb - xa) + (yb - ya))
+    return ReusedPassage(
+        words_x[xa].start if xa < xb else a0,
+        words_x[xb - 1].end if xa < xb else a1,
+        words_y[ya].start if ya < yb else b0,
+        words_y[yb - 1].end if ya < yb else b1,
+        seeds,
+        shared,
+        containment,
+        min(1.0, (covered_x + covered_y) / total),
+    )
+
+
+def _moved_ends(lo: int, hi: int, runs: list[tuple[int, int]], reach: int, trim: bool) -> tuple[int, int]:
+    first = min(start for start, _ in runs)
+    last = max(end for _, end in runs)
+    inward = reach if trim else 0
+    return (first if first < lo + inward else lo), (last if last > hi - inward else hi)
+
+
+def _covered_share(runs: list[Run], xa: int, xb: int, ya: int, yb: int) -> float:
+    covered = sum(
+        max(0, min(r.i + r.size, xb) - max(r.i, xa)) + max(0, min(r.j + r.size, yb) - max(r.j, ya)) for r in runs
+    )
+    return covered / max(1, (xb - xa) + (yb - ya))
+
+
+_CLOSING = ".,;:!?\"'”’)]…"
+
+
+def extend_over_closing(text: str, end: int) -> int:
+    """Move a span end over the punctuation that closes its last word ('... talks."')."""
+    while end < len(text) and text[end] in _CLOSING:
+        end += 1
+    return end
+
+
+def _merge_overlapping(passages: list[ReusedPassage]) -> list[ReusedPassage]:
+    """Passages overlapping on both sides, once their ends moved, as one."""
+    out: list[ReusedPassage] = []
+    for p in sorted(passages, key=lambda p: (p.a_start, p.b_start)):
+        if out:
+            q = out[-1]
+            if p.a_start < q.a_end and p.b_start < q.b_end and q.b_start < p.b_end:
+                out[-1] = ReusedPassage(
+                    q.a_start,
+                    max(q.a_end, p.a_end),
+                    min(q.b_start, p.b_start),
+                    max(q.b_end, p.b_end),
+                    q.seeds + p.seeds,
+                    max(q.shared_words, p.shared_words),
+                    max(q.containment, p.containment),
+                    max(q.verbatim_share, p.verbatim_share),
+                )
+                continue
+        out.append(p)
+    return out

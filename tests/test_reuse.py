@@ -1,0 +1,154 @@
+"""Reused passages without paragraphs: seeds, extension, filter and verbatim ends (pipeline.text.reuse)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_paraphrase import REWRITE, SAME_TOPIC, SOURCE
+
+from pipeline.stages.paraphrase import ParaphraseParams, document_sentences
+from pipeline.text.reuse import Run, reused_passages, seed_groups, verbatim_runs
+from pipeline.text.synonyms import Lexicon
+from pipeline.text.tokens import tokenize
+
+# Written for these tests: a page on another subject, into which a part of SOURCE is pasted.
+HOST = (
+    "The city library will extend its opening hours during the exam season. Students asked for "
+    "quiet rooms that stay open until midnight, and the council agreed to pay for extra staff. "
+    "A new reading room on the second floor opens next week with forty desks. "
+)
+HOST_END = (
+    " Volunteers will run a book sale in the lobby on Saturday to raise money for the children's "
+    "section. The library also plans a series of evening talks by local authors this winter."
+)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def found(x: str, y: str, lexicon: Lexicon):
+    params = ParaphraseParams()
+    sentences = [document_sentences([("d", 0, text, "body")], lexicon, params) for text in (x, y)]
+    return reused_passages(sentences[0], sentences[1], tokenize(x), tokenize(y), params.reuse)
+
+
+def test_a_short_excerpt_cut_mid_sentence_is_found_with_its_exact_ends(lexicon):
+    body = SOURCE.split(":\n", 1)[1]
+    start = body.index("close automatically")  # mid-sentence
+    end = body.index("delay container vessels") + len("delay container vessels")  # mid-sentence too
+    source = SOURCE
+    offset = SOURCE.index(body)
+    copy = HOST + body[start:end] + HOST_END
+    (passage,) = found(source, copy, lexicon)
+    assert (passage.a_start, passage.a_end) == (offset + start, offset + end)
+    assert (passage.b_start, passage.b_end) == (len(HOST), len(HOST) + end - start)
+    assert passage.verbatim_share == 1.0
+
+
+def test_a_rewrite_is_a_reworded_passage_and_a_same_topic_report_is_none(lexicon):
+    (passage,) = found(SOURCE, REWRITE, lexicon)
+    assert passage.seeds >= 3 and passage.verbatim_share < 0.8
+    assert found(SOURCE, SAME_TOPIC, lexicon) == []
+
+
+def test_seeds_join_when_close_in_both_documents():
+    groups = seed_groups([(0, 10), (2, 12), (9, 13), (10, 40)], max_gap=2)
+    assert sorted(groups) == [[(0, 10), (2, 12)], [(9, 13)], [(10, 40)]]
+
+
+def brute_force_runs(a: list[str], b: list[str], n: int) -> set[Run]:
+    runs = set()
+    for i in range(len(a)):
+        for j in range(len(b)):
+            if (i and j and a[i - 1] == b[j - 1]) or a[i] != b[j]:
+                continue  # not the start of a maximal run
+            k = 0
+            while i + k < len(a) and j + k < len(b) and a[i + k] == b[j + k]:
+                k += 1
+            if k >= n:
+                runs.add(Run(i, j, k))
+    return runs
+
+
+@given(
+    st.lists(st.sampled_from("abc"), min_size=0, max_size=30),
+    st.lists(st.sampled_from("abc"), min_size=0, max_size=30),
+    st.integers(1, 4),
+)
+def test_verbatim_runs_are_the_maximal_common_runs(a, b, n):
+    assert set(verbatim_runs(a, b, n, max_repeats=10**6)) == brute_force_runs(a, b, n)
+
+
+def seeds_by_definition(x, y, similarity):
+    """Cosine of binary tf-idf vectors (idf = ln(n / df) over both documents' sentences) and Dice."""
+    import math
+
+    everything = [*x, *y]
+    df = {w: sum(w in s for s in everything) for s in everything for w in s}
+    idf = {w: math.log(len(everything) / d) for w, d in df.items()}
+    seeds = []
+    for i, s in enumerate(x):
+        for j, t in enumerate(y):
+            common = s & t
+            if not common:
+                continue
+            norm = math.sqrt(sum(idf[w] ** 2 for w in s) * sum(idf[w] ** 2 for w in t))
+            dot = sum(idf[w] ** 2 for w in common)
+            if dot > 1e-12 and 2 * len(common) >= similarity * (len(s) + len(t)) and dot >= similarity * norm - 1e-9:
+                seeds.append((i, j))
+    return seeds
+
+
+sentence_sets = st.lists(st.frozensets(st.sampled_from("abcdefghij"), min_size=1, max_size=6), max_size=8)
+
+
+@given(sentence_sets, sentence_sets, st.sampled_from([0.2, 0.33, 0.5]))
+def test_seeds_are_the_cosine_and_dice_of_their_definition(xs, ys, similarity):
+    from types import SimpleNamespace
+
+    from pipeline.text.reuse import SeedIndex, sentence_seeds
+
+    def index(sets):
+        return SeedIndex.of([SimpleNamespace(start=0, end=0, words=s) for s in sets])
+
+    assert set(sentence_seeds(index(xs), index(ys), similarity)) == set(seeds_by_definition(xs, ys, similarity))
+
+
+# Written for these tests: an article, and a summary whose sentences condense sentences from all
+# over it (with the article's own sentences in between on other matters).
+ARTICLE = (
+    "The regional water board voted on Tuesday to build a desalination plant near the northern harbour. "
+    "Board members met for four hours before the vote. "
+    "Several residents spoke about the price of bottled water in the summer. "
+    "A local choir sang before the meeting began. "
+    "The hall was full, and latecomers listened from the corridor. "
+    "The plant will turn sea water into drinking water for about two hundred thousand households every day. "
+    "Engineers said the site had been chosen for its deep water and its road access. "
+    "The mayor thanked the volunteers who had organised the public hearing. "
+    "Coffee and sandwiches were served during the break. "
+    "Two council members arrived late because of a train strike. "
+    "Construction is expected to cost ninety million euros and should take three years to complete. "
+    "Opponents warned that the brine released by the plant could harm fish near the harbour. "
+    "A spokesperson said the board would publish its environmental study next month. "
+    "Television crews filmed the debate for the evening news. "
+    "Farmers in the valley hope the new supply will end the summer restrictions on irrigation water. "
+    "The next meeting of the board is planned for the spring."
+)
+SUMMARY = (
+    "Officials on the water board approved plans on Tuesday for a desalination plant by the northern harbour. "
+    "Every day the plant is to supply drinking water from the sea to around two hundred thousand households. "
+    "Building it will take three years and is expected to cost ninety million euros. "
+    "Valley farmers hope the supply ends the summer restrictions on their irrigation water."
+)
+
+
+def test_a_summary_of_sentences_all_over_an_article_is_one_passage_over_their_hull(lexicon):
+    passages = found(ARTICLE, SUMMARY, lexicon)
+    assert len(passages) == 1
+    (summary,) = passages
+    assert summary.b_start == 0 and summary.b_end >= len(SUMMARY) - 1  # the stage adds the full stop
+    assert summary.a_start == 0 and summary.a_end > ARTICLE.index("Farmers in the valley")
+    assert summary.verbatim_share < 0.8
