@@ -14,8 +14,8 @@ from pipeline.stages.ingest import IngestParams, ingest_folder
 BATCH = "2025-10-27"
 NOW = datetime.datetime(2025, 10, 27, 6, 0, tzinfo=datetime.timezone.utc)
 ARTICLE = "date 2025-10-27 Paris: The minister spoke on Monday about the budget.\n\nShe said more later.\n"
-# One endless sentence of credit cues: the credit search on it takes minutes.
-ENDLESS_CUES = "according to the Times and Reuters and the BBC, told the Post, " * 8_000
+# A megabyte of lines that each need their mojibake repaired: seconds of work, linear but slow.
+REPAIRS = "It\u00e2\u20ac\u2122s a line with a caf\u00e9 and e\u0301 and a \x01 control.\r\n" * 20_000
 
 
 def test_a_time_budget_stops_a_block_inside_a_regular_expression():
@@ -38,7 +38,7 @@ def test_no_budget_and_a_block_within_it_run_to_their_end():
 def test_a_file_over_its_time_budget_is_a_reject_and_the_batch_goes_on(tmp_path, processes):
     folder = tmp_path / BATCH
     folder.mkdir()
-    (folder / "cues.txt").write_text(ENDLESS_CUES)
+    (folder / "repairs.txt").write_text(REPAIRS)
     for k in range(3):
         (folder / f"article{k}.txt").write_text(ARTICLE.replace("Monday", f"Monday {k}"))
     start = time.monotonic()
@@ -49,10 +49,10 @@ def test_a_file_over_its_time_budget_is_a_reject_and_the_batch_goes_on(tmp_path,
         )
     finally:
         shutdown()  # later tests expect no pool of this process
-    assert time.monotonic() - start < 30  # the file alone takes minutes without a budget
+    assert time.monotonic() - start < 30
     rejects = {r["source_path"]: r for r in result.rejects.to_pylist()}
-    assert rejects["cues.txt"]["reason"] == "too_slow"
-    assert rejects["cues.txt"]["detail"].startswith("stage ingest: stopped after 1 s")
+    assert rejects["repairs.txt"]["reason"] == "too_slow"
+    assert rejects["repairs.txt"]["detail"].startswith("stage ingest: stopped after 1 s")
     assert sorted(result.documents.column("source_path").to_pylist()) == [f"article{k}.txt" for k in range(3)]
 
 
