@@ -40,9 +40,17 @@ SCALES = {
     # inc: documents of the incremental batch; big: documents of the 1M-passage batch (None: the
     # incremental batch joins the first batch instead). 93,000 generated documents are about
     # 1,009,000 passages (a title and 6-14 paragraphs each; 92,000 made 998,424).
-    "small": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000, "big": None},
-    "full": {"fp": 20_000, "lsh": 200_000, "e2e": 20_000, "inc": 1000, "hot": 5000, "big": 93_000},
+    # growth: documents of each of the growth curve's four batches and of its incremental batches
+    # (see growth_runs); at full scale its first batch is the 1M-passage batch above.
+    "small": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000, "big": None, "growth": (1000, 200)},
+    "medium": {"fp": 3000, "lsh": 20_000, "e2e": 1000, "inc": 1000, "hot": 5000, "big": None, "growth": (4000, 300)},
+    "full": {"fp": 20_000, "lsh": 200_000, "e2e": 20_000, "inc": 1000, "hot": 5000, "big": 93_000, "growth": None},
 }
+# The growth curve's batches are a month apart (GROWTH_DAYS, over [anchors] window_days = 30): each
+# stands for a month of a large feed, so an incremental batch a day after one matches its story
+# anchors against that month and its copies against all earlier months.
+GROWTH_DAYS = 31
+GROWTH_START = dt.date(2025, 1, 1)
 BIG_PASSAGES = 1_000_000
 BANDS, ROWS = 32, 4
 
@@ -490,6 +498,122 @@ def big_runs(paragraphs: list[list[str]], scale: dict, work: Path) -> dict:
     return {"big": big, "incremental": inc}
 
 
+def _runs_row(out: Path, batch: str, stage: str) -> dict:
+    path = out / "runs" / batch / stage / "part-0.parquet"
+    if not path.exists():
+        return {}
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pylist()[0]
+
+
+def _relation_count(run: dict, relation: str) -> int:
+    for item in run["counts"].get("by_relation", "").split(","):
+        name, _, n = item.strip().partition("=")
+        if name == relation and n.isdigit():
+            return int(n)
+    return 0
+
+
+def growth_runs(paragraphs: list[list[str]], big_docs: int, inc_docs: int, work: Path, first: dict | None) -> dict:
+    """The growth curve: four batches of ``big_docs`` documents, a month apart, into one ``--out``;
+    an incremental batch of ``inc_docs`` (a day after, copies drawn from the batch before it) after
+    the first, second and fourth, so the incremental runs against one, two and four batches of
+    history, and the fourth big batch against three. ``first``: the first batch and its incremental
+    already run (the full scale's 1M-passage batch, dated GROWTH_START, into ``work / "out-1m"``)."""
+    inbox, out = work / "inbox-growth", work / ("out-1m" if first else "out-growth")
+    big, inc, history = [], {}, 0
+    for k in range(4):
+        date = GROWTH_START + dt.timedelta(days=GROWTH_DAYS * k)
+        if k == 0 and first:
+            day = (date + dt.timedelta(days=1)).isoformat()
+            big.append({**first["big"], "history": 0, "join": _runs_row(out, date.isoformat(), "CandidateJoin")})
+            inc[0] = {
+                **first["incremental"],
+                "history": first["big"]["counts"].get("passages", 0),
+                "join": _runs_row(out, day, "CandidateJoin"),
+            }
+            history = inc[0]["history"] + first["incremental"]["counts"].get("passages", 0)
+            continue
+        made = write_documents(inbox / date.isoformat(), paragraphs, big_docs, seed=30 + k)
+        run = newsprov_run(inbox / date.isoformat(), out, date.isoformat(), check=False)
+        if run["rc"]:
+            log(f"growth batch {k + 1} failed (rc {run['rc']}), peak {run['peak_rss_mb']:.0f} MB")
+            return {"big": big, "incremental": inc, "failed": run}
+        run.update(history=history, join=_runs_row(out, date.isoformat(), "CandidateJoin"))
+        big.append(run)
+        history += run["counts"].get("passages", 0)
+        log(
+            f"growth batch {k + 1} against {run['history']:,} passages: {run['wall_s']:.1f}s, "
+            f"{run['peak_rss_mb']:.0f} MB, same_story {_relation_count(run, 'same_story'):,}"
+        )
+        if k in (0, 1, 3):
+            day = (date + dt.timedelta(days=1)).isoformat()
+            write_documents(inbox / day, paragraphs, inc_docs, seed=40 + k, history=made)
+            small = newsprov_run(inbox / day, out, day)
+            small.update(history=history, join=_runs_row(out, day, "CandidateJoin"))
+            inc[k] = small
+            history += small["counts"].get("passages", 0)
+            log(
+                f"growth incremental against {small['history']:,} passages: {small['wall_s']:.1f}s, "
+                f"{small['peak_rss_mb']:.0f} MB, same_story {_relation_count(small, 'same_story'):,}"
+            )
+        del made
+    return {"big": big, "incremental": inc}
+
+
+def growth_line(growth: dict) -> str:
+    """The growth curve in one line: incremental time and peak RSS at the largest history over the
+    smallest, and each run's same-story overlaps and skipped anchors."""
+    big, inc = growth["big"], growth["incremental"]
+    ratios = "growth_time_ratio=na growth_rss_ratio=na"
+    if 0 in inc and 3 in inc:
+        ratios = (
+            f"growth_time_ratio={inc[3]['wall_s'] / inc[0]['wall_s']:.2f} "
+            f"growth_rss_ratio={inc[3]['peak_rss_mb'] / inc[0]['peak_rss_mb']:.2f}"
+        )
+    runs = [("b", run) for run in big] + [("i", inc[k]) for k in sorted(inc)]
+    return " ".join(
+        [
+            "growth",
+            ratios,
+            "history=" + "/".join(str(run["history"]) for _, run in runs),
+            "wall_s=" + "/".join(fmt(run["wall_s"], 1) for _, run in runs),
+            "peak_rss_mb=" + "/".join(fmt(run["peak_rss_mb"], 0) for _, run in runs),
+            "same_story=" + "/".join(str(_relation_count(run, "same_story")) for _, run in runs),
+            "skipped_anchors=" + "/".join(str(run.get("join", {}).get("skipped_anchors", "na")) for _, run in runs),
+            "(runs: batches b1..b4, then incrementals after b1, b2, b4)",
+        ]
+    )
+
+
+def growth_section(growth: dict) -> list[str]:
+    """The growth curve's table for the results file."""
+    L = ["## Growth curve (four batches a month apart into one `--out`, incremental batches a day after)\n"]
+    L.append(
+        "| run | history passages before it | passages | wall, s | peak RSS, MB | same_story overlaps | "
+        "skipped anchors | skipped buckets |"
+    )
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    runs = [(f"batch {k + 1}", run) for k, run in enumerate(growth["big"])]
+    runs += [(f"incremental after batch {k + 1}", growth["incremental"][k]) for k in sorted(growth["incremental"])]
+    for name, run in runs:
+        join = run.get("join", {})
+        L.append(
+            f"| {name} | {run['history']:,} | {run['counts'].get('passages', 0):,} | {run['wall_s']:.1f} | "
+            f"{run['peak_rss_mb']:.0f} | {_relation_count(run, 'same_story'):,} | "
+            f"{join.get('skipped_anchors', 'na')} | {join.get('skipped_buckets', 'na')} |"
+        )
+    L.append("")
+    L.append(
+        f"`growth_time_ratio` and `growth_rss_ratio`: the incremental batch after batch 4 over the one after "
+        f"batch 1. Batches are {GROWTH_DAYS} days apart, over `[anchors] window_days` (30): story anchors "
+        "of a batch are matched against its own month, copies (LSH bands) against all history.\n"
+    )
+    L.append("```\n" + growth_line(growth) + "\n```\n")
+    return L
+
+
 def comparison_rounds(
     documents_dir: Path, work: Path, repeats: int, first: dict, cores: bool, textdedup_python: str | None
 ) -> list[dict]:
@@ -583,7 +707,9 @@ def textdedup_run(python: str, documents_dir: Path, work: Path) -> dict:
 # ---------------------------------------------------------------- report
 
 
-def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict, e2e: dict, line: str) -> str:
+def write_results(
+    path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict, e2e: dict, line: str, growth: dict | None = None
+) -> str:
     r = fp["rate"]
     L = []
     L.append(f"# newsprov benchmark results ({args.scale} scale)\n")
@@ -791,6 +917,8 @@ def write_results(path: Path, facts: dict, args, fp: dict, lsh: dict, hot: dict,
     else:
         L.append(f"text-dedup: not measured ({e2e.get('textdedup_note', 'no text-dedup venv given')}).")
     L.append("")
+    if growth:
+        L += growth_section(growth)
     L.append("## Summary line\n")
     L.append("```")
     L.append(line)
@@ -821,7 +949,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    parser.add_argument("--skip", default="", help="comma list of stages to skip: fp,lsh,hot,e2e,textdedup,cores")
+    parser.add_argument(
+        "--skip", default="", help="comma list of stages to skip: fp,lsh,hot,e2e,textdedup,cores,growth"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("KIND", "INPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -910,6 +1040,15 @@ def main(argv: list[str] | None = None) -> int:
                 e2e["one_process"] = e2e["rounds"][0]["one_process"]
             if scale["big"]:
                 e2e.update(big_runs(paragraphs, scale, work))
+        growth = None
+        if "growth" not in skip:
+            big_docs, inc_docs = scale["growth"] or (scale["big"], scale["inc"])
+            done = e2e if "big" in e2e and "incremental" in e2e and scale["big"] else None
+            if scale["big"] and not done:
+                log("growth: no 1M-passage batch to start from; the curve is left out")
+            else:
+                growth = growth_runs(paragraphs, big_docs, inc_docs, work, done)
+                print(growth_line(growth))
 
         r = fp["rate"]
         vs = lambda other: fmt(r["newsprov"] / r[other]) if other in r and "newsprov" in r else "na"  # noqa: E731
@@ -934,11 +1073,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"incremental_s={fmt(e2e['incremental']['wall_s'], 1) if 'incremental' in e2e else 'na'}",
                 f"e2e_vs_textdedup={times(fmt(td_ratio) if td_ratio is not None else 'na')}",
                 f"two_cores_speedup={times(fmt(cores_ratio) if cores_ratio is not None else 'na')}",
+                *(growth_line(growth).split()[1:3] if growth else ["growth_time_ratio=na", "growth_rss_ratio=na"]),
             ]
         )
         if fp["rate"] and lsh and hot and e2e.get("first"):
             facts["bench_s"] = time.perf_counter() - started
-            text = write_results(args.results, facts, args, fp, lsh, hot, e2e, line)
+            text = write_results(args.results, facts, args, fp, lsh, hot, e2e, line, growth)
             print(text)
         else:
             print(

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from articles import HARBOUR, HARBOUR_REPRINT, ORCHARD
 
-from pipeline.core import tables
+from pipeline.core import history_index, tables
 from pipeline.core.errors import OutputError
 from pipeline.orchestration.cli import main
 from pipeline.runtime.locking import output_lock
@@ -60,18 +60,20 @@ def part(out: Path, table: str, batch: str | None) -> Path:
 
 
 def partition_files(out: Path) -> dict[str, Path]:
-    """Every published partition, but the runs table's: it records when and how each stage ran."""
+    """Every published partition, but the runs table's (it records when and how each stage ran) and
+    the history index's (it records when each partition was written: see differences)."""
     return {
         str(p.relative_to(out)): p
         for p in sorted(out.rglob("*.parquet"))
-        if tables.STAGING not in p.parts and p.relative_to(out).parts[0] != "runs"
+        if tables.STAGING not in p.parts and p.relative_to(out).parts[0] not in ("runs", history_index.INDEX_DIR)
     }
 
 
 def differences(expected: Path, got: Path) -> list[str]:
     """Partitions on one side only, or whose rows or schema differ (ingested_at left out)."""
     a, b = partition_files(expected), partition_files(got)
-    problems = [f"only in the undisturbed run: {k}" for k in sorted(a.keys() - b.keys())]
+    problems = [f"history index segment {line}" for line in history_index.stale_segments(got)]
+    problems += [f"only in the undisturbed run: {k}" for k in sorted(a.keys() - b.keys())]
     problems += [f"only in the repaired run: {k}" for k in sorted(b.keys() - a.keys())]
     for key in sorted(a.keys() & b.keys()):
         left, right = pq.read_table(a[key]), pq.read_table(b[key])

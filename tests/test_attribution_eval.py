@@ -97,6 +97,28 @@ def test_errors_are_typed_records_with_the_item_text(labelled, gaz, tmp_path):
     assert all(r["text"] for r in rows)
 
 
+def test_errors_name_the_frame_that_failed(labelled, gaz):
+    report = evaluate_attribution(labelled, gaz)
+    classes = {(e.kind, e.cue, e.error_class) for e in report.errors}
+    assert classes == {("miss", "other", "no cue frame"), ("false_positive", "reported", "reported (by)")}
+    text = format_report(report)
+    assert "     1  miss           other         no cue frame" in text.splitlines()
+
+
+def test_a_frame_wrong_in_the_training_folds_is_gated_in_the_held_out_one(tmp_path, gaz):
+    # "X said" is wrong in every document here: a gate fitted on four folds drops it in the fifth.
+    items = [item(f"Shares of unit {k} rose, Reuters said.", id=f"n{k}", source={"doc_id": f"d{k}"}) for k in range(12)]
+    items += [
+        item(f"Exports fell {k} pct, Reuters reported.", [("Reuters", "Reuters", "reported")], id=f"p{k}")
+        for k in range(6)
+    ]
+    report = evaluate_attribution(write(tmp_path / "g.jsonl", items), gaz)
+    assert report.outlet == Score(tp=6, fp=12, fn=0)
+    assert report.gated_frames == ("X said/found",)
+    assert report.cross_validated == Score(tp=6, fp=0, fn=0)
+    assert "cross-validated (5 folds by document, frame gate fitted on 4): precision=1.000" in format_report(report)
+
+
 def test_report_ends_with_one_summary_line(labelled, gaz):
     text = format_report(evaluate_attribution(labelled, gaz))
     lines = text.splitlines()

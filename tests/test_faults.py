@@ -148,6 +148,8 @@ EXPECTED = {
     "html.html": ("document", "The council approved the budget on Tuesday."),  # a page: its main text, no markup
     "mojibake.txt": ("document", "It\u2019s the \u2018best\u2019 caf\u00e9 in town"),
     "header_only.txt": ("document", "date 2025-03-05 Paris:"),
+    # UTF-8 but for three bad sequences, each a U+FFFD
+    "invalid_utf8.txt": ("document", "The mayor said the vote \ufffd( was close \ufffd and \ufffd final."),
     "bad_date_header.txt": ("document", "date 2025-13-40 Nowhere"),
     "dup_a.txt": ("document", "A duplicated story"),
     "dup_b.txt": ("sighting", "dup_a.txt"),
@@ -161,6 +163,8 @@ EXPECTED = {
     "a" * 251 + ".txt": ("document", "255 bytes"),
     "x.txt/inner.txt": ("document", "named like a file"),
     "/".join(f"d{i:02d}" for i in range(40)) + "/deep.txt": ("document", "forty folders down"),
+    "dir.txt": ("reject", "not_a_file", "an empty folder"),
+    "nested/empty": ("reject", "not_a_file", "an empty folder"),
     # names that are not valid UTF-8 are shown with the bad bytes escaped
     "bad\\xff\\xfename.txt": ("document", "not UTF-8"),
     # links and special files
@@ -178,8 +182,6 @@ EXPECTED = {
 }
 # Outcomes that depend on a guess or on who runs the test: the reasons allowed.
 UNCERTAIN = {
-    # charset-normalizer's guess decodes it (cp1252 maps almost every byte) or gives up
-    "invalid_utf8.txt": {"document", "undecodable"},
     # root reads a file whatever its mode: a document as root, else unreadable
     "no_permission.txt": {"document", "unreadable"},
     # a character device: only root may make one (skipped otherwise)
@@ -214,16 +216,21 @@ def _make_inbox(inbox: Path, outside: Path) -> None:
     no_permission = inbox / "no_permission.txt"
     no_permission.write_bytes(b"A file nobody may read, except root.\n")
     no_permission.chmod(0)
+    (inbox / "dir.txt").mkdir()  # a folder named like a file, empty
+    (inbox / "nested" / "empty").mkdir(parents=True)
     if os.geteuid() == 0:
         os.mknod(inbox / "char_device", stat.S_IFCHR | 0o600, os.makedev(1, 3))  # like /dev/null
 
 
 def _walk_paths(inbox: Path) -> set[str]:
-    """Every non-folder path under ``inbox`` (links not followed), as source_path spells it."""
+    """Every non-folder path and every empty folder under ``inbox`` (links not followed), as
+    source_path spells it."""
     found = set()
     for folder, dirs, files in os.walk(os.fsencode(inbox), followlinks=False):
         # os.walk lists a symlink to a folder among dirs; it is a path of its own, not descended
-        names = files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        names = files + [
+            d for d in dirs if os.path.islink(os.path.join(folder, d)) or not os.listdir(os.path.join(folder, d))
+        ]
         for name in names:
             relative = os.path.relpath(os.path.join(folder, name), os.fsencode(inbox))
             found.add(relative.decode("utf-8", "backslashreplace"))

@@ -22,14 +22,13 @@ from pipeline.stages.ingest import (
     TYPOGRAPHIC_PUNCTUATION,
     IngestParams,
     OffsetBreak,
-    _Reject,
-    decode,
     ingest_folder,
     normalise_text,
     parse_header,
     to_source_offset,
 )
 from pipeline.text.credits import credits_by_document, credits_summary, find_credits
+from pipeline.text.decoding import Decoded, Undecodable, decode
 from pipeline.text.gazetteer import Gazetteer
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -254,10 +253,10 @@ def test_params_and_batch_are_validated(tmp_path):
 
 
 def test_decode_latin1_and_binary():
-    assert decode("café".encode("latin-1")) == ("café", "cp1252")
-    assert decode("café".encode()) == ("café", "utf-8")
-    assert decode("Привет, мир! Это новости из Москвы.".encode("cp1251"))[0] == "Привет, мир! Это новости из Москвы."
-    with pytest.raises(_Reject) as caught:
+    assert decode("café".encode("latin-1")) == Decoded("café", "cp1252", 0)
+    assert decode("café".encode()) == Decoded("café", "utf-8", 0)
+    assert decode("Привет, мир! Это новости из Москвы.".encode("cp1251")).text == "Привет, мир! Это новости из Москвы."
+    with pytest.raises(Undecodable) as caught:
         decode(b"PK\x03\x04\x00\x00binary")
     assert caught.value.reason == "binary"
 

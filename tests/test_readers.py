@@ -129,7 +129,8 @@ def test_an_output_of_the_old_layout_is_one_line_until_upgraded(two_batches, tmp
     (old / "outlets" / "gazetteer").rmdir()
     with pytest.raises(OutputError, match="newsprov upgrade"):
         tables.batches_of(old, "documents")
-    assert main(["run", str(tmp_path), "--out", str(old), "--batch", "2025-10-26"]) == 2
+    (tmp_path / "input").mkdir()  # beside the output: an output inside the input is refused first
+    assert main(["run", str(tmp_path / "input"), "--out", str(old), "--batch", "2025-10-26"]) == 2
     assert "newsprov upgrade --out" in capsys.readouterr().err
     assert main(["doctor", str(old)]) == 1
     assert "newsprov upgrade --out" in capsys.readouterr().out

@@ -107,8 +107,9 @@ DAYS = {
 }
 LAST_DAY = dt.date(2025, 10, 26)
 
-# A cap below the seven documents that carry the newsletter line, so both engines skip its bucket.
-COMMON = {"candidates": {"max_bucket_size": "4"}}
+# A cap below the seven documents that carry the newsletter line, so both engines skip its bucket;
+# story anchors matched against the day before only, so the last day's reach the seeds' day by bands alone.
+COMMON = {"candidates": {"max_bucket_size": "4"}, "anchors": {"window_days": "1"}}
 SPARK = {
     "candidates": {"engine": "spark"},
     "spark": {
@@ -215,6 +216,33 @@ def test_the_corpus_exercises_both_channels_history_and_the_cap(engine_runs):
         out,
     )
     assert newsletter == [("2025-10-25", 3, 6), ("2025-10-26", 4, 0)]
+
+
+def test_story_anchors_reach_back_over_the_window_only(engine_runs):
+    for out in (engine_runs.duckdb, engine_runs.spark):
+        reach = engine_runs.sql(
+            """
+            select c.batch, pb.batch, bool_or(c.shared_anchors > 0)
+            from {candidates} c join {passages} pb on pb.passage_id = c.passage_b
+            where pb.batch <> c.batch group by all order by all""",
+            out,
+        )
+        assert ("2025-10-26", "2025-10-25", True) in reach
+        assert all(not anchored for batch, earlier, anchored in reach if (batch, earlier) == ("2025-10-26", SEED_BATCH))
+
+
+def test_both_engines_count_what_they_skipped_in_the_runs_table(engine_runs):
+    def skipped(out: Path) -> list[tuple]:
+        with duckdb.connect() as con:
+            return con.execute(
+                f"select batch, skipped_buckets, skipped_anchors from '{out}/runs/**/*.parquet' "
+                "where stage like '%CandidateJoin' order by batch"
+            ).fetchall()
+
+    found = skipped(engine_runs.spark)
+    assert found == skipped(engine_runs.duckdb)
+    assert [batch for batch, _, _ in found] == [SEED_BATCH, *DAYS]
+    assert found[-1][1] > 0  # the newsletter's buckets on the last day
 
 
 def test_an_unknown_engine_is_a_config_error_naming_the_setting(tmp_path, capsys):

@@ -11,6 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # date.fromisoformat also reads 20250305 and 2025-W10-3 as 2025-03-05: only this spelling names a batch.
 BATCH_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -46,3 +50,55 @@ def sentence_id(passage_id: str, start: int) -> str:
 def passage_of_sentence(sentence_id: str) -> str:
     """The passage id of a sentence id."""
     return sentence_id.rsplit("@", 1)[0]
+
+
+# ``join_ids`` in SQL (Spark and DuckDB), over columns named by {doc}, {ordinal} and {start}: the
+# candidate join on Spark spells the history index's ids with it.
+PASSAGE_ID_SQL = (
+    "concat({doc}, ':', case when {ordinal} < 10000 then lpad(cast({ordinal} as string), 4, '0') "
+    "else cast({ordinal} as string) end, "
+    "case when {start} >= 0 then concat('@', cast({start} as string)) else '' end)"
+)
+
+# A passage id, or a sentence id, in parts: its document, the passage's ordinal, the sentence's start.
+_ID_PARTS = r"(?s)^(?P<doc>.*):(?P<ordinal>[0-9]+)(?:@(?P<start>[0-9]+))?$"
+
+
+def split_ids(ids: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Passage or sentence ids as integers (the history index stores them so): the distinct
+    documents, and per id its document's code among them, its ordinal and its start (-1 for a
+    passage id); None when an id is not spelled as ``passage_id`` / ``sentence_id`` spell one."""
+    if not len(ids):
+        return pa.array([], pa.string()), *(np.zeros(0, np.int32) for _ in range(3))
+    if ids.null_count or not pc.all(pc.match_substring_regex(ids, _ID_PARTS)).as_py():
+        return None
+    parts = pc.extract_regex(ids, _ID_PARTS)
+    doc = pc.struct_field(parts, "doc").dictionary_encode()
+    ordinal, start = (pc.struct_field(parts, name) for name in ("ordinal", "start"))
+    start = pc.if_else(pc.equal(start, ""), "-1", start)
+    if pc.max(pc.utf8_length(ordinal)).as_py() > 10 or pc.max(pc.utf8_length(start)).as_py() > 10:
+        return None  # beyond int32
+    ordinal, start = (column.cast(pa.int64()).to_numpy(zero_copy_only=False) for column in (ordinal, start))
+    if max(ordinal.max(), start.max()) > np.iinfo(np.int32).max:
+        return None
+    split = (
+        doc.dictionary,
+        doc.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+        ordinal.astype(np.int32),
+        start.astype(np.int32),
+    )
+    spelled = join_ids(*split)
+    return split if spelled.equals(ids.cast(pa.string())) else None  # "x:007" spells back as "x:0007"
+
+
+def join_ids(docs: pa.Array, doc: np.ndarray, ordinal: np.ndarray, start: np.ndarray) -> pa.Array:
+    """The ids ``split_ids`` took apart: ``passage_id(docs[doc], ordinal)``, and ``sentence_id`` of
+    it and ``start`` where start is not -1."""
+    passages = pc.binary_join_element_wise(
+        docs.take(pa.array(doc)), pc.utf8_lpad(pa.array(ordinal).cast(pa.string()), 4, "0"), ":"
+    )
+    sentence = start >= 0
+    if not sentence.any():
+        return passages
+    sentences = pc.binary_join_element_wise(passages, pa.array(start).cast(pa.string()), "@")
+    return pc.if_else(pa.array(sentence), sentences, passages)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
+from pipeline.core.history_index import INDEX_DIR
 from pipeline.core.schema import SCHEMA_KEY, TABLES
 from pipeline.core.tables import PART_FILE, REPORTS, STAGING, UNBATCHED_DIR, refuse_links
 
@@ -153,10 +154,10 @@ def remove_staging_leftovers(out_dir: Path, before: float) -> int:
 
 
 def planted_links(out_dir: Path) -> list[Path]:
-    """Symbolic links where newsprov writes: ``.staging``, a table folder, the reports folder or a
-    batch folder of one."""
+    """Symbolic links where newsprov writes: ``.staging``, a table folder, the reports folder, the
+    history index's folder or a batch (table) folder of one."""
     out, found = Path(out_dir), []
-    for name in [STAGING, *TABLES, REPORTS]:
+    for name in [STAGING, *TABLES, REPORTS, INDEX_DIR]:
         folder = out / name
         if folder.is_symlink():
             found.append(folder)

@@ -47,7 +47,7 @@ SOURCE_FORMATS = ("text", "jsonl", "csv", "tsv", "parquet", "html", "warc")
 
 DOCUMENTS = _schema(
     "documents",
-    3,
+    4,
     [
         _field("doc_id", pa.string(), "sha256 of the normalised text, first 16 hex digits", False),
         _field(
@@ -90,6 +90,20 @@ DOCUMENTS = _schema(
             False,
         ),
         _field("encoding", pa.string(), "detected or declared encoding of the file or page", False),
+        _field(
+            "replaced_bytes",
+            pa.int32(),
+            "byte sequences of the file that its encoding (UTF-8 but for them) cannot decode, each "
+            "shown as one U+FFFD in text; 0 when none; null in documents written before schema documents/4",
+        ),
+        _field(
+            "capped",
+            pa.list_(pa.string()),
+            "what the limits per document cut in this text, one line each: 'sentences: N cut at 1000 "
+            "characters' (longer runs without a sentence end), 'passages: N cut at 40000 characters' "
+            "(longer paragraphs: N passages end at a cut), 'credits: searched in the first 100000 "
+            "characters' ([ingest] credit_search_chars); empty when none; null before schema documents/4",
+        ),
         _field(
             "offset_breaks",
             pa.list_(OFFSET_BREAK),
@@ -161,7 +175,8 @@ REJECTS = _schema(
         _field(
             "reason",
             pa.string(),
-            "one of: empty, binary, undecodable, too_large, unreadable, not_a_file; in a file of many "
+            "one of: empty, binary, undecodable, too_large, too_slow (the detail names the stage), unreadable, "
+            "not_a_file (a FIFO, a device, an empty folder); in a file of many "
             "articles also bad_record (a line or row that is no article: not JSON, no text field, a text "
             "that is not a string, a row of the wrong width) and not_article (a WARC record skipped: not a "
             "response, or a response that is not an HTML page)",

@@ -86,9 +86,18 @@ def partition_dir(out_dir: Path, table_name: str, batch: str | None, stage: str 
 
 
 def write_partition(
-    table: pa.Table, out_dir: Path, table_name: str, batch: str | None, stage: str | None = None
+    table: pa.Table,
+    out_dir: Path,
+    table_name: str,
+    batch: str | None,
+    stage: str | None = None,
+    notes: dict[str, str] | None = None,
 ) -> Path:
     """Check ``table`` against its schema and publish it atomically; return the folder.
+
+    ``notes``: key-value pairs for the file's metadata, beside the schema's (``partition_notes``
+    reads them): facts of how the partition was made that travel with it, such as the candidate
+    join's skipped buckets when it ran in a Spark driver.
 
     The file is written as a hidden, non-``.parquet`` name (``.part-0.parquet.partial``)
     in ``<out>/.staging``, its folder renamed into place, and the file renamed to
@@ -105,7 +114,11 @@ def write_partition(
         final.parent.mkdir(parents=True, exist_ok=True)
         staged = staging_root / f"{table_name}-{batch or 'all'}-{uuid.uuid4().hex}"
         staged.mkdir()
-        _write_file(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, TABLES[table_name], batch)
+        schema = TABLES[table_name]
+        if notes:
+            schema = schema.with_metadata({**schema.metadata, **{k.encode(): v.encode() for k, v in notes.items()}})
+            table = table.replace_schema_metadata(schema.metadata)
+        _write_file(_compact_dictionaries(table), staged / UNPUBLISHED_FILE, schema, batch)
         if final.exists():
             if (final / PART_FILE).exists():
                 os.rename(final / PART_FILE, final / UNPUBLISHED_FILE)
@@ -121,6 +134,12 @@ def write_partition(
         cause = os.strerror(exc.errno) if exc.errno else (exc.strerror or exc)
         raise OutputError(f"cannot write {final}: {cause}") from exc
     return final
+
+
+def partition_notes(out_dir: Path, table_name: str, batch: str | None) -> dict[str, str]:
+    """The ``notes`` a published partition was written with (write_partition); empty when none."""
+    metadata = pq.read_schema(partition_dir(out_dir, table_name, batch) / PART_FILE).metadata or {}
+    return {k.decode(): v.decode() for k, v in metadata.items() if k not in (SCHEMA_KEY, b"ARROW:schema")}
 
 
 def _write_file(table: pa.Table, path: Path, schema: pa.Schema, batch: str | None) -> None:
@@ -417,7 +436,7 @@ def upgrade_layout(out_dir: Path) -> list[str]:
 
 def upgrade_columns(out_dir: Path) -> list[str]:
     """Bring every partition of an older schema version whose columns the current one only adds to (all
-    of them nullable: documents/2 -> documents/3) to the current version, the new columns null; the
+    of them nullable: documents/2 or /3 -> documents/4) to the current version, the new columns null; the
     partitions changed, as ``<table>/<folder>``. A partition of a version that is not so upgraded is left
     for the run to rebuild. Run with no other run on the folder."""
     out_dir = Path(out_dir)

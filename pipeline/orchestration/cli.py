@@ -205,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="bring an older output to the current layout and schema versions",
         description="Bring an output written with partition folders --out/<table>/batch=<date>/ to the "
         "current layout (--out/<table>/<date>/, every file holding its batch column), and partitions of an "
-        "older schema version to the current one where it only adds columns (documents/2: url, publisher, "
-        "... null), in place. "
+        "older schema version to the current one where it only adds columns (documents/2 and /3: url, "
+        "publisher, replaced_bytes, ... null), in place. "
         "Run it once, with no run writing to --out. Example: newsprov upgrade --out output",
     )
     upgrade.add_argument("--out", default=Path("output"), type=_path, help="output folder (default: output)")
@@ -218,6 +218,10 @@ def _check_paths(input_dir: Path, out: Path) -> None:
         raise InputError(
             f"input folder {input_dir} does not exist (or is not a folder or a file): pass a folder or a file of articles"
         )
+    from pipeline.stages.ingest import refuse_output_inside  # here, so that `newsprov --help` stays fast
+
+    # An inbox too: with the output folder in it, it no longer holds only day folders.
+    refuse_output_inside(input_dir, out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -471,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return doctor_command(args.out, args.fix, args.inbox)
         if args.command == "upgrade":
+            from pipeline.core import history_index
             from pipeline.core.tables import upgrade_columns, upgrade_layout
 
             if not args.out.is_dir():
@@ -480,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
                 for report in sorted((args.out / "reports").glob("batch=*")):  # the batches' reports
                     report.rename(report.with_name(report.name.split("=", 1)[1]))
                 widened = upgrade_columns(args.out)
+                # Segments of partitions rewritten above are stale: the next run indexes those batches again.
+                history_index.drop_unused(args.out)
             print(f"{len(changed)} partitions of {args.out} moved to the current layout")
             print(f"{len(widened)} partitions of {args.out} written again with the current schema's new columns")
             return 0

@@ -20,7 +20,7 @@ from pipeline.core.settings import doc_of, settings_of
 from pipeline.lsh.fingerprint import FingerprintParams
 from pipeline.runtime.parallel import ParallelParams
 from pipeline.stages.align import AlignParams
-from pipeline.stages.candidates import CandidateParams
+from pipeline.stages.candidates import AnchorParams, CandidateParams
 from pipeline.stages.ingest import IngestParams
 from pipeline.stages.paraphrase import ParaphraseParams
 from pipeline.stages.provenance import ProvenanceParams
@@ -89,10 +89,11 @@ candidates = section(
         "(spark-submit, see the [spark] section)",
     ),
 )
+anchors = section("anchors", AnchorParams)
 align = section("align", AlignParams, params=_align_params)
 paraphrase = section("paraphrase", ParaphraseParams)
 provenance = section("provenance", ProvenanceParams)
-SECTIONS = (ingest, parallel, fingerprint, candidates, align, paraphrase, provenance)
+SECTIONS = (ingest, parallel, fingerprint, candidates, anchors, align, paraphrase, provenance)
 
 
 def check_settings() -> None:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.core import partitions
+from pipeline.core import history_index, partitions
 from pipeline.core.errors import InputError, OutputError
 from pipeline.core.tables import OLD_BATCH_PREFIX, PART_FILE, STAGING, partition_dir
 from pipeline.orchestration import cli
@@ -87,6 +87,14 @@ def examine(out: Path) -> list[Finding]:
             )
         )
     findings += _consistency(out, batches)
+    findings += [
+        Finding(
+            stale,
+            fix=f"stale history index segments: the next newsprov run on {out} removes them and indexes "
+            f"their batches again, as does newsprov doctor {out} --fix (removing them)",
+        )
+        for stale in history_index.stale_segments(out)
+    ]
     leftovers = partitions.staging_leftovers(out)
     writing = writer_pid(out)
     if writing is not None:
@@ -219,6 +227,7 @@ def repair(out: Path, findings: list[Finding], inbox: Path | None) -> None:
 
 def _rewrite_outlets_and_clear_staging(out: Path) -> None:
     with output_lock(out):  # taking it removes staging left-overs
+        history_index.drop_unused(out)  # lookups leave them out; the next run indexes their batches again
         if partitions.problem(out, "outlets", None) is not None and batches_under(out):
             luigi.build([Outlets(out_dir=str(out))], local_scheduler=True, log_level="WARNING")
 

@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.core import tables
+from pipeline.core import history_index, tables
+from pipeline.core.ids import PASSAGE_ID_SQL
 from pipeline.core.schema import CANDIDATES
 from pipeline.stages.candidates import CandidateParams, CandidateResult, join_statements
 
@@ -81,12 +82,43 @@ def _new_and_history(
     return new, history
 
 
+def _history_bands(spark: SparkSession, out_dir: Path, batches: list[str], new: DataFrame) -> DataFrame:
+    """The band rows of ``batches``: from the history index's segments that hold them (the worker
+    brought it up to date before spark-submit), the rest from their partitions."""
+    chosen, rest = history_index.cover(history_index.segments(out_dir, "bands")[0], batches)
+    frames = []
+    for segment in chosen:
+        keys = _read_files(spark, [segment.folder / history_index.KEYS], ("band", "bucket", "doc", "ordinal", "start"))
+        docs = _read_files(spark, [segment.folder / history_index.DOCS], ("doc", "doc_id"))
+        spelled = PASSAGE_ID_SQL.format(doc="doc_id", ordinal="ordinal", start="start")
+        frames.append(keys.join(docs, "doc").selectExpr(f"{spelled} as passage_id", "doc_id", "band", "bucket"))
+    if rest:
+        frames.append(
+            _read_files(
+                spark, [tables.partition_dir(out_dir, "bands", b) / tables.PART_FILE for b in rest], BAND_COLUMNS
+            )
+        )
+    if not frames:
+        return spark.createDataFrame([], new.schema)
+    history = frames[0]
+    for frame in frames[1:]:
+        history = history.unionByName(frame)
+    return history
+
+
 def join_partitions(
-    spark: SparkSession, out_dir: Path, batch: str, earlier: list[str], params: CandidateParams
+    spark: SparkSession,
+    out_dir: Path,
+    batch: str,
+    band_batches: list[str],
+    anchor_batches: list[str],
+    params: CandidateParams,
 ) -> CandidateResult:
-    """Candidates of ``batch`` from the published bands and anchors of it and of the ``earlier`` batches."""
-    new_bands, history_bands = _new_and_history(spark, out_dir, "bands", batch, earlier, BAND_COLUMNS)
-    new_anchors, history_anchors = _new_and_history(spark, out_dir, "anchors", batch, earlier, ANCHOR_COLUMNS)
+    """Candidates of ``batch`` from the published bands and anchors of it, the bands of the
+    ``band_batches`` and the anchors of the ``anchor_batches`` (earlier ones: candidates.anchor_window)."""
+    new_bands, _ = _new_and_history(spark, out_dir, "bands", batch, [], BAND_COLUMNS)
+    history_bands = _history_bands(spark, out_dir, band_batches, new_bands)
+    new_anchors, history_anchors = _new_and_history(spark, out_dir, "anchors", batch, anchor_batches, ANCHOR_COLUMNS)
     return spark_find_candidates(spark, new_bands, new_anchors, history_bands, history_anchors, params)
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.core import partitions, tables
+from pipeline.core import history_index, partitions, tables
 from pipeline.orchestration import config, inbox, runs
 from pipeline.orchestration.inbox import DaysBack
 from pipeline.orchestration.spark_candidates import join_partitions, spark_submit_path, submit_environment
@@ -42,9 +42,18 @@ from pipeline.runtime.interrupts import raise_if_interrupted
 from pipeline.runtime.parallel import concurrently, map_table
 from pipeline.stages import align, paraphrase, passages
 from pipeline.stages.attribution import extract_attributions
-from pipeline.stages.candidates import CandidateParams, anchor_rows, band_rows, find_candidates
+from pipeline.stages.candidates import (
+    SKIPPED_ANCHORS,
+    SKIPPED_BUCKETS,
+    CandidateParams,
+    CandidateResult,
+    anchor_rows,
+    anchor_window,
+    band_rows,
+    find_candidates,
+)
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
-from pipeline.stages.ingest import first_sightings, ingest_folder
+from pipeline.stages.ingest import first_sightings, ingest_folder, refuse_output_inside
 from pipeline.stages.outlet_links import outlet_links
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 from pipeline.stages.provenance import chained_links, document_links, version_documents
@@ -90,8 +99,8 @@ class PartitionTarget(luigi.Target):
         texts and signatures, and most stages need a few of their columns."""
         return tables.read_partition(self.out_dir, self.table, self.batch, columns, process_context().partitions)
 
-    def write(self, table) -> None:
-        tables.write_partition(table, self.out_dir, self.table, self.batch)
+    def write(self, table, notes: dict[str, str] | None = None) -> None:
+        tables.write_partition(table, self.out_dir, self.table, self.batch, notes=notes)
 
 
 class OutputTask(luigi.Task):
@@ -261,6 +270,7 @@ class Ingest(BatchTask):
         )
 
     def run(self):
+        refuse_output_inside(Path(self.input_dir), Path(self.out_dir))
         inbox.refuse_later_batches(Path(self.out_dir), self.batch_key)  # see pipeline.orchestration.inbox
         now = dt.datetime.now(dt.timezone.utc)
         earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
@@ -313,18 +323,22 @@ class Bands(BatchTask):
 
     def _write_bands(self) -> None:
         signatures = self.input().read(["passage_id", "doc_id", "signature"])
-        self.output()["bands"].write(band_rows(signatures, config.candidates().params()))
+        bands = band_rows(signatures, config.candidates().params())
+        self.output()["bands"].write(bands)
+        # Indexed now, from the rows at hand: later batches look their buckets up in it.
+        history_index.index_batch(Path(self.out_dir), "bands", self.batch_key, bands)
 
     def _write_anchors(self) -> None:
         texts = self.input().read(["passage_id", "doc_id", "text", "kind"])  # what anchor_rows reads
         self.output()["anchors"].write(map_table(anchor_rows, texts, config.parallel().params()))
 
 
-class CandidateJoin(BatchTask):
-    """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``): the batch's bands and
-    anchors joined with themselves and with every earlier batch's."""
+class _Join(BatchTask):
+    """Stage 4, second half, on either engine: the batch's bands and anchors joined with
+    themselves, with every earlier batch's bands and with the anchors of the earlier batches in
+    ``[anchors] window_days``."""
 
-    settings, reads = ("candidates",), ("bands", "anchors")
+    settings, reads = ("candidates", "anchors"), ("bands", "anchors")
 
     def requires(self):
         return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
@@ -332,24 +346,47 @@ class CandidateJoin(BatchTask):
     def output(self):
         return self.partition("candidates", self.batch_key)
 
+    def anchor_batches(self) -> list[str]:
+        """The earlier batches whose anchors this batch is joined with."""
+        return anchor_window(self.batch_key, self.earlier_batches("anchors"), config.anchors().params())
+
+    def publish(self, result: CandidateResult) -> None:
+        """Write the candidates with the join's skipped counts in the file's notes: the runs row
+        reads them there, whichever process (a Spark driver) ran the join."""
+        self.output().write(
+            result.candidates,
+            notes={SKIPPED_BUCKETS: str(result.skipped_buckets), SKIPPED_ANCHORS: str(result.skipped_anchors)},
+        )
+
+    def refreshed_index(self, table: str) -> list[str]:
+        """The earlier batches of ``table``, each in the history index (pipeline.core.history_index)."""
+        earlier = self.earlier_batches(table)
+        history_index.refresh(Path(self.out_dir), table, earlier, process_context().partitions)
+        return earlier
+
+    def record_run(self, seconds: float) -> None:
+        notes = tables.partition_notes(Path(self.out_dir), "candidates", self.batch_key)
+        if SKIPPED_BUCKETS in notes:
+            self.skipped = (int(notes[SKIPPED_BUCKETS]), int(notes[SKIPPED_ANCHORS]))
+        super().record_run(seconds)
+
+
+class CandidateJoin(_Join):
+    """Stage 4, second half, in DuckDB (``[candidates] engine = duckdb``)."""
+
     def run(self):
         keys, cache = self.input()["bands"], process_context().partitions
         bands = keys["bands"].read()
         # Only earlier rows in one of the batch's buckets can pair with it (find_candidates cuts the
-        # same way; reading just those skips a pass over all of history per batch).
-        history_bands = tables.read_rows_with(
-            Path(self.out_dir),
-            "bands",
-            self.earlier_batches("bands"),
-            "bucket",
-            bands.column("bucket").to_numpy(),
-            cache,
+        # same way): looked up in the history index, at the cost of the batch's buckets.
+        history_bands = history_index.history_rows(
+            Path(self.out_dir), "bands", self.refreshed_index("bands"), bands, cache
         )
-        # Likewise the earlier anchor rows of the batch's anchors, and how many passages hold
-        # anchors in all of history (the idf's N), counted per partition once per process.
-        anchors, earlier = keys["anchors"].read(), self.earlier_batches("anchors")
+        # Likewise the anchor rows of the window's batches holding the batch's anchors, and how many
+        # passages hold anchors in the window (the idf's N), counted per partition once per process.
+        anchors, window = keys["anchors"].read(), self.anchor_batches()
         history_anchors = tables.read_rows_in(
-            Path(self.out_dir), "anchors", earlier, "anchor", pc.unique(anchors.column("anchor")), cache
+            Path(self.out_dir), "anchors", window, "anchor", pc.unique(anchors.column("anchor")), cache
         )
         result = find_candidates(
             bands,
@@ -357,23 +394,18 @@ class CandidateJoin(BatchTask):
             history_bands,
             history_anchors,
             config.candidates().params(),
-            tables.count_distinct(Path(self.out_dir), "anchors", earlier, "passage_id", cache),
+            tables.count_distinct(Path(self.out_dir), "anchors", window, "passage_id", cache),
         )
-        self.output().write(result.candidates)
-        self.skipped = (result.skipped_buckets, result.skipped_anchors)
+        self.publish(result)
 
 
-class SparkCandidateJoin(BatchTask, PySparkTask):
+class SparkCandidateJoin(_Join, PySparkTask):
     """Stage 4, second half, on Spark (``[candidates] engine = spark``): the same join and output.
 
     spark-submit (``[spark]`` section: master, conf, ...) runs ``main`` in a Spark driver that reads
     the band and anchor partitions under out_dir and publishes the candidates partition through
     ``tables.write_partition``, as the DuckDB join does.
     """
-
-    requires = CandidateJoin.requires
-    output = CandidateJoin.output
-    settings, reads = CandidateJoin.settings, CandidateJoin.reads
 
     @property
     def spark_submit(self):
@@ -387,11 +419,16 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
     def program_environment(self):
         return submit_environment(super().program_environment())
 
+    def run(self):
+        # The index is brought up to date here, holding the output lock: the driver only reads it.
+        self.refreshed_index("bands")
+        super().run()
+
     def app_options(self):
         # Settings travel with the job: the driver may not see this worker's luigi.cfg.
-        return [json.dumps(dataclasses.asdict(config.candidates().params()))]
+        return [json.dumps(dataclasses.asdict(config.candidates().params())), json.dumps(self.anchor_batches())]
 
-    def main(self, sc, params_json: str):
+    def main(self, sc, params_json: str, anchor_batches_json: str):
         from pyspark.sql import SparkSession
 
         result = join_partitions(
@@ -399,9 +436,10 @@ class SparkCandidateJoin(BatchTask, PySparkTask):
             Path(self.out_dir),
             self.batch_key,
             self.earlier_batches("bands"),
+            json.loads(anchor_batches_json),
             CandidateParams(**json.loads(params_json)),
         )
-        self.output().write(result.candidates)
+        self.publish(result)
 
 
 class Candidates(BatchTask, luigi.WrapperTask):
@@ -466,14 +504,11 @@ class Paraphrase(BatchTask):
     def run(self):
         params = config.paraphrase().params()
         bands = self.sentence_bands(params)
-        # Only earlier sentences in one of the batch's buckets can pair with it.
-        history = tables.read_rows_with(
-            Path(self.out_dir),
-            "sentence_bands",
-            self.earlier_batches("sentence_bands"),
-            "bucket",
-            bands.column("bucket").to_numpy(),
-            process_context().partitions,
+        # Only earlier sentences in one of the batch's buckets of the same band can pair with it.
+        earlier = self.earlier_batches("sentence_bands")
+        history_index.refresh(Path(self.out_dir), "sentence_bands", earlier, process_context().partitions)
+        history = history_index.history_rows(
+            Path(self.out_dir), "sentence_bands", earlier, bands, process_context().partitions
         )
         candidates = candidate_documents(bands, history, params)
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
@@ -485,6 +520,7 @@ class Paraphrase(BatchTask):
             )
         )
         self.output()["sentence_bands"].write(bands)
+        history_index.index_batch(Path(self.out_dir), "sentence_bands", self.batch_key, bands)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts

@@ -155,6 +155,7 @@ class Credit:
     char_end: int
     sentence_start: int
     sentence_end: int
+    is_alias: bool = True  # with outlet_id null: an unresolved alias, or (False) a name the gazetteer lacks
 
 
 @dataclass(frozen=True)
@@ -321,7 +322,17 @@ def load_evidence(out_dir: Path, batch: str | None = None) -> Evidence:
     for r in read_rows(
         out_dir,
         "attributions",
-        ["doc_id", "outlet_id", "surface", "cue", "char_start", "char_end", "sentence_start", "sentence_end"],
+        [
+            "doc_id",
+            "outlet_id",
+            "surface",
+            "cue",
+            "char_start",
+            "char_end",
+            "sentence_start",
+            "sentence_end",
+            "is_alias",
+        ],
         where=shown,
     ):
         credits[r["doc_id"]].append(Credit(**r))

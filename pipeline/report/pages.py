@@ -352,7 +352,9 @@ class _Page:
             for outlet_id in order
         ]
         items += [
-            self._credit_item(doc, c.surface, "unresolved alias", "badge unresolved", [c])
+            self._credit_item(
+                doc, c.surface, "unresolved alias" if c.is_alias else "not in the gazetteer", "badge unresolved", [c]
+            )
             for c in credits
             if c.outlet_id is None
         ]

@@ -17,6 +17,7 @@ Arrow tables) and call top-level functions.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import multiprocessing
 import multiprocessing.forkserver
@@ -335,6 +336,49 @@ def _run_chunk(function: Callable[[T], R], chunk: T) -> R:
             return function(chunk)
         finally:
             _in_chunk = False
+
+
+class TooSlow(Exception):
+    """One item's work ran past its time budget (``time_budget``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"more than {seconds:g} s")
+        self.seconds = seconds
+
+
+def _too_slow(seconds: float):
+    def handler(signum: int, frame: object) -> None:
+        raise TooSlow(seconds)
+
+    return handler
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float):
+    """Raise ``TooSlow`` in the block once it has run ``seconds`` (0: no budget), so that one item
+    (a document) cannot hold up the rest of a stage, inline or in a pool worker alike.
+
+    A timer signal stops the block where it is, inside a regular expression too; outside the main
+    thread, where no signal handler can be set, the block runs to its end and raises ``TooSlow``
+    after it when it took longer. A block that has a budget must leave nothing half-changed that
+    outlives it.
+    """
+    if seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        start = time.monotonic()
+        yield
+        if time.monotonic() - start > seconds:
+            raise TooSlow(seconds)
+        return
+    previous = signal.signal(signal.SIGALRM, _too_slow(seconds))
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 _threads: ThreadPoolExecutor | None = None

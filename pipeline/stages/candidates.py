@@ -10,7 +10,10 @@ has to fit in Python objects:
   synonyms broke too many shingles for MinHash.
 
 The new batch is joined against itself and against every earlier batch's
-``bands`` and ``anchors`` partitions. numpy cuts history to the new batch's
+``bands`` partitions, and against the ``anchors`` partitions of the earlier batches of the last
+``[anchors] window_days`` (``anchor_window``): an anchor's holders and the idf are counted in that
+window, so that an anchor's count does not grow with the archive until every anchor is over the
+cap (all history made every anchor of the bench corpus skipped from its second 1M-passage batch on). numpy cuts history to the new batch's
 buckets; Arrow cuts history to the batch's anchors and counts their holders;
 both channels group their pairs in numpy on integer codes (LSH buckets band by
 band, a counting pass dropping the many unique buckets before sorting; anchor
@@ -25,6 +28,7 @@ The join's rules are written once, as SQL (``join_statements``): Spark runs it
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import os
@@ -73,10 +77,42 @@ class CandidateParams:
 
 
 @dataclass(frozen=True)
+class AnchorParams:
+    """The ``[anchors]`` settings: which earlier batches a batch's story anchors are matched against."""
+
+    window_days: int = setting(
+        30,
+        "anchors are matched against the batches of the last this many days before the batch's date "
+        "(0: every earlier batch); LSH bands always against every earlier batch",
+    )
+
+    def __post_init__(self) -> None:
+        require_at_least("anchors", self, ("window_days",), 0)
+
+
+def anchor_window(batch: str, earlier: list[str], params: AnchorParams) -> list[str]:
+    """The ``earlier`` batches (``YYYY-MM-DD``, ordered) whose anchors ``batch`` is joined with: those
+    dated ``window_days`` or fewer days before it. News re-reports a story within days or weeks;
+    counted over all history, every name's holders pass ``max_bucket_size`` sooner or later and
+    the anchor channel falls silent."""
+    if not params.window_days:
+        return list(earlier)
+    date = dt.date.fromisoformat(batch)
+    start = date - dt.timedelta(days=min(params.window_days, (date - dt.date.min).days))
+    return [b for b in earlier if b >= start.isoformat()]
+
+
+@dataclass(frozen=True)
 class CandidateResult:
     candidates: pa.Table
     skipped_buckets: int
     skipped_anchors: int
+
+
+# Keys of the candidates file's notes (tables.write_partition) that carry the skipped counts to the
+# runs table, from whichever process ran the join.
+SKIPPED_BUCKETS = "newsprov.skipped_buckets"
+SKIPPED_ANCHORS = "newsprov.skipped_anchors"
 
 
 # --- The join's rules, one definition for both engines ----------------------------------------

@@ -5,7 +5,8 @@ export (JSON Lines, CSV/TSV, Parquet) holds one per line or row, an HTML page on
 per HTML response record. A line or record that is not an article is a row of rejects with its
 line or record number, and the rest of the file is read; files of many articles are streamed.
 
-Each text file is decoded (UTF-8, BOM'd UTF-16/32, else charset-normalizer's guess),
+Each text file is decoded (``pipeline.text.decoding``: UTF-8, with U+FFFD for a few bad bytes,
+BOM'd UTF-16/32, or a legacy encoding that reads plausibly),
 repaired (ftfy, encoding fixes only), normalised (LF line endings, no control
 characters, NFC) and given ``doc_id`` = hash of the normalised text. Nothing is
 dropped silently: every path under the input folder becomes a document or a
@@ -19,7 +20,6 @@ file as the user has it.
 from __future__ import annotations
 
 import bisect
-import codecs
 import datetime
 import functools
 import hashlib
@@ -32,7 +32,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import charset_normalizer
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
@@ -42,7 +41,7 @@ from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform
 from pipeline.core.validation import require_at_least
-from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, imap_chunks, n_chunks
+from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, TooSlow, imap_chunks, n_chunks, time_budget
 from pipeline.runtime.progress import progress
 from pipeline.stages.readers import (
     AUTO,
@@ -56,14 +55,20 @@ from pipeline.stages.readers import (
 )
 from pipeline.stages.readers.web import EXTRACTORS, extract_page
 from pipeline.text.credits import Credit, credits_summary, credits_table, find_credits
+from pipeline.text.decoding import Undecodable, decode
 from pipeline.text.gazetteer import Gazetteer
 from pipeline.text.language import detect_language, given_language
-from pipeline.text.paragraphs import classify, document_pieces, find_header
+from pipeline.text.paragraphs import (
+    PASSAGE_MAX_CHARS,
+    classify,
+    cut_passages,
+    document_pieces,
+    find_header,
+)
 from pipeline.text.publishers import resolve_publisher
+from pipeline.text.sentences import SENTENCE_MAX_CHARS, split_sentences
 from pipeline.text.tokens import count_words
 
-# Share of control characters above which a file is binary rather than damaged text.
-BINARY_CONTROL_SHARE = 0.10
 TITLE_MAX_WORDS = 20
 
 # Encoding repairs only: quotes, dashes, ligatures, widths and entities are the author's.
@@ -83,16 +88,6 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 # Control characters other than tab; line endings are split off before these apply.
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _C1 = re.compile(r"[\x80-\x9f]")
-# Controls that say "binary" when frequent; tab, LF, VT, FF and CR are ordinary in text.
-_BINARY_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
-_BINARY_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 @dataclass(frozen=True)
@@ -119,8 +114,21 @@ class IngestParams:
         "main text of web pages (HTML, WARC): trafilatura, or resiliparse (faster; pip install 'newsprov[fast-html]')",
     )
 
+    max_seconds: int = setting(
+        30,
+        "a file (or an article of a file of many) that takes longer to read, decode and analyse "
+        "(sentences, credits, passages) is rejected (reason too_slow) and the batch goes on; 0 = no limit",
+    )
+    credit_search_chars: int = setting(
+        100_000,
+        "credited outlets are searched for in the first this many characters of a text (a credit "
+        "stands near the top; the search of a 20 MB text took a minute); documents.capped says so",
+    )
+
     def __post_init__(self) -> None:
         require_at_least("ingest", self, ("max_bytes",), 1)
+        require_at_least("ingest", self, ("max_seconds",), 0)
+        require_at_least("ingest", self, ("credit_search_chars",), 1)
         check_format(self.format)
         if self.extractor not in EXTRACTORS:
             raise ConfigError(f"ingest.extractor must be one of {', '.join(EXTRACTORS)}, got {self.extractor!r}")
@@ -187,64 +195,6 @@ class _Reject(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-# --- decoding -------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode a file's bytes; return (text, encoding name) or raise ``_Reject``."""
-    if not data:
-        raise _Reject("empty", "the file has 0 bytes")
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise _Reject(
-                    "undecodable", f"starts with a {encoding} byte order mark but {exc.reason} at byte {exc.start}"
-                ) from None
-            _check_not_binary_text(text)
-            return text, encoding
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise _Reject("binary", f"NUL byte at offset {nul} and no UTF-16/32 byte order mark")
-    share = len(_BINARY_CONTROL_BYTES.findall(data)) / len(data)
-    if share > BINARY_CONTROL_SHARE:
-        raise _Reject("binary", f"{share:.0%} of the bytes are control characters")
-    try:
-        text, encoding = data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = _guess(data)
-    _check_not_binary_text(text)
-    return text, encoding
-
-
-def _guess(data: bytes) -> tuple[str, str]:
-    """charset-normalizer's best guess, preferring cp1252 among equally good ones.
-
-    Single-byte Western text usually fits a dozen code pages equally well and
-    charset-normalizer then picks an arbitrary one (cp1250 turns "très" into
-    "trčs"); cp1252, the superset of Latin-1, is by far the likeliest of them.
-    """
-    matches = charset_normalizer.from_bytes(data)
-    best = matches.best()
-    if best is None:
-        raise _Reject("undecodable", "not UTF-8, and no known encoding decodes it into plausible text")
-    tied = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
-    encoding = "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise _Reject("undecodable", f"best guess {encoding} fails: {exc}") from None
-    return text, codecs.lookup(encoding).name.lower()
-
-
-def _check_not_binary_text(text: str) -> None:
-    if text:
-        share = len(_BINARY_CONTROL_CHARS.findall(text)) / len(text)
-        if share > BINARY_CONTROL_SHARE:
-            raise _Reject("binary", f"{share:.0%} of the decoded characters are control characters")
 
 
 # --- normalisation with an offset map --------------------------------------------------------
@@ -542,6 +492,7 @@ class _Source:
     source_sha256: str
     encoding: str
     record: int | None = None
+    replaced: int = 0  # bad byte sequences of the file shown as U+FFFD (decoding.Decoded.replaced)
     source_id: str | None = None
     url: str | None = None
     publisher: str | None = None
@@ -564,6 +515,7 @@ class _Document:
     normalised: NormalisedText
     text_sha256: str
     credits: tuple[Credit, ...]  # find_credits of the text
+    capped: tuple[str, ...] = ()  # what the limits per document cut (documents.capped)
 
     @property
     def source_path(self) -> str:
@@ -578,8 +530,16 @@ class _Rejected:
     record: int | None = None
 
 
+class _EmptyFolder:
+    """A folder under the input folder that holds nothing: a reject, so that every path has a row."""
+
+
+_EMPTY_FOLDER = _EmptyFolder()
+
+
 def _walk(input_dir: Path, relative: Path = Path()):
-    """(relative path, entry or error) of everything under the folder, sorted, depth first; of a
+    """(relative path, entry or error or ``_EMPTY_FOLDER``) of everything under the folder, sorted,
+    depth first: files of nested folders are read, whatever the folders' names ("dir.txt/"); of a
     file given instead of a folder, the file alone (its name relative to its folder)."""
     if not relative.parts and input_dir.is_file():
         yield Path(input_dir.name), input_dir
@@ -591,12 +551,25 @@ def _walk(input_dir: Path, relative: Path = Path()):
     except OSError as exc:
         yield relative, exc
         return
+    if not entries and relative != Path():
+        yield relative, _EMPTY_FOLDER
     for entry in entries:
         path = relative / entry.name
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(input_dir, path)
         else:
             yield path, entry
+
+
+def refuse_output_inside(input_dir: Path, out_dir: Path) -> None:
+    """InputError when the output folder is the input folder or inside it: ingest would read the
+    output's lock file and earlier tables as articles."""
+    input_dir, out_dir = Path(input_dir).resolve(), Path(out_dir).resolve()
+    if input_dir.is_dir() and out_dir.is_relative_to(input_dir):  # a file given alone is all that is read
+        where = "is the input folder" if out_dir == input_dir else f"is inside the input folder {input_dir}"
+        raise InputError(
+            f"output folder {out_dir} {where}, whose every file is read as an article: pass an --out outside it"
+        )
 
 
 def listed_paths(input_dir: Path) -> list[str]:
@@ -662,12 +635,16 @@ def _read(path: Path, root: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _ingest_file(data: bytes, source_path: str) -> _Document:
-    text, encoding = decode(data)
-    return _ingest_text(text, _Source(source_path, "text", hashlib.sha256(data).hexdigest(), encoding), len(data))
+def _ingest_file(data: bytes, source_path: str, params: IngestParams) -> _Document:
+    try:
+        decoded = decode(data)
+    except Undecodable as exc:
+        raise _Reject(exc.reason, exc.detail) from None
+    source = _Source(source_path, "text", hashlib.sha256(data).hexdigest(), decoded.encoding, replaced=decoded.replaced)
+    return _ingest_text(decoded.text, source, len(data), params)
 
 
-def _ingest_text(text: str, source: _Source, n_bytes: int) -> _Document:
+def _ingest_text(text: str, source: _Source, n_bytes: int, params: IngestParams) -> _Document:
     """A document of ``text`` (decoded or given), with what its source says about it."""
     normalised = normalise_text(text)
     if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in normalised.text):
@@ -680,7 +657,8 @@ def _ingest_text(text: str, source: _Source, n_bytes: int) -> _Document:
     gazetteer = Gazetteer.packaged()
     # Searched here, in the pool's workers when there is a pool: ingest sums the credits up in
     # documents and publishes them for the attribution stage, which need not search again.
-    credits = tuple(find_credits(normalised.text, gazetteer, header.body_start))
+    searched = normalised.text[: params.credit_search_chars]
+    credits = tuple(find_credits(searched, gazetteer, header.body_start))
     if source.source_format == "text":
         title, (published, published_at) = _title(normalised.text, pieces), (header.published, None)
     else:
@@ -698,14 +676,31 @@ def _ingest_text(text: str, source: _Source, n_bytes: int) -> _Document:
         normalised=normalised,
         text_sha256=text_sha256,
         credits=credits,
+        capped=_capped(normalised.text, pieces, params),
     )
 
 
-def _ingest_article(source_path: str, fmt: str, article: Article, extractor: str) -> _Document | _Rejected:
+def _capped(text: str, pieces: list[tuple[int, int]], params: IngestParams) -> tuple[str, ...]:
+    """What the limits per document cut in ``text`` (see ``DOCUMENTS.capped``); ``pieces``: its
+    passages but the header's."""
+    capped = []
+    if any(len(line) > SENTENCE_MAX_CHARS for line in text.split("\n")):
+        cut = sum(s.cut for s in split_sentences(text))
+        if cut:
+            capped.append(f"sentences: {cut} cut at {SENTENCE_MAX_CHARS} characters")
+    passages = cut_passages(text, pieces)
+    if passages:
+        capped.append(f"passages: {passages} cut at {PASSAGE_MAX_CHARS} characters")
+    if len(text) > params.credit_search_chars:
+        capped.append(f"credits: searched in the first {params.credit_search_chars} characters")
+    return tuple(capped)
+
+
+def _ingest_article(source_path: str, fmt: str, article: Article, params: IngestParams) -> _Document | _Rejected:
     """One article of a file of many (or an HTML page) as a document, or why it is rejected."""
     try:
         if article.html is not None:
-            page = extract_page(article.html, article.url, article.charset, extractor)
+            page = extract_page(article.html, article.url, article.charset, params.extractor)
             if not page.text.strip():
                 raise _Reject("empty", f"no main text found in the page ({len(article.html)} bytes)")
             source = _Source(
@@ -719,7 +714,7 @@ def _ingest_article(source_path: str, fmt: str, article: Article, extractor: str
                 title=page.title,
                 published=page.date,
             )
-            return _ingest_text(page.text, source, len(article.html))
+            return _ingest_text(page.text, source, len(article.html), params)
         source = _Source(
             source_path,
             fmt,
@@ -733,7 +728,7 @@ def _ingest_article(source_path: str, fmt: str, article: Article, extractor: str
             published=article.published,
             language=article.language,
         )
-        return _ingest_text(article.text or "", source, len(article.text or ""))
+        return _ingest_text(article.text or "", source, len(article.text or ""), params)
     except _Reject as reject:
         return _Rejected(source_path, reject.reason, reject.detail, article.record)
 
@@ -744,11 +739,11 @@ def _display_path(relative: Path) -> str:
     return os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
 
 
-def _ingest_path(input_dir: Path, root: Path, relative: Path, max_bytes: int) -> _Document | _Rejected:
+def _ingest_path(input_dir: Path, root: Path, relative: Path, params: IngestParams) -> _Document | _Rejected:
     """One file as a document, or the reason it is rejected."""
     source_path = _display_path(relative)
     try:
-        return _ingest_file(_read(input_dir / relative, root, max_bytes), source_path)
+        return _ingest_file(_read(input_dir / relative, root, params.max_bytes), source_path, params)
     except _Reject as reject:
         return _Rejected(source_path, reject.reason, reject.detail)
 
@@ -767,24 +762,33 @@ class _FileArticle:
     source_path: str
     fmt: str
     article: Article
-    extractor: str
 
 
 _Work = _TextFile | _FileArticle | _Rejected
 
 
-def _do(work: _Work, input_dir: Path, root: Path, max_bytes: int) -> _Document | _Rejected:
-    if isinstance(work, _TextFile):
-        return _ingest_path(input_dir, root, work.relative, max_bytes)
-    if isinstance(work, _FileArticle):
-        return _ingest_article(work.source_path, work.fmt, work.article, work.extractor)
-    return work
+def _do(work: _Work, input_dir: Path, root: Path, params: IngestParams) -> _Document | _Rejected:
+    """A piece of work as a document or a reject; one that takes longer than ``params.max_seconds``
+    is stopped and rejected (too_slow), and the batch goes on."""
+    if isinstance(work, _Rejected):
+        return work
+    Gazetteer.packaged()  # loaded once per process, outside any one file's time
+    try:
+        with time_budget(params.max_seconds):
+            if isinstance(work, _TextFile):
+                return _ingest_path(input_dir, root, work.relative, params)
+            return _ingest_article(work.source_path, work.fmt, work.article, params)
+    except TooSlow as slow:
+        source_path = _display_path(work.relative) if isinstance(work, _TextFile) else work.source_path
+        record = None if isinstance(work, _TextFile) else work.article.record
+        detail = f"stage ingest: stopped after {slow.seconds:g} s (ingest.max_seconds), the rest of the batch went on"
+        return _Rejected(source_path, "too_slow", detail, record)
 
 
-def _ingest_chunk(chunk: tuple[Path, Path, tuple[_Work, ...], int]) -> list[_Document | _Rejected]:
+def _ingest_chunk(chunk: tuple[Path, Path, tuple[_Work, ...], IngestParams]) -> list[_Document | _Rejected]:
     """Each piece of work of a chunk as a document or a reject, in a worker process."""
-    input_dir, root, works, max_bytes = chunk
-    return [_do(work, input_dir, root, max_bytes) for work in works]
+    input_dir, root, works, params = chunk
+    return [_do(work, input_dir, root, params) for work in works]
 
 
 # Ingest's chunks per process: its chunks cost nothing to send (paths), and smaller chunks keep the
@@ -807,6 +811,9 @@ def _works(input_dir: Path, root: Path, entries: list[tuple[Path, object]], para
         if isinstance(entry, OSError):
             yield _Rejected(source_path, "unreadable", f"cannot list folder: {entry.strerror}")
             continue
+        if isinstance(entry, _EmptyFolder):
+            yield _Rejected(source_path, "not_a_file", "an empty folder (the files of folders are read; it has none)")
+            continue
         fmt = format_of(relative, params.format)
         if fmt == "text":
             yield _TextFile(relative)
@@ -818,7 +825,7 @@ def _works(input_dir: Path, root: Path, entries: list[tuple[Path, object]], para
                 if isinstance(found, BadRecord):
                     yield _Rejected(source_path, found.reason, found.detail, found.record)
                 else:
-                    yield _FileArticle(source_path, fmt, found, params.extractor)
+                    yield _FileArticle(source_path, fmt, found)
         except _Reject as reject:
             yield _Rejected(source_path, reject.reason, reject.detail)
         except OSError as exc:
@@ -840,7 +847,7 @@ def _estimated_articles(input_dir: Path, root: Path, entries: list[tuple[Path, o
     """Text files, and files of many articles by their size: how much work the batch is, before reading it."""
     total = 0
     for relative, entry in entries:
-        if isinstance(entry, OSError):
+        if isinstance(entry, (OSError, _EmptyFolder)):
             continue
         if format_of(relative, params.format) == "text":
             total += 1
@@ -878,10 +885,10 @@ def _ingest_all(
     parts = n_chunks(estimate, parallel, DOCUMENT_WEIGHT, per_process=INGEST_CHUNKS_PER_PROCESS)
     if parts <= 1:
         for work in progress(works, label, total=estimate):
-            yield _do(work, input_dir, root, params.max_bytes)
+            yield _do(work, input_dir, root, params)
         return
     size = max(1, min(-(-estimate // parts), _MAX_ARTICLES_PER_CHUNK))
-    chunks = ((input_dir, root, tuple(chunk), params.max_bytes) for chunk in _chunked(works, size))
+    chunks = ((input_dir, root, tuple(chunk), params) for chunk in _chunked(works, size))
     for chunk in imap_chunks(_ingest_chunk, chunks, parallel, label, total=-(-estimate // size)):
         yield from chunk
 
@@ -1011,6 +1018,8 @@ def _documents_table(documents: list[_Document], batch: str, now: datetime.datet
         "publisher_outlet_id": [d.publisher_outlet_id for d in documents],
         "published_at": [d.published_at for d in documents],
         "language": [d.language for d in documents],
+        "replaced_bytes": [d.source.replaced for d in documents],
+        "capped": [list(d.capped) for d in documents],
     }
     return conform(pa.table({k: pa.array(v, type=DOCUMENTS.field(k).type) for k, v in columns.items()}), DOCUMENTS)
 

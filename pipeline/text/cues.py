@@ -27,12 +27,16 @@ OUTLET_ADJECTIVES = (
     r"independent|conservative|liberal|[\w]+-language|[\w]+-based|[A-Z][a-z]+(?:ese|an|ian|ish|i))"
 )
 SPEECH_VERBS = (
-    r"(?:said|says|stated|states|added|adds|wrote|writes|noted|announced|claimed|mentioned|commented|"
+    r"(?:said|says|stated|states|added|adds|wrote|writes|noted|claimed|mentioned|commented|"
     r"observed|explained)"
 )
 
 # A descriptor ending the text before a name: "told the Kuwaiti news agency " KUNA.
-DESCRIPTOR_TAIL = re.compile(rf"(?:\b[Tt]he\s+)?(?:{OUTLET_ADJECTIVES}\s+){{0,2}}(?:{DESCRIPTORS})\s+$")
+# Also "the West German weekly magazine ", "Kuwait's daily ", "the Hamburg-based newsletter ".
+DESCRIPTOR_TAIL = re.compile(
+    rf"(?:\b[Tt]he\s+|\b[A-Z][\w.-]*['’]s\s+)?(?:(?:{OUTLET_ADJECTIVES}|[A-Z][\w.'’-]*|trade|industry|news|"
+    rf"television|TV|radio|economic|monthly)\s+){{0,4}}(?:(?:{DESCRIPTORS}|newsletter|monthly|journal)\s+){{1,2}}[\"“]?$"
+)
 
 # The gazetteer's context rules for single-word names: a cue or a descriptor in the 80 characters
 # before (LEFT, searched at the end) or after (RIGHT, matched at the start) the name.
@@ -40,7 +44,7 @@ NAME_LEFT_CUE = re.compile(
     r"(?:\b(?:told|tells|telling|tell|advised|informed|according to|in accordance with|citing|"
     r"quoting|cited by|quoted by|reported by|reported in|published in|published by|printed in|"
     r"wrote in|writing in|interview with|interviewed by|article in|story in|report in|op-ed in|"
-    r"column in|editorial in|spoke to|speaking to|said on|appeared on)\s+(?:the\s+)?|[(/|]\s*"
+    r"column in|editorial in|spoke to|speaking to|said on|appeared on|appearance on|via)\s+(?:the\s+)?|[(/|\[]\s*"
     # a byline credit line: "Reporting by Jane Doe for AP"
     r"|(?:^|(?<=\n))\W*(?i:reporting|writing|written|compiled|editing|edited)\s+by\s+[^.!?:\n]{1,120}?\s+"
     r"(?:for|of|from)\s+(?:the\s+)?)$"
@@ -48,8 +52,11 @@ NAME_LEFT_CUE = re.compile(
 NAME_LEFT_DESCRIPTOR = re.compile(rf"\b(?:{NAME_DESCRIPTORS})\s+(?:the\s+)?$")
 NAME_RIGHT_DESCRIPTOR = re.compile(rf"^(?:['’]s)?\s+(?:{NAME_DESCRIPTORS})\b")
 NAME_RIGHT_CUE = re.compile(
-    r"^\s*(?:,[^,]{1,60},\s*)?(?:(?:has|had|have|also|first|earlier|previously|originally)\s+)?"
+    r"^[\"”]?\s*(?:,[^,]{1,60},\s*)?(?:[a-z]+\s+)?"
     r"(?:reported|reports|reporting|quoted|quoting|said|says|stated|wrote|writes|cited|citing|"
-    r"added|noted)\b|^\s+(?:report|article|story|poll|survey|analysis|editorial|op-ed|interview|"
+    r"added|noted|estimates|estimated|lists|listed|found|published|identified|obtained|put|puts|released)\b|"
+    r"^\s+(?:report|article|story|poll|survey|analysis|editorial|op-ed|interview|"
     r"investigation|tally|headline)s?\b|^\s*\)"
+    # credit lines: "Bloomberg via Getty Images", "Reuters/Getty", "[CNN]", a name closing its line ("Getty.")
+    r"|^\s+via\s+[A-Z]|^\s*/\s*[A-Z]|^\.?\s*\]|^\.?[ \t]*(?:\n|$)"
 )

@@ -150,6 +150,7 @@ _NEXT_OK = frozenset(
         "Poll",
         "Polls",
         "Survey",
+        "Pollster",
         "Editorial",
         "Op-Ed",
         "Interview",
@@ -426,9 +427,21 @@ class Gazetteer:
 
     def _accept(self, text: str, toks: list[NameToken], i: int, j: int, entry: _Entry, last_end: int) -> bool:
         s, e = toks[i].start, toks[j].end
-        # Part of a hyphenated word ("Miller-Day", "Post-Gazette" when only "Post" is known).
-        if (s >= 2 and text[s - 1] == "-" and text[s - 2].isalnum()) or (
-            e + 1 < len(text) and text[e] == "-" and text[e + 1].isalnum()
+        # Part of a hyphenated word ("Miller-Day", "Post-Gazette" when only "Post" is known); but a
+        # name of several words or an acronym may join another name ("ABC News-Washington Post poll").
+        joins = j > i or (len(toks[i].text) > 1 and toks[i].text.isupper())
+        if (
+            s >= 2 and text[s - 1] == "-" and text[s - 2].isalnum() and not (joins and _capitalised_before(text, s))
+        ) or (e + 1 < len(text) and text[e] == "-" and text[e + 1].isalnum() and not (joins and text[e + 1].isupper())):
+            return False
+        # "University of New Hampshire Survey Center": inside a longer proper noun "X of Y Z".
+        if (
+            i >= 2
+            and toks[i - 1].text == "of"
+            and toks[i - 2].text[:1].isupper()
+            and j + 1 < len(toks)
+            and self._glued(text, toks[j], toks[j + 1])
+            and toks[j + 1].text[:1].isupper()
         ):
             return False
         p = i - 1
@@ -466,6 +479,15 @@ class Gazetteer:
         """a and b are words separated by spaces on one line (one proper noun run)."""
         gap = text[a.end : b.start]
         return bool(gap) and not gap.strip(" \t\u00a0") and a.text[:1].isalnum() and b.text[:1].isalnum()
+
+
+_WORD_BEFORE_HYPHEN = re.compile(r"(?:^|\W)(\w+)-$")
+
+
+def _capitalised_before(text: str, s: int) -> bool:
+    """The word joined by a hyphen to the name starting at ``s`` is capitalised ("News-Washington Post")."""
+    word = _WORD_BEFORE_HYPHEN.search(text, max(0, s - 40), s)
+    return bool(word) and word.group(1)[:1].isupper()
 
 
 def _read(path: str | Path | None, packaged) -> str:

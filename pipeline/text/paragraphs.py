@@ -18,7 +18,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from pipeline.text.sentences import ENDS_LIKE_SENTENCE
+from pipeline.text.sentences import ENDS_LIKE_SENTENCE, PASSAGE_CUT_AFTER, cuts_within
 from pipeline.text.tokens import count_words
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
@@ -42,10 +42,17 @@ _CAPTION_MARK = re.compile(
 )
 CAPTION_MAX_WORDS = 40
 HEADING_MAX_WORDS = 12
+# Longer passages are body text, however few their words (a 40,000-character "word"): the regexes
+# that tell the short kinds apart scanned each of them whole.
+SHORT_MAX_CHARS = 2_000
 # The optional `date YYYY-MM-DD Place:` header, at the start of one of the first HEADER_LINES
 # non-empty lines (a headline may stand above it); the text after it on its line is body.
 _HEADER = re.compile(r"[ \t]*date[ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+([^:\n]{1,60}?)[ \t]*:\s*", re.IGNORECASE)
 HEADER_LINES = 3
+# Longest passage in characters: a longer paragraph (a page without line breaks) is cut, after a
+# sentence end where it can be, so that the work per passage of every later stage is bounded. Longer
+# than any paragraph of the eval sets (the longest is 32,715 characters).
+PASSAGE_MAX_CHARS = 40_000
 _LINE_START = re.compile(r"^(?=[ \t]*\S)", re.MULTILINE)
 
 
@@ -114,17 +121,33 @@ def _pieces(text: str, start: int) -> list[tuple[int, int]]:
 
 
 def _between(text: str, start: int, breaks: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Non-empty stripped pieces of ``text[start:]`` between the (start, end) ``breaks``."""
+    """Non-empty stripped pieces of ``text[start:]`` between the (start, end) ``breaks``, none
+    longer than ``PASSAGE_MAX_CHARS``."""
     spans, cursor = [], start
     for begin, end in breaks:
         spans.append((cursor, begin))
         cursor = end
     spans.append((cursor, len(text)))
-    return [s for s in (_stripped(text, a, b) for a, b in spans) if s[0] < s[1]]
+    pieces = []
+    for a, b in (_stripped(text, a, b) for a, b in spans):
+        if b - a > PASSAGE_MAX_CHARS:
+            for cut in cuts_within(text, a, b, PASSAGE_MAX_CHARS, PASSAGE_CUT_AFTER):
+                pieces.append(_stripped(text, a, cut))
+                a = cut
+        pieces.append(_stripped(text, a, b))
+    return [s for s in pieces if s[0] < s[1]]
+
+
+def cut_passages(text: str, pieces: list[tuple[int, int]]) -> int:
+    """How many of ``pieces`` (``document_pieces``'s, the header's left out) end where ``PASSAGE_MAX_CHARS``
+    cut a paragraph: no line break between them and the next piece, as there is after every paragraph."""
+    return sum("\n" not in text[a[1] : b[0]] for a, b in itertools.pairwise(pieces))
 
 
 def classify(passage: str, next_passage: str | None, words: int | None = None) -> str:
     """Kind of a passage: credit, caption, heading or body; ``words`` is its ``count_words``, when known."""
+    if len(passage) > SHORT_MAX_CHARS:
+        return "body"
     if words is None:
         words = count_words(passage)
     # The word count before the regexes: most passages are long body text, and searching them was the cost.

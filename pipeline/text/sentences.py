@@ -28,12 +28,19 @@ BEFORE_SENTENCE_START = frozenset(".!?\"“”:;(—–-'‘’[")
 ENDS_LIKE_SENTENCE = re.compile(r"[.…][\"'”’)\]]*$")
 
 
+# Longest sentence in characters: a longer run without a sentence end (a scraped page with no
+# punctuation, an endless list) is cut, so that work per sentence (the credit search) stays bounded.
+SENTENCE_MAX_CHARS = 1000
+
+
 @dataclass(frozen=True)
 class Sentence:
-    """``text[start:end]``: one sentence, stripped of the space around it."""
+    """``text[start:end]``: one sentence, stripped of the space around it. ``cut``: it ends where
+    ``SENTENCE_MAX_CHARS`` cut a longer one, not at its own end."""
 
     start: int
     end: int
+    cut: bool = False
 
 
 _ABBREV = frozenset(
@@ -86,40 +93,100 @@ _ABBREV = frozenset(
     ]
 )
 _BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+# Sentence ends that need no space or capital after them: CJK full stops and marks (fullwidth
+# too), the Devanagari danda, the Arabic question mark, with the closing quotes after them.
+_WIDE_BOUNDARY = re.compile(r"[。！？．｡।॥؟]+[」』”’）)\]]*\s*")
+# Thai, Lao, Khmer and Burmese put no space between words: a space there ends a sentence or clause.
+_SPACE_IN_SPACELESS = re.compile(
+    r"(?<=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])[ \t]+(?=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
+)
+# Where an over-long sentence is cut, best first, in the last half of the allowed length: after
+# a semicolon (a list), a comma, else any space.
+_CUT_AFTER = (re.compile(r";\s"), re.compile(r",\s"), re.compile(r"\s"))
 
 _ENDED_WORD = re.compile(r"(\S+?)[.!?]+[\"”’')\]]*$")
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Z]")
 
 
-def _word_ended(head: str) -> str:
-    """The word the final punctuation of ``head`` ends ("Mr. " -> "Mr"), "" if none: group 1 of
-    ``_ENDED_WORD.search(head.rstrip())``. Such a match holds no space, so it starts in the last run
-    of non-space and only that run is searched (searching the whole line made long lines quadratic)."""
-    last = head.rsplit(None, 1)
-    word = _ENDED_WORD.search(last[-1]) if last else None
+def _word_ended(line: str, end: int) -> str:
+    """The word the final punctuation of ``line[:end]`` ends ("Mr. " -> "Mr"), "" if none: group 1
+    of ``_ENDED_WORD.search(line[:end].rstrip())``. Such a match holds no space, so only the last
+    run of non-space is searched: it starts after the previous boundary's space, so the runs
+    searched for a line's boundaries do not overlap and the split stays linear."""
+    stop = end
+    while stop > 0 and line[stop - 1].isspace():
+        stop -= 1
+    begin = stop
+    while begin > 0 and not line[begin - 1].isspace():
+        begin -= 1
+    word = _ENDED_WORD.search(line, begin, stop)
     return word.group(1) if word else ""
 
 
+def _line_cuts(line: str) -> list[int]:
+    """Offsets in ``line`` where a sentence ends (the next one starts), in order."""
+    cuts = []
+    for m in _BOUNDARY.finditer(line):
+        w = _word_ended(line, m.end())
+        if w.strip('("“') in _ABBREV or _INITIALS.fullmatch(w):
+            continue
+        cuts.append(m.end())
+    if not line.isascii():
+        cuts.extend(m.end() for m in _WIDE_BOUNDARY.finditer(line))
+        cuts.extend(m.end() for m in _SPACE_IN_SPACELESS.finditer(line))
+        cuts.sort()
+    return cuts
+
+
+def _cut_long(line: str, a: int, b: int) -> list[int]:
+    return cuts_within(line, a, b, SENTENCE_MAX_CHARS, _CUT_AFTER)
+
+
+# Where an over-long passage is cut, best first: after a sentence end, then as a sentence is.
+PASSAGE_CUT_AFTER = (re.compile(r"[.!?。！？][\"”’')\]]*\s"), *_CUT_AFTER)
+
+
+def cuts_within(text: str, a: int, b: int, max_chars: int, cut_after: tuple[re.Pattern, ...]) -> list[int]:
+    """Cuts that keep each piece of ``text[a:b]`` within ``max_chars``: after the first pattern of
+    ``cut_after`` found in the last half of each piece (the last place it is found), else hard.
+    Linear: each piece's window is searched once per pattern."""
+    cuts = []
+    while b - a > max_chars:
+        limit = a + max_chars
+        cut = limit
+        for pattern in cut_after:
+            ends = [m.end() for m in pattern.finditer(text, limit - max_chars // 2, limit)]
+            if ends:
+                cut = ends[-1]
+                break
+        cuts.append(cut)
+        a = cut
+    return cuts
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with exact offsets; a line break always ends a sentence."""
+    """Sentences with exact offsets; a line break always ends a sentence, and a sentence is at most
+    ``SENTENCE_MAX_CHARS`` long (a longer one is cut, at a space where it can be: ``Sentence.cut``).
+    Linear in the text on any input."""
     out: list[Sentence] = []
     pos = 0
     for line in text.split("\n"):
         line_start = pos
         pos += len(line) + 1
-        cuts = [0]
-        for m in _BOUNDARY.finditer(line):
-            w = _word_ended(line[: m.end()])
-            if w.strip('("“') in _ABBREV or _INITIALS.fullmatch(w):
+        ends = _line_cuts(line)
+        ends.append(len(line))
+        a = 0
+        for end in ends:
+            if end <= a:
                 continue
-            cuts.append(m.end())
-        cuts.append(len(line))
-        for a, b in zip(cuts, cuts[1:]):
-            seg = line[a:b]
-            stripped = seg.strip()
-            if stripped:
-                s = line_start + a + (len(seg) - len(seg.lstrip()))
-                out.append(Sentence(s, s + len(stripped)))
+            forced = _cut_long(line, a, end) if end - a > SENTENCE_MAX_CHARS else []
+            for b, cut in [(c, True) for c in forced] + [(end, False)]:
+                seg = line[a:b]
+                stripped = seg.strip()
+                if stripped:
+                    s = line_start + a + (len(seg) - len(seg.lstrip()))
+                    out.append(Sentence(s, s + len(stripped), cut))
+                a = b
     return out
 
 

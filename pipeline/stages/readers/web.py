@@ -18,9 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import charset_normalizer
-
 from pipeline.stages.readers import Article, BadRecord, Fields
+from pipeline.text.decoding import Undecodable, decode
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Main-text extractors: trafilatura (the default; what ../shared/inputs' exports hold), or
@@ -125,7 +124,7 @@ def _warc_page(record, max_bytes: int) -> Article | BadRecord:
 
 def decode_page(data: bytes, declared: str | None) -> tuple[str, str]:
     """(text, encoding) of a page: the HTTP header's charset, else its ``<meta>`` one, else UTF-8,
-    else charset-normalizer's guess."""
+    else what the input files' decoder (``pipeline.text.decoding``) finds."""
     sniffed = _META_CHARSET.search(data[:4096])
     for name in (declared, sniffed.group(1).decode("ascii", "replace") if sniffed else None, "utf-8"):
         if not name:
@@ -135,10 +134,11 @@ def decode_page(data: bytes, declared: str | None) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except (LookupError, UnicodeDecodeError):
             continue
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
+    try:
+        decoded = decode(data)
+    except Undecodable:
         return data.decode("utf-8", "replace"), "utf-8"
-    return str(best), codecs.lookup(best.encoding).name
+    return decoded.text, decoded.encoding
 
 
 # htmldate (through trafilatura): the publication time where the page states one, with its UTC offset
