@@ -27,7 +27,13 @@ import pyarrow as pa
 
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.schema import OUTLET_TYPES, OUTLETS
-from pipeline.text.cues import NAME_LEFT_CUE, NAME_LEFT_DESCRIPTOR, NAME_RIGHT_CUE, NAME_RIGHT_DESCRIPTOR
+from pipeline.text.cues import (
+    CALENDAR_WORDS,
+    NAME_LEFT_CUE,
+    NAME_LEFT_DESCRIPTOR,
+    NAME_RIGHT_CUE,
+    NAME_RIGHT_DESCRIPTOR,
+)
 from pipeline.text.sentences import BEFORE_SENTENCE_START
 from pipeline.text.tokens import NAME_TOKEN, LazyNameTokens, NameToken, name_tokens
 
@@ -113,39 +119,8 @@ _FUNCTION_WORDS = frozenset(
     ]
 )
 # Capitalised words that may follow a name ("told CNN Thursday").
-_NEXT_OK = frozenset(
+_NEXT_OK = CALENDAR_WORDS | frozenset(
     [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Jan",
-        "Feb",
-        "Mar",
-        "Apr",
-        "Jun",
-        "Jul",
-        "Aug",
-        "Sep",
-        "Sept",
-        "Oct",
-        "Nov",
-        "Dec",
         "I",
         "Poll",
         "Polls",
