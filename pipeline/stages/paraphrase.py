@@ -110,12 +110,12 @@ class ParaphraseParams:
     @property
     def reuse(self) -> ReuseParams:
         return ReuseParams(
-            self.seed_similarity,
-            self.max_gap_sentences,
-            self.min_shared_words,
-            self.min_containment,
-            self.min_lone_containment,
-            self.min_lone_words,
+            seed_similarity=self.seed_similarity,
+            max_gap_sentences=self.max_gap_sentences,
+            min_shared_words=self.min_shared_words,
+            min_containment=self.min_containment,
+            min_lone_containment=self.min_lone_containment,
+            min_lone_words=self.min_lone_words,
         )
 
     @property

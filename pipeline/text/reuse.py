@@ -46,12 +46,13 @@ SHORT_SEEDS = 2
 
 @dataclass(frozen=True)
 class ReuseParams:
-    seed_similarity: float = 0.33
-    max_gap_sentences: int = 2
-    min_shared_words: int = 10
-    min_containment: float = 0.6
-    min_lone_containment: float = 0.8
-    min_lone_words: int = 20
+    # The first six are [paraphrase] settings: their defaults and docs live in ParaphraseParams alone.
+    seed_similarity: float
+    max_gap_sentences: int
+    min_shared_words: int
+    min_containment: float
+    min_lone_containment: float
+    min_lone_words: int
     min_summary_seeds: int = 3
     verbatim_words: int = 5
     # A verbatim run reaches a passage from this many words away (a fragment of a cut sentence
