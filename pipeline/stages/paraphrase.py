@@ -273,12 +273,12 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     stock[pairs.capped] = True  # in a bucket too big to expand
     kept = ~(stock[pairs.a] | stock[pairs.b])
     codes = doc_a[kept].astype(np.int64) * n_docs + doc_b[kept]
-    doc_pairs, hits = unique_counts(codes)
     # One sentence pair is enough when it shares several buckets (a sentence copied, or nearly):
-    # one shared bucket alone is what chance gives two sentences of common words.
-    doc_pairs = doc_pairs[hits >= params.min_candidate_sentences]
-    if params.min_candidate_bands:
-        doc_pairs = np.union1d(doc_pairs, np.unique(codes[pairs.shared[kept] >= params.min_candidate_bands]))
+    # one shared bucket alone is what chance gives two sentences of common words. Taken before
+    # ``unique_counts`` sorts ``codes`` in place, while they are still in step with ``pairs``.
+    close = codes[pairs.shared[kept] >= params.min_candidate_bands] if params.min_candidate_bands else codes[:0]
+    doc_pairs, hits = unique_counts(codes)
+    doc_pairs = np.union1d(doc_pairs[hits >= params.min_candidate_sentences], close)
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
     seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
     return ParaphraseCandidates(
