@@ -22,12 +22,12 @@ nouns and verbs a rewrite keeps.
 
 Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH; a
 document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket, or
-one sentence pair shares ``min_candidate_bands`` buckets (by default all 16: a sentence copied,
-its content words all alike): a short copy may have one sentence to show. Fewer find more
-obfuscated reuse (real-pan13-dev: 2 buckets, translation obfuscation .865 against .811), but a
-generated 4,000-document batch (bench/corpus.py, whose documents share real sentences) then has
-5 times the pairs and its paraphrase stage took 5.1 s instead of 2.8 s; one sentence pair
-sharing one bucket, 76 times the pairs.
+one sentence pair shares ``min_candidate_bands`` buckets (2 of 16: a sentence reworded, most of
+its content words kept): a short copy may have one sentence to show. One shared bucket is what
+chance gives two same-topic sentences: as the rule, a generated 4,000-document batch
+(bench/corpus.py) had 74 times the pairs of all 16 buckets (82,694 against 1,121; 2 buckets:
+2,674). On real-pan13-dev 2 buckets against 16 find random obfuscation .676 against .622 and
+translation .892 against .811; 1 bucket .784 and .892, with one more unlisted link.
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
@@ -71,7 +71,7 @@ class ParaphraseParams:
     min_content_words: int = setting(5, "content words a sentence needs to be matched")
     min_candidate_sentences: int = setting(2, "sentence pairs in a shared bucket that make a document pair a candidate")
     min_candidate_bands: int = setting(
-        16, "buckets one sentence pair shares that make its document pair a candidate on its own (0: never)"
+        2, "buckets one sentence pair shares that make its document pair a candidate on its own (0: never)"
     )
     stock_documents: int = setting(
         20,
