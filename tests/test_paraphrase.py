@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import duckdb
 import pyarrow as pa
@@ -161,14 +162,13 @@ def first_band_rows(sentence: str, doc_id: str, bucket: int, bands: int) -> pa.T
     )
 
 
-@given(st.lists(st.integers(0, 30), min_size=2, max_size=12, unique=True), st.integers(0, 30), st.randoms())
-def test_one_sentence_pair_in_enough_buckets_makes_a_candidate_and_in_one_bucket_does_not(weak, copier, order):
-    """Document pairs meeting once in one bucket stay apart; the pair whose one sentence pair shares
-    ``min_candidate_bands`` buckets is a candidate, in whatever order the rows come and the
-    documents sort."""
+@given(st.integers(1, 8), st.integers(0, 30), st.randoms())
+def test_one_sentence_pair_in_enough_buckets_makes_a_candidate_and_in_one_bucket_does_not(triples, copier, order):
+    """Sentences of three documents in one bucket (common words) make no candidate; the pair whose
+    one sentence pair shares ``min_candidate_bands`` buckets is one, in whatever order the rows
+    come and the documents sort."""
     params = ParaphraseParams()
-    # Document k's second sentence meets document k+1's first in one bucket: a chain of weak pairs.
-    rows = [(f"d{n:02d}:0000@{at}", f"d{n:02d}", 1000 + n + side) for n in weak for side, at in ((0, 0), (1, 90))]
+    rows = [(f"t{k}{doc}:0000@0", f"t{k}{doc}", 1000 + k) for k in range(triples) for doc in "abc"]
     tables = [band_table(rows)]
     for doc_id in (f"d{copier:02d}", "e"):
         tables.append(first_band_rows(f"{doc_id}:0001@40", doc_id, 10_000, params.min_candidate_bands))
@@ -176,6 +176,22 @@ def test_one_sentence_pair_in_enough_buckets_makes_a_candidate_and_in_one_bucket
     table = table.take(pa.array(order.sample(range(table.num_rows), table.num_rows)))
     candidates = candidate_documents(table, band_table([]), params)
     assert candidates.doc_pairs == [(f"d{copier:02d}", "e")]
+
+
+def test_one_bucket_makes_a_candidate_when_neither_sentence_meets_a_third_document():
+    params = ParaphraseParams()
+    lone = band_table([("x:0000@0", "x", 1), ("y:0003@20", "y", 1)])
+    assert candidate_documents(lone, band_table([]), params).doc_pairs == [("x", "y")]
+    # x's sentence also shares a bucket of another band with z: common words, no candidate.
+    third = first_band_rows("z:0000@0", "z", 4, 2).filter(pa.array([False, True]))
+    also = first_band_rows("x:0000@0", "x", 4, 2).filter(pa.array([False, True]))
+    table = pa.concat_tables([lone, third, also])
+    assert candidate_documents(table, band_table([]), params).doc_pairs == []
+    assert candidate_documents(table, band_table([]), replace(params, lone_pair_documents=2)).doc_pairs == [
+        ("x", "y"),
+        ("x", "z"),
+    ]
+    assert candidate_documents(lone, band_table([]), replace(params, lone_pair_documents=0)).doc_pairs == []
 
 
 def test_sentences_crediting_an_outlet_are_never_matched(lexicon):

@@ -23,11 +23,14 @@ nouns and verbs a rewrite keeps.
 Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH; a
 document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket, or
 one sentence pair shares ``min_candidate_bands`` buckets (2 of 16: a sentence reworded, most of
-its content words kept): a short copy may have one sentence to show. One shared bucket is what
-chance gives two same-topic sentences: as the rule, a generated 4,000-document batch
-(bench/corpus.py) had 74 times the pairs of all 16 buckets (82,694 against 1,121; 2 buckets:
-2,674). On real-pan13-dev 2 buckets against 16 find random obfuscation .676 against .622 and
-translation .892 against .811; 1 bucket .784 and .892, with one more unlisted link.
+its content words kept), or one bucket that neither of its sentences shares with more than
+``lone_pair_documents`` documents besides its own: a short copy may have one sentence to show.
+One shared bucket is what chance gives two sentences of common words, and such a sentence meets
+other documents' too; a reworded sentence's content words (names, terms, figures) are its own.
+As the rule without that condition, one bucket gave a generated 4,000-document batch
+(bench/corpus.py) 82,694 pairs against 2,674 (with it 4,076; all 16 buckets alone 1,121).
+On real-pan13-dev, random obfuscation .622 (16 buckets) .676 (2) .757 (2, and lone pairs),
+translation .811 .892 .892.
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
@@ -73,6 +76,11 @@ class ParaphraseParams:
     min_candidate_bands: int = setting(
         2, "buckets one sentence pair shares that make its document pair a candidate on its own (0: never)"
     )
+    lone_pair_documents: int = setting(
+        1,
+        "a sentence pair sharing fewer buckets makes a candidate when neither sentence shares a bucket "
+        "with more than this many documents besides its own (0: never)",
+    )
     stock_documents: int = setting(
         20,
         "a sentence sharing buckets with this many documents, or in a bucket of "
@@ -100,7 +108,7 @@ class ParaphraseParams:
             1,
         )
         require_at_least("paraphrase", self, ("min_shared_words", "min_lone_words"), 1)
-        require_at_least("paraphrase", self, ("max_gap_sentences", "min_candidate_bands"), 0)
+        require_at_least("paraphrase", self, ("max_gap_sentences", "min_candidate_bands", "lone_pair_documents"), 0)
         require_fraction(
             "paraphrase",
             self,
@@ -269,14 +277,22 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     # millions of sentences (12M at 1M passages), and this was its run's high-water mark.
     n_docs = max(1, len(pairs.doc_ids))
     doc_a, doc_b = pairs.doc_of[pairs.a], pairs.doc_of[pairs.b]
-    stock = _reaching(pairs.a, doc_b, pairs.b, doc_a, n_docs, len(pairs.doc_of)) >= params.stock_documents
+    reach = _reaching(pairs.a, doc_b, pairs.b, doc_a, n_docs, len(pairs.doc_of))
+    stock = reach >= params.stock_documents
     stock[pairs.capped] = True  # in a bucket too big to expand
     kept = ~(stock[pairs.a] | stock[pairs.b])
     codes = doc_a[kept].astype(np.int64) * n_docs + doc_b[kept]
-    # One sentence pair is enough when it shares several buckets (a sentence copied, or nearly):
-    # one shared bucket alone is what chance gives two sentences of common words. Taken before
-    # ``unique_counts`` sorts ``codes`` in place, while they are still in step with ``pairs``.
-    close = codes[pairs.shared[kept] >= params.min_candidate_bands] if params.min_candidate_bands else codes[:0]
+    # One sentence pair is enough when it shares several buckets (a sentence reworded), or one
+    # bucket that neither sentence shares with a third document: chance collisions of common words
+    # recur across documents (module doc). Taken before ``unique_counts`` sorts ``codes`` in place,
+    # while they are still in step with ``pairs``.
+    close = np.zeros(len(codes), dtype=bool)
+    if params.min_candidate_bands:
+        close |= pairs.shared[kept] >= params.min_candidate_bands
+    if params.lone_pair_documents:
+        lone = params.lone_pair_documents
+        close |= (reach[pairs.a[kept]] <= lone) & (reach[pairs.b[kept]] <= lone)
+    close = codes[close]
     doc_pairs, hits = unique_counts(codes)
     doc_pairs = np.union1d(doc_pairs[hits >= params.min_candidate_sentences], close)
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
