@@ -284,15 +284,15 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     codes = doc_a[kept].astype(np.int64) * n_docs + doc_b[kept]
     # One sentence pair is enough when it shares several buckets (a sentence reworded), or one
     # bucket that neither sentence shares with a third document: chance collisions of common words
-    # recur across documents (module doc). Taken before ``unique_counts`` sorts ``codes`` in place,
-    # while they are still in step with ``pairs``.
-    close = np.zeros(len(codes), dtype=bool)
+    # recur across documents (module doc). Boolean masks over all pairs (no integer copies of
+    # millions), taken before ``unique_counts`` sorts ``codes`` in place, out of step with ``pairs``.
+    close = np.zeros(len(pairs.a), dtype=bool)
     if params.min_candidate_bands:
-        close |= pairs.shared[kept] >= params.min_candidate_bands
+        close |= pairs.shared >= params.min_candidate_bands
     if params.lone_pair_documents:
-        lone = params.lone_pair_documents
-        close |= (reach[pairs.a[kept]] <= lone) & (reach[pairs.b[kept]] <= lone)
-    close = codes[close]
+        lone = reach <= params.lone_pair_documents
+        close |= lone[pairs.a] & lone[pairs.b]
+    close = codes[close[kept]]
     doc_pairs, hits = unique_counts(codes)
     doc_pairs = np.union1d(doc_pairs[hits >= params.min_candidate_sentences], close)
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
