@@ -20,6 +20,7 @@ from pipeline.stages.paraphrase import (
     ParaphraseCandidates,
     ParaphraseParams,
     candidate_documents,
+    checked_lone_pairs,
     content_words,
     document_sentences,
     find_paraphrases,
@@ -181,7 +182,9 @@ def test_one_sentence_pair_in_enough_buckets_makes_a_candidate_and_in_one_bucket
 def test_one_bucket_makes_a_candidate_when_neither_sentence_meets_a_third_document():
     params = ParaphraseParams()
     lone = band_table([("x:0000@0", "x", 1), ("y:0003@20", "y", 1)])
-    assert candidate_documents(lone, band_table([]), params).doc_pairs == [("x", "y")]
+    candidates = candidate_documents(lone, band_table([]), params)
+    assert candidates.doc_pairs == [("x", "y")]
+    assert candidates.lone == {("x", "y"): ("x:0000@0", "y:0003@20")}  # its sentences, checked before verifying
     # x's sentence also shares a bucket of another band with z: common words, no candidate.
     third = first_band_rows("z:0000@0", "z", 4, 2).filter(pa.array([False, True]))
     also = first_band_rows("x:0000@0", "x", 4, 2).filter(pa.array([False, True]))
@@ -192,6 +195,37 @@ def test_one_bucket_makes_a_candidate_when_neither_sentence_meets_a_third_docume
         ("x", "z"),
     ]
     assert candidate_documents(lone, band_table([]), replace(params, lone_pair_documents=0)).doc_pairs == []
+
+
+def test_a_lone_pair_is_verified_only_when_its_two_sentences_share_content_words(lexicon):
+    """A pair made a candidate by one lone sentence pair is dropped before its documents are read
+    when the two sentences are not alike as a seed must be (Dice of content words)."""
+    first = {
+        "a": SOURCE.split("\n", 1)[1].split(". ")[0] + ".",  # the barrier approved
+        "b": REWRITE.split("\n\n", 1)[1].split(". ")[0] + ".",  # the same, reworded
+        "c": SAME_TOPIC.split("\n", 1)[1].split(". ")[-1].strip(),  # a public meeting on the project
+    }
+    words = {name: content_words(text, lexicon) for name, text in first.items()}
+    params = ParaphraseParams()
+
+    def dice(x: str, y: str) -> float:
+        return 2 * len(words[x] & words[y]) / (len(words[x]) + len(words[y]))
+
+    assert dice("a", "b") >= params.seed_similarity > dice("a", "c")
+    passages = pa.table(
+        {
+            "passage_id": [f"{name}:0000" for name in first],
+            "doc_id": list(first),
+            "char_start": [7] * len(first),
+            "text": list(first.values()),
+            "kind": ["body"] * len(first),
+        }
+    )
+    lone = {("a", "b"): ("a:0000@7", "b:0000@7"), ("a", "c"): ("a:0000@7", "c:0000@7")}
+    candidates = ParaphraseCandidates([("a", "b"), ("a", "c"), ("b", "c")], frozenset(), lone)
+    checked = checked_lone_pairs(candidates, passages, lexicon, params)
+    assert checked.doc_pairs == [("a", "b"), ("b", "c")]  # a pair made otherwise is not checked
+    assert checked.lone == {}
 
 
 def test_sentences_crediting_an_outlet_are_never_matched(lexicon):

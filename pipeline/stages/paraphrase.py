@@ -27,10 +27,15 @@ its content words kept), or one bucket that neither of its sentences shares with
 ``lone_pair_documents`` documents besides its own: a short copy may have one sentence to show.
 One shared bucket is what chance gives two sentences of common words, and such a sentence meets
 other documents' too; a reworded sentence's content words (names, terms, figures) are its own.
-As the rule without that condition, one bucket gave a generated 4,000-document batch
-(bench/corpus.py) 82,694 pairs against 2,674 (with it 4,076; all 16 buckets alone 1,121).
-On real-pan13-dev, random obfuscation .622 (16 buckets) .676 (2) .757 (2, and lone pairs),
-translation .811 .892 .892.
+Such a lone pair is verified only when its two sentences' content words have a Dice of
+``seed_similarity`` (``checked_lone_pairs``: their passages alone are read, about one pair in
+nine passes). An earlier batch's sentence is seen only in this batch's buckets, so in a daily
+batch more pairs count as lone than in one batch of the same documents. Measured on generated
+batches (bench/corpus.py): one bucket without the condition gave 4,000 documents 82,694 pairs
+against 2,674 (with it 4,076; all 16 buckets alone 1,121); a 1,000-document batch against
+those 4,000 has 2,281 pairs, 1,041 of them lone, 120 of those passing the check. On
+real-pan13-dev, random obfuscation .622 (16 buckets), .676 (2), .757 (2, and lone pairs);
+translation .811, .892, .892.
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
@@ -44,10 +49,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
@@ -258,6 +264,9 @@ def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: Paraphras
 class ParaphraseCandidates:
     doc_pairs: list[tuple[str, str]]  # (new document, new-or-earlier document)
     stock_sentences: frozenset[str]  # ``<passage_id>@<offset>`` of stock sentences, never matched
+    # Pairs made candidates by one lone sentence pair alone: its two sentence ids, whose content
+    # words must be as alike as a seed's (Dice, ``seed_similarity``) before the documents are read.
+    lone: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
 
 def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: ParaphraseParams) -> ParaphraseCandidates:
@@ -289,16 +298,33 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     close = np.zeros(len(pairs.a), dtype=bool)
     if params.min_candidate_bands:
         close |= pairs.shared >= params.min_candidate_bands
+    lone = np.zeros(len(pairs.a), dtype=bool)
     if params.lone_pair_documents:
-        lone = reach <= params.lone_pair_documents
-        close |= lone[pairs.a] & lone[pairs.b]
+        alone = reach <= params.lone_pair_documents
+        lone = alone[pairs.a] & alone[pairs.b] & ~close
+    lone_at = np.flatnonzero(lone & kept)
+    lone_codes = doc_a[lone_at].astype(np.int64) * n_docs + doc_b[lone_at]
     close = codes[close[kept]]
     doc_pairs, hits = unique_counts(codes)
     doc_pairs = np.union1d(doc_pairs[hits >= params.min_candidate_sentences], close)
+    # A lone pair whose documents are a candidate anyway needs no check of its own.
+    only = ~np.isin(lone_codes, doc_pairs)
+    lone_at, lone_codes = lone_at[only], lone_codes[only]
+    doc_pairs = np.union1d(doc_pairs, lone_codes)
     firsts = pairs.doc_ids.take(pa.array(doc_pairs // n_docs)).to_pylist()
     seconds = pairs.doc_ids.take(pa.array(doc_pairs % n_docs)).to_pylist()
+    lone_docs = zip(
+        pairs.doc_ids.take(pa.array(lone_codes // n_docs)).to_pylist(),
+        pairs.doc_ids.take(pa.array(lone_codes % n_docs)).to_pylist(),
+    )
+    lone_sentences = zip(
+        pairs.passage_ids.take(pa.array(pairs.a[lone_at])).to_pylist(),
+        pairs.passage_ids.take(pa.array(pairs.b[lone_at])).to_pylist(),
+    )
     return ParaphraseCandidates(
-        sorted(zip(firsts, seconds)), frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist())
+        sorted(zip(firsts, seconds)),
+        frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()),
+        dict(zip(lone_docs, lone_sentences)),
     )
 
 
@@ -391,6 +417,39 @@ def _passages_under(document: ReuseDocument, spans: list[tuple[int, int]]) -> li
     return sorted(pid for pid, start, end in document.passages if any(a < end and start < b for a, b in spans))
 
 
+def checked_lone_pairs(
+    candidates: ParaphraseCandidates, passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams
+) -> ParaphraseCandidates:
+    """``candidates`` without the pairs made candidates by one lone sentence pair whose two
+    sentences' content words have a Dice under ``seed_similarity`` (no seed), ``lone`` emptied.
+    Only those sentences' passages are read: most such pairs are chance, and reading the
+    documents is most of a verification."""
+    alike = _lone_pairs_alike(candidates.lone, passages, lexicon, params)
+    return ParaphraseCandidates(
+        [pair for pair in candidates.doc_pairs if alike.get(pair, True)], candidates.stock_sentences
+    )
+
+
+def _lone_pairs_alike(
+    lone: dict[tuple[str, str], tuple[str, str]], passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams
+) -> dict[tuple[str, str], bool]:
+    wanted = {passage_of_sentence(sentence) for pair in lone.values() for sentence in pair}
+    mine = passages.filter(pc.is_in(passages.column("passage_id"), pa.array(sorted(wanted), pa.string())))
+    words = {
+        sentence.id: sentence.words
+        for sentence in document_sentences(
+            zip(*(mine.column(name).to_pylist() for name in ("passage_id", "char_start", "text", "kind"))),
+            lexicon,
+            params,
+        )
+    }
+    alike = {}
+    for pair, (first, second) in lone.items():
+        x, y = words.get(first, frozenset()), words.get(second, frozenset())
+        alike[pair] = bool(x and y) and 2 * len(x & y) >= params.seed_similarity * (len(x) + len(y))
+    return alike
+
+
 def find_paraphrases(
     candidates: ParaphraseCandidates,
     passages: pa.Table,
@@ -416,6 +475,9 @@ def find_paraphrases(
         credits.column("sentence_end").to_pylist(),
     ):
         crediting.setdefault(doc_id, []).append((start, end))
+    if candidates.lone:
+        candidates = checked_lone_pairs(candidates, passages, lexicon, params)
+        passages = rows_of_documents(passages, {doc for pair in candidates.doc_pairs for doc in pair})
     documents = reuse_documents(passages, lexicon, params, (context or RunContext()).content_sentences)
     empty = ReuseDocument("", [], [])
     usable: dict[str, tuple[list[ContentSentence], SeedIndex]] = {}
@@ -492,6 +554,8 @@ def run(
     same table. Reading each document's sentences is most of the work; a run keeps a new
     document's pairs together, so few documents are read in two processes. The pool's workers keep
     their own process's context (``process_context``)."""
+    if candidates.lone:  # before the pool is sized: most such pairs go here
+        candidates = checked_lone_pairs(candidates, passages, Lexicon.load(), params)
     pairs = candidates.doc_pairs
     parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
     if parts <= 1:
