@@ -585,5 +585,5 @@ def test_threads_reading_one_partition_at_once_read_it_once_and_keep_it_once(tmp
             )
         )
     assert len(reads) == 1
-    assert cache._bytes == got[0].nbytes
+    assert cache._bytes == got[0].nbytes  # each column kept once
     assert got[1].to_pylist() == table.select(["passage_id"]).to_pylist()
