@@ -236,7 +236,7 @@ class PartitionCache:
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
         self._columns: OrderedDict[tuple[str, int, int, str], pa.ChunkedArray] = OrderedDict()
-        self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._doc_ids: dict[tuple[str, int, int], np.ndarray] = {}
         self._sizes: dict[tuple[str, int, int], int] = {}  # uncompressed bytes, from the footer
         self._distinct: dict[tuple[str, int, int, str], int] = {}
         self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
@@ -337,13 +337,23 @@ class PartitionCache:
             self._distinct[key] = pc.count_distinct(self.read(path, schema, [column]).column(column)).as_py()
         return self._distinct[key]
 
-    def doc_ids(self, path: str | Path, schema: pa.Schema) -> frozenset[str]:
-        """The distinct doc_id values of a partition (kept after its rows leave the cache: ids are small)."""
+    def doc_ids(self, path: str | Path, schema: pa.Schema) -> np.ndarray:
+        """The distinct doc_id values of a partition, sorted, as bytes (kept after its rows leave
+        the cache: about 16 bytes an id, where a set of strings took about 100, times every
+        document of the archive)."""
         key = self._key(path)
         if key not in self._doc_ids:
             column = self.read(path, schema, ["doc_id"]).column("doc_id")
-            self._doc_ids[key] = frozenset(pc.unique(column).to_pylist())
+            self._doc_ids[key] = id_bytes(pc.unique(column))
         return self._doc_ids[key]
+
+    def holds_any(self, path: str | Path, schema: pa.Schema, wanted: np.ndarray) -> bool:
+        """Whether the partition holds one of ``wanted`` (``id_bytes``) doc_ids."""
+        held = self.doc_ids(path, schema)
+        if not len(held) or not len(wanted):
+            return False
+        at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+        return bool((held[at] == wanted).any())
 
     def sorted_column(self, path: str | Path, schema: pa.Schema, column: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An integer column of a partition sorted, and the row order that sorts it (kept, like
@@ -499,6 +509,12 @@ def upgrade_columns(out_dir: Path) -> list[str]:
     return changed
 
 
+def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Distinct ids as a sorted numpy array of bytes (fixed width: compact, and searchsorted works)."""
+    values = pc.cast(ids, pa.binary()).to_numpy(zero_copy_only=False)
+    return np.unique(values.astype(bytes)) if len(values) else np.zeros(0, dtype="S1")
+
+
 def string_array(values: set[str]) -> pa.Array:
     """A typed array for ``is_in`` filters (an empty Python set would be typed null)."""
     return pa.array(sorted(values), type=pa.string())
@@ -529,7 +545,8 @@ def read_batches(
     schema, cache = rows_schema(table_name), _or_uncached(cache)
     paths = _paths(out_dir, table_name, batches)
     if doc_ids is not None:
-        paths = [path for path in paths if not cache.doc_ids(path, schema).isdisjoint(doc_ids)]
+        wanted_ids = id_bytes(string_array(doc_ids))
+        paths = [path for path in paths if cache.holds_any(path, schema, wanted_ids)]
     if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table
