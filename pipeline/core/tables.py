@@ -219,6 +219,10 @@ def _compact_dictionaries(table: pa.Table) -> pa.Table:
     return table
 
 
+# The fewest partitions the cache can hold at once (see PartitionCache._too_big).
+KEPT_PARTITIONS = 8
+
+
 class PartitionCache:
     """Columns of published partitions read once per process, least recently used dropped past a
     byte budget.
@@ -379,13 +383,15 @@ class PartitionCache:
         return index
 
     def _too_big(self, path: str | Path) -> bool:
-        """Whether the partition's uncompressed size (from its footer, read once) is over the
-        budget: it would not be kept after reading."""
+        """Whether the partition's uncompressed size (from its footer, read once) is over an
+        eighth of the budget: it is not kept, and a read for some of its rows filters the file.
+        One that would fill most of the budget pushed out every other partition, and a daily batch
+        that wanted a few documents of each big earlier batch read every one of them whole."""
         key = self._key(path)
         if key not in self._sizes:
             metadata = pq.read_metadata(path)
             self._sizes[key] = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        return self._sizes[key] > self.budget_bytes
+        return self._sizes[key] > self.budget_bytes // KEPT_PARTITIONS
 
 
 @functools.lru_cache(maxsize=1024)
