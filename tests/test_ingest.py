@@ -20,6 +20,7 @@ from pipeline.core.schema import CREDITS, DOCUMENTS, REJECTS
 from pipeline.stages.ingest import (
     _FTFY,
     TYPOGRAPHIC_PUNCTUATION,
+    FirstSighting,
     IngestParams,
     OffsetBreak,
     ingest_folder,
@@ -388,3 +389,32 @@ def test_a_long_file_of_repaired_lines(tmp_path):
     doc = result.documents.to_pylist()[0]
     assert doc["text"] == "It’s a line with a café and é and a  control.\n" * 20_000
     assert to_source_offset(doc_breaks(doc), len(doc["text"])) == len(line) * 20_000
+
+
+def test_a_text_an_earlier_batch_ingested_is_a_sighting_of_it_and_so_are_its_copies(tmp_path):
+    """Earlier batches are asked once, for this batch's doc_ids only (the archive's are never all
+    in memory); a text they hold becomes sightings pointing at them, in input order, with no
+    documents or credits rows."""
+    old = "An old report, already in the archive. Reuters reported it first, on Monday.\n"
+    (tmp_path / "a.txt").write_text(old)
+    (tmp_path / "b.txt").write_text("A new report about something else entirely, with more words.\n")
+    (tmp_path / "c.txt").write_text(old)
+    alone = ingest_folder(tmp_path, BATCH, IngestParams(), NOW)
+    old_id = rows(alone.documents)["a.txt"]["doc_id"]
+    asked = []
+
+    def earlier(doc_ids):
+        asked.append(sorted(doc_ids))
+        return {doc_id: FirstSighting("2025-10-01", "old/a.txt") for doc_id in doc_ids if doc_id == old_id}
+
+    result = ingest_folder(tmp_path, BATCH, IngestParams(), NOW, earlier)
+    assert len(asked) == 1 and old_id in asked[0] and len(asked[0]) == 2
+    assert result.documents.column("source_path").to_pylist() == ["b.txt"]
+    assert old_id not in result.credits.column("doc_id").to_pylist()
+    assert old_id in alone.credits.column("doc_id").to_pylist(), "the text credits Reuters: the check can fail"
+    sightings = result.sightings.to_pylist()
+    assert [(s["source_path"], s["first_batch"], s["first_source_path"]) for s in sightings] == [
+        ("a.txt", "2025-10-01", "old/a.txt"),
+        ("c.txt", "2025-10-01", "old/a.txt"),
+    ]
+    assert [(s["source_path"], s["first_source_path"]) for s in alone.sightings.to_pylist()] == [("c.txt", "a.txt")]

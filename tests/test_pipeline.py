@@ -585,5 +585,35 @@ def test_threads_reading_one_partition_at_once_read_it_once_and_keep_it_once(tmp
             )
         )
     assert len(reads) == 1
-    assert cache._bytes == got[0].nbytes
+    assert cache._bytes == got[0].nbytes  # each column kept once
     assert got[1].to_pylist() == table.select(["passage_id"]).to_pylist()
+
+
+def test_a_read_for_some_columns_keeps_those_columns_only_and_reads_each_once(tmp_path, monkeypatch):
+    """A daily run asks each earlier batch for a few documents' texts: the passages' signatures,
+    most of a partition, must not be read or kept for that."""
+    table = pa.table(
+        {
+            "passage_id": ["p1", "p2", "p3"],
+            "doc_id": ["d1", "d2", "d3"],
+            "anchor": ["n:a" * 50, "n:b" * 50, "n:c" * 50],
+        }
+    )
+    path = tables.write_partition(table, tmp_path, "anchors", "2025-01-01") / tables.PART_FILE
+    reads, read_table = [], pq.read_table
+
+    def counted_read(*args, **kwargs):
+        reads.append(kwargs.get("columns"))
+        return read_table(*args, **kwargs)
+
+    monkeypatch.setattr(tables.pq, "read_table", counted_read)
+    cache = tables.PartitionCache(budget_bytes=1 << 20)
+    schema = tables.rows_schema("anchors")
+    got = cache.read_rows_in([str(path)], schema, ["passage_id", "doc_id"], "doc_id", pa.array(["d2"]))
+    assert got.to_pylist() == [{"passage_id": "p2", "doc_id": "d2"}]
+    assert reads == [["passage_id", "doc_id"]]
+    kept = cache.read(path, schema, ["doc_id", "passage_id"])
+    assert reads == [["passage_id", "doc_id"]], "kept columns are not read again"
+    assert cache._bytes == kept.nbytes  # the anchor texts were never kept
+    assert cache.read(path, schema).to_pylist() == table.to_pylist()
+    assert reads[1:] == [["anchor"]], "a whole read reads only the columns not kept"

@@ -20,6 +20,7 @@ write never reads.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -218,20 +219,28 @@ def _compact_dictionaries(table: pa.Table) -> pa.Table:
     return table
 
 
+# The fewest partitions the cache can hold at once (see PartitionCache._too_big).
+KEPT_PARTITIONS = 8
+
+
 class PartitionCache:
-    """Published partitions read once per process, least recently used dropped past a byte budget.
+    """Columns of published partitions read once per process, least recently used dropped past a
+    byte budget.
 
     A published partition never changes in place (write_partition renames a new folder over
     it), so (path, mtime, size) identifies its content. A run over many batches reads each
     earlier batch's tables again and again: this keeps that from reading the files each time,
     and keeps each partition's set of doc_ids so a read for some documents skips the
-    partitions that hold none of them.
+    partitions that hold none of them. Columns are kept one by one, as they are asked for: a
+    daily run that wants a few documents' texts from each earlier batch read every column of
+    the batches' passages (their signatures are two thirds of them), and its peak memory grew
+    with the history it touched.
     """
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
-        self._tables: OrderedDict[tuple[str, int, int], pa.Table] = OrderedDict()
-        self._doc_ids: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._columns: OrderedDict[tuple[str, int, int, str], pa.ChunkedArray] = OrderedDict()
+        self._doc_ids: dict[tuple[str, int, int], np.ndarray] = {}
         self._sizes: dict[tuple[str, int, int], int] = {}  # uncompressed bytes, from the footer
         self._distinct: dict[tuple[str, int, int, str], int] = {}
         self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
@@ -248,25 +257,46 @@ class PartitionCache:
         """The partition: all columns, or ``columns`` only when given (read from the file and not
         kept when the partition is too big to keep)."""
         key = self._key(path)
-        # Threads may read at once (a task's halves: Bands). One of them reads a partition to keep,
-        # and the others wait and find it kept.
+        names = tuple(columns or schema.names)
+        # Threads may read at once (a task's halves: Bands). One of them reads the columns to keep,
+        # and the others wait and find them kept.
         with self._lock:
-            table = self._tables.get(key)
+            table = self._kept(key, names, schema)
             if table is not None:
-                self._tables.move_to_end(key)
-            elif columns is None or not self._too_big(path):
-                table = conform(pq.read_table(path, columns=schema.names), schema)
-                if table.nbytes <= self.budget_bytes:
-                    self._tables[key] = table
-                    self._bytes += table.nbytes
+                return table
+            if columns is not None and self._too_big(path):
+                table = None
+            else:
+                missing = [name for name in names if (*key, name) not in self._columns]
+                read = conform(pq.read_table(path, columns=missing), _select(schema, missing))
+                if read.nbytes <= self.budget_bytes:  # else it would push out every other partition
+                    for name in missing:
+                        self._columns[(*key, name)] = read.column(name)
+                        self._bytes += read.column(name).nbytes
+                    table = self._kept(key, names, schema)
                     while self._bytes > self.budget_bytes:
-                        _, dropped = self._tables.popitem(last=False)
+                        _, dropped = self._columns.popitem(last=False)
                         self._bytes -= dropped.nbytes
+                else:
+                    found = {name: self._columns.get((*key, name)) for name in names}
+                    arrays = [read.column(name) if found[name] is None else found[name] for name in names]
+                    table = pa.Table.from_arrays(arrays, schema=_select(schema, names))
         if table is None:
             # A bulk load's passages are GBs with their texts and signatures, over any budget:
             # read only the columns asked for.
-            return conform(pq.read_table(path, columns=columns), _select(schema, columns))
-        return table.select(columns) if columns is not None else table
+            return conform(pq.read_table(path, columns=list(names)), _select(schema, names))
+        return table
+
+    def _kept(self, key: tuple[str, int, int], names: tuple[str, ...], schema: pa.Schema) -> pa.Table | None:
+        """The kept columns ``names`` of the partition at ``key`` as a table, None unless all are kept."""
+        arrays = []
+        for name in names:
+            array = self._columns.get((*key, name))
+            if array is None:
+                return None
+            self._columns.move_to_end((*key, name))
+            arrays.append(array)
+        return pa.Table.from_arrays(arrays, schema=_select(schema, names))
 
     def read_rows_in(
         self, paths: list[str], schema: pa.Schema, columns: list[str] | None, column: str, values: pa.Array
@@ -289,8 +319,10 @@ class PartitionCache:
                 kept.clear()
 
         for path in paths:
-            if self._key(path) in self._tables or not self._too_big(path):
-                kept.append(self.read(path, schema).select(columns))
+            with self._lock:
+                table = self._kept(self._key(path), tuple(columns), schema)
+            if table is not None or not self._too_big(path):
+                kept.append(table if table is not None else self.read(path, schema, columns))
                 continue
             filter_kept()
             pieces.append(
@@ -309,13 +341,23 @@ class PartitionCache:
             self._distinct[key] = pc.count_distinct(self.read(path, schema, [column]).column(column)).as_py()
         return self._distinct[key]
 
-    def doc_ids(self, path: str | Path, schema: pa.Schema) -> frozenset[str]:
-        """The distinct doc_id values of a partition (kept after its rows leave the cache: ids are small)."""
+    def doc_ids(self, path: str | Path, schema: pa.Schema) -> np.ndarray:
+        """The distinct doc_id values of a partition, sorted, as bytes (kept after its rows leave
+        the cache: about 16 bytes an id, where a set of strings took about 100, times every
+        document of the archive)."""
         key = self._key(path)
         if key not in self._doc_ids:
             column = self.read(path, schema, ["doc_id"]).column("doc_id")
-            self._doc_ids[key] = frozenset(pc.unique(column).to_pylist())
+            self._doc_ids[key] = id_bytes(pc.unique(column))
         return self._doc_ids[key]
+
+    def holds_any(self, path: str | Path, schema: pa.Schema, wanted: np.ndarray) -> bool:
+        """Whether the partition holds one of ``wanted`` (``id_bytes``) doc_ids."""
+        held = self.doc_ids(path, schema)
+        if not len(held) or not len(wanted):
+            return False
+        at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+        return bool((held[at] == wanted).any())
 
     def sorted_column(self, path: str | Path, schema: pa.Schema, column: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An integer column of a partition sorted, and the row order that sorts it (kept, like
@@ -327,7 +369,7 @@ class PartitionCache:
             return self._sorted[key]
         index = None
         if pq.read_metadata(path).num_rows <= INDEXED_MAX_ROWS:  # a bigger one is not read here at all
-            values = self.read(path, schema).column(column).to_numpy()
+            values = self.read(path, schema, [column]).column(column).to_numpy()
             order = np.argsort(values, kind="stable")
             index = (values[order], order)
             self._sorted_bytes += values.nbytes + order.nbytes
@@ -341,17 +383,25 @@ class PartitionCache:
         return index
 
     def _too_big(self, path: str | Path) -> bool:
-        """Whether the partition's uncompressed size (from its footer, read once) is over the
-        budget: it would not be kept after reading."""
+        """Whether the partition's uncompressed size (from its footer, read once) is over an
+        eighth of the budget: it is not kept, and a read for some of its rows filters the file.
+        One that would fill most of the budget pushed out every other partition, and a daily batch
+        that wanted a few documents of each big earlier batch read every one of them whole."""
         key = self._key(path)
         if key not in self._sizes:
             metadata = pq.read_metadata(path)
             self._sizes[key] = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        return self._sizes[key] > self.budget_bytes
+        return self._sizes[key] > self.budget_bytes // KEPT_PARTITIONS
 
 
-def _select(schema: pa.Schema, columns: list[str]) -> pa.Schema:
+@functools.lru_cache(maxsize=1024)
+def _selected(schema: pa.Schema, columns: tuple[str, ...]) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+
+
+def _select(schema: pa.Schema, columns: list[str] | tuple[str, ...]) -> pa.Schema:
+    # Memoised: a run over many batches selects the same few column sets hundreds of thousands of times.
+    return _selected(schema, tuple(columns))
 
 
 def _or_uncached(cache: PartitionCache | None) -> PartitionCache:
@@ -465,6 +515,12 @@ def upgrade_columns(out_dir: Path) -> list[str]:
     return changed
 
 
+def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Distinct ids as a sorted numpy array of bytes (fixed width: compact, and searchsorted works)."""
+    values = pc.cast(ids, pa.binary()).to_numpy(zero_copy_only=False)
+    return np.unique(values.astype(bytes)) if len(values) else np.zeros(0, dtype="S1")
+
+
 def string_array(values: set[str]) -> pa.Array:
     """A typed array for ``is_in`` filters (an empty Python set would be typed null)."""
     return pa.array(sorted(values), type=pa.string())
@@ -495,7 +551,8 @@ def read_batches(
     schema, cache = rows_schema(table_name), _or_uncached(cache)
     paths = _paths(out_dir, table_name, batches)
     if doc_ids is not None:
-        paths = [path for path in paths if not cache.doc_ids(path, schema).isdisjoint(doc_ids)]
+        wanted_ids = id_bytes(string_array(doc_ids))
+        paths = [path for path in paths if cache.holds_any(path, schema, wanted_ids)]
     if not paths:
         empty_table = schema.empty_table()
         return empty_table.select(columns) if columns else empty_table

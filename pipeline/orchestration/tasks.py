@@ -53,7 +53,7 @@ from pipeline.stages.candidates import (
     find_candidates,
 )
 from pipeline.stages.clusters import Assignment, assign_clusters, current_assignments, same_story_links
-from pipeline.stages.ingest import first_sightings, ingest_folder, refuse_output_inside
+from pipeline.stages.ingest import FirstSighting, first_sightings, ingest_folder, refuse_output_inside
 from pipeline.stages.outlet_links import outlet_links
 from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 from pipeline.stages.provenance import chained_links, document_links, version_documents
@@ -273,19 +273,25 @@ class Ingest(BatchTask):
         refuse_output_inside(Path(self.input_dir), Path(self.out_dir))
         inbox.refuse_later_batches(Path(self.out_dir), self.batch_key)  # see pipeline.orchestration.inbox
         now = dt.datetime.now(dt.timezone.utc)
-        earlier = self.read_history("documents", ["doc_id", "batch", "source_path"], include_this_batch=False)
         result = ingest_folder(
             Path(self.input_dir),
             self.batch_key,
             config.ingest().params(),
             now,
-            first_sightings(earlier),
+            self.first_sightings,
             config.parallel().params(),
         )
         self.output()["rejects"].write(result.rejects)
         self.output()["sightings"].write(result.sightings)
         self.output()["credits"].write(result.credits)
         self.output()["documents"].write(result.documents)
+
+    def first_sightings(self, doc_ids: list[str]) -> dict[str, FirstSighting]:
+        """Where earlier batches first ingested those of ``doc_ids`` they hold."""
+        found = self.read_history(
+            "documents", ["doc_id", "batch", "source_path"], set(doc_ids), include_this_batch=False
+        )
+        return first_sightings(found)
 
 
 class Fingerprint(BatchTask):

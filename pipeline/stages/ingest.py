@@ -28,13 +28,14 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.schema import DOCUMENTS, REJECTS, SIGHTINGS
@@ -910,18 +911,19 @@ def ingest_folder(
     batch: str,
     params: IngestParams,
     now: datetime.datetime,
-    seen: Mapping[str, FirstSighting] | None = None,
+    earlier: Callable[[list[str]], Mapping[str, FirstSighting]] | None = None,
     parallel: ParallelParams | None = None,
 ) -> IngestResult:
     """Every path under ``input_dir`` (a folder, or one file) as rows of documents, sightings or rejects:
     a text file is one document, a file of many articles (``params.format``) one per article.
 
-    A file whose normalised text is already a document, earlier in this batch or in
-    ``seen`` (doc_id -> first sighting, from earlier batches), is not ingested twice:
-    it becomes a row of sightings pointing at the first one. ``parallel`` (default: one
-    process) says when files are read in worker processes; the result is the same.
+    A file whose normalised text is already a document, earlier in this batch or in an earlier
+    batch, is not ingested twice: it becomes a row of sightings pointing at the first one.
+    ``earlier`` looks the batch's doc_ids up in earlier batches (doc_id -> first sighting, for
+    those found), once, after reading: the archive's documents are never all in memory, as they
+    were when every earlier doc_id came in a dict. ``parallel`` (default: one process) says
+    when files are read in worker processes; the result is the same.
     """
-    seen = dict(seen or {})
     input_dir = Path(input_dir)
     if not input_dir.exists():
         raise InputError(f"input folder {input_dir} does not exist; pass the folder that holds the batch's articles")
@@ -944,20 +946,21 @@ def ingest_folder(
     pieces: list[pa.Table] = []
     credits: list[pa.Table] = []
     rejects: list[_Rejected] = []
-    sightings: list[tuple[str, str, FirstSighting]] = []
-    for outcome in _ingest_all(
-        input_dir, root, entries, params, parallel or ParallelParams(processes=1), f"ingest {batch}"
+    # (place in the input, source_path, doc_id, first sighting), and each document's place
+    sightings: list[tuple[int, str, str, FirstSighting]] = []
+    here: dict[str, tuple[int, FirstSighting]] = {}
+    for place, outcome in enumerate(
+        _ingest_all(input_dir, root, entries, params, parallel or ParallelParams(processes=1), f"ingest {batch}")
     ):
         if isinstance(outcome, _Rejected):
             rejects.append(outcome)
             continue
         document = outcome
         source_path = document.source_path
-        earlier = seen.get(document.doc_id)
-        if earlier is not None:
-            sightings.append((source_path, document.doc_id, earlier))
+        if document.doc_id in here:
+            sightings.append((place, source_path, document.doc_id, here[document.doc_id][1]))
             continue
-        seen[document.doc_id] = FirstSighting(batch, source_path)
+        here[document.doc_id] = (place, FirstSighting(batch, source_path))
         documents.append(document)
         if len(documents) == _DOCUMENTS_PIECE:
             # Built while the pool reads on: all at the end, it would keep the pool idle.
@@ -966,21 +969,33 @@ def ingest_folder(
             documents = []
     pieces.append(_documents_table(documents, batch, now))
     credits.append(credits_table(((d.doc_id, d.credits) for d in documents), batch))
+    documents_table, credits_rows = pa.concat_tables(pieces), pa.concat_tables(credits)
+    known = earlier(list(here)) if earlier is not None and here else {}
+    if known:
+        # Ingested by an earlier batch: a sighting of it, and so is every copy in this batch.
+        sightings += [(here[doc_id][0], here[doc_id][1].source_path, doc_id, known[doc_id]) for doc_id in known]
+        sightings = [(place, path, doc_id, known.get(doc_id, first)) for place, path, doc_id, first in sightings]
+        sightings.sort(key=lambda sighting: sighting[0])
+        repeated = pa.array(list(known), pa.string())
+        documents_table = documents_table.filter(pc.invert(pc.is_in(documents_table["doc_id"], value_set=repeated)))
+        credits_rows = credits_rows.filter(pc.invert(pc.is_in(credits_rows["doc_id"], value_set=repeated)))
     return IngestResult(
-        pa.concat_tables(pieces),
+        documents_table,
         _rejects_table(rejects, batch, now),
         _sightings_table(sightings, batch, now),
-        pa.concat_tables(credits),
+        credits_rows,
     )
 
 
-def _sightings_table(sightings: list[tuple[str, str, FirstSighting]], batch: str, now: datetime.datetime) -> pa.Table:
+def _sightings_table(
+    sightings: list[tuple[int, str, str, FirstSighting]], batch: str, now: datetime.datetime
+) -> pa.Table:
     columns = {
-        "source_path": [path for path, _, _ in sightings],
+        "source_path": [path for _, path, _, _ in sightings],
         "batch": [batch] * len(sightings),
-        "doc_id": [doc_id for _, doc_id, _ in sightings],
-        "first_batch": [first.batch for _, _, first in sightings],
-        "first_source_path": [first.source_path for _, _, first in sightings],
+        "doc_id": [doc_id for _, _, doc_id, _ in sightings],
+        "first_batch": [first.batch for _, _, _, first in sightings],
+        "first_source_path": [first.source_path for _, _, _, first in sightings],
         "seen_at": [now] * len(sightings),
     }
     return conform(pa.table({k: pa.array(v, type=SIGHTINGS.field(k).type) for k, v in columns.items()}), SIGHTINGS)
