@@ -58,7 +58,7 @@ import pyarrow.compute as pc
 from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.core.settings import setting
-from pipeline.core.tables import conform, rows_of_documents, unique_counts
+from pipeline.core.tables import conform, rows_of_documents, string_array, unique_counts
 from pipeline.core.validation import require_at_least, require_fraction
 from pipeline.lsh.bands import LshParams, band_keys, band_table
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
@@ -434,7 +434,7 @@ def _lone_pairs_alike(
     lone: dict[tuple[str, str], tuple[str, str]], passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams
 ) -> dict[tuple[str, str], bool]:
     wanted = {passage_of_sentence(sentence) for pair in lone.values() for sentence in pair}
-    mine = passages.filter(pc.is_in(passages.column("passage_id"), pa.array(sorted(wanted), pa.string())))
+    mine = passages.filter(pc.is_in(passages.column("passage_id"), string_array(wanted)))
     words = {
         sentence.id: sentence.words
         for sentence in document_sentences(
