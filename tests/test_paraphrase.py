@@ -146,6 +146,7 @@ def test_stock_sentences_do_not_make_candidates():
     candidates = candidate_documents(band_table(newsletter + shared), band_table([]), ParaphraseParams())
     assert candidates.doc_pairs == [("x", "y")]
     assert candidates.stock_sentences == {sentence for sentence, _, _ in newsletter}
+    assert candidates.skipped_buckets == 1  # the newsletter line's bucket, counted in the runs table
 
 
 def first_band_rows(sentence: str, doc_id: str, bucket: int, bands: int) -> pa.Table:

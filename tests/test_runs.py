@@ -54,6 +54,7 @@ def test_rows_in_and_out_are_the_rows_of_the_partitions_each_stage_read_and_wrot
     assert (got["Align"]["rows_in"], got["Align"]["rows_out"]) == (_rows(out, "candidates"), _rows(out, "overlaps"))
     assert got["Clusters"]["rows_out"] == _rows(out, "clusters")
     assert (got["CandidateJoin"]["skipped_buckets"], got["CandidateJoin"]["skipped_anchors"]) == (0, 0)
+    assert (got["Paraphrase"]["skipped_buckets"], got["Paraphrase"]["skipped_anchors"]) == (0, None)
     assert got["Align"]["skipped_buckets"] is None
 
 

@@ -653,8 +653,9 @@ RUNS = _schema(
         _field(
             "skipped_buckets",
             pa.int64(),
-            "LSH buckets shared by more than [candidates] max_bucket_size "
-            "passages, skipped; null for a stage without buckets or where the count is not known here",
+            "LSH buckets over the stage's cap, skipped: shared by more than [candidates] max_bucket_size "
+            "passages (CandidateJoin), or more than [paraphrase] stock_documents sentences (Paraphrase); "
+            "null for a stage without buckets or where the count is not known here",
         ),
         _field(
             "skipped_anchors",

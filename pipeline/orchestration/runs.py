@@ -82,7 +82,7 @@ def stage_run(
     read: list[Path] | None,
     published: list[Path],
     seconds: float,
-    skipped: tuple[int, int] | None,
+    skipped: tuple[int, int | None] | None,
 ) -> StageRun:
     """The runs row of a stage that has just published ``published``, having read ``read``
     (None: it reads no table of its batch)."""

@@ -148,7 +148,7 @@ class BatchTask(OutputTask):
     settings: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
     # (buckets, anchors) the stage skipped as too common, set by a stage that has them.
-    skipped: tuple[int, int] | None = None
+    skipped: tuple[int, int | None] | None = None
 
     @property
     def batch_key(self) -> str:
@@ -520,13 +520,21 @@ class Paraphrase(BatchTask):
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
         passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"], doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)
+        # The stock buckets skipped go with the file, for the runs row (see _Join.publish).
         self.output()["paraphrases"].write(
             paraphrase.run(
                 candidates, passages, credits, self.batch_key, params, config.parallel().params(), process_context()
-            )
+            ),
+            notes={SKIPPED_BUCKETS: str(candidates.skipped_buckets)},
         )
         self.output()["sentence_bands"].write(bands)
         history_index.index_batch(Path(self.out_dir), "sentence_bands", self.batch_key, bands)
+
+    def record_run(self, seconds: float) -> None:
+        notes = tables.partition_notes(Path(self.out_dir), "paraphrases", self.batch_key)
+        if SKIPPED_BUCKETS in notes:  # a partition from before the count has none
+            self.skipped = (int(notes[SKIPPED_BUCKETS]), None)
+        super().record_run(seconds)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts

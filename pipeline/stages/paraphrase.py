@@ -28,14 +28,10 @@ its content words kept), or one bucket that neither of its sentences shares with
 One shared bucket is what chance gives two sentences of common words, and such a sentence meets
 other documents' too; a reworded sentence's content words (names, terms, figures) are its own.
 Such a lone pair is verified only when its two sentences' content words have a Dice of
-``seed_similarity`` (``checked_lone_pairs``: their passages alone are read, about one pair in
-nine passes). An earlier batch's sentence is seen only in this batch's buckets, so in a daily
-batch more pairs count as lone than in one batch of the same documents. Measured on generated
-batches (bench/corpus.py): one bucket without the condition gave 4,000 documents 82,694 pairs
-against 2,674 (with it 4,076; all 16 buckets alone 1,121); a 1,000-document batch against
-those 4,000 has 2,281 pairs, 1,041 of them lone, 120 of those passing the check. On
-real-pan13-dev, random obfuscation .622 (16 buckets), .676 (2), .757 (2, and lone pairs);
-translation .811, .892, .892.
+``seed_similarity`` (``checked_lone_pairs``: their passages alone are read; most lone pairs are
+chance and fail it). An earlier batch's sentence is seen only in this batch's buckets, so in a
+daily batch more pairs count as lone than in one batch of the same documents. (What each rule
+costs and finds is in the commit messages of 4c44ce7, 51e8c62 and 56612cb.)
 A bucket holding more than ``stock_documents`` sentences holds stock lines only:
 it is skipped before its pairs are expanded (a bulk load of an archive has
 buckets of thousands of "Sign up for our newsletter" variants), and its
@@ -267,6 +263,8 @@ class ParaphraseCandidates:
     # Pairs made candidates by one lone sentence pair alone: its two sentence ids, whose content
     # words must be as alike as a seed's (Dice, ``seed_similarity``) before the documents are read.
     lone: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # Buckets of more than ``stock_documents`` sentences, skipped (the runs table counts them).
+    skipped_buckets: int = 0
 
 
 def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: ParaphraseParams) -> ParaphraseCandidates:
@@ -325,6 +323,7 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
         sorted(zip(firsts, seconds)),
         frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()),
         dict(zip(lone_docs, lone_sentences)),
+        pairs.skipped,
     )
 
 
@@ -426,7 +425,9 @@ def checked_lone_pairs(
     documents is most of a verification."""
     alike = _lone_pairs_alike(candidates.lone, passages, lexicon, params)
     return ParaphraseCandidates(
-        [pair for pair in candidates.doc_pairs if alike.get(pair, True)], candidates.stock_sentences
+        [pair for pair in candidates.doc_pairs if alike.get(pair, True)],
+        candidates.stock_sentences,
+        skipped_buckets=candidates.skipped_buckets,
     )
 
 
