@@ -42,7 +42,7 @@ def test_a_warm_context_gives_the_tables_a_fresh_one_gives(lexicon):
             "sentence_end": pa.array([], pa.int32()),
         }
     )
-    candidates, params = ParaphraseCandidates([("a", "b")], frozenset()), ParaphraseParams()
+    candidates, params = ParaphraseCandidates([("a", "b")]), ParaphraseParams()
     context = RunContext()
     first = find_paraphrases(candidates, passages, no_credits, "2025-06-05", lexicon, params, context)
     assert set(context.content_sentences) == {("a", params), ("b", params)}

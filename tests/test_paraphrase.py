@@ -145,7 +145,6 @@ def test_stock_sentences_do_not_make_candidates():
     shared = [("x:0000@0", "x", 1), ("y:0000@0", "y", 1), ("x:0001@50", "x", 2), ("y:0002@80", "y", 2)]
     candidates = candidate_documents(band_table(newsletter + shared), band_table([]), ParaphraseParams())
     assert candidates.doc_pairs == [("x", "y")]
-    assert candidates.stock_sentences == {sentence for sentence, _, _ in newsletter}
     assert candidates.skipped_buckets == 1  # the newsletter line's bucket, counted in the runs table
 
 
@@ -223,7 +222,7 @@ def test_a_lone_pair_is_verified_only_when_its_two_sentences_share_content_words
         }
     )
     lone = {("a", "b"): ("a:0000@7", "b:0000@7"), ("a", "c"): ("a:0000@7", "c:0000@7")}
-    candidates = ParaphraseCandidates([("a", "b"), ("a", "c"), ("b", "c")], frozenset(), lone)
+    candidates = ParaphraseCandidates([("a", "b"), ("a", "c"), ("b", "c")], lone)
     checked = checked_lone_pairs(candidates, passages, lexicon, params)
     assert checked.doc_pairs == [("a", "b"), ("b", "c")]  # a pair made otherwise is not checked
     assert checked.lone == {}
@@ -249,7 +248,7 @@ def test_sentences_crediting_an_outlet_are_never_matched(lexicon):
             credits["doc_id"].append(doc_id)
             credits["sentence_start"].append(text.index(sentence))
             credits["sentence_end"].append(text.index(sentence) + len(sentence))
-    candidates = ParaphraseCandidates([("a", "b")], frozenset())
+    candidates = ParaphraseCandidates([("a", "b")])
     params = ParaphraseParams()
     passages, credit_rows = pa.table(rows), pa.table(credits)
     assert find_paraphrases(candidates, passages, credit_rows.slice(0, 0), "2025-06-05", lexicon, params).num_rows == 1

@@ -1,7 +1,7 @@
 """How ids of passages and sentences are spelled, and read back: the one definition.
 
 A passage id is its document's id and its ordinal in the document, ``<doc_id>:0003``; a
-sentence id (``sentence_bands``, paraphrase's stock sentences) is its passage's id and the
+sentence id (``sentence_bands``, paraphrase's lone pairs) is its passage's id and the
 sentence's offset in the document text, ``<passage_id>@1234``. A batch is named by its date,
 spelled exactly ``YYYY-MM-DD`` (inbox folders, partition folders, ``--batch``).
 """

@@ -51,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
+from pipeline.core.ids import passage_of_sentence, sentence_id
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform, rows_of_documents, string_array, unique_counts
@@ -259,7 +259,6 @@ def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: Paraphras
 @dataclass(frozen=True)
 class ParaphraseCandidates:
     doc_pairs: list[tuple[str, str]]  # (new document, new-or-earlier document)
-    stock_sentences: frozenset[str]  # ``<passage_id>@<offset>`` of stock sentences, never matched
     # Pairs made candidates by one lone sentence pair alone: its two sentence ids, whose content
     # words must be as alike as a seed's (Dice, ``seed_similarity``) before the documents are read.
     lone: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -321,7 +320,6 @@ def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: Pa
     )
     return ParaphraseCandidates(
         sorted(zip(firsts, seconds)),
-        frozenset(pairs.passage_ids.take(pa.array(np.flatnonzero(stock))).to_pylist()),
         dict(zip(lone_docs, lone_sentences)),
         pairs.skipped,
     )
@@ -426,7 +424,6 @@ def checked_lone_pairs(
     alike = _lone_pairs_alike(candidates.lone, passages, lexicon, params)
     return ParaphraseCandidates(
         [pair for pair in candidates.doc_pairs if alike.get(pair, True)],
-        candidates.stock_sentences,
         skipped_buckets=candidates.skipped_buckets,
     )
 
@@ -561,16 +558,12 @@ def run(
     parts = n_chunks(len(pairs), parallel, DOCUMENT_WEIGHT)
     if parts <= 1:
         return find_paraphrases(candidates, passages, credits, batch, Lexicon.load(), params, context)
-    stock_of: dict[str, list[str]] = {}  # a bulk load has a million stock sentences: split them by document once
-    for sentence in candidates.stock_sentences:
-        stock_of.setdefault(doc_of(passage_of_sentence(sentence)), []).append(sentence)
 
     def chunk(offset: int, length: int) -> tuple[ParaphraseCandidates, pa.Table, pa.Table, str, ParaphraseParams]:
         stretch = pairs[offset : offset + length]
         docs = {doc for pair in stretch for doc in pair}
-        stock = frozenset(sentence for doc in docs for sentence in stock_of.get(doc, ()))
         return (
-            ParaphraseCandidates(stretch, stock),
+            ParaphraseCandidates(stretch),
             rows_of_documents(passages, docs),
             rows_of_documents(credits, docs),
             batch,
