@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+import hypothesis
 import luigi
 import pyarrow.parquet as pq
 import pytest
@@ -251,6 +253,26 @@ def test_row_wise_maps_cut_and_join_in_order():
     assert parallel.map_table(lambda t: t, table, parallel.ParallelParams(processes=1)).equals(table)
     sliced = parallel.compact_slice(table, 3, 4)
     assert sliced.column("n").to_pylist() == [3, 4, 5, 6]
+
+
+@hypothesis.settings(deadline=None)  # a loaded machine; the slicing itself is linear
+@given(st.lists(st.integers(1, 6), max_size=30), st.integers(1, 12), st.booleans())
+def test_grouped_slices_cut_only_between_keys(runs, parts, dictionary):
+    """Slices cover the rows once, in order, never parting a key's rows, about ``parts`` of them."""
+    import pyarrow as pa
+
+    keys = pa.array([f"d{k}" for k, n in enumerate(runs) for _ in range(n)], pa.string())
+    slices = parallel.grouped_slices(keys.dictionary_encode() if dictionary else keys, parts)
+    assert [i for o, n in slices for i in range(o, o + n)] == list(range(len(keys)))  # once each, in order
+    assert len(slices) <= parts
+    assert {o for o, _ in slices} <= set(itertools.accumulate(runs[:-1], initial=0))
+
+
+def test_grouped_slices_refuse_a_key_whose_rows_are_apart():
+    import pyarrow as pa
+
+    with pytest.raises(ValueError, match="not consecutive"):
+        parallel.grouped_slices(pa.array(["a", "b", "a"]), 2)
 
 
 def _touch(path: Path) -> str:

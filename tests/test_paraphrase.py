@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from dataclasses import replace
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from daily import run_batches
 from hypothesis import given
@@ -25,6 +27,7 @@ from pipeline.stages.paraphrase import (
     document_sentences,
     find_paraphrases,
     sentence_band_rows,
+    spanning_sentences,
 )
 from pipeline.text.reuse import SeedIndex, sentence_seeds
 from pipeline.text.sentences import split_sentences, typed_sentences
@@ -101,21 +104,54 @@ def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
         assert len(x & y) >= 0.6 * min(len(x), len(y))
 
 
-def test_sentence_bands_of_any_slice_of_passages_are_that_slice_s_rows(lexicon):
-    """The worker pool cuts the passages table anywhere, documents included."""
-    rows = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
+def line_passages(doc_id: str, text: str) -> dict[str, list]:
+    """Passage rows of ``text``, one per line, as a web page's hard-wrapped lines are cut: short
+    lines without a stop are taken for headings."""
+    rows: dict[str, list] = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
+    start = 0
+    for ordinal, line in enumerate(text.split("\n")):
+        rows["passage_id"].append(passage_id(doc_id, ordinal))
+        rows["doc_id"].append(doc_id)
+        rows["char_start"].append(start)
+        rows["text"].append(line)
+        rows["kind"].append("heading" if len(line) < 40 and not line.endswith(".") else "body")
+        start += len(line) + 1
+    return rows
+
+
+def passage_table(*documents: dict[str, list]) -> pa.Table:
+    return pa.table({name: [v for rows in documents for v in rows[name]] for name in documents[0]})
+
+
+def wrapped(text: str, widths: tuple[int, ...] = (31, 44, 27, 52)) -> str:
+    """``text`` hard-wrapped at varying widths (no width the passage splitter would take for a wrap)."""
+    lines, words = [], text.split()
+    while words:
+        width, line = widths[len(lines) % len(widths)], words.pop(0)
+        while words and len(line) + 1 + len(words[0]) <= width:
+            line += " " + words.pop(0)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def test_sentence_bands_of_any_slice_of_whole_documents_are_that_slice_s_rows(lexicon):
+    """The worker pool cuts the passages table between documents, anywhere between them."""
+    documents = [line_passages("wrapped", wrapped(REWRITE.split("\n\n", 1)[1]))]
     for doc_id, text in (("source", SOURCE), ("rewrite", REWRITE), ("residents", SAME_TOPIC)):
+        rows = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
         for sentence_no, sentence in enumerate(text.split(". ")):
             rows["passage_id"].append(passage_id(doc_id, sentence_no))
             rows["doc_id"].append(doc_id)
             rows["char_start"].append(text.index(sentence))
             rows["text"].append(sentence)
             rows["kind"].append("body")
-    passages = pa.table(rows)
+        documents.append(rows)
+    passages = passage_table(*documents)
     params = ParaphraseParams()
     whole = sentence_band_rows(passages, lexicon, params)
     assert whole.num_rows >= 10 * params.bands
-    for cut in (1, 5, passages.num_rows - 1):
+    ends = list(itertools.accumulate(len(rows["doc_id"]) for rows in documents))
+    for cut in ends[:-1]:
         parts = pa.concat_tables(
             [
                 sentence_band_rows(passages.slice(0, cut), lexicon, params),
@@ -123,6 +159,47 @@ def test_sentence_bands_of_any_slice_of_passages_are_that_slice_s_rows(lexicon):
             ]
         )
         assert parts.to_pylist() == whole.to_pylist()
+
+
+def test_a_sentence_wrapped_over_passages_is_matched_whole(lexicon):
+    """A page hard-wrapped into one passage per line, most lines too short to be a sentence or
+    taken for headings: its sentences are banded over the lines, as verification reads them, and
+    meet the same sentences typed on one line in all their buckets. Each is named by the passage
+    it ends in, before whose start it starts."""
+    params = ParaphraseParams()
+    body = REWRITE.split("\n\n", 1)[1].strip()
+    lines, typed = line_passages("w", wrapped(body)), line_passages("t", body)
+    rows = sentence_band_rows(passage_table(lines, typed), lexicon, params)
+
+    def buckets(doc_id: str) -> dict[str, tuple[int, ...]]:
+        mine = rows.filter(pc.equal(rows.column("doc_id"), doc_id)).to_pylist()
+        found: dict[str, list[int]] = {}
+        for row in sorted(mine, key=lambda row: row["band"]):
+            found.setdefault(row["passage_id"], []).append(row["bucket"])
+        return {sentence: tuple(values) for sentence, values in found.items()}
+
+    on_lines, on_one_line = buckets("w"), buckets("t")
+    met = [sentence for sentence, values in on_lines.items() if values in on_one_line.values()]
+    assert len(met) >= len(on_one_line) - 1 >= 3
+    starts = dict(zip(lines["passage_id"], lines["char_start"]))
+    for sentence in met:
+        named, start = sentence.rsplit("@", 1)
+        assert int(start) < starts[named]
+
+
+def test_a_lone_pair_of_a_wrapped_sentence_is_checked_as_verification_reads_it(lexicon):
+    """A lone pair's wrapped sentence is named by the passage it ends in: the check reads it over
+    its lines, alike when it is the typed sentence wrapped, not when it is another."""
+    params = ParaphraseParams()
+    body = REWRITE.split("\n\n", 1)[1].strip()
+    passages = passage_table(line_passages("w", wrapped(body)), line_passages("t", body))
+    found = spanning_sentences(passages, lexicon, params)
+    assert found and {doc_id for _, doc_id, _ in found} == {"w"}
+    same = next(sentence_id for sentence_id, _, sentence in found if sentence.start == 0)
+    other = next(sentence_id for sentence_id, _, sentence in found if sentence.start > 0)
+    for sentence, kept in ((same, [("t", "w")]), (other, [])):
+        candidates = ParaphraseCandidates([("t", "w")], {("t", "w"): ("t:0000@0", sentence)})
+        assert checked_lone_pairs(candidates, passages, lexicon, params).doc_pairs == kept
 
 
 def band_table(rows: list[tuple[str, str, int]]) -> pa.Table:

@@ -36,7 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
@@ -417,16 +419,40 @@ def even_slices(n_items: int, parts: int) -> list[tuple[int, int]]:
     return [(start, min(size, n_items - start)) for start in range(0, n_items, max(size, 1))]
 
 
+def grouped_slices(keys: pa.Array | pa.ChunkedArray, parts: int) -> list[tuple[int, int]]:
+    """``even_slices`` of ``len(keys)`` rows, each cut moved on to where ``keys`` changes, so a
+    key's rows stay in one slice; they must be consecutive (a ``ValueError`` says when not)."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    if pa.types.is_dictionary(keys.type):
+        keys = keys.cast(keys.type.value_type)
+    n = len(keys)
+    if not n:
+        return []
+    starts = np.flatnonzero(np.r_[True, pc.not_equal(keys[1:], keys[:-1]).to_numpy(zero_copy_only=False)])
+    if len(starts) != len(pc.unique(keys)):
+        raise ValueError("grouped_slices: the rows of a key are not consecutive; sort the table by it first")
+    offsets = [offset for offset, _ in even_slices(n, parts)]
+    cuts = np.unique(starts[np.minimum(np.searchsorted(starts, offsets), len(starts) - 1)])
+    bounds = np.r_[cuts, n]
+    return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 def map_table(
-    function: Callable[[pa.Table], pa.Table], table: pa.Table, params: ParallelParams, weight: int = 1
+    function: Callable[[pa.Table], pa.Table],
+    table: pa.Table,
+    params: ParallelParams,
+    weight: int = 1,
+    group_by: str | None = None,
 ) -> pa.Table:
     """``function(table)`` for a row-wise ``function`` (its output for a slice of rows is the
     output for the whole table restricted to them): slices in the pool, outputs concatenated
-    in row order. A row counts ``weight`` items against ``min_items``."""
+    in row order. A row counts ``weight`` items against ``min_items``. ``group_by``: a column
+    whose rows of one value ``function`` must see together (``grouped_slices``)."""
     parts = n_chunks(table.num_rows, params, weight)
     if parts <= 1:
         return function(table)
-    slices = even_slices(table.num_rows, parts)
+    slices = grouped_slices(table.column(group_by), parts) if group_by else even_slices(table.num_rows, parts)
     outputs = map_chunks(function, (compact_slice(table, o, n) for o, n in slices), params, total=len(slices))
     return pa.concat_tables(outputs).combine_chunks()
 

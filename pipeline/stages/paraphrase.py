@@ -20,7 +20,9 @@ nouns and verbs a rewrite keeps.
   word runs. Sentences crediting an outlet never seed: they follow templates that unrelated
   articles share. Same-topic articles share words and a sentence now and then, not passages.
 
-Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH; a
+Candidates come from MinHash over each sentence's content words, ``bands`` x ``rows`` LSH: the
+sentences of each body passage, and those running over several passages (``spanning_sentences``:
+a web page's hard-wrapped lines, cut into passages and often taken for headings); a
 document pair is verified when ``min_candidate_sentences`` sentence pairs share a bucket, or
 one sentence pair shares ``min_candidate_bands`` buckets (2 of 16: a sentence reworded, most of
 its content words kept), or one bucket that neither of its sentences shares with more than
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
 
@@ -51,7 +54,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core.ids import passage_of_sentence, sentence_id
+from pipeline.core.ids import doc_of, passage_of_sentence, sentence_id
 from pipeline.core.schema import PARAPHRASES, SENTENCE_BANDS
 from pipeline.core.settings import setting
 from pipeline.core.tables import conform, rows_of_documents, string_array, unique_counts
@@ -60,7 +63,15 @@ from pipeline.lsh.bands import LshParams, band_keys, band_table
 from pipeline.lsh.fingerprint import FingerprintParams, signature_matrix
 from pipeline.lsh.pairs import lsh_pair_codes
 from pipeline.runtime.context import RunContext, process_context
-from pipeline.runtime.parallel import DOCUMENT_WEIGHT, ParallelParams, even_slices, map_chunks, map_table, n_chunks
+from pipeline.runtime.parallel import (
+    DOCUMENT_WEIGHT,
+    ParallelParams,
+    even_slices,
+    grouped_slices,
+    map_chunks,
+    map_table,
+    n_chunks,
+)
 from pipeline.text.reuse import ReusedPassage, ReuseParams, SeedIndex, extend_over_closing, reused_passages
 from pipeline.text.sentences import typed_sentences
 from pipeline.text.synonyms import Lexicon
@@ -219,14 +230,13 @@ _SLICE_PASSAGES = 8192
 
 
 def sentence_band_rows(passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams) -> pa.Table:
-    """One row per (content sentence, band) of the passages; passage_id is the sentence's
-    passage and its offset in the document, ``<passage_id>@<offset>``. Row-wise: any slice of
-    the passages gives its own rows (the worker pool cuts documents anywhere); computed slice
-    by slice, with one dictionary per id column in the end."""
-    parts = [
-        _sentence_band_slice(passages.slice(start, _SLICE_PASSAGES), lexicon, params)
-        for start in range(0, passages.num_rows, _SLICE_PASSAGES)
-    ]
+    """One row per (content sentence, band) of the passages' sentences and of their documents'
+    ``spanning_sentences``; passage_id is the sentence's passage and its offset in the document,
+    ``<passage_id>@<offset>``. Document-wise: any slice of the passages that holds whole
+    documents gives its own rows (the worker pool cuts between documents); computed slice by
+    slice, with one dictionary per id column in the end."""
+    slices = grouped_slices(passages.column("doc_id"), -(-passages.num_rows // _SLICE_PASSAGES))
+    parts = [_sentence_band_slice(passages.slice(offset, length), lexicon, params) for offset, length in slices]
     if not parts:
         return SENTENCE_BANDS.empty_table()
     return conform(pa.concat_tables(parts).unify_dictionaries().combine_chunks(), SENTENCE_BANDS)
@@ -244,9 +254,15 @@ def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: Paraphras
         lexicon,
         params,
     )
-    ids = [sentence.id for sentence in sentences]
-    docs = [doc_of[sentence.passage_id] for sentence in sentences]
-    texts = [" ".join(sorted(sentence.words)) for sentence in sentences]
+    found = [(sentence.id, doc_of[sentence.passage_id], sentence) for sentence in sentences]
+    found += spanning_sentences(passages, lexicon, params)
+    # In text order, document by document (a stable sort: the passages' are already), whatever
+    # the documents the slice holds.
+    rank = {doc_id: k for k, doc_id in enumerate(dict.fromkeys(doc_of.values()))}
+    found.sort(key=lambda row: (rank[row[1]], row[2].start))
+    ids = [sentence_id_ for sentence_id_, _, _ in found]
+    docs = [doc_id for _, doc_id, _ in found]
+    texts = [" ".join(sorted(sentence.words)) for _, _, sentence in found]
     if not texts:
         return SENTENCE_BANDS.empty_table()
     matrix, _ = signature_matrix(texts, _fingerprint_params(params))  # every text has words
@@ -254,6 +270,39 @@ def _sentence_band_slice(passages: pa.Table, lexicon: Lexicon, params: Paraphras
         band_table(pa.array(ids, type=pa.string()), pa.array(docs, type=pa.string()), band_keys(matrix, params.lsh)),
         SENTENCE_BANDS,
     )
+
+
+def spanning_sentences(
+    passages: pa.Table, lexicon: Lexicon, params: ParaphraseParams
+) -> list[tuple[str, str, ContentSentence]]:
+    """(sentence id, doc_id, sentence) of the content sentences that run over more than one
+    passage of their document (``ReuseDocument``'s sentences, which verification reads): text
+    hard-wrapped into one passage per line, its lines often too short for a sentence of their own
+    or taken for headings, and a paragraph cut at ``PASSAGE_MAX_CHARS``. Only documents with two
+    passages not parted by a blank line can have one. ``passages`` holds whole documents.
+
+    The id names the passage the sentence ends in, before whose start the sentence starts: no
+    sentence of that passage alone has it."""
+    docs, last = set(), {}
+    for doc_id, char_start, text, kind in zip(*(passages.column(name).to_pylist() for name in _WHOLE)):
+        if kind == "header":
+            continue
+        if doc_id in last and char_start - last[doc_id] <= 1:
+            docs.add(doc_id)
+        last[doc_id] = char_start + len(text)
+    if not docs:
+        return []
+    found = []
+    for doc_id, document in reuse_documents(rows_of_documents(passages, docs), lexicon, params, {}).items():
+        starts = [start for _, start, _ in document.passages]
+        for sentence in document.sentences:
+            ending = bisect_left(starts, sentence.end) - 1  # the last passage starting before its end
+            if starts[ending] > sentence.start:
+                found.append((sentence_id(document.passages[ending][0], sentence.start), doc_id, sentence))
+    return found
+
+
+_WHOLE = ("doc_id", "char_start", "text", "kind")
 
 
 @dataclass(frozen=True)
@@ -441,6 +490,11 @@ def _lone_pairs_alike(
             params,
         )
     }
+    # A sentence over several passages is named by the passage it ends in: read its document.
+    spanning = {doc_of(passage_of_sentence(s)) for pair in lone.values() for s in pair if s not in words}
+    if spanning:
+        found = spanning_sentences(rows_of_documents(passages, spanning), lexicon, params)
+        words.update((sentence_id_, sentence.words) for sentence_id_, _, sentence in found)
     alike = {}
     for pair, (first, second) in lone.items():
         x, y = words.get(first, frozenset()), words.get(second, frozenset())
@@ -526,7 +580,7 @@ def find_paraphrases(
 # ---------------------------------------------------------------------------- the pool
 def sentence_bands(passages: pa.Table, params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
     """``sentence_band_rows`` of the passages, cut by rows when the pool is used."""
-    return map_table(functools.partial(_sentence_band_chunk, params=params), passages, parallel)
+    return map_table(functools.partial(_sentence_band_chunk, params=params), passages, parallel, group_by="doc_id")
 
 
 def _sentence_band_chunk(passages: pa.Table, params: ParaphraseParams) -> pa.Table:
