@@ -565,6 +565,32 @@ def test_reading_rows_of_some_anchors_is_filtering_every_partition(tmp_path_fact
     assert passages == len(set(everything.column("passage_id").to_pylist()))
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=300), st.sets(st.integers(0, 40)), st.integers(1, 50))
+def test_a_filtered_read_decodes_a_few_rows_at_a_time_and_keeps_the_rows_in_order(
+    tmp_path_factory, docs, wanted, rows_at_once
+):
+    """A partition too big to keep is read for some documents a few rows at a time (its peak is
+    those rows, not the file): the rows a filter of the whole file gives, in file order."""
+    out = tmp_path_factory.mktemp("filtered")
+    table = pa.table(
+        {
+            "passage_id": [f"p{i}" for i in range(len(docs))],
+            "doc_id": [f"d{doc}" for doc in docs],
+            "anchor": [f"n:{i % 7}" for i in range(len(docs))],
+        }
+    )
+    path = tables.write_partition(table, out, "anchors", "2025-01-01") / tables.PART_FILE
+    values = tables.string_array({f"d{doc}" for doc in wanted})
+    whole = pq.read_table(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tables, "FILTERED_READ_ROWS", rows_at_once)
+        got = tables.filtered_read(path, ["doc_id", "passage_id"], "doc_id", values)
+    expected = whole.filter(pc.is_in(whole.column("doc_id"), value_set=values)).select(["doc_id", "passage_id"])
+    assert got.to_pylist() == expected.to_pylist()
+    assert got.schema.field("doc_id").type == whole.schema.field("doc_id").type
+
+
 def test_threads_reading_one_partition_at_once_read_it_once_and_keep_it_once(tmp_path, monkeypatch):
     table = pa.table({"passage_id": ["p1", "p2"], "doc_id": ["d1", "d2"], "anchor": ["n:a", "n:b"]})
     path = tables.write_partition(table, tmp_path, "anchors", "2025-01-01") / tables.PART_FILE
