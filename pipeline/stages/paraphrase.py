@@ -283,13 +283,7 @@ def spanning_sentences(
 
     The id names the passage the sentence ends in, before whose start the sentence starts: no
     sentence of that passage alone has it."""
-    docs, last = set(), {}
-    for doc_id, char_start, text, kind in zip(*(passages.column(name).to_pylist() for name in _WHOLE)):
-        if kind == "header":
-            continue
-        if doc_id in last and char_start - last[doc_id] <= 1:
-            docs.add(doc_id)
-        last[doc_id] = char_start + len(text)
+    docs = _wrapped_documents(passages.filter(pc.not_equal(passages.column("kind"), "header")))
     if not docs:
         return []
     found = []
@@ -302,7 +296,18 @@ def spanning_sentences(
     return found
 
 
-_WHOLE = ("doc_id", "char_start", "text", "kind")
+def _wrapped_documents(passages: pa.Table) -> set[str]:
+    """The documents of ``passages`` (in text order, document by document) with a passage that
+    starts at most one character after the one before it ends: no blank line between them."""
+    if passages.num_rows < 2:
+        return set()
+    doc_ids = passages.column("doc_id").combine_chunks()
+    if pa.types.is_dictionary(doc_ids.type):
+        doc_ids = doc_ids.cast(doc_ids.type.value_type)
+    same = pc.equal(doc_ids[1:], doc_ids[:-1]).to_numpy(zero_copy_only=False)
+    start = passages.column("char_start").to_numpy()
+    end = start + pc.utf8_length(passages.column("text")).to_numpy()
+    return set(doc_ids.take(pa.array(np.flatnonzero(same & (start[1:] - end[:-1] <= 1)) + 1)).to_pylist())
 
 
 @dataclass(frozen=True)
@@ -579,7 +584,7 @@ def find_paraphrases(
 
 # ---------------------------------------------------------------------------- the pool
 def sentence_bands(passages: pa.Table, params: ParaphraseParams, parallel: ParallelParams) -> pa.Table:
-    """``sentence_band_rows`` of the passages, cut by rows when the pool is used."""
+    """``sentence_band_rows`` of the passages, cut between documents when the pool is used."""
     return map_table(functools.partial(_sentence_band_chunk, params=params), passages, parallel, group_by="doc_id")
 
 
