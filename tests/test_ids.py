@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.core.ids import batch_date, doc_of, ordinal_of, passage_id, passage_of_sentence, sentence_id
+from pipeline.core.ids import (
+    batch_date,
+    doc_of,
+    join_ids,
+    join_ids_encoded,
+    ordinal_of,
+    passage_id,
+    passage_of_sentence,
+    sentence_id,
+)
 
 
 @given(st.text(min_size=1), st.integers(0, 99_999), st.integers(0, 10**7))
@@ -31,3 +42,18 @@ def test_only_the_exact_spelling_names_a_batch():
     for name in ("20250305", "2025-W10-3", "2025-03-05T00:00", "2025-3-5", " 2025-03-05", "2025-02-30"):
         assert batch_date(name) is None, name
     assert batch_date("2025-03-05") == dt.date(2025, 3, 5)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 12_000), st.integers(-1, 40)), max_size=60),
+    st.lists(st.text(alphabet="abc:@0", min_size=1, max_size=4), min_size=4, max_size=4, unique=True),
+)
+def test_ids_encoded_once_each_are_the_dictionary_encoded_ids(rows, names):
+    """The history index spells each distinct id once: the same dictionary (in order of first
+    appearance) and indices as spelling every row and encoding them."""
+    docs = pa.array(names)
+    doc, ordinal, start = (np.array([row[k] for row in rows], dtype=np.int32) for k in range(3))
+    encoded = join_ids_encoded(docs, doc, ordinal, start)
+    expected = join_ids(docs, doc, ordinal, start).dictionary_encode()
+    assert encoded.dictionary.equals(expected.dictionary)
+    assert encoded.indices.cast(pa.int32()).equals(expected.indices.cast(pa.int32()))

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
-from pipeline.core.ids import join_ids, split_ids
+from pipeline.core.ids import join_ids_encoded, split_ids
 from pipeline.core.schema import SCHEMA_KEY
 from pipeline.core.tables import (
     PART_FILE,
@@ -336,8 +336,9 @@ def rows_in_buckets(segment: Segment, wanted: dict[int, np.ndarray], schema: pa.
         return schema.empty_table()
     docs = pq.read_table(segment.folder / DOCS).column("doc_id").combine_chunks()
     band, bucket, doc, ordinal, start = (np.concatenate(column) for column in zip(*found))
+    del found
     doc_ids = pa.DictionaryArray.from_arrays(pa.array(doc.astype(np.int32)), docs)
-    ids = join_ids(docs, doc, ordinal, start).dictionary_encode()
+    ids = join_ids_encoded(docs, doc, ordinal, start)
     return pa.Table.from_arrays([ids, doc_ids, pa.array(band, pa.int16()), pa.array(bucket, pa.int64())], schema=schema)
 
 

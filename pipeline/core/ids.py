@@ -91,6 +91,34 @@ def split_ids(ids: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarr
     return split if spelled.equals(ids.cast(pa.string())) else None  # "x:007" spells back as "x:0007"
 
 
+def join_ids_encoded(docs: pa.Array, doc: np.ndarray, ordinal: np.ndarray, start: np.ndarray) -> pa.DictionaryArray:
+    """``join_ids(...).dictionary_encode()``, each distinct id spelled once: the history rows of a
+    bulk load's buckets are tens of millions, a few million ids. The dictionary is in order of
+    first appearance, as ``dictionary_encode`` makes it; distinct parts spell distinct ids (the
+    index holds only ids that ``split_ids`` spells back)."""
+    if not len(doc):
+        return join_ids(docs, doc, ordinal, start).dictionary_encode()
+    # (doc, ordinal) in one int64, then start: a stable sort keeps each id's rows in row order.
+    order = np.lexsort((start, (doc.astype(np.int64) << 32) | ordinal.astype(np.int64)))
+    high = (doc[order].astype(np.int64) << 32) | ordinal[order].astype(np.int64)
+    low = start[order]
+    new = np.empty(len(order), dtype=bool)
+    new[0] = True
+    np.not_equal(high[1:], high[:-1], out=new[1:])
+    new[1:] |= low[1:] != low[:-1]
+    del high, low
+    first = order[new]  # each id's first row, ids in sorted order
+    group = np.cumsum(new) - 1  # the sorted id of each row of ``order``
+    by_appearance = np.argsort(first, kind="stable")
+    code = np.empty(len(first), dtype=np.int32)
+    code[by_appearance] = np.arange(len(first), dtype=np.int32)
+    indices = np.empty(len(order), dtype=np.int32)
+    indices[order] = code[group]
+    firsts = first[by_appearance]
+    dictionary = join_ids(docs, doc[firsts], ordinal[firsts], start[firsts])
+    return pa.DictionaryArray.from_arrays(pa.array(indices), dictionary)
+
+
 def join_ids(docs: pa.Array, doc: np.ndarray, ordinal: np.ndarray, start: np.ndarray) -> pa.Array:
     """The ids ``split_ids`` took apart: ``passage_id(docs[doc], ordinal)``, and ``sentence_id`` of
     it and ``start`` where start is not -1."""
