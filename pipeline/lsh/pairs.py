@@ -218,5 +218,10 @@ def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, lsh: LshParams)
     # has tens of millions, and an Arrow hash set of them would cost far more memory.
     if history_bands.num_rows:
         new_buckets = sorted_unique(_numpy(new_bands, "bucket"))
-        history_bands = history_bands.filter(pa.array(sorted_member(_numpy(history_bands, "bucket"), new_buckets)))
+        kept = sorted_member(_numpy(history_bands, "bucket"), new_buckets)
+        del new_buckets
+        # The history index's lookups give only such rows: no copy of them (a bulk load's are tens
+        # of millions, and the caller still holds the originals through the pairing).
+        if not kept.all():
+            history_bands = history_bands.filter(pa.array(kept))
     return _lsh_pair_codes(_BandIndex.build(new_bands, history_bands), lsh.max_bucket_size)
