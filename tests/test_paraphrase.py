@@ -29,6 +29,7 @@ from pipeline.stages.paraphrase import (
     sentence_band_rows,
     spanning_sentences,
 )
+from pipeline.text.paragraphs import classify
 from pipeline.text.reuse import SeedIndex, sentence_seeds
 from pipeline.text.sentences import split_sentences, typed_sentences
 from pipeline.text.synonyms import Lexicon
@@ -105,16 +106,16 @@ def test_the_pipeline_links_a_paraphrase_and_shows_its_sentences(tmp_path):
 
 
 def line_passages(doc_id: str, text: str) -> dict[str, list]:
-    """Passage rows of ``text``, one per line, as a web page's hard-wrapped lines are cut: short
-    lines without a stop are taken for headings."""
+    """Passage rows of ``text``, one per line, as a web page's hard-wrapped lines are cut, each
+    classified as the passage splitter does (short lines without a stop are taken for headings)."""
     rows: dict[str, list] = {"passage_id": [], "doc_id": [], "char_start": [], "text": [], "kind": []}
-    start = 0
-    for ordinal, line in enumerate(text.split("\n")):
+    lines, start = text.split("\n"), 0
+    for ordinal, line in enumerate(lines):
         rows["passage_id"].append(passage_id(doc_id, ordinal))
         rows["doc_id"].append(doc_id)
         rows["char_start"].append(start)
         rows["text"].append(line)
-        rows["kind"].append("heading" if len(line) < 40 and not line.endswith(".") else "body")
+        rows["kind"].append(classify(line, lines[ordinal + 1] if ordinal + 1 < len(lines) else None))
         start += len(line) + 1
     return rows
 
