@@ -401,7 +401,7 @@ def filtered_read(path: str | Path, columns: list[str], column: str, values: pa.
     file = pq.ParquetFile(path, pre_buffer=False)
     batches = [
         batch.filter(pc.is_in(batch.column(column), value_set=values))
-        for batch in file.iter_batches(FILTERED_READ_ROWS, columns=columns, use_threads=False)
+        for batch in file.iter_batches(FILTERED_READ_ROWS, columns=columns)
     ]
     schema = file.schema_arrow
     return pa.Table.from_batches(batches, schema=pa.schema([schema.field(name) for name in columns], schema.metadata))
