@@ -147,8 +147,9 @@ class BatchTask(OutputTask):
     # its batch it reads (rows_in; none: it reads files).
     settings: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
-    # (buckets, anchors) the stage skipped as too common, set by a stage that has them.
-    skipped: tuple[int, int | None] | None = None
+    # The table whose partition notes hold the buckets and anchors the stage skipped as too
+    # common (SKIPPED_BUCKETS, SKIPPED_ANCHORS), for a stage that has them.
+    skipped_in: str | None = None
 
     @property
     def batch_key(self) -> str:
@@ -233,10 +234,22 @@ class BatchTask(OutputTask):
             sorted(read) if self.reads else None,
             [t.path for t in published],
             seconds,
-            self.skipped,
+            self.skipped(),
         )
         runs.write_run(run, Path(self.out_dir))
         log.info("batch %s %s: %d rows in %.1f s", self.batch_key, run.stage, run.rows_out, seconds)
+
+    def skipped(self) -> tuple[int, int | None] | None:
+        """(buckets, anchors) skipped, from the notes of this batch's ``skipped_in`` partition,
+        written whichever process (a Spark driver) ran the stage; None for a partition from before
+        the counts (anchors None where the stage has none)."""
+        if self.skipped_in is None:
+            return None
+        notes = tables.partition_notes(Path(self.out_dir), self.skipped_in, self.batch_key)
+        if SKIPPED_BUCKETS not in notes:
+            return None
+        anchors = notes.get(SKIPPED_ANCHORS)
+        return int(notes[SKIPPED_BUCKETS]), None if anchors is None else int(anchors)
 
 
 @BatchTask.event_handler(luigi.Event.PROCESSING_TIME)
@@ -345,6 +358,7 @@ class _Join(BatchTask):
     ``[anchors] window_days``."""
 
     settings, reads = ("candidates", "anchors"), ("bands", "anchors")
+    skipped_in = "candidates"
 
     def requires(self):
         return {"bands": self.same_batch(Bands), "previous": self.previous_batch()}
@@ -369,12 +383,6 @@ class _Join(BatchTask):
         earlier = self.earlier_batches(table)
         history_index.refresh(Path(self.out_dir), table, earlier, process_context().partitions)
         return earlier
-
-    def record_run(self, seconds: float) -> None:
-        notes = tables.partition_notes(Path(self.out_dir), "candidates", self.batch_key)
-        if SKIPPED_BUCKETS in notes:
-            self.skipped = (int(notes[SKIPPED_BUCKETS]), int(notes[SKIPPED_ANCHORS]))
-        super().record_run(seconds)
 
 
 class CandidateJoin(_Join):
@@ -496,6 +504,7 @@ class Paraphrase(BatchTask):
     verified pairs)."""
 
     settings, reads = ("paraphrase",), ("passages",)
+    skipped_in = "paraphrases"
 
     def requires(self):
         return {
@@ -529,12 +538,6 @@ class Paraphrase(BatchTask):
         )
         self.output()["sentence_bands"].write(bands)
         history_index.index_batch(Path(self.out_dir), "sentence_bands", self.batch_key, bands)
-
-    def record_run(self, seconds: float) -> None:
-        notes = tables.partition_notes(Path(self.out_dir), "paraphrases", self.batch_key)
-        if SKIPPED_BUCKETS in notes:  # a partition from before the count has none
-            self.skipped = (int(notes[SKIPPED_BUCKETS]), None)
-        super().record_run(seconds)
 
     def sentence_bands(self, params: ParaphraseParams) -> pa.Table:
         """The batch's sentence bands. Its passages are let go on return: a 1M-passage batch's texts
