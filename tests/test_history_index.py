@@ -4,6 +4,7 @@ partition, through compaction, a batch run again and ids it cannot spell."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -16,7 +17,9 @@ from hypothesis import strategies as st
 
 from pipeline.core import history_index, tables
 from pipeline.core.ids import PASSAGE_ID_SQL, join_ids, passage_id, sentence_id, split_ids
-from pipeline.lsh.bands import band_table
+from pipeline.lsh import pairs
+from pipeline.lsh.bands import LshParams, band_table
+from pipeline.stages.paraphrase import ParaphraseParams, candidate_documents
 
 BATCHES = ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-05"]
 
@@ -151,3 +154,47 @@ def test_ids_split_and_spell_back(parts):
             ).fetchall()
         ]
     assert spelled == ids.to_pylist()
+
+
+def _pairs(codes: pairs.PairCodes) -> set[tuple[str, str, int]]:
+    ids = codes.passage_ids.cast(pa.string())
+    return set(zip(ids.take(pa.array(codes.a)).to_pylist(), ids.take(pa.array(codes.b)).to_pylist(), codes.shared))
+
+
+def stock_partition(rng: np.random.Generator, batch: str, n: int) -> pa.Table:
+    """``n`` sentences of 4 bands, a third of whose buckets are one of four stock values."""
+    docs = [f"{batch}-d{i // 3}" for i in range(n)]
+    ids = [sentence_id(passage_id(d, i % 3), 10 * i) for i, d in enumerate(docs)]
+    buckets = np.where(rng.random((n, 4)) < 0.3, rng.integers(0, 4, (n, 4)), rng.integers(-200, 200, (n, 4)))
+    return band_table(pa.array(ids), pa.array(docs), buckets.astype(np.int64))
+
+
+@pytest.mark.parametrize("cap", [3, 6, 15, 10_000])
+def test_a_capped_lookup_pairs_as_the_whole_lookup_does(tmp_path, monkeypatch, cap):
+    """Leaving out the history rows of buckets over the cap changes no pair, no count of skipped
+    buckets, no stock sentence that pairs and no candidate; one batch is read from its partition."""
+    monkeypatch.setattr(history_index, "FENCE", 4)
+    rng = np.random.default_rng(3)
+    for i, batch in enumerate(BATCHES):
+        rows = stock_partition(rng, batch, 50 + 60 * i)
+        tables.write_partition(rows, tmp_path, "sentence_bands", batch)
+        if i != 2:
+            history_index.index_batch(tmp_path, "sentence_bands", batch, rows)
+    new = stock_partition(rng, "2025-01-09", 90)
+    lsh = LshParams(4, 1, cap)
+    whole = history_index.history_rows(tmp_path, "sentence_bands", BATCHES, new)
+    lookup = history_index.history_lookup(tmp_path, "sentence_bands", BATCHES, new, cap=cap)
+    expected = pairs.lsh_pair_codes(new, whole, lsh)
+    got = pairs.lsh_pair_codes(new, lookup.rows, lsh, lookup.over, lookup.stock)
+    assert _pairs(got) == _pairs(expected) and got.skipped == expected.skipped
+    # Stock: the same new sentences, and the same earlier ones among those that pair.
+    capped = [set(c.passage_ids.cast(pa.string()).take(pa.array(c.capped)).to_pylist()) for c in (got, expected)]
+    paired = {p for a, b, _ in _pairs(got) for p in (a, b)} | set(new.column("passage_id").to_pylist())
+    assert capped[0] <= capped[1] and capped[0] & paired == capped[1] & paired
+    params = replace(ParaphraseParams(), stock_documents=cap, min_candidate_sentences=1)
+    candidates = candidate_documents(new, lookup.rows, params, lookup.over, lookup.stock)
+    assert candidates == candidate_documents(new, whole, params) and candidates.doc_pairs
+    if cap < 10:  # the case it is for: most rows left out, and earlier sentences in both kinds of bucket
+        assert lookup.rows.num_rows < whole.num_rows / 2 and lookup.over and lookup.stock.any()
+    if cap == 10_000:
+        assert not lookup.over and _rows(lookup.rows) == _rows(whole)

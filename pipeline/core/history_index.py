@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
@@ -52,6 +53,7 @@ from pipeline.core.tables import (
     rows_schema,
     sorted_member,
     sorted_unique,
+    unique_counts,
 )
 
 INDEX_DIR = "index"
@@ -307,13 +309,42 @@ def _groups_by_band(metadata: pq.FileMetaData) -> dict[int, int]:
 # --- lookups -------------------------------------------------------------------------------------
 
 
-def rows_in_buckets(segment: Segment, wanted: dict[int, np.ndarray], schema: pa.Schema) -> pa.Table:
-    """The rows of ``segment`` whose bucket is one of ``wanted[band]`` (sorted, unique), as rows of
-    ``schema`` (the table's: ids spelled back)."""
+@dataclass(frozen=True)
+class _Found:
+    """A segment's rows in the wanted buckets, as the index holds them: band, bucket, and the id's
+    parts (``doc`` a code of the segment's docs list)."""
+
+    segment: Segment
+    band: np.ndarray
+    bucket: np.ndarray
+    doc: np.ndarray
+    ordinal: np.ndarray
+    start: np.ndarray
+
+    def take(self, keep: np.ndarray) -> _Found:
+        return _Found(self.segment, *(column[keep] for column in self.columns()))
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return self.band, self.bucket, self.doc, self.ordinal, self.start
+
+    def spelled(self, schema: pa.Schema) -> pa.Table:
+        """As rows of ``schema`` (the table's: ids spelled back)."""
+        if not len(self.band):
+            return schema.empty_table()
+        docs = pq.read_table(self.segment.folder / DOCS).column("doc_id").combine_chunks()
+        doc_ids = pa.DictionaryArray.from_arrays(pa.array(self.doc.astype(np.int32)), docs)
+        ids = join_ids_encoded(docs, self.doc, self.ordinal, self.start)
+        return pa.Table.from_arrays(
+            [ids, doc_ids, pa.array(self.band, pa.int16()), pa.array(self.bucket, pa.int64())], schema=schema
+        )
+
+
+def _found_in(segment: Segment, wanted: dict[int, np.ndarray]) -> _Found:
+    """The rows of ``segment`` whose bucket is one of ``wanted[band]`` (sorted, unique)."""
     metadata = pq.read_metadata(segment.folder / KEYS)
     fences = pq.read_table(segment.folder / FENCES)
     fence_band = fences.column("band").to_numpy()
-    found: list[tuple[np.ndarray, ...]] = []
+    found: list[tuple[np.ndarray, ...]] = [(np.zeros(0, np.int16), np.zeros(0, np.int64), *[np.zeros(0, np.int32)] * 3)]
     for group in range(metadata.num_row_groups):
         row_group = metadata.row_group(group)
         band = int(row_group.column(0).statistics.min)
@@ -332,14 +363,9 @@ def rows_in_buckets(segment: Segment, wanted: dict[int, np.ndarray], schema: pa.
         )
         found.append((np.full(len(rows), band, np.int16), *(np.asarray(columns[name][rows]) for name in _RAW)))
         del mapped, columns
-    if not found:
-        return schema.empty_table()
-    docs = pq.read_table(segment.folder / DOCS).column("doc_id").combine_chunks()
-    band, bucket, doc, ordinal, start = (np.concatenate(column) for column in zip(*found))
+    columns = [np.concatenate(column) for column in zip(*found)]
     del found
-    doc_ids = pa.DictionaryArray.from_arrays(pa.array(doc.astype(np.int32)), docs)
-    ids = join_ids_encoded(docs, doc, ordinal, start)
-    return pa.Table.from_arrays([ids, doc_ids, pa.array(band, pa.int16()), pa.array(bucket, pa.int64())], schema=schema)
+    return _Found(segment, *columns)
 
 
 def _raw_column(mapped: np.memmap, at: int, row_group: pq.RowGroupMetaData, column: int) -> np.ndarray:
@@ -382,13 +408,6 @@ def ramp_of(counts: np.ndarray) -> np.ndarray:
     return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def wanted_buckets(new_rows: pa.Table) -> dict[int, np.ndarray]:
-    """Each band's distinct buckets of ``new_rows`` (bands schema), sorted; band by band (a bulk
-    load's 32M rows sorted at once would cost GBs)."""
-    band, bucket = _numpy(new_rows, "band"), _numpy(new_rows, "bucket")
-    return {number: sorted_unique(bucket[band == number]) for number in _bands_in(band)}
-
-
 def stale_segments(out_dir: Path) -> list[str]:
     """``index/<table>/<segment>: why`` for each segment lookups leave out (doctor's findings)."""
     return [f"{folder.relative_to(out_dir)}: {why}" for table in INDEXED for folder, why in segments(out_dir, table)[1]]
@@ -407,24 +426,104 @@ def history_rows(
     """The rows of ``table`` (bands or sentence_bands) of ``batches`` in one of ``new_rows``' buckets
     of the same band: through the index where a segment holds them, else read from the partitions
     (a batch not indexed yet, or whose segment is stale). Only such rows can pair with ``new_rows``."""
+    return history_lookup(out_dir, table, batches, new_rows, cache).rows
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The history rows a batch can pair with (``history_lookup``). ``over``: each band's buckets
+    (sorted) that hold more than the cap's rows with the batch's own and whose history rows
+    ``rows`` leaves out; ``stock``: which of ``rows`` are of a passage in one of those too."""
+
+    rows: pa.Table
+    over: dict[int, np.ndarray]
+    stock: np.ndarray
+
+
+def history_lookup(
+    out_dir: Path,
+    table: str,
+    batches: list[str],
+    new_rows: pa.Table,
+    cache: PartitionCache | None = None,
+    cap: int | None = None,
+) -> Lookup:
+    """``history_rows``; with a ``cap``, the rows of a bucket that holds more than ``cap`` rows
+    with the batch's are left out and the bucket named in ``over`` instead: the pairing skips such
+    a bucket all the same (``pipeline.lsh.pairs``), and in a long archive most history rows in a
+    batch's buckets are in such stock buckets (spelling their ids was most of a lookup's time)."""
     schema = rows_schema(table)
     if not batches or not new_rows.num_rows:
-        return schema.empty_table()
+        return Lookup(schema.empty_table(), {}, np.zeros(0, dtype=bool))
     chosen, rest = cover(segments(out_dir, table)[0], batches)
-    wanted = wanted_buckets(new_rows)
-    parts = [rows_in_buckets(segment, wanted, schema) for segment in chosen]
+    counted = bucket_counts(new_rows)
+    wanted = {band: buckets for band, (buckets, _) in counted.items()}
+    found = [_found_in(segment, wanted) for segment in chosen]
+    read = None
     if rest:
-        rows = read_rows_with(out_dir, table, rest, "bucket", new_rows.column("bucket").to_numpy(), cache)
-        parts.append(rows.filter(pa.array(_in_wanted(rows, wanted))))
-    return pa.concat_tables(parts) if parts else schema.empty_table()
+        read = read_rows_with(out_dir, table, rest, "bucket", new_rows.column("bucket").to_numpy(), cache)
+        read = read.filter(pa.array(_in_buckets(_numpy(read, "band"), _numpy(read, "bucket"), wanted)))
+    history = [(f.band, f.bucket) for f in found]
+    if read is not None:
+        history.append((_numpy(read, "band"), _numpy(read, "bucket")))
+    over = {} if cap is None else _over_cap(counted, history, cap)
+    parts, stock = [], []
+    for f in found:
+        dropped = _in_buckets(f.band, f.bucket, over)
+        kept = f.take(~dropped)
+        parts.append(kept.spelled(schema))
+        stock.append(_sentences_among(kept, f.take(dropped)))
+    if read is not None:
+        dropped = _in_buckets(_numpy(read, "band"), _numpy(read, "bucket"), over)
+        kept_rows = read.filter(pa.array(~dropped))
+        parts.append(kept_rows)
+        left_out = pc.unique(read.filter(pa.array(dropped)).column("passage_id").cast(pa.string()))
+        stock.append(pc.is_in(kept_rows.column("passage_id").cast(pa.string()), value_set=left_out).to_numpy())
+    rows = pa.concat_tables(parts) if parts else schema.empty_table()
+    return Lookup(rows, over, np.concatenate(stock) if stock else np.zeros(0, dtype=bool))
 
 
-def _in_wanted(rows: pa.Table, wanted: dict[int, np.ndarray]) -> np.ndarray:
-    """Which of ``rows`` hold one of ``wanted``'s buckets of their band (the index's lookups give
-    those alone; a bucket of another band pairs with nothing)."""
-    band, bucket = rows.column("band").to_numpy(), rows.column("bucket").to_numpy()
-    keep = np.zeros(rows.num_rows, dtype=bool)
-    for number, probes in wanted.items():
+def bucket_counts(new_rows: pa.Table) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Each band's distinct buckets of ``new_rows`` (bands schema), sorted, and how many rows hold
+    each; band by band (a bulk load's 32M rows sorted at once would cost GBs)."""
+    band, bucket = _numpy(new_rows, "band"), _numpy(new_rows, "bucket")
+    return {number: unique_counts(bucket[band == number]) for number in _bands_in(band)}
+
+
+def _over_cap(
+    counted: dict[int, tuple[np.ndarray, np.ndarray]], history: list[tuple[np.ndarray, np.ndarray]], cap: int
+) -> dict[int, np.ndarray]:
+    """Each band's buckets of the batch holding history rows and more than ``cap`` rows in all
+    (``history``: the band and bucket columns of each part of the history rows in its buckets)."""
+    over = {}
+    for number, (buckets, counts) in counted.items():
+        held = np.zeros(len(buckets), dtype=np.int64)
+        for band, bucket in history:
+            held += np.bincount(np.searchsorted(buckets, bucket[band == number]), minlength=len(buckets))
+        over[number] = buckets[(held > 0) & (counts + held > cap)]
+    return {number: buckets for number, buckets in over.items() if len(buckets)}
+
+
+def _sentences_among(kept: _Found, dropped: _Found) -> np.ndarray:
+    """Which of ``kept``'s rows are of a passage (doc, ordinal, start) that ``dropped`` has a row of."""
+    if not len(kept.doc) or not len(dropped.doc):
+        return np.zeros(len(kept.doc), dtype=bool)
+    high = (kept.doc.astype(np.int64) << 32) | kept.ordinal.astype(np.int64)
+    highs = sorted_unique(high)
+    dropped_high = (dropped.doc.astype(np.int64) << 32) | dropped.ordinal.astype(np.int64)
+    maybe = sorted_member(dropped_high, highs)
+    # (doc, ordinal) ranked among the kept ones, and start (-1 or more): one int64 key.
+    key = (np.searchsorted(highs, high).astype(np.int64) << 32) | (kept.start.astype(np.int64) + 1)
+    dropped_key = (np.searchsorted(highs, dropped_high[maybe]).astype(np.int64) << 32) | (
+        dropped.start[maybe].astype(np.int64) + 1
+    )
+    return sorted_member(key, sorted_unique(dropped_key))
+
+
+def _in_buckets(band: np.ndarray, bucket: np.ndarray, by_band: dict[int, np.ndarray]) -> np.ndarray:
+    """Which rows hold one of ``by_band``'s buckets (sorted, unique) of their band."""
+    keep = np.zeros(len(band), dtype=bool)
+    for number, probes in by_band.items():
         at = np.flatnonzero(band == number)
         keep[at] = sorted_member(bucket[at], probes)
     return keep

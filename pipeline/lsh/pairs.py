@@ -140,12 +140,20 @@ class PairCodes:
     doc_ids: pa.Array
 
 
-def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
-    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap`` skipped."""
+def _lsh_pair_codes(
+    index: _BandIndex, cap: int, left_out: np.ndarray | None = None, stock: np.ndarray | None = None, over: int = 0
+) -> PairCodes:
+    """Passage pairs sharing a bucket in at least one band, with how many; buckets over ``cap`` skipped.
+    ``left_out``: rows of the ``over`` buckets known to be over the cap already (not grouped, their
+    passages capped); ``stock``: rows whose passages are capped all the same."""
     # One band's rows at a time, in row order: a stable sort of the small band numbers (a radix
     # sort) splits them all at once, where a comparison per band passed over every row 32 times.
     by_band = np.argsort(index.band, kind="stable")
-    band_sizes = np.bincount(index.band) if len(index.band) else np.zeros(0, dtype=np.int64)
+    if left_out is not None:
+        by_band = by_band[~left_out[by_band]]
+    kept = index.band if left_out is None else index.band[~left_out]
+    band_sizes = np.bincount(kept) if len(kept) else np.zeros(0, dtype=np.int64)
+    del kept
     band_ends = np.cumsum(band_sizes)
     bands = [by_band[band_ends[band] - band_sizes[band] : band_ends[band]] for band in np.flatnonzero(band_sizes)]
     # Bands are independent, and numpy's sorts and gathers let go of the GIL: a thread per core.
@@ -153,7 +161,8 @@ def _lsh_pair_codes(index: _BandIndex, cap: int) -> PairCodes:
     found = thread_map(functools.partial(_bands_pair_codes, index, cap), groups)
     pieces = [piece for codes, _, _ in found for piece in codes]
     capped = [c for _, c, _ in found if len(c)]
-    skipped = sum(n for _, _, n in found)
+    capped += [index.passage[rows] for rows in (left_out, stock) if rows is not None]
+    skipped = over + sum(n for _, _, n in found)
     del found  # the only other holder of the pieces, which _concatenate_freeing lets go one by one
     n = len(index.doc_of)
     pair_codes, shared = unique_counts(_concatenate_freeing(pieces))
@@ -209,10 +218,19 @@ def _concatenate_freeing(pieces: list[np.ndarray]) -> np.ndarray:
     return joined
 
 
-def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, lsh: LshParams) -> PairCodes:
+def lsh_pair_codes(
+    new_bands: pa.Table,
+    history_bands: pa.Table,
+    lsh: LshParams,
+    over: dict[int, np.ndarray] | None = None,
+    history_stock: np.ndarray | None = None,
+) -> PairCodes:
     """Pairs of rows (a new one and a new or earlier one, of different documents) sharing a bucket,
     over ``bands``-schema rows, as codes: the candidates stage makes passage ids of them, and
-    paraphrase's millions of sentence pairs need not become strings."""
+    paraphrase's millions of sentence pairs need not become strings. ``over`` and ``history_stock``:
+    what a capped history lookup left out (``history_index.Lookup``): each band's buckets over the
+    cap whose history rows are not in ``history_bands`` (skipped, counted, their new passages
+    capped), and which ``history_bands`` rows are of a passage in one of them (capped too)."""
     # Only history rows in one of the batch's buckets can pair with it (a bucket value of another
     # band is grouped apart). Sorted arrays, not a hash set of the batch's buckets: a bulk load
     # has tens of millions, and an Arrow hash set of them would cost far more memory.
@@ -224,4 +242,16 @@ def lsh_pair_codes(new_bands: pa.Table, history_bands: pa.Table, lsh: LshParams)
         # of millions, and the caller still holds the originals through the pairing).
         if not kept.all():
             history_bands = history_bands.filter(pa.array(kept))
-    return _lsh_pair_codes(_BandIndex.build(new_bands, history_bands), lsh.max_bucket_size)
+            history_stock = None if history_stock is None else history_stock[kept]
+    index = _BandIndex.build(new_bands, history_bands)
+    n_new, left_out, stock = new_bands.num_rows, None, None
+    if over:
+        left_out = np.zeros(len(index.band), dtype=bool)
+        for number, buckets in over.items():
+            at = np.flatnonzero(index.band[:n_new] == number)
+            left_out[at] = sorted_member(index.bucket[at], buckets)
+    if history_stock is not None and history_stock.any():
+        stock = np.zeros(len(index.band), dtype=bool)
+        stock[n_new:] = history_stock
+    skipped = sum(len(buckets) for buckets in (over or {}).values())
+    return _lsh_pair_codes(index, lsh.max_bucket_size, left_out, stock, skipped)

@@ -522,10 +522,18 @@ class Paraphrase(BatchTask):
         # Only earlier sentences in one of the batch's buckets of the same band can pair with it.
         earlier = self.earlier_batches("sentence_bands")
         history_index.refresh(Path(self.out_dir), "sentence_bands", earlier, process_context().partitions)
-        history = history_index.history_rows(
-            Path(self.out_dir), "sentence_bands", earlier, bands, process_context().partitions
+        # The rows of stock buckets are left out of the lookup (their ids are never spelled): the
+        # pairing would skip those buckets all the same.
+        history = history_index.history_lookup(
+            Path(self.out_dir),
+            "sentence_bands",
+            earlier,
+            bands,
+            process_context().partitions,
+            params.lsh.max_bucket_size,
         )
-        candidates = candidate_documents(bands, history, params)
+        candidates = candidate_documents(bands, history.rows, params, history.over, history.stock)
+        del history
         wanted = {doc for pair in candidates.doc_pairs for doc in pair}
         passages = self.read_history("passages", ["passage_id", "doc_id", "char_start", "text", "kind"], doc_ids=wanted)
         credits = self.read_history("attributions", ["doc_id", "sentence_start", "sentence_end"], doc_ids=wanted)

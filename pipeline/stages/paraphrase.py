@@ -320,13 +320,20 @@ class ParaphraseCandidates:
     skipped_buckets: int = 0
 
 
-def candidate_documents(new_bands: pa.Table, history_bands: pa.Table, params: ParaphraseParams) -> ParaphraseCandidates:
+def candidate_documents(
+    new_bands: pa.Table,
+    history_bands: pa.Table,
+    params: ParaphraseParams,
+    over: dict[int, np.ndarray] | None = None,
+    history_stock: np.ndarray | None = None,
+) -> ParaphraseCandidates:
     """Document pairs with ``min_candidate_sentences`` sentence pairs sharing a bucket, not
     counting stock sentences: those sharing buckets with ``stock_documents`` other documents or
     more, or in a bucket of more than that many sentences ("Sign up for the Mail newsletter to
     get the day's top stories", "Follow CNN on social media"): a line repeated across many
-    unrelated articles proves nothing about any two."""
-    pairs = lsh_pair_codes(new_bands, history_bands, params.lsh)
+    unrelated articles proves nothing about any two. ``over``, ``history_stock``: the buckets a
+    capped history lookup found over that many and left out (``lsh_pair_codes``)."""
+    pairs = lsh_pair_codes(new_bands, history_bands, params.lsh, over, history_stock)
     if pairs.skipped:
         log.info(
             "paraphrase: %d sentence buckets of more than %d sentences skipped as stock lines",
