@@ -198,3 +198,18 @@ def test_a_capped_lookup_pairs_as_the_whole_lookup_does(tmp_path, monkeypatch, c
         assert lookup.rows.num_rows < whole.num_rows / 2 and lookup.over and lookup.stock.any()
     if cap == 10_000:
         assert not lookup.over and _rows(lookup.rows) == _rows(whole)
+
+
+@hypothesis_settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(-1, 2), st.booleans()), min_size=1))
+def test_the_kept_rows_ids_are_encoded_as_dictionary_encode_does(rows):
+    docs = pa.array(["a", "b", "c", "d"])
+    doc, ordinal, start, keep = (np.array(column) for column in zip(*rows))
+    doc, ordinal, start = doc.astype(np.int32), ordinal.astype(np.int32), start.astype(np.int32)
+    found = history_index._Found(None, doc, doc, doc, ordinal, start, doc, {})
+    ids, outside = history_index._kept_ids(docs, found, keep)
+    expected = join_ids(docs, doc[keep], ordinal[keep], start[keep]).dictionary_encode()
+    assert ids.dictionary.equals(expected.dictionary) and ids.indices.equals(expected.indices.cast(pa.int32()))
+    everywhere = join_ids(docs, doc, ordinal, start).to_pylist()
+    left_out = {i for i, k in zip(everywhere, keep) if not k}
+    assert outside.tolist() == [i in left_out for i in expected.to_pylist()]

@@ -45,12 +45,20 @@ def test_only_the_exact_spelling_names_a_batch():
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 12_000), st.integers(-1, 40)), max_size=60),
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.integers(0, 12_000) | st.integers(2**30, 2**31 - 1),
+            st.integers(-1, 40) | st.integers(2**30, 2**31 - 1),
+        ),
+        max_size=60,
+    ),
     st.lists(st.text(alphabet="abc:@0", min_size=1, max_size=4), min_size=4, max_size=4, unique=True),
 )
 def test_ids_encoded_once_each_are_the_dictionary_encoded_ids(rows, names):
     """The history index spells each distinct id once: the same dictionary (in order of first
-    appearance) and indices as spelling every row and encoding them."""
+    appearance) and indices as spelling every row and encoding them (parts that fit one int64
+    key and parts that do not)."""
     docs = pa.array(names)
     doc, ordinal, start = (np.array([row[k] for row in rows], dtype=np.int32) for k in range(3))
     encoded = join_ids_encoded(docs, doc, ordinal, start)

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
-from pipeline.core.ids import join_ids_encoded, split_ids
+from pipeline.core.ids import id_groups, join_ids, join_ids_encoded, split_ids
 from pipeline.core.schema import SCHEMA_KEY
 from pipeline.core.tables import (
     PART_FILE,
@@ -52,7 +52,6 @@ from pipeline.core.tables import (
     refuse_links,
     rows_schema,
     sorted_member,
-    sorted_unique,
     unique_counts,
 )
 
@@ -312,7 +311,8 @@ def _groups_by_band(metadata: pq.FileMetaData) -> dict[int, int]:
 @dataclass(frozen=True)
 class _Found:
     """A segment's rows in the wanted buckets, as the index holds them: band, bucket, and the id's
-    parts (``doc`` a code of the segment's docs list)."""
+    parts (``doc`` a code of the segment's docs list); ``probe``: each row's bucket as its place in
+    the band's wanted buckets, and ``held``: how many rows each wanted bucket of a band has here."""
 
     segment: Segment
     band: np.ndarray
@@ -320,23 +320,48 @@ class _Found:
     doc: np.ndarray
     ordinal: np.ndarray
     start: np.ndarray
+    probe: np.ndarray
+    held: dict[int, np.ndarray]
 
-    def take(self, keep: np.ndarray) -> _Found:
-        return _Found(self.segment, *(column[keep] for column in self.columns()))
-
-    def columns(self) -> tuple[np.ndarray, ...]:
-        return self.band, self.bucket, self.doc, self.ordinal, self.start
-
-    def spelled(self, schema: pa.Schema) -> pa.Table:
-        """As rows of ``schema`` (the table's: ids spelled back)."""
-        if not len(self.band):
-            return schema.empty_table()
+    def spelled(self, schema: pa.Schema, keep: np.ndarray | None = None) -> tuple[pa.Table, np.ndarray]:
+        """The rows (``keep`` only, when given) as rows of ``schema`` (the table's: ids spelled
+        back), and which of them are of a passage that also has a row left out."""
+        if keep is not None and keep.all():
+            keep = None
+        n = len(self.band) if keep is None else int(keep.sum())
+        if not n:
+            return schema.empty_table(), np.zeros(0, dtype=bool)
         docs = pq.read_table(self.segment.folder / DOCS).column("doc_id").combine_chunks()
-        doc_ids = pa.DictionaryArray.from_arrays(pa.array(self.doc.astype(np.int32)), docs)
-        ids = join_ids_encoded(docs, self.doc, self.ordinal, self.start)
-        return pa.Table.from_arrays(
-            [ids, doc_ids, pa.array(self.band, pa.int16()), pa.array(self.bucket, pa.int64())], schema=schema
+        if keep is None:
+            ids, stock = join_ids_encoded(docs, self.doc, self.ordinal, self.start), np.zeros(n, dtype=bool)
+        else:
+            ids, stock = _kept_ids(docs, self, keep)
+        columns = (column if keep is None else column[keep] for column in (self.doc, self.band, self.bucket))
+        doc, band, bucket = columns
+        doc_ids = pa.DictionaryArray.from_arrays(pa.array(doc.astype(np.int32)), docs)
+        table = pa.Table.from_arrays(
+            [ids, doc_ids, pa.array(band, pa.int16()), pa.array(bucket, pa.int64())], schema=schema
         )
+        return table, stock
+
+
+def _kept_ids(docs: pa.Array, found: _Found, keep: np.ndarray) -> tuple[pa.DictionaryArray, np.ndarray]:
+    """``join_ids_encoded`` of ``found``'s rows in ``keep``, and which of those are of a passage
+    with a row outside ``keep``: one grouping of all its rows by id serves both."""
+    group, first = id_groups(found.doc, found.ordinal, found.start)
+    outside = np.zeros(len(first), dtype=bool)
+    outside[group[~keep]] = True
+    kept = group[keep]
+    # Each kept id's first kept row, ids in order of first appearance (as dictionary_encode has them).
+    first_kept = np.full(len(first), len(kept), dtype=np.int64)
+    np.minimum.at(first_kept, kept, np.arange(len(kept)))
+    present = np.flatnonzero(first_kept < len(kept))
+    present = present[np.argsort(first_kept[present], kind="stable")]
+    code = np.empty(len(first), dtype=np.int32)
+    code[present] = np.arange(len(present), dtype=np.int32)
+    rows = np.flatnonzero(keep)[first_kept[present]]
+    dictionary = join_ids(docs, found.doc[rows], found.ordinal[rows], found.start[rows])
+    return pa.DictionaryArray.from_arrays(pa.array(code[kept]), dictionary), outside[kept]
 
 
 def _found_in(segment: Segment, wanted: dict[int, np.ndarray]) -> _Found:
@@ -344,7 +369,9 @@ def _found_in(segment: Segment, wanted: dict[int, np.ndarray]) -> _Found:
     metadata = pq.read_metadata(segment.folder / KEYS)
     fences = pq.read_table(segment.folder / FENCES)
     fence_band = fences.column("band").to_numpy()
-    found: list[tuple[np.ndarray, ...]] = [(np.zeros(0, np.int16), np.zeros(0, np.int64), *[np.zeros(0, np.int32)] * 3)]
+    empty = [np.zeros(0, np.int16), np.zeros(0, np.int64), *[np.zeros(0, np.int32)] * 4]
+    found: list[tuple[np.ndarray, ...]] = [tuple(empty)]
+    held = {}
     for group in range(metadata.num_row_groups):
         row_group = metadata.row_group(group)
         band = int(row_group.column(0).statistics.min)
@@ -358,14 +385,16 @@ def _found_in(segment: Segment, wanted: dict[int, np.ndarray]) -> _Found:
         hi = max(c.data_page_offset + c.total_compressed_size for c in chunks)
         mapped = np.memmap(segment.folder / KEYS, dtype=np.uint8, mode="r", offset=lo, shape=(hi - lo,))
         columns = {name: _raw_column(mapped, lo, row_group, i + 1) for i, name in enumerate(_RAW)}
-        rows = _matching_rows(
+        rows, counts = _matching_rows(
             columns["bucket"], fences.column("bucket").to_numpy()[fence_band == band], probes, row_group.num_rows
         )
-        found.append((np.full(len(rows), band, np.int16), *(np.asarray(columns[name][rows]) for name in _RAW)))
+        held[band] = held.get(band, 0) + counts
+        probe = np.repeat(np.arange(len(probes), dtype=np.int32), counts)
+        found.append((np.full(len(rows), band, np.int16), *(np.asarray(columns[name][rows]) for name in _RAW), probe))
         del mapped, columns
     columns = [np.concatenate(column) for column in zip(*found)]
     del found
-    return _Found(segment, *columns)
+    return _Found(segment, *columns, held)
 
 
 def _raw_column(mapped: np.memmap, at: int, row_group: pq.RowGroupMetaData, column: int) -> np.ndarray:
@@ -387,8 +416,11 @@ def _raw_column(mapped: np.memmap, at: int, row_group: pq.RowGroupMetaData, colu
     return mapped[end - size : end].view(dtype)
 
 
-def _matching_rows(buckets: np.ndarray, fences: np.ndarray, probes: np.ndarray, n: int) -> np.ndarray:
-    """Rows of the sorted ``buckets`` (n of them, every FENCE-th in ``fences``) equal to one of ``probes``."""
+def _matching_rows(
+    buckets: np.ndarray, fences: np.ndarray, probes: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the sorted ``buckets`` (n of them, every FENCE-th in ``fences``) equal to one of
+    ``probes``, probe by probe, and how many each probe has."""
     # A probe's rows lie from the block of the last fence below it to the block of the last fence
     # at or below it (a bucket of many rows spans several blocks).
     first = np.maximum(np.searchsorted(fences, probes, "left") - 1, 0)
@@ -400,7 +432,7 @@ def _matching_rows(buckets: np.ndarray, fences: np.ndarray, probes: np.ndarray, 
     values = np.asarray(buckets[rows])  # an aligned copy of the blocks read: sorted, as they are
     lo, hi = np.searchsorted(values, probes, "left"), np.searchsorted(values, probes, "right")
     counts = hi - lo
-    return rows[np.repeat(lo, counts) + ramp_of(counts)]
+    return rows[np.repeat(lo, counts) + ramp_of(counts)], counts
 
 
 def ramp_of(counts: np.ndarray) -> np.ndarray:
@@ -463,16 +495,25 @@ def history_lookup(
     if rest:
         read = read_rows_with(out_dir, table, rest, "bucket", new_rows.column("bucket").to_numpy(), cache)
         read = read.filter(pa.array(_in_buckets(_numpy(read, "band"), _numpy(read, "bucket"), wanted)))
-    history = [(f.band, f.bucket) for f in found]
+    held = {band: np.zeros(len(buckets), dtype=np.int64) for band, buckets in wanted.items()}
+    for f in found:
+        for band, counts in f.held.items():
+            held[band] += counts
     if read is not None:
-        history.append((_numpy(read, "band"), _numpy(read, "bucket")))
-    over = {} if cap is None else _over_cap(counted, history, cap)
+        band, bucket = _numpy(read, "band"), _numpy(read, "bucket")
+        for number, buckets in wanted.items():
+            held[number] += np.bincount(np.searchsorted(buckets, bucket[band == number]), minlength=len(buckets))
+    # Per band, which wanted buckets are over the cap with the batch's rows (history rows left out).
+    over_at = {
+        band: (held[band] > 0) & (counts + held[band] > cap) if cap is not None else np.zeros(len(counts), bool)
+        for band, (_, counts) in counted.items()
+    }
     parts, stock = [], []
     for f in found:
-        dropped = _in_buckets(f.band, f.bucket, over)
-        kept = f.take(~dropped)
-        parts.append(kept.spelled(schema))
-        stock.append(_sentences_among(kept, f.take(dropped)))
+        part, part_stock = f.spelled(schema, ~_flags(over_at, f.band, f.probe))
+        parts.append(part)
+        stock.append(part_stock)
+    over = {band: wanted[band][at] for band, at in over_at.items() if at.any()}
     if read is not None:
         dropped = _in_buckets(_numpy(read, "band"), _numpy(read, "bucket"), over)
         kept_rows = read.filter(pa.array(~dropped))
@@ -483,41 +524,22 @@ def history_lookup(
     return Lookup(rows, over, np.concatenate(stock) if stock else np.zeros(0, dtype=bool))
 
 
+def _flags(by_band: dict[int, np.ndarray], band: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """``by_band[band[i]][probe[i]]`` for each row i (``probe``: a place in the band's array)."""
+    if not len(band):
+        return np.zeros(0, dtype=bool)
+    bands = sorted(by_band)
+    offsets = np.zeros(max(bands) + 1, dtype=np.int64)
+    sizes = [len(by_band[b]) for b in bands]
+    offsets[bands] = np.cumsum(sizes) - sizes
+    return np.concatenate([by_band[b] for b in bands])[offsets[band] + probe]
+
+
 def bucket_counts(new_rows: pa.Table) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Each band's distinct buckets of ``new_rows`` (bands schema), sorted, and how many rows hold
     each; band by band (a bulk load's 32M rows sorted at once would cost GBs)."""
     band, bucket = _numpy(new_rows, "band"), _numpy(new_rows, "bucket")
     return {number: unique_counts(bucket[band == number]) for number in _bands_in(band)}
-
-
-def _over_cap(
-    counted: dict[int, tuple[np.ndarray, np.ndarray]], history: list[tuple[np.ndarray, np.ndarray]], cap: int
-) -> dict[int, np.ndarray]:
-    """Each band's buckets of the batch holding history rows and more than ``cap`` rows in all
-    (``history``: the band and bucket columns of each part of the history rows in its buckets)."""
-    over = {}
-    for number, (buckets, counts) in counted.items():
-        held = np.zeros(len(buckets), dtype=np.int64)
-        for band, bucket in history:
-            held += np.bincount(np.searchsorted(buckets, bucket[band == number]), minlength=len(buckets))
-        over[number] = buckets[(held > 0) & (counts + held > cap)]
-    return {number: buckets for number, buckets in over.items() if len(buckets)}
-
-
-def _sentences_among(kept: _Found, dropped: _Found) -> np.ndarray:
-    """Which of ``kept``'s rows are of a passage (doc, ordinal, start) that ``dropped`` has a row of."""
-    if not len(kept.doc) or not len(dropped.doc):
-        return np.zeros(len(kept.doc), dtype=bool)
-    high = (kept.doc.astype(np.int64) << 32) | kept.ordinal.astype(np.int64)
-    highs = sorted_unique(high)
-    dropped_high = (dropped.doc.astype(np.int64) << 32) | dropped.ordinal.astype(np.int64)
-    maybe = sorted_member(dropped_high, highs)
-    # (doc, ordinal) ranked among the kept ones, and start (-1 or more): one int64 key.
-    key = (np.searchsorted(highs, high).astype(np.int64) << 32) | (kept.start.astype(np.int64) + 1)
-    dropped_key = (np.searchsorted(highs, dropped_high[maybe]).astype(np.int64) << 32) | (
-        dropped.start[maybe].astype(np.int64) + 1
-    )
-    return sorted_member(key, sorted_unique(dropped_key))
 
 
 def _in_buckets(band: np.ndarray, bucket: np.ndarray, by_band: dict[int, np.ndarray]) -> np.ndarray:

@@ -43,11 +43,13 @@ def exit_code(status: LuigiStatusCode) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _manage_memory_around_each_task() -> None:
-    """Every task runs in this process: no cyclic garbage collection while a task runs, and what
-    a finished task freed given back before the next starts (see pipeline.runtime.memory); a task that
-    fails is noted with its error (``Outcome.failure``). Registered once per process."""
-    from pipeline.runtime.memory import task_ended, task_started
+    """Every task runs in this process: no cyclic garbage collection while a task runs, large
+    blocks given back as soon as they are freed, and what a finished task freed given back before
+    the next starts (see pipeline.runtime.memory); a task that fails is noted with its error
+    (``Outcome.failure``). Registered once per process."""
+    from pipeline.runtime.memory import map_large_blocks, task_ended, task_started
 
+    map_large_blocks()
     luigi.Task.event_handler(luigi.Event.START)(lambda task: task_started())
     luigi.Task.event_handler(luigi.Event.SUCCESS)(lambda task: task_ended())
     luigi.Task.event_handler(luigi.Event.FAILURE)(lambda task, exception: task_ended())

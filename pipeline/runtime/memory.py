@@ -31,6 +31,33 @@ def _malloc_trim():
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _mallopt():
+    """glibc's ``mallopt``, or None where the C library has none."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return None
+
+
+# glibc's M_MMAP_THRESHOLD, and the size from which blocks are mapped of their own.
+_M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES = -3, 1 << 20
+
+
+def map_large_blocks() -> None:
+    """Have malloc map every block of ``MAPPED_BLOCK_BYTES`` or more on its own, so that it goes
+    back to the system when freed, in the middle of a stage too.
+
+    glibc raises its threshold to the largest block freed (up to 32 MB): after that, a stage's
+    numpy arrays of a few MB (one band's rows, one chunk's pairs) came from the heap, and what
+    they left there stayed until the task ended, under the stage's next high-water mark. Setting
+    the threshold keeps it where it is.
+    """
+    mallopt = _mallopt()
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES)
+
+
 def release_memory() -> None:
     """Collect garbage, then return freed pages of Arrow's pool and of malloc to the system.
 

@@ -44,7 +44,7 @@ from pipeline.core.settings import setting
 from pipeline.core.validation import require_at_least
 from pipeline.runtime import shared_tables
 from pipeline.runtime.interrupts import ctrl_c_deferred
-from pipeline.runtime.memory import cyclic_gc_paused
+from pipeline.runtime.memory import cyclic_gc_paused, map_large_blocks
 from pipeline.runtime.progress import counter, thread_lock_only
 
 T = TypeVar("T")
@@ -116,6 +116,7 @@ def _start_worker(owner: int, table_folder: Path | None) -> None:
     (``pipeline.runtime.shared_tables``)."""
     global _in_worker
     _in_worker = True
+    map_large_blocks()
     thread_lock_only()
     shared_tables.use_folder(table_folder)
     signal.signal(signal.SIGINT, _interrupt_chunk)
