@@ -7,6 +7,7 @@ import textwrap
 from dataclasses import replace
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from pipeline.core.ids import passage_id
 from pipeline.core.schema import SENTENCE_BANDS
 from pipeline.core.tables import conform
+from pipeline.stages import paraphrase
 from pipeline.stages.paraphrase import (
     ContentSentence,
     ParaphraseCandidates,
@@ -395,3 +397,20 @@ def test_typed_sentences_cover_the_characters_of_split_sentences_once(text):
     assert covered(typed) == covered(split_sentences(text))  # once each: a list, not a set
     assert all(a.end <= b.start for a, b in zip(typed, typed[1:]))
     assert all(text[s.start].strip() and text[s.end - 1].strip() for s in typed)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=80),
+    st.sampled_from([1, 4, 1 << 23]),
+)
+def test_a_sentence_reaches_the_documents_of_its_pairs_whatever_the_ranges_it_is_counted_in(pairs, codes_at_once):
+    """``_reaching`` counts each sentence's distinct other documents, a range of sentences at a time."""
+    doc = [s // 3 for s in range(31)]  # three sentences a document
+    a = np.array([x for x, _ in pairs], dtype=np.int32)
+    b = np.array([y for _, y in pairs], dtype=np.int32)
+    doc_of = np.array(doc)
+    expected = [len({doc[y] for x, y in pairs if x == s} | {doc[x] for x, y in pairs if y == s}) for s in range(31)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paraphrase, "_REACH_CODES", codes_at_once)
+        got = paraphrase._reaching(a, doc_of[b], b, doc_of[a], 11, 31)
+    assert got.tolist() == expected

@@ -42,11 +42,22 @@ import pyarrow.parquet as pq
 
 from pipeline.core.errors import OutputError
 from pipeline.core.ids import id_groups, join_ids, join_ids_encoded, split_ids
+from pipeline.core.row_store import (
+    INDEX_DIR,
+    STORE_FILE,
+    STORE_MIN_ROWS,
+    STORED,
+    fresh_store,
+    source_identity,
+    store_path,
+    write_store,
+)
 from pipeline.core.schema import SCHEMA_KEY
 from pipeline.core.tables import (
     PART_FILE,
     STAGING,
     PartitionCache,
+    conform,
     partition_dir,
     read_rows_with,
     refuse_links,
@@ -55,7 +66,6 @@ from pipeline.core.tables import (
     unique_counts,
 )
 
-INDEX_DIR = "index"
 INDEXED = ("bands", "sentence_bands")
 KEYS, DOCS, FENCES = "keys.parquet", "docs.parquet", "fences.parquet"
 INDEX_SCHEMA = b"index/1"
@@ -441,15 +451,71 @@ def ramp_of(counts: np.ndarray) -> np.ndarray:
 
 
 def stale_segments(out_dir: Path) -> list[str]:
-    """``index/<table>/<segment>: why`` for each segment lookups leave out (doctor's findings)."""
-    return [f"{folder.relative_to(out_dir)}: {why}" for table in INDEXED for folder, why in segments(out_dir, table)[1]]
+    """``index/<table>/<segment>: why`` for each segment lookups leave out, and ``index/<table>/
+    <batch>: ...`` for each row store reads leave out (doctor's findings)."""
+    found = [
+        f"{folder.relative_to(out_dir)}: {why}" for table in INDEXED for folder, why in segments(out_dir, table)[1]
+    ]
+    return found + [f"{store.parent.relative_to(out_dir)}: {why}" for store, why in _stale_stores(out_dir)]
 
 
 def drop_unused(out_dir: Path) -> None:
-    """Remove the index folder's stale segments (doctor --fix; a run does so per table)."""
+    """Remove the index folder's stale segments and row stores (doctor --fix; a run does so per table)."""
     for table in INDEXED:
         for folder, _ in segments(out_dir, table)[1]:
             shutil.rmtree(folder, ignore_errors=True)
+    for store, _ in _stale_stores(out_dir):
+        shutil.rmtree(store.parent, ignore_errors=True)
+
+
+# --- row stores (pipeline.core.row_store) ----------------------------------------------------------
+
+
+def store_batch(out_dir: Path, table: str, batch: str, rows: pa.Table) -> Path | None:
+    """Write the row store of ``rows``, the published partition of ``table`` of ``batch`` (its
+    writer has them at hand), when the table has stores and the partition is big enough."""
+    if table not in STORED or rows.num_rows < STORE_MIN_ROWS:
+        return None
+    partition = partition_dir(out_dir, table, batch) / PART_FILE
+    final = store_path(partition)
+    staging_root = Path(out_dir) / STAGING
+    refuse_links(staging_root, Path(out_dir) / INDEX_DIR, index_dir(out_dir, table), final.parent, final)
+    try:
+        staging_root.mkdir(parents=True, exist_ok=True)
+        staged = staging_root / f"store-{table}-{batch}-{uuid.uuid4().hex}.arrow"
+        write_store(staged, conform(rows, rows_schema(table)), partition)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, final)
+    except OSError as exc:
+        cause = os.strerror(exc.errno) if exc.errno else (exc.strerror or exc)
+        raise OutputError(f"cannot write {final}: {cause}") from exc
+    return final
+
+
+def refresh_stores(out_dir: Path, table: str, batches: list[str]) -> None:
+    """Give every partition of ``batches`` big enough a store that holds its rows (an archive made
+    before stores, or a store gone stale), and remove stores no partition has. For a run that
+    holds the output lock."""
+    if table not in STORED:
+        return
+    for store, _ in _stale_stores(out_dir):
+        shutil.rmtree(store.parent, ignore_errors=True)
+    for batch in batches:
+        partition = partition_dir(out_dir, table, batch) / PART_FILE
+        if fresh_store(partition) is None and pq.read_metadata(partition).num_rows >= STORE_MIN_ROWS:
+            store_batch(out_dir, table, batch, pq.read_table(partition))
+
+
+def _stale_stores(out_dir: Path) -> list[tuple[Path, str]]:
+    """Each store whose partition is not the one it was made from, or that does not read, and why."""
+    stale = []
+    for table in STORED:
+        for store in sorted(index_dir(out_dir, table).glob(f"*/{STORE_FILE}")):
+            partition = partition_dir(out_dir, table, store.parent.name) / PART_FILE
+            if fresh_store(partition) is None:
+                gone = source_identity(partition) is None
+                stale.append((store, "its partition is gone" if gone else "stale (its batch was run again)"))
+    return stale
 
 
 def history_rows(

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.core import row_store
 from pipeline.core.errors import OutputError, SchemaError
 from pipeline.core.ids import batch_date
 from pipeline.core.schema import ROWS_WITHOUT_BATCH, SCHEMA_KEY, TABLES
@@ -303,8 +304,9 @@ class PartitionCache:
     ) -> pa.Table:
         """The rows whose ``column`` holds one of ``values``, of the partitions at ``paths`` in that
         order (``columns`` only, when given; they must include ``column``): from the cache when a
-        partition is kept, else filtered while reading the file, so that a partition too big to
-        keep is never held whole (a 1M-passage batch's passages are 0.9 GB in memory)."""
+        partition is kept, else from its row store when it has one, else filtered while reading
+        the file, so that a partition too big to keep is never held whole (a 1M-passage batch's
+        passages are 0.9 GB in memory)."""
         columns = columns or schema.names
         pieces: list[pa.Table] = []
         kept: list[pa.Table] = []
@@ -325,7 +327,15 @@ class PartitionCache:
                 kept.append(table if table is not None else self.read(path, schema, columns))
                 continue
             filter_kept()
-            pieces.append(conform(filtered_read(path, columns, column, values), _select(schema, columns)))
+            store = row_store.fresh_store(Path(path))
+            if store is None:
+                piece = filtered_read(path, columns, column, values)
+            else:
+                # The rows' places from the one column, then those rows alone (pipeline.core.row_store).
+                keys = self.read(path, schema, [column]).column(column)
+                at = np.flatnonzero(pc.is_in(keys, value_set=values).to_numpy(zero_copy_only=False))
+                piece = row_store.read_store(store, at, columns)
+            pieces.append(conform(piece, _select(schema, columns)))
         filter_kept()
         return pa.concat_tables(pieces) if pieces else _select(schema, columns).empty_table()
 
@@ -613,10 +623,19 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_counts=True)``, sorting ``values`` in place (it is reordered):
-    np.unique sorts a copy and keeps more temporaries."""
+    np.unique sorts a copy and keeps more temporaries (a bulk load's pair codes are 30M)."""
     values.sort()
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
-    return values[starts], np.diff(np.r_[starts, len(values)])
+    if not len(values):
+        return values.copy(), np.zeros(0, dtype=np.int64)
+    new = np.empty(len(values), dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    del new
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = len(values) - starts[-1]
+    return values[starts], counts
 
 
 def unique_sums(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -90,8 +90,8 @@ def examine(out: Path) -> list[Finding]:
     findings += [
         Finding(
             stale,
-            fix=f"stale history index segments: the next newsprov run on {out} removes them and indexes "
-            f"their batches again, as does newsprov doctor {out} --fix (removing them)",
+            fix=f"stale history index segments and row stores: the next newsprov run on {out} removes them "
+            f"and indexes and stores their batches again, as does newsprov doctor {out} --fix (removing them)",
         )
         for stale in history_index.stale_segments(out)
     ]

@@ -320,7 +320,12 @@ class Fingerprint(BatchTask):
 
     def run(self):
         documents = self.input()["documents"].read(["doc_id", "batch", "text", "body_start"])
-        self.output().write(passages.run(documents, config.fingerprint().params(), config.parallel().params()))
+        rows = passages.run(documents, config.fingerprint().params(), config.parallel().params())
+        self.output().write(rows)
+        # Later batches read a few documents of each earlier one: a big partition's rows are
+        # stored again for that (pipeline.core.row_store), these from the rows at hand.
+        history_index.store_batch(Path(self.out_dir), "passages", self.batch_key, rows)
+        history_index.refresh_stores(Path(self.out_dir), "passages", self.earlier_batches("passages"))
 
 
 class Bands(BatchTask):

@@ -386,22 +386,30 @@ def candidate_documents(
     )
 
 
+# (sentence, document) codes sorted at once by ``_reaching``: a bulk load's sentence pairs give 60M,
+# whose sort and copies were the high-water mark of its whole run, taken a range of sentences at a time.
+_REACH_CODES = 1 << 23
+
+
 def _reaching(
     a: np.ndarray, doc_b: np.ndarray, b: np.ndarray, doc_a: np.ndarray, n_docs: int, n_sentences: int
 ) -> np.ndarray:
     """Per sentence, how many documents other than its own its pairs reach: sentence ``a[i]``
     reaches ``doc_b[i]`` and ``b[i]`` reaches ``doc_a[i]``."""
-    m = len(a)
-    reached = np.empty(2 * m, dtype=np.int64)  # (sentence, document) codes, built in place
-    np.multiply(a, n_docs, out=reached[:m])
-    reached[:m] += doc_b
-    np.multiply(b, n_docs, out=reached[m:])
-    reached[m:] += doc_a
-    reached.sort()
-    distinct = reached[np.r_[True, reached[1:] != reached[:-1]]] if m else reached
-    del reached
-    distinct //= n_docs
-    return np.bincount(distinct, minlength=n_sentences)
+    reach = np.zeros(n_sentences, dtype=np.int64)
+    parts = max(1, -(-2 * len(a) // _REACH_CODES))
+    bounds = np.linspace(0, n_sentences, parts + 1).astype(np.int64)
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        in_a, in_b = (a >= lo) & (a < hi), (b >= lo) & (b < hi)
+        reached = np.concatenate(
+            [a[in_a].astype(np.int64) * n_docs + doc_b[in_a], b[in_b].astype(np.int64) * n_docs + doc_a[in_b]]
+        )
+        del in_a, in_b
+        reached.sort()
+        if len(reached):
+            distinct = reached[np.r_[True, reached[1:] != reached[:-1]]] // n_docs - lo
+            reach[lo:hi] = np.bincount(distinct, minlength=hi - lo)
+    return reach
 
 
 @dataclass(frozen=True)

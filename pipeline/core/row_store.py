@@ -1,0 +1,96 @@
+"""Row stores: a big partition's rows again, in a file that gives any few of them at the cost of
+those rows, where Parquet gives them at the cost of the whole file.
+
+A daily batch reads whole documents of earlier batches (align extends copies to their
+neighbours; paraphrase reads the documents it verifies): a few thousand documents, spread over
+the archive. pyarrow reads Parquet a row group at a time, and the documents wanted touch every
+row group of a big partition, so each read decoded every partition holding one of them (texts
+and signatures), and a day cost more with every month of history. No reader of Parquet skips
+pages by row (Arrow's page index is not used for reading). So a partition of ``STORE_MIN_ROWS``
+rows or more of a ``STORED`` table gets a store:
+
+    <out>/index/<table>/<batch>/rows.arrow   the partition's rows in its order, in Arrow IPC
+                                             record batches of STORE_BATCH_ROWS rows, uncompressed
+
+A read takes the record batches holding the rows wanted (positional reads of their buffers)
+and nothing else. It costs about as much disk as the partition (its signatures do not compress).
+A store names the size and modification time of the partition it was made from: one that does
+not match (the batch was run again) or does not read is stale, and reads use the partition.
+Stores are written and removed by ``pipeline.core.history_index``, with the output lock held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+INDEX_DIR = "index"  # the history index's folder too (pipeline.core.history_index)
+STORED = ("passages",)
+STORE_FILE = "rows.arrow"
+STORE_MIN_ROWS = 1 << 14
+STORE_BATCH_ROWS = 1 << 10
+_SOURCE_KEY = b"newsprov.store_source"
+
+
+def store_path(partition: Path) -> Path:
+    """Where the store of the partition file ``<out>/<table>/<batch>/part-0.parquet`` is."""
+    partition = Path(partition)
+    batch_dir = partition.parent
+    return batch_dir.parent.parent / INDEX_DIR / batch_dir.parent.name / batch_dir.name / STORE_FILE
+
+
+def source_identity(partition: Path) -> list[int] | None:
+    """The partition file's size and modification time, which its store names; None if it is gone."""
+    try:
+        info = os.stat(partition)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
+
+
+def fresh_store(partition: Path) -> Path | None:
+    """The store of ``partition`` when it holds the partition's rows as they are now, else None."""
+    store = store_path(partition)
+    try:
+        with pa.OSFile(str(store)) as file:
+            reader = pa.ipc.open_file(file)
+            meta = reader.schema.metadata or {}
+            source = json.loads(meta[_SOURCE_KEY])
+    except (OSError, pa.ArrowException, KeyError, ValueError):
+        return None
+    return store if source == source_identity(partition) else None
+
+
+def write_store(path: Path, rows: pa.Table, partition: Path) -> None:
+    """Write ``rows`` (the published ``partition``'s, in its order) as a store at ``path``."""
+    schema = rows.schema.with_metadata(
+        {**(rows.schema.metadata or {}), _SOURCE_KEY: json.dumps(source_identity(partition)).encode()}
+    )
+    with pa.OSFile(str(path), "wb") as file, pa.ipc.new_file(file, schema) as writer:
+        for start in range(0, rows.num_rows, STORE_BATCH_ROWS):
+            # Every record batch but the last of STORE_BATCH_ROWS rows: a row's batch is its
+            # position over that, without reading any batch's length.
+            piece = rows.slice(start, STORE_BATCH_ROWS).combine_chunks()
+            writer.write_batch(pa.RecordBatch.from_arrays([c.chunk(0) for c in piece.columns], schema=schema))
+
+
+def read_store(store: Path, positions: np.ndarray, columns: list[str]) -> pa.Table:
+    """The rows at ``positions`` (sorted) of the store, ``columns`` only, in that order."""
+    with pa.OSFile(str(store)) as file:
+        reader = pa.ipc.open_file(file)
+        names = reader.schema.names
+        wanted = [names.index(name) for name in columns]
+        schema = pa.schema([reader.schema.field(i) for i in wanted])
+        batch_of = positions // STORE_BATCH_ROWS
+        starts = np.flatnonzero(np.r_[True, batch_of[1:] != batch_of[:-1]]) if len(positions) else positions
+        pieces = []
+        for first, end in zip(starts, [*starts[1:], len(positions)]):
+            number = int(batch_of[first])
+            batch = reader.get_batch(number)
+            rows = pa.array(positions[first:end] - number * STORE_BATCH_ROWS)
+            pieces.append(pa.RecordBatch.from_arrays([batch.column(i).take(rows) for i in wanted], schema=schema))
+    return pa.Table.from_batches(pieces, schema=schema)
