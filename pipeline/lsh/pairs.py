@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from pipeline.core.tables import sorted_member, sorted_unique, unique_counts
 from pipeline.lsh.bands import LshParams
+from pipeline.runtime.memory import release_arrow_pool
 from pipeline.runtime.parallel import thread_budget, thread_map
 
 
@@ -250,6 +251,7 @@ def lsh_pair_codes(
             history_bands = history_bands.filter(pa.array(kept))
             history_stock = None if history_stock is None else history_stock[kept]
     index = _BandIndex.build(new_bands, history_bands)
+    release_arrow_pool()  # the columns' Arrow copies that build let go of
     n_new, left_out, stock = new_bands.num_rows, None, None
     if over:
         left_out = np.zeros(len(index.band), dtype=bool)

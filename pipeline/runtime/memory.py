@@ -58,6 +58,13 @@ def map_large_blocks() -> None:
         mallopt(_M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES)
 
 
+def release_arrow_pool() -> None:
+    """Hand the pages Arrow's pool keeps of freed buffers back to the system, in the middle of a
+    stage: converting a bulk load's band rows to numpy frees 0.7 GB of Arrow copies that the pool
+    would keep through the pairing that follows."""
+    pa.default_memory_pool().release_unused()
+
+
 def release_memory() -> None:
     """Collect garbage, then return freed pages of Arrow's pool and of malloc to the system.
 
@@ -69,7 +76,7 @@ def release_memory() -> None:
     """
     gc.collect()
     gc.freeze()
-    pa.default_memory_pool().release_unused()
+    release_arrow_pool()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
