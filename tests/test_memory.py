@@ -65,7 +65,7 @@ print(anon_mb() - before)
 """
 
 
-@pytest.mark.skipif(memory._mallopt() is None or not os.path.exists("/proc/self/status"), reason="glibc on Linux")
+@pytest.mark.skipif(memory._libc("mallopt") is None or not os.path.exists("/proc/self/status"), reason="glibc on Linux")
 def test_large_blocks_go_back_to_the_system_when_freed_in_the_middle_of_a_task():
     def held(mode: str) -> int:
         run = subprocess.run([sys.executable, "-c", _HELD_AFTER_FREEING, mode], capture_output=True, text=True)

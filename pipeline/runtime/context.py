@@ -15,7 +15,7 @@ Module-level state left elsewhere, each for a reason:
 - ``stages.candidates._database``: an in-memory DuckDB per process that holds nothing between calls
   (each call takes its own cursor); opening one per call cost more than the join of a small batch.
 - ``stages.paraphrase._KEYS``, ``text.tokens``' and ``lsh.fingerprint``'s ``lru_cache``,
-  ``stages.ingest._joins_previous``, ``runtime.memory._malloc_trim``: memos of pure functions of
+  ``stages.ingest._joins_previous``, ``runtime.memory._libc``: memos of pure functions of
   immutable inputs (the lexicon, a word, the Unicode tables); they cannot carry a stage's state.
 - ``orchestration.cli._manage_memory_around_each_task``: registers Luigi event handlers once.
 """

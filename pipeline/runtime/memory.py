@@ -22,20 +22,12 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 
-@functools.lru_cache(maxsize=1)
-def _malloc_trim():
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+@functools.cache
+def _libc(name: str):
+    """The C library's function ``name`` (glibc's ``malloc_trim``, ``mallopt``), or None where the C
+    library has none (musl, macOS)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-@functools.lru_cache(maxsize=1)
-def _mallopt():
-    """glibc's ``mallopt``, or None where the C library has none."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
     except (OSError, AttributeError):
         return None
 
@@ -53,7 +45,7 @@ def map_large_blocks() -> None:
     they left there stayed until the task ended, under the stage's next high-water mark. Setting
     the threshold keeps it where it is.
     """
-    mallopt = _mallopt()
+    mallopt = _libc("mallopt")
     if mallopt is not None:
         mallopt(_M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES)
 
@@ -77,7 +69,7 @@ def release_memory() -> None:
     gc.collect()
     gc.freeze()
     release_arrow_pool()
-    trim = _malloc_trim()
+    trim = _libc("malloc_trim")
     if trim is not None:
         trim(0)
 
