@@ -5,9 +5,9 @@ A daily batch reads whole documents of earlier batches (align extends copies to 
 neighbours; paraphrase reads the documents it verifies): a few thousand documents, spread over
 the archive. pyarrow reads Parquet a row group at a time, and the documents wanted touch every
 row group of a big partition, so each read decoded every partition holding one of them (texts
-and signatures), and a day cost more with every month of history. No reader of Parquet skips
-pages by row (Arrow's page index is not used for reading). So a partition of ``STORE_MIN_ROWS``
-rows or more of a ``STORED`` table gets a store:
+and signatures), and a day cost more with every month of history. pyarrow does not use Parquet's
+page index to read; DuckDB and Polars, filtering while they read, took as long (bench/results.md).
+So a partition of ``STORE_MIN_ROWS`` rows or more of a ``STORED`` table gets a store:
 
     <out>/index/<table>/<batch>/rows.arrow   the partition's rows in its order, in Arrow IPC
                                              record batches of STORE_BATCH_ROWS rows, uncompressed
