@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -185,3 +187,54 @@ def test_a_summary_of_sentences_all_over_an_article_is_one_passage_over_their_hu
     assert summary.b_start == 0 and summary.b_end >= len(SUMMARY) - 1  # the stage adds the full stop
     assert summary.a_start == 0 and summary.a_end > ARTICLE.index("Farmers in the valley")
     assert summary.verbatim_share < 0.8
+
+
+# Written for these tests: a summary whose first three sentences condense neighbouring sentences of
+# ARTICLE in order (one run of seeds, stretched on the article's side), the last a far one.
+SUMMARY_IN_ORDER = (
+    "The water board approved a desalination plant by the northern harbour on Tuesday. "
+    "Residents at the hearing spoke about the price they pay for bottled water each summer. "
+    "Each day the plant will make drinking water from the sea for two hundred thousand households. "
+    "Valley farmers hope the supply ends the summer restrictions on their irrigation water."
+)
+
+
+def test_a_summary_condensing_neighbouring_sentences_in_order_spans_what_it_condenses(lexicon):
+    (summary,) = found(ARTICLE, SUMMARY_IN_ORDER, lexicon)
+    assert summary.a_start == 0 and summary.a_end > ARTICLE.index("Farmers in the valley")
+    assert summary.b_start == 0 and summary.b_end >= len(SUMMARY_IN_ORDER) - 1
+
+
+def test_a_copy_with_a_sentence_echoing_a_far_one_keeps_the_span_it_copied(lexicon):
+    copied = ARTICLE[ARTICLE.index("Board members") : ARTICLE.index("The hall was full")]
+    echo = "Farmers in the valley are hoping for an end to summer limits on irrigation. "
+    passages = found(ARTICLE, HOST + copied + echo + HOST_END.strip(), lexicon)
+    # The far echo does not make the copy a summary of everything between.
+    assert [(p.a_start, p.a_end) for p in passages] == [
+        (ARTICLE.index(copied), ARTICLE.index(copied) + len(copied.rstrip()) - 1)  # the stage adds the full stop
+    ]
+
+
+# A reworded passage of ARTICLE in a page on another matter: two sentences close enough to seed,
+# and a third that keeps fewer of its words (at most what extension reads).
+REWORDED = (
+    "Every day the new plant will turn sea water into drinking water for some two hundred thousand households. "
+    "According to the engineers, the site was chosen because of its deep water and its access by road. "
+    "At the close of a long and noisy evening of speeches, questions and complaints, the mayor praised "
+    "the volunteers who had helped to run the hearing. "
+)
+
+
+def test_a_reworded_passage_grows_over_the_next_sentence_pair_that_agrees_less_than_a_seed(lexicon):
+    page = HOST + REWORDED + HOST_END.strip()
+    (passage,) = found(ARTICLE, page, lexicon)
+    assert (passage.b_start, passage.b_end) == (len(HOST), len(HOST) + len(REWORDED.rstrip()))
+    mayor = ARTICLE.index("The mayor thanked")
+    assert passage.a_start == ARTICLE.index("The plant will turn")
+    assert passage.a_end == ARTICLE.index("Coffee and sandwiches") - 1 > mayor
+
+    params = ParaphraseParams()
+    sentences = [document_sentences([("d", 0, text, "body")], lexicon, params) for text in (ARTICLE, page)]
+    unextended = replace(params.reuse, extension_similarity=1.0)
+    (seeded,) = reused_passages(sentences[0], sentences[1], tokenize(ARTICLE), tokenize(page), unextended)
+    assert seeded.a_end < mayor and seeded.b_end < page.index("At the close")

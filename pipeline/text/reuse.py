@@ -12,6 +12,11 @@ document pair:
 - **filter**: a passage is reuse when its two sides share ``min_shared_words`` distinct content
   words and ``min_containment`` of the smaller side's are found in the other. Same-topic
   pages share a sentence or two of common words, never a passage of this many.
+- **growth**: a passage found grows over the sentence pairs next to it (within the seeds' gap)
+  that agree by ``extension_similarity``, below the seeds': an obfuscated copy rewords some
+  sentences more than others. Growth never makes a passage: that is settled before.
+- **summaries**: seeds close together on one side only, not runs copied sentence for sentence,
+  make one passage over the other side's seeded sentences (a summary condensing an article).
 - **verbatim ends**: runs of ``verbatim_words`` or more words in a row, equal in both documents,
   give a passage its exact ends: a copy cut mid-sentence starts where the copied words start,
   and a run just outside the seeds (a fragment too short to seed) is part of the passage.
@@ -24,10 +29,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -42,6 +47,8 @@ class SentenceLike(Protocol):
 
 
 SHORT_SEEDS = 2
+# A summary is at most half as long as the text it condenses.
+SUMMARY_RATIO = 2
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ class ReuseParams:
     verbatim_trim_share: float = 0.5
     # A word n-gram found this often in one document is a stock phrase, never a run's start.
     max_ngram_repeats: int = 8
+    # A passage grows by the next sentence pair on from its ends while the two agree this much
+    # (``PairWeights.alike``); 1.0: never.
+    extension_similarity: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -135,44 +145,58 @@ def _shared_counts(x: SeedIndex, y: SeedIndex) -> tuple[np.ndarray, np.ndarray, 
     return codes // len(y.words), codes % len(y.words), counts
 
 
-def sentence_seeds(x: SeedIndex, y: SeedIndex, similarity: float) -> list[tuple[int, int]]:
-    """(i, j) pairs of sentences whose tf-idf cosine and Dice are both at least ``similarity``.
+class PairWeights:
+    """The tf-idf weights of two documents' sentence words, for cosines between their sentences.
 
-    Binary tf, idf = ln(n / df) over the n sentences of both documents. The words each sentence
-    pair shares are counted in numpy (Dice needs only the count, and rules out most); the cosine
-    is worked out for the few left."""
+    Binary tf, idf = ln(n / df) over the n sentences of both documents; each word's weight and
+    each sentence's norm is worked out once, when first needed."""
+
+    def __init__(self, x: SeedIndex, y: SeedIndex) -> None:
+        self.x, self.y = x, y
+        self._n = len(x.words) + len(y.words)
+        self._weights: dict[str, float] = {}
+        self._norms_x: dict[int, float] = {}
+        self._norms_y: dict[int, float] = {}
+
+    def weight(self, word: str) -> float:
+        """idf squared: a word's share of a dot product of two sentences holding it."""
+        if word not in self._weights:
+            self._weights[word] = math.log(self._n / (self.x.holding.get(word, 0) + self.y.holding.get(word, 0))) ** 2
+        return self._weights[word]
+
+    def alike(self, i: int, j: int, similarity: float, least_shared: int = 1) -> bool:
+        """Whether ``x``'s sentence ``i`` and ``y``'s ``j`` share ``least_shared`` words and agree
+        by Dice and cosine of at least ``similarity``."""
+        a, b = self.x.words[i], self.y.words[j]
+        shared = a & b
+        if len(shared) < max(1, least_shared) or 2 * len(shared) < similarity * (len(a) + len(b)):
+            return False
+        product = sum(self.weight(w) for w in shared)
+        if product <= 1e-12:
+            return False  # words that every sentence holds weigh nothing: no cosine without others
+        if i not in self._norms_x:
+            self._norms_x[i] = sum(self.weight(w) for w in a)
+        if j not in self._norms_y:
+            self._norms_y[j] = sum(self.weight(w) for w in b)
+        return product >= similarity * math.sqrt(self._norms_x[i] * self._norms_y[j]) - 1e-9
+
+
+def sentence_seeds(
+    x: SeedIndex, y: SeedIndex, similarity: float, weights: PairWeights | None = None
+) -> list[tuple[int, int]]:
+    """(i, j) pairs of sentences whose tf-idf cosine and Dice are both at least ``similarity``
+    (``PairWeights``).
+
+    The words each sentence pair shares are counted in numpy (Dice needs only the count, and
+    rules out most); the cosine is worked out for the few left."""
     if not x.words or not y.words:
         return []
     rows, cols, counts = _shared_counts(x, y)
     close = 2 * counts >= similarity * (x.sizes[rows] + y.sizes[cols])
     if not close.any():
         return []
-    n = len(x.words) + len(y.words)
-
-    weights: dict[str, float] = {}
-
-    def weight(word: str) -> float:  # idf squared, both documents' sentences counted; once per word
-        if word not in weights:
-            weights[word] = math.log(n / (x.holding.get(word, 0) + y.holding.get(word, 0))) ** 2
-        return weights[word]
-
-    def squared_norm(words: frozenset[str]) -> float:
-        return sum(weight(w) for w in words)
-
-    norms_x: dict[int, float] = {}
-    norms_y: dict[int, float] = {}
-    seeds = []
-    for i, j in zip(rows[close].tolist(), cols[close].tolist()):
-        product = sum(weight(w) for w in x.words[i] & y.words[j])
-        if product <= 1e-12:
-            continue  # words that every sentence holds weigh nothing: no cosine without others
-        if i not in norms_x:
-            norms_x[i] = squared_norm(x.words[i])
-        if j not in norms_y:
-            norms_y[j] = squared_norm(y.words[j])
-        if product >= similarity * math.sqrt(norms_x[i] * norms_y[j]) - 1e-9:
-            seeds.append((i, j))
-    return sorted(seeds)
+    weights = weights or PairWeights(x, y)
+    return sorted((i, j) for i, j in zip(rows[close].tolist(), cols[close].tolist()) if weights.alike(i, j, similarity))
 
 
 def seed_groups(seeds: list[tuple[int, int]], max_gap: int) -> list[list[tuple[int, int]]]:
@@ -255,7 +279,9 @@ def reused_passages(
     them: most pairs are settled before the words are needed); ``index_x`` and ``index_y`` their
     ``SeedIndex`` when the caller keeps them (a document is in many pairs).
     """
-    seeds = sentence_seeds(index_x or SeedIndex.of(x), index_y or SeedIndex.of(y), params.seed_similarity)
+    index_x, index_y = index_x or SeedIndex.of(x), index_y or SeedIndex.of(y)
+    weights = PairWeights(index_x, index_y)
+    seeds = sentence_seeds(index_x, index_y, params.seed_similarity, weights)
     groups = seed_groups(seeds, params.max_gap_sentences)
     kept = []
     for group in groups:
@@ -281,13 +307,59 @@ def reused_passages(
     passages = [_with_verbatim_ends(p, runs, words_x, words_y, starts_x, starts_y, params) for p in kept]
     # A sentence or so (a newsletter line, a quoted statement, once a copy's ends are cut to its
     # verbatim words) is what unrelated pages share: such a passage must be long.
-    return [
+    found = [
         p
         for p in sorted(_merge_overlapping(passages), key=lambda p: (p.a_start, p.b_start))
         if p.seeds > SHORT_SEEDS
         or min(_words_in(starts_x, p.a_start, p.a_end), _words_in(starts_y, p.b_start, p.b_end))
         >= params.min_lone_words
     ]
+    if params.extension_similarity >= 1:
+        return found
+    extended = [_extended(p, x, y, weights, params) for p in found]
+    return sorted(_merge_overlapping(extended), key=lambda p: (p.a_start, p.b_start))
+
+
+def _extended(
+    passage: ReusedPassage,
+    x: Sequence[SentenceLike],
+    y: Sequence[SentenceLike],
+    weights: PairWeights,
+    params: ReuseParams,
+) -> ReusedPassage:
+    """The passage grown over the sentence pairs next to its ends that agree by
+    ``extension_similarity`` (below the seeds': a reworded sentence keeps fewer words), one pair
+    at a time; a step may pass over one sentence of one side (a sentence the copy added or left
+    out). Found passages only grow: whether a pair is reuse is settled before. A verbatim copy's
+    ends are its runs' ends, and stay."""
+    if passage.verbatim_share >= params.verbatim_trim_share:
+        return passage
+    i0, i1 = _sentence_range(x, passage.a_start, passage.a_end)
+    j0, j1 = _sentence_range(y, passage.b_start, passage.b_end)
+    if i0 > i1 or j0 > j1:
+        return passage
+    similarity, reach = params.extension_similarity, params.max_gap_sentences + 1
+    grown = True
+    while grown:
+        grown = False
+        for i in range(max(0, i0 - reach), min(len(x), i1 + reach + 1)):
+            for j in range(max(0, j0 - reach), min(len(y), j1 + reach + 1)):
+                if not (i0 <= i <= i1 or j0 <= j <= j1) and weights.alike(i, j, similarity, 3):
+                    i0, i1, j0, j1 = min(i0, i), max(i1, i), min(j0, j), max(j1, j)
+                    grown = True
+    return replace(
+        passage,
+        a_start=min(passage.a_start, x[i0].start),
+        a_end=max(passage.a_end, x[i1].end),
+        b_start=min(passage.b_start, y[j0].start),
+        b_end=max(passage.b_end, y[j1].end),
+    )
+
+
+def _sentence_range(sentences: Sequence[SentenceLike], start: int, end: int) -> tuple[int, int]:
+    """First and last index of the sentences overlapping [start, end) (first > last: none)."""
+    first = bisect_right([s.end for s in sentences], start)
+    return first, bisect_left([s.start for s in sentences], end) - 1
 
 
 def _words_in(starts: list[int], start: int, end: int) -> int:
@@ -303,9 +375,12 @@ def _summaries(
     params: ReuseParams,
 ) -> list[tuple[int, int, int, int, int, int, float]]:
     """Passages of one document condensing sentences all over the other (a summary of an article):
-    ``min_summary_seeds`` seeds close together on one side only, most of them close to no other
-    seed on both sides (copied passages, of one source region or several, run in order). The condensed side's content
-    words must be found in the seeded sentences of the other, whose passage is their hull."""
+    ``min_summary_seeds`` seeds close together on one side only, most of them in no run of seeds
+    copied sentence for sentence (copied passages, of one source region or several, are such runs;
+    a summary's sentences may condense neighbouring ones in order, a run stretched on the other
+    side: ``_condensing``), over at least ``SUMMARY_RATIO`` times their length on the other side.
+    The condensed side's content words must be found in the seeded sentences of the other, whose
+    passage is their hull."""
     group_of = {seed: k for k, group in enumerate(groups) for seed in group}
     found = []
     for side in (0, 1):
@@ -320,10 +395,15 @@ def _summaries(
         for group in one_sided:
             if len(group) < params.min_summary_seeds:
                 continue
-            if sum(len(groups[group_of[seed]]) > 1 for seed in group) * 2 > len(group):
+            runs = [groups[group_of[seed]] for seed in group]
+            if sum(len(run) > 1 and not _condensing(run, side) for run in runs) * 2 > len(group):
                 continue
             d0, d1 = group[0][side], group[-1][side]
             others = sorted({seed[1 - side] for seed in group})
+            condensed_chars = dense[d1].end - dense[d0].start
+            spread_chars = spread[others[-1]].end - spread[others[0]].start
+            if spread_chars < SUMMARY_RATIO * condensed_chars:
+                continue
             condensed = frozenset().union(*(s.words for s in dense[d0 : d1 + 1]))
             sources = frozenset().union(*(spread[k].words for k in others))
             shared = len(condensed & sources)
@@ -336,6 +416,15 @@ def _summaries(
                 else:
                     found.append((s_start, s_end, d_start, d_end, len(group), shared, containment))
     return found
+
+
+def _condensing(group: list[tuple[int, int]], side: int) -> bool:
+    """Whether a run of seeds covers more sentences of the other document than of ``side``'s:
+    ``side``'s sentences condense the other's. A copied run (sentence for sentence), or one
+    condensing the other way, does not."""
+    extent = [max(seed[k] for seed in group) - min(seed[k] for seed in group) for k in (0, 1)]
+    # A seed or two of one sentence matching its neighbour's partner too stretches a copy a little.
+    return extent[1 - side] > extent[side] + 1 + max(extent) // 4
 
 
 def _word_range(starts: list[int], start: int, end: int) -> tuple[int, int]:
