@@ -12,7 +12,7 @@ from test_paraphrase import REWRITE, SAME_TOPIC, SOURCE
 from pipeline.stages.paraphrase import ParaphraseParams, document_sentences
 from pipeline.text.reuse import Run, reused_passages, seed_groups, verbatim_runs
 from pipeline.text.synonyms import Lexicon
-from pipeline.text.tokens import tokenize
+from pipeline.text.tokens import Token, tokenize
 
 # Written for these tests: a page on another subject, into which a part of SOURCE is pasted.
 HOST = (
@@ -238,3 +238,38 @@ def test_a_reworded_passage_grows_over_the_next_sentence_pair_that_agrees_less_t
     unextended = replace(params.reuse, extension_similarity=1.0)
     (seeded,) = reused_passages(sentences[0], sentences[1], tokenize(ARTICLE), tokenize(page), unextended)
     assert seeded.a_end < mayor and seeded.b_end < page.index("At the close")
+
+
+def _sentences(word_sets: list[str], side: str) -> tuple[list, list[Token]]:
+    """Sentences of the given content words, 100 characters apart, and their words: each
+    sentence's content words and ten others of its own (enough words for a passage of two
+    sentences, and no verbatim run beyond the content words)."""
+    from types import SimpleNamespace
+
+    sentences, words = [], []
+    for k, content in enumerate(word_sets):
+        for n, word in enumerate(content.split() + [f"{side}{k}-{n}" for n in range(10)]):
+            words.append(Token(100 * k + 4 * n, 100 * k + 4 * n + 3, word, word))
+        sentences.append(SimpleNamespace(start=100 * k, end=words[-1].end, words=frozenset(content.split())))
+    return sentences, words
+
+
+def passages_of(x: list[str], y: list[str]):
+    (sentences_x, words_x), (sentences_y, words_y) = _sentences(x, "x"), _sentences(y, "y")
+    return reused_passages(sentences_x, sentences_y, words_x, words_y, ParaphraseParams().reuse)
+
+
+def test_a_seed_too_weak_alone_is_a_passage_with_two_more_sentence_pairs_that_agree_less():
+    # x2/y2 seed (Dice 0.7) but share too few words to be a passage alone; x3/y3 and x4/y4 share
+    # three words each, a Dice of 0.32: less than a seed, enough for growth.
+    x = ["x0a x0b x0c", "x1a x1b x1c", "a b c d e f g h i j", "n o p q r", "s t u v w", "x5a x5b"]
+    y = ["y0a y0b y0c", "y1a y1b y1c", "a b c d e f g k l m"]
+    y += [" ".join(["n", "o", "p"] + [f"y3{k}" for k in range(11)])]
+    y += [" ".join(["s", "t", "u"] + [f"y4{k}" for k in range(11)]), "y5a y5b"]
+    (passage,) = passages_of(x, y)
+    assert (passage.a_start, passage.b_start) == (200, 200)
+    assert (passage.a_end, passage.b_end) == (_sentences(x, "x")[0][4].end, _sentences(y, "y")[0][4].end)
+    assert passage.seeds == 3
+    # One such pair more is what two same-topic texts share: two sentence pairs make no passage.
+    y[4] = " ".join(f"y4{k}" for k in range(14))
+    assert passages_of(x, y) == []

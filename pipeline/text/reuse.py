@@ -12,9 +12,10 @@ document pair:
 - **filter**: a passage is reuse when its two sides share ``min_shared_words`` distinct content
   words and ``min_containment`` of the smaller side's are found in the other. Same-topic
   pages share a sentence or two of common words, never a passage of this many.
-- **growth**: a passage found grows over the sentence pairs next to it (within the seeds' gap)
-  that agree by ``extension_similarity``, below the seeds': an obfuscated copy rewords some
-  sentences more than others. Growth never makes a passage: that is settled before.
+- **growth**: a passage grows over the sentence pairs around it (within the seeds' gap) that
+  agree by ``extension_similarity``, below the seeds', and share ``GROWTH_SHARED_WORDS``: an
+  obfuscated copy rewords some sentences more than others. Seeds that fail the filter are
+  filtered again with the pairs they grow over, when they make three sentence pairs or more.
 - **summaries**: seeds close together on one side only, not runs copied sentence for sentence,
   make one passage over the other side's seeded sentences (a summary condensing an article).
 - **verbatim ends**: runs of ``verbatim_words`` or more words in a row, equal in both documents,
@@ -47,6 +48,8 @@ class SentenceLike(Protocol):
 
 
 SHORT_SEEDS = 2
+# Sentences sharing fewer words are alike by chance (two words of a topic) at growth's similarity.
+GROWTH_SHARED_WORDS = 3
 # A summary is at most half as long as the text it condenses.
 SUMMARY_RATIO = 2
 
@@ -157,6 +160,25 @@ class PairWeights:
         self._weights: dict[str, float] = {}
         self._norms_x: dict[int, float] = {}
         self._norms_y: dict[int, float] = {}
+        self._shared: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._close: dict[tuple[float, int], list[tuple[int, int]]] = {}
+
+    def shared_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(i, j, words shared) of the sentence pairs sharing a word (``_shared_counts``), once."""
+        if self._shared is None:
+            self._shared = _shared_counts(self.x, self.y)
+        return self._shared
+
+    def close_pairs(self, similarity: float, least_shared: int = 1) -> list[tuple[int, int]]:
+        """(i, j) of the sentence pairs sharing ``least_shared`` words whose Dice reaches
+        ``similarity``: the only pairs ``alike`` can accept, in (i, j) order."""
+        if not self.x.words or not self.y.words:
+            return []
+        if (similarity, least_shared) not in self._close:
+            rows, cols, counts = self.shared_counts()
+            close = (2 * counts >= similarity * (self.x.sizes[rows] + self.y.sizes[cols])) & (counts >= least_shared)
+            self._close[similarity, least_shared] = list(zip(rows[close].tolist(), cols[close].tolist()))
+        return self._close[similarity, least_shared]
 
     def weight(self, word: str) -> float:
         """idf squared: a word's share of a dot product of two sentences holding it."""
@@ -164,12 +186,11 @@ class PairWeights:
             self._weights[word] = math.log(self._n / (self.x.holding.get(word, 0) + self.y.holding.get(word, 0))) ** 2
         return self._weights[word]
 
-    def alike(self, i: int, j: int, similarity: float, least_shared: int = 1) -> bool:
-        """Whether ``x``'s sentence ``i`` and ``y``'s ``j`` share ``least_shared`` words and agree
-        by Dice and cosine of at least ``similarity``."""
+    def alike(self, i: int, j: int, similarity: float) -> bool:
+        """Whether ``x``'s sentence ``i`` and ``y``'s ``j`` agree by Dice and cosine of at least ``similarity``."""
         a, b = self.x.words[i], self.y.words[j]
         shared = a & b
-        if len(shared) < max(1, least_shared) or 2 * len(shared) < similarity * (len(a) + len(b)):
+        if not shared or 2 * len(shared) < similarity * (len(a) + len(b)):
             return False
         product = sum(self.weight(w) for w in shared)
         if product <= 1e-12:
@@ -189,14 +210,8 @@ def sentence_seeds(
 
     The words each sentence pair shares are counted in numpy (Dice needs only the count, and
     rules out most); the cosine is worked out for the few left."""
-    if not x.words or not y.words:
-        return []
-    rows, cols, counts = _shared_counts(x, y)
-    close = 2 * counts >= similarity * (x.sizes[rows] + y.sizes[cols])
-    if not close.any():
-        return []
     weights = weights or PairWeights(x, y)
-    return sorted((i, j) for i, j in zip(rows[close].tolist(), cols[close].tolist()) if weights.alike(i, j, similarity))
+    return sorted((i, j) for i, j in weights.close_pairs(similarity) if weights.alike(i, j, similarity))
 
 
 def seed_groups(seeds: list[tuple[int, int]], max_gap: int) -> list[list[tuple[int, int]]]:
@@ -285,16 +300,23 @@ def reused_passages(
     groups = seed_groups(seeds, params.max_gap_sentences)
     kept = []
     for group in groups:
-        i0, i1 = min(i for i, _ in group), max(i for i, _ in group)
-        j0, j1 = min(j for _, j in group), max(j for _, j in group)
-        side_x = frozenset().union(*(s.words for s in x[i0 : i1 + 1]))
-        side_y = frozenset().union(*(s.words for s in y[j0 : j1 + 1]))
-        shared = len(side_x & side_y)
-        containment = shared / max(1, min(len(side_x), len(side_y)))
+        hull = min(i for i, _ in group), max(i for i, _ in group), min(j for _, j in group), max(j for _, j in group)
         # One sentence pair alone is the most that same-topic text shares: it must be a close match.
         least = params.min_containment if len(group) > 1 else params.min_lone_containment
+        shared, containment = _shared_words(x, y, hull)
+        pairs = len(group)
+        if (shared < params.min_shared_words or containment < least) and params.extension_similarity < 1:
+            # Seeds too few to be reuse, with the sentence pairs around them that agree less: a
+            # passage whose sentences were reworded unevenly. Three pairs at least, as for any passage.
+            hull, added = _grown(hull, weights, params)
+            if pairs + added <= SHORT_SEEDS:
+                continue
+            pairs += added
+            shared, containment = _shared_words(x, y, hull)
+            least = params.min_containment
         if shared >= params.min_shared_words and containment >= least:
-            kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, len(group), shared, containment))
+            i0, i1, j0, j1 = hull
+            kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, pairs, shared, containment))
     if params.min_summary_seeds:
         kept += _summaries(x, y, seeds, groups, params)
     if not kept:
@@ -327,26 +349,16 @@ def _extended(
     weights: PairWeights,
     params: ReuseParams,
 ) -> ReusedPassage:
-    """The passage grown over the sentence pairs next to its ends that agree by
-    ``extension_similarity`` (below the seeds': a reworded sentence keeps fewer words), one pair
-    at a time; a step may pass over one sentence of one side (a sentence the copy added or left
-    out). Found passages only grow: whether a pair is reuse is settled before. A verbatim copy's
-    ends are its runs' ends, and stay."""
+    """The passage grown over the sentence pairs around it that agree less than seeds (``_grown``):
+    an obfuscated copy rewords some sentences more than others. A verbatim copy's ends are its
+    runs' ends, and stay."""
     if passage.verbatim_share >= params.verbatim_trim_share:
         return passage
     i0, i1 = _sentence_range(x, passage.a_start, passage.a_end)
     j0, j1 = _sentence_range(y, passage.b_start, passage.b_end)
     if i0 > i1 or j0 > j1:
         return passage
-    similarity, reach = params.extension_similarity, params.max_gap_sentences + 1
-    grown = True
-    while grown:
-        grown = False
-        for i in range(max(0, i0 - reach), min(len(x), i1 + reach + 1)):
-            for j in range(max(0, j0 - reach), min(len(y), j1 + reach + 1)):
-                if not (i0 <= i <= i1 or j0 <= j <= j1) and weights.alike(i, j, similarity, 3):
-                    i0, i1, j0, j1 = min(i0, i), max(i1, i), min(j0, j), max(j1, j)
-                    grown = True
+    (i0, i1, j0, j1), _ = _grown((i0, i1, j0, j1), weights, params)
     return replace(
         passage,
         a_start=min(passage.a_start, x[i0].start),
@@ -356,10 +368,47 @@ def _extended(
     )
 
 
+def _grown(
+    hull: tuple[int, int, int, int], weights: PairWeights, params: ReuseParams
+) -> tuple[tuple[int, int, int, int], int]:
+    """Sentence hull (i0, i1, j0, j1) grown over the sentence pairs within the seeds' gap of it,
+    neither sentence inside it, that agree by ``extension_similarity`` with
+    ``GROWTH_SHARED_WORDS`` words shared, until none is left; and how many pairs it took."""
+    i0, i1, j0, j1 = hull
+    similarity, reach = params.extension_similarity, params.max_gap_sentences + 1
+    left = weights.close_pairs(similarity, GROWTH_SHARED_WORDS)
+    added = 0
+    while True:
+        near = [
+            (i, j)
+            for i, j in left
+            if i0 - reach <= i <= i1 + reach
+            and j0 - reach <= j <= j1 + reach
+            and not (i0 <= i <= i1 or j0 <= j <= j1)
+            and weights.alike(i, j, similarity)
+        ]
+        if not near:
+            return (i0, i1, j0, j1), added
+        i, j = near[0]
+        i0, i1, j0, j1 = min(i0, i), max(i1, i), min(j0, j), max(j1, j)
+        added += 1
+
+
 def _sentence_range(sentences: Sequence[SentenceLike], start: int, end: int) -> tuple[int, int]:
     """First and last index of the sentences overlapping [start, end) (first > last: none)."""
     first = bisect_right([s.end for s in sentences], start)
     return first, bisect_left([s.start for s in sentences], end) - 1
+
+
+def _shared_words(
+    x: Sequence[SentenceLike], y: Sequence[SentenceLike], hull: tuple[int, int, int, int]
+) -> tuple[int, float]:
+    """Distinct content words both sides of a sentence hull hold, and their share of the smaller side's."""
+    i0, i1, j0, j1 = hull
+    side_x = frozenset().union(*(s.words for s in x[i0 : i1 + 1]))
+    side_y = frozenset().union(*(s.words for s in y[j0 : j1 + 1]))
+    shared = len(side_x & side_y)
+    return shared, shared / max(1, min(len(side_x), len(side_y)))
 
 
 def _words_in(starts: list[int], start: int, end: int) -> int:
