@@ -74,8 +74,8 @@ class ReuseParams:
     verbatim_trim_share: float = 0.5
     # A word n-gram found this often in one document is a stock phrase, never a run's start.
     max_ngram_repeats: int = 8
-    # A passage grows by the next sentence pair on from its ends while the two agree this much
-    # (``PairWeights.alike``); 1.0: never.
+    # A passage grows over the sentence pairs around it that agree this much (``_grown``), below
+    # the seeds' similarity; 1.0: never.
     extension_similarity: float = 0.2
 
 
