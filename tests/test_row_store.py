@@ -48,8 +48,9 @@ def passages(batch: str, docs: list[int], seed: int = 0) -> pa.Table:
 
 @pytest.fixture
 def small_stores(monkeypatch):
-    """Stores for partitions of a few rows, in record batches of a few rows."""
+    """Stores for partitions of a few rows, in record batches of a few rows, read a few at a time."""
     monkeypatch.setattr(row_store, "STORE_BATCH_ROWS", 4)
+    monkeypatch.setattr(row_store, "READ_BATCHES", 3)
     monkeypatch.setattr(history_index, "STORE_MIN_ROWS", 10)
 
 
@@ -69,6 +70,7 @@ def test_a_read_through_a_store_is_a_read_of_the_whole_file(tmp_path_factory, do
     out = tmp_path_factory.mktemp("store")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(row_store, "STORE_BATCH_ROWS", 4)
+        patch.setattr(row_store, "READ_BATCHES", 3)
         patch.setattr(history_index, "STORE_MIN_ROWS", 10)
         path = publish(out, "2025-01-01", passages("2025-01-01", docs))
         assert row_store.fresh_store(path) is not None
@@ -131,3 +133,20 @@ def test_an_archive_made_before_stores_gets_them_for_its_big_partitions_only(tmp
     history_index.refresh_stores(tmp_path, "passages", ["2025-01-01", "2025-01-02"])
     assert row_store.fresh_store(f"{big}/{tables.PART_FILE}") is not None
     assert not row_store.store_path(f"{small}/{tables.PART_FILE}").exists()
+
+
+def test_a_store_in_record_batches_of_another_size_is_stale_until_refreshed(tmp_path, small_stores, monkeypatch):
+    rows = passages("2025-01-01", list(range(40)))
+    path = publish(tmp_path, "2025-01-01", rows)
+    monkeypatch.setattr(row_store, "STORE_BATCH_ROWS", 8)  # a newer release's layout
+    assert row_store.fresh_store(path) is None
+    assert history_index.stale_segments(tmp_path) == [
+        "index/passages/2025-01-01: written in record batches of another size (another release)"
+    ]
+    values = pa.array(["d3", "d21", "d39"])
+    expected = rows.filter(pc.is_in(rows.column("doc_id"), value_set=values)).select(["doc_id", "text"])
+    assert tables.PartitionCache(0).read_rows_in([path], SCHEMA, ["doc_id", "text"], "doc_id", values) == expected
+    history_index.refresh_stores(tmp_path, "passages", ["2025-01-01"])
+    assert row_store.fresh_store(path) is not None and not history_index.stale_segments(tmp_path)
+    monkeypatch.setattr(tables, "filtered_read", lambda *args: pytest.fail("the partition was filtered"))
+    assert tables.PartitionCache(0).read_rows_in([path], SCHEMA, ["doc_id", "text"], "doc_id", values) == expected

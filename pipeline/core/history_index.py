@@ -27,6 +27,7 @@ segments (``compact``). ``newsprov doctor`` names stale segments.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -44,12 +45,13 @@ from pipeline.core.errors import OutputError
 from pipeline.core.ids import id_groups, join_ids, join_ids_encoded, split_ids
 from pipeline.core.row_store import (
     INDEX_DIR,
-    STORE_FILE,
+    STORE_FILES,
     STORE_MIN_ROWS,
     STORED,
     fresh_store,
-    source_identity,
+    store_file,
     store_path,
+    store_problem,
     write_store,
 )
 from pipeline.core.schema import SCHEMA_KEY
@@ -465,7 +467,7 @@ def drop_unused(out_dir: Path) -> None:
         for folder, _ in segments(out_dir, table)[1]:
             shutil.rmtree(folder, ignore_errors=True)
     for store, _ in _stale_stores(out_dir):
-        shutil.rmtree(store.parent, ignore_errors=True)
+        _remove_store(store)
 
 
 # --- row stores (pipeline.core.row_store) ----------------------------------------------------------
@@ -499,22 +501,30 @@ def refresh_stores(out_dir: Path, table: str, batches: list[str]) -> None:
     if table not in STORED:
         return
     for store, _ in _stale_stores(out_dir):
-        shutil.rmtree(store.parent, ignore_errors=True)
+        _remove_store(store)
     for batch in batches:
         partition = partition_dir(out_dir, table, batch) / PART_FILE
         if fresh_store(partition) is None and pq.read_metadata(partition).num_rows >= STORE_MIN_ROWS:
             store_batch(out_dir, table, batch, pq.read_table(partition))
 
 
+def _remove_store(store: Path) -> None:
+    """Remove a store file, and its folder once empty (a store of another size may share it)."""
+    store.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        store.parent.rmdir()
+
+
 def _stale_stores(out_dir: Path) -> list[tuple[Path, str]]:
     """Each store whose partition is not the one it was made from, or that does not read, and why."""
     stale = []
     for table in STORED:
-        for store in sorted(index_dir(out_dir, table).glob(f"*/{STORE_FILE}")):
+        for store in sorted(index_dir(out_dir, table).glob(f"*/{STORE_FILES}")):
             partition = partition_dir(out_dir, table, store.parent.name) / PART_FILE
-            if fresh_store(partition) is None:
-                gone = source_identity(partition) is None
-                stale.append((store, "its partition is gone" if gone else "stale (its batch was run again)"))
+            if store.name != store_file():
+                stale.append((store, "written in record batches of another size (another release)"))
+            elif (problem := store_problem(partition)) is not None:
+                stale.append((store, problem))
     return stale
 
 

@@ -9,8 +9,9 @@ and signatures), and a day cost more with every month of history. pyarrow does n
 page index to read; DuckDB and Polars, filtering while they read, took as long (bench/results.md).
 So a partition of ``STORE_MIN_ROWS`` rows or more of a ``STORED`` table gets a store:
 
-    <out>/index/<table>/<batch>/rows.arrow   the partition's rows in its order, in Arrow IPC
-                                             record batches of STORE_BATCH_ROWS rows, uncompressed
+    <out>/index/<table>/<batch>/rows-<n>.arrow   the partition's rows in its order, in Arrow IPC
+                                                 record batches of n = STORE_BATCH_ROWS rows,
+                                                 uncompressed
 
 A read takes the record batches holding the rows wanted (positional reads of their buffers)
 and nothing else. It costs about as much disk as the partition (its signatures do not compress).
@@ -30,17 +31,28 @@ import pyarrow as pa
 
 INDEX_DIR = "index"  # the history index's folder too (pipeline.core.history_index)
 STORED = ("passages",)
-STORE_FILE = "rows.arrow"
 STORE_MIN_ROWS = 1 << 14
-STORE_BATCH_ROWS = 1 << 10
+# A few documents' rows (a document is about ten passages in a row): a daily batch wants a few
+# percent of an earlier batch's documents, so a read takes a fifth of the record batches, where
+# 1,024 rows a batch took nearly all of them.
+STORE_BATCH_ROWS = 1 << 7
 _SOURCE_KEY = b"newsprov.store_source"
+READ_BATCHES = 64
+# Every store's file name, whatever its record batches' size: one of another size than
+# STORE_BATCH_ROWS (another release's) is stale, and a release that reads it as its own never sees it.
+STORE_FILES = "rows*.arrow"
+
+
+def store_file() -> str:
+    """The store's file name, which names its record batches' size."""
+    return f"rows-{STORE_BATCH_ROWS}.arrow"
 
 
 def store_path(partition: Path) -> Path:
     """Where the store of the partition file ``<out>/<table>/<batch>/part-0.parquet`` is."""
     partition = Path(partition)
     batch_dir = partition.parent
-    return batch_dir.parent.parent / INDEX_DIR / batch_dir.parent.name / batch_dir.name / STORE_FILE
+    return batch_dir.parent.parent / INDEX_DIR / batch_dir.parent.name / batch_dir.name / store_file()
 
 
 def source_identity(partition: Path) -> list[int] | None:
@@ -52,23 +64,34 @@ def source_identity(partition: Path) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns]
 
 
-def fresh_store(partition: Path) -> Path | None:
-    """The store of ``partition`` when it holds the partition's rows as they are now, else None."""
-    store = store_path(partition)
+def store_problem(partition: Path) -> str | None:
+    """Why the store of ``partition`` does not hold the partition's rows as they are now (None: it does)."""
     try:
-        with pa.OSFile(str(store)) as file:
-            reader = pa.ipc.open_file(file)
-            meta = reader.schema.metadata or {}
+        with pa.OSFile(str(store_path(partition))) as file:
+            meta = pa.ipc.open_file(file).schema.metadata or {}
             source = json.loads(meta[_SOURCE_KEY])
     except (OSError, pa.ArrowException, KeyError, ValueError):
-        return None
-    return store if source == source_identity(partition) else None
+        return "it does not read"
+    identity = source_identity(partition)
+    if identity is None:
+        return "its partition is gone"
+    if source != identity:
+        return "stale (its batch was run again)"
+    return None
+
+
+def fresh_store(partition: Path) -> Path | None:
+    """The store of ``partition`` when it holds the partition's rows as they are now, else None."""
+    return store_path(partition) if store_problem(partition) is None else None
 
 
 def write_store(path: Path, rows: pa.Table, partition: Path) -> None:
     """Write ``rows`` (the published ``partition``'s, in its order) as a store at ``path``."""
     schema = rows.schema.with_metadata(
-        {**(rows.schema.metadata or {}), _SOURCE_KEY: json.dumps(source_identity(partition)).encode()}
+        {
+            **(rows.schema.metadata or {}),
+            _SOURCE_KEY: json.dumps(source_identity(partition)).encode(),
+        }
     )
     with pa.OSFile(str(path), "wb") as file, pa.ipc.new_file(file, schema) as writer:
         for start in range(0, rows.num_rows, STORE_BATCH_ROWS):
@@ -82,15 +105,20 @@ def read_store(store: Path, positions: np.ndarray, columns: list[str]) -> pa.Tab
     """The rows at ``positions`` (sorted) of the store, ``columns`` only, in that order."""
     with pa.OSFile(str(store)) as file:
         reader = pa.ipc.open_file(file)
-        names = reader.schema.names
-        wanted = [names.index(name) for name in columns]
-        schema = pa.schema([reader.schema.field(i) for i in wanted])
+        schema = pa.schema([reader.schema.field(name) for name in columns])
         batch_of = positions // STORE_BATCH_ROWS
-        starts = np.flatnonzero(np.r_[True, batch_of[1:] != batch_of[:-1]]) if len(positions) else positions
+        numbers = np.unique(batch_of)
         pieces = []
-        for first, end in zip(starts, [*starts[1:], len(positions)]):
-            number = int(batch_of[first])
-            batch = reader.get_batch(number)
-            rows = pa.array(positions[first:end] - number * STORE_BATCH_ROWS)
-            pieces.append(pa.RecordBatch.from_arrays([batch.column(i).take(rows) for i in wanted], schema=schema))
-    return pa.Table.from_batches(pieces, schema=schema)
+        # A take per READ_BATCHES record batches, not per batch: a read wants a few rows of each
+        # of thousands of batches.
+        for group in range(0, len(numbers), READ_BATCHES):
+            wanted = numbers[group : group + READ_BATCHES]
+            batches = [reader.get_batch(int(number)).select(columns) for number in wanted]
+            first = np.searchsorted(batch_of, wanted[0])
+            end = np.searchsorted(batch_of, wanted[-1], side="right")
+            # Each row's place among the batches read: its batch's rank times their size, as every
+            # batch but a store's last holds STORE_BATCH_ROWS rows.
+            rank = np.searchsorted(wanted, batch_of[first:end])
+            at = rank * STORE_BATCH_ROWS + positions[first:end] - batch_of[first:end] * STORE_BATCH_ROWS
+            pieces.append(pa.Table.from_batches(batches, schema=schema).take(pa.array(at)))
+    return pa.concat_tables(pieces) if pieces else schema.empty_table()
