@@ -254,9 +254,11 @@ def _sentences(word_sets: list[str], side: str) -> tuple[list, list[Token]]:
     return sentences, words
 
 
-def passages_of(x: list[str], y: list[str]):
+def passages_of(x: list[str], y: list[str], first_synonym=None):
     (sentences_x, words_x), (sentences_y, words_y) = _sentences(x, "x"), _sentences(y, "y")
-    return reused_passages(sentences_x, sentences_y, words_x, words_y, ParaphraseParams().reuse)
+    return reused_passages(
+        sentences_x, sentences_y, words_x, words_y, ParaphraseParams().reuse, first_synonym=first_synonym
+    )
 
 
 def test_a_seed_too_weak_alone_is_a_passage_with_two_more_sentence_pairs_that_agree_less():
@@ -273,3 +275,22 @@ def test_a_seed_too_weak_alone_is_a_passage_with_two_more_sentence_pairs_that_ag
     # One such pair more is what two same-topic texts share: two sentence pairs make no passage.
     y[4] = " ".join(f"y4{k}" for k in range(14))
     assert passages_of(x, y) == []
+
+
+def test_three_sentence_pairs_with_half_their_words_swapped_for_synonyms_are_a_passage(lexicon):
+    # A seed that keeps six of eight words, and two pairs that keep three and swap five for
+    # synonyms ("inspection" -> "examination"), as machine obfuscation and spinners do: a
+    # containment of 0.5, and of 1.0 with synonyms.
+    x = ["x0a x0b x0c", "harbour council budget vote winter ferry inspection county"]
+    x += ["crossing timetable night price rule doctor sick money"]
+    x += ["bridge repair closure buy shop city road help", "x4a x4b x4c"]
+    y = ["y0a y0b y0c", "harbour council budget vote winter ferry examination region"]
+    y += ["crossing timetable night cost regulation physician ill cash"]
+    y += ["bridge repair closure purchase store town street aid", "y4a y4b y4c"]
+    assert passages_of(x, y) == []
+    (passage,) = passages_of(x, y, lexicon.first_synonym)
+    assert (passage.a_start, passage.b_start) == (100, 100)
+    assert passage.seeds == 3 and passage.containment == 0.5
+    # Two such sentence pairs are what same-topic texts can share: no passage, synonyms or not.
+    y[3] = "y3a y3b y3c"
+    assert passages_of(x, y, lexicon.first_synonym) == []

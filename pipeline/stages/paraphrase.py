@@ -15,7 +15,8 @@ nouns and verbs a rewrite keeps.
 - Each candidate document pair is verified by ``pipeline.text.reuse`` over the sentences of the
   whole documents (passages joined: one-line paragraphs and hard-wrapped lines would cut
   sentences): sentence seeds (``seed_similarity``), seeds ``max_gap_sentences`` apart joined into
-  passages, a per-passage filter (``min_shared_words``, ``min_containment``; a passage of one
+  passages, a per-passage filter (``min_shared_words``, ``min_containment``, with the lexicon's
+  synonyms counted in a passage of three sentence pairs or more; a passage of one
   seed ``min_lone_containment``, and of one or two ``min_lone_words``), exact ends from verbatim
   word runs. Sentences crediting an outlet never seed: they follow templates that unrelated
   articles share. Same-topic articles share words and a sentence now and then, not passages.
@@ -575,7 +576,7 @@ def find_paraphrases(
     for doc_a, doc_b in candidates.doc_pairs:
         (x, index_x), (y, index_y) = usable_of(doc_a), usable_of(doc_b)
         found: list[ReusedPassage] = reused_passages(
-            x, y, words_of(doc_a), words_of(doc_b), params.reuse, index_x, index_y
+            x, y, words_of(doc_a), words_of(doc_b), params.reuse, index_x, index_y, lexicon.first_synonym
         )
         if not found:
             continue

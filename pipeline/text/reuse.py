@@ -11,7 +11,9 @@ document pair:
   condensing neighbouring ones); a passage holds every sentence between its first and last seed.
 - **filter**: a passage is reuse when its two sides share ``min_shared_words`` distinct content
   words and ``min_containment`` of the smaller side's are found in the other. Same-topic
-  pages share a sentence or two of common words, never a passage of this many.
+  pages share a sentence or two of common words, never a passage of this many. A passage of
+  three sentence pairs or more may count a synonym as a word found (``min_synonym_containment``):
+  machine obfuscation and spinners swap words for thesaurus entries.
 - **growth**: a passage grows over the sentence pairs around it (within the seeds' gap) that
   agree by ``extension_similarity``, below the seeds', and share ``GROWTH_SHARED_WORDS``: an
   obfuscated copy rewords some sentences more than others. Seeds that fail the filter are
@@ -32,13 +34,16 @@ import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from pipeline.text.tokens import Token
+
+# ``Lexicon.first_synonym``: the first of some words that a word could stand for, or None.
+Synonyms = Callable[[str, Iterable[str]], str | None]
 
 
 class SentenceLike(Protocol):
@@ -72,6 +77,11 @@ class ReuseParams:
     min_end_run_words: int = 8
     # Share of a passage's words in verbatim runs from which its ends are cut to the runs' ends.
     verbatim_trim_share: float = 0.5
+    # A passage of three sentence pairs or more whose containment falls short passes when this
+    # share of its smaller side's content words is found as themselves or as synonyms: machine
+    # obfuscation and spinners swap half the words of a sentence. Same-topic text pairs up two
+    # sentences at most (dev, paraphrase-dev, real-pan13-dev); their best three-pair hull reaches 0.75.
+    min_synonym_containment: float = 0.8
     # A word n-gram found this often in one document is a stock phrase, never a run's start.
     max_ngram_repeats: int = 8
     # A passage grows over the sentence pairs around it that agree this much (``_grown``), below
@@ -286,13 +296,16 @@ def reused_passages(
     params: ReuseParams,
     index_x: SeedIndex | None = None,
     index_y: SeedIndex | None = None,
+    first_synonym: Synonyms | None = None,
 ) -> list[ReusedPassage]:
     """The passages of ``x``'s document reused in ``y``'s (module doc), in ``x`` order.
 
     ``x`` and ``y`` are the documents' sentences in text order, ``words_x`` and ``words_y`` their
     words in text order, offsets into the same texts as the sentences' (or a function giving
     them: most pairs are settled before the words are needed); ``index_x`` and ``index_y`` their
-    ``SeedIndex`` when the caller keeps them (a document is in many pairs).
+    ``SeedIndex`` when the caller keeps them (a document is in many pairs); ``first_synonym``
+    (``Lexicon.first_synonym``) lets a passage of several sentence pairs count synonyms as shared
+    words (``min_synonym_containment``).
     """
     index_x, index_y = index_x or SeedIndex.of(x), index_y or SeedIndex.of(y)
     weights = PairWeights(index_x, index_y)
@@ -314,7 +327,14 @@ def reused_passages(
             pairs += added
             shared, containment = _shared_words(x, y, hull)
             least = params.min_containment
-        if shared >= params.min_shared_words and containment >= least:
+        if shared >= params.min_shared_words and (
+            containment >= least
+            or (
+                pairs > SHORT_SEEDS
+                and first_synonym is not None
+                and _synonym_containment(x, y, hull, first_synonym) >= params.min_synonym_containment
+            )
+        ):
             i0, i1, j0, j1 = hull
             kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, pairs, shared, containment))
     if params.min_summary_seeds:
@@ -400,15 +420,38 @@ def _sentence_range(sentences: Sequence[SentenceLike], start: int, end: int) -> 
     return first, bisect_left([s.start for s in sentences], end) - 1
 
 
+def _sides(
+    x: Sequence[SentenceLike], y: Sequence[SentenceLike], hull: tuple[int, int, int, int]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The content words of each side of a sentence hull."""
+    i0, i1, j0, j1 = hull
+    return frozenset().union(*(s.words for s in x[i0 : i1 + 1])), frozenset().union(*(s.words for s in y[j0 : j1 + 1]))
+
+
 def _shared_words(
     x: Sequence[SentenceLike], y: Sequence[SentenceLike], hull: tuple[int, int, int, int]
 ) -> tuple[int, float]:
     """Distinct content words both sides of a sentence hull hold, and their share of the smaller side's."""
-    i0, i1, j0, j1 = hull
-    side_x = frozenset().union(*(s.words for s in x[i0 : i1 + 1]))
-    side_y = frozenset().union(*(s.words for s in y[j0 : j1 + 1]))
+    side_x, side_y = _sides(x, y, hull)
     shared = len(side_x & side_y)
     return shared, shared / max(1, min(len(side_x), len(side_y)))
+
+
+def _synonym_containment(
+    x: Sequence[SentenceLike], y: Sequence[SentenceLike], hull: tuple[int, int, int, int], first_synonym: Synonyms
+) -> float:
+    """The share of the smaller side's content words found in the other side, as themselves or as
+    a synonym of a word of it found no other way (each word stands for one)."""
+    small, big = sorted(_sides(x, y, hull), key=len)
+    # Sorted: which synonym a word takes must not depend on the process's string hashing.
+    left = sorted(big - small)
+    found = len(small & big)
+    for word in sorted(small - big):
+        match = first_synonym(word, left)
+        if match is not None:
+            left.remove(match)
+            found += 1
+    return found / max(1, len(small))
 
 
 def _words_in(starts: list[int], start: int, end: int) -> int:
