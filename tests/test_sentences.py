@@ -23,6 +23,7 @@ _TEXT = st.one_of(
                 "U.S.",
                 "J.",
                 "Oct.",
+                "…",
                 "it",
                 "tool.it",
                 "Ask.com",
@@ -88,6 +89,16 @@ def test_cjk_full_stops_end_sentences_without_a_space():
         "是的",
     ]
     assert _pieces("東京都は「新しい計画を発表した。」その後") == ["東京都は「新しい計画を発表した。」", "その後"]
+
+
+def test_an_ellipsis_ends_a_sentence_as_three_full_stops_do():
+    # Teaser lists cut each item with one: "...eloping… Mar 27 2007 Find out if...".
+    for dots in ("…", "..."):
+        text = f"A feeling of romantic rebellion when eloping{dots} Find out if a wedding will be held{dots} and more"
+        assert _pieces(text) == [
+            f"A feeling of romantic rebellion when eloping{dots}",
+            f"Find out if a wedding will be held{dots} and more",
+        ]
 
 
 def test_a_space_between_thai_words_ends_a_sentence():

@@ -92,7 +92,8 @@ _ABBREV = frozenset(
         "Univ",
     ]
 )
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+# An ellipsis character ends a sentence as three full stops do (a teaser list cuts each item with one).
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 # Sentence ends that need no space or capital after them: CJK full stops and marks (fullwidth
 # too), the Devanagari danda, the Arabic question mark, with the closing quotes after them.
 _WIDE_BOUNDARY = re.compile(r"[。！？．｡।॥؟]+[」』”’）)\]]*\s*")
