@@ -205,6 +205,24 @@ def test_a_summary_condensing_neighbouring_sentences_in_order_spans_what_it_cond
     assert summary.b_start == 0 and summary.b_end >= len(SUMMARY_IN_ORDER) - 1
 
 
+# Written for these tests: a summary of ARTICLE whose middle sentence keeps three words of the one
+# it condenses (a pair as growth reads them, not a seed).
+SUMMARY_LOOSE = (
+    "Officials on the water board approved plans on Tuesday for a desalination plant by the northern harbour. "
+    "Growers in the valley, whose fields go dry each July, expect the new supply to lift the limits. "
+    "Building it will take three years and is expected to cost ninety million euros."
+)
+
+
+def test_a_summary_sentence_reworded_more_than_a_seed_counts_between_two_seeds(lexicon):
+    (summary,) = found(ARTICLE, SUMMARY_LOOSE, lexicon)
+    assert (summary.b_start, summary.a_start) == (0, 0)
+    assert summary.a_end > ARTICLE.index("Farmers in the valley")
+    # One seed and one such pair are no summary.
+    one_seed = SUMMARY_LOOSE[: SUMMARY_LOOSE.index("Building")] + HOST
+    assert found(ARTICLE, one_seed, lexicon) == []
+
+
 def test_a_copy_with_a_sentence_echoing_a_far_one_keeps_the_span_it_copied(lexicon):
     copied = ARTICLE[ARTICLE.index("Board members") : ARTICLE.index("The hall was full")]
     echo = "Farmers in the valley are hoping for an end to summer limits on irrigation. "

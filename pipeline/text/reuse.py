@@ -18,8 +18,9 @@ document pair:
   agree by ``extension_similarity``, below the seeds', and share ``GROWTH_SHARED_WORDS``: an
   obfuscated copy rewords some sentences more than others. Seeds that fail the filter are
   filtered again with the pairs they grow over, when they make three sentence pairs or more.
-- **summaries**: seeds close together on one side only, not runs copied sentence for sentence,
-  make one passage over the other side's seeded sentences (a summary condensing an article).
+- **summaries**: sentence pairs close together on one side only (seeds, and pairs that agree as
+  growth's do), not runs copied sentence for sentence, make one passage over the other side's
+  paired sentences (a summary condensing an article).
 - **verbatim ends**: runs of ``verbatim_words`` or more words in a row, equal in both documents,
   give a passage its exact ends: a copy cut mid-sentence starts where the copied words start,
   and a run just outside the seeds (a fragment too short to seed) is part of the passage.
@@ -338,7 +339,7 @@ def reused_passages(
             i0, i1, j0, j1 = hull
             kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, pairs, shared, containment))
     if params.min_summary_seeds:
-        kept += _summaries(x, y, seeds, groups, params)
+        kept += _summaries(x, y, seeds, groups, params, weights)
     if not kept:
         return []
     words_x = words_x() if callable(words_x) else words_x
@@ -465,19 +466,30 @@ def _summaries(
     seeds: list[tuple[int, int]],
     groups: list[list[tuple[int, int]]],
     params: ReuseParams,
+    weights: PairWeights,
 ) -> list[tuple[int, int, int, int, int, int, float]]:
     """Passages of one document condensing sentences all over the other (a summary of an article):
-    ``min_summary_seeds`` seeds close together on one side only, most of them in no run of seeds
-    copied sentence for sentence (copied passages, of one source region or several, are such runs;
-    a summary's sentences may condense neighbouring ones in order, a run stretched on the other
-    side: ``_condensing``), over at least ``SUMMARY_RATIO`` times their length on the other side.
-    The condensed side's content words must be found in the seeded sentences of the other, whose
-    passage is their hull."""
+    ``min_summary_seeds`` sentences close together on one side only, each paired with a sentence
+    of the other by a seed or by a pair that agrees as growth's do (``extension_similarity``,
+    ``GROWTH_SHARED_WORDS``: a summary rewords more than a copy), two of them by seeds at least;
+    most of those seeds in no run of seeds copied sentence for sentence (copied passages, of one
+    source region or several, are such runs; a summary's sentences may condense neighbouring ones
+    in order, a run stretched on the other side: ``_condensing``), over at least ``SUMMARY_RATIO``
+    times their length on the other side. The condensed side's content words must be found in the
+    paired sentences of the other, whose passage is their hull."""
+    if len(seeds) < 2:
+        return []
     group_of = {seed: k for k, group in enumerate(groups) for seed in group}
+    seeded = set(seeds)
+    weak = [
+        p
+        for p in weights.close_pairs(params.extension_similarity, GROWTH_SHARED_WORDS)
+        if p not in seeded and weights.alike(*p, params.extension_similarity)
+    ]
     found = []
     for side in (0, 1):
         dense, spread = (x, y) if side == 0 else (y, x)
-        ordered = sorted(seeds, key=lambda seed: seed[side])
+        ordered = sorted(seeds + weak, key=lambda seed: (seed[side], seed[1 - side]))
         one_sided: list[list[tuple[int, int]]] = []
         for seed in ordered:
             if one_sided and seed[side] - one_sided[-1][-1][side] <= params.max_gap_sentences + 1:
@@ -485,10 +497,11 @@ def _summaries(
             else:
                 one_sided.append([seed])
         for group in one_sided:
-            if len(group) < params.min_summary_seeds:
+            strong = [seed for seed in group if seed in seeded]
+            if len(strong) < 2 or len({seed[side] for seed in group}) < params.min_summary_seeds:
                 continue
-            runs = [groups[group_of[seed]] for seed in group]
-            if sum(len(run) > 1 and not _condensing(run, side) for run in runs) * 2 > len(group):
+            runs = [groups[group_of[seed]] for seed in strong]
+            if sum(len(run) > 1 and not _condensing(run, side) for run in runs) * 2 > len(strong):
                 continue
             d0, d1 = group[0][side], group[-1][side]
             others = sorted({seed[1 - side] for seed in group})
