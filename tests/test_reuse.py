@@ -312,3 +312,21 @@ def test_three_sentence_pairs_with_half_their_words_swapped_for_synonyms_are_a_p
     # Two such sentence pairs are what same-topic texts can share: no passage, synonyms or not.
     y[3] = "y3a y3b y3c"
     assert passages_of(x, y, lexicon.first_synonym) == []
+
+
+def test_seeds_whose_every_sentence_pairs_up_are_a_passage_whatever_their_containment():
+    # Three seeds keeping five of nine words, and between two of them a pair keeping three: a text
+    # translated sentence by sentence, half its words other words (a containment of 0.5).
+    def sentence(keep: str, side: str, k: int, n: int) -> str:
+        return " ".join(keep.split() + [f"{side}{k}w{m}" for m in range(n)])
+
+    kept = ["harbour council budget vote winter", "ferry crossing timetable night delay", "bridge repair closure"]
+    kept += ["tram depot fleet driver strike"]
+    x = ["x0a x0b x0c", *(sentence(keep, "x", k, 9 - len(keep.split())) for k, keep in enumerate(kept, 1)), "x5a x5b"]
+    y = ["y0a y0b y0c", *(sentence(keep, "y", k, 9 - len(keep.split())) for k, keep in enumerate(kept, 1)), "y5a y5b"]
+    (passage,) = passages_of(x, y)
+    assert (passage.a_start, passage.b_start) == (100, 100)
+    assert passage.seeds == 3 and passage.containment == 0.5
+    # With a sentence between the seeds that pairs with none, it is no passage.
+    y[3] = sentence("bridge repair", "y", 3, 7)
+    assert passages_of(x, y) == []

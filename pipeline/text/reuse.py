@@ -13,7 +13,10 @@ document pair:
   words and ``min_containment`` of the smaller side's are found in the other. Same-topic
   pages share a sentence or two of common words, never a passage of this many. A passage of
   three sentence pairs or more may count a synonym as a word found (``min_synonym_containment``):
-  machine obfuscation and spinners swap words for thesaurus entries.
+  machine obfuscation and spinners swap words for thesaurus entries. Seeds of three sentence pairs
+  or more pass whatever their containment when every sentence between them, on both sides, pairs
+  with one of the other as growth's pairs do (``_paired_throughout``): a sentence-by-sentence
+  machine translation keeps the sentences and changes half the words.
 - **growth**: a passage grows over the sentence pairs around it (within the seeds' gap) that
   agree by ``extension_similarity``, below the seeds', and share ``GROWTH_SHARED_WORDS``: an
   obfuscated copy rewords some sentences more than others. Seeds that fail the filter are
@@ -314,29 +317,9 @@ def reused_passages(
     groups = seed_groups(seeds, params.max_gap_sentences)
     kept = []
     for group in groups:
-        hull = min(i for i, _ in group), max(i for i, _ in group), min(j for _, j in group), max(j for _, j in group)
-        # One sentence pair alone is the most that same-topic text shares: it must be a close match.
-        least = params.min_containment if len(group) > 1 else params.min_lone_containment
-        shared, containment = _shared_words(x, y, hull)
-        pairs = len(group)
-        if (shared < params.min_shared_words or containment < least) and params.extension_similarity < 1:
-            # Seeds too few to be reuse, with the sentence pairs around them that agree less: a
-            # passage whose sentences were reworded unevenly. Three pairs at least, as for any passage.
-            hull, added = _grown(hull, weights, params)
-            if pairs + added <= SHORT_SEEDS:
-                continue
-            pairs += added
-            shared, containment = _shared_words(x, y, hull)
-            least = params.min_containment
-        if shared >= params.min_shared_words and (
-            containment >= least
-            or (
-                pairs > SHORT_SEEDS
-                and first_synonym is not None
-                and _synonym_containment(x, y, hull, first_synonym) >= params.min_synonym_containment
-            )
-        ):
-            i0, i1, j0, j1 = hull
+        found = _filtered(group, x, y, weights, params, first_synonym)
+        if found is not None:
+            (i0, i1, j0, j1), pairs, shared, containment = found
             kept.append((x[i0].start, x[i1].end, y[j0].start, y[j1].end, pairs, shared, containment))
     if params.min_summary_seeds:
         kept += _summaries(x, y, seeds, groups, params, weights)
@@ -361,6 +344,59 @@ def reused_passages(
         return found
     extended = [_extended(p, x, y, weights, params) for p in found]
     return sorted(_merge_overlapping(extended), key=lambda p: (p.a_start, p.b_start))
+
+
+def _filtered(
+    group: list[tuple[int, int]],
+    x: Sequence[SentenceLike],
+    y: Sequence[SentenceLike],
+    weights: PairWeights,
+    params: ReuseParams,
+    first_synonym: Synonyms | None,
+) -> tuple[tuple[int, int, int, int], int, int, float] | None:
+    """A group of seeds as a passage that passes the filter: its sentence hull, the sentence pairs
+    it holds, its shared words and containment; None when it does not pass."""
+    seeded = min(i for i, _ in group), max(i for i, _ in group), min(j for _, j in group), max(j for _, j in group)
+    # One sentence pair alone is the most that same-topic text shares: it must be a close match.
+    least = params.min_containment if len(group) > 1 else params.min_lone_containment
+    hull, pairs = seeded, len(group)
+    shared, containment = _shared_words(x, y, hull)
+    if (shared < params.min_shared_words or containment < least) and params.extension_similarity < 1:
+        # Seeds too few to be reuse, with the sentence pairs around them that agree less: a
+        # passage whose sentences were reworded unevenly. Three pairs at least, as for any passage.
+        hull, added = _grown(hull, weights, params)
+        if pairs + added <= SHORT_SEEDS:
+            return None
+        pairs += added
+        shared, containment = _shared_words(x, y, hull)
+        least = params.min_containment
+    if shared < params.min_shared_words:
+        return None
+    if containment >= least:
+        return hull, pairs, shared, containment
+    if pairs <= SHORT_SEEDS:
+        return None
+    if first_synonym is not None and _synonym_containment(x, y, hull, first_synonym) >= params.min_synonym_containment:
+        return hull, pairs, shared, containment
+    # Seeds of three sentence pairs or more whose every sentence, on both sides, pairs with one of
+    # the other side as growth's pairs do: a text translated sentence by sentence, in other words.
+    if len(group) > SHORT_SEEDS and _paired_throughout(seeded, weights, params):
+        shared, containment = _shared_words(x, y, seeded)
+        if shared >= params.min_shared_words:
+            return seeded, len(group), shared, containment
+    return None
+
+
+def _paired_throughout(hull: tuple[int, int, int, int], weights: PairWeights, params: ReuseParams) -> bool:
+    """Whether every sentence of both sides of ``hull`` is in a pair inside it that agrees by
+    ``extension_similarity`` with ``GROWTH_SHARED_WORDS`` words shared."""
+    i0, i1, j0, j1 = hull
+    inside = [
+        (i, j)
+        for i, j in weights.close_pairs(params.extension_similarity, GROWTH_SHARED_WORDS)
+        if i0 <= i <= i1 and j0 <= j <= j1 and weights.alike(i, j, params.extension_similarity)
+    ]
+    return len({i for i, _ in inside}) == i1 - i0 + 1 and len({j for _, j in inside}) == j1 - j0 + 1
 
 
 def _extended(
