@@ -61,6 +61,9 @@ SHORT_SEEDS = 2
 GROWTH_SHARED_WORDS = 3
 # A summary is at most half as long as the text it condenses.
 SUMMARY_RATIO = 2
+# Seeds a summary's sentences need among their pairs: one seed and loose pairs around it is what
+# same-topic articles make.
+SUMMARY_SEEDS = 2
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ class PairWeights:
         self._norms_y: dict[int, float] = {}
         self._shared: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._close: dict[tuple[float, int], list[tuple[int, int]]] = {}
+        self._agreeing: dict[tuple[float, int], list[tuple[int, int]]] = {}
 
     def shared_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(i, j, words shared) of the sentence pairs sharing a word (``_shared_counts``), once."""
@@ -193,6 +197,13 @@ class PairWeights:
             close = (2 * counts >= similarity * (self.x.sizes[rows] + self.y.sizes[cols])) & (counts >= least_shared)
             self._close[similarity, least_shared] = list(zip(rows[close].tolist(), cols[close].tolist()))
         return self._close[similarity, least_shared]
+
+    def agreeing(self, similarity: float, least_shared: int) -> list[tuple[int, int]]:
+        """The ``close_pairs`` that are ``alike`` by ``similarity``, in (i, j) order, once."""
+        if (similarity, least_shared) not in self._agreeing:
+            close = self.close_pairs(similarity, least_shared)
+            self._agreeing[similarity, least_shared] = [(i, j) for i, j in close if self.alike(i, j, similarity)]
+        return self._agreeing[similarity, least_shared]
 
     def weight(self, word: str) -> float:
         """idf squared: a word's share of a dot product of two sentences holding it."""
@@ -391,11 +402,7 @@ def _paired_throughout(hull: tuple[int, int, int, int], weights: PairWeights, pa
     """Whether every sentence of both sides of ``hull`` is in a pair inside it that agrees by
     ``extension_similarity`` with ``GROWTH_SHARED_WORDS`` words shared."""
     i0, i1, j0, j1 = hull
-    inside = [
-        (i, j)
-        for i, j in weights.close_pairs(params.extension_similarity, GROWTH_SHARED_WORDS)
-        if i0 <= i <= i1 and j0 <= j <= j1 and weights.alike(i, j, params.extension_similarity)
-    ]
+    inside = [(i, j) for i, j in _loose_pairs(weights, params) if i0 <= i <= i1 and j0 <= j <= j1]
     return len({i for i, _ in inside}) == i1 - i0 + 1 and len({j for _, j in inside}) == j1 - j0 + 1
 
 
@@ -425,6 +432,12 @@ def _extended(
     )
 
 
+def _loose_pairs(weights: PairWeights, params: ReuseParams) -> list[tuple[int, int]]:
+    """The sentence pairs that agree as growth reads them: ``extension_similarity`` with
+    ``GROWTH_SHARED_WORDS`` words shared (seeds among them)."""
+    return weights.agreeing(params.extension_similarity, GROWTH_SHARED_WORDS)
+
+
 def _grown(
     hull: tuple[int, int, int, int], weights: PairWeights, params: ReuseParams
 ) -> tuple[tuple[int, int, int, int], int]:
@@ -432,17 +445,14 @@ def _grown(
     neither sentence inside it, that agree by ``extension_similarity`` with
     ``GROWTH_SHARED_WORDS`` words shared, until none is left; and how many pairs it took."""
     i0, i1, j0, j1 = hull
-    similarity, reach = params.extension_similarity, params.max_gap_sentences + 1
-    left = weights.close_pairs(similarity, GROWTH_SHARED_WORDS)
+    reach = params.max_gap_sentences + 1
+    loose = _loose_pairs(weights, params)
     added = 0
     while True:
         near = [
             (i, j)
-            for i, j in left
-            if i0 - reach <= i <= i1 + reach
-            and j0 - reach <= j <= j1 + reach
-            and not (i0 <= i <= i1 or j0 <= j <= j1)
-            and weights.alike(i, j, similarity)
+            for i, j in loose
+            if i0 - reach <= i <= i1 + reach and j0 - reach <= j <= j1 + reach and not (i0 <= i <= i1 or j0 <= j <= j1)
         ]
         if not near:
             return (i0, i1, j0, j1), added
@@ -513,15 +523,11 @@ def _summaries(
     in order, a run stretched on the other side: ``_condensing``), over at least ``SUMMARY_RATIO``
     times their length on the other side. The condensed side's content words must be found in the
     paired sentences of the other, whose passage is their hull."""
-    if len(seeds) < 2:
+    if len(seeds) < SUMMARY_SEEDS:
         return []
     group_of = {seed: k for k, group in enumerate(groups) for seed in group}
     seeded = set(seeds)
-    weak = [
-        p
-        for p in weights.close_pairs(params.extension_similarity, GROWTH_SHARED_WORDS)
-        if p not in seeded and weights.alike(*p, params.extension_similarity)
-    ]
+    weak = [pair for pair in _loose_pairs(weights, params) if pair not in seeded]
     found = []
     for side in (0, 1):
         dense, spread = (x, y) if side == 0 else (y, x)
@@ -534,7 +540,7 @@ def _summaries(
                 one_sided.append([seed])
         for group in one_sided:
             strong = [seed for seed in group if seed in seeded]
-            if len(strong) < 2 or len({seed[side] for seed in group}) < params.min_summary_seeds:
+            if len(strong) < SUMMARY_SEEDS or len({seed[side] for seed in group}) < params.min_summary_seeds:
                 continue
             runs = [groups[group_of[seed]] for seed in strong]
             if sum(len(run) > 1 and not _condensing(run, side) for run in runs) * 2 > len(strong):
