@@ -224,6 +224,45 @@ def _compact_dictionaries(table: pa.Table) -> pa.Table:
 KEPT_PARTITIONS = 8
 
 
+_MISSING = object()
+
+
+class _Kept:
+    """Values (tuples of arrays, or None) kept by key within a byte budget, the least recently used
+    dropped first; with ``keep_newest``, the newest stays even when it alone is over the budget."""
+
+    def __init__(self, budget_bytes: int, keep_newest: bool) -> None:
+        self._budget, self._keep_newest = budget_bytes, keep_newest
+        self._values: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(value) -> int:
+        return 0 if value is None else sum(array.nbytes for array in value)
+
+    def get(self, key):
+        """The value kept for ``key`` (now the most recently used), or ``_MISSING``."""
+        with self._lock:
+            if key not in self._values:
+                return _MISSING
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def put(self, key, value):
+        """Keep ``value`` for ``key`` and return it; the value kept already when another thread
+        put one meanwhile."""
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+            self._values[key] = value
+            self._bytes += self._size(value)
+            while self._bytes > self._budget and len(self._values) > self._keep_newest:
+                _, dropped = self._values.popitem(last=False)
+                self._bytes -= self._size(dropped)
+            return value
+
+
 class PartitionCache:
     """Columns of published partitions read once per process, least recently used dropped past a
     byte budget.
@@ -244,10 +283,11 @@ class PartitionCache:
         self._doc_ids: dict[tuple[str, int, int], np.ndarray] = {}
         self._sizes: dict[tuple[str, int, int], int] = {}  # uncompressed bytes, from the footer
         self._distinct: dict[tuple[str, int, int, str], int] = {}
-        self._sorted: OrderedDict[tuple[str, int, int, str], tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
-        self._sorted_bytes = 0
-        self._encoded: OrderedDict[tuple[str, int, int, str], tuple[pa.Array, np.ndarray]] = OrderedDict()
-        self._encoded_bytes = 0
+        # The indexes share the byte budget's size, least recently used dropped: a backfill of
+        # years of daily batches in one process would otherwise keep one per partition.
+        self._sorted = _Kept(budget_bytes, keep_newest=False)
+        # An encoded column over the budget is kept all the same: its partition's next read wants it.
+        self._encoded = _Kept(budget_bytes, keep_newest=True)
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -367,18 +407,10 @@ class PartitionCache:
         each row's code (int32), kept like sorted columns. Finding some values' rows then reads
         the column once per process, not once per read (a 1M-row column of ids is 0.3 s)."""
         key = (*self._key(path), column)
-        if key in self._encoded:
-            self._encoded.move_to_end(key)
-            return self._encoded[key]
-        encoded = pc.dictionary_encode(self.read(path, schema, [column]).column(column).combine_chunks())
-        found = (encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False))
-        if key in self._encoded:  # another thread encoded it meanwhile
-            return self._encoded[key]
-        self._encoded[key] = found
-        self._encoded_bytes += found[0].nbytes + found[1].nbytes
-        while self._encoded_bytes > self.budget_bytes and len(self._encoded) > 1:
-            _, dropped = self._encoded.popitem(last=False)
-            self._encoded_bytes -= dropped[0].nbytes + dropped[1].nbytes
+        found = self._encoded.get(key)
+        if found is _MISSING:
+            encoded = pc.dictionary_encode(self.read(path, schema, [column]).column(column).combine_chunks())
+            found = self._encoded.put(key, (encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)))
         return found
 
     def holds_any(self, path: str | Path, schema: pa.Schema, wanted: np.ndarray) -> bool:
@@ -394,22 +426,14 @@ class PartitionCache:
         doc_ids: a later read for some values looks them up instead of scanning every row);
         None for a partition of more than INDEXED_MAX_ROWS rows, which is scanned instead."""
         key = (*self._key(path), column)
-        if key in self._sorted:
-            self._sorted.move_to_end(key)
-            return self._sorted[key]
-        index = None
-        if pq.read_metadata(path).num_rows <= INDEXED_MAX_ROWS:  # a bigger one is not read here at all
-            values = self.read(path, schema, [column]).column(column).to_numpy()
-            order = np.argsort(values, kind="stable")
-            index = (values[order], order)
-            self._sorted_bytes += values.nbytes + order.nbytes
-        self._sorted[key] = index
-        # The indexes share the byte budget's size, least recently used dropped: a backfill of
-        # years of daily batches in one process would otherwise keep one per partition.
-        while self._sorted_bytes > self.budget_bytes:
-            _, dropped = self._sorted.popitem(last=False)
-            if dropped is not None:
-                self._sorted_bytes -= dropped[0].nbytes + dropped[1].nbytes
+        index = self._sorted.get(key)
+        if index is _MISSING:
+            index = None
+            if pq.read_metadata(path).num_rows <= INDEXED_MAX_ROWS:  # a bigger one is not read here at all
+                values = self.read(path, schema, [column]).column(column).to_numpy()
+                order = np.argsort(values, kind="stable")
+                index = (values[order], order)
+            index = self._sorted.put(key, index)
         return index
 
     def _too_big(self, path: str | Path) -> bool:
