@@ -235,8 +235,7 @@ def sentence_seeds(
 
     The words each sentence pair shares are counted in numpy (Dice needs only the count, and
     rules out most); the cosine is worked out for the few left."""
-    weights = weights or PairWeights(x, y)
-    return sorted((i, j) for i, j in weights.close_pairs(similarity) if weights.alike(i, j, similarity))
+    return list((weights or PairWeights(x, y)).agreeing(similarity, 1))
 
 
 def seed_groups(seeds: list[tuple[int, int]], max_gap: int) -> list[list[tuple[int, int]]]:
@@ -449,14 +448,19 @@ def _grown(
     loose = _loose_pairs(weights, params)
     added = 0
     while True:
-        near = [
-            (i, j)
-            for i, j in loose
-            if i0 - reach <= i <= i1 + reach and j0 - reach <= j <= j1 + reach and not (i0 <= i <= i1 or j0 <= j <= j1)
-        ]
-        if not near:
+        near = next(
+            (
+                (i, j)
+                for i, j in loose
+                if i0 - reach <= i <= i1 + reach
+                and j0 - reach <= j <= j1 + reach
+                and not (i0 <= i <= i1 or j0 <= j <= j1)
+            ),
+            None,
+        )
+        if near is None:
             return (i0, i1, j0, j1), added
-        i, j = near[0]
+        i, j = near
         i0, i1, j0, j1 = min(i0, i), max(i1, i), min(j0, j), max(j1, j)
         added += 1
 
